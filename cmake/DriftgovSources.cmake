@@ -1,0 +1,18 @@
+# Library sources, one list per layer (see docs/architecture.md).
+file(GLOB DRIFTGOV_CORE_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/core/*.cpp)
+file(GLOB DRIFTGOV_IO_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/io/*.cpp)
+file(GLOB DRIFTGOV_STATS_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/stats/*.cpp)
+file(GLOB DRIFTGOV_PARQUET_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/parquet/*.cpp)
+file(GLOB DRIFTGOV_DELTA_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/delta/*.cpp)
+file(GLOB DRIFTGOV_MONITOR_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/monitor/*.cpp)
+set(DRIFTGOV_LIBRARY_SOURCES
+  ${DRIFTGOV_CORE_SOURCES} ${DRIFTGOV_IO_SOURCES} ${DRIFTGOV_STATS_SOURCES}
+  ${DRIFTGOV_PARQUET_SOURCES} ${DRIFTGOV_DELTA_SOURCES} ${DRIFTGOV_MONITOR_SOURCES})
+file(GLOB DRIFTGOV_CLI_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/cli/*.cpp)
+set(DRIFTGOV_EXTRA_LIBRARIES "")
+
+# Compression, bitmap and crypto libraries from Debian used by the format layers.
+foreach(library_name zstd snappy lz4 z deflate brotlidec brotlienc roaring crypto)
+  find_library(DRIFTGOV_LIB_${library_name} ${library_name} REQUIRED)
+  list(APPEND DRIFTGOV_EXTRA_LIBRARIES ${DRIFTGOV_LIB_${library_name}})
+endforeach()

@@ -1,0 +1,67 @@
+#pragma once
+// Column batches: typed values plus validity, the unit every reader produces and every profiler consumes.
+// Layout (one Column holds exactly one of the value buffers, chosen by type.id):
+//   kBoolean, kInt8..kInt64, kDate, kTimestamp -> ints   (booleans as 0/1; dates in days; timestamps in unit)
+//   kFloat32, kFloat64                          -> doubles (float32 widened exactly)
+//   kDecimal                                    -> decimals (unscaled 128-bit values)
+//   kString, kBinary                            -> offsets (length + 1 entries) into bytes
+//   kList, kMap                                 -> offsets (length + 1 entries) into children[0]
+//   kStruct                                     -> children, one per field, each of the same length
+//   kMap: children[0] is a kStruct column of entries with fields "key" and "value".
+// `validity` has one byte per row (1 = value present); an empty vector means every row is valid.
+// A Column owns its buffers; it is not thread-safe to mutate concurrently.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "driftgov/core/types.hpp"
+
+namespace driftgov::core {
+
+__extension__ typedef __int128 Int128;
+
+struct Column {
+  DataType type;
+  std::int64_t length = 0;
+  std::vector<std::uint8_t> validity;
+  std::vector<std::int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<Int128> decimals;
+  std::vector<std::int64_t> offsets;
+  std::string bytes;
+  std::vector<Column> children;
+
+  Column() = default;
+  explicit Column(DataType column_type);
+
+  bool is_valid(std::int64_t row) const { return validity.empty() || validity[static_cast<std::size_t>(row)] != 0; }
+  std::int64_t null_count() const;
+  std::string_view string_at(std::int64_t row) const {
+    const auto begin = offsets[static_cast<std::size_t>(row)];
+    const auto end = offsets[static_cast<std::size_t>(row) + 1];
+    return std::string_view(bytes).substr(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin));
+  }
+
+  // Appenders for flat columns. Append a null with append_null (works for every type, nested too).
+  void append_null();
+  void append_int(std::int64_t value);
+  void append_double(double value);
+  void append_decimal(Int128 value);
+  void append_string(std::string_view value);
+  void reserve(std::int64_t rows);
+  // Clears values but keeps the type and the capacity of the buffers.
+  void clear();
+
+ private:
+  void mark_valid();
+};
+
+struct RecordBatch {
+  Schema schema;
+  std::vector<Column> columns;
+  std::int64_t num_rows = 0;
+};
+
+}  // namespace driftgov::core

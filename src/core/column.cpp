@@ -1,0 +1,108 @@
+#include "driftgov/core/column.hpp"
+
+#include <algorithm>
+
+#include "driftgov/core/error.hpp"
+
+namespace driftgov::core {
+
+Column::Column(DataType column_type) : type(std::move(column_type)) {
+  if (type.id == TypeId::kString || type.id == TypeId::kBinary || type.id == TypeId::kList ||
+      type.id == TypeId::kMap) {
+    offsets.push_back(0);
+  }
+}
+
+std::int64_t Column::null_count() const {
+  if (validity.empty()) return 0;
+  return static_cast<std::int64_t>(std::count(validity.begin(), validity.end(), std::uint8_t{0}));
+}
+
+void Column::mark_valid() {
+  if (!validity.empty()) validity.push_back(1);
+  ++length;
+}
+
+void Column::append_null() {
+  if (validity.empty()) validity.assign(static_cast<std::size_t>(length), 1);
+  validity.push_back(0);
+  switch (type.id) {
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      doubles.push_back(0.0);
+      break;
+    case TypeId::kDecimal:
+      decimals.push_back(0);
+      break;
+    case TypeId::kString:
+    case TypeId::kBinary:
+    case TypeId::kList:
+    case TypeId::kMap:
+      offsets.push_back(offsets.back());
+      break;
+    case TypeId::kStruct:
+      for (auto& child : children) child.append_null();
+      break;
+    case TypeId::kNull:
+      break;
+    default:
+      ints.push_back(0);
+      break;
+  }
+  ++length;
+}
+
+void Column::append_int(std::int64_t value) {
+  ints.push_back(value);
+  mark_valid();
+}
+
+void Column::append_double(double value) {
+  doubles.push_back(value);
+  mark_valid();
+}
+
+void Column::append_decimal(Int128 value) {
+  decimals.push_back(value);
+  mark_valid();
+}
+
+void Column::append_string(std::string_view value) {
+  bytes.append(value);
+  offsets.push_back(static_cast<std::int64_t>(bytes.size()));
+  mark_valid();
+}
+
+void Column::reserve(std::int64_t rows) {
+  const auto n = static_cast<std::size_t>(rows);
+  switch (type.id) {
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      doubles.reserve(n);
+      break;
+    case TypeId::kString:
+    case TypeId::kBinary:
+      offsets.reserve(n + 1);
+      break;
+    default:
+      if (!type.is_nested()) ints.reserve(n);
+      break;
+  }
+}
+
+void Column::clear() {
+  length = 0;
+  validity.clear();
+  ints.clear();
+  doubles.clear();
+  decimals.clear();
+  offsets.clear();
+  bytes.clear();
+  for (auto& child : children) child.clear();
+  if (type.id == TypeId::kString || type.id == TypeId::kBinary || type.id == TypeId::kList ||
+      type.id == TypeId::kMap) {
+    offsets.push_back(0);
+  }
+}
+
+}  // namespace driftgov::core

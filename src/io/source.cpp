@@ -1,0 +1,51 @@
+#include "driftgov/io/source.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "driftgov/core/error.hpp"
+
+namespace driftgov::io {
+
+void SourceRegistry::add(SourceFormat format) { formats_.push_back(std::move(format)); }
+
+std::unique_ptr<Source> SourceRegistry::open(const std::string& location, const SourceOptions& options) const {
+  for (const auto& format : formats_) {
+    if (format.probe(location)) return format.open(location, options);
+  }
+  std::error_code error;
+  if (!std::filesystem::exists(location, error)) {
+    throw core::InputError(fmt::format("{}: no such file or directory", location));
+  }
+  throw core::InputError(fmt::format("{}: not a recognised data source (known formats: {})", location,
+                                     fmt::join(format_names(), ", ")));
+}
+
+std::vector<std::string> SourceRegistry::format_names() const {
+  std::vector<std::string> names;
+  for (const auto& format : formats_) names.push_back(format.name);
+  return names;
+}
+
+std::vector<std::size_t> resolve_projection(const core::Schema& schema, const std::vector<std::string>& columns,
+                                            const std::string& source_description) {
+  std::vector<std::size_t> indices;
+  if (columns.empty()) {
+    for (std::size_t i = 0; i < schema.fields.size(); ++i) indices.push_back(i);
+    return indices;
+  }
+  for (const auto& name : columns) {
+    auto index = schema.find(name);
+    if (!index) {
+      std::vector<std::string> names;
+      for (const auto& field : schema.fields) names.push_back(field.name);
+      throw core::InputError(fmt::format("{}: column '{}' not found (columns: {})", source_description, name,
+                                         fmt::join(names, ", ")));
+    }
+    indices.push_back(*index);
+  }
+  return indices;
+}
+
+}  // namespace driftgov::io

@@ -1,0 +1,20 @@
+#include "driftgov/monitor/sources.hpp"
+
+#include "driftgov/io/csv_reader.hpp"
+
+namespace driftgov::monitor {
+
+const io::SourceRegistry& builtin_sources() {
+  static const io::SourceRegistry registry = [] {
+    io::SourceRegistry built;
+    io::register_csv_format(built);
+    return built;
+  }();
+  return registry;
+}
+
+std::unique_ptr<io::Source> open_source(const std::string& location, const io::SourceOptions& options) {
+  return builtin_sources().open(location, options);
+}
+
+}  // namespace driftgov::monitor
