@@ -12,7 +12,7 @@ file(GLOB DRIFTGOV_CLI_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/cli/*
 set(DRIFTGOV_EXTRA_LIBRARIES "")
 
 # Compression, bitmap and crypto libraries from Debian used by the format layers.
-foreach(library_name zstd snappy lz4 z deflate brotlidec brotlienc roaring crypto)
+foreach(library_name zstd snappy lz4 z deflate brotlidec brotlienc roaring crypto hwy_contrib hwy)
   find_library(DRIFTGOV_LIB_${library_name} ${library_name} REQUIRED)
   list(APPEND DRIFTGOV_EXTRA_LIBRARIES ${DRIFTGOV_LIB_${library_name}})
 endforeach()

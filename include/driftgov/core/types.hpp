@@ -34,6 +34,9 @@ enum class TimeUnit : std::uint8_t { kMilli, kMicro, kNano };
 struct Field;
 
 struct DataType {
+  DataType() = default;
+  explicit DataType(TypeId type_id) : id(type_id) {}
+
   TypeId id = TypeId::kNull;
   int precision = 0;  // kDecimal
   int scale = 0;      // kDecimal

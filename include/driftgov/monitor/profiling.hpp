@@ -1,0 +1,22 @@
+#pragma once
+// Turning a location into a profile: a stored profile file is loaded, any data source is read and profiled.
+
+#include <string>
+
+#include "driftgov/io/source.hpp"
+#include "driftgov/stats/profile.hpp"
+
+namespace driftgov::monitor {
+
+// True when `location` is a file holding a driftgov profile (JSON whose "format" is driftgov.profile).
+bool is_profile_file(const std::string& location);
+
+stats::DatasetProfile load_profile(const std::string& path);
+// Writes atomically: a temporary file in the same folder, renamed over `path` once complete.
+void save_profile(const stats::DatasetProfile& profile, const std::string& path);
+
+// Loads a profile file, or reads the data source and profiles it (using every core when threads > 1).
+stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
+                                       const stats::ProfileOptions& profile_options, int threads = 0);
+
+}  // namespace driftgov::monitor

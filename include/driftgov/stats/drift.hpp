@@ -1,0 +1,136 @@
+#pragma once
+// Comparing a reference profile with a current profile: per-column drift metrics, the selected test's verdict
+// and the dataset verdict. Field names follow the Databricks Lakehouse Monitoring drift metrics table.
+// Defaults and the test-selection rule are documented in docs/statistics.md.
+//
+// Exactness: when both profiles carry exact samples (comparing raw data within the exact-value limit), KS,
+// Wasserstein, quantiles and numeric bins are exact. Otherwise they come from the quantile sketches and the
+// result says so ("method": "sketch") with its bound: KS statistic within e_ref + e_cur; bin proportions within
+// 2 * e of each side; Wasserstein within (e_ref + e_cur) * (max - min) of the union.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "driftgov/stats/profile.hpp"
+
+namespace driftgov::stats {
+
+inline constexpr int kDriftResultFormatVersion = 1;
+inline constexpr const char* kDriftResultFormatName = "driftgov.drift_result";
+
+enum class DriftTest {
+  kAuto,  // choose by column kind and reference size (docs/statistics.md, "Test selection")
+  kKs,
+  kChiSquared,
+  kPsi,
+  kWasserstein,  // on wasserstein_normed
+  kJensenShannon,
+  kHellinger,
+  kKl,
+  kTotalVariation,
+  kLInfinity,
+};
+const char* metric_name(DriftTest test);  // "ks_test", "population_stability_index", ...
+DriftTest drift_test_from_string(const std::string& text, const std::string& context);
+bool is_hypothesis_test(DriftTest test);
+
+enum class Correction { kNone, kBonferroni, kBenjaminiHochberg };
+Correction correction_from_string(const std::string& text, const std::string& context);
+const char* to_string(Correction correction);
+
+struct ColumnDriftOptions {
+  std::optional<DriftTest> test;
+  std::optional<double> threshold;  // alpha for hypothesis tests, distance threshold otherwise
+  std::optional<int> bins;
+};
+
+struct DriftOptions {
+  int bins = 10;                       // numeric bins at reference quantiles
+  double proportion_floor = 1e-4;      // PSI and KL: empty-bin proportions raised to this
+  double alpha = 0.05;                 // hypothesis tests: drifted when p < alpha (after correction)
+  std::map<DriftTest, double> distance_thresholds = {
+      {DriftTest::kPsi, 0.1},          {DriftTest::kWasserstein, 0.1}, {DriftTest::kJensenShannon, 0.1},
+      {DriftTest::kHellinger, 0.1},    {DriftTest::kKl, 0.1},          {DriftTest::kTotalVariation, 0.1},
+      {DriftTest::kLInfinity, 0.1}};
+  std::int64_t small_sample_limit = 1000;  // auto: hypothesis tests up to this many reference values
+  double wasserstein_std_floor = 0.001;    // wasserstein_normed divides by max(reference std, floor)
+  std::size_t max_category_bins = 100;     // top reference categories with a bin of their own
+  double drift_share = 0.5;                // dataset drift when the drifted share >= this
+  Correction correction = Correction::kNone;
+  std::vector<double> quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
+  std::map<std::string, ColumnDriftOptions> columns;
+};
+
+struct Bins {
+  std::vector<double> edges;          // numeric: inner edges; bin i holds (edges[i-1], edges[i]]
+  std::vector<std::string> labels;    // categorical: one label per bin
+  std::vector<double> reference_count;  // exact counts, or count estimates from sketches
+  std::vector<double> current_count;
+  std::vector<double> reference_proportion;
+  std::vector<double> current_proportion;
+};
+
+struct TestOutcome {
+  std::string name;  // metric name of the test
+  double statistic = 0.0;
+  std::optional<double> pvalue;
+  std::optional<double> pvalue_adjusted;
+  double threshold = 0.0;
+  bool drifted = false;
+};
+
+struct ColumnDrift {
+  std::string column_name;
+  std::string data_type;
+  ColumnKind kind = ColumnKind::kNumeric;
+  bool evaluated = false;
+  std::string reason;  // why not evaluated
+  bool exact = true;   // false when any statistic came from a sketch
+  std::optional<TestOutcome> test;
+  std::string drift_level;  // none | moderate | high (from PSI)
+
+  std::int64_t reference_count = 0;
+  std::int64_t current_count = 0;
+  double percent_null_reference = 0.0;
+  double percent_null_current = 0.0;
+  std::optional<double> avg_reference, avg_current, stddev_reference, stddev_current;
+  struct QuantileDelta {
+    double q, reference, current;
+  };
+  std::vector<QuantileDelta> quantile_deltas;
+
+  std::map<std::string, double> metrics;  // population_stability_index, js_distance, ...
+  std::optional<double> ks_statistic, ks_pvalue, ks_statistic_bound;
+  std::string ks_method;
+  std::optional<double> wasserstein_bound;
+  std::optional<ChiSquaredResult> chi_squared;
+  Bins bins;
+  std::vector<std::string> new_categories, missing_categories;
+  std::int64_t new_category_count = 0, missing_category_count = 0;
+};
+
+struct DriftReport {
+  std::string reference_source, current_source;
+  std::int64_t reference_rows = 0, current_rows = 0;
+  std::vector<ColumnDrift> columns;
+  std::int64_t evaluated_columns = 0;
+  std::int64_t drifted_columns = 0;
+  double share_of_drifted_columns = 0.0;
+  bool dataset_drift = false;
+  DriftOptions options;
+};
+
+// Compares columns present in both profiles, in the reference's order, restricted to `columns` when not empty.
+// Throws core::InputError when a requested column is missing on one side or its kind differs between the sides.
+DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfile& current,
+                             const DriftOptions& options, const std::vector<std::string>& columns = {});
+
+nlohmann::json to_json(const DriftReport& report);
+const char* psi_level(double psi);
+
+}  // namespace driftgov::stats

@@ -1,0 +1,135 @@
+#pragma once
+// Profiles: one mergeable summary per column (docs/profiles.md describes the file format).
+//
+// Numeric columns (integers, floats, decimals, dates as days, timestamps as microseconds): row count, nulls,
+// NaN, zeros, exact min/max, mean and M2 (Moments), a KLL quantile sketch, and optionally every value (the
+// "exact sample", kept in memory for exact KS/Wasserstein/bins when comparing raw data; never serialised).
+// Categorical columns (strings, booleans): exact category counts up to `category_cap` distinct values; beyond
+// it a Misra-Gries frequent-items sketch with `category_cap` counters plus a HyperLogLog distinct count.
+//
+// Merge guarantee: merge(profile(A), profile(B)) equals profile(A u B) exactly for counts, nulls, NaN, zeros,
+// min, max, exact category counts, and for mean/M2 up to floating-point rounding; within the sketches' stated
+// bounds for quantiles, frequent items and the distinct count. Merge refuses profiles whose columns, kinds or
+// sketch parameters differ, naming both values.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "driftgov/core/column.hpp"
+#include "driftgov/stats/distinct_count.hpp"
+#include "driftgov/stats/frequent_items.hpp"
+#include "driftgov/stats/moments.hpp"
+#include "driftgov/stats/quantile_sketch.hpp"
+
+namespace driftgov::stats {
+
+inline constexpr int kProfileFormatVersion = 1;
+inline constexpr const char* kProfileFormatName = "driftgov.profile";
+
+enum class ColumnKind { kNumeric, kCategorical };
+const char* to_string(ColumnKind kind);
+ColumnKind column_kind_from_string(const std::string& text, const std::string& context);
+// Default kind for a type: numeric for integers, floats, decimals, dates and timestamps; categorical otherwise.
+ColumnKind default_kind(const core::DataType& type);
+
+struct NumericSummary {
+  std::int64_t nan_count = 0;
+  std::int64_t zero_count = 0;
+  std::int64_t infinite_count = 0;
+  double min = 0.0;  // over non-NaN values; meaningful when value_count() > 0
+  double max = 0.0;
+  Moments moments;  // over finite values
+  QuantileSketch sketch;
+  // Every non-NaN value, sorted once the profile is finished; present only when the profile kept an exact sample
+  // and the column held no more values than the limit.
+  std::optional<std::vector<double>> exact_values;
+  bool exact_values_dropped = false;  // the column outgrew the exact-value limit
+
+  explicit NumericSummary(int k) : sketch(k) {}
+};
+
+// Hash map keyed by std::string that can be probed with a std::string_view without allocating.
+struct CategoryHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view value) const { return static_cast<std::size_t>(hash_bytes(value)); }
+};
+using CategoryCounts = std::unordered_map<std::string, std::int64_t, CategoryHash, std::equal_to<>>;
+
+struct CategoricalSummary {
+  std::size_t cap = 0;
+  // Exact counts while the number of distinct values stays within cap.
+  std::optional<CategoryCounts> exact_counts;
+  // Once over the cap: frequent items and distinct count.
+  std::optional<FrequentItems> frequent;
+  std::optional<DistinctCountSketch> distinct;
+
+  bool is_exact() const { return exact_counts.has_value(); }
+  void add(std::string_view value, std::int64_t weight = 1);
+  void merge(const CategoricalSummary& other);
+  // Counts by category (exact, or lower bounds from the frequent-items sketch), by decreasing count.
+  std::vector<std::pair<std::string, std::int64_t>> counts() const;
+  double distinct_count() const;
+  std::int64_t max_count_error() const;
+};
+
+struct ColumnProfile {
+  std::string name;
+  core::DataType type;
+  ColumnKind kind = ColumnKind::kNumeric;
+  std::int64_t count = 0;  // rows, nulls included
+  std::int64_t null_count = 0;
+  std::optional<NumericSummary> numeric;
+  std::optional<CategoricalSummary> categorical;
+
+  // Values that take part in distribution statistics: not null and not NaN.
+  std::int64_t value_count() const;
+};
+
+struct ProfileOptions {
+  int sketch_k = QuantileSketch::kDefaultK;
+  std::size_t category_cap = 10000;
+  // Keep every numeric value in memory for exact comparisons, up to this many values per column (0 = never).
+  std::int64_t exact_value_limit = 0;
+  std::map<std::string, ColumnKind> kind_overrides;
+};
+
+struct DatasetProfile {
+  std::vector<ColumnProfile> columns;
+  std::int64_t row_count = 0;
+  std::string source;  // description of what was profiled (file names)
+  int sketch_k = QuantileSketch::kDefaultK;
+  std::size_t category_cap = 10000;
+
+  const ColumnProfile* find(const std::string& name) const;
+  // Merges `other` into this profile (see the merge guarantee above).
+  void merge(const DatasetProfile& other);
+  nlohmann::json to_json() const;
+  static DatasetProfile from_json(const nlohmann::json& json, const std::string& context);
+};
+
+// Builds a profile batch by batch. Not thread-safe; use one per thread and merge.
+class Profiler {
+ public:
+  explicit Profiler(ProfileOptions options = {});
+  void consume(const core::RecordBatch& batch);
+  // Sorts the exact samples and returns the profile. The Profiler must not be used afterwards.
+  DatasetProfile finish(std::string source_description);
+
+ private:
+  void start(const core::Schema& schema);
+  void consume_numeric(ColumnProfile& profile, const core::Column& column);
+  void consume_categorical(ColumnProfile& profile, const core::Column& column);
+
+  ProfileOptions options_;
+  DatasetProfile profile_;
+  bool started_ = false;
+  std::vector<double> scratch_;
+};
+
+}  // namespace driftgov::stats

@@ -1,0 +1,27 @@
+#pragma once
+// CLI verbs. Each verb registers its options on a CLI11 subcommand and provides a run function.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace driftgov::cli {
+
+// Exit codes (documented in docs/cli.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInternalError = 1;
+inline constexpr int kExitInputError = 2;
+inline constexpr int kExitDriftDetected = 3;  // compare --fail-on-drift found dataset drift
+
+void register_commands(CLI::App& app);
+// Runs the verb the user chose; returns the exit code.
+int run_selected(CLI::App& app);
+
+// Registration used by each verb's file.
+using VerbRunner = std::function<int()>;
+void add_verb(CLI::App* subcommand, VerbRunner runner);
+
+void register_compare(CLI::App& app);
+void register_profile(CLI::App& app);
+
+}  // namespace driftgov::cli

@@ -1,0 +1,39 @@
+#pragma once
+// Option groups shared by several verbs: how to read sources and how to profile them.
+
+#include <CLI/CLI.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "driftgov/io/source.hpp"
+#include "driftgov/stats/profile.hpp"
+
+namespace driftgov::cli {
+
+struct SourceArguments {
+  std::vector<std::string> columns;
+  std::vector<std::string> types;  // COLUMN=TYPE
+  std::string delimiter = ",";
+  std::vector<std::string> null_tokens;
+  std::int64_t infer_rows = 20000;
+
+  void add_to(CLI::App* command);
+  io::SourceOptions to_options() const;
+};
+
+struct ProfileArguments {
+  int sketch_k = stats::QuantileSketch::kDefaultK;
+  std::size_t category_cap = 10000;
+  std::vector<std::string> kinds;  // COLUMN=numeric|categorical
+  int threads = 0;
+
+  void add_to(CLI::App* command);
+  stats::ProfileOptions to_options() const;
+};
+
+// Splits "NAME=VALUE"; throws InputError naming the option when there is no '='.
+std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option);
+
+}  // namespace driftgov::cli

@@ -1,0 +1,164 @@
+#include "driftgov/monitor/profiling.hpp"
+
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "driftgov/core/error.hpp"
+#include "driftgov/monitor/sources.hpp"
+
+namespace driftgov::monitor {
+
+bool is_profile_file(const std::string& location) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(location, error)) return false;
+  std::ifstream in(location, std::ios::binary);
+  char head[256] = {};
+  in.read(head, sizeof(head) - 1);
+  const std::string start(head, static_cast<std::size_t>(in.gcount()));
+  return start.find("\"format\"") != std::string::npos && start.find(stats::kProfileFormatName) != std::string::npos;
+}
+
+stats::DatasetProfile load_profile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw core::InputError(fmt::format("{}: cannot open profile", path));
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& error) {
+    throw core::InputError(fmt::format("{}: not valid JSON: {}", path, error.what()));
+  }
+  return stats::DatasetProfile::from_json(json, path);
+}
+
+void save_profile(const stats::DatasetProfile& profile, const std::string& path) {
+  const auto target = std::filesystem::path(path);
+  const auto temporary = target.parent_path() / ("." + target.filename().string() + ".tmp");
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw core::InputError(fmt::format("{}: cannot write", temporary.string()));
+    out << profile.to_json().dump() << '\n';
+    out.flush();
+    if (!out) throw core::InputError(fmt::format("{}: write failed", temporary.string()));
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, target, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    throw core::InputError(fmt::format("{}: cannot write: rename failed", path));
+  }
+}
+
+namespace {
+
+// Reads batches on the calling thread and profiles them on `threads` workers, each with its own Profiler;
+// the partial profiles are merged in a fixed order (worker index), so the result is deterministic for counts
+// and moments, and within the sketch bounds for sketches.
+stats::DatasetProfile profile_parallel(io::Source& source, const stats::ProfileOptions& options, int threads) {
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::condition_variable space;
+  std::deque<core::RecordBatch> queue;
+  bool done = false;
+  std::exception_ptr failure;
+  const std::size_t max_queued = static_cast<std::size_t>(threads) * 2;
+  std::vector<stats::Profiler> profilers;
+  profilers.reserve(static_cast<std::size_t>(threads));
+  for (int i = 0; i < threads; ++i) profilers.emplace_back(options);
+  std::vector<bool> used(static_cast<std::size_t>(threads), false);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (;;) {
+        core::RecordBatch batch;
+        {
+          std::unique_lock lock(mutex);
+          ready.wait(lock, [&] { return !queue.empty() || done; });
+          if (queue.empty()) return;
+          batch = std::move(queue.front());
+          queue.pop_front();
+        }
+        space.notify_one();
+        try {
+          profilers[static_cast<std::size_t>(t)].consume(batch);
+          used[static_cast<std::size_t>(t)] = true;
+        } catch (...) {
+          std::lock_guard lock(mutex);
+          if (!failure) failure = std::current_exception();
+          done = true;
+          ready.notify_all();
+          space.notify_all();
+          return;
+        }
+      }
+    });
+  }
+  std::optional<core::Schema> schema;
+  try {
+    while (auto batch = source.next()) {
+      if (!schema) schema = batch->schema;
+      std::unique_lock lock(mutex);
+      space.wait(lock, [&] { return queue.size() < max_queued || done; });
+      if (done) break;
+      queue.push_back(std::move(*batch));
+      ready.notify_one();
+    }
+  } catch (...) {
+    std::lock_guard lock(mutex);
+    if (!failure) failure = std::current_exception();
+  }
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  ready.notify_all();
+  for (auto& worker : workers) worker.join();
+  if (failure) std::rethrow_exception(failure);
+
+  stats::DatasetProfile merged;
+  merged.sketch_k = options.sketch_k;
+  merged.category_cap = options.category_cap;
+  bool any = false;
+  for (int t = 0; t < threads; ++t) {
+    if (!used[static_cast<std::size_t>(t)]) continue;
+    auto part = profilers[static_cast<std::size_t>(t)].finish(source.description());
+    if (!any) {
+      merged = std::move(part);
+      any = true;
+    } else {
+      merged.merge(part);
+    }
+  }
+  if (!any) {
+    // No rows: an empty profile with the source's columns.
+    stats::Profiler empty(options);
+    core::RecordBatch batch;
+    batch.schema = source.schema();
+    for (const auto& field : batch.schema.fields) batch.columns.emplace_back(field.type);
+    empty.consume(batch);
+    merged = empty.finish(source.description());
+  }
+  merged.source = source.description();
+  return merged;
+}
+
+}  // namespace
+
+stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
+                                       const stats::ProfileOptions& profile_options, int threads) {
+  if (is_profile_file(location)) {
+    return load_profile(location);
+  }
+  auto source = open_source(location, source_options);
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return profile_parallel(*source, profile_options, threads);
+}
+
+}  // namespace driftgov::monitor

@@ -1,0 +1,498 @@
+#include "driftgov/stats/profile.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "driftgov/core/error.hpp"
+#include "driftgov/stats/sorting.hpp"
+#include "stats/json_numbers.hpp"
+
+namespace driftgov::stats {
+
+using core::InputError;
+using core::TypeId;
+
+const char* to_string(ColumnKind kind) { return kind == ColumnKind::kNumeric ? "numeric" : "categorical"; }
+
+ColumnKind column_kind_from_string(const std::string& text, const std::string& context) {
+  if (text == "numeric" || text == "num") return ColumnKind::kNumeric;
+  if (text == "categorical" || text == "cat") return ColumnKind::kCategorical;
+  throw InputError(fmt::format("{}: unknown column kind '{}' (expected numeric or categorical)", context, text));
+}
+
+ColumnKind default_kind(const core::DataType& type) {
+  return type.is_numeric() ? ColumnKind::kNumeric : ColumnKind::kCategorical;
+}
+
+std::int64_t ColumnProfile::value_count() const {
+  if (numeric) return count - null_count - numeric->nan_count;
+  return count - null_count;
+}
+
+// ---------------------------------------------------------------- categorical
+
+void CategoricalSummary::add(std::string_view value, std::int64_t weight) {
+  if (exact_counts) {
+    auto found = exact_counts->find(value);
+    if (found != exact_counts->end()) {
+      found->second += weight;
+      return;
+    }
+    exact_counts->emplace(std::string(value), weight);
+    if (exact_counts->size() <= cap) return;
+    // Over the cap: from here on, frequent items and a distinct-count sketch.
+    FrequentItems items(cap);
+    DistinctCountSketch distinct_sketch;
+    for (const auto& [category, count] : *exact_counts) {
+      items.update(category, count);
+      distinct_sketch.update(category);
+    }
+    frequent = std::move(items);
+    distinct = distinct_sketch;
+    exact_counts.reset();
+    return;
+  }
+  frequent->update(value, weight);
+  distinct->update(value);
+}
+
+void CategoricalSummary::merge(const CategoricalSummary& other) {
+  if (other.exact_counts) {
+    for (const auto& [category, count] : *other.exact_counts) add(category, count);
+    return;
+  }
+  if (exact_counts) {
+    // Switch this side to sketches first, then merge sketch into sketch.
+    FrequentItems items(cap);
+    DistinctCountSketch distinct_sketch;
+    for (const auto& [category, count] : *exact_counts) {
+      items.update(category, count);
+      distinct_sketch.update(category);
+    }
+    frequent = std::move(items);
+    distinct = distinct_sketch;
+    exact_counts.reset();
+  }
+  frequent->merge(*other.frequent);
+  distinct->merge(*other.distinct);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> CategoricalSummary::counts() const {
+  if (!exact_counts) return frequent->items();
+  std::vector<std::pair<std::string, std::int64_t>> out(exact_counts->begin(), exact_counts->end());
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  return out;
+}
+
+double CategoricalSummary::distinct_count() const {
+  return exact_counts ? static_cast<double>(exact_counts->size()) : distinct->estimate();
+}
+
+std::int64_t CategoricalSummary::max_count_error() const { return exact_counts ? 0 : frequent->max_error(); }
+
+// ---------------------------------------------------------------- profiler
+
+Profiler::Profiler(ProfileOptions options) : options_(std::move(options)) {
+  profile_.sketch_k = options_.sketch_k;
+  profile_.category_cap = options_.category_cap;
+}
+
+void Profiler::start(const core::Schema& schema) {
+  for (const auto& [name, kind] : options_.kind_overrides) {
+    (void)kind;
+    if (!schema.find(name)) {
+      throw InputError(fmt::format("--kind names column '{}', which the data does not have", name));
+    }
+  }
+  for (const auto& field : schema.fields) {
+    ColumnProfile column;
+    column.name = field.name;
+    column.type = field.type;
+    auto override_kind = options_.kind_overrides.find(field.name);
+    column.kind = override_kind != options_.kind_overrides.end() ? override_kind->second : default_kind(field.type);
+    if (column.kind == ColumnKind::kNumeric) {
+      if (!field.type.is_numeric() && field.type.id != TypeId::kBoolean && field.type.id != TypeId::kNull) {
+        throw InputError(fmt::format("column '{}' has type {}, which cannot be profiled as numeric", field.name,
+                                     field.type.to_string()));
+      }
+      column.numeric.emplace(options_.sketch_k);
+      if (options_.exact_value_limit > 0) column.numeric->exact_values.emplace();
+    } else {
+      column.categorical.emplace();
+      column.categorical->cap = options_.category_cap;
+      column.categorical->exact_counts.emplace();
+    }
+    profile_.columns.push_back(std::move(column));
+  }
+  started_ = true;
+}
+
+void Profiler::consume(const core::RecordBatch& batch) {
+  if (!started_) start(batch.schema);
+  if (batch.columns.size() != profile_.columns.size()) {
+    throw core::InternalError(fmt::format("batch has {} columns, the profile {}", batch.columns.size(),
+                                          profile_.columns.size()));
+  }
+  for (std::size_t i = 0; i < batch.columns.size(); ++i) {
+    auto& profile = profile_.columns[i];
+    const auto& column = batch.columns[i];
+    profile.count += column.length;
+    profile.null_count += column.null_count();
+    if (profile.kind == ColumnKind::kNumeric) {
+      // A CSV column can widen from int64 to double between batches; both are numeric.
+      if (profile.type.id != column.type.id && column.type.is_numeric()) profile.type = column.type;
+      consume_numeric(profile, column);
+    } else {
+      consume_categorical(profile, column);
+    }
+  }
+  profile_.row_count += batch.num_rows;
+}
+
+namespace {
+
+double timestamp_scale_to_micros(core::TimeUnit unit) {
+  switch (unit) {
+    case core::TimeUnit::kMilli: return 1000.0;
+    case core::TimeUnit::kMicro: return 1.0;
+    case core::TimeUnit::kNano: return 0.001;
+  }
+  return 1.0;
+}
+
+// Appends the column's non-null values as doubles.
+void gather_doubles(const core::Column& column, std::vector<double>& out) {
+  const auto n = static_cast<std::size_t>(column.length);
+  const bool all_valid = column.validity.empty();
+  auto gather = [&](auto&& value_at) {
+    if (all_valid) {
+      for (std::size_t i = 0; i < n; ++i) out.push_back(value_at(i));
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (column.validity[i]) out.push_back(value_at(i));
+      }
+    }
+  };
+  switch (column.type.id) {
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      if (all_valid) {
+        out.insert(out.end(), column.doubles.begin(), column.doubles.end());
+      } else {
+        gather([&](std::size_t i) { return column.doubles[i]; });
+      }
+      break;
+    case TypeId::kDecimal: {
+      const double scale = std::pow(10.0, column.type.scale);
+      gather([&](std::size_t i) { return static_cast<double>(column.decimals[i]) / scale; });
+      break;
+    }
+    case TypeId::kTimestamp: {
+      const double scale = timestamp_scale_to_micros(column.type.unit);
+      gather([&](std::size_t i) { return static_cast<double>(column.ints[i]) * scale; });
+      break;
+    }
+    case TypeId::kNull:
+      break;
+    default:
+      gather([&](std::size_t i) { return static_cast<double>(column.ints[i]); });
+      break;
+  }
+}
+
+std::string value_as_category(const core::Column& column, std::size_t row) {
+  switch (column.type.id) {
+    case TypeId::kBoolean: return column.ints[row] ? "true" : "false";
+    case TypeId::kFloat32:
+    case TypeId::kFloat64: return fmt::format("{}", column.doubles[row]);
+    case TypeId::kDecimal: {
+      const double scale = std::pow(10.0, column.type.scale);
+      return fmt::format("{}", static_cast<double>(column.decimals[row]) / scale);
+    }
+    case TypeId::kString:
+    case TypeId::kBinary: return std::string(column.string_at(static_cast<std::int64_t>(row)));
+    default: return fmt::format("{}", column.ints[row]);
+  }
+}
+
+}  // namespace
+
+void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& column) {
+  auto& summary = *profile.numeric;
+  scratch_.clear();
+  gather_doubles(column, scratch_);
+  // Split NaN out (counted, excluded from every distribution statistic); count zeros and infinities.
+  std::size_t kept = 0;
+  std::int64_t zeros = 0;
+  std::int64_t infinities = 0;
+  for (double v : scratch_) {
+    if (std::isnan(v)) continue;
+    zeros += v == 0.0;
+    infinities += std::isinf(v);
+    scratch_[kept++] = v;
+  }
+  summary.nan_count += static_cast<std::int64_t>(scratch_.size() - kept);
+  summary.zero_count += zeros;
+  summary.infinite_count += infinities;
+  scratch_.resize(kept);
+  if (scratch_.empty()) return;
+  if (summary.sketch.empty()) {
+    summary.min = scratch_[0];
+    summary.max = scratch_[0];
+  }
+  double low = summary.min;
+  double high = summary.max;
+  for (double v : scratch_) {
+    low = v < low ? v : low;
+    high = v > high ? v : high;
+  }
+  summary.min = low;
+  summary.max = high;
+  if (infinities == 0) {
+    summary.moments.add_block(scratch_);
+  } else {
+    std::vector<double> finite;
+    finite.reserve(scratch_.size());
+    for (double v : scratch_) {
+      if (std::isfinite(v)) finite.push_back(v);
+    }
+    summary.moments.add_block(finite);
+  }
+  summary.sketch.update(scratch_);
+  if (summary.exact_values) {
+    if (static_cast<std::int64_t>(summary.exact_values->size() + scratch_.size()) > options_.exact_value_limit) {
+      summary.exact_values.reset();
+      summary.exact_values_dropped = true;
+    } else {
+      summary.exact_values->insert(summary.exact_values->end(), scratch_.begin(), scratch_.end());
+    }
+  }
+}
+
+void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& column) {
+  auto& summary = *profile.categorical;
+  const auto n = static_cast<std::size_t>(column.length);
+  if (column.type.id == TypeId::kNull) return;
+  const bool text = column.type.id == TypeId::kString || column.type.id == TypeId::kBinary;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!column.validity.empty() && !column.validity[i]) continue;
+    if (text) {
+      summary.add(column.string_at(static_cast<std::int64_t>(i)));
+    } else {
+      summary.add(value_as_category(column, i));
+    }
+  }
+}
+
+DatasetProfile Profiler::finish(std::string source_description) {
+  for (auto& column : profile_.columns) {
+    if (column.numeric && column.numeric->exact_values) sort_ascending(*column.numeric->exact_values);
+  }
+  profile_.source = std::move(source_description);
+  return std::move(profile_);
+}
+
+// ---------------------------------------------------------------- dataset profile
+
+const ColumnProfile* DatasetProfile::find(const std::string& name) const {
+  for (const auto& column : columns) {
+    if (column.name == name) return &column;
+  }
+  return nullptr;
+}
+
+void DatasetProfile::merge(const DatasetProfile& other) {
+  if (other.sketch_k != sketch_k) {
+    throw InputError(fmt::format("cannot merge profiles with different sketch k: {} and {}", sketch_k,
+                                 other.sketch_k));
+  }
+  if (other.category_cap != category_cap) {
+    throw InputError(fmt::format("cannot merge profiles with different category caps: {} and {}", category_cap,
+                                 other.category_cap));
+  }
+  if (columns.empty() && row_count == 0) {
+    columns = other.columns;
+    row_count = other.row_count;
+    source = other.source;
+    return;
+  }
+  if (other.columns.size() != columns.size()) {
+    throw InputError(fmt::format("cannot merge profiles with different columns: {} columns and {} columns",
+                                 columns.size(), other.columns.size()));
+  }
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    auto& mine = columns[i];
+    const auto& theirs = other.columns[i];
+    if (mine.name != theirs.name) {
+      throw InputError(fmt::format("cannot merge profiles: column {} is '{}' in one and '{}' in the other", i + 1,
+                                   mine.name, theirs.name));
+    }
+    if (mine.kind != theirs.kind) {
+      throw InputError(fmt::format("cannot merge profiles: column '{}' is {} in one and {} in the other",
+                                   mine.name, to_string(mine.kind), to_string(theirs.kind)));
+    }
+    if (!(mine.type == theirs.type)) {
+      if (mine.kind == ColumnKind::kNumeric) {
+        mine.type = core::DataType::float64();
+      }
+    }
+    mine.count += theirs.count;
+    mine.null_count += theirs.null_count;
+    if (mine.numeric) {
+      auto& a = *mine.numeric;
+      const auto& b = *theirs.numeric;
+      const bool a_has = !a.sketch.empty();
+      const bool b_has = !b.sketch.empty();
+      if (b_has) {
+        a.min = a_has ? std::min(a.min, b.min) : b.min;
+        a.max = a_has ? std::max(a.max, b.max) : b.max;
+      }
+      a.nan_count += b.nan_count;
+      a.zero_count += b.zero_count;
+      a.infinite_count += b.infinite_count;
+      a.moments.merge(b.moments);
+      a.sketch.merge(b.sketch);
+      if (a.exact_values && b.exact_values) {
+        const auto middle = a.exact_values->size();
+        a.exact_values->insert(a.exact_values->end(), b.exact_values->begin(), b.exact_values->end());
+        std::inplace_merge(a.exact_values->begin(), a.exact_values->begin() + static_cast<std::ptrdiff_t>(middle),
+                           a.exact_values->end());
+      } else {
+        a.exact_values.reset();
+      }
+    } else {
+      mine.categorical->merge(*theirs.categorical);
+    }
+  }
+  row_count += other.row_count;
+  if (source != other.source) source = source + " + " + other.source;
+}
+
+nlohmann::json DatasetProfile::to_json() const {
+  nlohmann::json columns_json = nlohmann::json::array();
+  for (const auto& column : columns) {
+    nlohmann::json entry{{"name", column.name},
+                         {"type", column.type.to_string()},
+                         {"kind", to_string(column.kind)},
+                         {"count", column.count},
+                         {"null_count", column.null_count}};
+    if (column.numeric) {
+      const auto& n = *column.numeric;
+      entry["numeric"] = nlohmann::json{{"nan_count", n.nan_count},
+                                        {"zero_count", n.zero_count},
+                                        {"infinite_count", n.infinite_count},
+                                        {"min", number_to_json(n.min)},
+                                        {"max", number_to_json(n.max)},
+                                        {"finite_count", n.moments.count},
+                                        {"mean", number_to_json(n.moments.mean)},
+                                        {"m2", number_to_json(n.moments.m2)},
+                                        {"sketch", n.sketch.to_json()}};
+    } else {
+      const auto& c = *column.categorical;
+      nlohmann::json categorical{{"exact", c.is_exact()}};
+      if (c.is_exact()) {
+        nlohmann::json counts = nlohmann::json::array();
+        for (const auto& [category, count] : c.counts()) counts.push_back(nlohmann::json::array({category, count}));
+        categorical["counts"] = std::move(counts);
+      } else {
+        categorical["frequent_items"] = c.frequent->to_json();
+        categorical["distinct"] = c.distinct->to_json();
+      }
+      entry["categorical"] = std::move(categorical);
+    }
+    columns_json.push_back(std::move(entry));
+  }
+  return nlohmann::json{{"format", kProfileFormatName},
+                        {"version", kProfileFormatVersion},
+                        {"source", source},
+                        {"row_count", row_count},
+                        {"sketch_k", sketch_k},
+                        {"category_cap", category_cap},
+                        {"columns", std::move(columns_json)}};
+}
+
+DatasetProfile DatasetProfile::from_json(const nlohmann::json& json, const std::string& context) {
+  DatasetProfile profile;
+  std::string where = context;
+  try {
+    if (!json.is_object() || json.value("format", std::string()) != kProfileFormatName) {
+      throw InputError(fmt::format("{}: not a driftgov profile (expected \"format\": \"{}\")", context,
+                                   kProfileFormatName));
+    }
+    const int version = json.at("version").get<int>();
+    if (version != kProfileFormatVersion) {
+      throw InputError(fmt::format("{}: profile format version {} is not supported (this driftgov reads version {})",
+                                   context, version, kProfileFormatVersion));
+    }
+    profile.source = json.value("source", std::string());
+    profile.row_count = json.at("row_count").get<std::int64_t>();
+    profile.sketch_k = json.at("sketch_k").get<int>();
+    profile.category_cap = json.at("category_cap").get<std::size_t>();
+    for (const auto& entry : json.at("columns")) {
+      ColumnProfile column;
+      column.name = entry.at("name").get<std::string>();
+      where = fmt::format("{}: column '{}'", context, column.name);
+      column.kind = column_kind_from_string(entry.at("kind").get<std::string>(), where);
+      const auto type_name = entry.at("type").get<std::string>();
+      try {
+        column.type = core::parse_type_name(type_name, where);
+      } catch (const InputError&) {
+        column.type = column.kind == ColumnKind::kNumeric ? core::DataType::float64() : core::DataType::string();
+      }
+      column.count = entry.at("count").get<std::int64_t>();
+      column.null_count = entry.at("null_count").get<std::int64_t>();
+      if (column.count < 0 || column.null_count < 0 || column.null_count > column.count) {
+        throw InputError(fmt::format("{}: count {} and null_count {} are inconsistent", where, column.count,
+                                     column.null_count));
+      }
+      if (column.kind == ColumnKind::kNumeric) {
+        const auto& n = entry.at("numeric");
+        NumericSummary summary(profile.sketch_k);
+        summary.nan_count = n.at("nan_count").get<std::int64_t>();
+        summary.zero_count = n.at("zero_count").get<std::int64_t>();
+        summary.infinite_count = n.at("infinite_count").get<std::int64_t>();
+        summary.min = number_from_json(n.at("min"));
+        summary.max = number_from_json(n.at("max"));
+        summary.moments.count = n.at("finite_count").get<std::int64_t>();
+        summary.moments.mean = number_from_json(n.at("mean"));
+        summary.moments.m2 = number_from_json(n.at("m2"));
+        summary.sketch = QuantileSketch::from_json(n.at("sketch"), where);
+        if (summary.sketch.k() != profile.sketch_k) {
+          throw InputError(fmt::format("{}: sketch k {} differs from the profile's sketch_k {}", where,
+                                       summary.sketch.k(), profile.sketch_k));
+        }
+        if (summary.sketch.count() != column.count - column.null_count - summary.nan_count) {
+          throw InputError(fmt::format("{}: sketch holds {} values but count - nulls - NaN is {}", where,
+                                       summary.sketch.count(), column.count - column.null_count - summary.nan_count));
+        }
+        column.numeric = std::move(summary);
+      } else {
+        const auto& c = entry.at("categorical");
+        CategoricalSummary summary;
+        summary.cap = profile.category_cap;
+        if (c.at("exact").get<bool>()) {
+          summary.exact_counts.emplace();
+          for (const auto& pair : c.at("counts")) {
+            const auto count = pair.at(1).get<std::int64_t>();
+            if (count <= 0) throw InputError(fmt::format("{}: category counts must be positive", where));
+            (*summary.exact_counts)[pair.at(0).get<std::string>()] = count;
+          }
+        } else {
+          summary.frequent = FrequentItems::from_json(c.at("frequent_items"), where);
+          summary.distinct = DistinctCountSketch::from_json(c.at("distinct"), where);
+        }
+        column.categorical = std::move(summary);
+      }
+      profile.columns.push_back(std::move(column));
+    }
+  } catch (const nlohmann::json::exception& error) {
+    throw InputError(fmt::format("{}: malformed profile: {}", where, error.what()));
+  }
+  return profile;
+}
+
+}  // namespace driftgov::stats

@@ -1,0 +1,191 @@
+// Property tests for profiles and sketches: merge(profile(A), profile(B)) == profile(A u B), exactly for counts
+// and moments (up to rounding) and within the stated bounds for sketches.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "driftgov/core/error.hpp"
+#include "driftgov/stats/profile.hpp"
+
+namespace driftgov::stats {
+namespace {
+
+core::RecordBatch make_batch(const std::vector<std::optional<double>>& numbers,
+                             const std::vector<std::optional<std::string>>& labels) {
+  core::RecordBatch batch;
+  batch.schema.fields = {core::Field{"x", core::DataType::float64(), true, std::nullopt},
+                         core::Field{"label", core::DataType::string(), true, std::nullopt}};
+  batch.columns.emplace_back(core::DataType::float64());
+  batch.columns.emplace_back(core::DataType::string());
+  for (const auto& v : numbers) v ? batch.columns[0].append_double(*v) : batch.columns[0].append_null();
+  for (const auto& v : labels) v ? batch.columns[1].append_string(*v) : batch.columns[1].append_null();
+  batch.num_rows = static_cast<std::int64_t>(numbers.size());
+  return batch;
+}
+
+struct Data {
+  std::vector<std::optional<double>> numbers;
+  std::vector<std::optional<std::string>> labels;
+};
+
+Data random_data(std::mt19937_64& rng, std::size_t n, std::size_t categories) {
+  std::normal_distribution<double> normal(5.0, 3.0);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::uniform_int_distribution<std::size_t> pick(0, categories - 1);
+  Data data;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = unit(rng);
+    if (u < 0.05) {
+      data.numbers.push_back(std::nullopt);
+    } else if (u < 0.07) {
+      data.numbers.push_back(std::nan(""));
+    } else if (u < 0.1) {
+      data.numbers.push_back(0.0);
+    } else {
+      data.numbers.push_back(normal(rng));
+    }
+    data.labels.push_back(unit(rng) < 0.03 ? std::nullopt : std::optional<std::string>("c" + std::to_string(pick(rng))));
+  }
+  return data;
+}
+
+DatasetProfile profile_of(const std::vector<const Data*>& parts, ProfileOptions options = {}) {
+  Profiler profiler(options);
+  for (const auto* part : parts) profiler.consume(make_batch(part->numbers, part->labels));
+  return profiler.finish("test");
+}
+
+TEST(ProfileMerge, MergeEqualsProfileOfUnion) {
+  std::mt19937_64 rng(42);
+  for (int trial = 0; trial < 20; ++trial) {
+    const Data a = random_data(rng, 1 + rng() % 30000, 50);
+    const Data b = random_data(rng, 1 + rng() % 30000, 80);
+    auto merged = profile_of({&a});
+    merged.merge(profile_of({&b}));
+    const auto whole = profile_of({&a, &b});
+    ASSERT_EQ(merged.row_count, whole.row_count);
+    const auto& mx = merged.columns[0];
+    const auto& wx = whole.columns[0];
+    EXPECT_EQ(mx.count, wx.count);
+    EXPECT_EQ(mx.null_count, wx.null_count);
+    EXPECT_EQ(mx.numeric->nan_count, wx.numeric->nan_count);
+    EXPECT_EQ(mx.numeric->zero_count, wx.numeric->zero_count);
+    EXPECT_EQ(mx.numeric->min, wx.numeric->min);
+    EXPECT_EQ(mx.numeric->max, wx.numeric->max);
+    EXPECT_EQ(mx.numeric->moments.count, wx.numeric->moments.count);
+    EXPECT_NEAR(mx.numeric->moments.mean, wx.numeric->moments.mean, 1e-12 * std::abs(wx.numeric->moments.mean));
+    EXPECT_NEAR(mx.numeric->moments.m2, wx.numeric->moments.m2, 1e-10 * wx.numeric->moments.m2);
+    EXPECT_EQ(mx.numeric->sketch.count(), wx.numeric->sketch.count());
+    // Quantiles of the merged sketch are within the rank bound of the true ranks.
+    std::vector<double> all;
+    for (const auto* part : {&a, &b}) {
+      for (const auto& v : part->numbers) {
+        if (v && !std::isnan(*v)) all.push_back(*v);
+      }
+    }
+    std::sort(all.begin(), all.end());
+    const double eps = mx.numeric->sketch.normalized_rank_error();
+    for (double q : {0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99}) {
+      const double estimate = mx.numeric->sketch.quantile(q);
+      const auto low = std::lower_bound(all.begin(), all.end(), estimate) - all.begin();
+      const auto high = std::upper_bound(all.begin(), all.end(), estimate) - all.begin();
+      const double target = q * static_cast<double>(all.size());
+      const double distance = target < static_cast<double>(low)    ? static_cast<double>(low) - target
+                              : target > static_cast<double>(high) ? target - static_cast<double>(high)
+                                                                   : 0.0;
+      EXPECT_LE(distance / static_cast<double>(all.size()), eps + 1.0 / static_cast<double>(all.size()))
+          << "q=" << q << " trial " << trial;
+    }
+    const auto& ml = merged.columns[1];
+    const auto& wl = whole.columns[1];
+    EXPECT_EQ(ml.null_count, wl.null_count);
+    EXPECT_EQ(ml.categorical->counts(), wl.categorical->counts());
+  }
+}
+
+TEST(ProfileMerge, MergeIsAssociativeForExactParts) {
+  std::mt19937_64 rng(7);
+  const Data a = random_data(rng, 5000, 20);
+  const Data b = random_data(rng, 7000, 20);
+  const Data c = random_data(rng, 3000, 20);
+  auto left = profile_of({&a});
+  left.merge(profile_of({&b}));
+  left.merge(profile_of({&c}));
+  auto right_tail = profile_of({&b});
+  right_tail.merge(profile_of({&c}));
+  auto right = profile_of({&a});
+  right.merge(right_tail);
+  EXPECT_EQ(left.columns[0].count, right.columns[0].count);
+  EXPECT_EQ(left.columns[0].numeric->min, right.columns[0].numeric->min);
+  EXPECT_NEAR(left.columns[0].numeric->moments.mean, right.columns[0].numeric->moments.mean, 1e-12);
+  EXPECT_EQ(left.columns[1].categorical->counts(), right.columns[1].categorical->counts());
+}
+
+TEST(ProfileMerge, RefusesDifferentSketchK) {
+  std::mt19937_64 rng(1);
+  const Data a = random_data(rng, 100, 5);
+  ProfileOptions small;
+  small.sketch_k = 100;
+  auto p = profile_of({&a});
+  try {
+    p.merge(profile_of({&a}, small));
+    FAIL() << "merge of different k was accepted";
+  } catch (const core::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("200"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("100"), std::string::npos);
+  }
+}
+
+TEST(ProfileSerialization, RoundTripPreservesEverything) {
+  std::mt19937_64 rng(3);
+  const Data a = random_data(rng, 20000, 30);
+  const auto profile = profile_of({&a});
+  const auto text = profile.to_json().dump();
+  const auto back = DatasetProfile::from_json(nlohmann::json::parse(text), "round trip");
+  EXPECT_EQ(back.to_json().dump(), text);
+  EXPECT_EQ(back.columns[0].numeric->sketch.quantile(0.5), profile.columns[0].numeric->sketch.quantile(0.5));
+}
+
+TEST(ProfileSerialization, RejectsTamperedCounts) {
+  std::mt19937_64 rng(4);
+  const Data a = random_data(rng, 1000, 3);
+  auto json = profile_of({&a}).to_json();
+  json["columns"][0]["count"] = 5;
+  EXPECT_THROW(DatasetProfile::from_json(json, "tampered"), core::InputError);
+  auto wrong_format = profile_of({&a}).to_json();
+  wrong_format["version"] = 99;
+  EXPECT_THROW(DatasetProfile::from_json(wrong_format, "future"), core::InputError);
+}
+
+TEST(CategoricalCap, OverflowSwitchesToSketchesWithinBounds) {
+  ProfileOptions options;
+  options.category_cap = 100;
+  std::mt19937_64 rng(5);
+  // Zipf-like: a few heavy categories, a long tail of distinct ones.
+  Data data;
+  std::map<std::string, std::int64_t> truth;
+  for (int i = 0; i < 50000; ++i) {
+    std::string label = (i % 3 == 0) ? "heavy" + std::to_string(i % 5) : "tail" + std::to_string(rng() % 5000);
+    truth[label]++;
+    data.numbers.push_back(1.0);
+    data.labels.push_back(label);
+  }
+  const auto profile = profile_of({&data}, options);
+  const auto& summary = *profile.columns[1].categorical;
+  ASSERT_FALSE(summary.is_exact());
+  const auto bound = summary.max_count_error();
+  EXPECT_LE(bound, 50000 / 101);
+  for (const auto& [item, estimate] : summary.counts()) {
+    EXPECT_LE(estimate, truth[item]);
+    EXPECT_GE(estimate, truth[item] - bound);
+  }
+  const double distinct = summary.distinct_count();
+  const double true_distinct = static_cast<double>(truth.size());
+  EXPECT_NEAR(distinct, true_distinct, 4 * DistinctCountSketch::relative_standard_error() * true_distinct);
+}
+
+}  // namespace
+}  // namespace driftgov::stats
