@@ -27,7 +27,7 @@ void add_verb(CLI::App* subcommand, VerbRunner runner) { runners()[subcommand] =
 
 void register_commands(CLI::App& app) {
   register_cat(app);
-  // register_compare(app);
+  register_compare(app);
   register_profile(app);
 }
 
