@@ -50,7 +50,7 @@ class RecordScanner {
       // kNeedMore: the record runs past the buffered bytes.
       if (eof_) {
         // Only an unterminated quoted field can need more at end of file.
-        throw InputError(fmt::format("{}:{}: quoted field is not closed before the end of the file", path_,
+        throw InputError(fmt::format("{} line {}: quoted field is not closed before the end of the file", path_,
                                      record_line_));
       }
       refill();
@@ -140,7 +140,7 @@ class RecordScanner {
           if (pos + 1 >= end_ && !eof_) return Status::kNeedMore;
           return finish(fields, pos + 1 < end_ && data[pos + 1] == '\n' ? pos + 2 : pos + 1, newlines + 1);
         }
-        throw InputError(fmt::format("{}:{}: field {}: unexpected character '{}' after a closing quote "
+        throw InputError(fmt::format("{} line {}: field {}: unexpected character '{}' after a closing quote "
                                      "(expected a delimiter or the end of the line)",
                                      path_, line_ + newlines, fields.size(), next));
       }
@@ -300,7 +300,7 @@ class CsvSource final : public Source {
       if (i == 0 && name.size() >= 3 && name.compare(0, 3, "\xEF\xBB\xBF") == 0) name.erase(0, 3);  // UTF-8 BOM
       if (options_.csv.header && name.empty()) name = fmt::format("column_{}", i + 1);
       if (!seen.insert(name).second) {
-        throw InputError(fmt::format("{}:{}: duplicate column name '{}' in the header", scanner_.path(),
+        throw InputError(fmt::format("{} line {}: duplicate column name '{}' in the header", scanner_.path(),
                                      scanner_.record_line(), name));
       }
       full_schema_.fields.push_back(core::Field{name, DataType::string(), true, std::nullopt});
@@ -312,7 +312,7 @@ class CsvSource final : public Source {
 
   void check_width(const std::vector<std::string_view>& fields, std::int64_t line) const {
     if (fields.size() != full_schema_.fields.size()) {
-      throw InputError(fmt::format("{}:{}: expected {} fields (as in the header), found {}", scanner_.path(), line,
+      throw InputError(fmt::format("{} line {}: expected {} fields (as in the header), found {}", scanner_.path(), line,
                                    full_schema_.fields.size(), fields.size()));
     }
   }

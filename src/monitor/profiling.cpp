@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -20,10 +21,13 @@ bool is_profile_file(const std::string& location) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(location, error)) return false;
   std::ifstream in(location, std::ios::binary);
-  char head[256] = {};
-  in.read(head, sizeof(head) - 1);
-  const std::string start(head, static_cast<std::size_t>(in.gcount()));
-  return start.find("\"format\"") != std::string::npos && start.find(stats::kProfileFormatName) != std::string::npos;
+  char first = 0;
+  in >> std::ws;
+  if (!in.get(first) || first != '{') return false;  // data files never start with a JSON object
+  // Object keys are written in sorted order, so the format name can sit anywhere: scan the whole document.
+  const std::string needle = fmt::format("\"format\":\"{}\"", stats::kProfileFormatName);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.find(needle) != std::string::npos;
 }
 
 stats::DatasetProfile load_profile(const std::string& path) {
