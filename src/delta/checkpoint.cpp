@@ -14,6 +14,11 @@ std::vector<Action> read_parquet_actions(const std::filesystem::path& file) {
 
 }  // namespace
 
+void write_checkpoint(const Snapshot& snapshot) {
+  throw core::UnsupportedError(fmt::format(
+      "{}: writing checkpoints needs the Parquet writer, not in this build", snapshot.table_root().string()));
+}
+
 std::vector<Action> parse_json_checkpoint(std::string_view text, const std::string& file_name) {
   return parse_commit(text, file_name);
 }

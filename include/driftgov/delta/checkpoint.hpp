@@ -9,6 +9,7 @@
 
 #include "driftgov/delta/actions.hpp"
 #include "driftgov/delta/log.hpp"
+#include "driftgov/delta/snapshot.hpp"
 
 namespace driftgov::delta {
 
@@ -16,6 +17,11 @@ namespace driftgov::delta {
 // cannot read the checkpoint's file format (the caller may fall back to replaying commit files), InputError for
 // a malformed checkpoint (naming the file and field).
 std::vector<Action> read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing);
+
+// Writes a classic single-file checkpoint of `snapshot` (protocol, metadata, txn, domain metadata, live adds and
+// unexpired tombstones) put-if-absent, then `_last_checkpoint`. Throws core::UnsupportedError when this build
+// has no Parquet writer.
+void write_checkpoint(const Snapshot& snapshot);
 
 // The actions of one v2 checkpoint in JSON form (checkpointMetadata, sidecar and non-file actions).
 std::vector<Action> parse_json_checkpoint(std::string_view text, const std::string& file_name);
