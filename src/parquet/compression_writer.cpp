@@ -13,7 +13,7 @@
 namespace driftgov::parquet {
 namespace {
 
-void compress_zstd(std::span<const std::uint8_t> input, std::vector<std::uint8_t>& out, int level) {
+void compress_zstd(std::string_view input, std::string& out, int level) {
   out.resize(ZSTD_compressBound(input.size()));
   const auto written = ZSTD_compress(out.data(), out.size(), input.data(), input.size(),
                                      level == 0 ? ZSTD_CLEVEL_DEFAULT : level);
@@ -21,17 +21,16 @@ void compress_zstd(std::span<const std::uint8_t> input, std::vector<std::uint8_t
   out.resize(written);
 }
 
-void compress_snappy(std::span<const std::uint8_t> input, std::vector<std::uint8_t>& out) {
+void compress_snappy(std::string_view input, std::string& out) {
   std::size_t length = snappy_max_compressed_length(input.size());
   out.resize(length);
-  const auto status = snappy_compress(reinterpret_cast<const char*>(input.data()), input.size(),
-                                      reinterpret_cast<char*>(out.data()), &length);
+  const auto status = snappy_compress(input.data(), input.size(), out.data(), &length);
   DRIFTGOV_CHECK(status == SNAPPY_OK, "snappy status {}", static_cast<int>(status));
   out.resize(length);
 }
 
 // One gzip member (RFC 1952), which is what the Parquet GZIP codec means.
-void compress_gzip(std::span<const std::uint8_t> input, std::vector<std::uint8_t>& out, int level) {
+void compress_gzip(std::string_view input, std::string& out, int level) {
   DRIFTGOV_CHECK(input.size() <= UINT_MAX, "page of {} bytes is too large for zlib", input.size());
   z_stream stream{};
   constexpr int kGzipWindowBits = 15 + 16;
@@ -39,9 +38,9 @@ void compress_gzip(std::span<const std::uint8_t> input, std::vector<std::uint8_t
                             Z_DEFAULT_STRATEGY);
   DRIFTGOV_CHECK(status == Z_OK, "deflateInit2 status {}", status);
   out.resize(deflateBound(&stream, static_cast<uLong>(input.size())) + 32);
-  stream.next_in = const_cast<Bytef*>(input.data());
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
   stream.avail_in = static_cast<uInt>(input.size());
-  stream.next_out = out.data();
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
   stream.avail_out = static_cast<uInt>(out.size());
   status = deflate(&stream, Z_FINISH);
   const auto written = stream.total_out;
@@ -52,10 +51,10 @@ void compress_gzip(std::span<const std::uint8_t> input, std::vector<std::uint8_t
 
 }  // namespace
 
-void compress(Compression codec, std::span<const std::uint8_t> input, std::vector<std::uint8_t>& out, int level) {
+void compress(Compression codec, std::string_view input, std::string& out, int level) {
   switch (codec) {
     case Compression::kNone:
-      out.assign(input.begin(), input.end());
+      out.assign(input);
       return;
     case Compression::kSnappy:
       compress_snappy(input, out);

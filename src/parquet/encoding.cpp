@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/parquet/thrift_compact.hpp"
 
 namespace driftgov::parquet {
 namespace {
@@ -20,20 +21,20 @@ void append_raw(std::span<const Value> values, ByteBuffer& out) {
 }
 
 void append_le32(std::uint32_t value, ByteBuffer& out) {
-  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<std::uint8_t>(value >> shift));
+  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>(value >> shift));
 }
 
 // A run of identical values: header (count << 1), then the value in ceil(bit_width / 8) little-endian bytes.
 void append_rle_run(std::uint32_t value, std::size_t count, int bit_width, ByteBuffer& out) {
-  append_unsigned_varint(static_cast<std::uint64_t>(count) << 1, out);
-  for (int byte = 0; byte < (bit_width + 7) / 8; ++byte) out.push_back(static_cast<std::uint8_t>(value >> (8 * byte)));
+  thrift::append_varint(out, static_cast<std::uint64_t>(count) << 1);
+  for (int byte = 0; byte < (bit_width + 7) / 8; ++byte) out.push_back(static_cast<char>(value >> (8 * byte)));
 }
 
 // Bit-packed groups of 8 values: header (groups << 1 | 1), then each value's low bits, least significant first.
 // A final partial group is padded with zeros.
 void append_bit_packed(std::span<const std::uint32_t> values, int bit_width, ByteBuffer& out) {
   const std::size_t groups = (values.size() + 7) / 8;
-  append_unsigned_varint((static_cast<std::uint64_t>(groups) << 1) | 1, out);
+  thrift::append_varint(out, (static_cast<std::uint64_t>(groups) << 1) | 1);
   const std::size_t total_values = groups * 8;
   std::uint64_t accumulator = 0;
   int bits = 0;
@@ -42,7 +43,7 @@ void append_bit_packed(std::span<const std::uint32_t> values, int bit_width, Byt
     accumulator |= value << bits;
     bits += bit_width;
     while (bits >= 8) {
-      out.push_back(static_cast<std::uint8_t>(accumulator));
+      out.push_back(static_cast<char>(accumulator));
       accumulator >>= 8;
       bits -= 8;
     }
@@ -72,11 +73,11 @@ void encode_plain_booleans(std::span<const std::uint8_t> values, ByteBuffer& out
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (values[i]) current |= static_cast<std::uint8_t>(1u << (i % 8));
     if (i % 8 == 7) {
-      out.push_back(current);
+      out.push_back(static_cast<char>(current));
       current = 0;
     }
   }
-  if (values.size() % 8 != 0) out.push_back(current);
+  if (values.size() % 8 != 0) out.push_back(static_cast<char>(current));
 }
 
 void encode_plain_int32(std::span<const std::int32_t> values, ByteBuffer& out) { append_raw(values, out); }
@@ -86,18 +87,10 @@ void encode_plain_double(std::span<const double> values, ByteBuffer& out) { appe
 
 void encode_plain_byte_array(std::string_view value, ByteBuffer& out) {
   append_le32(static_cast<std::uint32_t>(value.size()), out);
-  out.insert(out.end(), value.begin(), value.end());
+  out.append(value);
 }
 
-void encode_plain_fixed(std::string_view value, ByteBuffer& out) { out.insert(out.end(), value.begin(), value.end()); }
-
-void append_unsigned_varint(std::uint64_t value, ByteBuffer& out) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<std::uint8_t>(value | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<std::uint8_t>(value));
-}
+void encode_plain_fixed(std::string_view value, ByteBuffer& out) { out.append(value); }
 
 int bit_width_for(std::uint64_t max_value) { return static_cast<int>(std::bit_width(max_value)); }
 
@@ -136,14 +129,14 @@ void encode_levels_v1(std::span<const std::int16_t> levels, int max_level, ByteB
   append_le32(0, out);
   encode_rle_hybrid(widened, bit_width_for(static_cast<std::uint64_t>(max_level)), out);
   const auto length = static_cast<std::uint32_t>(out.size() - length_position - 4);
-  for (int byte = 0; byte < 4; ++byte) out[length_position + byte] = static_cast<std::uint8_t>(length >> (8 * byte));
+  for (int byte = 0; byte < 4; ++byte) out[length_position + byte] = static_cast<char>(length >> (8 * byte));
 }
 
 void encode_dictionary_indices(std::span<const std::uint32_t> indices, std::size_t dictionary_size,
                                ByteBuffer& out) {
   // A width of at least 1 keeps single-entry dictionaries away from zero-width edge cases in older readers.
   const int bit_width = std::max(1, bit_width_for(dictionary_size > 0 ? dictionary_size - 1 : 0));
-  out.push_back(static_cast<std::uint8_t>(bit_width));
+  out.push_back(static_cast<char>(bit_width));
   encode_rle_hybrid(indices, bit_width, out);
 }
 

@@ -17,16 +17,12 @@
 namespace driftgov::parquet {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
+using Bytes = std::string;
 
-TEST(ParquetEncoding, VarintMatchesProtobufExample) {
+Bytes bytes(std::initializer_list<int> values) {
   Bytes out;
-  append_unsigned_varint(300, out);
-  EXPECT_EQ(out, (Bytes{0xAC, 0x02}));
-  out.clear();
-  append_unsigned_varint(0, out);
-  append_unsigned_varint(127, out);
-  EXPECT_EQ(out, (Bytes{0x00, 0x7F}));
+  for (int value : values) out.push_back(static_cast<char>(value));
+  return out;
 }
 
 TEST(ParquetEncoding, BitWidths) {
@@ -42,26 +38,26 @@ TEST(ParquetEncoding, PlainBooleansAreLeastSignificantBitFirst) {
   Bytes out;
   const std::vector<std::uint8_t> values{1, 0, 1, 1, 0, 0, 0, 0, 1};
   encode_plain_booleans(values, out);
-  EXPECT_EQ(out, (Bytes{0x0D, 0x01}));
+  EXPECT_EQ(out, bytes({0x0D, 0x01}));
 }
 
 TEST(ParquetEncoding, PlainFixedWidthIsLittleEndian) {
   Bytes out;
   const std::vector<std::int32_t> ints{1, -2};
   encode_plain_int32(ints, out);
-  EXPECT_EQ(out, (Bytes{0x01, 0x00, 0x00, 0x00, 0xFE, 0xFF, 0xFF, 0xFF}));
+  EXPECT_EQ(out, bytes({0x01, 0x00, 0x00, 0x00, 0xFE, 0xFF, 0xFF, 0xFF}));
   out.clear();
   const std::vector<std::int64_t> longs{0x0102030405060708};
   encode_plain_int64(longs, out);
-  EXPECT_EQ(out, (Bytes{0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01}));
+  EXPECT_EQ(out, bytes({0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01}));
   out.clear();
   const std::vector<double> doubles{1.0};  // IEEE 754: 0x3FF0000000000000
   encode_plain_double(doubles, out);
-  EXPECT_EQ(out, (Bytes{0, 0, 0, 0, 0, 0, 0xF0, 0x3F}));
+  EXPECT_EQ(out, bytes({0, 0, 0, 0, 0, 0, 0xF0, 0x3F}));
   out.clear();
   const std::vector<float> floats{-2.0f};  // 0xC0000000
   encode_plain_float(floats, out);
-  EXPECT_EQ(out, (Bytes{0, 0, 0, 0xC0}));
+  EXPECT_EQ(out, bytes({0, 0, 0, 0xC0}));
 }
 
 TEST(ParquetEncoding, PlainByteArrayHasLengthPrefix) {
@@ -69,7 +65,7 @@ TEST(ParquetEncoding, PlainByteArrayHasLengthPrefix) {
   encode_plain_byte_array("ab", out);
   encode_plain_byte_array("", out);
   encode_plain_fixed("xyz", out);
-  EXPECT_EQ(out, (Bytes{2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0, 'x', 'y', 'z'}));
+  EXPECT_EQ(out, bytes({2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0, 'x', 'y', 'z'}));
 }
 
 // Encodings.md: "for bit width 3, the values 0..7 are packed as 10001000 11000110 11111010".
@@ -77,19 +73,19 @@ TEST(ParquetEncoding, BitPackedSpecExample) {
   Bytes out;
   const std::vector<std::uint32_t> values{0, 1, 2, 3, 4, 5, 6, 7};
   encode_rle_hybrid(values, 3, out);
-  EXPECT_EQ(out, (Bytes{0x03, 0b10001000, 0b11000110, 0b11111010}));
+  EXPECT_EQ(out, bytes({0x03, 0b10001000, 0b11000110, 0b11111010}));
 }
 
 TEST(ParquetEncoding, RepeatedValuesBecomeOneRleRun) {
   Bytes out;
   const std::vector<std::uint32_t> values(10, 4);
   encode_rle_hybrid(values, 3, out);
-  EXPECT_EQ(out, (Bytes{10 << 1, 0x04}));
+  EXPECT_EQ(out, bytes({10 << 1, 0x04}));
   out.clear();
   // Values wider than a byte take ceil(width / 8) bytes, little-endian.
   const std::vector<std::uint32_t> wide(9, 0x1234);
   encode_rle_hybrid(wide, 13, out);
-  EXPECT_EQ(out, (Bytes{9 << 1, 0x34, 0x12}));
+  EXPECT_EQ(out, bytes({9 << 1, 0x34, 0x12}));
 }
 
 // Literals 1,2,3 borrow five values of the following run of ten 5s to fill a group of 8: packed
@@ -99,32 +95,32 @@ TEST(ParquetEncoding, LiteralsBorrowFromFollowingRun) {
   std::vector<std::uint32_t> values{1, 2, 3};
   values.insert(values.end(), 10, 5);
   encode_rle_hybrid(values, 3, out);
-  EXPECT_EQ(out, (Bytes{0x03, 0xD1, 0xDA, 0xB6, 5 << 1, 0x05}));
+  EXPECT_EQ(out, bytes({0x03, 0xD1, 0xDA, 0xB6, 5 << 1, 0x05}));
 }
 
 TEST(ParquetEncoding, TrailingLiteralsArePaddedToAGroup) {
   Bytes out;
   const std::vector<std::uint32_t> values{1, 0, 1};
   encode_rle_hybrid(values, 1, out);
-  EXPECT_EQ(out, (Bytes{0x03, 0b00000101}));
+  EXPECT_EQ(out, bytes({0x03, 0b00000101}));
 }
 
 TEST(ParquetEncoding, LevelsCarryTheirByteLength) {
   Bytes out;
   const std::vector<std::int16_t> levels(8, 1);
   encode_levels_v1(levels, 1, out);
-  EXPECT_EQ(out, (Bytes{2, 0, 0, 0, 8 << 1, 0x01}));
+  EXPECT_EQ(out, bytes({2, 0, 0, 0, 8 << 1, 0x01}));
 }
 
 TEST(ParquetEncoding, DictionaryIndicesStartWithTheirBitWidth) {
   Bytes out;
   const std::vector<std::uint32_t> indices{0, 1, 2, 3, 4, 5, 6, 7};
   encode_dictionary_indices(indices, 8, out);
-  EXPECT_EQ(out, (Bytes{3, 0x03, 0b10001000, 0b11000110, 0b11111010}));
+  EXPECT_EQ(out, bytes({3, 0x03, 0b10001000, 0b11000110, 0b11111010}));
   out.clear();
   const std::vector<std::uint32_t> single(3, 0);
   encode_dictionary_indices(single, 1, out);
-  EXPECT_EQ(out, (Bytes{1, 0x03, 0x00}));
+  EXPECT_EQ(out, bytes({1, 0x03, 0x00}));
 }
 
 // Decodes the hybrid encoding the way Encodings.md describes it, to check long random sequences.
@@ -134,7 +130,7 @@ std::vector<std::uint32_t> decode_hybrid_for_test(const Bytes& data, int bit_wid
   const auto read_varint = [&] {
     std::uint64_t result = 0;
     for (int shift = 0;; shift += 7) {
-      const auto byte = data.at(position++);
+      const auto byte = static_cast<std::uint8_t>(data.at(position++));
       result |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
       if (!(byte & 0x80)) return result;
     }
@@ -147,14 +143,14 @@ std::vector<std::uint32_t> decode_hybrid_for_test(const Bytes& data, int bit_wid
         std::uint32_t value = 0;
         for (int bit = 0; bit < bit_width; ++bit) {
           const auto bit_index = i * static_cast<std::uint64_t>(bit_width) + static_cast<std::uint64_t>(bit);
-          if (data.at(position + bit_index / 8) >> (bit_index % 8) & 1) value |= 1u << bit;
+          if (static_cast<std::uint8_t>(data.at(position + bit_index / 8)) >> (bit_index % 8) & 1) value |= 1u << bit;
         }
         if (values.size() < count) values.push_back(value);
       }
       position += static_cast<std::size_t>(total) * static_cast<std::size_t>(bit_width) / 8;
     } else {
       std::uint32_t value = 0;
-      for (int byte = 0; byte < (bit_width + 7) / 8; ++byte) value |= static_cast<std::uint32_t>(data.at(position++)) << (8 * byte);
+      for (int byte = 0; byte < (bit_width + 7) / 8; ++byte) value |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(data.at(position++))) << (8 * byte);
       values.insert(values.end(), header >> 1, value);
     }
   }
@@ -192,7 +188,7 @@ TEST(ParquetEncoding, DictionaryBuilderAssignsInsertionOrderAndStopsAtLimit) {
   EXPECT_EQ(strings.size(), 2u);
   Bytes page;
   encode_dictionary_page(strings, page);
-  EXPECT_EQ(page, (Bytes{5, 0, 0, 0, 'a', 'p', 'p', 'l', 'e', 4, 0, 0, 0, 'k', 'i', 'w', 'i'}));
+  EXPECT_EQ(page, bytes({5, 0, 0, 0, 'a', 'p', 'p', 'l', 'e', 4, 0, 0, 0, 'k', 'i', 'w', 'i'}));
 }
 
 TEST(ParquetEncoding, DoubleDictionaryKeepsBitPatternsApart) {
@@ -211,7 +207,7 @@ TEST(ParquetEncoding, DoubleDictionaryKeepsBitPatternsApart) {
 
 Bytes sample_page() {
   Bytes input;
-  for (int i = 0; i < 100000; ++i) input.push_back(static_cast<std::uint8_t>((i * 7) % 251 + (i / 1000)));
+  for (int i = 0; i < 100000; ++i) input.push_back(static_cast<char>((i * 7) % 251 + (i / 1000)));
   return input;
 }
 
@@ -220,7 +216,7 @@ TEST(ParquetCompression, ZstdRoundTripsThroughLibzstd) {
   Bytes compressed;
   compress(Compression::kZstd, input, compressed);
   ASSERT_LT(compressed.size(), input.size());
-  Bytes restored(input.size());
+  Bytes restored(input.size(), '\0');
   const auto size = ZSTD_decompress(restored.data(), restored.size(), compressed.data(), compressed.size());
   ASSERT_FALSE(ZSTD_isError(size));
   EXPECT_EQ(restored, input);
@@ -231,11 +227,10 @@ TEST(ParquetCompression, SnappyRoundTripsThroughLibsnappy) {
   Bytes compressed;
   compress(Compression::kSnappy, input, compressed);
   std::size_t length = 0;
-  ASSERT_EQ(snappy_uncompressed_length(reinterpret_cast<const char*>(compressed.data()), compressed.size(), &length),
+  ASSERT_EQ(snappy_uncompressed_length(compressed.data(), compressed.size(), &length),
             SNAPPY_OK);
-  Bytes restored(length);
-  ASSERT_EQ(snappy_uncompress(reinterpret_cast<const char*>(compressed.data()), compressed.size(),
-                              reinterpret_cast<char*>(restored.data()), &length),
+  Bytes restored(length, '\0');
+  ASSERT_EQ(snappy_uncompress(compressed.data(), compressed.size(), restored.data(), &length),
             SNAPPY_OK);
   EXPECT_EQ(restored, input);
 }
@@ -245,14 +240,14 @@ TEST(ParquetCompression, GzipIsAGzipMemberZlibInflates) {
   Bytes compressed;
   compress(Compression::kGzip, input, compressed);
   ASSERT_GE(compressed.size(), 2u);
-  EXPECT_EQ(compressed[0], 0x1F);  // RFC 1952 magic
-  EXPECT_EQ(compressed[1], 0x8B);
-  Bytes restored(input.size());
+  EXPECT_EQ(static_cast<std::uint8_t>(compressed[0]), 0x1F);  // RFC 1952 magic
+  EXPECT_EQ(static_cast<std::uint8_t>(compressed[1]), 0x8B);
+  Bytes restored(input.size(), '\0');
   z_stream stream{};
   ASSERT_EQ(inflateInit2(&stream, 15 + 16), Z_OK);
-  stream.next_in = compressed.data();
+  stream.next_in = reinterpret_cast<Bytef*>(compressed.data());
   stream.avail_in = static_cast<uInt>(compressed.size());
-  stream.next_out = restored.data();
+  stream.next_out = reinterpret_cast<Bytef*>(restored.data());
   stream.avail_out = static_cast<uInt>(restored.size());
   EXPECT_EQ(inflate(&stream, Z_FINISH), Z_STREAM_END);
   inflateEnd(&stream);
@@ -265,7 +260,7 @@ TEST(ParquetCompression, NamesParseAndUnknownNamesAreInputErrors) {
   EXPECT_EQ(compression_name(parse_compression("snappy")), "snappy");
   EXPECT_THROW(parse_compression("brotli9"), core::InputError);
   const Bytes empty;
-  Bytes out{1, 2};
+  Bytes out = "xy";
   compress(Compression::kNone, empty, out);
   EXPECT_TRUE(out.empty());
 }

@@ -2,9 +2,8 @@
 // Page compression for the writer, through Debian's zstd, snappy and zlib libraries.
 
 #include <cstdint>
-#include <span>
+#include <string>
 #include <string_view>
-#include <vector>
 
 namespace driftgov::parquet {
 
@@ -13,8 +12,7 @@ enum class Compression { kNone, kSnappy, kGzip, kZstd };
 
 // Compresses `input` into `out` (replacing its contents). `level` 0 means the codec's default level.
 // Throws core::InternalError if a library fails on valid input (it never should).
-void compress(Compression codec, std::span<const std::uint8_t> input, std::vector<std::uint8_t>& out,
-              int level = 0);
+void compress(Compression codec, std::string_view input, std::string& out, int level = 0);
 // "zstd", "snappy", "gzip", "none" or "uncompressed"; throws core::InputError naming the text otherwise.
 Compression parse_compression(std::string_view name);
 std::string_view compression_name(Compression codec);

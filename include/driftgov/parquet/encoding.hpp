@@ -14,7 +14,8 @@
 
 namespace driftgov::parquet {
 
-using ByteBuffer = std::vector<std::uint8_t>;
+// Encoded bytes; std::string so buffers pass to the Thrift encoder, compressors and files without copies.
+using ByteBuffer = std::string;
 
 // ---- PLAIN ----
 // BOOLEAN: one bit per value, least significant bit first, the last byte zero-padded.
@@ -30,9 +31,6 @@ void encode_plain_fixed(std::string_view value, ByteBuffer& out);
 
 // Bytes a value occupies when PLAIN-encoded as a BYTE_ARRAY.
 inline std::size_t plain_byte_array_size(std::string_view value) { return 4 + value.size(); }
-
-// ULEB128 as used by the RLE/bit-packed hybrid headers (and Thrift compact varints).
-void append_unsigned_varint(std::uint64_t value, ByteBuffer& out);
 
 // Number of bits needed to represent every value in 0..max_value (0 for max_value 0).
 int bit_width_for(std::uint64_t max_value);
