@@ -23,5 +23,6 @@ void add_verb(CLI::App* subcommand, VerbRunner runner);
 
 void register_compare(CLI::App& app);
 void register_profile(CLI::App& app);
+void register_table(CLI::App& app);
 
 }  // namespace driftgov::cli
