@@ -234,6 +234,26 @@ def test_ks_pvalue_random_sweep(probe):
     assert not failures, failures[:20]
 
 
+def test_kstwo_every_small_effective_size(probe):
+    """Effective sizes 1..200 (the Durbin, Pomeranz, Ruben-Gambino and Smirnov branches of kstwo) at random
+    statistics and at the branch boundaries. n1 = 1e9 makes round(n1 n2 / (n1 + n2)) equal n2."""
+    rng = np.random.default_rng(8)
+    failures = []
+    for n in range(1, 201):
+        boundaries = [math.sqrt(0.754693 / n), 2 / math.sqrt(n), math.sqrt(2.2 / n), (1.4 / n) ** (2 / 3), 0.5 / n,
+                      1 / n, 1 - 1 / n, 0.5]
+        for d in [*rng.uniform(0, 1, 8), *np.sqrt(rng.uniform(0, 25, 12) / n), *boundaries]:
+            d = float(min(max(d, 0.0), 1.0))
+            expected = float(np.clip(scipy.stats.kstwo.sf(d, n), 0, 1))
+            actual = from_json_number(probe("ks_pvalue", n1=10**9, n2=n, d=d)["pvalue"])
+            if expected >= SMALLEST_COMPARED_PVALUE:
+                if not actual == pytest.approx(expected, rel=RELATIVE_TOLERANCE):
+                    failures.append((n, d, actual, expected))
+            elif not actual < 1e-290:
+                failures.append((n, d, actual, expected))
+    assert not failures, failures[:20]
+
+
 def test_ks_sketch_bound(probe):
     assert from_json_number(probe("ks_bound", ea=0.01, eb=0.005)["value"]) == pytest.approx(0.015, rel=1e-15)
 
