@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "delta/json_columns.hpp"
 #include "delta/row_selection.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/log.hpp"
@@ -168,26 +169,6 @@ struct ColumnBounds {
 };
 
 constexpr std::size_t kMaxStatsStringLength = 32;
-
-__extension__ typedef unsigned __int128 UnsignedInt128;
-
-std::string decimal_text(core::Int128 unscaled, int scale) {
-  const bool negative = unscaled < 0;
-  UnsignedInt128 magnitude = negative ? static_cast<UnsignedInt128>(-(unscaled + 1)) + 1
-                                      : static_cast<UnsignedInt128>(unscaled);
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
-    magnitude /= 10;
-  } while (magnitude != 0);
-  if (scale > 0) {
-    if (digits.size() <= static_cast<std::size_t>(scale)) digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
-    digits.insert(digits.size() - static_cast<std::size_t>(scale), ".");
-  }
-  return negative ? "-" + digits : digits;
-}
-
-std::string date_text(std::int64_t days) { return format_timestamp_ms(days * 86400000LL).substr(0, 10); }
 
 std::int64_t to_micros(std::int64_t value, core::TimeUnit unit) {
   if (unit == core::TimeUnit::kMilli) return value * 1000;
