@@ -29,6 +29,7 @@ void register_commands(CLI::App& app) {
   register_cat(app);
   register_compare(app);
   register_profile(app);
+  register_table(app);
 }
 
 int run_selected(CLI::App& app) {
