@@ -1,12 +1,15 @@
 #include "driftgov/monitor/sources.hpp"
 
 #include "driftgov/io/csv_reader.hpp"
+#include "driftgov/monitor/delta_source.hpp"
 
 namespace driftgov::monitor {
 
 const io::SourceRegistry& builtin_sources() {
   static const io::SourceRegistry registry = [] {
     io::SourceRegistry built;
+    // A Delta table is a folder, so it is recognised before any file format.
+    register_delta_format(built);
     io::register_csv_format(built);
     return built;
   }();
