@@ -140,7 +140,12 @@ std::vector<Action> read_parquet_actions(const fs::path& file) {
       json object = json::object();
       for (std::size_t column = 0; column < batch.columns.size(); ++column) {
         if (!batch.columns[column].is_valid(row)) continue;
-        object[batch.schema.fields[column].name] = json_at(batch.columns[column], row);
+        json value = json_at(batch.columns[column], row);
+        // Some writers leave the struct of an absent action present with every field null.
+        if (value.is_object() && std::all_of(value.begin(), value.end(), [](const json& item) { return item.is_null(); })) {
+          continue;
+        }
+        object[batch.schema.fields[column].name] = std::move(value);
       }
       // Checkpoints may carry stats only as a struct (delta.checkpoint.writeStatsAsJson = false).
       if (auto add = object.find("add"); add != object.end() && add->is_object()) {
