@@ -2,6 +2,7 @@
 
 #include "driftgov/io/csv_reader.hpp"
 #include "driftgov/monitor/delta_source.hpp"
+#include "driftgov/monitor/parquet_source.hpp"
 
 namespace driftgov::monitor {
 
@@ -11,6 +12,7 @@ const io::SourceRegistry& builtin_sources() {
     // A Delta table is a folder, so it is recognised before any file format.
     register_delta_format(built);
     io::register_csv_format(built);
+    register_parquet_format(built);
     return built;
   }();
   return registry;
