@@ -8,14 +8,9 @@
 
 #include "delta/json_columns.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/parquet/reader.hpp"
 #include "driftgov/parquet/writer.hpp"
 
-// The Parquet reader lands separately; until it is present, Parquet checkpoints are refused as unsupported and
-// snapshots replay the commit files instead.
-#if __has_include("driftgov/parquet/reader.hpp")
-#include "driftgov/parquet/reader.hpp"
-#define DRIFTGOV_DELTA_HAS_PARQUET_READER 1
-#endif
 
 namespace driftgov::delta {
 namespace {
@@ -129,7 +124,6 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
   fs::rename(temp, path);
 }
 
-#ifdef DRIFTGOV_DELTA_HAS_PARQUET_READER
 std::vector<Action> read_parquet_actions(const fs::path& file) {
   auto reader = parquet::FileReader::open(file.string());
   const std::string name = file.string();
@@ -160,12 +154,6 @@ std::vector<Action> read_parquet_actions(const fs::path& file) {
   }
   return actions;
 }
-#else
-std::vector<Action> read_parquet_actions(const fs::path& file) {
-  throw core::UnsupportedError(
-      fmt::format("{}: reading Parquet checkpoints needs the Parquet reader, not in this build", file.string()));
-}
-#endif
 
 }  // namespace
 

@@ -10,12 +10,8 @@
 #include "driftgov/delta/deletion_vector.hpp"
 #include "driftgov/delta/log.hpp"
 #include "driftgov/delta/snapshot.hpp"
-
-// The Parquet reader lands separately; without it a Delta table is recognised but its rows cannot be read.
-#if __has_include("driftgov/parquet/reader.hpp")
 #include "driftgov/parquet/reader.hpp"
-#define DRIFTGOV_MONITOR_HAS_PARQUET_READER 1
-#endif
+
 
 namespace driftgov::monitor {
 namespace {
@@ -145,7 +141,6 @@ core::Column adapt(core::Column column, const core::DataType& logical, const cor
   throw refuse();
 }
 
-#ifdef DRIFTGOV_MONITOR_HAS_PARQUET_READER
 class DeltaSource : public io::Source {
  public:
   DeltaSource(const std::string& location, const io::SourceOptions& options, std::vector<delta::ColumnRange> ranges)
@@ -256,20 +251,12 @@ class DeltaSource : public io::Source {
   std::vector<std::optional<std::size_t>> file_fields_;  // per selected column: index into file_columns_
   std::vector<std::size_t> file_columns_;                // file field indices read
 };
-#endif
 
 }  // namespace
 
 std::unique_ptr<io::Source> open_delta_source(const std::string& location, const io::SourceOptions& options,
                                               std::vector<delta::ColumnRange> ranges) {
-#ifdef DRIFTGOV_MONITOR_HAS_PARQUET_READER
   return std::make_unique<DeltaSource>(location, options, std::move(ranges));
-#else
-  (void)options;
-  (void)ranges;
-  throw core::UnsupportedError(
-      fmt::format("{}: reading Delta table rows needs the Parquet reader, not in this build", location));
-#endif
 }
 
 void register_delta_format(io::SourceRegistry& registry) {
