@@ -28,6 +28,7 @@ void add_verb(CLI::App* subcommand, VerbRunner runner) { runners()[subcommand] =
 void register_commands(CLI::App& app) {
   // register_compare(app);
   register_profile(app);
+  register_convert(app);
 }
 
 int run_selected(CLI::App& app) {

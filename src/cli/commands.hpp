@@ -22,6 +22,7 @@ using VerbRunner = std::function<int()>;
 void add_verb(CLI::App* subcommand, VerbRunner runner);
 
 void register_compare(CLI::App& app);
+void register_convert(CLI::App& app);
 void register_profile(CLI::App& app);
 
 }  // namespace driftgov::cli
