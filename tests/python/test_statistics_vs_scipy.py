@@ -199,6 +199,37 @@ def test_ks_pvalue_grid_matches_scipy(probe):
     assert not failures, failures[:20]
 
 
+@pytest.mark.interop
+def test_ks_pvalue_random_sweep(probe):
+    """Random sizes and statistics; prints the largest relative error per method (docs/statistics.md quotes it:
+    run with -s)."""
+    rng = np.random.default_rng(2026)
+    worst = {"exact": (0.0, None), "asymp": (0.0, None)}
+    failures = []
+    for _ in range(3000):
+        if rng.random() < 0.6:
+            n1, n2 = (int(v) for v in np.exp(rng.uniform(0, math.log(10000), 2)).round())
+        else:
+            n1 = int(rng.integers(10001, 300000))
+            n2 = int(np.exp(rng.uniform(0, math.log(300000))).round())
+        n = max(1, round(n1 * n2 / (n1 + n2)))
+        d = min(1.0, abs(rng.normal(0, 2.5)) / math.sqrt(n)) if rng.random() < 0.8 else float(rng.random())
+        expected, method = scipy_ks_pvalue(n1, n2, d)
+        result = probe("ks_pvalue", n1=n1, n2=n2, d=d)
+        actual = from_json_number(result["pvalue"])
+        assert result["method"] == method
+        if expected >= SMALLEST_COMPARED_PVALUE:
+            error = abs(actual - expected) / expected
+            if error >= worst[method][0]:
+                worst[method] = (error, (n1, n2, d, expected))
+            if error > RELATIVE_TOLERANCE:
+                failures.append((n1, n2, d, actual, expected))
+        elif not actual < 1e-290:
+            failures.append((n1, n2, d, actual, expected))
+    print("largest relative error per method:", worst)
+    assert not failures, failures[:20]
+
+
 def test_ks_sketch_bound(probe):
     assert from_json_number(probe("ks_bound", ea=0.01, eb=0.005)["value"]) == pytest.approx(0.015, rel=1e-15)
 

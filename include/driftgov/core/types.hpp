@@ -34,8 +34,9 @@ enum class TimeUnit : std::uint8_t { kMilli, kMicro, kNano };
 struct Field;
 
 struct DataType {
-  DataType() = default;
-  explicit DataType(TypeId type_id) : id(type_id) {}
+  DataType();
+  explicit DataType(TypeId type_id);
+  // Definitions follow Field, which must be complete first (std::vector<Field> member).
 
   TypeId id = TypeId::kNull;
   int precision = 0;  // kDecimal
@@ -44,15 +45,15 @@ struct DataType {
   bool utc = true;                   // kTimestamp: false means timestamp without time zone (timestamp_ntz)
   std::vector<Field> children;       // kStruct, kList, kMap
 
-  static DataType null() { return DataType{TypeId::kNull}; }
-  static DataType boolean() { return DataType{TypeId::kBoolean}; }
-  static DataType int32() { return DataType{TypeId::kInt32}; }
-  static DataType int64() { return DataType{TypeId::kInt64}; }
-  static DataType float32() { return DataType{TypeId::kFloat32}; }
-  static DataType float64() { return DataType{TypeId::kFloat64}; }
-  static DataType string() { return DataType{TypeId::kString}; }
-  static DataType binary() { return DataType{TypeId::kBinary}; }
-  static DataType date() { return DataType{TypeId::kDate}; }
+  static DataType null();
+  static DataType boolean();
+  static DataType int32();
+  static DataType int64();
+  static DataType float32();
+  static DataType float64();
+  static DataType string();
+  static DataType binary();
+  static DataType date();
   static DataType timestamp(TimeUnit unit = TimeUnit::kMicro, bool utc = true);
   static DataType decimal(int precision, int scale);
 
@@ -74,6 +75,18 @@ struct Field {
   std::optional<std::int32_t> field_id;  // Parquet field_id / Delta column mapping id
   friend bool operator==(const Field&, const Field&) = default;
 };
+
+inline DataType::DataType() = default;
+inline DataType::DataType(TypeId type_id) : id(type_id) {}
+inline DataType DataType::null() { return DataType{TypeId::kNull}; }
+inline DataType DataType::boolean() { return DataType{TypeId::kBoolean}; }
+inline DataType DataType::int32() { return DataType{TypeId::kInt32}; }
+inline DataType DataType::int64() { return DataType{TypeId::kInt64}; }
+inline DataType DataType::float32() { return DataType{TypeId::kFloat32}; }
+inline DataType DataType::float64() { return DataType{TypeId::kFloat64}; }
+inline DataType DataType::string() { return DataType{TypeId::kString}; }
+inline DataType DataType::binary() { return DataType{TypeId::kBinary}; }
+inline DataType DataType::date() { return DataType{TypeId::kDate}; }
 
 struct Schema {
   std::vector<Field> fields;

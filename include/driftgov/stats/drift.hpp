@@ -16,6 +16,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "driftgov/stats/distances.hpp"
 #include "driftgov/stats/profile.hpp"
 
 namespace driftgov::stats {
@@ -50,6 +51,9 @@ struct ColumnDriftOptions {
 };
 
 struct DriftOptions {
+  // Test for every column whose kind it suits (ks and wasserstein: numeric; chi-squared: categorical; the
+  // distances: both); other columns keep the automatic choice. A per-column test in `columns` wins.
+  std::optional<DriftTest> test;
   int bins = 10;                       // numeric bins at reference quantiles
   double proportion_floor = 1e-4;      // PSI and KL: empty-bin proportions raised to this
   double alpha = 0.05;                 // hypothesis tests: drifted when p < alpha (after correction)

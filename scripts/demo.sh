@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The end-to-end demo on the embedded default (a local folder, no server):
+#   1. generate a realistic reference/current pair (a loan portfolio) with drift injected into five features,
+#   2. profile the reference once into a stored baseline,
+#   3. compare the current data with the raw reference and with the stored baseline, and write the JSON result.
+# Usage: scripts/demo.sh [OUT_DIR] (default build/demo). Run scripts/setup.sh first.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+out="${1:-build/demo}"
+bin="${DRIFTGOV_BUILD_DIR:-build/release}/driftgov"
+rows="${DRIFTGOV_DEMO_ROWS:-200000}"
+mkdir -p "$out"
+
+echo "== 1. generating $rows reference rows and $((rows / 2)) current rows (seed 7) into $out"
+.venv/bin/python scripts/generate_data.py --rows "$rows" --current-rows "$((rows / 2))" --seed 7 --out-dir "$out"
+
+echo
+echo "== 2. profiling the reference into a stored baseline (counts, moments, sketches; kilobytes)"
+"$bin" profile "$out/reference.csv" -o "$out/baseline.profile.json"
+ls -l "$out/baseline.profile.json" | awk '{print "   baseline size: " $5 " bytes"}'
+
+echo
+echo "== 3. driftgov compare reference.csv current.csv (exact statistics from both raw samples)"
+"$bin" compare "$out/reference.csv" "$out/current.csv" --json "$out/drift_result.json"
+
+echo
+echo "== 4. driftgov compare baseline.profile.json current.csv (no raw training data needed)"
+"$bin" compare "$out/baseline.profile.json" "$out/current.csv" --json "$out/drift_result_from_baseline.json" \
+  --fail-on-drift --drift-share 0.2 && status=0 || status=$?
+echo "   exit code with --fail-on-drift --drift-share 0.2: $status (3 = dataset drift, for CI gates)"
+echo
+echo "results: $out/drift_result.json, $out/drift_result_from_baseline.json (format: docs/json-formats.md)"

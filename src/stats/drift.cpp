@@ -1,0 +1,667 @@
+#include "driftgov/stats/drift.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "driftgov/core/error.hpp"
+#include "driftgov/stats/distances.hpp"
+#include "driftgov/stats/kolmogorov.hpp"
+#include "stats/json_numbers.hpp"
+
+namespace driftgov::stats {
+namespace {
+
+constexpr const char* kOtherLabel = "__other__";
+constexpr const char* kUnseenLabel = "__unseen__";
+constexpr std::size_t kListedCategories = 20;  // new/missing category names listed per column
+
+struct TestName {
+  DriftTest test;
+  const char* metric;
+  std::vector<const char*> aliases;
+};
+
+const std::vector<TestName>& test_names() {
+  static const std::vector<TestName> names = {
+      {DriftTest::kAuto, "auto", {}},
+      {DriftTest::kKs, "ks_test", {"ks"}},
+      {DriftTest::kChiSquared, "chi_squared_test", {"chi2", "chi_squared", "chisquare"}},
+      {DriftTest::kPsi, "population_stability_index", {"psi"}},
+      {DriftTest::kWasserstein, "wasserstein_normed", {"wasserstein", "wasserstein_distance"}},
+      {DriftTest::kJensenShannon, "js_distance", {"js", "jensenshannon"}},
+      {DriftTest::kHellinger, "hellinger_distance", {"hellinger"}},
+      {DriftTest::kKl, "kl_divergence", {"kl"}},
+      {DriftTest::kTotalVariation, "tv_distance", {"tv"}},
+      {DriftTest::kLInfinity, "l_infinity_distance", {"linf", "l_infinity"}},
+  };
+  return names;
+}
+
+// Quantile of sorted values with linear interpolation between closest ranks (numpy.quantile's default).
+double linear_quantile(std::span<const double> sorted, double q) {
+  if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const double position = q * static_cast<double>(sorted.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(position));
+  const auto above = std::min(below + 1, sorted.size() - 1);
+  const double fraction = position - static_cast<double>(below);
+  const double a = sorted[below];
+  const double b = sorted[above];
+  if (a == b) return a;
+  const double difference = b - a;
+  // numpy evaluates the interpolation from the nearer end, which keeps it monotone.
+  return fraction >= 0.5 ? b - difference * (1.0 - fraction) : a + difference * fraction;
+}
+
+// One side of a numeric comparison: the exact sorted values, or the sketch's view.
+struct NumericSide {
+  const ColumnProfile* profile = nullptr;
+  std::span<const double> exact;
+  bool has_exact = false;
+  QuantileSketch::SortedView view;
+  double error = 0.0;
+  std::int64_t n = 0;
+
+  explicit NumericSide(const ColumnProfile& column) : profile(&column), n(column.value_count()) {
+    const auto& numeric = *column.numeric;
+    if (numeric.exact_values) {
+      exact = *numeric.exact_values;
+      has_exact = true;
+    } else {
+      view = numeric.sketch.sorted_view();
+      error = numeric.sketch.normalized_rank_error();
+    }
+  }
+  double quantile(double q) const {
+    if (has_exact) return linear_quantile(exact, q);
+    return view.quantile(q, profile->numeric->min, profile->numeric->max);
+  }
+  // Number of values <= x (estimated from the sketch when not exact).
+  double count_at_most(double x) const {
+    if (has_exact) return static_cast<double>(std::upper_bound(exact.begin(), exact.end(), x) - exact.begin());
+    return view.cdf(x) * static_cast<double>(n);
+  }
+  double cdf(double x) const { return n == 0 ? 0.0 : count_at_most(x) / static_cast<double>(n); }
+  // Points where the empirical CDF can change.
+  std::span<const double> support() const { return has_exact ? exact : std::span<const double>(view.values); }
+};
+
+std::vector<double> union_support(const NumericSide& a, const NumericSide& b) {
+  std::vector<double> points;
+  const auto sa = a.support();
+  const auto sb = b.support();
+  points.reserve(sa.size() + sb.size());
+  std::merge(sa.begin(), sa.end(), sb.begin(), sb.end(), std::back_inserter(points));
+  points.erase(std::unique(points.begin(), points.end()), points.end());
+  return points;
+}
+
+// sup |F_a - F_b| and the integral of |F_a - F_b| over the union of the two supports.
+std::pair<double, double> cdf_distances(const NumericSide& a, const NumericSide& b) {
+  const auto points = union_support(a, b);
+  double supremum = 0.0;
+  double integral = 0.0;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const double gap = std::abs(a.cdf(points[i]) - b.cdf(points[i]));
+    supremum = std::max(supremum, gap);
+    if (i + 1 < points.size() && std::isfinite(points[i]) && std::isfinite(points[i + 1])) {
+      integral += gap * (points[i + 1] - points[i]);
+    }
+  }
+  return {supremum, integral};
+}
+
+void fill_proportions(Bins& bins) {
+  const double total_r = std::accumulate(bins.reference_count.begin(), bins.reference_count.end(), 0.0);
+  const double total_c = std::accumulate(bins.current_count.begin(), bins.current_count.end(), 0.0);
+  bins.reference_proportion.resize(bins.reference_count.size());
+  bins.current_proportion.resize(bins.current_count.size());
+  for (std::size_t i = 0; i < bins.reference_count.size(); ++i) {
+    bins.reference_proportion[i] = total_r > 0 ? bins.reference_count[i] / total_r : 0.0;
+    bins.current_proportion[i] = total_c > 0 ? bins.current_count[i] / total_c : 0.0;
+  }
+}
+
+void binned_metrics(ColumnDrift& result, const DriftOptions& options) {
+  const auto& r = result.bins.reference_proportion;
+  const auto& c = result.bins.current_proportion;
+  result.metrics["population_stability_index"] = population_stability_index(r, c, options.proportion_floor);
+  result.metrics["kl_divergence"] = kl_divergence(r, c, options.proportion_floor);
+  result.metrics["js_distance"] = js_distance(r, c);
+  result.metrics["hellinger_distance"] = hellinger_distance(r, c);
+  result.metrics["tv_distance"] = tv_distance(r, c);
+  result.metrics["l_infinity_distance"] = l_infinity_distance(r, c);
+}
+
+// Numeric bins: `bin_count` bins at reference quantiles; values beyond the reference range fall in the end bins.
+Bins numeric_bins(const NumericSide& reference, const NumericSide& current, int bin_count) {
+  Bins bins;
+  for (int i = 1; i < bin_count; ++i) {
+    const double edge = reference.quantile(static_cast<double>(i) / bin_count);
+    if (bins.edges.empty() || edge > bins.edges.back()) bins.edges.push_back(edge);
+  }
+  const auto counts = [&](const NumericSide& side, std::vector<double>& out) {
+    double previous = 0.0;
+    for (double edge : bins.edges) {
+      const double at_most = side.count_at_most(edge);
+      out.push_back(std::max(0.0, at_most - previous));
+      previous = at_most;
+    }
+    out.push_back(std::max(0.0, static_cast<double>(side.n) - previous));
+  };
+  counts(reference, bins.reference_count);
+  counts(current, bins.current_count);
+  fill_proportions(bins);
+  return bins;
+}
+
+DriftTest auto_test(ColumnKind kind, std::int64_t reference_values, const DriftOptions& options) {
+  const bool small = reference_values <= options.small_sample_limit;
+  if (kind == ColumnKind::kNumeric) return small ? DriftTest::kKs : DriftTest::kWasserstein;
+  return small ? DriftTest::kChiSquared : DriftTest::kJensenShannon;
+}
+
+bool suits(DriftTest test, ColumnKind kind) {
+  if (test == DriftTest::kKs || test == DriftTest::kWasserstein) return kind == ColumnKind::kNumeric;
+  if (test == DriftTest::kChiSquared) return kind == ColumnKind::kCategorical;
+  return true;
+}
+
+double default_threshold(DriftTest test, const DriftOptions& options) {
+  if (is_hypothesis_test(test)) return options.alpha;
+  const auto it = options.distance_thresholds.find(test);
+  DRIFTGOV_CHECK(it != options.distance_thresholds.end(), "no default threshold for {}", metric_name(test));
+  return it->second;
+}
+
+void compare_numeric(ColumnDrift& result, const ColumnProfile& reference, const ColumnProfile& current,
+                     const DriftOptions& options, int bin_count) {
+  const NumericSide ref(reference);
+  const NumericSide cur(current);
+  result.exact = ref.has_exact && cur.has_exact;
+  const auto& rm = reference.numeric->moments;
+  const auto& cm = current.numeric->moments;
+  if (rm.count > 0) {
+    result.avg_reference = rm.mean;
+    result.stddev_reference = rm.stddev();
+  }
+  if (cm.count > 0) {
+    result.avg_current = cm.mean;
+    result.stddev_current = cm.stddev();
+  }
+  for (double q : options.quantiles) result.quantile_deltas.push_back({q, ref.quantile(q), cur.quantile(q)});
+
+  result.bins = numeric_bins(ref, cur, bin_count);
+  binned_metrics(result, options);
+
+  double wasserstein = 0.0;
+  if (result.exact) {
+    const auto ks = ks_two_sample(ref.exact, cur.exact);
+    result.ks_statistic = ks.statistic;
+    result.ks_pvalue = ks.pvalue;
+    result.ks_method = ks.method;
+    wasserstein = wasserstein_distance(ref.exact, cur.exact);
+  } else {
+    const auto [supremum, integral] = cdf_distances(ref, cur);
+    std::string method;
+    result.ks_statistic = supremum;
+    result.ks_pvalue = ks_two_sample_pvalue(ref.n, cur.n, supremum, &method);
+    result.ks_method = "sketch";
+    result.ks_statistic_bound = ks_sketch_statistic_bound(ref.error, cur.error);
+    wasserstein = integral;
+    const double low = std::min(reference.numeric->min, current.numeric->min);
+    const double high = std::max(reference.numeric->max, current.numeric->max);
+    result.wasserstein_bound = (ref.error + cur.error) * (high - low);
+  }
+  result.metrics["ks_test.statistic"] = *result.ks_statistic;
+  result.metrics["wasserstein_distance"] = wasserstein;
+  const double scale = std::max(rm.population_stddev(), options.wasserstein_std_floor);
+  result.metrics["wasserstein_normed"] = wasserstein / scale;
+}
+
+// Counts by category on one side, as a map.
+std::unordered_map<std::string, double> count_map(const CategoricalSummary& summary) {
+  std::unordered_map<std::string, double> map;
+  for (const auto& [category, count] : summary.counts()) map.emplace(category, static_cast<double>(count));
+  return map;
+}
+
+void compare_categorical(ColumnDrift& result, const ColumnProfile& reference, const ColumnProfile& current,
+                         const DriftOptions& options) {
+  const auto& rs = *reference.categorical;
+  const auto& cs = *current.categorical;
+  result.exact = rs.is_exact() && cs.is_exact();
+  auto ref_counts = rs.counts();  // by decreasing count
+  std::stable_sort(ref_counts.begin(), ref_counts.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  const auto cur_map = count_map(cs);
+  const auto ref_map = count_map(rs);
+  const double ref_n = static_cast<double>(reference.value_count());
+  const double cur_n = static_cast<double>(current.value_count());
+
+  // Bins: the most frequent reference categories, the rest of the reference categories, unseen ones.
+  Bins& bins = result.bins;
+  const std::size_t own = std::min(ref_counts.size(), options.max_category_bins);
+  double ref_listed = 0.0;
+  double cur_listed = 0.0;
+  for (std::size_t i = 0; i < own; ++i) {
+    const auto& [category, count] = ref_counts[i];
+    bins.labels.push_back(category);
+    bins.reference_count.push_back(static_cast<double>(count));
+    const auto it = cur_map.find(category);
+    const double c = it == cur_map.end() ? 0.0 : it->second;
+    bins.current_count.push_back(c);
+    ref_listed += static_cast<double>(count);
+    cur_listed += c;
+  }
+  double cur_unseen = 0.0;
+  std::vector<std::pair<std::string, double>> unseen;
+  for (const auto& [category, count] : cur_map) {
+    if (!ref_map.contains(category)) {
+      cur_unseen += count;
+      unseen.emplace_back(category, count);
+    }
+  }
+  if (!rs.is_exact()) cur_unseen = std::max(cur_unseen, 0.0);  // sketch: categories below its error are unknown
+  const double ref_other = std::max(0.0, ref_n - ref_listed);
+  const double cur_other = std::max(0.0, cur_n - cur_listed - cur_unseen);
+  if (ref_counts.size() > own || !rs.is_exact() || !cs.is_exact()) {
+    bins.labels.push_back(kOtherLabel);
+    bins.reference_count.push_back(ref_other);
+    bins.current_count.push_back(cur_other);
+  }
+  bins.labels.push_back(kUnseenLabel);
+  bins.reference_count.push_back(0.0);
+  bins.current_count.push_back(cur_unseen);
+  fill_proportions(bins);
+  binned_metrics(result, options);
+
+  // Chi-square of homogeneity on every category either side has seen (exact counts), or on the known
+  // categories plus a remainder when a side is a sketch.
+  std::vector<std::int64_t> table_r;
+  std::vector<std::int64_t> table_c;
+  for (const auto& [category, count] : ref_counts) {
+    table_r.push_back(count);
+    const auto it = cur_map.find(category);
+    table_c.push_back(it == cur_map.end() ? 0 : static_cast<std::int64_t>(it->second));
+  }
+  for (const auto& [category, count] : unseen) {
+    table_r.push_back(0);
+    table_c.push_back(static_cast<std::int64_t>(count));
+  }
+  if (!result.exact) {
+    const auto known_r = std::accumulate(table_r.begin(), table_r.end(), std::int64_t{0});
+    const auto known_c = std::accumulate(table_c.begin(), table_c.end(), std::int64_t{0});
+    table_r.push_back(std::max<std::int64_t>(0, reference.value_count() - known_r));
+    table_c.push_back(std::max<std::int64_t>(0, current.value_count() - known_c));
+  }
+  result.chi_squared = chi_squared_homogeneity(table_r, table_c);
+  result.metrics["chi_squared_test.statistic"] = result.chi_squared->statistic;
+
+  std::sort(unseen.begin(), unseen.end(),
+            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  result.new_category_count = static_cast<std::int64_t>(unseen.size());
+  for (std::size_t i = 0; i < unseen.size() && i < kListedCategories; ++i) result.new_categories.push_back(unseen[i].first);
+  for (const auto& [category, count] : ref_counts) {
+    if (cur_map.contains(category)) continue;
+    if (!cs.is_exact() && static_cast<double>(count) / std::max(ref_n, 1.0) < 0.01) continue;  // unknowable
+    ++result.missing_category_count;
+    if (result.missing_categories.size() < kListedCategories) result.missing_categories.push_back(category);
+  }
+}
+
+std::optional<double> metric_value(const ColumnDrift& result, DriftTest test) {
+  switch (test) {
+    case DriftTest::kKs:
+      return result.ks_statistic;
+    case DriftTest::kChiSquared:
+      if (result.chi_squared) return result.chi_squared->statistic;
+      return std::nullopt;
+    default: {
+      const auto it = result.metrics.find(metric_name(test));
+      if (it == result.metrics.end()) return std::nullopt;
+      return it->second;
+    }
+  }
+}
+
+double percent(std::int64_t part, std::int64_t whole) {
+  return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+ColumnDrift compare_column(const ColumnProfile& reference, const ColumnProfile& current, const DriftOptions& options) {
+  ColumnDrift result;
+  result.column_name = reference.name;
+  result.data_type = reference.type.to_string();
+  result.kind = reference.kind;
+  result.reference_count = reference.count;
+  result.current_count = current.count;
+  result.percent_null_reference = percent(reference.null_count, reference.count);
+  result.percent_null_current = percent(current.null_count, current.count);
+
+  const auto column_options = options.columns.find(reference.name);
+  const ColumnDriftOptions* overrides = column_options == options.columns.end() ? nullptr : &column_options->second;
+  const int bin_count = overrides && overrides->bins ? *overrides->bins : options.bins;
+
+  if (reference.value_count() == 0 || current.value_count() == 0) {
+    result.reason = reference.value_count() == 0 ? "no non-null values in the reference"
+                                                  : "no non-null values in the current data";
+    return result;
+  }
+  if (reference.kind == ColumnKind::kNumeric) {
+    compare_numeric(result, reference, current, options, bin_count);
+  } else {
+    compare_categorical(result, reference, current, options);
+  }
+  const double psi = result.metrics.at("population_stability_index");
+  result.drift_level = psi_level(psi);
+
+  DriftTest test = DriftTest::kAuto;
+  if (overrides && overrides->test) {
+    test = *overrides->test;
+  } else if (options.test && suits(*options.test, reference.kind)) {
+    test = *options.test;
+  }
+  if (test == DriftTest::kAuto) test = auto_test(reference.kind, reference.value_count(), options);
+  if (reference.kind == ColumnKind::kCategorical && (test == DriftTest::kKs || test == DriftTest::kWasserstein)) {
+    throw core::InputError(fmt::format("column '{}': the {} test needs a numeric column, but it is categorical ({})",
+                                       reference.name, metric_name(test), result.data_type));
+  }
+  if (reference.kind == ColumnKind::kNumeric && test == DriftTest::kChiSquared) {
+    throw core::InputError(fmt::format(
+        "column '{}': the chi-squared test needs a categorical column, but it is numeric ({}); "
+        "declare it categorical with --kind {}=categorical",
+        reference.name, result.data_type, reference.name));
+  }
+  TestOutcome outcome;
+  outcome.name = metric_name(test);
+  outcome.threshold = overrides && overrides->threshold ? *overrides->threshold : default_threshold(test, options);
+  const auto value = metric_value(result, test);
+  DRIFTGOV_CHECK(value.has_value(), "metric {} was not computed for column {}", outcome.name, reference.name);
+  outcome.statistic = *value;
+  if (test == DriftTest::kKs) outcome.pvalue = result.ks_pvalue;
+  if (test == DriftTest::kChiSquared) outcome.pvalue = result.chi_squared->pvalue;
+  result.test = outcome;
+  result.evaluated = true;
+  return result;
+}
+
+// Adjusted p-values for the hypothesis-tested columns, then each column's verdict.
+void decide(std::vector<ColumnDrift>& columns, Correction correction) {
+  std::vector<ColumnDrift*> tested;
+  for (auto& column : columns) {
+    if (column.evaluated && column.test->pvalue) tested.push_back(&column);
+  }
+  const double m = static_cast<double>(tested.size());
+  if (correction == Correction::kBonferroni) {
+    for (auto* column : tested) column->test->pvalue_adjusted = std::min(1.0, *column->test->pvalue * m);
+  } else if (correction == Correction::kBenjaminiHochberg) {
+    // Step-up: adjusted p_(i) = min over j >= i of p_(j) * m / j, capped at 1.
+    std::vector<ColumnDrift*> order = tested;
+    std::stable_sort(order.begin(), order.end(),
+                     [](const ColumnDrift* a, const ColumnDrift* b) { return *a->test->pvalue < *b->test->pvalue; });
+    double running = 1.0;
+    for (std::size_t i = order.size(); i-- > 0;) {
+      running = std::min(running, *order[i]->test->pvalue * m / static_cast<double>(i + 1));
+      order[i]->test->pvalue_adjusted = std::min(1.0, running);
+    }
+  }
+  for (auto& column : columns) {
+    if (!column.evaluated) continue;
+    auto& test = *column.test;
+    if (test.pvalue) {
+      const double p = test.pvalue_adjusted ? *test.pvalue_adjusted : *test.pvalue;
+      test.drifted = p < test.threshold;
+    } else {
+      test.drifted = test.statistic >= test.threshold;
+    }
+  }
+}
+
+nlohmann::json optional_number(const std::optional<double>& value) {
+  return value ? number_to_json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json numbers(const std::vector<double>& values) {
+  auto array = nlohmann::json::array();
+  for (double v : values) array.push_back(number_to_json(v));
+  return array;
+}
+
+nlohmann::json delta_json(const std::optional<double>& reference, const std::optional<double>& current) {
+  nlohmann::json out;
+  out["reference"] = optional_number(reference);
+  out["current"] = optional_number(current);
+  out["delta"] = reference && current ? number_to_json(*current - *reference) : nlohmann::json(nullptr);
+  return out;
+}
+
+nlohmann::json column_json(const ColumnDrift& column) {
+  nlohmann::json out;
+  out["column_name"] = column.column_name;
+  out["data_type"] = column.data_type;
+  out["kind"] = to_string(column.kind);
+  out["evaluated"] = column.evaluated;
+  if (!column.evaluated) out["reason"] = column.reason;
+  out["exact"] = column.exact;
+  out["count_delta"] = {{"reference", column.reference_count},
+                        {"current", column.current_count},
+                        {"delta", column.current_count - column.reference_count}};
+  out["percent_null"] = delta_json(column.percent_null_reference, column.percent_null_current);
+  if (column.kind == ColumnKind::kNumeric) {
+    out["avg_delta"] = delta_json(column.avg_reference, column.avg_current);
+    out["stddev_delta"] = delta_json(column.stddev_reference, column.stddev_current);
+    auto quantiles = nlohmann::json::array();
+    for (const auto& q : column.quantile_deltas) {
+      quantiles.push_back({{"quantile", q.q},
+                           {"reference", number_to_json(q.reference)},
+                           {"current", number_to_json(q.current)},
+                           {"delta", number_to_json(q.current - q.reference)}});
+    }
+    out["quantile_deltas"] = quantiles;
+  }
+  if (!column.evaluated) return out;
+
+  out["drift_level"] = column.drift_level;
+  const auto& test = *column.test;
+  out["test"] = {{"name", test.name},
+                 {"statistic", number_to_json(test.statistic)},
+                 {"pvalue", optional_number(test.pvalue)},
+                 {"pvalue_adjusted", optional_number(test.pvalue_adjusted)},
+                 {"threshold", test.threshold},
+                 {"drifted", test.drifted}};
+  out["drifted"] = test.drifted;
+  for (const auto& [name, value] : column.metrics) {
+    if (name.find('.') == std::string::npos) out[name] = number_to_json(value);
+  }
+  if (column.ks_statistic) {
+    nlohmann::json ks = {{"statistic", number_to_json(*column.ks_statistic)},
+                         {"pvalue", optional_number(column.ks_pvalue)},
+                         {"method", column.ks_method}};
+    if (column.ks_statistic_bound) ks["statistic_bound"] = *column.ks_statistic_bound;
+    out["ks_test"] = ks;
+  }
+  if (column.wasserstein_bound) out["wasserstein_bound"] = number_to_json(*column.wasserstein_bound);
+  if (column.chi_squared) {
+    out["chi_squared_test"] = {{"statistic", number_to_json(column.chi_squared->statistic)},
+                               {"pvalue", number_to_json(column.chi_squared->pvalue)},
+                               {"dof", column.chi_squared->dof}};
+  }
+  nlohmann::json bins;
+  if (column.kind == ColumnKind::kNumeric) {
+    bins["edges"] = numbers(column.bins.edges);
+    bins["rule"] = "bin i holds (edges[i-1], edges[i]]; the first and last bins are open";
+  } else {
+    bins["labels"] = column.bins.labels;
+  }
+  bins["reference_count"] = numbers(column.bins.reference_count);
+  bins["current_count"] = numbers(column.bins.current_count);
+  bins["reference_proportion"] = numbers(column.bins.reference_proportion);
+  bins["current_proportion"] = numbers(column.bins.current_proportion);
+  out["bins"] = bins;
+  if (column.kind == ColumnKind::kCategorical) {
+    out["new_categories"] = {{"count", column.new_category_count}, {"values", column.new_categories}};
+    out["missing_categories"] = {{"count", column.missing_category_count}, {"values", column.missing_categories}};
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* metric_name(DriftTest test) {
+  for (const auto& entry : test_names()) {
+    if (entry.test == test) return entry.metric;
+  }
+  DRIFTGOV_CHECK(false, "unknown drift test {}", static_cast<int>(test));
+  return "";
+}
+
+DriftTest drift_test_from_string(const std::string& text, const std::string& context) {
+  std::string names;
+  for (const auto& entry : test_names()) {
+    if (text == entry.metric) return entry.test;
+    for (const char* alias : entry.aliases) {
+      if (text == alias) return entry.test;
+    }
+    names += names.empty() ? "" : ", ";
+    names += entry.metric;
+  }
+  throw core::InputError(fmt::format("{}: unknown test '{}'; expected one of {}", context, text, names));
+}
+
+bool is_hypothesis_test(DriftTest test) { return test == DriftTest::kKs || test == DriftTest::kChiSquared; }
+
+Correction correction_from_string(const std::string& text, const std::string& context) {
+  if (text == "none") return Correction::kNone;
+  if (text == "bonferroni") return Correction::kBonferroni;
+  if (text == "bh" || text == "benjamini-hochberg" || text == "fdr_bh") return Correction::kBenjaminiHochberg;
+  throw core::InputError(
+      fmt::format("{}: unknown correction '{}'; expected none, bonferroni or benjamini-hochberg", context, text));
+}
+
+const char* to_string(Correction correction) {
+  switch (correction) {
+    case Correction::kNone:
+      return "none";
+    case Correction::kBonferroni:
+      return "bonferroni";
+    case Correction::kBenjaminiHochberg:
+      return "benjamini-hochberg";
+  }
+  return "none";
+}
+
+const char* psi_level(double psi) {
+  if (!(psi >= 0.1)) return "none";
+  return psi < 0.25 ? "moderate" : "high";
+}
+
+DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfile& current,
+                             const DriftOptions& options, const std::vector<std::string>& columns) {
+  if (options.bins < 2) throw core::InputError(fmt::format("bins must be at least 2, got {}", options.bins));
+  for (const auto& [name, column_options] : options.columns) {
+    if (column_options.bins && *column_options.bins < 2) {
+      throw core::InputError(fmt::format("column '{}': bins must be at least 2, got {}", name, *column_options.bins));
+    }
+  }
+  std::vector<std::string> names = columns;
+  if (names.empty()) {
+    std::vector<std::string> missing_current;
+    for (const auto& column : reference.columns) {
+      names.push_back(column.name);
+      if (!current.find(column.name)) missing_current.push_back(column.name);
+    }
+    std::vector<std::string> missing_reference;
+    for (const auto& column : current.columns) {
+      if (!reference.find(column.name)) missing_reference.push_back(column.name);
+    }
+    if (!missing_current.empty() || !missing_reference.empty()) {
+      std::string message = "the two sides have different columns:";
+      if (!missing_current.empty()) {
+        message += fmt::format(" missing in the current data ({}): {};", current.source,
+                               fmt::join(missing_current, ", "));
+      }
+      if (!missing_reference.empty()) {
+        message += fmt::format(" missing in the reference ({}): {};", reference.source,
+                               fmt::join(missing_reference, ", "));
+      }
+      message += " choose columns with --columns or leave some out with --exclude";
+      throw core::InputError(message);
+    }
+  }
+  DriftReport report;
+  report.reference_source = reference.source;
+  report.current_source = current.source;
+  report.reference_rows = reference.row_count;
+  report.current_rows = current.row_count;
+  report.options = options;
+  for (const auto& name : names) {
+    const auto* ref = reference.find(name);
+    const auto* cur = current.find(name);
+    if (!ref || !cur) {
+      throw core::InputError(fmt::format("column '{}' is missing in the {} ({})", name,
+                                         ref ? "current data" : "reference", ref ? current.source : reference.source));
+    }
+    if (ref->kind != cur->kind) {
+      throw core::InputError(fmt::format(
+          "column '{}' is {} ({}) in the reference ({}) but {} ({}) in the current data ({}); a numeric column "
+          "must hold numbers on both sides (fix the data, or set --type {}=string on both sides)",
+          name, to_string(ref->kind), ref->type.to_string(), reference.source, to_string(cur->kind),
+          cur->type.to_string(), current.source, name));
+    }
+    report.columns.push_back(compare_column(*ref, *cur, options));
+  }
+  decide(report.columns, options.correction);
+  for (const auto& column : report.columns) {
+    if (!column.evaluated) continue;
+    ++report.evaluated_columns;
+    if (column.test->drifted) ++report.drifted_columns;
+  }
+  report.share_of_drifted_columns =
+      report.evaluated_columns == 0
+          ? 0.0
+          : static_cast<double>(report.drifted_columns) / static_cast<double>(report.evaluated_columns);
+  report.dataset_drift = report.evaluated_columns > 0 && report.share_of_drifted_columns >= options.drift_share;
+  return report;
+}
+
+nlohmann::json to_json(const DriftReport& report) {
+  nlohmann::json out;
+  out["format"] = kDriftResultFormatName;
+  out["format_version"] = kDriftResultFormatVersion;
+  out["reference"] = {{"source", report.reference_source}, {"rows", report.reference_rows}};
+  out["current"] = {{"source", report.current_source}, {"rows", report.current_rows}};
+  const auto& options = report.options;
+  nlohmann::json thresholds;
+  for (const auto& [test, value] : options.distance_thresholds) thresholds[metric_name(test)] = value;
+  out["options"] = {{"bins", options.bins},
+                    {"proportion_floor", options.proportion_floor},
+                    {"alpha", options.alpha},
+                    {"distance_thresholds", thresholds},
+                    {"small_sample_limit", options.small_sample_limit},
+                    {"wasserstein_std_floor", options.wasserstein_std_floor},
+                    {"max_category_bins", options.max_category_bins},
+                    {"drift_share", options.drift_share},
+                    {"correction", to_string(options.correction)},
+                    {"quantiles", options.quantiles}};
+  auto columns = nlohmann::json::array();
+  for (const auto& column : report.columns) columns.push_back(column_json(column));
+  out["columns"] = columns;
+  out["dataset"] = {{"evaluated_columns", report.evaluated_columns},
+                    {"drifted_columns", report.drifted_columns},
+                    {"share_of_drifted_columns", report.share_of_drifted_columns},
+                    {"drift_share", options.drift_share},
+                    {"dataset_drift", report.dataset_drift}};
+  return out;
+}
+
+}  // namespace driftgov::stats

@@ -1,0 +1,350 @@
+"""`driftgov compare` checked against scipy and numpy on seeded datasets.
+
+Every statistic in the JSON result is recomputed independently from the raw data: KS and Wasserstein with
+scipy.stats, chi-square with scipy.stats.chi2_contingency(correction=False), binned metrics with numpy on the
+bins driftgov reports (whose counts are themselves recounted from the raw data), quantiles with numpy.quantile.
+"""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from conftest import compare_json, run_driftgov
+
+EXACT = 1e-9
+
+
+def close(actual, expected, rel=EXACT, abs_tol=1e-12):
+    return math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_tol)
+
+
+def write_csv(path, frame):
+    frame.to_csv(path, index=False)
+    return path
+
+
+def numeric_values(series):
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    return np.sort(values[~np.isnan(values)])
+
+
+def scenario_frames(name, rng):
+    n_ref, n_cur = {"tiny": (5, 3), "large": (60000, 40000)}.get(name, (800, 600))
+    ref = pd.DataFrame()
+    cur = pd.DataFrame()
+    if name == "shift":
+        ref["x"] = rng.normal(0, 1, n_ref)
+        cur["x"] = rng.normal(0.3, 1, n_cur)
+    elif name == "scale":
+        ref["x"] = rng.normal(5, 1, n_ref)
+        cur["x"] = rng.normal(5, 2.5, n_cur)
+    elif name == "ties":
+        ref["x"] = rng.integers(0, 6, n_ref)
+        cur["x"] = rng.integers(0, 7, n_cur)
+    elif name == "heavy_tails":
+        ref["x"] = rng.standard_cauchy(n_ref)
+        cur["x"] = rng.lognormal(0, 2, n_cur)
+    elif name == "nulls":
+        x_ref = rng.normal(0, 1, n_ref)
+        x_cur = rng.normal(0, 1, n_cur)
+        x_ref[rng.random(n_ref) < 0.05] = np.nan
+        x_cur[rng.random(n_cur) < 0.30] = np.nan
+        ref["x"], cur["x"] = x_ref, x_cur
+    elif name == "constant":
+        ref["x"] = np.full(n_ref, 3.5)
+        cur["x"] = np.full(n_cur, 3.5)
+    else:  # tiny, large, identical
+        ref["x"] = rng.gamma(2.0, 1.5, n_ref)
+        cur["x"] = rng.gamma(2.0, 1.5 if name == "identical" else 1.8, n_cur)
+    ref["y"] = rng.uniform(-1, 1, n_ref)
+    cur["y"] = rng.uniform(-1, 1, n_cur) + (0.05 if name == "large" else 0.0)
+    categories = ["red", "green", "blue", "amber"]
+    ref["c"] = rng.choice(categories, n_ref, p=[0.4, 0.3, 0.2, 0.1])
+    cur_categories = categories + ["violet"] if name in ("shift", "large") else categories
+    p_cur = [0.35, 0.3, 0.2, 0.1, 0.05] if len(cur_categories) == 5 else [0.4, 0.3, 0.2, 0.1]
+    cur["c"] = rng.choice(cur_categories, n_cur, p=p_cur)
+    if name == "nulls":
+        cur.loc[rng.random(n_cur) < 0.2, "c"] = None
+    return ref, cur
+
+
+SCENARIOS = ["shift", "scale", "ties", "heavy_tails", "nulls", "constant", "tiny", "identical", "large"]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory, driftgov):
+    out = {}
+    for index, name in enumerate(SCENARIOS):
+        rng = np.random.default_rng(1000 + index)
+        ref, cur = scenario_frames(name, rng)
+        folder = tmp_path_factory.mktemp(name)
+        ref_path = write_csv(folder / "reference.csv", ref)
+        cur_path = write_csv(folder / "current.csv", cur)
+        out[name] = (ref, cur, compare_json(ref_path, cur_path, "--kind", "x=numeric"), folder)
+    return out
+
+
+def column(result, name):
+    return next(c for c in result["columns"] if c["column_name"] == name)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_numeric_statistics_match_scipy(results, scenario):
+    ref, cur, result, _ = results[scenario]
+    for name in ("x", "y"):
+        col = column(result, name)
+        a, b = numeric_values(ref[name]), numeric_values(cur[name])
+        assert col["exact"] is True
+        expected = stats.ks_2samp(a, b)
+        assert close(col["ks_test"]["statistic"], expected.statistic)
+        assert close(col["ks_test"]["pvalue"], expected.pvalue), (col["ks_test"], expected)
+        finite = np.isfinite(a).all() and np.isfinite(b).all()
+        if finite:
+            assert close(col["wasserstein_distance"], stats.wasserstein_distance(a, b))
+            scale = max(np.std(a[np.isfinite(a)]), 0.001)
+            assert close(col["wasserstein_normed"], stats.wasserstein_distance(a, b) / scale)
+        # Summary deltas.
+        assert close(col["avg_delta"]["reference"], np.mean(a), rel=1e-11)
+        assert close(col["avg_delta"]["current"], np.mean(b), rel=1e-11)
+        if len(a) > 1:
+            assert close(col["stddev_delta"]["reference"], np.std(a, ddof=1), rel=1e-9, abs_tol=1e-12)
+        for q in col["quantile_deltas"]:
+            assert close(q["reference"], np.quantile(a, q["quantile"]), rel=1e-12)
+            assert close(q["current"], np.quantile(b, q["quantile"]), rel=1e-12)
+        assert close(col["percent_null"]["reference"], 100.0 * ref[name].isna().mean(), rel=1e-12)
+        assert close(col["percent_null"]["current"], 100.0 * cur[name].isna().mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_numeric_bins_and_binned_metrics(results, scenario):
+    ref, cur, result, _ = results[scenario]
+    floor = result["options"]["proportion_floor"]
+    for name in ("x", "y"):
+        col = column(result, name)
+        a, b = numeric_values(ref[name]), numeric_values(cur[name])
+        bins = col["bins"]
+        edges = np.array(bins["edges"], dtype=float)
+        expected_edges = np.unique(np.quantile(a, np.arange(1, 10) / 10))
+        np.testing.assert_allclose(edges, expected_edges, rtol=1e-12)
+        # Bin i holds (edges[i-1], edges[i]]: the index is the number of edges strictly below the value.
+        for values, key in ((a, "reference_count"), (b, "current_count")):
+            counts = np.bincount(np.searchsorted(edges, values, side="left"), minlength=len(edges) + 1)
+            np.testing.assert_array_equal(np.array(bins[key]), counts)
+        r = np.array(bins["reference_proportion"])
+        c = np.array(bins["current_proportion"])
+        np.testing.assert_allclose(r, np.array(bins["reference_count"]) / len(a), rtol=1e-12)
+        check_binned_metrics(col, r, c, floor)
+
+
+def check_binned_metrics(col, r, c, floor):
+    rf, cf = np.maximum(r, floor), np.maximum(c, floor)
+    assert close(col["population_stability_index"], float(np.sum((cf - rf) * np.log(cf / rf))))
+    assert close(col["kl_divergence"], float(np.sum(cf * np.log(cf / rf))), abs_tol=1e-12)
+    assert close(col["js_distance"], float(distance.jensenshannon(r, c, base=2)), abs_tol=1e-9)
+    assert close(col["hellinger_distance"], float(np.sqrt(0.5 * np.sum((np.sqrt(r) - np.sqrt(c)) ** 2))))
+    assert close(col["tv_distance"], float(0.5 * np.sum(np.abs(r - c))))
+    assert close(col["l_infinity_distance"], float(np.max(np.abs(r - c))))
+    psi = col["population_stability_index"]
+    assert col["drift_level"] == ("none" if psi < 0.1 else "moderate" if psi < 0.25 else "high")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_categorical_statistics_match_scipy(results, scenario):
+    ref, cur, result, _ = results[scenario]
+    col = column(result, "c")
+    rc = ref["c"].dropna().value_counts()
+    cc = cur["c"].dropna().value_counts()
+    union = sorted(set(rc.index) | set(cc.index))
+    table = np.array([[rc.get(k, 0) for k in union], [cc.get(k, 0) for k in union]])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] > 1:
+        expected = stats.chi2_contingency(table, correction=False)
+        assert close(col["chi_squared_test"]["statistic"], expected.statistic)
+        assert close(col["chi_squared_test"]["pvalue"], expected.pvalue, abs_tol=1e-300)
+        assert col["chi_squared_test"]["dof"] == expected.dof
+    bins = col["bins"]
+    labels = bins["labels"]
+    assert labels[-1] == "__unseen__"
+    for label, rcount, ccount in zip(labels[:-1], bins["reference_count"], bins["current_count"]):
+        assert rcount == rc.get(label, 0) and ccount == cc.get(label, 0)
+    unseen = [k for k in cc.index if k not in rc.index]
+    assert bins["current_count"][-1] == sum(cc[k] for k in unseen)
+    assert sorted(col["new_categories"]["values"]) == sorted(unseen)
+    r = np.array(bins["reference_proportion"])
+    c = np.array(bins["current_proportion"])
+    check_binned_metrics(col, r, c, result["options"]["proportion_floor"])
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_test_selection_and_dataset_verdict(results, scenario):
+    _, _, result, _ = results[scenario]
+    drifted = 0
+    evaluated = 0
+    for col in result["columns"]:
+        assert col["evaluated"], col
+        evaluated += 1
+        n_ref = col["count_delta"]["reference"] * (1 - col["percent_null"]["reference"] / 100)
+        small = n_ref <= result["options"]["small_sample_limit"]
+        if col["kind"] == "numeric":
+            expected = "ks_test" if small else "wasserstein_normed"
+        else:
+            expected = "chi_squared_test" if small else "js_distance"
+        test = col["test"]
+        assert test["name"] == expected
+        if test["pvalue"] is not None:
+            assert test["drifted"] == (test["pvalue"] < 0.05)
+        else:
+            assert test["drifted"] == (test["statistic"] >= 0.1)
+        drifted += test["drifted"]
+    dataset = result["dataset"]
+    assert dataset["evaluated_columns"] == evaluated
+    assert dataset["drifted_columns"] == drifted
+    assert dataset["share_of_drifted_columns"] == pytest.approx(drifted / evaluated, rel=1e-15)
+    assert dataset["dataset_drift"] == (drifted / evaluated >= 0.5)
+
+
+def test_constant_and_all_null_columns_do_not_poison_the_share(tmp_path):
+    ref = pd.DataFrame({"k": [1.0] * 50, "empty": [None] * 50, "x": np.arange(50.0)})
+    cur = pd.DataFrame({"k": [1.0] * 40, "empty": [None] * 40, "x": np.arange(40.0) + 100})
+    result = compare_json(write_csv(tmp_path / "r.csv", ref), write_csv(tmp_path / "c.csv", cur))
+    k = column(result, "k")
+    assert k["evaluated"] and not k["drifted"] and k["ks_test"]["statistic"] == 0.0
+    empty = column(result, "empty")
+    assert empty["evaluated"] is False and "no non-null values" in empty["reason"]
+    assert result["dataset"]["evaluated_columns"] == 2
+    assert result["dataset"]["share_of_drifted_columns"] == 0.5
+    assert result["dataset"]["dataset_drift"] is True
+
+
+def test_corrections_match_their_definitions(tmp_path):
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({f"v{i}": rng.normal(0, 1, 300) for i in range(6)})
+    cur = pd.DataFrame({f"v{i}": rng.normal(0.05 * i, 1, 200) for i in range(6)})
+    r, c = write_csv(tmp_path / "r.csv", ref), write_csv(tmp_path / "c.csv", cur)
+    plain = compare_json(r, c)
+    pvalues = np.array([col["test"]["pvalue"] for col in plain["columns"]])
+    bonferroni = compare_json(r, c, "--correction", "bonferroni")
+    adjusted = np.array([col["test"]["pvalue_adjusted"] for col in bonferroni["columns"]])
+    np.testing.assert_allclose(adjusted, np.minimum(1, pvalues * len(pvalues)), rtol=1e-12)
+    bh = compare_json(r, c, "--correction", "bh")
+    adjusted = np.array([col["test"]["pvalue_adjusted"] for col in bh["columns"]])
+    np.testing.assert_allclose(adjusted, stats.false_discovery_control(pvalues, method="bh"), rtol=1e-12)
+
+
+def test_per_column_overrides(tmp_path, results):
+    _, _, _, folder = results["shift"]
+    result = compare_json(folder / "reference.csv", folder / "current.csv", "--test", "psi", "--test", "x=ks",
+                          "--threshold", "x=0.01", "--bins", "y=4", "--bins", "20")
+    x, y, c = column(result, "x"), column(result, "y"), column(result, "c")
+    assert x["test"]["name"] == "ks_test" and x["test"]["threshold"] == 0.01
+    assert y["test"]["name"] == "population_stability_index" and len(y["bins"]["edges"]) == 3
+    assert c["test"]["name"] == "population_stability_index"
+    assert x["bins"]["edges"] and len(x["bins"]["edges"]) == 19
+
+
+def test_sketch_mode_stays_within_stated_bounds(results):
+    ref, cur, exact, folder = results["large"]
+    sketched = compare_json(folder / "reference.csv", folder / "current.csv", "--exact-limit", "0")
+    for name in ("x", "y"):
+        e, s = column(exact, name), column(sketched, name)
+        assert s["exact"] is False and s["ks_test"]["method"] == "sketch"
+        bound = s["ks_test"]["statistic_bound"]
+        assert 0 < bound < 0.05
+        assert abs(s["ks_test"]["statistic"] - e["ks_test"]["statistic"]) <= bound
+        assert abs(s["wasserstein_distance"] - e["wasserstein_distance"]) <= s["wasserstein_bound"]
+
+
+def test_stored_profile_as_reference(tmp_path, results):
+    _, _, exact, folder = results["large"]
+    profile = tmp_path / "baseline.json"
+    run_driftgov("profile", folder / "reference.csv", "-o", profile)
+    from_profile = compare_json(profile, folder / "current.csv")
+    assert from_profile["reference"]["rows"] == exact["reference"]["rows"]
+    for name in ("x", "y", "c"):
+        e, p = column(exact, name), column(from_profile, name)
+        assert p["count_delta"] == e["count_delta"]
+        assert p["avg_delta" if name != "c" else "percent_null"] == pytest.approx(
+            e["avg_delta" if name != "c" else "percent_null"], rel=1e-9)
+    c_exact, c_profile = column(exact, "c"), column(from_profile, "c")
+    assert c_profile["chi_squared_test"]["statistic"] == pytest.approx(c_exact["chi_squared_test"]["statistic"],
+                                                                       rel=1e-12)
+
+
+def test_fail_on_drift_exit_code_and_table(tmp_path, results):
+    _, _, _, folder = results["shift"]
+    ref, cur = folder / "reference.csv", folder / "current.csv"
+    table = run_driftgov("compare", ref, cur)
+    assert "feature" in table.stdout and "dataset drift:" in table.stdout
+    assert run_driftgov("compare", ref, cur, "--fail-on-drift", "--drift-share", "0.01", check=False).returncode == 3
+    assert run_driftgov("compare", ref, ref, "--fail-on-drift", check=False).returncode == 0
+    out = tmp_path / "result.json"
+    run_driftgov("compare", ref, cur, "--json", out, "--quiet")
+    doc = json.loads(out.read_text())
+    assert doc["format"] == "driftgov.drift_result" and doc["format_version"] == 1
+
+
+# --- bad input -----------------------------------------------------------------------------------------------
+
+
+def expect_input_error(*args, contains):
+    result = run_driftgov(*args, check=False)
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    for text in contains:
+        assert text in result.stderr, result.stderr
+    return result
+
+
+def test_missing_file(tmp_path):
+    expect_input_error("compare", tmp_path / "nope.csv", tmp_path / "nope.csv", contains=["nope.csv"])
+
+
+def test_ragged_row_names_the_line(tmp_path):
+    bad = tmp_path / "ragged.csv"
+    bad.write_text("a,b\n1,2\n3,4\n5\n6,7\n")
+    expect_input_error("compare", bad, bad, contains=["ragged.csv", "line 4"])
+
+
+def test_column_missing_on_one_side(tmp_path):
+    r = write_csv(tmp_path / "r.csv", pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
+    c = write_csv(tmp_path / "c.csv", pd.DataFrame({"a": [1, 2]}))
+    expect_input_error("compare", r, c, contains=["b", "missing in the current data"])
+    assert run_driftgov("compare", r, c, "--exclude", "b", check=False).returncode == 0
+
+
+def test_numeric_column_holding_strings_on_the_other_side(tmp_path):
+    r = write_csv(tmp_path / "r.csv", pd.DataFrame({"amount": [1.5, 2.5, 3.5]}))
+    c = write_csv(tmp_path / "c.csv", pd.DataFrame({"amount": ["1.5", "n/a-value", "x"]}))
+    expect_input_error("compare", r, c, contains=["amount", "numeric", "categorical"])
+
+
+def test_empty_data(tmp_path):
+    r = write_csv(tmp_path / "r.csv", pd.DataFrame({"a": [1, 2]}))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    expect_input_error("compare", r, empty, contains=["empty.csv"])
+
+
+def test_unseen_categories_are_reported_not_errors(tmp_path):
+    r = write_csv(tmp_path / "r.csv", pd.DataFrame({"c": ["a", "b"] * 10}))
+    c = write_csv(tmp_path / "c.csv", pd.DataFrame({"c": ["a", "b", "zz"] * 10}))
+    result = run_driftgov("compare", r, c)
+    assert "zz" in result.stdout
+    col = column(compare_json(r, c), "c")
+    assert col["new_categories"] == {"count": 1, "values": ["zz"]}
+
+
+def test_bad_option_values(tmp_path):
+    r = write_csv(tmp_path / "r.csv", pd.DataFrame({"a": [1, 2]}))
+    expect_input_error("compare", r, r, "--test", "bogus", contains=["bogus", "ks_test"])
+    expect_input_error("compare", r, r, "--bins", "1", contains=["--bins"])
+    expect_input_error("compare", r, r, "--alpha", "2", contains=["--alpha"])
+
+
+def test_help_on_every_verb():
+    for verb in (["compare"], ["profile"], ["profile", "merge"]):
+        result = run_driftgov(*verb, "--help")
+        assert "Usage" in result.stdout or "usage" in result.stdout.lower()
