@@ -1,5 +1,5 @@
 // Microbenchmarks for the profile layer: sketch and moment updates, categorical counting, whole-batch profiling
-// of a 20-column loan table (15 numeric, 5 categorical).
+// of a 20-column loan table (15 numeric, 5 categorical) and comparing two 10M-row profiles.
 // items_per_second is values per second on one thread. Figures and commands: docs/benchmarks.md.
 
 #include <benchmark/benchmark.h>
@@ -14,6 +14,7 @@
 
 #include "driftgov/core/column.hpp"
 #include "driftgov/stats/distinct_count.hpp"
+#include "driftgov/stats/drift.hpp"
 #include "driftgov/stats/frequent_items.hpp"
 #include "driftgov/stats/moments.hpp"
 #include "driftgov/stats/profile.hpp"
@@ -238,6 +239,34 @@ void BM_ProfilerConsumeNumeric(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 16 * kBatchRows * 15);
 }
 BENCHMARK(BM_ProfilerConsumeNumeric)->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------- comparing
+
+DatasetProfile profile_of_rows(std::int64_t rows, std::uint64_t seed, bool drift) {
+  // Distinct batches (not one repeated) so the sketches see 10M different values per column.
+  // 50,000-row batches divide 10M exactly.
+  Profiler profiler;
+  constexpr std::int64_t kRowsPerBatch = 50000;
+  constexpr std::int64_t kDistinctBatches = 8;
+  std::vector<RecordBatch> batches;
+  for (std::int64_t i = 0; i < kDistinctBatches; ++i) batches.push_back(loan_batch(kRowsPerBatch, seed + i, drift));
+  for (std::int64_t done = 0, i = 0; done < rows; done += kRowsPerBatch, ++i) {
+    profiler.consume(batches[static_cast<std::size_t>(i % kDistinctBatches)]);
+  }
+  return profiler.finish(drift ? "current" : "reference");
+}
+
+void BM_CompareProfiles10M(benchmark::State& state) {
+  static const DatasetProfile reference = profile_of_rows(10'000'000, 100, false);
+  static const DatasetProfile current = profile_of_rows(10'000'000, 200, true);
+  const driftgov::stats::DriftOptions options;
+  for (auto _ : state) {
+    auto report = driftgov::stats::compare_profiles(reference, current, options);
+    benchmark::DoNotOptimize(report.drifted_columns);
+  }
+  state.counters["rows_per_side"] = static_cast<double>(reference.row_count);
+}
+BENCHMARK(BM_CompareProfiles10M)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

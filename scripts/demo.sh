@@ -27,7 +27,7 @@ echo "== 3. driftgov compare reference.csv current.csv (exact statistics from bo
 echo
 echo "== 4. driftgov compare baseline.profile.json current.csv (no raw training data needed)"
 "$bin" compare "$out/baseline.profile.json" "$out/current.csv" --json "$out/drift_result_from_baseline.json" \
-  --fail-on-drift --drift-share 0.2 && status=0 || status=$?
-echo "   exit code with --fail-on-drift --drift-share 0.2: $status (3 = dataset drift, for CI gates)"
+  --fail-on-drift --drift-share 0.1 && status=0 || status=$?
+echo "   exit code with --fail-on-drift --drift-share 0.1: $status (3 = dataset drift, for CI gates)"
 echo
 echo "results: $out/drift_result.json, $out/drift_result_from_baseline.json (format: docs/json-formats.md)"

@@ -26,8 +26,10 @@ int run_deepest(CLI::App& app) {
 void add_verb(CLI::App* subcommand, VerbRunner runner) { runners()[subcommand] = std::move(runner); }
 
 void register_commands(CLI::App& app) {
+  register_cat(app);
   register_compare(app);
   register_profile(app);
+  register_table(app);
   register_convert(app);
 }
 

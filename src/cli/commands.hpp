@@ -21,8 +21,10 @@ int run_selected(CLI::App& app);
 using VerbRunner = std::function<int()>;
 void add_verb(CLI::App* subcommand, VerbRunner runner);
 
+void register_cat(CLI::App& app);
 void register_compare(CLI::App& app);
 void register_convert(CLI::App& app);
 void register_profile(CLI::App& app);
+void register_table(CLI::App& app);
 
 }  // namespace driftgov::cli

@@ -243,8 +243,9 @@ void register_compare(CLI::App& app) {
     const auto options = drift_options(*args);
     auto profile_options = args->profile.to_options();
     if (args->exact_limit < 0) throw core::InputError("--exact-limit must be 0 or more");
-    const bool both_raw = !monitor::is_profile_file(args->reference) && !monitor::is_profile_file(args->current);
-    profile_options.exact_value_limit = both_raw ? args->exact_limit : 0;
+    // A raw side keeps its values (up to the limit) even when the other side is a stored profile: statistics
+    // then carry only the stored side's sketch error.
+    profile_options.exact_value_limit = args->exact_limit;
     auto source_options = args->source.to_options();
     source_options.columns = args->columns;
     const auto reference =

@@ -40,6 +40,9 @@ class RecordScanner {
   RecordScanner(const RecordScanner&) = delete;
   RecordScanner& operator=(const RecordScanner&) = delete;
 
+  // Per field of the last record: 1 when the field was quoted (a quoted field is never a null token).
+  const std::vector<std::uint8_t>& quoted() const { return quoted_; }
+
   // Fills `fields` with the next non-blank record. Returns false at end of file.
   bool next(std::vector<std::string_view>& fields) {
     for (;;) {
@@ -82,6 +85,7 @@ class RecordScanner {
 
   Status parse(std::vector<std::string_view>& fields) {
     fields.clear();
+    quoted_.clear();
     arena_.clear();
     // Views into the arena are fixed up after parsing, since the arena may reallocate.
     arena_fields_.clear();
@@ -123,6 +127,7 @@ class RecordScanner {
           } else {
             fields.emplace_back(data + start, at - start);
           }
+          quoted_.push_back(1);
           pos = at + 1;
           break;
         }
@@ -153,12 +158,14 @@ class RecordScanner {
       }
       if (scan >= end_ && !eof_) return Status::kNeedMore;
       fields.emplace_back(data + pos, scan - pos);
+      quoted_.push_back(0);
       if (scan >= end_) return finish(fields, end_, newlines);
       const char c = data[scan];
       if (c == delimiter_) {
         pos = scan + 1;
         if (pos >= end_ && eof_) {
           fields.emplace_back();
+          quoted_.push_back(0);
           return finish(fields, end_, newlines);
         }
         continue;
@@ -197,6 +204,7 @@ class RecordScanner {
   std::int64_t record_line_ = 0;
   std::string arena_;
   std::vector<ArenaField> arena_fields_;
+  std::vector<std::uint8_t> quoted_;  // per field of the last record: 1 when it was quoted
 };
 
 // What the sampled values of one column could be.
@@ -238,7 +246,7 @@ class CsvSource final : public Source {
  public:
   CsvSource(const std::string& path, const SourceOptions& options)
       : options_(options), scanner_(path, options.csv.delimiter, options.csv.quote) {
-    for (const auto& token : options_.csv.null_tokens) null_tokens_.insert(token);
+    null_tokens_ = options_.csv.null_tokens;
     read_header();
     infer_types();
   }
@@ -259,7 +267,7 @@ class CsvSource final : public Source {
     while (pending_next_ < pending_.size() && rows < options_.batch_rows) {
       const auto& row = pending_[pending_next_];
       std::vector<std::string_view> views(row.fields.begin(), row.fields.end());
-      append_row(batch, views, row.line);
+      append_row(batch, views, row.quoted, row.line);
       ++pending_next_;
       ++rows;
     }
@@ -274,7 +282,7 @@ class CsvSource final : public Source {
         break;
       }
       check_width(fields_, scanner_.record_line());
-      append_row(batch, fields_, scanner_.record_line());
+      append_row(batch, fields_, scanner_.quoted(), scanner_.record_line());
       ++rows;
     }
     if (rows == 0) return std::nullopt;
@@ -287,6 +295,7 @@ class CsvSource final : public Source {
  private:
   struct PendingRow {
     std::vector<std::string> fields;
+    std::vector<std::uint8_t> quoted;
     std::int64_t line;
   };
 
@@ -306,7 +315,7 @@ class CsvSource final : public Source {
       full_schema_.fields.push_back(core::Field{name, DataType::string(), true, std::nullopt});
     }
     if (!options_.csv.header) {
-      pending_.push_back(PendingRow{{fields_.begin(), fields_.end()}, scanner_.record_line()});
+      pending_.push_back(PendingRow{{fields_.begin(), fields_.end()}, scanner_.quoted(), scanner_.record_line()});
     }
   }
 
@@ -317,8 +326,13 @@ class CsvSource final : public Source {
     }
   }
 
-  bool is_null(std::string_view text) const {
-    return null_tokens_.find(std::string(text)) != null_tokens_.end();
+  // A field is null when it is unquoted and equal to a null token ("" quoted is an empty string).
+  bool is_null(std::string_view text, bool quoted) const {
+    if (quoted) return false;
+    for (const auto& token : null_tokens_) {
+      if (text == token) return true;
+    }
+    return false;
   }
 
   void infer_types() {
@@ -330,12 +344,12 @@ class CsvSource final : public Source {
         break;
       }
       check_width(fields_, scanner_.record_line());
-      pending_.push_back(PendingRow{{fields_.begin(), fields_.end()}, scanner_.record_line()});
+      pending_.push_back(PendingRow{{fields_.begin(), fields_.end()}, scanner_.quoted(), scanner_.record_line()});
     }
     for (const auto& row : pending_) {
       for (std::size_t c = 0; c < width; ++c) {
         if (options_.type_overrides.count(full_schema_.fields[c].name)) continue;
-        if (!is_null(row.fields[c])) candidates[c].observe(row.fields[c]);
+        if (!is_null(row.fields[c], row.quoted[c] != 0)) candidates[c].observe(row.fields[c]);
       }
     }
     for (const auto& [name, type] : options_.type_overrides) {
@@ -353,12 +367,13 @@ class CsvSource final : public Source {
     for (auto index : projection_) projected_schema_.fields.push_back(full_schema_.fields[index]);
   }
 
-  void append_row(core::RecordBatch& batch, const std::vector<std::string_view>& fields, std::int64_t line) {
+  void append_row(core::RecordBatch& batch, const std::vector<std::string_view>& fields,
+                  const std::vector<std::uint8_t>& quoted, std::int64_t line) {
     for (std::size_t i = 0; i < projection_.size(); ++i) {
       const auto column_index = projection_[i];
       const std::string_view text = fields[column_index];
       auto& column = batch.columns[i];
-      if (is_null(text)) {
+      if (is_null(text, quoted[column_index] != 0)) {
         column.append_null();
         continue;
       }
@@ -432,7 +447,7 @@ class CsvSource final : public Source {
     const auto& name = full_schema_.fields[column_index].name;
     const bool overridden = options_.type_overrides.count(name) > 0;
     return InputError(fmt::format(
-        "{}:{}: column '{}': expected a {} value ({}), found '{}'; set the column's type with --type {}=string "
+        "{} line {}: column '{}': expected a {} value ({}), found '{}'; set the column's type with --type {}=string "
         "or list the text as a null token",
         scanner_.path(), line, name, type.to_string(),
         overridden ? std::string("set by --type")
@@ -442,7 +457,7 @@ class CsvSource final : public Source {
 
   SourceOptions options_;
   RecordScanner scanner_;
-  std::unordered_set<std::string> null_tokens_;
+  std::vector<std::string> null_tokens_;  // few: a linear scan beats hashing a copy of every field
   core::Schema full_schema_;
   core::Schema projected_schema_;
   std::vector<std::size_t> projection_;

@@ -215,6 +215,7 @@ void compare_numeric(ColumnDrift& result, const ColumnProfile& reference, const 
     result.ks_statistic = supremum;
     result.ks_pvalue = ks_two_sample_pvalue(ref.n, cur.n, supremum, &method);
     result.ks_method = "sketch";
+    // A side with its exact values contributes no error; only sketched sides do.
     result.ks_statistic_bound = ks_sketch_statistic_bound(ref.error, cur.error);
     wasserstein = integral;
     const double low = std::min(reference.numeric->min, current.numeric->min);

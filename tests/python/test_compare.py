@@ -269,6 +269,13 @@ def test_stored_profile_as_reference(tmp_path, results):
         assert p["count_delta"] == e["count_delta"]
         assert p["avg_delta" if name != "c" else "percent_null"] == pytest.approx(
             e["avg_delta" if name != "c" else "percent_null"], rel=1e-9)
+    for name in ("x", "y"):
+        e, p = column(exact, name), column(from_profile, name)
+        # Only the stored side is a sketch: the bound is that sketch's rank error alone.
+        epsilon = 2.296 / 200 ** 0.9723
+        assert p["ks_test"]["statistic_bound"] == pytest.approx(epsilon, rel=1e-12)
+        assert abs(p["ks_test"]["statistic"] - e["ks_test"]["statistic"]) <= epsilon
+        assert abs(p["wasserstein_distance"] - e["wasserstein_distance"]) <= p["wasserstein_bound"]
     c_exact, c_profile = column(exact, "c"), column(from_profile, "c")
     assert c_profile["chi_squared_test"]["statistic"] == pytest.approx(c_exact["chi_squared_test"]["statistic"],
                                                                        rel=1e-12)

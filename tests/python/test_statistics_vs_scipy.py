@@ -167,6 +167,10 @@ def pvalue_grid():
         for k in (1, 2, 3):  # lattice points
             g = math.gcd(n1, n2)
             yield n1, n2, min(1.0, k / (n1 // g * n2))
+    # p-values of exactly 1 where rounding in the recursion could lift the result above 1 (which would wrongly
+    # abandon the exact method).
+    yield 504, 204, 0.004495000568284915
+    yield 9999, 10000, 0.0002
     # Asymptotic: effective size round(n1 n2 / (n1 + n2)) selects the kstwo branch.
     for n1, n2 in [(10001, 1), (10001, 2), (10001, 50), (10001, 140), (10001, 141), (10001, 10001), (20000, 20000),
                    (50000, 1000), (100000, 300), (100000, 100000), (300000, 300000)]:
@@ -217,7 +221,7 @@ def test_ks_pvalue_random_sweep(probe):
         expected, method = scipy_ks_pvalue(n1, n2, d)
         result = probe("ks_pvalue", n1=n1, n2=n2, d=d)
         actual = from_json_number(result["pvalue"])
-        assert result["method"] == method
+        assert result["method"] == method, (n1, n2, d, result, expected)
         if expected >= SMALLEST_COMPARED_PVALUE:
             error = abs(actual - expected) / expected
             if error >= worst[method][0]:
@@ -227,6 +231,26 @@ def test_ks_pvalue_random_sweep(probe):
         elif not actual < 1e-290:
             failures.append((n1, n2, d, actual, expected))
     print("largest relative error per method:", worst)
+    assert not failures, failures[:20]
+
+
+def test_kstwo_every_small_effective_size(probe):
+    """Effective sizes 1..200 (the Durbin, Pomeranz, Ruben-Gambino and Smirnov branches of kstwo) at random
+    statistics and at the branch boundaries. n1 = 1e9 makes round(n1 n2 / (n1 + n2)) equal n2."""
+    rng = np.random.default_rng(8)
+    failures = []
+    for n in range(1, 201):
+        boundaries = [math.sqrt(0.754693 / n), 2 / math.sqrt(n), math.sqrt(2.2 / n), (1.4 / n) ** (2 / 3), 0.5 / n,
+                      1 / n, 1 - 1 / n, 0.5]
+        for d in [*rng.uniform(0, 1, 8), *np.sqrt(rng.uniform(0, 25, 12) / n), *boundaries]:
+            d = float(min(max(d, 0.0), 1.0))
+            expected = float(np.clip(scipy.stats.kstwo.sf(d, n), 0, 1))
+            actual = from_json_number(probe("ks_pvalue", n1=10**9, n2=n, d=d)["pvalue"])
+            if expected >= SMALLEST_COMPARED_PVALUE:
+                if not actual == pytest.approx(expected, rel=RELATIVE_TOLERANCE):
+                    failures.append((n, d, actual, expected))
+            elif not actual < 1e-290:
+                failures.append((n, d, actual, expected))
     assert not failures, failures[:20]
 
 

@@ -160,6 +160,11 @@ TEST(KolmogorovSmirnov, LargeSamplesApproachKolmogorovLimit) {
   }
 }
 
+TEST(KolmogorovSmirnov, StatisticOvershootingTheUnitIntervalIsClamped) {
+  EXPECT_EQ(ks_two_sample_pvalue(6, 9, 1.0 + 1e-15, nullptr), ks_two_sample_pvalue(6, 9, 1.0, nullptr));
+  EXPECT_EQ(ks_two_sample_pvalue(60000, 90000, -1e-17, nullptr), 1.0);
+}
+
 TEST(KolmogorovSmirnov, SketchBoundAddsRankErrors) {
   EXPECT_DOUBLE_EQ(ks_sketch_statistic_bound(0.01, 0.02), 0.03);
   EXPECT_EQ(ks_sketch_statistic_bound(0.0, 0.0), 0.0);
@@ -169,7 +174,7 @@ TEST(KolmogorovSmirnov, RejectsEmptySamplesAndBadStatistics) {
   const std::vector<double> empty;
   const std::vector<double> one = {1.0};
   EXPECT_THROW(ks_two_sample(empty, one), core::InternalError);
-  EXPECT_THROW(ks_two_sample_pvalue(5, 5, 1.5, nullptr), core::InternalError);
+  EXPECT_THROW(ks_two_sample_pvalue(5, 5, std::nan(""), nullptr), core::InternalError);
   EXPECT_THROW(ks_two_sample_pvalue(0, 5, 0.5, nullptr), core::InternalError);
 }
 

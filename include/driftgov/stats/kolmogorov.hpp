@@ -26,8 +26,9 @@ struct KsResult {
 // D rounded to the nearest multiple of 1 / lcm(n1, n2), as scipy reports it.
 KsResult ks_two_sample(std::span<const double> sorted_a, std::span<const double> sorted_b);
 
-// P-value of statistic d in [0, 1] for sample sizes n1, n2 >= 1 under scipy's 'auto' rule. Writes "exact" or
-// "asymp" to *method when method is not null.
+// P-value of statistic d for sample sizes n1, n2 >= 1 under scipy's 'auto' rule; d is clamped to [0, 1] (a
+// statistic from sketch CDFs may overshoot by rounding) and must not be NaN. Writes "exact" or "asymp" to *method
+// when method is not null.
 double ks_two_sample_pvalue(std::int64_t n1, std::int64_t n2, double d, std::string* method);
 
 // Bound on |D_sketch - D_exact| when D is computed from two quantile sketches whose normalized rank errors are

@@ -1,0 +1,29 @@
+#pragma once
+// Checkpoint files (PROTOCOL.md, "Checkpoints"): classic and multi-part Parquet (v1), and UUID-named v2
+// checkpoints in JSON or Parquet that may point to sidecar files. Every row becomes an Action, so a checkpoint
+// feeds the same log replay as commit files. Parquet rows are read through parquet::FileReader; stats are taken
+// from `stats` (JSON text) or, when a checkpoint carries only `stats_parsed`, rebuilt as JSON from it.
+
+#include <filesystem>
+#include <vector>
+
+#include "driftgov/delta/actions.hpp"
+#include "driftgov/delta/log.hpp"
+#include "driftgov/delta/snapshot.hpp"
+
+namespace driftgov::delta {
+
+// Every action of a complete checkpoint, sidecars included. Throws core::UnsupportedError when this build
+// cannot read the checkpoint's file format (the caller may fall back to replaying commit files), InputError for
+// a malformed checkpoint (naming the file and field).
+std::vector<Action> read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing);
+
+// Writes a classic single-file checkpoint of `snapshot` (protocol, metadata, txn, domain metadata, live adds and
+// unexpired tombstones) put-if-absent, then `_last_checkpoint`. Throws core::UnsupportedError when this build
+// has no Parquet writer.
+void write_checkpoint(const Snapshot& snapshot);
+
+// The actions of one v2 checkpoint in JSON form (checkpointMetadata, sidecar and non-file actions).
+std::vector<Action> parse_json_checkpoint(std::string_view text, const std::string& file_name);
+
+}  // namespace driftgov::delta

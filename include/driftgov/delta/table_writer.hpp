@@ -1,0 +1,85 @@
+#pragma once
+// Writing rows into a Delta table: create, append, overwrite (whole table or chosen partitions, like Spark's
+// replaceWhere), with Spark's schema rules: enforcement by default (a mismatch is refused with both schemas in
+// the message), mergeSchema (new columns at the end, nested too; only byte/short/int widen into each other, void
+// takes any type), overwriteSchema (overwrite only). Data files are written first (Parquet, one or more per
+// partition), each add carries stats (numRecords, minValues, maxValues, nullCount), and one transaction commits
+// them (see transaction.hpp). A crash at any point leaves the table at the old or the new version.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftgov/core/column.hpp"
+#include "driftgov/delta/schema.hpp"
+#include "driftgov/delta/transaction.hpp"
+#include "driftgov/parquet/writer.hpp"
+
+namespace driftgov::delta {
+
+enum class WriteMode {
+  kCreate,     // the table must not exist yet
+  kAppend,     // creates the table when it does not exist, as Spark does
+  kOverwrite,  // replaces every row (or the rows of `replace_where`); creates the table when absent
+};
+
+// `column` = `value` on a partition column; nullopt selects the null partition.
+struct PartitionEquals {
+  std::string column;
+  std::optional<std::string> value;
+};
+
+struct TableWriteOptions {
+  WriteMode mode = WriteMode::kCreate;
+  bool merge_schema = false;
+  bool overwrite_schema = false;  // only with kOverwrite, and not with replace_where
+  // Partition columns of a new table (or of an overwrite with overwrite_schema).
+  std::vector<std::string> partition_by;
+  // Overwrite only these partitions (all conditions hold). Every written row must satisfy them.
+  std::vector<PartitionEquals> replace_where;
+  // Idempotent write: skipped when the table already records this (app id, version) or a later version.
+  std::optional<TransactionId> idempotent;
+  // Table properties of a new table (delta.checkpointInterval, ...).
+  StringMap table_properties;
+  std::int64_t target_file_rows = 1 << 20;
+  parquet::WriterOptions parquet;
+  CommitOptions commit;
+};
+
+struct TableWriteResult {
+  std::int64_t version = -1;  // the version committed, or the current version when skipped
+  bool skipped = false;       // an idempotent write that was already committed
+  std::int64_t rows = 0;
+  std::int64_t files = 0;
+  int attempts = 0;
+  bool checkpoint_written = false;
+};
+
+// Produces the next batch to write, or nullopt at the end. Every batch has the schema given to write_table.
+using BatchSupplier = std::function<std::optional<core::RecordBatch>()>;
+
+// Writes the supplied rows to the table at `table_root`. Throws core::InputError for a schema mismatch (showing
+// the table's and the data's schema), a mode that does not fit the table's state, or rows outside replace_where;
+// ConcurrentModificationError when a concurrent commit conflicts.
+TableWriteResult write_table(const std::filesystem::path& table_root, const core::Schema& data_schema,
+                             const BatchSupplier& next_batch, const TableWriteOptions& options);
+
+// The table schema after writing `data` into `table` under Spark's rules (see above). Throws core::InputError
+// showing both schemas when the data does not fit and `merge_schema` is false or cannot help.
+core::Schema merge_schemas(const core::Schema& table, const core::Schema& data, bool merge_schema);
+
+// Stats JSON for one data file as Delta writers record it: numRecords, and minValues/maxValues/nullCount keyed
+// by the file's (physical) column names for top-level primitive columns.
+std::string file_statistics_json(const core::RecordBatch& batch);
+
+// Escapes a partition value for a folder name as Hive and Spark do (%XX for characters unsafe in paths).
+std::string escape_partition_value(std::string_view value);
+
+// Parses "--mode" text: create (or empty), append, overwrite. Throws InputError naming the option.
+WriteMode parse_write_mode(const std::string& text);
+
+}  // namespace driftgov::delta

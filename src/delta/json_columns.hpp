@@ -1,0 +1,23 @@
+#pragma once
+// JSON values <-> column values for a given type: how checkpoint rows become actions and actions become rows.
+// Structs are JSON objects by field name, lists arrays, maps objects keyed by the key's text; dates read and
+// write as "yyyy-mm-dd" and timestamps as ISO 8601 (the forms Delta stats use).
+
+#include <nlohmann/json.hpp>
+
+#include "driftgov/core/column.hpp"
+
+namespace driftgov::delta {
+
+// Decimal text of an unscaled value ("-1.50" for -150 at scale 2) and a date's "yyyy-mm-dd".
+std::string decimal_text(core::Int128 unscaled, int scale);
+std::string date_text(std::int64_t days);
+
+// An empty column of `type` with the child columns nested types need.
+core::Column make_column(const core::DataType& type);
+// Appends `value` (null appends a null). Throws core::InputError naming `context` when the value does not fit.
+void append_json(core::Column& column, const nlohmann::json& value, const std::string& context);
+// The value at `row` (null for a null).
+nlohmann::json json_at(const core::Column& column, std::int64_t row);
+
+}  // namespace driftgov::delta

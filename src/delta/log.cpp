@@ -1,0 +1,344 @@
+#include "driftgov/delta/log.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include <sys/stat.h>
+
+#include "driftgov/core/error.hpp"
+
+namespace driftgov::delta {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<std::int64_t> parse_version(std::string_view digits) {
+  if (!all_digits(digits) || digits.size() > 20) return std::nullopt;
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return value;
+}
+
+// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+  year -= month <= 2;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+class TimestampScanner {
+ public:
+  TimestampScanner(std::string_view text, std::string_view context) : text_(text), context_(context) {}
+
+  [[noreturn]] void fail() const {
+    throw core::InputError(fmt::format(
+        "{}: '{}' is not a timestamp (expected e.g. 2024-01-01, 2024-01-01T10:00:00Z or "
+        "2024-01-01 10:00:00.123+02:00)",
+        context_, text_));
+  }
+  int number(std::size_t digits) {
+    if (position_ + digits > text_.size()) fail();
+    int value = 0;
+    for (std::size_t i = 0; i < digits; ++i) {
+      const char c = text_[position_ + i];
+      if (c < '0' || c > '9') fail();
+      value = value * 10 + (c - '0');
+    }
+    position_ += digits;
+    return value;
+  }
+  void expect(char c) {
+    if (!accept(c)) fail();
+  }
+  bool accept(char c) {
+    if (position_ < text_.size() && text_[position_] == c) {
+      ++position_;
+      return true;
+    }
+    return false;
+  }
+  bool done() const { return position_ == text_.size(); }
+  char peek() const { return position_ < text_.size() ? text_[position_] : '\0'; }
+
+ private:
+  std::string_view text_;
+  std::string_view context_;
+  std::size_t position_ = 0;
+};
+
+}  // namespace
+
+std::int64_t parse_timestamp_ms(std::string_view text, std::string_view context) {
+  const std::int64_t micros = parse_timestamp_us(text, context);
+  return micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000);
+}
+
+std::int64_t parse_timestamp_us(std::string_view text, std::string_view context) {
+  TimestampScanner scanner(text, context);
+  const int year = scanner.number(4);
+  scanner.expect('-');
+  const int month = scanner.number(2);
+  scanner.expect('-');
+  const int day = scanner.number(2);
+  if (month < 1 || month > 12 || day < 1 || day > 31) scanner.fail();
+  std::int64_t micros = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
+                        86400000000LL;
+  if (scanner.accept('T') || scanner.accept(' ')) {
+    const int hour = scanner.number(2);
+    scanner.expect(':');
+    const int minute = scanner.number(2);
+    int second = 0;
+    if (scanner.accept(':')) second = scanner.number(2);
+    if (hour > 23 || minute > 59 || second > 60) scanner.fail();
+    micros += (hour * 3600LL + minute * 60LL + second) * 1000000LL;
+    if (scanner.accept('.')) {
+      // Fractions beyond microseconds are truncated: Delta timestamps have microsecond resolution.
+      int digits = 0;
+      std::int64_t fraction = 0;
+      while (scanner.peek() >= '0' && scanner.peek() <= '9') {
+        const int digit = scanner.number(1);
+        if (digits < 6) fraction = fraction * 10 + digit;
+        ++digits;
+      }
+      if (digits == 0) scanner.fail();
+      for (int i = digits; i < 6; ++i) fraction *= 10;
+      micros += fraction;
+    }
+  }
+  if (scanner.accept('Z')) {
+    // UTC
+  } else if (scanner.peek() == '+' || scanner.peek() == '-') {
+    const int sign = scanner.accept('+') ? 1 : (scanner.expect('-'), -1);
+    const int hours = scanner.number(2);
+    scanner.accept(':');
+    const int minutes = scanner.number(2);
+    micros -= sign * (hours * 3600LL + minutes * 60LL) * 1000000LL;
+  }
+  if (!scanner.done()) scanner.fail();
+  return micros;
+}
+
+std::string format_timestamp_ms(std::int64_t milliseconds) {
+  const std::int64_t day_ms = 86400000LL;
+  std::int64_t days = milliseconds / day_ms;
+  std::int64_t rest = milliseconds % day_ms;
+  if (rest < 0) {
+    rest += day_ms;
+    --days;
+  }
+  const std::chrono::year_month_day date{std::chrono::sys_days{std::chrono::days{days}}};
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), rest / 3600000,
+                     rest / 60000 % 60, rest / 1000 % 60, rest % 1000);
+}
+
+TableLocation parse_table_location(std::string_view name) {
+  TableLocation location;
+  location.text = std::string(name);
+  location.path = std::string(name);
+  const auto at = name.rfind('@');
+  if (at == std::string_view::npos) return location;
+  const std::string_view suffix = name.substr(at + 1);
+  const std::string_view path = name.substr(0, at);
+  if (suffix.starts_with("v=")) {
+    auto version = parse_version(suffix.substr(2));
+    if (!version) {
+      throw core::InputError(fmt::format("{}: version suffix '@{}': expected @v=N with N a non-negative integer",
+                                         name, suffix));
+    }
+    location.version = version;
+    location.path = std::string(path);
+  } else if (suffix.starts_with("ts=")) {
+    location.timestamp_ms = parse_timestamp_ms(suffix.substr(3), name);
+    location.path = std::string(path);
+  }
+  // Any other '@' is part of the path itself.
+  return location;
+}
+
+bool is_delta_table(const std::string& name) {
+  const auto location = parse_table_location(name);
+  std::error_code error;
+  return fs::is_directory(fs::path(location.path) / "_delta_log", error);
+}
+
+std::string commit_file_name(std::int64_t version) { return fmt::format("{:020d}.json", version); }
+
+std::optional<std::int64_t> LogListing::latest_version() const {
+  if (commits.empty() && checkpoints.empty()) return std::nullopt;
+  std::int64_t latest = commits.empty() ? -1 : commits.rbegin()->first;
+  if (!checkpoints.empty()) latest = std::max(latest, checkpoints.back().version);
+  return latest;
+}
+
+const CheckpointFiles* LogListing::checkpoint_at_or_before(std::int64_t version) const {
+  const CheckpointFiles* best = nullptr;
+  for (const auto& checkpoint : checkpoints) {
+    if (checkpoint.version > version) break;
+    // Among checkpoints of one version any complete one will do; prefer the single-file kinds.
+    if (!best || checkpoint.version > best->version || best->kind == CheckpointKind::kMultiPart) best = &checkpoint;
+  }
+  return best;
+}
+
+LogListing list_log(const fs::path& table_root) {
+  LogListing listing;
+  listing.table_root = table_root;
+  listing.log_directory = table_root / "_delta_log";
+  std::error_code error;
+  if (!fs::is_directory(listing.log_directory, error)) {
+    if (!fs::exists(table_root, error)) {
+      throw core::InputError(fmt::format("{}: no such Delta table (the folder does not exist)", table_root.string()));
+    }
+    throw core::InputError(fmt::format("{}: not a Delta table (no _delta_log folder)", table_root.string()));
+  }
+  // version -> (parts expected -> parts seen)
+  std::map<std::int64_t, std::map<std::int64_t, std::map<std::int64_t, fs::path>>> multi_part;
+  for (const auto& entry : fs::directory_iterator(listing.log_directory)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 21 || !all_digits(std::string_view(name).substr(0, 20)) || name[20] != '.') continue;
+    const auto version = parse_version(std::string_view(name).substr(0, 20));
+    if (!version) continue;
+    const std::string_view rest = std::string_view(name).substr(21);
+    if (rest == "json") {
+      listing.commits.emplace(*version, entry.path());
+    } else if (rest == "checkpoint.parquet") {
+      listing.checkpoints.push_back({*version, CheckpointKind::kClassic, {entry.path()}});
+    } else if (rest.starts_with("checkpoint.")) {
+      const std::string_view tail = rest.substr(11);
+      // checkpoint.<part:10>.<parts:10>.parquet or checkpoint.<uuid>.(json|parquet)
+      if (tail.size() == 10 + 1 + 10 + 8 && tail.substr(21) == ".parquet" && all_digits(tail.substr(0, 10)) &&
+          tail[10] == '.' && all_digits(tail.substr(11, 10))) {
+        const auto part = parse_version(tail.substr(0, 10));
+        const auto parts = parse_version(tail.substr(11, 10));
+        if (part && parts && *part >= 1 && *part <= *parts) multi_part[*version][*parts][*part] = entry.path();
+      } else if (tail.ends_with(".json") || tail.ends_with(".parquet")) {
+        listing.checkpoints.push_back({*version, CheckpointKind::kUuid, {entry.path()}});
+      }
+    }
+  }
+  // A multi-part checkpoint with a missing part is ignored (PROTOCOL.md: it cannot be written atomically).
+  for (auto& [version, by_count] : multi_part) {
+    for (auto& [parts, files] : by_count) {
+      if (static_cast<std::int64_t>(files.size()) != parts) continue;
+      CheckpointFiles checkpoint{version, CheckpointKind::kMultiPart, {}};
+      for (auto& [part, path] : files) checkpoint.files.push_back(path);
+      listing.checkpoints.push_back(std::move(checkpoint));
+    }
+  }
+  std::stable_sort(listing.checkpoints.begin(), listing.checkpoints.end(),
+                   [](const CheckpointFiles& a, const CheckpointFiles& b) { return a.version < b.version; });
+
+  // _last_checkpoint is only a hint: a torn or corrupt one is ignored, never fatal.
+  const fs::path last = listing.log_directory / "_last_checkpoint";
+  if (fs::exists(last, error)) {
+    try {
+      auto hint = nlohmann::json::parse(read_file_text(last));
+      if (hint.is_object() && hint.contains("version") && hint["version"].is_number_integer()) {
+        LastCheckpointHint parsed;
+        parsed.version = hint["version"].get<std::int64_t>();
+        if (hint.contains("size") && hint["size"].is_number_integer()) parsed.size = hint["size"].get<std::int64_t>();
+        if (hint.contains("parts") && hint["parts"].is_number_integer()) {
+          parsed.parts = hint["parts"].get<std::int64_t>();
+        }
+        listing.last_checkpoint = parsed;
+      }
+    } catch (const nlohmann::json::exception&) {
+      listing.last_checkpoint.reset();
+    }
+  }
+  return listing;
+}
+
+std::string read_file_text(const fs::path& path) {
+  std::ifstream stream(path, std::ios::binary);
+  if (!stream) throw core::InputError(fmt::format("{}: cannot open for reading", path.string()));
+  std::ostringstream buffer;
+  buffer << stream.rdbuf();
+  if (stream.bad()) throw core::InputError(fmt::format("{}: read error", path.string()));
+  return std::move(buffer).str();
+}
+
+std::vector<Action> read_commit(const fs::path& commit_file) {
+  const std::string text = read_file_text(commit_file);
+  return parse_commit(text, commit_file.string());
+}
+
+std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const StringMap& configuration) {
+  std::optional<std::int64_t> ict_from;
+  auto enabled = configuration.find("delta.enableInCommitTimestamps");
+  if (enabled != configuration.end() && enabled->second == "true") {
+    ict_from = 0;
+    auto from = configuration.find("delta.inCommitTimestampEnablementVersion");
+    if (from != configuration.end()) {
+      if (auto version = parse_version(from->second)) ict_from = *version;
+    }
+  }
+  std::vector<CommitTimestamp> timestamps;
+  std::optional<std::int64_t> previous;
+  for (const auto& [version, path] : listing.commits) {
+    std::int64_t timestamp = 0;
+    bool from_commit = false;
+    if (ict_from && version >= *ict_from) {
+      for (const auto& action : read_commit(path)) {
+        if (const auto* info = std::get_if<CommitInfo>(&action)) {
+          if (auto ict = info->in_commit_timestamp()) {
+            timestamp = *ict;
+            from_commit = true;
+          }
+        }
+      }
+    }
+    if (!from_commit) {
+      struct stat status {};
+      if (::stat(path.c_str(), &status) != 0) {
+        throw core::InputError(fmt::format("{}: cannot read the modification time", path.string()));
+      }
+      timestamp = static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000 + status.st_mtim.tv_nsec / 1000000;
+      // File times can go backwards (clock skew, copies); Spark makes them increase for time travel.
+      if (previous && timestamp <= *previous) timestamp = *previous + 1;
+    }
+    previous = timestamp;
+    timestamps.push_back({version, timestamp});
+  }
+  return timestamps;
+}
+
+std::int64_t version_at_timestamp(const std::vector<CommitTimestamp>& timestamps, std::int64_t timestamp_ms,
+                                  const std::string& table) {
+  if (timestamps.empty()) throw core::InputError(fmt::format("{}: the table has no commits to travel to", table));
+  if (timestamp_ms < timestamps.front().timestamp_ms) {
+    throw core::InputError(fmt::format(
+        "{}: timestamp {} is before the earliest available version {} (committed at {})", table,
+        format_timestamp_ms(timestamp_ms), timestamps.front().version,
+        format_timestamp_ms(timestamps.front().timestamp_ms)));
+  }
+  if (timestamp_ms > timestamps.back().timestamp_ms) {
+    throw core::InputError(fmt::format(
+        "{}: timestamp {} is after the latest version {} (committed at {}); use a timestamp at or before it",
+        table, format_timestamp_ms(timestamp_ms), timestamps.back().version,
+        format_timestamp_ms(timestamps.back().timestamp_ms)));
+  }
+  auto after = std::upper_bound(timestamps.begin(), timestamps.end(), timestamp_ms,
+                                [](std::int64_t value, const CommitTimestamp& commit) {
+                                  return value < commit.timestamp_ms;
+                                });
+  return std::prev(after)->version;
+}
+
+}  // namespace driftgov::delta

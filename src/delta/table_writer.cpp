@@ -1,0 +1,736 @@
+#include "driftgov/delta/table_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "delta/json_columns.hpp"
+#include "delta/row_selection.hpp"
+#include "driftgov/core/error.hpp"
+#include "driftgov/delta/log.hpp"
+
+namespace driftgov::delta {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return lower(x) == lower(y);
+         });
+}
+
+// Column names are matched ignoring case, as Spark does by default.
+std::optional<std::size_t> find_field(const std::vector<core::Field>& fields, std::string_view name) {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (same_name(fields[i].name, name)) return i;
+  }
+  return std::nullopt;
+}
+
+std::string schema_text(const core::Schema& schema) {
+  std::string text;
+  for (const auto& field : schema.fields) {
+    text += fmt::format("    {}: {}{}\n", field.name, delta_type_name(field.type), field.nullable ? "" : " not null");
+  }
+  return text;
+}
+
+struct MergeFailure {
+  std::string reason;
+};
+
+core::DataType merge_type(const core::DataType& current, const core::DataType& update, const std::string& path);
+
+std::vector<core::Field> merge_fields(const std::vector<core::Field>& current, const std::vector<core::Field>& update,
+                                      const std::string& path) {
+  std::vector<core::Field> merged = current;
+  for (auto& field : merged) {
+    if (auto found = find_field(update, field.name)) {
+      const std::string child_path = path.empty() ? field.name : path + "." + field.name;
+      field.type = merge_type(field.type, update[*found].type, child_path);
+    }
+  }
+  for (const auto& field : update) {
+    if (!find_field(current, field.name)) {
+      core::Field added = field;
+      added.nullable = true;  // rows written before the column existed read it as null
+      added.field_id.reset();
+      merged.push_back(std::move(added));
+    }
+  }
+  return merged;
+}
+
+core::DataType merge_type(const core::DataType& current, const core::DataType& update, const std::string& path) {
+  using core::TypeId;
+  if (current.id == TypeId::kStruct && update.id == TypeId::kStruct) {
+    core::DataType merged = current;
+    merged.children = merge_fields(current.children, update.children, path);
+    return merged;
+  }
+  if (current.id == TypeId::kList && update.id == TypeId::kList) {
+    core::DataType merged = current;
+    merged.children[0].type = merge_type(current.children[0].type, update.children[0].type, path + ".element");
+    return merged;
+  }
+  if (current.id == TypeId::kMap && update.id == TypeId::kMap) {
+    core::DataType merged = current;
+    merged.children[0].type = merge_type(current.children[0].type, update.children[0].type, path + ".key");
+    merged.children[1].type = merge_type(current.children[1].type, update.children[1].type, path + ".value");
+    return merged;
+  }
+  if (current.id == TypeId::kDecimal && update.id == TypeId::kDecimal && current != update) {
+    throw MergeFailure{fmt::format("column '{}': incompatible decimal types {} and {}", path,
+                                   delta_type_name(current), delta_type_name(update))};
+  }
+  if (current == update) return current;
+  // Parquet stores byte, short and int alike, so Spark lets these three widen into each other.
+  const auto small_integer = [](TypeId id) { return id == TypeId::kInt8 || id == TypeId::kInt16 || id == TypeId::kInt32; };
+  if (small_integer(current.id) && small_integer(update.id)) return current.id > update.id ? current : update;
+  if (current.id == TypeId::kNull) return update;
+  if (update.id == TypeId::kNull) return current;
+  throw MergeFailure{fmt::format("column '{}': incompatible types {} (table) and {} (data)", path,
+                                 delta_type_name(current), delta_type_name(update))};
+}
+
+core::Column null_column(const core::DataType& type, std::int64_t rows) {
+  core::Column column(type);
+  if (type.id == core::TypeId::kStruct) {
+    for (const auto& child : type.children) column.children.push_back(null_column(child.type, 0));
+  } else if (type.id == core::TypeId::kList) {
+    column.children.push_back(null_column(type.children[0].type, 0));
+  } else if (type.id == core::TypeId::kMap) {
+    core::DataType entries{core::TypeId::kStruct};
+    entries.children = type.children;
+    column.children.push_back(null_column(entries, 0));
+  }
+  for (std::int64_t i = 0; i < rows; ++i) column.append_null();
+  return column;
+}
+
+// Reshapes a data column into the table's type: fields reordered and filled with nulls, small integers widened.
+core::Column conform_column(core::Column column, const core::DataType& target) {
+  using core::TypeId;
+  if (column.type == target) return column;
+  if (column.type.id == TypeId::kNull) return null_column(target, column.length);
+  if (target.id == TypeId::kStruct && column.type.id == TypeId::kStruct) {
+    core::Column out(target);
+    out.length = column.length;
+    out.validity = std::move(column.validity);
+    for (const auto& field : target.children) {
+      auto found = find_field(column.type.children, field.name);
+      out.children.push_back(found ? conform_column(std::move(column.children[*found]), field.type)
+                                   : null_column(field.type, column.length));
+    }
+    return out;
+  }
+  if ((target.id == TypeId::kList || target.id == TypeId::kMap) && column.type.id == target.id) {
+    core::DataType child_target = target.children[0].type;
+    if (target.id == TypeId::kMap) {
+      child_target = core::DataType{TypeId::kStruct};
+      child_target.children = target.children;
+    }
+    column.children[0] = conform_column(std::move(column.children[0]), child_target);
+    column.type = target;
+    return column;
+  }
+  if (target.is_integer() && column.type.is_integer()) {
+    column.type = target;  // values are held as int64 whatever the width
+    return column;
+  }
+  DRIFTGOV_CHECK(false, "cannot conform {} to {} after a schema merge", column.type.to_string(), target.to_string());
+  return column;
+}
+
+// Stats bounds per column, kept across the batches of one file.
+struct ColumnBounds {
+  std::int64_t null_count = 0;
+  bool usable = true;  // false once a value makes min/max meaningless (NaN) or the type has no stats
+  std::optional<json> min;
+  std::optional<json> max;
+  // Typed comparisons happen on these before conversion to JSON.
+  std::optional<std::int64_t> min_int, max_int;
+  std::optional<double> min_double, max_double;
+  std::optional<core::Int128> min_decimal, max_decimal;
+  std::optional<std::string> min_text, max_text;
+};
+
+constexpr std::size_t kMaxStatsStringLength = 32;
+
+std::int64_t to_micros(std::int64_t value, core::TimeUnit unit) {
+  if (unit == core::TimeUnit::kMilli) return value * 1000;
+  if (unit == core::TimeUnit::kNano) return value >= 0 ? value / 1000 : -((-value + 999) / 1000);
+  return value;
+}
+
+// "yyyy-mm-dd hh:mm:ss[.ffffff]" as Spark writes timestamp partition values.
+std::string timestamp_partition_text(std::int64_t micros) {
+  std::int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
+  const std::int64_t fraction = micros - seconds * 1000000;
+  std::string text = format_timestamp_ms(seconds * 1000).substr(0, 19);
+  text[10] = ' ';
+  if (fraction != 0) text += fmt::format(".{:06d}", fraction);
+  return text;
+}
+
+void update_bounds(ColumnBounds& bounds, const core::Column& column) {
+  using core::TypeId;
+  bounds.null_count += column.null_count();
+  const auto& type = column.type;
+  const bool integer_like = type.is_integer() || type.id == TypeId::kDate || type.id == TypeId::kTimestamp;
+  for (std::int64_t row = 0; row < column.length && bounds.usable; ++row) {
+    if (!column.is_valid(row)) continue;
+    const auto index = static_cast<std::size_t>(row);
+    if (integer_like) {
+      const auto value = column.ints[index];
+      if (!bounds.min_int || value < *bounds.min_int) bounds.min_int = value;
+      if (!bounds.max_int || value > *bounds.max_int) bounds.max_int = value;
+    } else if (type.is_floating()) {
+      const double value = column.doubles[index];
+      if (std::isnan(value)) {
+        bounds.usable = false;
+        break;
+      }
+      if (!bounds.min_double || value < *bounds.min_double) bounds.min_double = value;
+      if (!bounds.max_double || value > *bounds.max_double) bounds.max_double = value;
+    } else if (type.id == TypeId::kDecimal) {
+      const auto value = column.decimals[index];
+      if (!bounds.min_decimal || value < *bounds.min_decimal) bounds.min_decimal = value;
+      if (!bounds.max_decimal || value > *bounds.max_decimal) bounds.max_decimal = value;
+    } else if (type.id == TypeId::kString) {
+      const auto value = column.string_at(row);
+      if (!bounds.min_text || value < *bounds.min_text) bounds.min_text = std::string(value);
+      if (!bounds.max_text || value > *bounds.max_text) bounds.max_text = std::string(value);
+    } else {
+      bounds.usable = false;  // booleans, binary and nested columns carry only null counts
+    }
+  }
+}
+
+void finish_bounds(ColumnBounds& bounds, const core::DataType& type) {
+  using core::TypeId;
+  if (!bounds.usable) return;
+  if (bounds.min_int) {
+    if (type.id == TypeId::kDate) {
+      bounds.min = date_text(*bounds.min_int);
+      bounds.max = date_text(*bounds.max_int);
+    } else if (type.id == TypeId::kTimestamp) {
+      // Stats hold milliseconds: the minimum rounds down and the maximum up so both stay true bounds.
+      const auto min_us = to_micros(*bounds.min_int, type.unit);
+      const auto max_us = to_micros(*bounds.max_int, type.unit);
+      const std::int64_t min_ms = min_us >= 0 ? min_us / 1000 : -((-min_us + 999) / 1000);
+      const std::int64_t max_ms = max_us >= 0 ? (max_us + 999) / 1000 : -((-max_us) / 1000);
+      std::string min_text = format_timestamp_ms(min_ms);
+      std::string max_text = format_timestamp_ms(max_ms);
+      if (!type.utc) {
+        min_text.pop_back();
+        max_text.pop_back();
+      }
+      bounds.min = min_text;
+      bounds.max = max_text;
+    } else {
+      bounds.min = *bounds.min_int;
+      bounds.max = *bounds.max_int;
+    }
+  } else if (bounds.min_double) {
+    bounds.min = *bounds.min_double;
+    bounds.max = *bounds.max_double;
+  } else if (bounds.min_decimal) {
+    // JSON numbers are read as doubles by most engines; beyond 15 digits the bound could round the wrong way.
+    if (type.precision <= 15) {
+      bounds.min = json::parse(decimal_text(*bounds.min_decimal, type.scale));
+      bounds.max = json::parse(decimal_text(*bounds.max_decimal, type.scale));
+    }
+  } else if (bounds.min_text) {
+    // A prefix is still a lower bound; a truncated maximum would not be an upper bound, so it is left out.
+    bounds.min = bounds.min_text->substr(0, kMaxStatsStringLength);
+    if (bounds.max_text->size() <= kMaxStatsStringLength) bounds.max = *bounds.max_text;
+  }
+}
+
+class StatisticsAccumulator {
+ public:
+  void add(const core::RecordBatch& batch) {
+    if (columns_.empty()) {
+      columns_.resize(batch.columns.size());
+      schema_ = batch.schema;
+    }
+    rows_ += batch.num_rows;
+    for (std::size_t i = 0; i < batch.columns.size(); ++i) update_bounds(columns_[i], batch.columns[i]);
+  }
+  std::int64_t rows() const { return rows_; }
+  std::string finish() {
+    json minimum = json::object();
+    json maximum = json::object();
+    json nulls = json::object();
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      const auto& field = schema_.fields[i];
+      finish_bounds(columns_[i], field.type);
+      if (columns_[i].min) minimum[field.name] = *columns_[i].min;
+      if (columns_[i].max) maximum[field.name] = *columns_[i].max;
+      if (!field.type.is_nested()) nulls[field.name] = columns_[i].null_count;
+    }
+    return json{{"numRecords", rows_}, {"minValues", minimum}, {"maxValues", maximum}, {"nullCount", nulls}}.dump();
+  }
+
+ private:
+  core::Schema schema_;
+  std::vector<ColumnBounds> columns_;
+  std::int64_t rows_ = 0;
+};
+
+std::optional<std::string> partition_text(const core::Column& column, std::int64_t row) {
+  using core::TypeId;
+  if (!column.is_valid(row)) return std::nullopt;
+  const auto index = static_cast<std::size_t>(row);
+  switch (column.type.id) {
+    case TypeId::kBoolean: return column.ints[index] ? "true" : "false";
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kInt64: return std::to_string(column.ints[index]);
+    case TypeId::kFloat32:
+    case TypeId::kFloat64: return fmt::format("{}", column.doubles[index]);
+    case TypeId::kDecimal: return decimal_text(column.decimals[index], column.type.scale);
+    case TypeId::kDate: return date_text(column.ints[index]);
+    case TypeId::kTimestamp: return timestamp_partition_text(to_micros(column.ints[index], column.type.unit));
+    case TypeId::kString: return std::string(column.string_at(row));
+    default:
+      throw core::UnsupportedError(
+          fmt::format("partition column of type {} is not supported", delta_type_name(column.type)));
+  }
+}
+
+// One data file being written.
+struct OpenFile {
+  std::unique_ptr<parquet::FileWriter> writer;
+  std::string relative_path;  // decoded, relative to the table root
+  PartitionValues partition_values;  // keyed by physical name
+  StatisticsAccumulator statistics;
+};
+
+void check_writer_protocol(const Snapshot& snapshot, WriteMode mode) {
+  const auto& protocol = snapshot.protocol();
+  const std::string table = snapshot.table_root().string();
+  if (protocol.min_writer_version > 7) {
+    throw core::UnsupportedError(
+        fmt::format("{}: Delta writer protocol version {} is not supported", table, protocol.min_writer_version));
+  }
+  static const std::set<std::string> supported = {"appendOnly",      "columnMapping",       "timestampNtz",
+                                                  "deletionVectors", "vacuumProtocolCheck", "domainMetadata",
+                                                  "typeWidening",    "typeWidening-preview"};
+  if (protocol.writer_features) {
+    for (const auto& feature : *protocol.writer_features) {
+      if (!supported.contains(feature)) {
+        throw core::UnsupportedError(fmt::format(
+            "{}: writing needs the Delta writer feature '{}', which driftgov does not support", table, feature));
+      }
+    }
+  }
+  const auto& configuration = snapshot.metadata().configuration;
+  for (const auto& [key, value] : configuration) {
+    if (key.starts_with("delta.constraints.")) {
+      throw core::UnsupportedError(fmt::format("{}: writing to a table with CHECK constraint '{}' is not supported",
+                                               table, key.substr(18)));
+    }
+  }
+  if (auto cdf = configuration.find("delta.enableChangeDataFeed"); cdf != configuration.end() && cdf->second == "true") {
+    throw core::UnsupportedError(fmt::format("{}: writing to a table with change data feed enabled is not supported",
+                                             table));
+  }
+  const auto schema = snapshot.metadata().schema_string;
+  for (const auto* key : {"delta.generationExpression", "delta.identity.", "delta.invariants"}) {
+    if (schema.find(key) != std::string::npos) {
+      throw core::UnsupportedError(fmt::format("{}: writing to a table whose schema uses '{}' is not supported",
+                                               table, key));
+    }
+  }
+  if (mode == WriteMode::kOverwrite) {
+    if (auto append_only = configuration.find("delta.appendOnly");
+        append_only != configuration.end() && append_only->second == "true") {
+      throw core::InputError(fmt::format("{}: the table is append-only (delta.appendOnly = true); overwrite refused",
+                                         table));
+    }
+  }
+}
+
+Protocol protocol_for(const core::Schema& schema) {
+  const std::function<bool(const core::DataType&)> has_ntz = [&](const core::DataType& type) {
+    if (type.id == core::TypeId::kTimestamp && !type.utc) return true;
+    return std::any_of(type.children.begin(), type.children.end(),
+                       [&](const core::Field& child) { return has_ntz(child.type); });
+  };
+  const bool ntz = std::any_of(schema.fields.begin(), schema.fields.end(),
+                               [&](const core::Field& field) { return has_ntz(field.type); });
+  if (ntz) return Protocol{3, 7, std::vector<std::string>{"timestampNtz"}, std::vector<std::string>{"timestampNtz"}};
+  return Protocol{1, 2, std::nullopt, std::nullopt};
+}
+
+// The table schema with Delta metadata: existing fields keep theirs; under column mapping new top-level fields
+// get the next column id and a fresh physical name.
+TableSchema annotate(const core::Schema& merged, const TableSchema* existing, ColumnMappingMode mode,
+                     StringMap& configuration) {
+  TableSchema result = table_schema_from(merged);
+  if (!existing) return result;
+  std::int64_t max_id = 0;
+  if (auto found = configuration.find("delta.columnMapping.maxColumnId"); found != configuration.end()) {
+    max_id = std::stoll(found->second);
+  }
+  for (std::size_t i = 0; i < merged.fields.size(); ++i) {
+    if (auto index = existing->schema.find(merged.fields[i].name)) {
+      result.metadata[i] = existing->metadata[*index];
+      if (mode != ColumnMappingMode::kNone && merged.fields[i].type != existing->schema.fields[*index].type &&
+          merged.fields[i].type.is_nested()) {
+        throw core::UnsupportedError(fmt::format(
+            "column '{}': adding nested fields to a table with column mapping is not supported",
+            merged.fields[i].name));
+      }
+    } else if (mode != ColumnMappingMode::kNone) {
+      if (merged.fields[i].type.is_nested()) {
+        throw core::UnsupportedError(fmt::format(
+            "column '{}': adding a nested column to a table with column mapping is not supported",
+            merged.fields[i].name));
+      }
+      result.metadata[i].values = {{"delta.columnMapping.id", ++max_id},
+                                   {"delta.columnMapping.physicalName", "col-" + new_uuid()}};
+    }
+  }
+  if (mode != ColumnMappingMode::kNone) configuration["delta.columnMapping.maxColumnId"] = std::to_string(max_id);
+  return result;
+}
+
+}  // namespace
+
+WriteMode parse_write_mode(const std::string& text) {
+  if (text.empty() || text == "create" || text == "errorifexists") return WriteMode::kCreate;
+  if (text == "append") return WriteMode::kAppend;
+  if (text == "overwrite") return WriteMode::kOverwrite;
+  throw core::InputError(fmt::format("--mode: '{}' is not one of create, append, overwrite", text));
+}
+
+std::string escape_partition_value(std::string_view value) {
+  // The characters Hive's FileUtils.escapePathName escapes.
+  static constexpr std::string_view kEscaped = "\"#%'*/:=?\\\x7f{[]^";
+  std::string escaped;
+  for (const unsigned char c : value) {
+    if (c < 0x20 || kEscaped.find(static_cast<char>(c)) != std::string_view::npos) {
+      escaped += fmt::format("%{:02X}", c);
+    } else {
+      escaped += static_cast<char>(c);
+    }
+  }
+  return escaped;
+}
+
+core::Schema merge_schemas(const core::Schema& table, const core::Schema& data, bool merge_schema) {
+  const auto mismatch = [&](const std::string& reason) {
+    return core::InputError(fmt::format(
+        "schema mismatch: the data does not fit the table ({}){}\n  table schema:\n{}  data schema:\n{}", reason,
+        merge_schema ? "" : "; to add columns, write with --merge-schema (or replace the schema with --mode "
+                            "overwrite --overwrite-schema)",
+        schema_text(table), schema_text(data)));
+  };
+  core::Schema merged;
+  try {
+    merged.fields = merge_fields(table.fields, data.fields, "");
+  } catch (const MergeFailure& failure) {
+    throw mismatch(failure.reason);
+  }
+  if (!merge_schema && merged != table) {
+    std::vector<std::string> added;
+    for (const auto& field : data.fields) {
+      if (!find_field(table.fields, field.name)) added.push_back(field.name);
+    }
+    throw mismatch(added.empty() ? "nested fields or types differ"
+                                 : fmt::format("new columns: {}", fmt::join(added, ", ")));
+  }
+  return merged;
+}
+
+std::string file_statistics_json(const core::RecordBatch& batch) {
+  StatisticsAccumulator accumulator;
+  accumulator.add(batch);
+  return accumulator.finish();
+}
+
+TableWriteResult write_table(const fs::path& table_root, const core::Schema& data_schema,
+                             const BatchSupplier& next_batch, const TableWriteOptions& options) {
+  const std::string table = table_root.string();
+  auto transaction = Transaction::start(table_root);
+  const auto& snapshot = transaction.snapshot();
+  TableWriteResult result;
+  if (options.mode == WriteMode::kCreate && snapshot) {
+    throw core::InputError(fmt::format(
+        "{}: the Delta table already exists (version {}); write with --mode append or --mode overwrite", table,
+        snapshot->version()));
+  }
+  if (options.overwrite_schema && options.mode != WriteMode::kOverwrite) {
+    throw core::InputError(fmt::format("{}: --overwrite-schema needs --mode overwrite", table));
+  }
+  if (options.overwrite_schema && !options.replace_where.empty()) {
+    throw core::InputError(fmt::format("{}: --overwrite-schema cannot be combined with a partial overwrite", table));
+  }
+  if (options.overwrite_schema && options.merge_schema) {
+    throw core::InputError(fmt::format("{}: choose one of --merge-schema and --overwrite-schema", table));
+  }
+  if (options.idempotent) {
+    const auto recorded = transaction.read_transaction_version(options.idempotent->app_id);
+    if (recorded && *recorded >= options.idempotent->version) {
+      result.skipped = true;
+      result.version = snapshot ? snapshot->version() : -1;
+      return result;
+    }
+    transaction.set_transaction(options.idempotent->app_id, options.idempotent->version);
+  }
+
+  // The schema and partitioning the commit leaves.
+  const bool replace_schema = !snapshot || options.overwrite_schema;
+  StringMap configuration = snapshot ? snapshot->metadata().configuration : options.table_properties;
+  ColumnMappingMode mapping = snapshot ? snapshot->column_mapping_mode() : column_mapping_mode(configuration);
+  std::vector<std::string> partition_columns;
+  TableSchema target;
+  if (snapshot) check_writer_protocol(*snapshot, options.mode);
+  if (replace_schema) {
+    if (mapping != ColumnMappingMode::kNone) {
+      throw core::UnsupportedError(fmt::format("{}: creating or replacing the schema of a table with column mapping "
+                                               "is not supported",
+                                               table));
+    }
+    core::Schema schema;
+    for (auto field : data_schema.fields) {
+      field.field_id.reset();
+      if (field.type.id == core::TypeId::kTimestamp) field.type.unit = core::TimeUnit::kMicro;
+      schema.fields.push_back(std::move(field));
+    }
+    for (std::size_t i = 0; i < schema.fields.size(); ++i) {
+      for (std::size_t j = i + 1; j < schema.fields.size(); ++j) {
+        if (same_name(schema.fields[i].name, schema.fields[j].name)) {
+          throw core::InputError(fmt::format("{}: columns '{}' and '{}' differ only in case, which Delta does not allow",
+                                             table, schema.fields[i].name, schema.fields[j].name));
+        }
+      }
+    }
+    for (const auto& column : options.partition_by) {
+      auto found = find_field(schema.fields, column);
+      if (!found) {
+        throw core::InputError(fmt::format("{}: partition column '{}' is not in the data (columns: {})", table, column,
+                                           schema_text(schema)));
+      }
+      if (schema.fields[*found].type.is_nested()) {
+        throw core::InputError(fmt::format("{}: partition column '{}' must have a primitive type", table, column));
+      }
+      partition_columns.push_back(schema.fields[*found].name);
+    }
+    if (partition_columns.size() == schema.fields.size() && !schema.fields.empty()) {
+      throw core::InputError(fmt::format("{}: every column is a partition column; Delta needs one data column", table));
+    }
+    target = table_schema_from(schema);
+  } else {
+    partition_columns = snapshot->metadata().partition_columns;
+    if (!options.partition_by.empty() && options.partition_by != partition_columns) {
+      throw core::InputError(fmt::format("{}: partition columns [{}] differ from the table's [{}]", table,
+                                         fmt::join(options.partition_by, ", "), fmt::join(partition_columns, ", ")));
+    }
+    const core::Schema merged = merge_schemas(snapshot->schema().schema, data_schema, options.merge_schema);
+    target = annotate(merged, &snapshot->schema(), mapping, configuration);
+  }
+  for (const auto& condition : options.replace_where) {
+    if (std::find(partition_columns.begin(), partition_columns.end(), condition.column) == partition_columns.end()) {
+      throw core::UnsupportedError(fmt::format(
+          "{}: a partial overwrite can only select partition columns ([{}]); '{}' is not one", table,
+          fmt::join(partition_columns, ", "), condition.column));
+    }
+  }
+
+  if (replace_schema || target.schema != snapshot->schema().schema || configuration != snapshot->metadata().configuration) {
+    Metadata metadata = snapshot ? snapshot->metadata() : Metadata{};
+    if (!snapshot) {
+      metadata.id = new_uuid();
+      metadata.created_time = now_ms();
+    }
+    metadata.schema_string = serialize_schema(target);
+    metadata.partition_columns = partition_columns;
+    metadata.configuration = configuration;
+    transaction.update_metadata(std::move(metadata));
+    const Protocol needed = protocol_for(target.schema);
+    if (!snapshot) {
+      transaction.update_protocol(needed);
+    } else if (needed.min_reader_version > snapshot->protocol().min_reader_version) {
+      Protocol upgraded = snapshot->protocol();
+      upgraded.min_reader_version = 3;
+      upgraded.min_writer_version = 7;
+      for (auto* list : {&upgraded.reader_features, &upgraded.writer_features}) {
+        if (!*list) *list = std::vector<std::string>{};
+        if (std::find((*list)->begin(), (*list)->end(), "timestampNtz") == (*list)->end()) {
+          (*list)->push_back("timestampNtz");
+        }
+      }
+      transaction.update_protocol(upgraded);
+    }
+  }
+
+  // Where each logical column goes: partition columns into paths, the rest into the files.
+  const core::Schema physical = physical_schema(target, mapping);
+  std::vector<std::size_t> partition_indices;
+  std::vector<std::string> partition_physical_names;
+  std::vector<std::size_t> data_indices;
+  core::Schema file_schema;
+  for (std::size_t i = 0; i < target.schema.fields.size(); ++i) {
+    const bool is_partition = std::find(partition_columns.begin(), partition_columns.end(),
+                                        target.schema.fields[i].name) != partition_columns.end();
+    if (is_partition) {
+      partition_indices.push_back(i);
+      partition_physical_names.push_back(physical.fields[i].name);
+    } else {
+      data_indices.push_back(i);
+      file_schema.fields.push_back(physical.fields[i]);
+    }
+  }
+
+  std::map<std::string, OpenFile> open_files;  // by partition folder
+  std::vector<AddFile> written;
+  const auto close_file = [&](OpenFile& file) {
+    file.writer->close();
+    AddFile add;
+    add.path = encode_path(file.relative_path);
+    add.partition_values = file.partition_values;
+    std::error_code error;
+    add.size = static_cast<std::int64_t>(fs::file_size(table_root / file.relative_path, error));
+    add.modification_time = now_ms();
+    add.data_change = true;
+    add.stats = file.statistics.finish();
+    result.rows += file.statistics.rows();
+    written.push_back(std::move(add));
+  };
+
+  fs::create_directories(table_root);
+  while (auto batch = next_batch()) {
+    if (batch->num_rows == 0) continue;
+    // Conform to the table's logical schema.
+    core::RecordBatch conformed;
+    conformed.num_rows = batch->num_rows;
+    conformed.schema = target.schema;
+    for (const auto& field : target.schema.fields) {
+      auto found = find_field(batch->schema.fields, field.name);
+      if (!found) {
+        if (!field.nullable) {
+          throw core::InputError(fmt::format("{}: the data has no column '{}', which the table declares not null",
+                                             table, field.name));
+        }
+        conformed.columns.push_back(null_column(field.type, batch->num_rows));
+      } else {
+        conformed.columns.push_back(conform_column(std::move(batch->columns[*found]), field.type));
+      }
+    }
+    // Group rows by partition.
+    std::map<std::string, std::pair<PartitionValues, std::vector<std::int64_t>>> groups;
+    for (std::int64_t row = 0; row < conformed.num_rows; ++row) {
+      PartitionValues values;
+      std::string folder;
+      for (std::size_t p = 0; p < partition_indices.size(); ++p) {
+        const auto value = partition_text(conformed.columns[partition_indices[p]], row);
+        values.emplace(partition_physical_names[p], value);
+        folder += fmt::format("{}={}/", partition_physical_names[p],
+                              value ? escape_partition_value(*value) : "__HIVE_DEFAULT_PARTITION__");
+      }
+      auto& group = groups[folder];
+      if (group.second.empty()) group.first = std::move(values);
+      group.second.push_back(row);
+    }
+    for (auto& [folder, group] : groups) {
+      for (const auto& condition : options.replace_where) {
+        const auto index = *target.schema.find(condition.column);
+        const auto physical_name = physical.fields[index].name;
+        const auto& value = group.first.at(physical_name);
+        if (value != condition.value) {
+          throw core::InputError(fmt::format(
+              "{}: a written row has {} = {}, outside the partitions being overwritten ({} = {})", table,
+              condition.column, value ? *value : "null", condition.column,
+              condition.value ? *condition.value : "null"));
+        }
+      }
+      core::RecordBatch part = groups.size() == 1 && group.second.size() == static_cast<std::size_t>(conformed.num_rows)
+                                   ? conformed
+                                   : take_rows(conformed, group.second);
+      core::RecordBatch file_batch;
+      file_batch.schema = file_schema;
+      file_batch.num_rows = part.num_rows;
+      for (const auto index : data_indices) file_batch.columns.push_back(std::move(part.columns[index]));
+      auto found = open_files.find(folder);
+      if (found == open_files.end()) {
+        OpenFile file;
+        file.relative_path = fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(),
+                                         new_uuid(), parquet::compression_name(options.parquet.compression));
+        fs::create_directories((table_root / file.relative_path).parent_path());
+        file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(), file_schema,
+                                                            options.parquet);
+        file.partition_values = group.first;
+        found = open_files.emplace(folder, std::move(file)).first;
+      }
+      found->second.writer->write(file_batch);
+      found->second.statistics.add(file_batch);
+      if (found->second.statistics.rows() >= options.target_file_rows) {
+        close_file(found->second);
+        open_files.erase(found);
+      }
+    }
+  }
+  for (auto& [folder, file] : open_files) close_file(file);
+  open_files.clear();
+
+  // What the operation read and replaces.
+  json parameters = {{"mode", options.mode == WriteMode::kAppend      ? "Append"
+                              : options.mode == WriteMode::kOverwrite ? "Overwrite"
+                                                                      : "ErrorIfExists"},
+                     {"partitionBy", json(partition_columns).dump()}};
+  if (snapshot && options.mode == WriteMode::kOverwrite) {
+    const std::int64_t deletion_time = now_ms();
+    if (options.replace_where.empty()) {
+      transaction.read_whole_table();
+      for (const auto& file : snapshot->files()) transaction.remove_file(file, deletion_time);
+    } else {
+      std::vector<std::string> predicate_text;
+      for (const auto& condition : options.replace_where) {
+        predicate_text.push_back(condition.value ? fmt::format("{} = '{}'", condition.column, *condition.value)
+                                                 : fmt::format("{} IS NULL", condition.column));
+      }
+      parameters["predicate"] = json(predicate_text).dump();
+      const auto conditions = options.replace_where;
+      const auto matches = [conditions](const PartitionValues& values) {
+        return std::all_of(conditions.begin(), conditions.end(), [&](const PartitionEquals& condition) {
+          auto found = values.find(condition.column);
+          if (found == values.end()) return false;
+          const bool is_null = !found->second || found->second->empty();
+          return condition.value ? !is_null && *found->second == *condition.value : is_null;
+        });
+      };
+      transaction.read_files_matching(matches);
+      for (const auto& file : snapshot->files()) {
+        if (matches(snapshot->logical_partition_values(file))) transaction.remove_file(file, deletion_time);
+      }
+    }
+  }
+  for (auto& add : written) transaction.add_file(std::move(add));
+  transaction.set_operation("WRITE", parameters);
+  result.files = static_cast<std::int64_t>(written.size());
+  const auto committed = transaction.commit(options.commit);
+  result.version = committed.version;
+  result.attempts = committed.attempts;
+  result.checkpoint_written = committed.checkpoint_written;
+  return result;
+}
+
+}  // namespace driftgov::delta

@@ -1,0 +1,359 @@
+#include "driftgov/delta/transaction.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "driftgov/delta/checkpoint.hpp"
+#include "driftgov/delta/log.hpp"
+
+#ifndef DRIFTGOV_VERSION
+#error "DRIFTGOV_VERSION must be defined by the build"
+#endif
+
+namespace driftgov::delta {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+[[noreturn]] void throw_io(const std::string& what, const fs::path& path) {
+  throw core::InputError(fmt::format("{}: {}: {}", path.string(), what, std::strerror(errno)));
+}
+
+void write_all(int descriptor, const std::string& contents, const fs::path& path) {
+  std::size_t written = 0;
+  while (written < contents.size()) {
+    const auto result = ::write(descriptor, contents.data() + written, contents.size() - written);
+    if (result < 0) {
+      if (errno == EINTR) continue;
+      throw_io("write failed", path);
+    }
+    written += static_cast<std::size_t>(result);
+  }
+}
+
+// What a winning commit did, in the terms Spark's ConflictChecker uses.
+struct WinningCommitSummary {
+  std::vector<const AddFile*> changed_data_added_files;  // dataChange adds of a commit that is not a blind append
+  std::vector<const AddFile*> blind_append_added_files;
+  std::vector<const RemoveFile*> removed_files;  // dataChange removes
+  std::vector<std::string> app_ids;
+  bool has_metadata = false;
+  bool has_protocol = false;
+  std::string operation;
+
+  explicit WinningCommitSummary(const std::vector<Action>& actions) {
+    bool blind_append = false;
+    for (const auto& action : actions) {
+      if (const auto* info = std::get_if<CommitInfo>(&action)) {
+        auto found = info->value.find("isBlindAppend");
+        blind_append = found != info->value.end() && found->is_boolean() && found->get<bool>();
+        operation = info->operation();
+      }
+    }
+    for (const auto& action : actions) {
+      if (const auto* add = std::get_if<AddFile>(&action)) {
+        if (!add->data_change) continue;
+        (blind_append ? blind_append_added_files : changed_data_added_files).push_back(add);
+      } else if (const auto* remove = std::get_if<RemoveFile>(&action)) {
+        if (remove->data_change) removed_files.push_back(remove);
+      } else if (const auto* txn = std::get_if<TransactionId>(&action)) {
+        app_ids.push_back(txn->app_id);
+      } else if (std::holds_alternative<Metadata>(action)) {
+        has_metadata = true;
+      } else if (std::holds_alternative<Protocol>(action)) {
+        has_protocol = true;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::string engine_info() { return std::string("driftgov/") + DRIFTGOV_VERSION; }
+
+std::string new_uuid() {
+  static thread_local std::mt19937_64 generator{std::random_device{}() ^
+                                                static_cast<std::uint64_t>(now_ms()) ^
+                                                (static_cast<std::uint64_t>(::getpid()) << 32)};
+  std::uint64_t high = generator();
+  std::uint64_t low = generator();
+  high = (high & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  low = (low & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;    // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xffff, high & 0xffff,
+                     low >> 48, low & 0xffffffffffffULL);
+}
+
+bool write_file_if_absent(const fs::path& target, const std::string& contents) {
+  const fs::path temp = target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(), new_uuid());
+  const int descriptor = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (descriptor < 0) throw_io("cannot create temporary commit file", temp);
+  try {
+    write_all(descriptor, contents, temp);
+    if (::fsync(descriptor) != 0) throw_io("fsync failed", temp);
+  } catch (...) {
+    ::close(descriptor);
+    ::unlink(temp.c_str());
+    throw;
+  }
+  ::close(descriptor);
+  // link() fails with EEXIST if the name exists, which makes the commit put-if-absent; the file appears whole.
+  const int linked = ::link(temp.c_str(), target.c_str());
+  const int link_error = errno;
+  ::unlink(temp.c_str());
+  if (linked == 0) {
+    // Make the new directory entry durable before the commit is reported.
+    const int directory = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (directory >= 0) {
+      ::fsync(directory);
+      ::close(directory);
+    }
+    return true;
+  }
+  if (link_error == EEXIST) return false;
+  errno = link_error;
+  throw_io("cannot create commit file", target);
+}
+
+Transaction Transaction::start(const fs::path& table_root) {
+  Transaction transaction;
+  transaction.table_root_ = table_root;
+  std::error_code error;
+  if (fs::is_directory(table_root / "_delta_log", error)) {
+    const auto listing = list_log(table_root);
+    if (listing.latest_version()) transaction.snapshot_ = Snapshot::load(table_root);
+  }
+  return transaction;
+}
+
+void Transaction::read_files_matching(std::function<bool(const PartitionValues&)> predicate) {
+  read_predicates_.push_back(std::move(predicate));
+}
+
+std::optional<std::int64_t> Transaction::read_transaction_version(const std::string& app_id) {
+  read_app_ids_.insert(app_id);
+  return snapshot_ ? snapshot_->transaction_version(app_id) : std::nullopt;
+}
+
+void Transaction::update_metadata(Metadata metadata) { new_metadata_ = std::move(metadata); }
+void Transaction::update_protocol(Protocol protocol) { new_protocol_ = std::move(protocol); }
+
+void Transaction::remove_file(const AddFile& file, std::int64_t deletion_timestamp_ms) {
+  RemoveFile remove;
+  remove.path = file.path;
+  remove.deletion_timestamp = deletion_timestamp_ms;
+  remove.data_change = true;
+  remove.extended_file_metadata = true;
+  remove.partition_values = file.partition_values;
+  remove.size = file.size;
+  remove.stats = file.stats;
+  remove.tags = file.tags;
+  remove.deletion_vector = file.deletion_vector;
+  remove.base_row_id = file.base_row_id;
+  remove.default_row_commit_version = file.default_row_commit_version;
+  removes_.push_back(std::move(remove));
+}
+
+void Transaction::set_transaction(const std::string& app_id, std::int64_t version) {
+  transactions_.push_back(TransactionId{app_id, version, now_ms()});
+}
+
+void Transaction::set_operation(std::string operation, nlohmann::json parameters) {
+  operation_ = std::move(operation);
+  operation_parameters_ = std::move(parameters);
+}
+
+const Metadata* Transaction::effective_metadata() const {
+  if (new_metadata_) return &*new_metadata_;
+  return snapshot_ ? &snapshot_->metadata() : nullptr;
+}
+
+bool Transaction::is_blind_append() const {
+  return !read_whole_table_ && read_predicates_.empty() && removes_.empty() && !new_metadata_ &&
+         std::all_of(adds_.begin(), adds_.end(), [](const AddFile& add) { return add.data_change; });
+}
+
+std::vector<Action> Transaction::build_actions(std::int64_t attempt_version) const {
+  std::vector<Action> actions;
+  CommitInfo info;
+  info.value = {{"timestamp", now_ms()},
+                {"operation", operation_},
+                {"operationParameters", operation_parameters_},
+                {"isolationLevel", "WriteSerializable"},
+                {"isBlindAppend", is_blind_append()},
+                {"engineInfo", engine_info()},
+                {"txnId", new_uuid()}};
+  if (read_version() >= 0) info.value["readVersion"] = read_version();
+  std::int64_t output_rows = 0;
+  std::int64_t output_bytes = 0;
+  for (const auto& add : adds_) {
+    output_bytes += add.size;
+    if (add.stats) {
+      auto stats = nlohmann::json::parse(*add.stats, nullptr, false);
+      if (stats.is_object() && stats.contains("numRecords") && stats["numRecords"].is_number_integer()) {
+        output_rows += stats["numRecords"].get<std::int64_t>();
+      }
+    }
+  }
+  // Spark records operation metrics as strings.
+  info.value["operationMetrics"] = {{"numFiles", std::to_string(adds_.size())},
+                                    {"numOutputRows", std::to_string(output_rows)},
+                                    {"numOutputBytes", std::to_string(output_bytes)},
+                                    {"numRemovedFiles", std::to_string(removes_.size())}};
+  (void)attempt_version;
+  actions.emplace_back(std::move(info));
+  if (new_protocol_) actions.emplace_back(*new_protocol_);
+  if (new_metadata_) actions.emplace_back(*new_metadata_);
+  for (const auto& txn : transactions_) actions.emplace_back(txn);
+  for (const auto& remove : removes_) actions.emplace_back(remove);
+  for (const auto& add : adds_) actions.emplace_back(add);
+  return actions;
+}
+
+void Transaction::check_conflicts(std::int64_t winning_version, const std::vector<Action>& winning) const {
+  const WinningCommitSummary summary(winning);
+  const std::string context = fmt::format("{}: a concurrent transaction committed version {} ({})",
+                                          table_root_.string(), winning_version,
+                                          summary.operation.empty() ? "unknown operation" : summary.operation);
+  if (summary.has_protocol) {
+    // The winner's protocol must still be one we can read (this throws UnsupportedError otherwise).
+    for (const auto& action : winning) {
+      if (const auto* protocol = std::get_if<Protocol>(&action)) check_reader_protocol(*protocol, table_root_.string());
+    }
+    if (new_protocol_) {
+      throw ConcurrentModificationError("ProtocolChangedException",
+                                        context + " and changed the protocol version, as this transaction does");
+    }
+  }
+  if (summary.has_metadata) {
+    throw ConcurrentModificationError("MetadataChangedException", context + " and changed the table metadata");
+  }
+  // At WriteSerializable, a blind append only conflicts with a transaction that changes the metadata.
+  std::vector<const AddFile*> added = summary.changed_data_added_files;
+  if (new_metadata_) added.insert(added.end(), summary.blind_append_added_files.begin(),
+                                  summary.blind_append_added_files.end());
+  if (!added.empty() && (read_whole_table_ || !read_predicates_.empty())) {
+    for (const auto* add : added) {
+      bool matches = read_whole_table_;
+      if (!matches && snapshot_) {
+        const auto values = snapshot_->logical_partition_values(*add);
+        matches = std::any_of(read_predicates_.begin(), read_predicates_.end(),
+                              [&](const auto& predicate) { return predicate(values); });
+      }
+      if (matches) {
+        throw ConcurrentModificationError(
+            "ConcurrentAppendException",
+            fmt::format("{} and added file '{}' to data this transaction read", context, add->path));
+      }
+    }
+  }
+  if (!summary.removed_files.empty()) {
+    std::set<std::string> read_paths;
+    std::set<std::string> removed_paths;
+    for (const auto& remove : removes_) removed_paths.insert(remove.path);
+    if (snapshot_ && !read_whole_table_) {
+      for (const auto& file : snapshot_->files()) {
+        const auto values = snapshot_->logical_partition_values(file);
+        if (std::any_of(read_predicates_.begin(), read_predicates_.end(),
+                        [&](const auto& predicate) { return predicate(values); })) {
+          read_paths.insert(file.path);
+        }
+      }
+    }
+    for (const auto* remove : summary.removed_files) {
+      if (read_whole_table_ || read_paths.contains(remove->path)) {
+        throw ConcurrentModificationError(
+            "ConcurrentDeleteReadException",
+            fmt::format("{} and removed file '{}', which this transaction read", context, remove->path));
+      }
+      if (removed_paths.contains(remove->path)) {
+        throw ConcurrentModificationError(
+            "ConcurrentDeleteDeleteException",
+            fmt::format("{} and removed file '{}', which this transaction also removes", context, remove->path));
+      }
+    }
+  }
+  for (const auto& app_id : summary.app_ids) {
+    const bool ours = std::any_of(transactions_.begin(), transactions_.end(),
+                                  [&](const TransactionId& txn) { return txn.app_id == app_id; });
+    if (read_app_ids_.contains(app_id) || ours) {
+      throw ConcurrentModificationError(
+          "ConcurrentTransactionException",
+          fmt::format("{} and recorded a transaction for application '{}' that this transaction depends on", context,
+                      app_id));
+    }
+  }
+}
+
+CommitResult Transaction::commit(const CommitOptions& options) {
+  DRIFTGOV_CHECK(!committed_, "transaction on {} committed twice", table_root_.string());
+  if (!snapshot_ && !new_metadata_) {
+    throw core::InputError(fmt::format("{}: a new table needs its metadata (schema) in the first commit",
+                                       table_root_.string()));
+  }
+  if (!snapshot_ && !new_protocol_) {
+    throw core::InputError(fmt::format("{}: a new table needs its protocol in the first commit", table_root_.string()));
+  }
+  const fs::path log_directory = table_root_ / "_delta_log";
+  fs::create_directories(log_directory);
+  CommitResult result;
+  std::int64_t attempt_version = read_version() + 1;
+  for (int attempt = 1;; ++attempt) {
+    const auto actions = build_actions(attempt_version);
+    if (write_file_if_absent(log_directory / commit_file_name(attempt_version), serialize_commit(actions))) {
+      committed_ = true;
+      result.version = attempt_version;
+      result.attempts = attempt;
+      break;
+    }
+    if (attempt >= options.max_attempts) {
+      throw core::InputError(fmt::format("{}: gave up committing after {} attempts lost to concurrent writers",
+                                         table_root_.string(), attempt));
+    }
+    // Check every commit that won since our last attempt, then try after the newest.
+    const auto listing = list_log(table_root_);
+    const std::int64_t latest = listing.latest_version().value_or(attempt_version);
+    for (std::int64_t version = attempt_version; version <= latest; ++version) {
+      auto found = listing.commits.find(version);
+      if (found == listing.commits.end()) continue;
+      check_conflicts(version, read_commit(found->second));
+    }
+    attempt_version = latest + 1;
+  }
+
+  const Metadata* metadata = effective_metadata();
+  int interval = options.checkpoint_interval;
+  if (metadata) {
+    auto found = metadata->configuration.find("delta.checkpointInterval");
+    if (found != metadata->configuration.end()) {
+      try {
+        interval = std::stoi(found->second);
+      } catch (const std::exception&) {
+        throw core::InputError(fmt::format("{}: table property delta.checkpointInterval '{}' is not an integer",
+                                           table_root_.string(), found->second));
+      }
+    }
+  }
+  if (interval > 0 && result.version > 0 && result.version % interval == 0) {
+    try {
+      write_checkpoint(Snapshot::load(table_root_, TimeTravel{result.version, std::nullopt}));
+      result.checkpoint_written = true;
+    } catch (const core::UnsupportedError&) {
+      // A build without the Parquet writer commits without checkpoints; they only speed up reading.
+    }
+  }
+  return result;
+}
+
+}  // namespace driftgov::delta

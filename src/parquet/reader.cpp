@@ -1,0 +1,1075 @@
+#include "driftgov/parquet/reader.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "decoding.hpp"
+#include "driftgov/core/error.hpp"
+#include "driftgov/parquet/compression.hpp"
+#include "driftgov/parquet/thrift_compact.hpp"
+
+namespace driftgov::parquet {
+namespace {
+
+using core::DataType;
+using core::TypeId;
+
+__extension__ typedef unsigned __int128 UInt128;
+
+constexpr int kMaxSchemaDepth = 100;
+constexpr std::int64_t kJulianDayOfUnixEpoch = 2440588;
+constexpr std::int64_t kMicrosPerDay = 86'400'000'000;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Byte access: a file read with pread, or a buffer in memory.
+
+class Input {
+ public:
+  virtual ~Input() = default;
+  virtual std::int64_t size() const = 0;
+  // The bytes [offset, offset + length), which the caller has checked lie inside the input. `scratch` may hold them.
+  virtual std::string_view read(std::int64_t offset, std::int64_t length, std::string& scratch) const = 0;
+};
+
+class FileInput final : public Input {
+ public:
+  FileInput(const std::string& path) : path_(path) {
+    descriptor_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (descriptor_ < 0) throw core::InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    struct stat status {};
+    if (::fstat(descriptor_, &status) != 0 || !S_ISREG(status.st_mode)) {
+      ::close(descriptor_);
+      throw core::InputError(fmt::format("{}: not a regular file", path));
+    }
+    size_ = status.st_size;
+  }
+  ~FileInput() override { ::close(descriptor_); }
+  FileInput(const FileInput&) = delete;
+  FileInput& operator=(const FileInput&) = delete;
+
+  std::int64_t size() const override { return size_; }
+  std::string_view read(std::int64_t offset, std::int64_t length, std::string& scratch) const override {
+    scratch.resize(static_cast<std::size_t>(length));
+    std::size_t done = 0;
+    while (done < scratch.size()) {
+      const ssize_t got = ::pread(descriptor_, scratch.data() + done, scratch.size() - done,
+                                  static_cast<off_t>(offset) + static_cast<off_t>(done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        throw core::InputError(fmt::format("{}: read of {} bytes at offset {} failed: {}", path_, length, offset,
+                                           got == 0 ? "file shrank while reading" : std::strerror(errno)));
+      }
+      done += static_cast<std::size_t>(got);
+    }
+    return scratch;
+  }
+
+ private:
+  std::string path_;
+  int descriptor_ = -1;
+  std::int64_t size_ = 0;
+};
+
+class MemoryInput final : public Input {
+ public:
+  explicit MemoryInput(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::int64_t size() const override { return static_cast<std::int64_t>(bytes_.size()); }
+  std::string_view read(std::int64_t offset, std::int64_t length, std::string&) const override {
+    return std::string_view(bytes_).substr(static_cast<std::size_t>(offset), static_cast<std::size_t>(length));
+  }
+
+ private:
+  std::string bytes_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schema: the Parquet schema tree, then the nodes that each produce one core::Column.
+
+struct SchemaNode {
+  const SchemaElement* element = nullptr;
+  std::vector<SchemaNode> children;
+};
+
+// How a leaf's physical values become core values.
+enum class Conversion {
+  kInts,              // BOOLEAN/INT32/INT64 values used as they are (integers, dates, timestamps, times)
+  kUnsigned32,        // INT32 read as unsigned
+  kUnsigned64,        // INT64 read as unsigned, into decimal(20, 0)
+  kInt96,             // 12-byte Impala/Spark timestamps into microseconds
+  kDecimalFromInts,   // INT32/INT64 unscaled decimals
+  kDecimalFromBytes,  // big-endian two's complement in BYTE_ARRAY/FIXED_LEN_BYTE_ARRAY
+  kDoubles,           // FLOAT/DOUBLE
+  kFloat16,           // FIXED_LEN_BYTE_ARRAY(2) half floats, widened
+  kBytes,             // strings and binary
+  kNull,              // UNKNOWN: every value null
+};
+
+struct ReaderNode {
+  enum class Kind { kLeaf, kStruct, kList, kMap };
+  Kind kind = Kind::kLeaf;
+  core::Field field;
+  int def_level = 0;       // the value is present (not null) when a level entry's definition level >= def_level
+  int repeated_def = 0;    // kList/kMap: the list has at least one element when def >= repeated_def
+  int repeated_rep = 0;    // kList/kMap: an entry with rep <= repeated_rep (after the first) starts a new element
+  std::vector<ReaderNode> children;  // kStruct: fields; kList: element; kMap: key, value
+  // kLeaf:
+  int leaf = -1;
+  int max_rep = 0;
+  Type physical = Type::kInt32;
+  std::int32_t type_length = 0;
+  Conversion conversion = Conversion::kInts;
+  std::string path;  // dotted path in the Parquet schema, for messages
+  int first_leaf = -1;
+};
+
+bool has_logical(const SchemaElement& element, LogicalType::Kind kind) {
+  return element.logical_type && element.logical_type->kind == kind;
+}
+
+bool has_converted(const SchemaElement& element, ConvertedType type) {
+  return element.converted_type && *element.converted_type == type;
+}
+
+class SchemaBuilder {
+ public:
+  SchemaBuilder(const FileMetaData& metadata, const std::string& description)
+      : metadata_(metadata), description_(description) {}
+
+  std::vector<ReaderNode> build(int& leaf_count) {
+    const auto& elements = metadata_.schema;
+    if (elements.empty()) fail("the schema is empty (no root element)");
+    std::size_t next = 0;
+    SchemaNode root = parse_tree(next, 0);
+    if (next != elements.size()) {
+      fail(fmt::format("the schema lists {} elements but its tree uses {}", elements.size(), next));
+    }
+    if (root.children.empty() && root.element->type.has_value()) fail("the schema root is a primitive column");
+    std::vector<ReaderNode> fields;
+    for (const auto& child : root.children) fields.push_back(convert(child, 0, 0, ""));
+    leaf_count = leaves_;
+    return fields;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw core::InputError(fmt::format("{}: invalid Parquet schema: {}", description_, what));
+  }
+
+  SchemaNode parse_tree(std::size_t& next, int depth) {
+    if (depth > kMaxSchemaDepth) fail(fmt::format("nesting deeper than {}", kMaxSchemaDepth));
+    const auto& elements = metadata_.schema;
+    if (next >= elements.size()) fail("a group has more children than the schema has elements");
+    SchemaNode node;
+    node.element = &elements[next++];
+    const auto& element = *node.element;
+    const bool is_group = !element.type.has_value() || (element.num_children && *element.num_children > 0);
+    if (is_group) {
+      const std::int32_t children = element.num_children.value_or(0);
+      if (children < 0 || static_cast<std::size_t>(children) > elements.size() - next) {
+        fail(fmt::format("group '{}' claims {} children", element.name, children));
+      }
+      for (std::int32_t i = 0; i < children; ++i) node.children.push_back(parse_tree(next, depth + 1));
+    }
+    return node;
+  }
+
+  static bool is_group(const SchemaNode& node) { return !node.element->type.has_value() || !node.children.empty(); }
+
+  static std::string join(const std::string& prefix, const std::string& name) {
+    return prefix.empty() ? name : prefix + "." + name;
+  }
+
+  // A list node named after `group`: present when def >= def_level; elements start at repetition level `rep`
+  // and exist when def >= def_level + (the repeated level's own definition step).
+  static ReaderNode list_of(ReaderNode element, const SchemaElement& group, int def_level, int repeated_def,
+                            int repeated_rep, bool nullable) {
+    ReaderNode list;
+    list.kind = ReaderNode::Kind::kList;
+    list.def_level = def_level;
+    list.repeated_def = repeated_def;
+    list.repeated_rep = repeated_rep;
+    list.field = core::Field{group.name, DataType(TypeId::kList), nullable, group.field_id};
+    list.field.type.children.push_back(element.field);
+    list.first_leaf = element.first_leaf;
+    list.children.push_back(std::move(element));
+    return list;
+  }
+
+  // A field as it appears under a parent whose own levels are (parent_def, parent_rep).
+  ReaderNode convert(const SchemaNode& node, int parent_def, int parent_rep, const std::string& prefix) {
+    const auto& element = *node.element;
+    const auto repetition = element.repetition_type.value_or(FieldRepetitionType::kOptional);
+    if (repetition != FieldRepetitionType::kRequired && repetition != FieldRepetitionType::kOptional &&
+        repetition != FieldRepetitionType::kRepeated) {
+      fail(fmt::format("field '{}' has repetition type {}", element.name, static_cast<int>(repetition)));
+    }
+    const int def = parent_def + (repetition == FieldRepetitionType::kRequired ? 0 : 1);
+    const int rep = parent_rep + (repetition == FieldRepetitionType::kRepeated ? 1 : 0);
+    const std::string path = join(prefix, element.name);
+    if (repetition != FieldRepetitionType::kRepeated) {
+      return convert_body(node, def, rep, repetition == FieldRepetitionType::kOptional, path);
+    }
+    // A repeated field outside a LIST/MAP annotation is a required list of required elements.
+    return list_of(convert_body(node, def, rep, false, path), element, parent_def, def, rep, false);
+  }
+
+  // The node's own levels (def, rep) are already counted.
+  ReaderNode convert_body(const SchemaNode& node, int def, int rep, bool nullable, const std::string& path) {
+    const auto& element = *node.element;
+    if (is_group(node) && (has_logical(element, LogicalType::Kind::kList) || has_converted(element, ConvertedType::kList))) {
+      return convert_list(node, def, rep, nullable, path);
+    }
+    if (is_group(node) &&
+        (has_logical(element, LogicalType::Kind::kMap) || has_converted(element, ConvertedType::kMap) ||
+         has_converted(element, ConvertedType::kMapKeyValue))) {
+      if (auto map = convert_map(node, def, rep, nullable, path)) return std::move(*map);
+    }
+    ReaderNode out;
+    out.def_level = def;
+    out.field = core::Field{element.name, DataType(), nullable, element.field_id};
+    if (is_group(node)) {
+      if (node.children.empty()) {
+        throw core::UnsupportedError(fmt::format("{}: group '{}' without fields", description_, path));
+      }
+      out.kind = ReaderNode::Kind::kStruct;
+      out.field.type = DataType(TypeId::kStruct);
+      for (const auto& child : node.children) {
+        out.children.push_back(convert(child, def, rep, path));
+        out.field.type.children.push_back(out.children.back().field);
+      }
+      out.first_leaf = out.children.front().first_leaf;
+      return out;
+    }
+    out.kind = ReaderNode::Kind::kLeaf;
+    out.leaf = leaves_++;
+    out.first_leaf = out.leaf;
+    out.max_rep = rep;
+    out.path = path;
+    leaf_type(element, path, out);
+    return out;
+  }
+
+  ReaderNode convert_list(const SchemaNode& node, int def, int rep, bool nullable, const std::string& path) {
+    const auto& element = *node.element;
+    if (node.children.size() != 1) {
+      fail(fmt::format("LIST group '{}' has {} children where one repeated child is expected", path,
+                       node.children.size()));
+    }
+    const SchemaNode& repeated = node.children[0];
+    if (repeated.element->repetition_type != FieldRepetitionType::kRepeated) {
+      fail(fmt::format("the child of LIST group '{}' is not repeated", path));
+    }
+    const std::string repeated_path = join(path, repeated.element->name);
+    // The backward-compatibility rules of LogicalTypes.md: a repeated primitive, a repeated group of several
+    // fields, or one named "array" or "<list>_tuple" is itself the element (two-level lists).
+    const bool two_level = !is_group(repeated) || repeated.children.size() != 1 ||
+                           repeated.element->name == "array" || repeated.element->name == element.name + "_tuple";
+    ReaderNode item = two_level ? convert_body(repeated, def + 1, rep + 1, false, repeated_path)
+                                : convert(repeated.children[0], def + 1, rep + 1, repeated_path);
+    return list_of(std::move(item), element, def, def + 1, rep + 1, nullable);
+  }
+
+  // A MAP group: one repeated group of a key and a value. Returns nullopt for shapes that are not a map, which
+  // are then read as what they are (a struct holding a list).
+  std::optional<ReaderNode> convert_map(const SchemaNode& node, int def, int rep, bool nullable,
+                                        const std::string& path) {
+    const auto& element = *node.element;
+    if (node.children.size() != 1) return std::nullopt;
+    const SchemaNode& entries = node.children[0];
+    if (entries.element->repetition_type != FieldRepetitionType::kRepeated || !is_group(entries) ||
+        entries.children.empty() || entries.children.size() > 2) {
+      return std::nullopt;
+    }
+    if (entries.children.size() == 1) {
+      // Keys without values: read as the list of keys, as other readers do.
+      return list_of(convert(entries.children[0], def + 1, rep + 1, join(path, entries.element->name)), element, def,
+                     def + 1, rep + 1, nullable);
+    }
+    ReaderNode map;
+    map.kind = ReaderNode::Kind::kMap;
+    map.def_level = def;
+    map.repeated_def = def + 1;
+    map.repeated_rep = rep + 1;
+    const std::string entries_path = join(path, entries.element->name);
+    for (const auto& child : entries.children) map.children.push_back(convert(child, def + 1, rep + 1, entries_path));
+    map.field = core::Field{element.name, DataType(TypeId::kMap), nullable, element.field_id};
+    auto key = map.children[0].field;
+    auto value = map.children[1].field;
+    key.name = "key";
+    value.name = "value";
+    map.field.type.children = {key, value};
+    map.first_leaf = map.children[0].first_leaf;
+    return map;
+  }
+
+  void leaf_type(const SchemaElement& element, const std::string& path, ReaderNode& out) {
+    const Type physical = *element.type;
+    out.physical = physical;
+    if (static_cast<int>(physical) < 0 || static_cast<int>(physical) > 7) {
+      fail(fmt::format("column '{}' has unknown physical type {}", path, static_cast<int>(physical)));
+    }
+    if (physical == Type::kFixedLenByteArray) {
+      if (!element.type_length || *element.type_length <= 0) {
+        fail(fmt::format("FIXED_LEN_BYTE_ARRAY column '{}' has no positive type_length", path));
+      }
+      out.type_length = *element.type_length;
+    }
+    auto& type = out.field.type;
+    const auto unsupported = [&](const std::string& what) {
+      throw core::UnsupportedError(fmt::format("{}: column '{}': {} is not supported", description_, path, what));
+    };
+    const auto set = [&](DataType data_type, Conversion conversion) {
+      type = std::move(data_type);
+      out.conversion = conversion;
+    };
+    const auto& logical = element.logical_type;
+    const bool is_int = physical == Type::kInt32 || physical == Type::kInt64;
+    const bool is_binary = physical == Type::kByteArray || physical == Type::kFixedLenByteArray;
+
+    // Logical type first; the converted type only when no logical type is present.
+    if (logical && logical->kind == LogicalType::Kind::kUnknown) return set(DataType::null(), Conversion::kNull);
+    std::optional<std::pair<int, int>> decimal;  // precision, scale
+    if (logical && logical->kind == LogicalType::Kind::kDecimal) {
+      decimal = std::pair{logical->decimal_precision, logical->decimal_scale};
+    } else if (!logical && has_converted(element, ConvertedType::kDecimal)) {
+      decimal = std::pair{element.precision.value_or(0), element.scale.value_or(0)};
+    }
+    if (decimal) {
+      const auto [precision, scale] = *decimal;
+      if (precision > 38) unsupported(fmt::format("DECIMAL precision {} (above 38)", precision));
+      if (precision <= 0 || scale < 0 || scale > precision) {
+        fail(fmt::format("column '{}' has DECIMAL({}, {})", path, precision, scale));
+      }
+      if (is_int) return set(DataType::decimal(precision, scale), Conversion::kDecimalFromInts);
+      if (is_binary) return set(DataType::decimal(precision, scale), Conversion::kDecimalFromBytes);
+      fail(fmt::format("DECIMAL column '{}' has physical type {}", path, to_string(physical)));
+    }
+    if (physical == Type::kInt96) return set(DataType::timestamp(core::TimeUnit::kMicro, false), Conversion::kInt96);
+    if (physical == Type::kBoolean) return set(DataType::boolean(), Conversion::kInts);
+    if (physical == Type::kFloat) return set(DataType::float32(), Conversion::kDoubles);
+    if (physical == Type::kDouble) return set(DataType::float64(), Conversion::kDoubles);
+    if (is_binary) {
+      if (physical == Type::kFixedLenByteArray && logical && logical->kind == LogicalType::Kind::kFloat16) {
+        if (out.type_length != 2) fail(fmt::format("FLOAT16 column '{}' is not 2 bytes wide", path));
+        return set(DataType::float32(), Conversion::kFloat16);
+      }
+      const bool is_string =
+          physical == Type::kByteArray &&
+          (logical ? (logical->kind == LogicalType::Kind::kString || logical->kind == LogicalType::Kind::kEnum ||
+                      logical->kind == LogicalType::Kind::kJson)
+                   : (has_converted(element, ConvertedType::kUtf8) || has_converted(element, ConvertedType::kEnum) ||
+                      has_converted(element, ConvertedType::kJson)));
+      return set(is_string ? DataType::string() : DataType::binary(), Conversion::kBytes);
+    }
+    // INT32 / INT64.
+    const bool is_32 = physical == Type::kInt32;
+    if (logical) {
+      switch (logical->kind) {
+        case LogicalType::Kind::kDate:
+          if (!is_32) fail(fmt::format("DATE column '{}' is not INT32", path));
+          return set(DataType::date(), Conversion::kInts);
+        case LogicalType::Kind::kTimestamp: {
+          if (is_32) fail(fmt::format("TIMESTAMP column '{}' is not INT64", path));
+          const auto unit = logical->unit == TimeUnitKind::kMillis   ? core::TimeUnit::kMilli
+                            : logical->unit == TimeUnitKind::kMicros ? core::TimeUnit::kMicro
+                                                                     : core::TimeUnit::kNano;
+          return set(DataType::timestamp(unit, logical->is_adjusted_to_utc), Conversion::kInts);
+        }
+        case LogicalType::Kind::kTime:
+          return set(is_32 ? DataType::int32() : DataType::int64(), Conversion::kInts);
+        case LogicalType::Kind::kInteger:
+          return integer_type(logical->bit_width, logical->is_signed, is_32, path, out);
+        default:
+          break;
+      }
+    } else if (element.converted_type) {
+      switch (*element.converted_type) {
+        case ConvertedType::kDate: return set(DataType::date(), Conversion::kInts);
+        case ConvertedType::kTimestampMillis:
+          return set(DataType::timestamp(core::TimeUnit::kMilli, true), Conversion::kInts);
+        case ConvertedType::kTimestampMicros:
+          return set(DataType::timestamp(core::TimeUnit::kMicro, true), Conversion::kInts);
+        case ConvertedType::kInt8: return integer_type(8, true, is_32, path, out);
+        case ConvertedType::kInt16: return integer_type(16, true, is_32, path, out);
+        case ConvertedType::kInt32: return integer_type(32, true, is_32, path, out);
+        case ConvertedType::kInt64: return integer_type(64, true, is_32, path, out);
+        case ConvertedType::kUint8: return integer_type(8, false, is_32, path, out);
+        case ConvertedType::kUint16: return integer_type(16, false, is_32, path, out);
+        case ConvertedType::kUint32: return integer_type(32, false, is_32, path, out);
+        case ConvertedType::kUint64: return integer_type(64, false, is_32, path, out);
+        default: break;
+      }
+    }
+    return set(is_32 ? DataType::int32() : DataType::int64(), Conversion::kInts);
+  }
+
+  void integer_type(int bit_width, bool is_signed, bool is_32, const std::string& path, ReaderNode& out) {
+    if ((is_32 && bit_width > 32) || (!is_32 && bit_width != 64) ||
+        (bit_width != 8 && bit_width != 16 && bit_width != 32 && bit_width != 64)) {
+      fail(fmt::format("integer annotation of {} bits on the {} column '{}'", bit_width, is_32 ? "INT32" : "INT64",
+                       path));
+    }
+    auto& type = out.field.type;
+    out.conversion = Conversion::kInts;
+    if (is_signed) {
+      type = DataType(bit_width == 8 ? TypeId::kInt8 : bit_width == 16 ? TypeId::kInt16
+                      : bit_width == 32 ? TypeId::kInt32 : TypeId::kInt64);
+    } else if (bit_width == 8) {
+      type = DataType(TypeId::kInt16);
+      out.conversion = Conversion::kUnsigned32;
+    } else if (bit_width == 16) {
+      type = DataType(TypeId::kInt32);
+      out.conversion = Conversion::kUnsigned32;
+    } else if (bit_width == 32) {
+      type = DataType(TypeId::kInt64);
+      out.conversion = Conversion::kUnsigned32;
+    } else {
+      type = DataType::decimal(20, 0);
+      out.conversion = Conversion::kUnsigned64;
+    }
+  }
+
+  const FileMetaData& metadata_;
+  const std::string& description_;
+  int leaves_ = 0;
+};
+
+void collect_leaves(const ReaderNode& node, std::vector<const ReaderNode*>& out) {
+  if (node.kind == ReaderNode::Kind::kLeaf) {
+    out.push_back(&node);
+    return;
+  }
+  for (const auto& child : node.children) collect_leaves(child, out);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Physical values into core values.
+
+core::Int128 big_endian_to_int128(std::string_view bytes, const std::string& path) {
+  if (bytes.empty()) return 0;
+  // Wider than 16 bytes is allowed when the extra leading bytes only carry the sign.
+  const bool negative = (static_cast<std::uint8_t>(bytes[0]) & 0x80) != 0;
+  while (bytes.size() > 16) {
+    const auto lead = static_cast<std::uint8_t>(bytes[0]);
+    if (lead != (negative ? 0xFF : 0x00)) {
+      throw core::InputError(fmt::format("column '{}': decimal value of {} bytes overflows 128 bits", path, bytes.size()));
+    }
+    bytes.remove_prefix(1);
+  }
+  UInt128 value = negative ? ~static_cast<UInt128>(0) : 0;
+  for (const char byte : bytes) value = (value << 8) | static_cast<std::uint8_t>(byte);
+  return static_cast<core::Int128>(value);
+}
+
+double half_to_double(std::uint16_t half) {
+  const int exponent = (half >> 10) & 0x1F;
+  const int mantissa = half & 0x3FF;
+  const double sign = (half & 0x8000) != 0 ? -1.0 : 1.0;
+  if (exponent == 0) return sign * std::ldexp(mantissa, -24);
+  if (exponent == 31) return mantissa == 0 ? sign * INFINITY : NAN;
+  return sign * std::ldexp(mantissa + 1024, exponent - 25);
+}
+
+// INT96 timestamps (Impala, Spark): nanoseconds of the day, then the Julian day. Read in microseconds with Spark's
+// arithmetic (64-bit wrapping, nanoseconds truncated), so that every timestamp Spark writes, whose own encoding
+// wraps for years beyond 2262, reads back as the value Spark wrote.
+std::int64_t int96_to_micros(std::string_view bytes) {
+  std::int64_t nanos_of_day = 0;
+  std::int32_t julian_day = 0;
+  std::memcpy(&nanos_of_day, bytes.data(), 8);
+  std::memcpy(&julian_day, bytes.data() + 8, 4);
+  const auto days = static_cast<std::uint64_t>(static_cast<std::int64_t>(julian_day) - kJulianDayOfUnixEpoch);
+  return static_cast<std::int64_t>(days * static_cast<std::uint64_t>(kMicrosPerDay) +
+                                   static_cast<std::uint64_t>(nanos_of_day / 1000));
+}
+
+// Converts one leaf's non-null physical values into a dense core column (no nulls).
+core::Column convert_values(const ReaderNode& leaf, PhysicalValues& values) {
+  core::Column out(leaf.field.type);
+  const std::size_t count = values.size();
+  switch (leaf.conversion) {
+    case Conversion::kInts:
+      out.ints = std::move(values.ints);
+      break;
+    case Conversion::kUnsigned32:
+      out.ints = std::move(values.ints);
+      for (auto& value : out.ints) value = static_cast<std::int64_t>(static_cast<std::uint32_t>(value));
+      break;
+    case Conversion::kUnsigned64:
+      out.decimals.reserve(count);
+      for (const auto value : values.ints) out.decimals.push_back(static_cast<core::Int128>(static_cast<std::uint64_t>(value)));
+      break;
+    case Conversion::kInt96:
+      out.ints.reserve(count);
+      for (std::size_t i = 0; i < count; ++i) out.ints.push_back(int96_to_micros(values.binary_at(i)));
+      break;
+    case Conversion::kDecimalFromInts:
+      out.decimals.assign(values.ints.begin(), values.ints.end());
+      break;
+    case Conversion::kDecimalFromBytes:
+      out.decimals.reserve(count);
+      for (std::size_t i = 0; i < count; ++i) out.decimals.push_back(big_endian_to_int128(values.binary_at(i), leaf.path));
+      break;
+    case Conversion::kDoubles:
+      out.doubles = std::move(values.doubles);
+      break;
+    case Conversion::kFloat16:
+      out.doubles.reserve(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto bytes = values.binary_at(i);
+        out.doubles.push_back(half_to_double(static_cast<std::uint16_t>(static_cast<std::uint8_t>(bytes[0]) |
+                                                                        (static_cast<std::uint8_t>(bytes[1]) << 8))));
+      }
+      break;
+    case Conversion::kBytes:
+      out.offsets = std::move(values.offsets);
+      out.bytes = std::move(values.bytes);
+      break;
+    case Conversion::kNull:
+      break;
+  }
+  out.length = static_cast<std::int64_t>(count);
+  return out;
+}
+
+// Appends row `index` of `dense` (same type, no nulls) to `out`.
+void append_from(const core::Column& dense, std::int64_t index, core::Column& out) {
+  switch (out.type.id) {
+    case TypeId::kNull:
+      out.append_null();
+      return;
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      out.append_double(dense.doubles[static_cast<std::size_t>(index)]);
+      return;
+    case TypeId::kDecimal:
+      out.append_decimal(dense.decimals[static_cast<std::size_t>(index)]);
+      return;
+    case TypeId::kString:
+    case TypeId::kBinary:
+      out.append_string(dense.string_at(index));
+      return;
+    default:
+      out.append_int(dense.ints[static_cast<std::size_t>(index)]);
+      return;
+  }
+}
+
+// Builds a column from dense values and, per output row, the index of its value or -1 for null.
+core::Column scatter(const core::Column& dense, const std::vector<std::int64_t>& picks) {
+  core::Column out(dense.type);
+  out.reserve(static_cast<std::int64_t>(picks.size()));
+  if (dense.type.id == TypeId::kString || dense.type.id == TypeId::kBinary) out.bytes.reserve(dense.bytes.size());
+  for (const auto pick : picks) {
+    if (pick < 0) {
+      out.append_null();
+    } else {
+      append_from(dense, pick, out);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One leaf column chunk: its levels and non-null values.
+
+struct LeafData {
+  std::vector<std::uint32_t> definition;  // empty when the leaf's max definition level is 0
+  std::vector<std::uint32_t> repetition;  // empty when the leaf's max repetition level is 0
+  std::size_t entries = 0;
+  PhysicalValues values;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------------
+
+struct FileReader::State {
+  std::string description;
+  ReaderOptions options;
+  std::unique_ptr<Input> input;
+  FileMetaData metadata;
+  std::int64_t footer_start = 0;
+  std::vector<ReaderNode> fields;
+  std::vector<const ReaderNode*> leaves;
+  core::Schema schema;
+
+  void load() {
+    const std::int64_t size = input->size();
+    std::string scratch;
+    if (size < 12) throw core::InputError(fmt::format("{}: not a Parquet file ({} bytes is too short)", description, size));
+    const auto head = std::string(input->read(0, 4, scratch));
+    const auto tail = std::string(input->read(size - 8, 8, scratch));
+    if (tail.substr(4) == "PARE") {
+      throw core::UnsupportedError(fmt::format("{}: encrypted Parquet files (encrypted footer) are not supported", description));
+    }
+    if (head != "PAR1" || tail.substr(4) != "PAR1") {
+      throw core::InputError(fmt::format("{}: not a Parquet file (no PAR1 magic at its start and end)", description));
+    }
+    std::uint32_t footer_length = 0;
+    std::memcpy(&footer_length, tail.data(), 4);
+    if (footer_length > static_cast<std::uint64_t>(size - 12)) {
+      throw core::InputError(fmt::format("{}: footer length {} exceeds the file size {}", description, footer_length, size));
+    }
+    footer_start = size - 8 - static_cast<std::int64_t>(footer_length);
+    const auto footer = input->read(footer_start, footer_length, scratch);
+    metadata = thrift::parse_file_metadata(footer, description, footer_start);
+    if (metadata.has_encryption_algorithm) {
+      throw core::UnsupportedError(fmt::format("{}: encrypted Parquet files are not supported", description));
+    }
+    int leaf_count = 0;
+    fields = SchemaBuilder(metadata, description).build(leaf_count);
+    for (const auto& field : fields) {
+      collect_leaves(field, leaves);
+      schema.fields.push_back(field.field);
+    }
+    for (std::size_t i = 0; i < metadata.row_groups.size(); ++i) {
+      const auto& group = metadata.row_groups[i];
+      if (group.columns.size() != leaves.size()) {
+        throw core::InputError(fmt::format("{}: row group {} has {} column chunks where the schema has {} columns",
+                                           description, i, group.columns.size(), leaves.size()));
+      }
+      if (group.num_rows < 0) {
+        throw core::InputError(fmt::format("{}: row group {} has {} rows", description, i, group.num_rows));
+      }
+    }
+  }
+
+  LeafData read_leaf(int group_index, const ReaderNode& leaf) const;
+  core::Column assemble(const ReaderNode& node, std::vector<const ReaderNode*>& path,
+                        const std::vector<LeafData>& data, std::int64_t rows) const;
+  std::vector<std::pair<std::size_t, std::size_t>> slots_along(const std::vector<const ReaderNode*>& path,
+                                                               const LeafData& leaf) const;
+};
+
+namespace {
+
+std::uint32_t max_of(const std::vector<std::uint32_t>& levels, std::size_t from) {
+  std::uint32_t largest = 0;
+  for (std::size_t i = from; i < levels.size(); ++i) largest = std::max(largest, levels[i]);
+  return largest;
+}
+
+}  // namespace
+
+LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) const {
+  const auto& chunk = metadata.row_groups[static_cast<std::size_t>(group_index)].columns[static_cast<std::size_t>(leaf.leaf)];
+  const std::string where = fmt::format("{}: column '{}' in row group {}", description, leaf.path, group_index);
+  if (chunk.has_crypto_metadata || chunk.has_encrypted_column_metadata) {
+    throw core::UnsupportedError(fmt::format("{}: encrypted columns are not supported", where));
+  }
+  if (chunk.file_path) {
+    throw core::UnsupportedError(fmt::format("{}: column chunks stored in another file ({}) are not supported", where,
+                                             *chunk.file_path));
+  }
+  if (!chunk.meta_data) throw core::InputError(fmt::format("{}: the column chunk has no metadata", where));
+  const auto& column = *chunk.meta_data;
+  if (column.type != leaf.physical) {
+    throw core::InputError(fmt::format("{}: the chunk's physical type {} differs from the schema's {}", where,
+                                       to_string(column.type), to_string(leaf.physical)));
+  }
+  std::int64_t start = column.data_page_offset;
+  if (column.dictionary_page_offset && *column.dictionary_page_offset > 0 && *column.dictionary_page_offset < start) {
+    start = *column.dictionary_page_offset;
+  }
+  if (start < 4 || start >= footer_start || column.total_compressed_size < 0 || column.num_values < 0) {
+    throw core::InputError(fmt::format("{}: chunk at offset {} of {} bytes lies outside the file's data", where, start,
+                                       column.total_compressed_size));
+  }
+  // Some writers understate total_compressed_size; read up to the footer at most and let the pages say the rest.
+  const std::int64_t length = std::min(footer_start - start, std::max<std::int64_t>(column.total_compressed_size, 0) +
+                                                                 (std::int64_t{1} << 16));
+  std::string chunk_scratch;
+  const std::string_view bytes = input->read(start, length, chunk_scratch);
+
+  const int max_def = leaf.def_level;
+  const int max_rep = leaf.max_rep;
+  LeafData out;
+  out.values.type = leaf.physical;
+  out.values.type_length = leaf.type_length;
+  std::optional<PhysicalValues> dictionary;
+  std::string page_buffer;
+  std::vector<std::uint32_t> page_definition;
+  std::vector<std::uint32_t> page_repetition;
+  std::size_t position = 0;
+  std::int64_t entries = 0;
+  while (entries < column.num_values) {
+    if (position >= bytes.size()) {
+      throw core::InputError(fmt::format("{}: the chunk ends after {} of its {} values", where, entries, column.num_values));
+    }
+    const std::int64_t page_offset = start + static_cast<std::int64_t>(position);
+    std::size_t header_length = 0;
+    const PageHeader header = thrift::parse_page_header(bytes.substr(position), &header_length, where, page_offset);
+    position += header_length;
+    if (static_cast<std::size_t>(header.compressed_page_size) > bytes.size() - position) {
+      throw core::InputError(fmt::format("{}: page at offset {} claims {} bytes beyond the chunk's end", where,
+                                         page_offset, header.compressed_page_size));
+    }
+    if (header.uncompressed_page_size > options.max_page_bytes) {
+      throw core::UnsupportedError(fmt::format("{}: page at offset {} of {} uncompressed bytes: pages above {} bytes are not supported",
+                                               where, page_offset, header.uncompressed_page_size, options.max_page_bytes));
+    }
+    const std::string_view page = bytes.substr(position, static_cast<std::size_t>(header.compressed_page_size));
+    position += page.size();
+    const std::string page_where = fmt::format("{}, page at offset {}", where, page_offset);
+    if (header.crc && options.verify_checksums &&
+        (header.type == PageType::kDataPage || header.type == PageType::kDataPageV2 ||
+         header.type == PageType::kDictionaryPage)) {
+      const auto crc = static_cast<std::uint32_t>(
+          ::crc32(0L, reinterpret_cast<const Bytef*>(page.data()), static_cast<uInt>(page.size())));
+      if (crc != static_cast<std::uint32_t>(*header.crc)) {
+        throw core::InputError(fmt::format("{}: page checksum mismatch (stored {:#010x}, computed {:#010x})", page_where,
+                                           static_cast<std::uint32_t>(*header.crc), crc));
+      }
+    }
+    const auto uncompress = [&](std::string_view data, std::size_t size) -> std::string_view {
+      if (column.codec == CompressionCodec::kUncompressed) {
+        if (data.size() != size) {
+          throw core::InputError(fmt::format("{}: uncompressed page of {} bytes where the header says {}", page_where,
+                                             data.size(), size));
+        }
+        return data;
+      }
+      if (size == 0 && data.empty()) return {};
+      page_buffer.resize(size);
+      decompress(column.codec, data, page_buffer.data(), size, page_where);
+      return page_buffer;
+    };
+    // Values of a data page whose levels are decoded: only entries at the maximum definition level carry one.
+    const auto decode_page_values = [&](Encoding encoding, std::string_view data, std::size_t count) {
+      std::size_t present = count;
+      if (max_def > 0) {
+        present = static_cast<std::size_t>(
+            std::count(page_definition.begin(), page_definition.end(), static_cast<std::uint32_t>(max_def)));
+      }
+      if (leaf.conversion != Conversion::kNull) {
+        decode_values(encoding, data, present, dictionary ? &*dictionary : nullptr, out.values);
+      }
+      entries += static_cast<std::int64_t>(count);
+    };
+    // Levels take memory per entry even when RLE stores millions in a few bytes: bound the count by what the chunk
+    // says is left and by the page limit.
+    const auto check_count = [&](std::int32_t count) {
+      if (count < 0 || count > column.num_values - entries || count > options.max_page_bytes) {
+        throw core::InputError(fmt::format("page of {} values where the chunk has {} left", count,
+                                           column.num_values - entries));
+      }
+      return static_cast<std::size_t>(count);
+    };
+    try {
+      switch (header.type) {
+        case PageType::kDictionaryPage: {
+          if (!header.dictionary_page_header) throw core::InputError("dictionary page without its header");
+          if (dictionary) throw core::InputError("a second dictionary page in one column chunk");
+          const auto& dictionary_header = *header.dictionary_page_header;
+          if (dictionary_header.encoding != Encoding::kPlain && dictionary_header.encoding != Encoding::kPlainDictionary) {
+            throw core::UnsupportedError(
+                fmt::format("dictionary page encoding {}", to_string(dictionary_header.encoding)));
+          }
+          if (dictionary_header.num_values < 0) throw core::InputError("negative dictionary size");
+          const auto data = uncompress(page, static_cast<std::size_t>(header.uncompressed_page_size));
+          dictionary.emplace();
+          dictionary->type = leaf.physical;
+          dictionary->type_length = leaf.type_length;
+          if (static_cast<std::size_t>(dictionary_header.num_values) > data.size() * 8 + 1) {
+            throw core::InputError(fmt::format("dictionary of {} values in {} bytes", dictionary_header.num_values, data.size()));
+          }
+          decode_values(Encoding::kPlain, data, static_cast<std::size_t>(dictionary_header.num_values), nullptr,
+                        *dictionary);
+          break;
+        }
+        case PageType::kDataPage: {
+          if (!header.data_page_header) throw core::InputError("data page without its header");
+          const auto& data_header = *header.data_page_header;
+          const auto count = check_count(data_header.num_values);
+          auto data = uncompress(page, static_cast<std::size_t>(header.uncompressed_page_size));
+          if (max_rep > 0) {
+            const auto used = decode_levels_v1(data_header.repetition_level_encoding, data, max_rep, count, page_repetition);
+            data.remove_prefix(used);
+          }
+          if (max_def > 0) {
+            const auto used = decode_levels_v1(data_header.definition_level_encoding, data, max_def, count, page_definition);
+            data.remove_prefix(used);
+          }
+          decode_page_values(data_header.encoding, data, count);
+          break;
+        }
+        case PageType::kDataPageV2: {
+          if (!header.data_page_header_v2) throw core::InputError("v2 data page without its header");
+          const auto& data_header = *header.data_page_header_v2;
+          if (data_header.repetition_levels_byte_length < 0 ||
+              data_header.definition_levels_byte_length < 0 ||
+              static_cast<std::int64_t>(data_header.repetition_levels_byte_length) +
+                      data_header.definition_levels_byte_length > static_cast<std::int64_t>(page.size()) ||
+              static_cast<std::int64_t>(data_header.repetition_levels_byte_length) +
+                      data_header.definition_levels_byte_length > header.uncompressed_page_size) {
+            throw core::InputError("v2 data page with inconsistent sizes");
+          }
+          const auto count = check_count(data_header.num_values);
+          const auto repetition_length = static_cast<std::size_t>(data_header.repetition_levels_byte_length);
+          const auto definition_length = static_cast<std::size_t>(data_header.definition_levels_byte_length);
+          if (max_rep > 0) decode_levels_v2(page.substr(0, repetition_length), max_rep, count, page_repetition);
+          if (max_def > 0) {
+            decode_levels_v2(page.substr(repetition_length, definition_length), max_def, count, page_definition);
+          }
+          const auto values_in = page.substr(repetition_length + definition_length);
+          const auto values_size = static_cast<std::size_t>(header.uncompressed_page_size) - repetition_length - definition_length;
+          const auto data = data_header.is_compressed ? uncompress(values_in, values_size) : values_in;
+          decode_page_values(data_header.encoding, data, count);
+          break;
+        }
+        default:
+          continue;  // index pages and page types from the future carry nothing we need
+      }
+    } catch (const core::UnsupportedError& error) {
+      throw core::UnsupportedError(fmt::format("{}: {}", page_where, error.what()));
+    } catch (const core::InputError& error) {
+      const std::string message = error.what();
+      if (message.rfind(description, 0) == 0) throw;
+      throw core::InputError(fmt::format("{}: {}", page_where, message));
+    }
+    if (header.type == PageType::kDataPage || header.type == PageType::kDataPageV2) {
+      if (max_def > 0) {
+        if (max_of(page_definition, 0) > static_cast<std::uint32_t>(max_def)) {
+          throw core::InputError(fmt::format("{}: definition level above the maximum {}", page_where, max_def));
+        }
+        out.definition.insert(out.definition.end(), page_definition.begin(), page_definition.end());
+      }
+      if (max_rep > 0) {
+        if (max_of(page_repetition, 0) > static_cast<std::uint32_t>(max_rep)) {
+          throw core::InputError(fmt::format("{}: repetition level above the maximum {}", page_where, max_rep));
+        }
+        out.repetition.insert(out.repetition.end(), page_repetition.begin(), page_repetition.end());
+      }
+    }
+  }
+  if (entries != column.num_values) {
+    throw core::InputError(fmt::format("{}: pages hold {} values where the chunk metadata says {}", where, entries,
+                                       column.num_values));
+  }
+  out.entries = static_cast<std::size_t>(entries);
+  return out;
+}
+
+// The slots (ranges of level entries) of the last node of `path`, each one value of that node, computed from the
+// levels of one leaf below it. Top-level slots are rows: a new one starts at every repetition level 0.
+std::vector<std::pair<std::size_t, std::size_t>> FileReader::State::slots_along(
+    const std::vector<const ReaderNode*>& path, const LeafData& leaf) const {
+  const std::size_t n = leaf.entries;
+  const auto rep = [&](std::size_t i) -> std::uint32_t { return leaf.repetition.empty() ? 0 : leaf.repetition[i]; };
+  const auto def = [&](std::size_t i) -> std::uint32_t { return leaf.definition.empty() ? 0 : leaf.definition[i]; };
+  std::vector<std::pair<std::size_t, std::size_t>> slots;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i == 0 || rep(i) == 0) {
+      slots.emplace_back(i, i + 1);
+    } else {
+      slots.back().second = i + 1;
+    }
+  }
+  if (n > 0 && rep(0) != 0) {
+    throw core::InputError(fmt::format("{}: a column chunk starts with repetition level {}", description, rep(0)));
+  }
+  for (std::size_t depth = 0; depth + 1 < path.size(); ++depth) {
+    const ReaderNode& node = *path[depth];
+    if (node.kind != ReaderNode::Kind::kList && node.kind != ReaderNode::Kind::kMap) continue;
+    std::vector<std::pair<std::size_t, std::size_t>> inner;
+    for (const auto& [begin, end] : slots) {
+      if (def(begin) < static_cast<std::uint32_t>(node.repeated_def)) continue;
+      inner.emplace_back(begin, begin + 1);
+      for (std::size_t i = begin + 1; i < end; ++i) {
+        if (rep(i) <= static_cast<std::uint32_t>(node.repeated_rep)) {
+          inner.emplace_back(i, i + 1);
+        } else {
+          inner.back().second = i + 1;
+        }
+      }
+    }
+    slots = std::move(inner);
+  }
+  return slots;
+}
+
+core::Column FileReader::State::assemble(const ReaderNode& node, std::vector<const ReaderNode*>& path,
+                                         const std::vector<LeafData>& data, std::int64_t rows) const {
+  path.push_back(&node);
+  const LeafData& levels = data[static_cast<std::size_t>(node.first_leaf)];
+  const auto def = [&](std::size_t i) -> std::uint32_t { return levels.definition.empty() ? 0 : levels.definition[i]; };
+  const bool flat = path.size() == 1 && node.kind == ReaderNode::Kind::kLeaf && levels.repetition.empty();
+  std::vector<std::pair<std::size_t, std::size_t>> slots;
+  if (!flat) slots = slots_along(path, levels);
+  const std::size_t count = flat ? levels.entries : slots.size();
+  if (path.size() == 1 && static_cast<std::int64_t>(count) != rows) {
+    throw core::InputError(fmt::format("{}: column '{}' holds {} rows where its row group has {}", description,
+                                       node.field.name, count, rows));
+  }
+  const auto valid = [&](std::size_t slot) {
+    const std::size_t entry = flat ? slot : slots[slot].first;
+    return def(entry) >= static_cast<std::uint32_t>(node.def_level);
+  };
+
+  core::Column out(node.field.type);
+  if (node.kind == ReaderNode::Kind::kLeaf) {
+    auto& leaf_data = const_cast<LeafData&>(levels);
+    core::Column dense = convert_values(node, leaf_data.values);
+    // Map each slot to its value index: values are stored for entries at the maximum definition level only.
+    std::vector<std::int64_t> picks(count);
+    std::int64_t next_value = 0;
+    std::size_t entry_cursor = 0;
+    bool any_null = false;
+    for (std::size_t slot = 0; slot < count; ++slot) {
+      const std::size_t entry = flat ? slot : slots[slot].first;
+      if (!flat && slots[slot].second != entry + 1) {
+        throw core::InputError(fmt::format("{}: column '{}' has repetition levels deeper than its schema", description, node.path));
+      }
+      for (; entry_cursor < entry; ++entry_cursor) {
+        if (def(entry_cursor) == static_cast<std::uint32_t>(node.def_level)) ++next_value;
+      }
+      if (def(entry) == static_cast<std::uint32_t>(node.def_level) && node.conversion != Conversion::kNull) {
+        picks[slot] = next_value;
+      } else {
+        picks[slot] = -1;
+        any_null = true;
+      }
+    }
+    std::int64_t total_values = next_value;
+    for (; entry_cursor < levels.entries; ++entry_cursor) {
+      if (def(entry_cursor) == static_cast<std::uint32_t>(node.def_level)) ++total_values;
+    }
+    if (node.conversion != Conversion::kNull && total_values != dense.length) {
+      throw core::InputError(fmt::format("{}: column '{}' has {} values where its levels call for {}", description,
+                                         node.path, dense.length, total_values));
+    }
+    path.pop_back();
+    if (!any_null && static_cast<std::int64_t>(count) == dense.length) return dense;
+    return scatter(dense, picks);
+  }
+
+  if (node.kind == ReaderNode::Kind::kStruct) {
+    for (const auto& child : node.children) {
+      out.children.push_back(assemble(child, path, data, rows));
+      if (out.children.back().length != static_cast<std::int64_t>(count)) {
+        throw core::InputError(fmt::format("{}: field '{}' of struct '{}' has {} values where the struct has {}",
+                                           description, child.field.name, node.field.name,
+                                           out.children.back().length, count));
+      }
+    }
+    for (std::size_t slot = 0; slot < count; ++slot) {
+      if (!valid(slot)) {
+        if (out.validity.empty()) out.validity.assign(count, 1);
+        out.validity[slot] = 0;
+      }
+    }
+    out.length = static_cast<std::int64_t>(count);
+    path.pop_back();
+    return out;
+  }
+
+  // List or map: offsets count the child slots under each slot.
+  std::int64_t children = 0;
+  for (std::size_t slot = 0; slot < count; ++slot) {
+    const auto [begin, end] = slots[slot];
+    if (def(begin) >= static_cast<std::uint32_t>(node.repeated_def)) {
+      ++children;
+      for (std::size_t i = begin + 1; i < end; ++i) {
+        if (levels.repetition[i] <= static_cast<std::uint32_t>(node.repeated_rep)) ++children;
+      }
+    }
+    out.offsets.push_back(children);
+    if (!valid(slot)) {
+      if (out.validity.empty()) out.validity.assign(count, 1);
+      out.validity[slot] = 0;
+    }
+  }
+  out.length = static_cast<std::int64_t>(count);
+  const auto check_child = [&](const core::Column& child, const std::string& name) {
+    if (child.length != children) {
+      throw core::InputError(fmt::format("{}: '{}' of '{}' has {} values where the levels call for {}", description,
+                                         name, node.field.name, child.length, children));
+    }
+  };
+  if (node.kind == ReaderNode::Kind::kList) {
+    out.children.push_back(assemble(node.children[0], path, data, rows));
+    check_child(out.children[0], node.children[0].field.name);
+  } else {
+    core::Column entries(DataType(TypeId::kStruct));
+    entries.type.children = {node.field.type.children[0], node.field.type.children[1]};
+    for (std::size_t i = 0; i < 2; ++i) {
+      entries.children.push_back(assemble(node.children[i], path, data, rows));
+      check_child(entries.children.back(), entries.type.children[i].name);
+    }
+    entries.length = children;
+    out.children.push_back(std::move(entries));
+  }
+  path.pop_back();
+  return out;
+}
+
+FileReader::FileReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
+FileReader::FileReader(FileReader&&) noexcept = default;
+FileReader& FileReader::operator=(FileReader&&) noexcept = default;
+FileReader::~FileReader() = default;
+
+FileReader FileReader::open(const std::string& path, ReaderOptions options) {
+  auto state = std::make_unique<State>();
+  state->description = path;
+  state->options = options;
+  state->input = std::make_unique<FileInput>(path);
+  state->load();
+  return FileReader(std::move(state));
+}
+
+FileReader FileReader::open_memory(std::string bytes, const std::string& description, ReaderOptions options) {
+  auto state = std::make_unique<State>();
+  state->description = description;
+  state->options = options;
+  state->input = std::make_unique<MemoryInput>(std::move(bytes));
+  state->load();
+  return FileReader(std::move(state));
+}
+
+const FileMetaData& FileReader::metadata() const { return state_->metadata; }
+const core::Schema& FileReader::schema() const { return state_->schema; }
+const std::string& FileReader::description() const { return state_->description; }
+std::int64_t FileReader::num_rows() const {
+  std::int64_t rows = 0;
+  for (const auto& group : state_->metadata.row_groups) rows += group.num_rows;
+  return rows;
+}
+int FileReader::num_row_groups() const { return static_cast<int>(state_->metadata.row_groups.size()); }
+std::int64_t FileReader::row_group_num_rows(int index) const {
+  return state_->metadata.row_groups.at(static_cast<std::size_t>(index)).num_rows;
+}
+
+core::RecordBatch FileReader::read_row_group(int index, const std::vector<std::size_t>& field_indices) {
+  DRIFTGOV_CHECK(index >= 0 && index < num_row_groups(), "row group {} of {}", index, num_row_groups());
+  std::vector<std::size_t> selected = field_indices;
+  if (selected.empty()) {
+    for (std::size_t i = 0; i < state_->fields.size(); ++i) selected.push_back(i);
+  }
+  const std::int64_t rows = row_group_num_rows(index);
+  core::RecordBatch batch;
+  batch.num_rows = rows;
+  for (const auto field_index : selected) {
+    DRIFTGOV_CHECK(field_index < state_->fields.size(), "field {} of {}", field_index, state_->fields.size());
+    const ReaderNode& field = state_->fields[field_index];
+    std::vector<const ReaderNode*> leaves;
+    collect_leaves(field, leaves);
+    // Leaves of this field only; the others stay unread.
+    std::vector<LeafData> data(state_->leaves.size());
+    for (const auto* leaf : leaves) data[static_cast<std::size_t>(leaf->leaf)] = state_->read_leaf(index, *leaf);
+    std::vector<const ReaderNode*> path;
+    batch.columns.push_back(state_->assemble(field, path, data, rows));
+    batch.schema.fields.push_back(field.field);
+  }
+  return batch;
+}
+
+}  // namespace driftgov::parquet

@@ -1,0 +1,159 @@
+"""Delta snapshots (`driftgov table info --json`) against deltalake (delta-rs): version, schema, live files with
+their partition values, for the golden tables written by Spark and for tables deltalake writes here."""
+import datetime
+import decimal
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import CONFORMANCE_DIR, run_driftgov
+
+deltalake = pytest.importorskip("deltalake")
+pa = pytest.importorskip("pyarrow")
+
+GOLDEN = CONFORMANCE_DIR / "delta-golden"
+
+
+def driftgov_info(source):
+    return json.loads(run_driftgov("table", "info", source, "--json").stdout)
+
+
+def typed_partition_value(text, delta_type):
+    """Parses a partition value string the way the protocol defines it, for comparison with deltalake's values."""
+    if text is None or text == "":
+        return None
+    if delta_type in ("integer", "long", "short", "byte"):
+        return int(text)
+    if delta_type in ("float", "double"):
+        return float(text)
+    if delta_type == "boolean":
+        return text == "true"
+    if delta_type == "date":
+        return datetime.date.fromisoformat(text)
+    if delta_type.startswith("decimal"):
+        return decimal.Decimal(text)
+    if delta_type in ("timestamp", "timestamp_ntz"):
+        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return text
+
+
+def normalise_oracle_value(value):
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def oracle_snapshot(path, version=None):
+    table = deltalake.DeltaTable(str(path), version=version)
+    actions = pa.table(table.get_add_actions(flatten=False)).to_pylist()
+    files = {}
+    for action in actions:
+        partition = {k: normalise_oracle_value(v) for k, v in (action.get("partition") or {}).items()}
+        files[action["path"]] = {"size": action["size_bytes"], "partition": partition,
+                                 "numRecords": action.get("num_records")}
+    return table.version(), json.loads(table.schema().to_json()), files
+
+
+def compare_with_oracle(source, path, version=None):
+    try:
+        oracle_version, oracle_schema, oracle_files = oracle_snapshot(path, version)
+    except Exception as error:  # the oracle cannot open it: nothing to compare against
+        pytest.skip(f"deltalake cannot open {path}: {error}")
+    info = driftgov_info(source)
+    assert info["version"] == oracle_version
+    ours = [(f["name"], f["type"], f["nullable"]) for f in info["schema"]["fields"]]
+    theirs = [(f["name"], f["type"], f["nullable"]) for f in oracle_schema["fields"]]
+    assert ours == theirs
+    types = {f["name"]: f["type"] for f in info["schema"]["fields"]}
+    files = {f["path"]: f for f in info["files"]}
+    assert sorted(files) == sorted(oracle_files)
+    for path_key, expected in oracle_files.items():
+        ours = files[path_key]
+        assert ours["size"] == expected["size"], path_key
+        partition = {k: typed_partition_value(v, types[k] if isinstance(types[k], str) else "")
+                     for k, v in ours["partitionValues"].items()}
+        assert partition == expected["partition"], path_key
+        if expected["numRecords"] is not None:
+            assert ours.get("numRecords") == expected["numRecords"], path_key
+    return info
+
+
+GOLDEN_TABLES = sorted(p.name for p in GOLDEN.iterdir() if (p / "_delta_log").is_dir()) if GOLDEN.exists() else []
+# Tables the protocol says a reader must refuse (conformance README).
+MUST_REFUSE = {"deltalog-invalid-protocol-version", "deltalog-state-reconstruction-from-checkpoint-missing-metadata",
+               "deltalog-state-reconstruction-from-checkpoint-missing-protocol",
+               "deltalog-state-reconstruction-without-metadata", "deltalog-state-reconstruction-without-protocol",
+               "versions-not-contiguous"}
+
+
+@pytest.mark.parametrize("name", GOLDEN_TABLES)
+def test_golden_table_snapshot_matches_deltalake(name, driftgov):
+    path = GOLDEN / name
+    if name in MUST_REFUSE:
+        result = run_driftgov("table", "info", path, "--json", check=False)
+        assert result.returncode == 2, result.stdout
+        assert "error:" in result.stderr and "Internal" not in result.stderr
+        return
+    result = run_driftgov("table", "info", path, "--json", check=False)
+    if result.returncode != 0:
+        # Refusals must be clear input errors (exit 2), never crashes or internal errors.
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("driftgov: error: ") and "check failed" not in result.stderr, result.stderr
+        pytest.skip(f"refused: {result.stderr.strip()}")
+    compare_with_oracle(path, path)
+
+
+def test_refuses_table_without_log(driftgov, tmp_path):
+    result = run_driftgov("table", "info", tmp_path, check=False)
+    assert result.returncode == 2
+    assert "no _delta_log" in result.stderr
+
+
+@pytest.fixture()
+def written_table(tmp_path):
+    """A partitioned table written by deltalake in several commits, with nulls and special characters."""
+    path = tmp_path / "written"
+    batches = [
+        pa.table({"id": pa.array([1, 2, 3], pa.int64()), "part": ["a b", "c/d%e", None],
+                  "day": pa.array([datetime.date(2024, 1, 1)] * 3), "x": [0.5, None, 2.5]}),
+        pa.table({"id": pa.array([4, 5], pa.int64()), "part": ["a b", "ü=1"],
+                  "day": pa.array([datetime.date(2024, 1, 2), None]), "x": [1.0, 2.0]}),
+    ]
+    deltalake.write_deltalake(str(path), batches[0], partition_by=["part", "day"])
+    deltalake.write_deltalake(str(path), batches[1], partition_by=["part", "day"], mode="append")
+    deltalake.write_deltalake(str(path), batches[1], partition_by=["part", "day"], mode="overwrite")
+    deltalake.write_deltalake(str(path), batches[0], partition_by=["part", "day"], mode="append")
+    return path
+
+
+def test_deltalake_written_table_every_version(written_table, driftgov):
+    for version in range(4):
+        info = compare_with_oracle(f"{written_table}@v={version}", written_table, version)
+        assert info["version"] == version
+    latest = compare_with_oracle(written_table, written_table)
+    assert latest["version"] == 3
+
+
+def test_deltalake_checkpoint_and_time_travel_by_timestamp(written_table, driftgov):
+    deltalake.DeltaTable(str(written_table)).create_checkpoint()
+    compare_with_oracle(written_table, written_table)
+    history = json.loads(run_driftgov("table", "history", written_table, "--json").stdout)
+    assert [h["version"] for h in history] == [3, 2, 1, 0]
+    oracle_history = deltalake.DeltaTable(str(written_table)).history()
+    assert sorted(h["version"] for h in oracle_history) == [0, 1, 2, 3]
+    assert {h["version"]: h["operation"] for h in history} == {h["version"]: h["operation"] for h in oracle_history}
+    # Each commit's own timestamp selects it (latest commit at or before the time).
+    for entry in history:
+        info = driftgov_info(f"{written_table}@ts={entry['timestamp']}")
+        assert info["version"] == entry["version"]
+    earliest = history[-1]["timestamp"]
+    result = run_driftgov("table", "info", f"{written_table}@ts=2000-01-01T00:00:00Z", check=False)
+    assert result.returncode == 2 and "before the earliest" in result.stderr, earliest
+
+
+def test_missing_version_is_refused(written_table, driftgov):
+    result = run_driftgov("table", "info", f"{written_table}@v=99", check=False)
+    assert result.returncode == 2
+    assert "version 99 does not exist" in result.stderr
