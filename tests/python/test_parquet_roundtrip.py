@@ -478,8 +478,8 @@ def test_spark_filters_with_the_written_statistics(spark, tmp_path):
 
 # ---- driftgov convert ----
 
-# Empty strings are left out here: the CSV reader reads a quoted "" as null (see the xfail test below).
-CSV_STRINGS = [value for value in STRINGS if value not in ("", "NULL", "nul\x00inside")] + ["x" * 300]
+# A quoted "" is an empty string; NULL and other null tokens read as null even when quoted.
+CSV_STRINGS = [value for value in STRINGS if value not in ("NULL", "nul\x00inside")] + ["x" * 300]
 
 
 def csv_field(text):
@@ -561,8 +561,6 @@ def test_csv_output_quotes_what_it_must(tmp_path, driftgov):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["copy.csv", "copy.parquet", "input.csv"]
 
 
-@pytest.mark.xfail(strict=True, reason="the CSV reader reads a quoted empty field as null, although "
-                                       "io/source.hpp documents it as an empty string")
 def test_quoted_empty_string_survives_csv_to_parquet(tmp_path, driftgov):
     source = tmp_path / "input.csv"
     source.write_text('name,n\n"",1\n,2\nx,3\n')
