@@ -23,17 +23,6 @@ Int128 power_of_ten(int exponent) {
   return result;
 }
 
-std::string int128_text(Int128 value) {
-  const bool negative = value < 0;
-  auto magnitude = negative ? -static_cast<UInt128>(value) : static_cast<UInt128>(value);
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
-    magnitude /= 10;
-  } while (magnitude != 0);
-  return negative ? "-" + digits : digits;
-}
-
 // Where a shredded value came from, for error messages.
 struct RowContext {
   const LeafColumn* leaf = nullptr;
@@ -127,8 +116,8 @@ void append_values(const LeafColumn& leaf, const Column& column, std::int64_t be
         const Int128 value = column.decimals[index(row)];
         if (value >= limit || value <= -limit) {
           context.row += row - begin;
-          throw_value_error(context, fmt::format("unscaled value {} has more than {} digits",
-                                                 int128_text(value), leaf.type.precision));
+          throw_value_error(context,
+                            fmt::format("unscaled value {} has more than {} digits", value, leaf.type.precision));
         }
         switch (leaf.storage) {
           case ValueStorage::kInt32: buffer.int32s.push_back(static_cast<std::int32_t>(value)); break;

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import tool_binary
+from conftest import run_driftgov, tool_binary
 
 EPOCH_DATE = dt.date(1970, 1, 1)
 EPOCH_NAIVE = dt.datetime(1970, 1, 1)
@@ -474,3 +474,105 @@ def test_spark_filters_with_the_written_statistics(spark, tmp_path):
     frame = spark.read.parquet(str(path))
     assert frame.filter("n >= 1234 AND n < 1300").count() == 66
     assert frame.filter("label = 'label-3'").count() == sum(1 for row in rows if row[1] == "label-3")
+
+
+# ---- driftgov convert ----
+
+# A quoted "" is an empty string; NULL and other null tokens read as null even when quoted.
+CSV_STRINGS = [value for value in STRINGS if value not in ("NULL", "nul\x00inside")] + ["x" * 300]
+
+
+def csv_field(text):
+    if text is None:
+        return ""
+    if text == "" or any(character in text for character in ',"\n\r') or text != text.strip(" "):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def random_csv_case(seed, rows):
+    """Rows of typed values plus the CSV text that spells them (nulls empty, empty strings quoted)."""
+    rng = random.Random(seed)
+
+    def maybe(value):
+        return None if rng.random() < 0.1 else value
+
+    records = []
+    for index in range(rows):
+        micros = rng.randint(MIN_MICROS, MAX_MICROS)
+        records.append({
+            "id": rng.choice([-(2 ** 63), 2 ** 63 - 1, 0, rng.randint(-10**12, 10**12)]) if index else 1,
+            "score": maybe(rng.choice(DOUBLE_SPECIALS + [rng.uniform(-1e9, 1e9), float(rng.randint(-5, 5))])),
+            "name": "alice" if index == 0 else maybe(rng.choice(CSV_STRINGS)),
+            "day": maybe(rng.randint(-25567, 84000)),
+            "when": maybe(micros),
+            "flag": maybe(rng.random() < 0.5),
+        })
+    lines = ["id,score,name,day,when,flag"]
+    for record in records:
+        score = record["score"]
+        when = record["when"]
+        fields = [
+            str(record["id"]),
+            None if score is None else ("NaN" if math.isnan(score) else "Infinity" if score == math.inf else
+                                        "-Infinity" if score == -math.inf else repr(score)),
+            record["name"],
+            None if record["day"] is None else (EPOCH_DATE + dt.timedelta(days=record["day"])).isoformat(),
+            None if when is None else (EPOCH_NAIVE + when * MICROSECOND).isoformat() + "Z",
+            None if record["flag"] is None else ("true" if record["flag"] else "false"),
+        ]
+        lines.append(",".join(csv_field(field) for field in fields))
+    schema = [{"name": "id", "type": "int64"}, {"name": "score", "type": "double"}, {"name": "name", "type": "string"},
+              {"name": "day", "type": "date"}, {"name": "when", "type": {"id": "timestamp", "unit": "us", "utc": True}},
+              {"name": "flag", "type": "boolean"}]
+    case = {"schema": schema, "rows": [[record[field["name"]] for field in schema] for record in records]}
+    for row in case["rows"]:
+        if row[1] is not None:
+            row[1] = encode_float(row[1])
+    return case, "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed,rows", [(1, 1), (2, 5), (3, 300), (4, 3000)])
+def test_convert_csv_to_parquet_reads_back_in_pyarrow_and_duckdb(seed, rows, tmp_path, driftgov):
+    case, text = random_csv_case(seed, rows)
+    source = tmp_path / "input.csv"
+    source.write_text(text, encoding="utf-8")
+    destination = tmp_path / "output.parquet"
+    codec = ["zstd", "snappy", "gzip", "none"][seed % 4]
+    result = run_driftgov("convert", source, destination, "--codec", codec, "--row-group-rows", "1000")
+    assert f"({rows} rows, 6 columns)" in result.stdout
+    table = pq.read_table(destination)
+    assert engine_rows(case, table.to_pylist()) == expected_rows(case)
+    assert pq.ParquetFile(destination).metadata.row_group(0).column(0).compression == (
+        "UNCOMPRESSED" if codec == "none" else codec.upper())
+    duckdb = pytest.importorskip("duckdb")
+    duck = duckdb.connect().sql(f"SELECT * FROM read_parquet('{destination}')").to_arrow_table()
+    assert engine_rows(case, duck.to_pylist()) == expected_rows(case)
+
+
+def test_csv_output_quotes_what_it_must(tmp_path, driftgov):
+    """CSV -> CSV -> Parquet keeps every value: quoting, empty strings and nulls survive the CSV writer."""
+    case, text = random_csv_case(9, 400)
+    source = tmp_path / "input.csv"
+    source.write_text(text, encoding="utf-8")
+    run_driftgov("convert", source, tmp_path / "copy.csv")
+    run_driftgov("convert", tmp_path / "copy.csv", tmp_path / "copy.parquet")
+    assert engine_rows(case, pq.read_table(tmp_path / "copy.parquet").to_pylist()) == expected_rows(case)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["copy.csv", "copy.parquet", "input.csv"]
+
+
+def test_quoted_empty_string_survives_csv_to_parquet(tmp_path, driftgov):
+    source = tmp_path / "input.csv"
+    source.write_text('name,n\n"",1\n,2\nx,3\n')
+    run_driftgov("convert", source, tmp_path / "out.parquet")
+    assert pq.read_table(tmp_path / "out.parquet").column("name").to_pylist() == ["", None, "x"]
+
+
+def test_convert_refuses_unknown_destinations(tmp_path, driftgov):
+    source = tmp_path / "input.csv"
+    source.write_text("a\n1\n")
+    result = run_driftgov("convert", source, tmp_path / "out.xlsx", check=False)
+    assert result.returncode == 2 and "extension" in result.stderr
+    result = run_driftgov("convert", source, tmp_path / "out.parquet", "--codec", "lzma", check=False)
+    assert result.returncode == 2 and "lzma" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["input.csv"]
