@@ -676,6 +676,11 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
     throw core::InputError(fmt::format("{}: the chunk's physical type {} differs from the schema's {}", where,
                                        to_string(column.type), to_string(leaf.physical)));
   }
+  const std::int64_t rows = metadata.row_groups[static_cast<std::size_t>(group_index)].num_rows;
+  if (leaf.max_rep == 0 && column.num_values != rows) {
+    // Without repetition every row has exactly one level entry.
+    throw core::InputError(fmt::format("{}: the chunk holds {} values for {} rows", where, column.num_values, rows));
+  }
   std::int64_t start = column.data_page_offset;
   if (column.dictionary_page_offset && *column.dictionary_page_offset > 0 && *column.dictionary_page_offset < start) {
     start = *column.dictionary_page_offset;
@@ -1070,6 +1075,121 @@ core::RecordBatch FileReader::read_row_group(int index, const std::vector<std::s
     batch.schema.fields.push_back(field.field);
   }
   return batch;
+}
+
+}  // namespace driftgov::parquet
+
+namespace driftgov::parquet {
+namespace {
+
+// A statistics bound of `leaf` in core representation, or nullopt when it cannot be trusted or decoded.
+std::optional<StatisticValue> statistic_value(const ReaderNode& leaf, std::string_view bytes) {
+  if (leaf.conversion == Conversion::kInt96 || leaf.conversion == Conversion::kFloat16 ||
+      leaf.conversion == Conversion::kNull) {
+    return std::nullopt;  // no defined order, or nothing to compare
+  }
+  PhysicalValues values;
+  values.type = leaf.physical;
+  values.type_length = leaf.type_length;
+  if (leaf.physical == Type::kByteArray) {
+    values.append_binary(bytes);  // statistics hold the bare bytes, without PLAIN's length prefix
+  } else {
+    try {
+      decode_values(Encoding::kPlain, bytes, 1, nullptr, values);
+    } catch (const core::InputError&) {
+      return std::nullopt;  // a malformed bound only means the group cannot be ruled out
+    }
+  }
+  const core::Column column = convert_values(leaf, values);
+  switch (column.type.id) {
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      if (std::isnan(column.doubles[0])) return std::nullopt;
+      return column.doubles[0];
+    case TypeId::kDecimal:
+      return column.decimals[0];
+    case TypeId::kString:
+    case TypeId::kBinary:
+      return std::string(column.string_at(0));
+    default:
+      return column.ints[0];
+  }
+}
+
+// Legacy min/max fields were written with signed comparison whatever the type: trust them only where that is the
+// column's order.
+bool legacy_order_is_signed(const ReaderNode& leaf) {
+  return (leaf.physical == Type::kBoolean || leaf.physical == Type::kInt32 || leaf.physical == Type::kInt64 ||
+          leaf.physical == Type::kFloat || leaf.physical == Type::kDouble) &&
+         (leaf.conversion == Conversion::kInts || leaf.conversion == Conversion::kDoubles ||
+          leaf.conversion == Conversion::kDecimalFromInts);
+}
+
+// The StatisticValue alternative that holds values of `type`.
+std::size_t statistic_kind(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      return 1;
+    case TypeId::kDecimal:
+      return 2;
+    case TypeId::kString:
+    case TypeId::kBinary:
+      return 3;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+std::vector<int> FileReader::row_groups_overlapping(const ColumnRange& range) const {
+  const ReaderNode* leaf = nullptr;
+  for (const auto& field : state_->fields) {
+    if (field.field.name == range.column) leaf = &field;
+  }
+  if (leaf == nullptr || leaf->kind != ReaderNode::Kind::kLeaf) {
+    throw core::InputError(fmt::format("{}: no top-level column '{}' of a primitive type to prune row groups by",
+                                       state_->description, range.column));
+  }
+  static constexpr const char* kKinds[] = {"an integer", "a double", "a decimal", "a string"};
+  const std::size_t kind = statistic_kind(leaf->field.type);
+  for (const auto* bound : {&range.lower, &range.upper}) {
+    if (*bound && (*bound)->index() != kind) {
+      throw core::InputError(fmt::format("{}: column '{}' of type {} takes {} range bound, not {}", state_->description,
+                                         range.column, leaf->field.type.to_string(), kKinds[kind],
+                                         kKinds[(*bound)->index()]));
+    }
+  }
+  const auto& metadata = state_->metadata;
+  const bool type_defined_order =
+      metadata.column_orders.empty() ||
+      (static_cast<std::size_t>(leaf->leaf) < metadata.column_orders.size() &&
+       metadata.column_orders[static_cast<std::size_t>(leaf->leaf)].kind == ColumnOrder::Kind::kTypeDefinedOrder);
+  std::vector<int> kept;
+  for (int group = 0; group < num_row_groups(); ++group) {
+    const auto& chunk = metadata.row_groups[static_cast<std::size_t>(group)].columns[static_cast<std::size_t>(leaf->leaf)];
+    bool keep = true;
+    if (chunk.meta_data && chunk.meta_data->statistics) {
+      const auto& statistics = *chunk.meta_data->statistics;
+      const std::int64_t values = chunk.meta_data->num_values;
+      if (statistics.null_count && *statistics.null_count == values && values > 0) {
+        keep = false;  // every value is null: no value lies in any range
+      } else {
+        const bool modern = statistics.min_value.has_value() && statistics.max_value.has_value() && type_defined_order;
+        const bool legacy = !modern && statistics.min && statistics.max && legacy_order_is_signed(*leaf);
+        if (modern || legacy) {
+          const auto minimum = statistic_value(*leaf, modern ? *statistics.min_value : *statistics.min);
+          const auto maximum = statistic_value(*leaf, modern ? *statistics.max_value : *statistics.max);
+          if (range.lower && maximum && *maximum < *range.lower) keep = false;
+          if (range.upper && minimum && *range.upper < *minimum) keep = false;
+        }
+      }
+    }
+    if (range.lower && range.upper && *range.upper < *range.lower) keep = false;
+    if (keep) kept.push_back(group);
+  }
+  return kept;
 }
 
 }  // namespace driftgov::parquet
