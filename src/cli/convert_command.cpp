@@ -1,12 +1,12 @@
 // driftgov convert SOURCE DEST: CSV <-> Parquet, the format of DEST chosen by its extension.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
@@ -36,9 +36,10 @@ OutputFormat output_format(const std::string& destination) {
   if (extension == ".parquet" || extension == ".pq") return OutputFormat::kParquet;
   if (extension == ".csv") return OutputFormat::kCsv;
   if (extension == ".tsv") return OutputFormat::kTsv;
-  throw core::InputError(fmt::format("convert: cannot tell the output format of '{}' from its extension (expected "
-                                     ".parquet, .pq, .csv or .tsv)",
-                                     destination));
+  throw core::InputError(
+      fmt::format("convert: cannot tell the output format of '{}' from its extension (expected "
+                  ".parquet, .pq, .csv or .tsv)",
+                  destination));
 }
 
 std::int64_t convert_to_parquet(io::Source& source, const ConvertArguments& args) {
@@ -72,7 +73,8 @@ std::int64_t convert_to_csv(io::Source& source, const ConvertArguments& args, ch
     }
     writer.finish();
     out.close();
-    if (!out) throw core::InputError(fmt::format("{}: write failed: {}", args.destination, std::strerror(errno)));
+    if (!out)
+      throw core::InputError(fmt::format("{}: write failed: {}", args.destination, std::strerror(errno)));
     std::filesystem::rename(temporary, destination);
   } catch (...) {
     std::error_code ignored;
@@ -86,13 +88,15 @@ std::int64_t convert_to_csv(io::Source& source, const ConvertArguments& args, ch
 
 void register_convert(CLI::App& app) {
   auto args = std::make_shared<ConvertArguments>();
-  auto* command = app.add_subcommand(
-      "convert", "Convert between CSV and Parquet; the output format comes from DEST's extension (docs/parquet-writer.md)");
+  auto* command = app.add_subcommand("convert",
+                                     "Convert between CSV and Parquet; the output format comes from DEST's "
+                                     "extension (docs/parquet-writer.md)");
   command->add_option("SOURCE", args->source, "CSV or Parquet source")->required();
   command->add_option("DEST", args->destination, "Output file: .parquet/.pq, .csv or .tsv")->required();
   command->add_option("--codec", args->codec, "Parquet compression: zstd, snappy, gzip or none")
       ->capture_default_str();
-  command->add_option("--row-group-rows", args->row_group_rows, "Rows per Parquet row group")->capture_default_str();
+  command->add_option("--row-group-rows", args->row_group_rows, "Rows per Parquet row group")
+      ->capture_default_str();
   command->add_option("--columns", args->columns, "Convert only these columns")->delimiter(',');
   args->source_arguments.add_to(command);
 
@@ -101,7 +105,8 @@ void register_convert(CLI::App& app) {
     std::error_code error;
     if (std::filesystem::exists(args->source, error) && std::filesystem::exists(args->destination, error) &&
         std::filesystem::equivalent(args->source, args->destination, error)) {
-      throw core::InputError(fmt::format("convert: SOURCE and DEST are the same file ({})", args->destination));
+      throw core::InputError(
+          fmt::format("convert: SOURCE and DEST are the same file ({})", args->destination));
     }
     auto source_options = args->source_arguments.to_options();
     source_options.columns = args->columns;

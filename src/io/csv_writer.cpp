@@ -62,8 +62,8 @@ std::string timestamp_text(std::int64_t value, const core::DataType& type) {
   }
   const auto seconds = within_day / per_second;
   const auto fraction = within_day % per_second;
-  std::string text = fmt::format("{}T{:02}:{:02}:{:02}", date_text(days), seconds / 3600, seconds / 60 % 60,
-                                 seconds % 60);
+  std::string text =
+      fmt::format("{}T{:02}:{:02}:{:02}", date_text(days), seconds / 3600, seconds / 60 % 60, seconds % 60);
   if (fraction != 0) text += fmt::format(".{:0{}}", fraction, digits);
   if (type.utc) text += 'Z';
   return text;

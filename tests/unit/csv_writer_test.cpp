@@ -1,11 +1,12 @@
 // CSV writer: value texts against hand-computed calendar and decimal results, and RFC 4180 quoting.
+#include "driftgov/io/csv_writer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <limits>
 #include <sstream>
 
 #include "driftgov/core/error.hpp"
-#include "driftgov/io/csv_writer.hpp"
 
 namespace driftgov::io {
 namespace {
@@ -27,8 +28,9 @@ TEST(CsvWriterText, DatesAndTimestampsAreIso8601) {
             "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(value_text(column_of(DataType::timestamp(core::TimeUnit::kMilli, false), 1500), 0),
             "1970-01-01T00:00:01.500");
-  EXPECT_EQ(value_text(column_of(DataType::timestamp(core::TimeUnit::kNano, true), 86400LL * 1000000000 + 1), 0),
-            "1970-01-02T00:00:00.000000001Z");
+  EXPECT_EQ(
+      value_text(column_of(DataType::timestamp(core::TimeUnit::kNano, true), 86400LL * 1000000000 + 1), 0),
+      "1970-01-02T00:00:00.000000001Z");
   EXPECT_EQ(value_text(column_of(DataType::timestamp(core::TimeUnit::kMicro, true), 3600LL * 1000000), 0),
             "1970-01-01T01:00:00Z");
 }
@@ -92,7 +94,8 @@ TEST(CsvWriter, QuotesOnlyWhatNeedsQuoting) {
   CsvWriter writer(out, schema);
   writer.write(batch);
   writer.finish();
-  EXPECT_EQ(out.str(), "text,n\nplain,1\n\"\",1\n\"a,b\",1\n\"say \"\"hi\"\"\",1\n\" padded\",1\n\"two\nlines\",1\n,\n");
+  EXPECT_EQ(out.str(),
+            "text,n\nplain,1\n\"\",1\n\"a,b\",1\n\"say \"\"hi\"\"\",1\n\" padded\",1\n\"two\nlines\",1\n,\n");
 }
 
 TEST(CsvWriter, SingleColumnNullsAreNotBlankLines) {

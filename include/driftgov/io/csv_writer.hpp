@@ -1,11 +1,10 @@
 #pragma once
-// CSV output (RFC 4180): a header row, then one record per row. A field is quoted when it holds the delimiter, a
-// quote, a line break, leading or trailing spaces, or is an empty string (so that it reads back as an empty
-// string, while a null is an empty unquoted field, as the CSV reader expects). With a single column, a null is
-// written NULL instead, because readers skip empty lines.
-// Value texts: booleans true/false; floating-point numbers in their shortest exact form (with ".0" when
-// integral), NaN, Infinity and
-// -Infinity; decimals exact; dates YYYY-MM-DD; timestamps ISO 8601 (fraction only when non-zero, a trailing Z when
+// CSV output (RFC 4180): a header row, then one record per row. A field is quoted when it holds the
+// delimiter, a quote, a line break, leading or trailing spaces, or is an empty string (so that it reads back
+// as an empty string, while a null is an empty unquoted field, as the CSV reader expects). With a single
+// column, a null is written NULL instead, because readers skip empty lines. Value texts: booleans true/false;
+// floating-point numbers in their shortest exact form (with ".0" when integral), NaN, Infinity and -Infinity;
+// decimals exact; dates YYYY-MM-DD; timestamps ISO 8601 (fraction only when non-zero, a trailing Z when
 // UTC-adjusted); binary as lowercase hex; structs, lists and maps as JSON.
 // Not thread-safe.
 
@@ -27,7 +26,8 @@ std::string value_text(const core::Column& column, std::int64_t row);
 
 class CsvWriter {
  public:
-  // Writes to `out`, which must outlive the writer; the header (when enabled) is written by the first write().
+  // Writes to `out`, which must outlive the writer; the header (when enabled) is written by the first
+  // write().
   CsvWriter(std::ostream& out, core::Schema schema, CsvWriteOptions options = {});
 
   // Throws core::InputError if the batch's schema differs from the writer's.
