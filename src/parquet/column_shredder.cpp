@@ -62,8 +62,8 @@ void append_big_endian(Int128 value, int length, std::string& out) {
 
 // Copies source[begin, end) without the null rows; a column without nulls is copied in one block.
 template <typename Value>
-void append_valid(const Column& column, const std::vector<Value>& source, std::int64_t begin, std::int64_t end,
-                  std::vector<Value>& out) {
+void append_valid(const Column& column, const std::vector<Value>& source, std::int64_t begin,
+                  std::int64_t end, std::vector<Value>& out) {
   const auto first = source.begin() + begin;
   if (column.validity.empty()) {
     out.insert(out.end(), first, source.begin() + end);
@@ -91,12 +91,13 @@ void append_values(const LeafColumn& leaf, const Column& column, std::int64_t be
     case TypeId::kInt8:
     case TypeId::kInt16:
     case TypeId::kInt32:
-    case TypeId::kDate:
+    case TypeId::kDate: {
+      const int bits = leaf.type.id == TypeId::kInt8 ? 8 : leaf.type.id == TypeId::kInt16 ? 16 : 32;
+      const std::int64_t highest = (std::int64_t{1} << (bits - 1)) - 1;
       for (auto row = begin; row < end; ++row) {
         if (!valid(row)) continue;
         const auto value = column.ints[index(row)];
-        if (value < std::numeric_limits<std::int32_t>::min() ||
-            value > std::numeric_limits<std::int32_t>::max()) {
+        if (value < -highest - 1 || value > highest) {
           context.row += row - begin;
           throw_value_error(
               context, fmt::format("{} does not fit the column's {} type", value, leaf.type.to_string()));
@@ -104,6 +105,7 @@ void append_values(const LeafColumn& leaf, const Column& column, std::int64_t be
         buffer.int32s.push_back(static_cast<std::int32_t>(value));
       }
       return;
+    }
     case TypeId::kInt64:
       append_valid(column, column.ints, begin, end, buffer.int64s);
       return;
