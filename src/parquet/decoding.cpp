@@ -40,8 +40,11 @@ std::uint64_t unpack_bits(std::string_view data, std::size_t bit_offset, int bit
   const std::size_t byte = bit_offset / 8;
   const int shift = static_cast<int>(bit_offset % 8);
   std::uint64_t low = 0;
-  const std::size_t available = byte < data.size() ? data.size() - byte : 0;
-  std::memcpy(&low, data.data() + byte, std::min<std::size_t>(8, available));
+  if (byte + 8 <= data.size()) {
+    std::memcpy(&low, data.data() + byte, 8);  // a fixed-size copy compiles to one load
+  } else if (byte < data.size()) {
+    std::memcpy(&low, data.data() + byte, data.size() - byte);
+  }
   std::uint64_t value = low >> shift;
   if (shift + bit_width > 64) {
     const auto high = byte + 8 < data.size() ? static_cast<std::uint8_t>(data[byte + 8]) : std::uint8_t{0};
