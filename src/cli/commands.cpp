@@ -30,6 +30,7 @@ void register_commands(CLI::App& app) {
   register_compare(app);
   register_profile(app);
   register_table(app);
+  register_convert(app);
 }
 
 int run_selected(CLI::App& app) {

@@ -23,6 +23,7 @@ void add_verb(CLI::App* subcommand, VerbRunner runner);
 
 void register_cat(CLI::App& app);
 void register_compare(CLI::App& app);
+void register_convert(CLI::App& app);
 void register_profile(CLI::App& app);
 void register_table(CLI::App& app);
 

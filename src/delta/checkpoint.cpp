@@ -8,14 +8,9 @@
 
 #include "delta/json_columns.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/parquet/reader.hpp"
 #include "driftgov/parquet/writer.hpp"
 
-// The Parquet reader lands separately; until it is present, Parquet checkpoints are refused as unsupported and
-// snapshots replay the commit files instead.
-#if __has_include("driftgov/parquet/reader.hpp")
-#include "driftgov/parquet/reader.hpp"
-#define DRIFTGOV_DELTA_HAS_PARQUET_READER 1
-#endif
 
 namespace driftgov::delta {
 namespace {
@@ -129,7 +124,6 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
   fs::rename(temp, path);
 }
 
-#ifdef DRIFTGOV_DELTA_HAS_PARQUET_READER
 std::vector<Action> read_parquet_actions(const fs::path& file) {
   auto reader = parquet::FileReader::open(file.string());
   const std::string name = file.string();
@@ -140,7 +134,12 @@ std::vector<Action> read_parquet_actions(const fs::path& file) {
       json object = json::object();
       for (std::size_t column = 0; column < batch.columns.size(); ++column) {
         if (!batch.columns[column].is_valid(row)) continue;
-        object[batch.schema.fields[column].name] = json_at(batch.columns[column], row);
+        json value = json_at(batch.columns[column], row);
+        // Some writers leave the struct of an absent action present with every field null.
+        if (value.is_object() && std::all_of(value.begin(), value.end(), [](const json& item) { return item.is_null(); })) {
+          continue;
+        }
+        object[batch.schema.fields[column].name] = std::move(value);
       }
       // Checkpoints may carry stats only as a struct (delta.checkpoint.writeStatsAsJson = false).
       if (auto add = object.find("add"); add != object.end() && add->is_object()) {
@@ -155,12 +154,6 @@ std::vector<Action> read_parquet_actions(const fs::path& file) {
   }
   return actions;
 }
-#else
-std::vector<Action> read_parquet_actions(const fs::path& file) {
-  throw core::UnsupportedError(
-      fmt::format("{}: reading Parquet checkpoints needs the Parquet reader, not in this build", file.string()));
-}
-#endif
 
 }  // namespace
 

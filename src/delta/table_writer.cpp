@@ -414,6 +414,12 @@ TableSchema annotate(const core::Schema& merged, const TableSchema* existing, Co
 
 }  // namespace
 
+bool is_delta_destination(const std::string& destination) {
+  const fs::path path(destination);
+  std::error_code error;
+  return fs::is_directory(path / "_delta_log", error) || path.extension().empty();
+}
+
 WriteMode parse_write_mode(const std::string& text) {
   if (text.empty() || text == "create" || text == "errorifexists") return WriteMode::kCreate;
   if (text == "append") return WriteMode::kAppend;

@@ -23,17 +23,6 @@ Int128 power_of_ten(int exponent) {
   return result;
 }
 
-std::string int128_text(Int128 value) {
-  const bool negative = value < 0;
-  auto magnitude = negative ? -static_cast<UInt128>(value) : static_cast<UInt128>(value);
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
-    magnitude /= 10;
-  } while (magnitude != 0);
-  return negative ? "-" + digits : digits;
-}
-
 // Where a shredded value came from, for error messages.
 struct RowContext {
   const LeafColumn* leaf = nullptr;
@@ -42,7 +31,8 @@ struct RowContext {
 
 [[noreturn]] void throw_value_error(const RowContext& context, const std::string& what) {
   // Rows are numbered from 1 in messages, like lines in the CSV reader's.
-  throw core::InputError(fmt::format("column '{}', row {}: {}", context.leaf->dotted_path, context.row + 1, what));
+  throw core::InputError(
+      fmt::format("column '{}', row {}: {}", context.leaf->dotted_path, context.row + 1, what));
 }
 
 std::int64_t timestamp_micros(std::int64_t value, core::TimeUnit unit, const RowContext& context) {
@@ -52,7 +42,8 @@ std::int64_t timestamp_micros(std::int64_t value, core::TimeUnit unit, const Row
     case core::TimeUnit::kMilli: {
       std::int64_t micros = 0;
       if (__builtin_mul_overflow(value, std::int64_t{1000}, &micros)) {
-        throw_value_error(context, fmt::format("timestamp {} ms is outside the int64 microsecond range", value));
+        throw_value_error(context,
+                          fmt::format("timestamp {} ms is outside the int64 microsecond range", value));
       }
       return micros;
     }
@@ -89,10 +80,11 @@ void append_values(const LeafColumn& leaf, const Column& column, std::int64_t be
       for (auto row = begin; row < end; ++row) {
         if (!valid(row)) continue;
         const auto value = column.ints[index(row)];
-        if (value < std::numeric_limits<std::int32_t>::min() || value > std::numeric_limits<std::int32_t>::max()) {
+        if (value < std::numeric_limits<std::int32_t>::min() ||
+            value > std::numeric_limits<std::int32_t>::max()) {
           context.row += row - begin;
-          throw_value_error(context, fmt::format("{} does not fit the column's {} type", value,
-                                                 leaf.type.to_string()));
+          throw_value_error(
+              context, fmt::format("{} does not fit the column's {} type", value, leaf.type.to_string()));
         }
         buffer.int32s.push_back(static_cast<std::int32_t>(value));
       }
@@ -127,13 +119,19 @@ void append_values(const LeafColumn& leaf, const Column& column, std::int64_t be
         const Int128 value = column.decimals[index(row)];
         if (value >= limit || value <= -limit) {
           context.row += row - begin;
-          throw_value_error(context, fmt::format("unscaled value {} has more than {} digits",
-                                                 int128_text(value), leaf.type.precision));
+          throw_value_error(
+              context, fmt::format("unscaled value {} has more than {} digits", value, leaf.type.precision));
         }
         switch (leaf.storage) {
-          case ValueStorage::kInt32: buffer.int32s.push_back(static_cast<std::int32_t>(value)); break;
-          case ValueStorage::kInt64: buffer.int64s.push_back(static_cast<std::int64_t>(value)); break;
-          default: append_big_endian(value, leaf.fixed_length, buffer.bytes); break;
+          case ValueStorage::kInt32:
+            buffer.int32s.push_back(static_cast<std::int32_t>(value));
+            break;
+          case ValueStorage::kInt64:
+            buffer.int64s.push_back(static_cast<std::int64_t>(value));
+            break;
+          default:
+            append_big_endian(value, leaf.fixed_length, buffer.bytes);
+            break;
         }
       }
       return;
@@ -171,7 +169,8 @@ class RowShredder {
       case ShredNode::Kind::kLeaf: {
         auto& buffer = buffers_[node.leaf];
         levels(leaves_[node.leaf], buffer, definition, repetition);
-        append_values(leaves_[node.leaf], column, index, index + 1, buffer, RowContext{&leaves_[node.leaf], row});
+        append_values(leaves_[node.leaf], column, index, index + 1, buffer,
+                      RowContext{&leaves_[node.leaf], row});
         return;
       }
       case ShredNode::Kind::kStruct:
@@ -205,7 +204,8 @@ class RowShredder {
   }
 
  private:
-  static void levels(const LeafColumn& leaf, LeafBuffer& buffer, std::int16_t definition, std::int16_t repetition) {
+  static void levels(const LeafColumn& leaf, LeafBuffer& buffer, std::int16_t definition,
+                     std::int16_t repetition) {
     if (leaf.max_definition > 0) buffer.definition.push_back(definition);
     if (leaf.max_repetition > 0) buffer.repetition.push_back(repetition);
     ++buffer.level_count;
@@ -235,35 +235,52 @@ int decimal_fixed_length(int precision) {
 
 ValueStorage storage_for(const core::DataType& type) {
   switch (type.id) {
-    case TypeId::kNull: return ValueStorage::kNone;
-    case TypeId::kBoolean: return ValueStorage::kBoolean;
+    case TypeId::kNull:
+      return ValueStorage::kNone;
+    case TypeId::kBoolean:
+      return ValueStorage::kBoolean;
     case TypeId::kInt8:
     case TypeId::kInt16:
     case TypeId::kInt32:
-    case TypeId::kDate: return ValueStorage::kInt32;
+    case TypeId::kDate:
+      return ValueStorage::kInt32;
     case TypeId::kInt64:
-    case TypeId::kTimestamp: return ValueStorage::kInt64;
-    case TypeId::kFloat32: return ValueStorage::kFloat;
-    case TypeId::kFloat64: return ValueStorage::kDouble;
+    case TypeId::kTimestamp:
+      return ValueStorage::kInt64;
+    case TypeId::kFloat32:
+      return ValueStorage::kFloat;
+    case TypeId::kFloat64:
+      return ValueStorage::kDouble;
     case TypeId::kDecimal:
-      return type.precision <= 9 ? ValueStorage::kInt32
-                                 : type.precision <= 18 ? ValueStorage::kInt64 : ValueStorage::kFixedBytes;
+      return type.precision <= 9    ? ValueStorage::kInt32
+             : type.precision <= 18 ? ValueStorage::kInt64
+                                    : ValueStorage::kFixedBytes;
     case TypeId::kString:
-    case TypeId::kBinary: return ValueStorage::kBytes;
-    default: return ValueStorage::kNone;
+    case TypeId::kBinary:
+      return ValueStorage::kBytes;
+    default:
+      return ValueStorage::kNone;
   }
 }
 
 std::int64_t LeafBuffer::value_count(ValueStorage storage) const {
   switch (storage) {
-    case ValueStorage::kNone: return 0;
-    case ValueStorage::kBoolean: return static_cast<std::int64_t>(booleans.size());
-    case ValueStorage::kInt32: return static_cast<std::int64_t>(int32s.size());
-    case ValueStorage::kInt64: return static_cast<std::int64_t>(int64s.size());
-    case ValueStorage::kFloat: return static_cast<std::int64_t>(floats.size());
-    case ValueStorage::kDouble: return static_cast<std::int64_t>(doubles.size());
-    case ValueStorage::kBytes: return static_cast<std::int64_t>(offsets.size()) - 1;
-    case ValueStorage::kFixedBytes: return level_count - null_count;
+    case ValueStorage::kNone:
+      return 0;
+    case ValueStorage::kBoolean:
+      return static_cast<std::int64_t>(booleans.size());
+    case ValueStorage::kInt32:
+      return static_cast<std::int64_t>(int32s.size());
+    case ValueStorage::kInt64:
+      return static_cast<std::int64_t>(int64s.size());
+    case ValueStorage::kFloat:
+      return static_cast<std::int64_t>(floats.size());
+    case ValueStorage::kDouble:
+      return static_cast<std::int64_t>(doubles.size());
+    case ValueStorage::kBytes:
+      return static_cast<std::int64_t>(offsets.size()) - 1;
+    case ValueStorage::kFixedBytes:
+      return level_count - null_count;
   }
   return 0;
 }
@@ -293,8 +310,8 @@ ColumnShredder::ColumnShredder(const core::Schema& schema) {
   for (const auto& field : schema.fields) roots_.push_back(build(field, {}, 0, 0));
 }
 
-ShredNode ColumnShredder::build(const core::Field& field, std::vector<std::string> path, std::int16_t definition,
-                                std::int16_t repetition) {
+ShredNode ColumnShredder::build(const core::Field& field, std::vector<std::string> path,
+                                std::int16_t definition, std::int16_t repetition) {
   ShredNode node;
   node.name = field.name;
   node.field_id = field.field_id;
@@ -308,18 +325,19 @@ ShredNode ColumnShredder::build(const core::Field& field, std::vector<std::strin
     case TypeId::kStruct: {
       node.kind = ShredNode::Kind::kStruct;
       if (type.children.empty()) {
-        throw core::UnsupportedError(
-            fmt::format("field '{}': a struct without fields cannot be written to Parquet", fmt::join(path, ".")));
+        throw core::UnsupportedError(fmt::format(
+            "field '{}': a struct without fields cannot be written to Parquet", fmt::join(path, ".")));
       }
-      for (const auto& child : type.children) node.children.push_back(build(child, path, present, repetition));
+      for (const auto& child : type.children)
+        node.children.push_back(build(child, path, present, repetition));
       break;
     }
     case TypeId::kList:
     case TypeId::kMap: {
       const bool is_list = type.id == TypeId::kList;
       node.kind = is_list ? ShredNode::Kind::kList : ShredNode::Kind::kMap;
-      DRIFTGOV_CHECK(type.children.size() == (is_list ? 1u : 2u), "{} type with {} children", type.to_string(),
-                     type.children.size());
+      DRIFTGOV_CHECK(type.children.size() == (is_list ? 1u : 2u), "{} type with {} children",
+                     type.to_string(), type.children.size());
       node.repeated_level = static_cast<std::int16_t>(repetition + 1);
       // The standard names of the 3-level layout; the spec requires map keys.
       auto entries = type.children;
@@ -341,9 +359,10 @@ ShredNode ColumnShredder::build(const core::Field& field, std::vector<std::strin
       node.kind = ShredNode::Kind::kLeaf;
       if (type.id == TypeId::kDecimal && (type.precision < 1 || type.precision > kMaxDecimalPrecision ||
                                           type.scale < 0 || type.scale > type.precision)) {
-        throw core::UnsupportedError(fmt::format("field '{}': {} cannot be written to Parquet (precision 1..38, "
-                                                 "scale 0..precision)",
-                                                 fmt::join(path, "."), type.to_string()));
+        throw core::UnsupportedError(
+            fmt::format("field '{}': {} cannot be written to Parquet (precision 1..38, "
+                        "scale 0..precision)",
+                        fmt::join(path, "."), type.to_string()));
       }
       LeafColumn leaf;
       leaf.path = path;

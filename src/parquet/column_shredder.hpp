@@ -1,8 +1,8 @@
 #pragma once
-// Splits column batches into Parquet leaf columns: definition and repetition levels plus the non-null values in
-// their physical representation (the record shredding of the Dremel paper, as Parquet's spec describes it).
-// The schema tree mirrors the Parquet schema the writer emits: lists and maps are 3-level groups, so a list or
-// map adds one definition level for being present (when optional) and one for each repeated entry.
+// Splits column batches into Parquet leaf columns: definition and repetition levels plus the non-null values
+// in their physical representation (the record shredding of the Dremel paper, as Parquet's spec describes
+// it). The schema tree mirrors the Parquet schema the writer emits: lists and maps are 3-level groups, so a
+// list or map adds one definition level for being present (when optional) and one for each repeated entry.
 
 #include <cstdint>
 #include <optional>
@@ -14,7 +14,16 @@
 namespace driftgov::parquet {
 
 // How a leaf's non-null values are stored before encoding.
-enum class ValueStorage : std::uint8_t { kNone, kBoolean, kInt32, kInt64, kFloat, kDouble, kBytes, kFixedBytes };
+enum class ValueStorage : std::uint8_t {
+  kNone,
+  kBoolean,
+  kInt32,
+  kInt64,
+  kFloat,
+  kDouble,
+  kBytes,
+  kFixedBytes
+};
 
 struct LeafColumn {
   std::vector<std::string> path;  // names from the root's child down to the leaf
@@ -37,7 +46,7 @@ struct LeafBuffer {
   std::vector<std::int64_t> int64s;
   std::vector<float> floats;
   std::vector<double> doubles;
-  std::string bytes;                    // kBytes and kFixedBytes values, back to back
+  std::string bytes;                      // kBytes and kFixedBytes values, back to back
   std::vector<std::uint64_t> offsets{0};  // kBytes: value i is bytes[offsets[i], offsets[i + 1])
 
   std::int64_t value_count(ValueStorage storage) const;
@@ -53,22 +62,23 @@ struct ShredNode {
   std::string name;
   bool optional = true;
   std::optional<std::int32_t> field_id;
-  std::int16_t repeated_level = 0;  // kList/kMap: repetition level of their repeated group
-  std::size_t leaf = 0;             // kLeaf: index into the leaves
+  std::int16_t repeated_level = 0;           // kList/kMap: repetition level of their repeated group
+  std::size_t leaf = 0;                      // kLeaf: index into the leaves
   std::size_t leaf_begin = 0, leaf_end = 0;  // leaves of this subtree
-  std::vector<ShredNode> children;  // struct fields; list [element]; map [key, value]
+  std::vector<ShredNode> children;           // struct fields; list [element]; map [key, value]
 };
 
 class ColumnShredder {
  public:
-  // Throws core::UnsupportedError for types the writer cannot express (map keys that are nested or null type).
+  // Throws core::UnsupportedError for types the writer cannot express (map keys that are nested or null
+  // type).
   explicit ColumnShredder(const core::Schema& schema);
 
   const std::vector<LeafColumn>& leaves() const { return leaves_; }
   const std::vector<ShredNode>& roots() const { return roots_; }
 
-  // Appends rows [row_begin, row_end) of `batch` to `buffers` (one per leaf). Throws core::InputError naming the
-  // column and row for a null in a required field or a value outside its type's range.
+  // Appends rows [row_begin, row_end) of `batch` to `buffers` (one per leaf). Throws core::InputError naming
+  // the column and row for a null in a required field or a value outside its type's range.
   void shred(const core::RecordBatch& batch, std::int64_t row_begin, std::int64_t row_end,
              std::vector<LeafBuffer>& buffers, std::int64_t first_row_number) const;
 

@@ -1,10 +1,9 @@
 #include "driftgov/parquet/compression_writer.hpp"
 
+#include <fmt/format.h>
 #include <snappy-c.h>
 #include <zlib.h>
 #include <zstd.h>
-
-#include <fmt/format.h>
 
 #include <climits>
 
@@ -34,8 +33,8 @@ void compress_gzip(std::string_view input, std::string& out, int level) {
   DRIFTGOV_CHECK(input.size() <= UINT_MAX, "page of {} bytes is too large for zlib", input.size());
   z_stream stream{};
   constexpr int kGzipWindowBits = 15 + 16;
-  int status = deflateInit2(&stream, level == 0 ? Z_DEFAULT_COMPRESSION : level, Z_DEFLATED, kGzipWindowBits, 8,
-                            Z_DEFAULT_STRATEGY);
+  int status = deflateInit2(&stream, level == 0 ? Z_DEFAULT_COMPRESSION : level, Z_DEFLATED, kGzipWindowBits,
+                            8, Z_DEFAULT_STRATEGY);
   DRIFTGOV_CHECK(status == Z_OK, "deflateInit2 status {}", status);
   out.resize(deflateBound(&stream, static_cast<uLong>(input.size())) + 32);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
@@ -74,15 +73,20 @@ Compression parse_compression(std::string_view name) {
   if (name == "snappy") return Compression::kSnappy;
   if (name == "gzip") return Compression::kGzip;
   if (name == "none" || name == "uncompressed") return Compression::kNone;
-  throw core::InputError(fmt::format("unknown compression codec '{}' (expected zstd, snappy, gzip or none)", name));
+  throw core::InputError(
+      fmt::format("unknown compression codec '{}' (expected zstd, snappy, gzip or none)", name));
 }
 
 std::string_view compression_name(Compression codec) {
   switch (codec) {
-    case Compression::kNone: return "none";
-    case Compression::kSnappy: return "snappy";
-    case Compression::kGzip: return "gzip";
-    case Compression::kZstd: return "zstd";
+    case Compression::kNone:
+      return "none";
+    case Compression::kSnappy:
+      return "snappy";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kZstd:
+      return "zstd";
   }
   return "?";
 }

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/parquet/encoding.hpp"
 
 namespace driftgov::parquet {
 
@@ -39,8 +40,11 @@ std::uint64_t unpack_bits(std::string_view data, std::size_t bit_offset, int bit
   const std::size_t byte = bit_offset / 8;
   const int shift = static_cast<int>(bit_offset % 8);
   std::uint64_t low = 0;
-  const std::size_t available = byte < data.size() ? data.size() - byte : 0;
-  std::memcpy(&low, data.data() + byte, std::min<std::size_t>(8, available));
+  if (byte + 8 <= data.size()) {
+    std::memcpy(&low, data.data() + byte, 8);  // a fixed-size copy compiles to one load
+  } else if (byte < data.size()) {
+    std::memcpy(&low, data.data() + byte, data.size() - byte);
+  }
   std::uint64_t value = low >> shift;
   if (shift + bit_width > 64) {
     const auto high = byte + 8 < data.size() ? static_cast<std::uint8_t>(data[byte + 8]) : std::uint8_t{0};
@@ -77,8 +81,6 @@ void PhysicalValues::clear() {
   offsets.assign(1, 0);
   bytes.clear();
 }
-
-int bit_width_of(std::uint64_t max_value) { return max_value == 0 ? 0 : 64 - std::countl_zero(max_value); }
 
 RleBitPackedDecoder::RleBitPackedDecoder(std::string_view data, int bit_width) : data_(data), bit_width_(bit_width) {
   if (bit_width < 0 || bit_width > 32) malformed(fmt::format("RLE bit width {} outside 0..32", bit_width));
@@ -142,7 +144,7 @@ void RleBitPackedDecoder::decode(std::uint32_t* out, std::size_t count) {
 std::size_t decode_levels_v1(Encoding encoding, std::string_view data, int max_level, std::size_t count,
                              std::vector<std::uint32_t>& out) {
   out.resize(count);
-  const int bit_width = bit_width_of(static_cast<std::uint64_t>(max_level));
+  const int bit_width = bit_width_for(static_cast<std::uint64_t>(max_level));
   if (encoding == Encoding::kRle) {
     if (data.size() < 4) malformed("level data shorter than its 4-byte length");
     const std::uint32_t length = read_u32_le(data, 0);
@@ -170,7 +172,7 @@ std::size_t decode_levels_v1(Encoding encoding, std::string_view data, int max_l
 
 void decode_levels_v2(std::string_view data, int max_level, std::size_t count, std::vector<std::uint32_t>& out) {
   out.resize(count);
-  RleBitPackedDecoder decoder(data, bit_width_of(static_cast<std::uint64_t>(max_level)));
+  RleBitPackedDecoder decoder(data, bit_width_for(static_cast<std::uint64_t>(max_level)));
   decoder.decode(out.data(), count);
 }
 

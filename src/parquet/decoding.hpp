@@ -58,9 +58,6 @@ class RleBitPackedDecoder {
   std::size_t packed_left_ = 0;
 };
 
-// Number of bits needed for values 0..max_value.
-int bit_width_of(std::uint64_t max_value);
-
 // Definition or repetition levels of a v1 data page in `encoding` (RLE with its 4-byte length prefix, or the
 // deprecated BIT_PACKED). Returns the bytes consumed.
 std::size_t decode_levels_v1(Encoding encoding, std::string_view data, int max_level, std::size_t count,

@@ -11,7 +11,8 @@
 namespace driftgov::parquet {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "PLAIN encoding copies values in native byte order");
+static_assert(std::endian::native == std::endian::little,
+              "PLAIN encoding copies values in native byte order");
 
 template <typename Value>
 void append_raw(std::span<const Value> values, ByteBuffer& out) {
@@ -27,11 +28,12 @@ void append_le32(std::uint32_t value, ByteBuffer& out) {
 // A run of identical values: header (count << 1), then the value in ceil(bit_width / 8) little-endian bytes.
 void append_rle_run(std::uint32_t value, std::size_t count, int bit_width, ByteBuffer& out) {
   thrift::append_varint(out, static_cast<std::uint64_t>(count) << 1);
-  for (int byte = 0; byte < (bit_width + 7) / 8; ++byte) out.push_back(static_cast<char>(value >> (8 * byte)));
+  for (int byte = 0; byte < (bit_width + 7) / 8; ++byte)
+    out.push_back(static_cast<char>(value >> (8 * byte)));
 }
 
-// Bit-packed groups of 8 values: header (groups << 1 | 1), then each value's low bits, least significant first.
-// A final partial group is padded with zeros.
+// Bit-packed groups of 8 values: header (groups << 1 | 1), then each value's low bits, least significant
+// first. A final partial group is padded with zeros.
 void append_bit_packed(std::span<const std::uint32_t> values, int bit_width, ByteBuffer& out) {
   const std::size_t groups = (values.size() + 7) / 8;
   thrift::append_varint(out, (static_cast<std::uint64_t>(groups) << 1) | 1);
@@ -107,8 +109,9 @@ void encode_rle_hybrid(std::span<const std::uint32_t> values, int bit_width, Byt
       position = run_end;
       continue;
     }
-    // A bit-packed run must hold a multiple of 8 values unless it ends the data, so the pending literals borrow
-    // the first values of this run to complete their last group; at least one value stays in the RLE run.
+    // A bit-packed run must hold a multiple of 8 values unless it ends the data, so the pending literals
+    // borrow the first values of this run to complete their last group; at least one value stays in the RLE
+    // run.
     const std::size_t literal_count = position - literal_start;
     if (literal_count > 0) {
       const std::size_t borrowed = (8 - literal_count % 8) % 8;

@@ -540,42 +540,43 @@ core::Column convert_values(const ReaderNode& leaf, PhysicalValues& values) {
   return out;
 }
 
-// Appends row `index` of `dense` (same type, no nulls) to `out`.
-void append_from(const core::Column& dense, std::int64_t index, core::Column& out) {
-  switch (out.type.id) {
-    case TypeId::kNull:
-      out.append_null();
-      return;
-    case TypeId::kFloat32:
-    case TypeId::kFloat64:
-      out.append_double(dense.doubles[static_cast<std::size_t>(index)]);
-      return;
-    case TypeId::kDecimal:
-      out.append_decimal(dense.decimals[static_cast<std::size_t>(index)]);
-      return;
-    case TypeId::kString:
-    case TypeId::kBinary:
-      out.append_string(dense.string_at(index));
-      return;
-    default:
-      out.append_int(dense.ints[static_cast<std::size_t>(index)]);
-      return;
-  }
-}
-
 // Builds a column from dense values and, per output row, the index of its value or -1 for null.
 core::Column scatter(const core::Column& dense, const std::vector<std::int64_t>& picks) {
   core::Column out(dense.type);
-  out.reserve(static_cast<std::int64_t>(picks.size()));
-  if (dense.type.id == TypeId::kString || dense.type.id == TypeId::kBinary) out.bytes.reserve(dense.bytes.size());
-  for (const auto pick : picks) {
-    if (pick < 0) {
-      out.append_null();
-    } else {
-      append_from(dense, pick, out);
+  const std::size_t rows = picks.size();
+  out.length = static_cast<std::int64_t>(rows);
+  out.validity.resize(rows);
+  for (std::size_t row = 0; row < rows; ++row) out.validity[row] = picks[row] >= 0 ? 1 : 0;
+  // Fixed-width values are filled in place (a null's slot holds a zero, as Column::append_null leaves it).
+  const auto fill = [&](auto& target, const auto& source) {
+    target.assign(rows, {});
+    for (std::size_t row = 0; row < rows; ++row) {
+      if (picks[row] >= 0) target[row] = source[static_cast<std::size_t>(picks[row])];
     }
+  };
+  switch (dense.type.id) {
+    case TypeId::kNull:
+      return out;
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      fill(out.doubles, dense.doubles);
+      return out;
+    case TypeId::kDecimal:
+      fill(out.decimals, dense.decimals);
+      return out;
+    case TypeId::kString:
+    case TypeId::kBinary:
+      out.bytes.reserve(dense.bytes.size());
+      out.offsets.reserve(rows + 1);
+      for (std::size_t row = 0; row < rows; ++row) {
+        if (picks[row] >= 0) out.bytes.append(dense.string_at(picks[row]));
+        out.offsets.push_back(static_cast<std::int64_t>(out.bytes.size()));
+      }
+      return out;
+    default:
+      fill(out.ints, dense.ints);
+      return out;
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -601,6 +602,9 @@ struct FileReader::State {
   std::vector<ReaderNode> fields;
   std::vector<const ReaderNode*> leaves;
   core::Schema schema;
+  // Reused between column chunks so that a large chunk is not allocated (and page-faulted) afresh each time.
+  mutable std::string chunk_scratch;
+  mutable std::string page_buffer;
 
   void load() {
     const std::int64_t size = input->size();
@@ -676,6 +680,11 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
     throw core::InputError(fmt::format("{}: the chunk's physical type {} differs from the schema's {}", where,
                                        to_string(column.type), to_string(leaf.physical)));
   }
+  const std::int64_t rows = metadata.row_groups[static_cast<std::size_t>(group_index)].num_rows;
+  if (leaf.max_rep == 0 && column.num_values != rows) {
+    // Without repetition every row has exactly one level entry.
+    throw core::InputError(fmt::format("{}: the chunk holds {} values for {} rows", where, column.num_values, rows));
+  }
   std::int64_t start = column.data_page_offset;
   if (column.dictionary_page_offset && *column.dictionary_page_offset > 0 && *column.dictionary_page_offset < start) {
     start = *column.dictionary_page_offset;
@@ -687,7 +696,6 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
   // Some writers understate total_compressed_size; read up to the footer at most and let the pages say the rest.
   const std::int64_t length = std::min(footer_start - start, std::max<std::int64_t>(column.total_compressed_size, 0) +
                                                                  (std::int64_t{1} << 16));
-  std::string chunk_scratch;
   const std::string_view bytes = input->read(start, length, chunk_scratch);
 
   const int max_def = leaf.def_level;
@@ -696,7 +704,16 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
   out.values.type = leaf.physical;
   out.values.type_length = leaf.type_length;
   std::optional<PhysicalValues> dictionary;
-  std::string page_buffer;
+  if (max_rep == 0) {
+    // One entry per row: reserve the values once instead of growing page by page.
+    const auto capacity = static_cast<std::size_t>(std::min<std::int64_t>(column.num_values, std::int64_t{1} << 26));
+    if (leaf.physical == Type::kFloat || leaf.physical == Type::kDouble) {
+      out.values.doubles.reserve(capacity);
+    } else if (leaf.physical != Type::kByteArray && leaf.physical != Type::kFixedLenByteArray &&
+               leaf.physical != Type::kInt96) {
+      out.values.ints.reserve(capacity);
+    }
+  }
   std::vector<std::uint32_t> page_definition;
   std::vector<std::uint32_t> page_repetition;
   std::size_t position = 0;
@@ -875,7 +892,8 @@ std::vector<std::pair<std::size_t, std::size_t>> FileReader::State::slots_along(
     }
   }
   if (n > 0 && rep(0) != 0) {
-    throw core::InputError(fmt::format("{}: a column chunk starts with repetition level {}", description, rep(0)));
+    throw core::InputError(fmt::format("{}: column '{}' starts a row group with repetition level {} (rows start at 0)",
+                                       description, path.front()->field.name, rep(0)));
   }
   for (std::size_t depth = 0; depth + 1 < path.size(); ++depth) {
     const ReaderNode& node = *path[depth];
@@ -919,12 +937,24 @@ core::Column FileReader::State::assemble(const ReaderNode& node, std::vector<con
   if (node.kind == ReaderNode::Kind::kLeaf) {
     auto& leaf_data = const_cast<LeafData&>(levels);
     core::Column dense = convert_values(node, leaf_data.values);
+    if (flat && dense.length == static_cast<std::int64_t>(count) && node.conversion != Conversion::kNull) {
+      path.pop_back();
+      return dense;  // a value for every row: no nulls to place
+    }
     // Map each slot to its value index: values are stored for entries at the maximum definition level only.
     std::vector<std::int64_t> picks(count);
     std::int64_t next_value = 0;
     std::size_t entry_cursor = 0;
     bool any_null = false;
-    for (std::size_t slot = 0; slot < count; ++slot) {
+    if (flat && !levels.definition.empty()) {
+      const auto present = static_cast<std::uint32_t>(node.def_level);
+      for (std::size_t slot = 0; slot < count; ++slot) {
+        picks[slot] = levels.definition[slot] == present ? next_value++ : -1;
+      }
+      entry_cursor = count;
+      any_null = true;
+    }
+    for (std::size_t slot = entry_cursor; slot < count; ++slot) {
       const std::size_t entry = flat ? slot : slots[slot].first;
       if (!flat && slots[slot].second != entry + 1) {
         throw core::InputError(fmt::format("{}: column '{}' has repetition levels deeper than its schema", description, node.path));
@@ -999,7 +1029,7 @@ core::Column FileReader::State::assemble(const ReaderNode& node, std::vector<con
     out.children.push_back(assemble(node.children[0], path, data, rows));
     check_child(out.children[0], node.children[0].field.name);
   } else {
-    core::Column entries(DataType(TypeId::kStruct));
+    core::Column entries{DataType(TypeId::kStruct)};
     entries.type.children = {node.field.type.children[0], node.field.type.children[1]};
     for (std::size_t i = 0; i < 2; ++i) {
       entries.children.push_back(assemble(node.children[i], path, data, rows));
@@ -1070,6 +1100,121 @@ core::RecordBatch FileReader::read_row_group(int index, const std::vector<std::s
     batch.schema.fields.push_back(field.field);
   }
   return batch;
+}
+
+}  // namespace driftgov::parquet
+
+namespace driftgov::parquet {
+namespace {
+
+// A statistics bound of `leaf` in core representation, or nullopt when it cannot be trusted or decoded.
+std::optional<StatisticValue> statistic_value(const ReaderNode& leaf, std::string_view bytes) {
+  if (leaf.conversion == Conversion::kInt96 || leaf.conversion == Conversion::kFloat16 ||
+      leaf.conversion == Conversion::kNull) {
+    return std::nullopt;  // no defined order, or nothing to compare
+  }
+  PhysicalValues values;
+  values.type = leaf.physical;
+  values.type_length = leaf.type_length;
+  if (leaf.physical == Type::kByteArray) {
+    values.append_binary(bytes);  // statistics hold the bare bytes, without PLAIN's length prefix
+  } else {
+    try {
+      decode_values(Encoding::kPlain, bytes, 1, nullptr, values);
+    } catch (const core::InputError&) {
+      return std::nullopt;  // a malformed bound only means the group cannot be ruled out
+    }
+  }
+  const core::Column column = convert_values(leaf, values);
+  switch (column.type.id) {
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      if (std::isnan(column.doubles[0])) return std::nullopt;
+      return column.doubles[0];
+    case TypeId::kDecimal:
+      return column.decimals[0];
+    case TypeId::kString:
+    case TypeId::kBinary:
+      return std::string(column.string_at(0));
+    default:
+      return column.ints[0];
+  }
+}
+
+// Legacy min/max fields were written with signed comparison whatever the type: trust them only where that is the
+// column's order.
+bool legacy_order_is_signed(const ReaderNode& leaf) {
+  return (leaf.physical == Type::kBoolean || leaf.physical == Type::kInt32 || leaf.physical == Type::kInt64 ||
+          leaf.physical == Type::kFloat || leaf.physical == Type::kDouble) &&
+         (leaf.conversion == Conversion::kInts || leaf.conversion == Conversion::kDoubles ||
+          leaf.conversion == Conversion::kDecimalFromInts);
+}
+
+// The StatisticValue alternative that holds values of `type`.
+std::size_t statistic_kind(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      return 1;
+    case TypeId::kDecimal:
+      return 2;
+    case TypeId::kString:
+    case TypeId::kBinary:
+      return 3;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+std::vector<int> FileReader::row_groups_overlapping(const ColumnRange& range) const {
+  const ReaderNode* leaf = nullptr;
+  for (const auto& field : state_->fields) {
+    if (field.field.name == range.column) leaf = &field;
+  }
+  if (leaf == nullptr || leaf->kind != ReaderNode::Kind::kLeaf) {
+    throw core::InputError(fmt::format("{}: no top-level column '{}' of a primitive type to prune row groups by",
+                                       state_->description, range.column));
+  }
+  static constexpr const char* kKinds[] = {"an integer", "a double", "a decimal", "a string"};
+  const std::size_t kind = statistic_kind(leaf->field.type);
+  for (const auto* bound : {&range.lower, &range.upper}) {
+    if (*bound && (*bound)->index() != kind) {
+      throw core::InputError(fmt::format("{}: column '{}' of type {} takes {} range bound, not {}", state_->description,
+                                         range.column, leaf->field.type.to_string(), kKinds[kind],
+                                         kKinds[(*bound)->index()]));
+    }
+  }
+  const auto& metadata = state_->metadata;
+  const bool type_defined_order =
+      metadata.column_orders.empty() ||
+      (static_cast<std::size_t>(leaf->leaf) < metadata.column_orders.size() &&
+       metadata.column_orders[static_cast<std::size_t>(leaf->leaf)].kind == ColumnOrder::Kind::kTypeDefinedOrder);
+  std::vector<int> kept;
+  for (int group = 0; group < num_row_groups(); ++group) {
+    const auto& chunk = metadata.row_groups[static_cast<std::size_t>(group)].columns[static_cast<std::size_t>(leaf->leaf)];
+    bool keep = true;
+    if (chunk.meta_data && chunk.meta_data->statistics) {
+      const auto& statistics = *chunk.meta_data->statistics;
+      const std::int64_t values = chunk.meta_data->num_values;
+      if (statistics.null_count && *statistics.null_count == values && values > 0) {
+        keep = false;  // every value is null: no value lies in any range
+      } else {
+        const bool modern = statistics.min_value.has_value() && statistics.max_value.has_value() && type_defined_order;
+        const bool legacy = !modern && statistics.min && statistics.max && legacy_order_is_signed(*leaf);
+        if (modern || legacy) {
+          const auto minimum = statistic_value(*leaf, modern ? *statistics.min_value : *statistics.min);
+          const auto maximum = statistic_value(*leaf, modern ? *statistics.max_value : *statistics.max);
+          if (range.lower && maximum && *maximum < *range.lower) keep = false;
+          if (range.upper && minimum && *range.upper < *minimum) keep = false;
+        }
+      }
+    }
+    if (range.lower && range.upper && *range.upper < *range.lower) keep = false;
+    if (keep) kept.push_back(group);
+  }
+  return kept;
 }
 
 }  // namespace driftgov::parquet

@@ -240,7 +240,8 @@ void serialize(const FileMetaData& metadata, std::string& out) {
   if (!metadata.column_orders.empty()) {
     encoder.field_list(7, CompactType::kStruct, metadata.column_orders.size());
     for (const auto& order : metadata.column_orders) {
-      DRIFTGOV_CHECK(order.kind == ColumnOrder::Kind::kTypeDefinedOrder, "column order {}", number(order.kind));
+      DRIFTGOV_CHECK(order.kind == ColumnOrder::Kind::kTypeDefinedOrder, "column order {}",
+                     number(order.kind));
       encoder.begin_struct();
       empty_struct_field(encoder, 1);
       encoder.end_struct();

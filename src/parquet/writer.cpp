@@ -30,24 +30,36 @@ constexpr std::int64_t kSliceRows = 16384;
 
 CompressionCodec codec_of(Compression compression) {
   switch (compression) {
-    case Compression::kNone: return CompressionCodec::kUncompressed;
-    case Compression::kSnappy: return CompressionCodec::kSnappy;
-    case Compression::kGzip: return CompressionCodec::kGzip;
-    case Compression::kZstd: return CompressionCodec::kZstd;
+    case Compression::kNone:
+      return CompressionCodec::kUncompressed;
+    case Compression::kSnappy:
+      return CompressionCodec::kSnappy;
+    case Compression::kGzip:
+      return CompressionCodec::kGzip;
+    case Compression::kZstd:
+      return CompressionCodec::kZstd;
   }
   return CompressionCodec::kUncompressed;
 }
 
 Type physical_type(ValueStorage storage) {
   switch (storage) {
-    case ValueStorage::kNone: return Type::kInt32;  // the null type, annotated UNKNOWN
-    case ValueStorage::kBoolean: return Type::kBoolean;
-    case ValueStorage::kInt32: return Type::kInt32;
-    case ValueStorage::kInt64: return Type::kInt64;
-    case ValueStorage::kFloat: return Type::kFloat;
-    case ValueStorage::kDouble: return Type::kDouble;
-    case ValueStorage::kBytes: return Type::kByteArray;
-    case ValueStorage::kFixedBytes: return Type::kFixedLenByteArray;
+    case ValueStorage::kNone:
+      return Type::kInt32;  // the null type, annotated UNKNOWN
+    case ValueStorage::kBoolean:
+      return Type::kBoolean;
+    case ValueStorage::kInt32:
+      return Type::kInt32;
+    case ValueStorage::kInt64:
+      return Type::kInt64;
+    case ValueStorage::kFloat:
+      return Type::kFloat;
+    case ValueStorage::kDouble:
+      return Type::kDouble;
+    case ValueStorage::kBytes:
+      return Type::kByteArray;
+    case ValueStorage::kFixedBytes:
+      return Type::kFixedLenByteArray;
   }
   return Type::kInt32;
 }
@@ -118,8 +130,10 @@ SchemaElement group_element(std::string name, FieldRepetitionType repetition, st
 }
 
 // Depth-first, as the footer lists the schema. Lists and maps get the 3-level layout of the format's
-// LogicalTypes.md: <name> (LIST) { repeated list { element } } and <name> (MAP) { repeated key_value { key; value } }.
-void append_schema(const ShredNode& node, const std::vector<LeafColumn>& leaves, std::vector<SchemaElement>& out) {
+// LogicalTypes.md: <name> (LIST) { repeated list { element } } and <name> (MAP) { repeated key_value { key;
+// value } }.
+void append_schema(const ShredNode& node, const std::vector<LeafColumn>& leaves,
+                   std::vector<SchemaElement>& out) {
   const auto repetition = node.optional ? FieldRepetitionType::kOptional : FieldRepetitionType::kRequired;
   switch (node.kind) {
     case ShredNode::Kind::kLeaf: {
@@ -209,8 +223,10 @@ Statistics chunk_statistics(const LeafColumn& leaf, const LeafBuffer& buffer, co
       break;
     case ValueStorage::kBoolean:
       if (!buffer.booleans.empty()) {
-        const bool any_true = std::find(buffer.booleans.begin(), buffer.booleans.end(), 1) != buffer.booleans.end();
-        const bool any_false = std::find(buffer.booleans.begin(), buffer.booleans.end(), 0) != buffer.booleans.end();
+        const bool any_true =
+            std::find(buffer.booleans.begin(), buffer.booleans.end(), 1) != buffer.booleans.end();
+        const bool any_false =
+            std::find(buffer.booleans.begin(), buffer.booleans.end(), 0) != buffer.booleans.end();
         statistics.min_value = std::string(1, any_false ? '\0' : '\1');
         statistics.max_value = std::string(1, any_true ? '\1' : '\0');
       }
@@ -233,7 +249,8 @@ Statistics chunk_statistics(const LeafColumn& leaf, const LeafBuffer& buffer, co
       if (count == 0) break;
       std::string_view low, high;
       for (std::size_t i = 0; i < count; ++i) {
-        const std::string_view value(buffer.bytes.data() + buffer.offsets[i], buffer.offsets[i + 1] - buffer.offsets[i]);
+        const std::string_view value(buffer.bytes.data() + buffer.offsets[i],
+                                     buffer.offsets[i + 1] - buffer.offsets[i]);
         if (i == 0 || value < low) low = value;
         if (i == 0 || value > high) high = value;
       }
@@ -280,32 +297,43 @@ struct LeafValues {
 
   std::string_view bytes_at(std::size_t index) const {
     if (storage == ValueStorage::kFixedBytes) {
-      return std::string_view(buffer.bytes).substr(index * static_cast<std::size_t>(fixed_length),
-                                                   static_cast<std::size_t>(fixed_length));
+      return std::string_view(buffer.bytes)
+          .substr(index * static_cast<std::size_t>(fixed_length), static_cast<std::size_t>(fixed_length));
     }
-    return std::string_view(buffer.bytes.data() + buffer.offsets[index], buffer.offsets[index + 1] - buffer.offsets[index]);
+    return std::string_view(buffer.bytes.data() + buffer.offsets[index],
+                            buffer.offsets[index + 1] - buffer.offsets[index]);
   }
 
   // PLAIN bytes of values [begin, end).
   void encode_plain(std::size_t begin, std::size_t end, ByteBuffer& out) const {
     const auto count = end - begin;
     switch (storage) {
-      case ValueStorage::kNone: return;
+      case ValueStorage::kNone:
+        return;
       case ValueStorage::kBoolean:
         encode_plain_booleans(std::span(buffer.booleans).subspan(begin, count), out);
         return;
-      case ValueStorage::kInt32: encode_plain_int32(std::span(buffer.int32s).subspan(begin, count), out); return;
-      case ValueStorage::kInt64: encode_plain_int64(std::span(buffer.int64s).subspan(begin, count), out); return;
-      case ValueStorage::kFloat: encode_plain_float(std::span(buffer.floats).subspan(begin, count), out); return;
-      case ValueStorage::kDouble: encode_plain_double(std::span(buffer.doubles).subspan(begin, count), out); return;
+      case ValueStorage::kInt32:
+        encode_plain_int32(std::span(buffer.int32s).subspan(begin, count), out);
+        return;
+      case ValueStorage::kInt64:
+        encode_plain_int64(std::span(buffer.int64s).subspan(begin, count), out);
+        return;
+      case ValueStorage::kFloat:
+        encode_plain_float(std::span(buffer.floats).subspan(begin, count), out);
+        return;
+      case ValueStorage::kDouble:
+        encode_plain_double(std::span(buffer.doubles).subspan(begin, count), out);
+        return;
       case ValueStorage::kBytes: {
         out.reserve(out.size() + (buffer.offsets[end] - buffer.offsets[begin]) + 4 * count);
         for (auto i = begin; i < end; ++i) encode_plain_byte_array(bytes_at(i), out);
         return;
       }
       case ValueStorage::kFixedBytes:
-        encode_plain_fixed(std::string_view(buffer.bytes).substr(begin * static_cast<std::size_t>(fixed_length),
-                                                                 count * static_cast<std::size_t>(fixed_length)),
+        encode_plain_fixed(std::string_view(buffer.bytes)
+                               .substr(begin * static_cast<std::size_t>(fixed_length),
+                                       count * static_cast<std::size_t>(fixed_length)),
                            out);
         return;
     }
@@ -314,14 +342,20 @@ struct LeafValues {
   // PLAIN size of value `index`, used to size pages.
   std::size_t plain_size(std::size_t index) const {
     switch (storage) {
-      case ValueStorage::kNone: return 0;
-      case ValueStorage::kBoolean: return 1;  // an eighth really; rounding up keeps boolean pages modest
+      case ValueStorage::kNone:
+        return 0;
+      case ValueStorage::kBoolean:
+        return 1;  // an eighth really; rounding up keeps boolean pages modest
       case ValueStorage::kInt32:
-      case ValueStorage::kFloat: return 4;
+      case ValueStorage::kFloat:
+        return 4;
       case ValueStorage::kInt64:
-      case ValueStorage::kDouble: return 8;
-      case ValueStorage::kBytes: return 4 + (buffer.offsets[index + 1] - buffer.offsets[index]);
-      case ValueStorage::kFixedBytes: return static_cast<std::size_t>(fixed_length);
+      case ValueStorage::kDouble:
+        return 8;
+      case ValueStorage::kBytes:
+        return 4 + (buffer.offsets[index + 1] - buffer.offsets[index]);
+      case ValueStorage::kFixedBytes:
+        return static_cast<std::size_t>(fixed_length);
     }
     return 0;
   }
@@ -336,8 +370,8 @@ struct DictionaryEncoding {
 };
 
 template <typename Value>
-std::optional<DictionaryEncoding> build_dictionary(std::size_t count, std::size_t plain_total, std::int64_t limit,
-                                                   const auto& value_at) {
+std::optional<DictionaryEncoding> build_dictionary(std::size_t count, std::size_t plain_total,
+                                                   std::int64_t limit, const auto& value_at) {
   DictionaryBuilder<Value> builder(static_cast<std::size_t>(limit));
   DictionaryEncoding encoding;
   encoding.indices.resize(count);
@@ -345,7 +379,8 @@ std::optional<DictionaryEncoding> build_dictionary(std::size_t count, std::size_
     if (!builder.insert(value_at(i), encoding.indices[i])) return std::nullopt;
   }
   encoding.size = builder.size();
-  const auto width = static_cast<std::size_t>(std::max(1, bit_width_for(encoding.size > 0 ? encoding.size - 1 : 0)));
+  const auto width =
+      static_cast<std::size_t>(std::max(1, bit_width_for(encoding.size > 0 ? encoding.size - 1 : 0)));
   if (builder.plain_bytes() + count * width / 8 >= plain_total) return std::nullopt;
   encode_dictionary_page(builder, encoding.page);
   return encoding;
@@ -353,8 +388,10 @@ std::optional<DictionaryEncoding> build_dictionary(std::size_t count, std::size_
 
 bool dictionary_applies(const LeafColumn& leaf, DictionaryPolicy policy) {
   switch (policy) {
-    case DictionaryPolicy::kNone: return false;
-    case DictionaryPolicy::kStrings: return leaf.storage == ValueStorage::kBytes;
+    case DictionaryPolicy::kNone:
+      return false;
+    case DictionaryPolicy::kStrings:
+      return leaf.storage == ValueStorage::kBytes;
     case DictionaryPolicy::kAll:
       return leaf.storage != ValueStorage::kBoolean && leaf.storage != ValueStorage::kNone &&
              leaf.storage != ValueStorage::kFixedBytes;
@@ -362,20 +399,25 @@ bool dictionary_applies(const LeafColumn& leaf, DictionaryPolicy policy) {
   return false;
 }
 
-std::optional<DictionaryEncoding> try_dictionary(const LeafColumn& leaf, const LeafValues& values, std::size_t count,
-                                                 std::size_t plain_total, const WriterOptions& options) {
+std::optional<DictionaryEncoding> try_dictionary(const LeafColumn& leaf, const LeafValues& values,
+                                                 std::size_t count, std::size_t plain_total,
+                                                 const WriterOptions& options) {
   if (!dictionary_applies(leaf, options.dictionary) || count == 0) return std::nullopt;
   const auto limit = options.dictionary_page_bytes;
   const auto& buffer = values.buffer;
   switch (leaf.storage) {
     case ValueStorage::kInt32:
-      return build_dictionary<std::int32_t>(count, plain_total, limit, [&](std::size_t i) { return buffer.int32s[i]; });
+      return build_dictionary<std::int32_t>(count, plain_total, limit,
+                                            [&](std::size_t i) { return buffer.int32s[i]; });
     case ValueStorage::kInt64:
-      return build_dictionary<std::int64_t>(count, plain_total, limit, [&](std::size_t i) { return buffer.int64s[i]; });
+      return build_dictionary<std::int64_t>(count, plain_total, limit,
+                                            [&](std::size_t i) { return buffer.int64s[i]; });
     case ValueStorage::kFloat:
-      return build_dictionary<float>(count, plain_total, limit, [&](std::size_t i) { return buffer.floats[i]; });
+      return build_dictionary<float>(count, plain_total, limit,
+                                     [&](std::size_t i) { return buffer.floats[i]; });
     case ValueStorage::kDouble:
-      return build_dictionary<double>(count, plain_total, limit, [&](std::size_t i) { return buffer.doubles[i]; });
+      return build_dictionary<double>(count, plain_total, limit,
+                                      [&](std::size_t i) { return buffer.doubles[i]; });
     case ValueStorage::kBytes:
       return build_dictionary<std::string_view>(count, plain_total, limit,
                                                 [&](std::size_t i) { return values.bytes_at(i); });
@@ -386,8 +428,8 @@ std::optional<DictionaryEncoding> try_dictionary(const LeafColumn& leaf, const L
 
 std::int32_t page_size_field(std::size_t size, const LeafColumn& leaf) {
   if (size > static_cast<std::size_t>(INT32_MAX)) {
-    throw core::UnsupportedError(
-        fmt::format("column '{}': a page of {} bytes exceeds Parquet's 2 GiB page limit", leaf.dotted_path, size));
+    throw core::UnsupportedError(fmt::format(
+        "column '{}': a page of {} bytes exceeds Parquet's 2 GiB page limit", leaf.dotted_path, size));
   }
   return static_cast<std::int32_t>(size);
 }
@@ -400,7 +442,8 @@ class FileWriter::Impl {
  public:
   Impl(std::string path, core::Schema schema, WriterOptions options)
       : path_(std::move(path)), schema_(std::move(schema)), options_(std::move(options)), shredder_(schema_) {
-    if (options_.row_group_rows < 1) throw core::InputError("Parquet writer: row_group_rows must be at least 1");
+    if (options_.row_group_rows < 1)
+      throw core::InputError("Parquet writer: row_group_rows must be at least 1");
     buffers_.resize(shredder_.leaves().size());
     open_temporary();
     write_bytes(kMagic);
@@ -416,7 +459,8 @@ class FileWriter::Impl {
 
   void write(const core::RecordBatch& batch) {
     if (closed_) throw core::InputError(fmt::format("{}: write after close", path_));
-    if (failed_) throw core::InputError(fmt::format("{}: an earlier write failed; the file is abandoned", path_));
+    if (failed_)
+      throw core::InputError(fmt::format("{}: an earlier write failed; the file is abandoned", path_));
     if (batch.schema != schema_) {
       throw core::InputError(fmt::format("{}: batch schema\n{}does not match the file's schema\n{}", path_,
                                          batch.schema.to_string(), schema_.to_string()));
@@ -424,7 +468,8 @@ class FileWriter::Impl {
     try {
       std::int64_t row = 0;
       while (row < batch.num_rows) {
-        const auto take = std::min({batch.num_rows - row, options_.row_group_rows - buffered_rows_, kSliceRows});
+        const auto take =
+            std::min({batch.num_rows - row, options_.row_group_rows - buffered_rows_, kSliceRows});
         shredder_.shred(batch, row, row + take, buffers_, rows_written_ + buffered_rows_);
         buffered_rows_ += take;
         row += take;
@@ -440,7 +485,8 @@ class FileWriter::Impl {
 
   void close() {
     if (closed_) return;
-    if (failed_) throw core::InputError(fmt::format("{}: an earlier write failed; the file is abandoned", path_));
+    if (failed_)
+      throw core::InputError(fmt::format("{}: an earlier write failed; the file is abandoned", path_));
     try {
       if (buffered_rows_ > 0) flush_row_group();
       write_footer();
@@ -454,8 +500,8 @@ class FileWriter::Impl {
       std::filesystem::rename(temporary_path_, path_, error);
       if (error) {
         std::filesystem::remove(temporary_path_, error);
-        throw core::InputError(fmt::format("{}: cannot move the finished file into place: {}", path_,
-                                           error.message()));
+        throw core::InputError(
+            fmt::format("{}: cannot move the finished file into place: {}", path_, error.message()));
       }
       sync_directory();
       closed_ = true;
@@ -479,13 +525,14 @@ class FileWriter::Impl {
                           .string();
     fd_ = ::open(temporary_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd_ < 0) {
-      throw core::InputError(fmt::format("{}: cannot create {}: {}", path_, temporary_path_, std::strerror(errno)));
+      throw core::InputError(
+          fmt::format("{}: cannot create {}: {}", path_, temporary_path_, std::strerror(errno)));
     }
   }
 
   [[noreturn]] void fail_io(const char* operation) {
-    throw core::InputError(fmt::format("{}: {} failed on {}: {}", path_, operation, temporary_path_,
-                                       std::strerror(errno)));
+    throw core::InputError(
+        fmt::format("{}: {} failed on {}: {}", path_, operation, temporary_path_, std::strerror(errno)));
   }
 
   void sync_directory() {
@@ -538,7 +585,8 @@ class FileWriter::Impl {
   }
 
   // Appends one page (header and compressed body) to the chunk bytes; returns the uncompressed size it adds.
-  std::int64_t append_page(PageHeader header, std::string_view body, const LeafColumn& leaf, std::string& chunk) {
+  std::int64_t append_page(PageHeader header, std::string_view body, const LeafColumn& leaf,
+                           std::string& chunk) {
     compress(options_.compression, body, compressed_, options_.compression_level);
     header.uncompressed_page_size = page_size_field(body.size(), leaf);
     header.compressed_page_size = page_size_field(compressed_.size(), leaf);
@@ -605,14 +653,17 @@ class FileWriter::Impl {
       page_body_.clear();
       const auto levels = level_end - level_begin;
       if (has_repetition) {
-        encode_levels_v1(std::span(buffer.repetition).subspan(level_begin, levels), leaf.max_repetition, page_body_);
+        encode_levels_v1(std::span(buffer.repetition).subspan(level_begin, levels), leaf.max_repetition,
+                         page_body_);
       }
       if (has_definition) {
-        encode_levels_v1(std::span(buffer.definition).subspan(level_begin, levels), leaf.max_definition, page_body_);
+        encode_levels_v1(std::span(buffer.definition).subspan(level_begin, levels), leaf.max_definition,
+                         page_body_);
       }
       if (dictionary) {
-        encode_dictionary_indices(std::span(dictionary->indices).subspan(value_begin, value_end - value_begin),
-                                  dictionary->size, page_body_);
+        encode_dictionary_indices(
+            std::span(dictionary->indices).subspan(value_begin, value_end - value_begin), dictionary->size,
+            page_body_);
       } else {
         values.encode_plain(value_begin, value_end, page_body_);
       }
@@ -683,7 +734,8 @@ void FileWriter::write(const core::RecordBatch& batch) { impl_->write(batch); }
 void FileWriter::close() { impl_->close(); }
 std::int64_t FileWriter::rows_written() const { return impl_->rows_written(); }
 
-void write_parquet_file(const std::string& path, const core::RecordBatch& batch, const WriterOptions& options) {
+void write_parquet_file(const std::string& path, const core::RecordBatch& batch,
+                        const WriterOptions& options) {
   FileWriter writer(path, batch.schema, options);
   writer.write(batch);
   writer.close();

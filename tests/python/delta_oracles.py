@@ -39,9 +39,9 @@ def bag(rows, columns):
     return sorted(tuples, key=lambda t: tuple((v is not None, type(v).__name__, v) for v in t))
 
 
-@functools.lru_cache(maxsize=None)
 def spark_session():
-    """One local Spark with Delta for the whole test run (the JVM is the slow part, ~30 s to start)."""
+    """The running local Spark with Delta, started on first use (the JVM is the slow part, ~30 s to start) and
+    shared by every module; started again if another module stopped it."""
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 

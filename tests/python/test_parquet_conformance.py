@@ -372,3 +372,25 @@ def test_folder_of_files_reads_as_one_dataset(driftgov, tmp_path):
     assert result.returncode == 0, result.stderr
     combined = pa.concat_tables(tables).select(["i64", "text"])
     check_table(combined, parse_rows(result.stdout), "folder")
+
+
+def test_compare_on_parquet_equals_compare_on_the_same_data_as_csv(driftgov, tmp_path):
+    """The drift verdict must not depend on the file format: the CSV reader is the independent path."""
+    from conftest import compare_json
+    rng = np.random.default_rng(11)
+    for name, shift in (("reference", 0.0), ("current", 0.4)):
+        table = pa.table({"amount": rng.normal(shift, 1.0, 3000).round(6),
+                          "segment": rng.choice(["retail", "sme", "corporate"], 3000)})
+        pq.write_table(table, tmp_path / f"{name}.parquet", compression="zstd")
+        table.to_pandas().to_csv(tmp_path / f"{name}.csv", index=False)
+    from_parquet = compare_json(tmp_path / "reference.parquet", tmp_path / "current.parquet")
+    from_csv = compare_json(tmp_path / "reference.csv", tmp_path / "current.csv")
+
+    def without_paths(value):
+        if isinstance(value, dict):
+            return {k: without_paths(v) for k, v in value.items() if not (isinstance(v, str) and v.startswith("/"))}
+        if isinstance(value, list):
+            return [without_paths(v) for v in value]
+        return value
+
+    assert without_paths(from_parquet) == without_paths(from_csv)

@@ -4,15 +4,18 @@
 //
 // INPUT: {"schema": [FIELD...], "rows": [[VALUE...]...], "options": {...}}
 //   FIELD  {"name": "a", "type": TYPE, "nullable": true, "field_id": 7}
-//   TYPE   "boolean" | "int8" | "int16" | "int32" | "int64" | "float" | "double" | "string" | "binary" | "date"
+//   TYPE   "boolean" | "int8" | "int16" | "int32" | "int64" | "float" | "double" | "string" | "binary" |
+//   "date"
 //          | "null" | {"id": "decimal", "precision": P, "scale": S}
 //          | {"id": "timestamp", "unit": "ms"|"us"|"ns", "utc": true}
 //          | {"id": "struct", "fields": [FIELD...]} | {"id": "list", "element": FIELD}
 //          | {"id": "map", "key": FIELD, "value": FIELD}
-//   VALUE  null; JSON booleans and integers; floats as numbers or "NaN"/"Infinity"/"-Infinity"; strings; binary
+//   VALUE  null; JSON booleans and integers; floats as numbers or "NaN"/"Infinity"/"-Infinity"; strings;
+//   binary
 //          as hex; decimals as the unscaled integer in a string; dates as days; timestamps as integers in the
 //          unit; structs as objects; lists as arrays; maps as arrays of [key, value] pairs.
-//   options: compression, row_group_rows, row_group_bytes, data_page_bytes, dictionary ("none"|"strings"|"all"),
+//   options: compression, row_group_rows, row_group_bytes, data_page_bytes, dictionary
+//   ("none"|"strings"|"all"),
 //            dictionary_page_bytes, batch_rows (rows per batch handed to the writer).
 // Exit code 0 on success, 2 with the message on stderr for an input error.
 #include <fmt/format.h>
@@ -48,9 +51,9 @@ DataType parse_type(const json& description) {
   if (description.is_string()) {
     const auto name = description.get<std::string>();
     static const std::map<std::string, TypeId> simple = {
-        {"boolean", TypeId::kBoolean}, {"int8", TypeId::kInt8},       {"int16", TypeId::kInt16},
-        {"int32", TypeId::kInt32},     {"int64", TypeId::kInt64},     {"float", TypeId::kFloat32},
-        {"double", TypeId::kFloat64},  {"string", TypeId::kString},   {"binary", TypeId::kBinary},
+        {"boolean", TypeId::kBoolean}, {"int8", TypeId::kInt8},     {"int16", TypeId::kInt16},
+        {"int32", TypeId::kInt32},     {"int64", TypeId::kInt64},   {"float", TypeId::kFloat32},
+        {"double", TypeId::kFloat64},  {"string", TypeId::kString}, {"binary", TypeId::kBinary},
         {"date", TypeId::kDate},       {"null", TypeId::kNull}};
     return DataType{simple.at(name)};
   }
@@ -134,21 +137,34 @@ void append(Column& column, const json& value) {
   }
   const auto& type = column.type;
   switch (type.id) {
-    case TypeId::kBoolean: column.append_int(value.get<bool>() ? 1 : 0); return;
+    case TypeId::kBoolean:
+      column.append_int(value.get<bool>() ? 1 : 0);
+      return;
     case TypeId::kInt8:
     case TypeId::kInt16:
     case TypeId::kInt32:
     case TypeId::kInt64:
     case TypeId::kDate:
-    case TypeId::kTimestamp: column.append_int(value.get<std::int64_t>()); return;
+    case TypeId::kTimestamp:
+      column.append_int(value.get<std::int64_t>());
+      return;
     case TypeId::kFloat32:
-    case TypeId::kFloat64: column.append_double(parse_double(value)); return;
-    case TypeId::kDecimal: column.append_decimal(parse_int128(value.get<std::string>())); return;
-    case TypeId::kString: column.append_string(value.get<std::string>()); return;
-    case TypeId::kBinary: column.append_string(parse_hex(value.get<std::string>())); return;
+    case TypeId::kFloat64:
+      column.append_double(parse_double(value));
+      return;
+    case TypeId::kDecimal:
+      column.append_decimal(parse_int128(value.get<std::string>()));
+      return;
+    case TypeId::kString:
+      column.append_string(value.get<std::string>());
+      return;
+    case TypeId::kBinary:
+      column.append_string(parse_hex(value.get<std::string>()));
+      return;
     case TypeId::kStruct:
       for (std::size_t i = 0; i < type.children.size(); ++i) {
-        append(column.children[i], value.contains(type.children[i].name) ? value.at(type.children[i].name) : json());
+        append(column.children[i],
+               value.contains(type.children[i].name) ? value.at(type.children[i].name) : json());
       }
       mark_valid(column);
       return;
@@ -168,7 +184,9 @@ void append(Column& column, const json& value) {
       mark_valid(column);
       return;
     }
-    case TypeId::kNull: column.append_null(); return;
+    case TypeId::kNull:
+      column.append_null();
+      return;
   }
 }
 
@@ -188,7 +206,8 @@ int main(int argc, char** argv) {
     driftgov::parquet::WriterOptions options;
     const auto settings = description.value("options", json::object());
     if (settings.contains("compression")) {
-      options.compression = driftgov::parquet::parse_compression(settings.at("compression").get<std::string>());
+      options.compression =
+          driftgov::parquet::parse_compression(settings.at("compression").get<std::string>());
     }
     options.row_group_rows = settings.value("row_group_rows", options.row_group_rows);
     options.row_group_bytes = settings.value("row_group_bytes", options.row_group_bytes);
@@ -209,7 +228,8 @@ int main(int argc, char** argv) {
       for (const auto& field : schema.fields) batch.columns.push_back(make_column(field.type));
       while (next_row < rows.size() && batch.num_rows < batch_rows) {
         const auto& row = rows[next_row++];
-        for (std::size_t column = 0; column < schema.fields.size(); ++column) append(batch.columns[column], row.at(column));
+        for (std::size_t column = 0; column < schema.fields.size(); ++column)
+          append(batch.columns[column], row.at(column));
         ++batch.num_rows;
       }
       writer.write(batch);

@@ -89,7 +89,8 @@ TEST(ParquetEncoding, RepeatedValuesBecomeOneRleRun) {
 }
 
 // Literals 1,2,3 borrow five values of the following run of ten 5s to fill a group of 8: packed
-// [1,2,3,5,5,5,5,5] (bytes computed by hand, least significant bit first), then an RLE run of the last five 5s.
+// [1,2,3,5,5,5,5,5] (bytes computed by hand, least significant bit first), then an RLE run of the last five
+// 5s.
 TEST(ParquetEncoding, LiteralsBorrowFromFollowingRun) {
   Bytes out;
   std::vector<std::uint32_t> values{1, 2, 3};
@@ -143,14 +144,16 @@ std::vector<std::uint32_t> decode_hybrid_for_test(const Bytes& data, int bit_wid
         std::uint32_t value = 0;
         for (int bit = 0; bit < bit_width; ++bit) {
           const auto bit_index = i * static_cast<std::uint64_t>(bit_width) + static_cast<std::uint64_t>(bit);
-          if (static_cast<std::uint8_t>(data.at(position + bit_index / 8)) >> (bit_index % 8) & 1) value |= 1u << bit;
+          if (static_cast<std::uint8_t>(data.at(position + bit_index / 8)) >> (bit_index % 8) & 1)
+            value |= 1u << bit;
         }
         if (values.size() < count) values.push_back(value);
       }
       position += static_cast<std::size_t>(total) * static_cast<std::size_t>(bit_width) / 8;
     } else {
       std::uint32_t value = 0;
-      for (int byte = 0; byte < (bit_width + 7) / 8; ++byte) value |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(data.at(position++))) << (8 * byte);
+      for (int byte = 0; byte < (bit_width + 7) / 8; ++byte)
+        value |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(data.at(position++))) << (8 * byte);
       values.insert(values.end(), header >> 1, value);
     }
   }
@@ -227,11 +230,9 @@ TEST(ParquetCompression, SnappyRoundTripsThroughLibsnappy) {
   Bytes compressed;
   compress(Compression::kSnappy, input, compressed);
   std::size_t length = 0;
-  ASSERT_EQ(snappy_uncompressed_length(compressed.data(), compressed.size(), &length),
-            SNAPPY_OK);
+  ASSERT_EQ(snappy_uncompressed_length(compressed.data(), compressed.size(), &length), SNAPPY_OK);
   Bytes restored(length, '\0');
-  ASSERT_EQ(snappy_uncompress(compressed.data(), compressed.size(), restored.data(), &length),
-            SNAPPY_OK);
+  ASSERT_EQ(snappy_uncompress(compressed.data(), compressed.size(), restored.data(), &length), SNAPPY_OK);
   EXPECT_EQ(restored, input);
 }
 

@@ -1,6 +1,6 @@
 // Thrift encoding of page headers and footers (hand-computed bytes, and the independent decoder of
-// thrift_compact.hpp), and the file writer's layout and atomicity. Values read back by other engines are checked
-// in tests/python/test_parquet_roundtrip.py.
+// thrift_compact.hpp), and the file writer's layout and atomicity. Values read back by other engines are
+// checked in tests/python/test_parquet_roundtrip.py.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -34,8 +34,8 @@ TEST(ParquetThriftWrite, DataPageHeaderBytesMatchTheCompactProtocol) {
   header.data_page_header = data;
   std::string out;
   thrift::serialize(header, out);
-  EXPECT_EQ(out, bytes({0x15, 0x00, 0x15, 0xC8, 0x01, 0x15, 0x64, 0x2C, 0x15, 0x14, 0x15, 0x00, 0x15, 0x06, 0x15,
-                        0x06, 0x00, 0x00}));
+  EXPECT_EQ(out, bytes({0x15, 0x00, 0x15, 0xC8, 0x01, 0x15, 0x64, 0x2C, 0x15, 0x14, 0x15, 0x00, 0x15, 0x06,
+                        0x15, 0x06, 0x00, 0x00}));
 }
 
 TEST(ParquetThriftWrite, LongFieldJumpsUseTheFullHeader) {
@@ -115,8 +115,9 @@ TEST(ParquetThriftWrite, FooterRoundTripsThroughTheDecoder) {
 class ParquetWriterFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("driftgov-writer-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    directory_ =
+        std::filesystem::temp_directory_path() /
+        ("driftgov-writer-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(directory_);
     std::filesystem::create_directories(directory_);
   }
@@ -150,10 +151,11 @@ TEST_F(ParquetWriterFiles, FileHasMagicAndADecodableFooter) {
   EXPECT_EQ(file.substr(file.size() - 4), "PAR1");
   std::uint32_t length = 0;
   for (int byte = 0; byte < 4; ++byte) {
-    length |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(file[file.size() - 8 + byte])) << (8 * byte);
+    length |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(file[file.size() - 8 + byte]))
+              << (8 * byte);
   }
-  const auto metadata = thrift::parse_file_metadata(std::string_view(file).substr(file.size() - 8 - length, length),
-                                                    path.string());
+  const auto metadata = thrift::parse_file_metadata(
+      std::string_view(file).substr(file.size() - 8 - length, length), path.string());
   EXPECT_EQ(metadata.num_rows, 1);
   EXPECT_EQ(metadata.schema.at(1).repetition_type, FieldRepetitionType::kRequired);
   EXPECT_EQ(metadata.created_by->rfind("driftgov version ", 0), 0u);

@@ -79,6 +79,11 @@ std::string file_statistics_json(const core::RecordBatch& batch);
 // Escapes a partition value for a folder name as Hive and Spark do (%XX for characters unsafe in paths).
 std::string escape_partition_value(std::string_view value);
 
+// For `driftgov convert SOURCE DEST`: DEST is a Delta table when it has no file extension or already holds a
+// `_delta_log` folder. Convert then calls write_table with parse_write_mode(--mode), --merge-schema and
+// --overwrite-schema.
+bool is_delta_destination(const std::string& destination);
+
 // Parses "--mode" text: create (or empty), append, overwrite. Throws InputError naming the option.
 WriteMode parse_write_mode(const std::string& text);
 

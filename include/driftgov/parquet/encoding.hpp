@@ -1,9 +1,9 @@
 #pragma once
 // Parquet value and level encoders (Encodings.md of the Parquet format): PLAIN for every physical type the
-// writer produces, the RLE/bit-packed hybrid used for definition/repetition levels and dictionary indices, and a
-// dictionary builder that gives up once its PLAIN-encoded size passes a limit.
-// Every encoder appends little-endian bytes to a caller-owned buffer; none of them throws on valid arguments.
-// Not thread-safe; one encoder per column chunk.
+// writer produces, the RLE/bit-packed hybrid used for definition/repetition levels and dictionary indices,
+// and a dictionary builder that gives up once its PLAIN-encoded size passes a limit. Every encoder appends
+// little-endian bytes to a caller-owned buffer; none of them throws on valid arguments. Not thread-safe; one
+// encoder per column chunk.
 
 #include <cstdint>
 #include <span>
@@ -37,10 +37,11 @@ int bit_width_for(std::uint64_t max_value);
 
 // ---- RLE / bit-packed hybrid ----
 // Encodes `values` (each < 2^bit_width) as a sequence of runs: repeated values of 8 or more become RLE runs,
-// the rest bit-packed groups of 8 (the final group zero-padded, which readers ignore because they know the value
-// count). bit_width 0..32.
+// the rest bit-packed groups of 8 (the final group zero-padded, which readers ignore because they know the
+// value count). bit_width 0..32.
 void encode_rle_hybrid(std::span<const std::uint32_t> values, int bit_width, ByteBuffer& out);
-// Levels in a v1 data page: the hybrid encoding prefixed by its byte length as a 4-byte little-endian integer.
+// Levels in a v1 data page: the hybrid encoding prefixed by its byte length as a 4-byte little-endian
+// integer.
 void encode_levels_v1(std::span<const std::int16_t> levels, int max_level, ByteBuffer& out);
 // Dictionary indices in a data page: one byte holding the bit width, then the hybrid encoding without length.
 void encode_dictionary_indices(std::span<const std::uint32_t> indices, std::size_t dictionary_size,

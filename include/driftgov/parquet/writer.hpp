@@ -8,10 +8,10 @@
 //    renames over `path`. A crash or an exception leaves either no file or the previous file under `path`; an
 //    unclosed writer removes its temporary file when destroyed.
 //  * Bounded memory: one row group of encoded values at a time (row_group_rows / row_group_bytes).
-// Type mapping: int8/int16 -> INT32 INT(8|16), int32 -> INT32, int64 -> INT64, float -> FLOAT, double -> DOUBLE,
-// boolean -> BOOLEAN, string -> BYTE_ARRAY STRING, binary -> BYTE_ARRAY, date -> INT32 DATE,
-// timestamp -> INT64 TIMESTAMP(MICROS, isAdjustedToUTC = type.utc) (milliseconds scaled up, nanoseconds floored),
-// decimal -> INT32 (precision <= 9), INT64 (<= 18) or FIXED_LEN_BYTE_ARRAY, null -> INT32 UNKNOWN.
+// Type mapping: int8/int16 -> INT32 INT(8|16), int32 -> INT32, int64 -> INT64, float -> FLOAT, double ->
+// DOUBLE, boolean -> BOOLEAN, string -> BYTE_ARRAY STRING, binary -> BYTE_ARRAY, date -> INT32 DATE,
+// timestamp -> INT64 TIMESTAMP(MICROS, isAdjustedToUTC = type.utc) (milliseconds scaled up, nanoseconds
+// floored), decimal -> INT32 (precision <= 9), INT64 (<= 18) or FIXED_LEN_BYTE_ARRAY, null -> INT32 UNKNOWN.
 // Not thread-safe.
 
 #include <cstdint>
@@ -71,6 +71,7 @@ class FileWriter {
 };
 
 // Writes one batch as a whole file (convenience for tests and small outputs).
-void write_parquet_file(const std::string& path, const core::RecordBatch& batch, const WriterOptions& options = {});
+void write_parquet_file(const std::string& path, const core::RecordBatch& batch,
+                        const WriterOptions& options = {});
 
 }  // namespace driftgov::parquet

@@ -1,0 +1,33 @@
+#pragma once
+// Data skipping: which files of a snapshot may hold rows inside given column ranges, judged from partition values
+// and the per-file stats in the log (minValues, maxValues, nullCount, numRecords). A file is only ever skipped
+// when its partition value or its stats prove no row can match; files without usable stats are kept.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "driftgov/core/column.hpp"
+#include "driftgov/delta/snapshot.hpp"
+
+namespace driftgov::delta {
+
+// A bound in the representation core::Column uses for the column's type: integers, booleans, dates (days) and
+// timestamps (microseconds) as int64; floats as double; decimals as the unscaled Int128; strings as text.
+using BoundValue = std::variant<std::int64_t, double, core::Int128, std::string>;
+
+// Rows whose `column` (a top-level logical column) lies in [lower, upper]; a missing bound is open. Nulls never
+// match a range.
+struct ColumnRange {
+  std::string column;
+  std::optional<BoundValue> lower;
+  std::optional<BoundValue> upper;
+};
+
+// Files of `snapshot` that may hold a row satisfying every range. Throws InputError for an unknown column or a
+// bound of the wrong kind for the column's type.
+std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const std::vector<ColumnRange>& ranges);
+
+}  // namespace driftgov::delta

@@ -1,0 +1,123 @@
+// driftgov convert SOURCE DEST: CSV <-> Parquet, the format of DEST chosen by its extension.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "driftgov/core/error.hpp"
+#include "driftgov/io/csv_writer.hpp"
+#include "driftgov/monitor/sources.hpp"
+#include "driftgov/parquet/writer.hpp"
+
+namespace driftgov::cli {
+namespace {
+
+struct ConvertArguments {
+  std::string source;
+  std::string destination;
+  std::string codec = "zstd";
+  std::int64_t row_group_rows = parquet::WriterOptions{}.row_group_rows;
+  std::vector<std::string> columns;
+  SourceArguments source_arguments;
+};
+
+enum class OutputFormat { kParquet, kCsv, kTsv };
+
+OutputFormat output_format(const std::string& destination) {
+  auto extension = std::filesystem::path(destination).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char character) { return static_cast<char>(std::tolower(character)); });
+  if (extension == ".parquet" || extension == ".pq") return OutputFormat::kParquet;
+  if (extension == ".csv") return OutputFormat::kCsv;
+  if (extension == ".tsv") return OutputFormat::kTsv;
+  throw core::InputError(
+      fmt::format("convert: cannot tell the output format of '{}' from its extension (expected "
+                  ".parquet, .pq, .csv or .tsv)",
+                  destination));
+}
+
+std::int64_t convert_to_parquet(io::Source& source, const ConvertArguments& args) {
+  parquet::WriterOptions options;
+  options.compression = parquet::parse_compression(args.codec);
+  if (args.row_group_rows < 1) throw core::InputError("convert: --row-group-rows must be at least 1");
+  options.row_group_rows = args.row_group_rows;
+  options.version = DRIFTGOV_VERSION;
+  parquet::FileWriter writer(args.destination, source.schema(), options);
+  while (auto batch = source.next()) writer.write(*batch);
+  writer.close();
+  return writer.rows_written();
+}
+
+// Written beside the destination and renamed into place once complete, like the Parquet writer's output.
+std::int64_t convert_to_csv(io::Source& source, const ConvertArguments& args, char delimiter) {
+  const std::filesystem::path destination(args.destination);
+  auto temporary = destination;
+  temporary.replace_filename(fmt::format(".{}.{}.tmp", destination.filename().string(), ::getpid()));
+  std::int64_t rows = 0;
+  try {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw core::InputError(fmt::format("{}: cannot create {}: {}", args.destination, temporary.string(),
+                                         std::strerror(errno)));
+    }
+    io::CsvWriter writer(out, source.schema(), io::CsvWriteOptions{delimiter, true});
+    while (auto batch = source.next()) {
+      writer.write(*batch);
+      rows += batch->num_rows;
+    }
+    writer.finish();
+    out.close();
+    if (!out)
+      throw core::InputError(fmt::format("{}: write failed: {}", args.destination, std::strerror(errno)));
+    std::filesystem::rename(temporary, destination);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
+  }
+  return rows;
+}
+
+}  // namespace
+
+void register_convert(CLI::App& app) {
+  auto args = std::make_shared<ConvertArguments>();
+  auto* command = app.add_subcommand("convert",
+                                     "Convert between CSV and Parquet; the output format comes from DEST's "
+                                     "extension (docs/parquet-writer.md)");
+  command->add_option("SOURCE", args->source, "CSV or Parquet source")->required();
+  command->add_option("DEST", args->destination, "Output file: .parquet/.pq, .csv or .tsv")->required();
+  command->add_option("--codec", args->codec, "Parquet compression: zstd, snappy, gzip or none")
+      ->capture_default_str();
+  command->add_option("--row-group-rows", args->row_group_rows, "Rows per Parquet row group")
+      ->capture_default_str();
+  command->add_option("--columns", args->columns, "Convert only these columns")->delimiter(',');
+  args->source_arguments.add_to(command);
+
+  add_verb(command, [args] {
+    const auto format = output_format(args->destination);
+    std::error_code error;
+    if (std::filesystem::exists(args->source, error) && std::filesystem::exists(args->destination, error) &&
+        std::filesystem::equivalent(args->source, args->destination, error)) {
+      throw core::InputError(
+          fmt::format("convert: SOURCE and DEST are the same file ({})", args->destination));
+    }
+    auto source_options = args->source_arguments.to_options();
+    source_options.columns = args->columns;
+    auto source = monitor::open_source(args->source, source_options);
+    const auto columns = source->schema().fields.size();
+    const auto rows = format == OutputFormat::kParquet
+                          ? convert_to_parquet(*source, *args)
+                          : convert_to_csv(*source, *args, format == OutputFormat::kTsv ? '\t' : ',');
+    fmt::print("wrote {} ({} rows, {} columns)\n", args->destination, rows, columns);
+    return kExitOk;
+  });
+}
+
+}  // namespace driftgov::cli
