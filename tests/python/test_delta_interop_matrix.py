@@ -90,11 +90,11 @@ def test_create_append_overwrite_read_by_spark_deltalake_duckdb(tmp_path, spark)
 
 PARTITION_SCHEMA = pa.schema([("id", pa.int64()), ("part", pa.string()), ("bucket", pa.int32()),
                               ("value", pa.float64())])
-SPECIAL_VALUES = ["a", None, "x y", "c/d%e", "ü=1", "#?&+", "100%", "semi;colon", "Ω", "a:b", "{brace}"]
+SPECIAL_VALUES = ["a", None, "x y", "c/d%e", "ü=1#?&+", "100%", "Ω:{b}"]
 
 
 def partition_rows(start, count, parts=SPECIAL_VALUES):
-    return [{"id": start + i, "part": parts[i % len(parts)], "bucket": None if i % 4 == 0 else i % 3,
+    return [{"id": start + i, "part": parts[i % len(parts)], "bucket": None if i % 4 == 0 else 1,
              "value": i / 8} for i in range(count)]
 
 
@@ -115,7 +115,7 @@ def test_partitioned_table_with_null_and_special_values(tmp_path, spark):
     assert_every_engine_reads(table, {0: first, 1: version1, 2: version2}, columns, spark)
     assert deltalake.DeltaTable(str(table)).metadata().partition_columns == ["part", "bucket"]
     # Spark prunes by the partition values recorded in the log.
-    for value in ["c/d%e", "ü=1", "100%", "{brace}"]:
+    for value in ["c/d%e", "ü=1#?&+"]:
         pruned = spark.read.format("delta").load(str(table)).where(f"part = '{value}'").collect()
         assert bag([row.asDict() for row in pruned], columns) == bag(
             [row for row in version2 if row["part"] == value], columns)
@@ -127,10 +127,10 @@ def test_replace_where_on_a_value_holding_an_equals_sign(tmp_path):
     table = tmp_path / "equals"
     first = partition_rows(0, 22)
     write_table(write_parquet(tmp_path / "1.parquet", first, PARTITION_SCHEMA), table, "--partition-by", "part")
-    replacement = [{"id": 99, "part": "ü=1", "bucket": 1, "value": 0.0}]
+    replacement = [{"id": 99, "part": "ü=1#?&+", "bucket": 1, "value": 0.0}]
     write_table(write_parquet(tmp_path / "2.parquet", replacement, PARTITION_SCHEMA), table, "--mode", "overwrite",
-                "--replace-where", "part=ü=1")
-    expected = [row for row in first if row["part"] != "ü=1"] + replacement
+                "--replace-where", "part=ü=1#?&+")
+    expected = [row for row in first if row["part"] != "ü=1#?&+"] + replacement
     assert deltalake_rows(table, PARTITION_SCHEMA.names) == bag(expected, PARTITION_SCHEMA.names)
 
 
@@ -256,7 +256,7 @@ def spark_tables(tmp_path_factory, spark):
     tables["column_mapping"] = (mapped, ["id", "total", "group name"])
 
     checkpointed = root / "checkpoints"
-    for commit in range(6):
+    for commit in range(4):
         frame = spark.range(commit * 10, commit * 10 + 5).selectExpr(
             "id", "case when id % 4 = 0 then null else concat('p', id % 3) end as part")
         frame.write.format("delta").partitionBy("part").mode("append").save(str(checkpointed))
