@@ -19,6 +19,7 @@
 #include "driftgov/stats/moments.hpp"
 #include "driftgov/stats/profile.hpp"
 #include "driftgov/stats/quantile_sketch.hpp"
+#include "driftgov/stats/sorting.hpp"
 
 namespace {
 
@@ -77,6 +78,19 @@ void BM_QuantileSketchUpdateSingle(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_QuantileSketchUpdateSingle)->Arg(1 << 20);
+
+// The sketch sorts its staging buffer (4096 values) before each compaction: the bulk of its update cost.
+void BM_SortAscending(benchmark::State& state) {
+  const auto values = lognormal_values(static_cast<std::size_t>(state.range(0)), 11);
+  std::vector<double> scratch;
+  for (auto _ : state) {
+    scratch = values;
+    driftgov::stats::sort_ascending(scratch);
+    benchmark::DoNotOptimize(scratch.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_SortAscending)->Arg(4096);
 
 void BM_QuantileSketchMerge(benchmark::State& state) {
   // Two sketches that have each seen 1M values: merge cost is in retained items, not input size.
