@@ -1,5 +1,6 @@
-"""Crash safety of `driftgov table write`: writers killed with SIGKILL at random instants (seeded), many times, on a
-table that checkpoints every other commit. After every kill the table must open in driftgov and deltalake at the
+"""Crash safety of `driftgov table write`, every outcome checked (test_delta_crash.py covers appends only): writers
+of appends, partition overwrites and full overwrites killed with SIGKILL at random instants (seeded), many times, on
+a table that checkpoints every other commit. After every kill the table must open in driftgov and deltalake at the
 same version and hold exactly the rows of the operations committed so far (a killed write is all or nothing);
 stray data and temporary files must do no harm, and the next write must succeed. Spark reads the end result."""
 import json
