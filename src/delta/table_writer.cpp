@@ -601,6 +601,8 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     if (is_partition) {
       partition_indices.push_back(i);
       partition_physical_names.push_back(physical.fields[i].name);
+    } else if (target.schema.fields[i].type.id == core::TypeId::kNull) {
+      continue;  // void columns are never stored in data files (PROTOCOL.md, "Void Type")
     } else {
       data_indices.push_back(i);
       file_schema.fields.push_back(physical.fields[i]);

@@ -449,8 +449,17 @@ class FileWriter::Impl {
  public:
   Impl(std::string path, core::Schema schema, WriterOptions options)
       : path_(std::move(path)), schema_(std::move(schema)), options_(std::move(options)), shredder_(schema_) {
-    if (options_.row_group_rows < 1)
-      throw core::InputError("Parquet writer: row_group_rows must be at least 1");
+    const std::pair<const char*, std::int64_t> positive[] = {{"row_group_rows", options_.row_group_rows},
+                                                             {"row_group_bytes", options_.row_group_bytes},
+                                                             {"data_page_bytes", options_.data_page_bytes}};
+    for (const auto& [name, value] : positive) {
+      if (value < 1)
+        throw core::InputError(fmt::format("Parquet writer: {} must be at least 1, got {}", name, value));
+    }
+    if (options_.dictionary_page_bytes < 0 || options_.max_statistics_bytes < 0) {
+      throw core::InputError(
+          "Parquet writer: dictionary_page_bytes and max_statistics_bytes cannot be negative");
+    }
     buffers_.resize(shredder_.leaves().size());
     open_temporary();
     write_bytes(kMagic);
