@@ -6,8 +6,8 @@
 
 namespace driftgov::cli {
 
-std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option) {
-  const auto equals = text.rfind('=');
+std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option, SplitAt at) {
+  const auto equals = at == SplitAt::kFirstEquals ? text.find('=') : text.rfind('=');
   if (equals == std::string::npos || equals == 0 || equals + 1 == text.size()) {
     throw core::InputError(fmt::format("{} expects COLUMN=VALUE, got '{}'", option, text));
   }

@@ -33,7 +33,12 @@ struct ProfileArguments {
   stats::ProfileOptions to_options() const;
 };
 
+// Which '=' separates NAME from VALUE: the last suits names that may hold '=' (CSV columns), the first suits values
+// that may (partition values, table properties; Delta forbids '=' in those names).
+enum class SplitAt { kLastEquals, kFirstEquals };
+
 // Splits "NAME=VALUE"; throws InputError naming the option when there is no '='.
-std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option);
+std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option,
+                                                     SplitAt at = SplitAt::kLastEquals);
 
 }  // namespace driftgov::cli

@@ -167,11 +167,11 @@ int run_write(const TableCommandArguments& args) {
   options.partition_by = args.partition_by;
   options.target_file_rows = args.file_rows;
   for (const auto& condition : args.replace_where) {
-    auto [column, value] = split_assignment(condition, "--replace-where");
+    auto [column, value] = split_assignment(condition, "--replace-where", SplitAt::kFirstEquals);
     options.replace_where.push_back({column, value == "null" ? std::nullopt : std::optional<std::string>(value)});
   }
   for (const auto& property : args.properties) {
-    auto [key, value] = split_assignment(property, "--property");
+    auto [key, value] = split_assignment(property, "--property", SplitAt::kFirstEquals);
     options.table_properties[key] = value;
   }
   if (!args.app_id.empty() || args.app_version >= 0) {

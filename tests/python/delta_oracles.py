@@ -1,0 +1,126 @@
+"""Independent readers of Delta tables for the interop, concurrency and crash tests: Apache Spark with Delta,
+deltalake (delta-rs) and DuckDB over the snapshot's Parquet files, plus driftgov's own readers through the CLI.
+Every reader returns rows as a sorted bag of tuples so that results compare directly."""
+import datetime
+import decimal
+import functools
+import json
+import math
+
+from conftest import run_driftgov
+
+
+def _normal(value):
+    """One comparable form for a value from any reader: floats rounded, dates and timestamps as ISO text."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return round(value, 9)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "item"):  # numpy scalars
+        return _normal(value.item())
+    return value
+
+
+def bag(rows, columns):
+    """Rows (dicts) projected on `columns` as a sorted list of tuples; None sorts first."""
+    tuples = [tuple(_normal(row.get(column)) for column in columns) for row in rows]
+    return sorted(tuples, key=lambda t: tuple((v is not None, type(v).__name__, v) for v in t))
+
+
+def spark_session():
+    """The running local Spark with Delta, started on first use (the JVM is the slow part, ~30 s to start) and
+    shared by every module; started again if another module stopped it."""
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    builder = (SparkSession.builder.master("local[1]").appName("driftgov-delta-interop")
+               .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+               .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+               .config("spark.driver.memory", "1g")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "1")
+               .config("spark.default.parallelism", "1")
+               .config("spark.databricks.delta.snapshotPartitions", "1")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+               .config("spark.databricks.delta.retentionDurationCheck.enabled", "false"))
+    session = configure_spark_with_delta_pip(builder).getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def spark_rows(table, columns, version=None):
+    reader = spark_session().read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return bag([row.asDict() for row in reader.load(str(table)).collect()], columns)
+
+
+def deltalake_rows(table, columns, version=None):
+    import deltalake
+
+    delta_table = deltalake.DeltaTable(str(table), version=version)
+    return bag(delta_table.to_pyarrow_table().to_pylist(), columns)
+
+
+def duckdb_rows(table, columns, version=None):
+    """DuckDB reads the Parquet files of the snapshot deltalake lists; partition values come from the log."""
+    import deltalake
+    import duckdb
+    import pyarrow as pa
+
+    delta_table = deltalake.DeltaTable(str(table), version=version)
+    partition_columns = delta_table.metadata().partition_columns
+    actions = pa.table(delta_table.get_add_actions(flatten=True)).to_pylist()
+    connection = duckdb.connect()
+    rows = []
+    for action in actions:
+        path = str(table / _uri_decode(action["path"]))
+        # Through Arrow: DuckDB's own conversion of timestamptz values needs pytz.
+        for row in connection.execute("SELECT * FROM read_parquet(?)", [path]).to_arrow_table().to_pylist():
+            for column in partition_columns:
+                row[column] = action.get(f"partition.{column}")
+            rows.append(row)
+    return bag(rows, columns)
+
+
+def _uri_decode(path):
+    from urllib.parse import unquote
+
+    return unquote(path)
+
+
+def driftgov_rows(source, columns):
+    """Rows of `driftgov cat SOURCE --format jsonl` (SOURCE may carry @v=N)."""
+    result = run_driftgov("cat", source, "--format", "jsonl")
+    return bag([json.loads(line) for line in result.stdout.splitlines() if line], columns)
+
+
+@functools.lru_cache(maxsize=None)
+def driftgov_cat_reads_delta():
+    """True when this build's `driftgov cat` reads Delta tables (the Delta source may land after the writer)."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "probe.csv"
+        data.write_text("id\n1\n")
+        run_driftgov("table", "write", data, Path(folder) / "t")
+        return run_driftgov("cat", Path(folder) / "t", check=False).returncode == 0
+
+
+def driftgov_info(source):
+    return json.loads(run_driftgov("table", "info", source, "--json").stdout)

@@ -1,0 +1,352 @@
+"""Delta interop both ways.
+
+(a) Tables `driftgov table write` produces (create, append, overwrite, replaceWhere, partitions with null and
+special-character values, mergeSchema, overwriteSchema, checkpoints) are read by Apache Spark with Delta, by
+deltalake and by DuckDB (over the Parquet files of the snapshot, as the DuckDB Delta extension needs a download),
+at every version, and equal the rows written.
+(b) Tables Spark writes (deletion vectors, column mapping with a rename, checkpoints, schema changes, partitions)
+and tables deltalake writes are read by driftgov at every version and equal what Spark / deltalake read."""
+import datetime
+import json
+import shutil
+
+import pytest
+
+from conftest import run_driftgov
+from delta_oracles import (bag, deltalake_rows, driftgov_cat_reads_delta, driftgov_info, driftgov_rows,
+                           duckdb_rows, spark_rows, spark_session)
+
+pytestmark = pytest.mark.interop
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+deltalake = pytest.importorskip("deltalake")
+pytest.importorskip("pyspark")
+pytest.importorskip("delta")
+pytest.importorskip("duckdb")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    return spark_session()
+
+
+ENGINES = {"spark": spark_rows, "deltalake": deltalake_rows, "duckdb": duckdb_rows}
+
+
+def write_parquet(path, rows, schema):
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    return path
+
+
+def write_table(*args):
+    run_driftgov("table", "write", *map(str, args))
+
+
+def assert_every_engine_reads(table, versions, columns, spark):
+    """`versions` maps a version to the rows (dicts) the table holds at that version."""
+    for version, rows in versions.items():
+        expected = bag(rows, columns)
+        for name, read in ENGINES.items():
+            assert read(table, columns, version) == expected, f"{name} at version {version}"
+    latest = max(versions)
+    assert deltalake.DeltaTable(str(table)).version() == latest
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{table}`").collect()
+    assert sorted(entry["version"] for entry in history) == list(range(latest + 1))
+
+
+TYPED_SCHEMA = pa.schema([("id", pa.int64()), ("small", pa.int32()), ("name", pa.string()), ("score", pa.float64()),
+                          ("flag", pa.bool_()), ("day", pa.date32()), ("at", pa.timestamp("us", tz="UTC"))])
+
+
+def typed_rows(start, count):
+    base = datetime.datetime(2024, 2, 28, 23, 59, 59, 123456, tzinfo=datetime.timezone.utc)
+    names = ["plain", "x y", "c/d%e", "ü=1&#?", "", None, "tab\there", "quote\"s"]
+    return [{"id": start + i, "small": (i * 7919) % 65536 - 32768, "name": names[i % len(names)],
+             "score": None if i % 5 == 3 else (i - 2.5) * 1.25, "flag": None if i % 7 == 0 else i % 2 == 0,
+             "day": datetime.date(1969, 12, 31) + datetime.timedelta(days=i * 37),
+             "at": None if i % 6 == 5 else base + datetime.timedelta(seconds=i * 3601, microseconds=i)}
+            for i in range(count)]
+
+
+def test_create_append_overwrite_read_by_spark_deltalake_duckdb(tmp_path, spark):
+    table = tmp_path / "plain"
+    first, second, third = typed_rows(0, 40), typed_rows(100, 25), typed_rows(500, 7)
+    write_table(write_parquet(tmp_path / "1.parquet", first, TYPED_SCHEMA), table, "--file-rows", "15")
+    write_table(write_parquet(tmp_path / "2.parquet", second, TYPED_SCHEMA), table, "--mode", "append")
+    write_table(write_parquet(tmp_path / "3.parquet", third, TYPED_SCHEMA), table, "--mode", "overwrite")
+    columns = TYPED_SCHEMA.names
+    assert_every_engine_reads(table, {0: first, 1: first + second, 2: third}, columns, spark)
+    spark_types = {field.name: field.dataType.simpleString() for field in spark.read.format("delta")
+                   .load(str(table)).schema.fields}
+    assert spark_types == {"id": "bigint", "small": "int", "name": "string", "score": "double", "flag": "boolean",
+                           "day": "date", "at": "timestamp"}
+    history = sorted(spark.sql(f"DESCRIBE HISTORY delta.`{table}`").collect(), key=lambda entry: entry["version"])
+    assert [entry["operationParameters"]["mode"] for entry in history] == ["ErrorIfExists", "Append", "Overwrite"]
+    assert [entry["isBlindAppend"] for entry in history][1:] == [True, False]
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{table}`").collect()[0]
+    assert detail["numFiles"] == 1 and detail["partitionColumns"] == []
+
+
+PARTITION_SCHEMA = pa.schema([("id", pa.int64()), ("part", pa.string()), ("bucket", pa.int32()),
+                              ("value", pa.float64())])
+SPECIAL_VALUES = ["a", None, "x y", "c/d%e", "ü=1#?&+", "100%", "Ω:{b}"]
+
+
+def partition_rows(start, count, parts=SPECIAL_VALUES):
+    return [{"id": start + i, "part": parts[i % len(parts)], "bucket": None if i % 4 == 0 else 1,
+             "value": i / 8} for i in range(count)]
+
+
+def test_partitioned_table_with_null_and_special_values(tmp_path, spark):
+    table = tmp_path / "partitioned"
+    first = partition_rows(0, 60)
+    write_table(write_parquet(tmp_path / "1.parquet", first, PARTITION_SCHEMA), table, "--partition-by", "part,bucket")
+    # replaceWhere on one partition value with a space, then on the null partition.
+    spaced = [{"id": 1000 + i, "part": "x y", "bucket": 1, "value": -1.0} for i in range(3)]
+    write_table(write_parquet(tmp_path / "2.parquet", spaced, PARTITION_SCHEMA), table, "--mode", "overwrite",
+                "--replace-where", "part=x y")
+    null_rows = [{"id": 2000, "part": None, "bucket": None, "value": 2.0}]
+    write_table(write_parquet(tmp_path / "3.parquet", null_rows, PARTITION_SCHEMA), table, "--mode", "overwrite",
+                "--replace-where", "part=null")
+    version1 = [row for row in first if row["part"] != "x y"] + spaced
+    version2 = [row for row in version1 if row["part"] is not None] + null_rows
+    columns = PARTITION_SCHEMA.names
+    assert_every_engine_reads(table, {0: first, 1: version1, 2: version2}, columns, spark)
+    assert deltalake.DeltaTable(str(table)).metadata().partition_columns == ["part", "bucket"]
+    # Spark prunes by the partition values recorded in the log.
+    for value in ["c/d%e", "ü=1#?&+"]:
+        pruned = spark.read.format("delta").load(str(table)).where(f"part = '{value}'").collect()
+        assert bag([row.asDict() for row in pruned], columns) == bag(
+            [row for row in version2 if row["part"] == value], columns)
+    assert spark.read.format("delta").load(str(table)).where("part IS NULL AND bucket IS NULL").count() == sum(
+        1 for row in version2 if row["part"] is None and row["bucket"] is None)
+
+
+def test_replace_where_on_a_value_holding_an_equals_sign(tmp_path):
+    table = tmp_path / "equals"
+    first = partition_rows(0, 22)
+    write_table(write_parquet(tmp_path / "1.parquet", first, PARTITION_SCHEMA), table, "--partition-by", "part")
+    replacement = [{"id": 99, "part": "ü=1#?&+", "bucket": 1, "value": 0.0}]
+    write_table(write_parquet(tmp_path / "2.parquet", replacement, PARTITION_SCHEMA), table, "--mode", "overwrite",
+                "--replace-where", "part=ü=1#?&+")
+    expected = [row for row in first if row["part"] != "ü=1#?&+"] + replacement
+    assert deltalake_rows(table, PARTITION_SCHEMA.names) == bag(expected, PARTITION_SCHEMA.names)
+
+
+def test_merge_schema_then_overwrite_schema(tmp_path, spark):
+    table = tmp_path / "evolving"
+    base_schema = pa.schema([("id", pa.int64()), ("x", pa.float64()), ("tag", pa.int16())])
+    wider_schema = pa.schema([("id", pa.int64()), ("x", pa.float64()), ("tag", pa.int32()), ("extra", pa.string())])
+    new_schema = pa.schema([("key", pa.string()), ("x", pa.string())])
+    base = [{"id": i, "x": i * 0.5, "tag": i} for i in range(5)]
+    wider = [{"id": 10 + i, "x": None, "tag": 70000 + i, "extra": f"e{i}"} for i in range(3)]
+    replaced = [{"key": f"k{i}", "x": f"text {i}"} for i in range(4)]
+    write_table(write_parquet(tmp_path / "1.parquet", base, base_schema), table)
+    write_table(write_parquet(tmp_path / "2.parquet", wider, wider_schema), table, "--mode", "append",
+                "--merge-schema")
+    write_table(write_parquet(tmp_path / "3.parquet", replaced, new_schema), table, "--mode", "overwrite",
+                "--overwrite-schema")
+    old_columns = ["id", "x", "tag", "extra"]
+    for version, rows in {0: base, 1: base + wider}.items():
+        for name, read in ENGINES.items():
+            assert read(table, old_columns, version) == bag(rows, old_columns), f"{name} at version {version}"
+    assert_every_engine_reads(table, {2: replaced}, ["key", "x"], spark)
+    # short widened to int by mergeSchema, as Spark allows.
+    widened = spark.read.format("delta").option("versionAsOf", 1).load(str(table)).schema
+    assert {field.name: field.dataType.simpleString() for field in widened.fields} == {
+        "id": "bigint", "x": "double", "tag": "int", "extra": "string"}
+    latest = spark.read.format("delta").load(str(table)).schema
+    assert [(field.name, field.dataType.simpleString()) for field in latest.fields] == [("key", "string"),
+                                                                                        ("x", "string")]
+    assert deltalake.DeltaTable(str(table)).schema().to_arrow().names == ["key", "x"]
+
+
+def test_checkpoints_read_without_the_commits_before_them(tmp_path, spark):
+    table = tmp_path / "checkpointed"
+    columns = PARTITION_SCHEMA.names
+    written = []
+    versions = {}
+    for commit in range(13):
+        rows = partition_rows(commit * 100, 4, parts=["a", "b", None])
+        if commit % 4 == 3:
+            write_table(write_parquet(tmp_path / f"{commit}.parquet", [r | {"part": "b"} for r in rows],
+                                      PARTITION_SCHEMA), table, "--mode", "overwrite", "--replace-where", "part=b")
+            written = [row for row in written if row["part"] != "b"] + [r | {"part": "b"} for r in rows]
+        else:
+            mode = ["--partition-by", "part"] if commit == 0 else ["--mode", "append"]
+            write_table(write_parquet(tmp_path / f"{commit}.parquet", rows, PARTITION_SCHEMA), table, *mode)
+            written = written + rows
+        versions[commit] = list(written)
+    log = table / "_delta_log"
+    assert (log / "00000000000000000010.checkpoint.parquet").exists()
+    assert json.loads((log / "_last_checkpoint").read_text())["version"] == 10
+    assert_every_engine_reads(table, {v: versions[v] for v in (9, 10, 12)}, columns, spark)
+    # Without commits 0..9 the checkpoint must carry the state, as after Spark's log cleanup (which keeps the
+    # checkpoint version's own commit).
+    trimmed = tmp_path / "trimmed"
+    shutil.copytree(table, trimmed)
+    for version in range(10):
+        (trimmed / "_delta_log" / f"{version:020d}.json").unlink()
+    for name, read in ENGINES.items():
+        assert read(trimmed, columns, None) == bag(versions[12], columns), name
+    assert spark.read.format("delta").option("versionAsOf", 10).load(str(trimmed)).count() == len(versions[10])
+    info = driftgov_info(trimmed)
+    assert info["version"] == 12 and info["checkpointVersion"] == 10
+    assert sorted(f["path"] for f in info["files"]) == sorted(
+        pa.table(deltalake.DeltaTable(str(trimmed)).get_add_actions(flatten=True)).column("path").to_pylist())
+
+
+def test_checkpoint_interval_property_and_spark_appends_after_it(tmp_path, spark):
+    table = tmp_path / "interval"
+    columns = ["id", "part", "bucket", "value"]
+    first = partition_rows(0, 10)
+    write_table(write_parquet(tmp_path / "0.parquet", first, PARTITION_SCHEMA), table, "--partition-by", "part",
+                "--property", "delta.checkpointInterval=2")
+    rows = list(first)
+    for commit in range(1, 6):
+        batch = partition_rows(commit * 100, 3)
+        write_table(write_parquet(tmp_path / f"{commit}.parquet", batch, PARTITION_SCHEMA), table, "--mode", "append")
+        rows += batch
+    log = table / "_delta_log"
+    assert sorted(p.name for p in log.glob("*.checkpoint.parquet")) == [
+        f"{v:020d}.checkpoint.parquet" for v in (2, 4)]
+    assert spark_rows(table, columns) == bag(rows, columns)
+    # Spark can also write on top of what driftgov made: the protocol and metadata are acceptable to a writer.
+    extra = partition_rows(9000, 5)
+    spark.createDataFrame([tuple(r[c] for c in columns) for r in extra],
+                          "id bigint, part string, bucket int, value double").write.format("delta").mode(
+        "append").save(str(table))
+    rows += extra
+    assert deltalake_rows(table, columns) == bag(rows, columns)
+    info = driftgov_info(table)
+    assert info["version"] == 6 and info["configuration"]["delta.checkpointInterval"] == "2"
+    assert sum(f["numRecords"] for f in info["files"]) == len(rows)
+
+
+# ---- (b) tables written by Spark and by deltalake, read by driftgov ----
+
+def spark_sql(spark, text):
+    return spark.sql(text).collect()
+
+
+@pytest.fixture(scope="module")
+def spark_tables(tmp_path_factory, spark):
+    """Tables Spark writes, with the rows Spark itself reads at every version."""
+    root = tmp_path_factory.mktemp("spark-written")
+    tables = {}
+
+    dv = root / "deletion_vectors"
+    spark.range(0, 200).selectExpr("id", "cast(id % 7 as int) as k", "concat('n', id) as name").repartition(1) \
+        .write.format("delta").save(str(dv))
+    spark_sql(spark, f"ALTER TABLE delta.`{dv}` SET TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
+    spark_sql(spark, f"DELETE FROM delta.`{dv}` WHERE k = 3")
+    spark_sql(spark, f"DELETE FROM delta.`{dv}` WHERE id > 190 OR id = 17")
+    tables["deletion_vectors"] = (dv, ["id", "k", "name"])
+
+    mapped = root / "column_mapping"
+    spark.range(0, 30).selectExpr("id", "cast(id * 1.5 as double) as amount", "cast(id % 3 as string) as grp") \
+        .repartition(1).write.format("delta").partitionBy("grp").save(str(mapped))
+    spark_sql(spark, f"ALTER TABLE delta.`{mapped}` SET TBLPROPERTIES ('delta.columnMapping.mode' = 'name', "
+                     "'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')")
+    spark_sql(spark, f"ALTER TABLE delta.`{mapped}` RENAME COLUMN amount TO total")
+    spark_sql(spark, f"ALTER TABLE delta.`{mapped}` RENAME COLUMN grp TO `group name`")
+    spark.range(100, 104).selectExpr("id", "cast(id as double) as total", "'9' as `group name`") \
+        .write.format("delta").mode("append").save(str(mapped))
+    tables["column_mapping"] = (mapped, ["id", "total", "group name"])
+
+    checkpointed = root / "checkpoints"
+    for commit in range(4):
+        frame = spark.range(commit * 10, commit * 10 + 5).selectExpr(
+            "id", "case when id % 4 = 0 then null else concat('p', id % 3) end as part")
+        frame.write.format("delta").partitionBy("part").mode("append").save(str(checkpointed))
+        if commit == 0:
+            spark_sql(spark, f"ALTER TABLE delta.`{checkpointed}` SET TBLPROPERTIES ('delta.checkpointInterval' = '2')")
+    spark_sql(spark, f"DELETE FROM delta.`{checkpointed}` WHERE id = 21")
+    tables["checkpoints"] = (checkpointed, ["id", "part"])
+
+    evolving = root / "schema_changes"
+    spark.range(0, 5).selectExpr("id", "cast(id as int) as small").write.format("delta").save(str(evolving))
+    spark.range(5, 8).selectExpr("id", "cast(id as int) as small", "concat('x', id) as added",
+                                 "date_add(date'2024-02-28', cast(id as int)) as day") \
+        .write.format("delta").mode("append").option("mergeSchema", "true").save(str(evolving))
+    tables["schema_changes"] = (evolving, ["id", "small", "added", "day"])
+
+    special = root / "special_partitions"
+    values = ["x y", "c/d%e", "ü=1", None, "a:b", "100%", "#?&"]
+    spark.createDataFrame([(i, values[i % len(values)], i % 2 if i % 5 else None) for i in range(21)],
+                          "id bigint, part string, bucket int").write.format("delta") \
+        .partitionBy("part", "bucket").save(str(special))
+    spark_sql(spark, f"DELETE FROM delta.`{special}` WHERE part = 'c/d%e'")
+    tables["special_partitions"] = (special, ["id", "part", "bucket"])
+
+    expected = {}
+    for name, (path, columns) in tables.items():
+        latest = spark_sql(spark, f"DESCRIBE HISTORY delta.`{path}` LIMIT 1")[0]["version"]
+        expected[name] = (path, columns, {v: spark_rows(path, columns, v) for v in range(latest + 1)})
+    return expected
+
+
+@pytest.fixture(scope="module")
+def deltalake_tables(tmp_path_factory):
+    root = tmp_path_factory.mktemp("deltalake-written")
+    write = deltalake.write_deltalake
+    plain = root / "plain"
+    frames = [pa.table({"id": pa.array(range(i * 10, i * 10 + 10), pa.int64()),
+                        "label": pa.array([f"l{j % 4}" if j % 5 else None for j in range(10)], pa.string()),
+                        "ratio": pa.array([j / 3 for j in range(10)], pa.float64())}) for i in range(3)]
+    write(str(plain), frames[0])
+    write(str(plain), frames[1], mode="append")
+    write(str(plain), frames[2], mode="overwrite")
+    partitioned = root / "partitioned"
+    write(str(partitioned), frames[0], partition_by=["label"])
+    write(str(partitioned), frames[1], mode="append")
+    tables = {"plain": (plain, ["id", "label", "ratio"]), "partitioned": (partitioned, ["id", "label", "ratio"])}
+    return {name: (path, columns, {v: deltalake_rows(path, columns, v)
+                                   for v in range(deltalake.DeltaTable(str(path)).version() + 1)})
+            for name, (path, columns) in tables.items()}
+
+
+SPARK_TABLES = ["deletion_vectors", "column_mapping", "checkpoints", "schema_changes", "special_partitions"]
+
+
+@pytest.mark.parametrize("name", SPARK_TABLES)
+def test_driftgov_info_matches_spark_table(spark_tables, spark, name):
+    path, _, versions = spark_tables[name]
+    info = driftgov_info(path)
+    detail = spark_sql(spark, f"DESCRIBE DETAIL delta.`{path}`")[0]
+    assert info["version"] == max(versions)
+    assert info["numFiles"] == detail["numFiles"]
+    assert info["partitionColumns"] == list(detail["partitionColumns"])
+    live_rows = sum(f["numRecords"] - f.get("deletionVector", {}).get("cardinality", 0) for f in info["files"])
+    assert live_rows == len(versions[max(versions)])
+    for version in versions:
+        assert driftgov_info(f"{path}@v={version}")["version"] == version
+    if name == "checkpoints":
+        assert info["checkpointVersion"] == max(v for v in versions if v % 2 == 0)
+    if name == "deletion_vectors":
+        assert all(f["deletionVector"]["storageType"] in "uip" for f in info["files"] if "deletionVector" in f)
+        assert any("deletionVector" in f for f in info["files"])
+
+
+@pytest.mark.parametrize("name", SPARK_TABLES)
+def test_driftgov_reads_spark_table_at_every_version(spark_tables, name):
+    if not driftgov_cat_reads_delta():
+        pytest.skip("driftgov cat does not read Delta tables in this build")
+    path, columns, versions = spark_tables[name]
+    for version, expected in versions.items():
+        assert driftgov_rows(f"{path}@v={version}", columns) == expected, f"version {version}"
+    assert driftgov_rows(path, columns) == versions[max(versions)]
+
+
+@pytest.mark.parametrize("name", ["plain", "partitioned"])
+def test_driftgov_reads_deltalake_table(deltalake_tables, name):
+    path, columns, versions = deltalake_tables[name]
+    info = driftgov_info(path)
+    assert info["version"] == max(versions)
+    assert sorted(f["path"] for f in info["files"]) == sorted(
+        pa.table(deltalake.DeltaTable(str(path)).get_add_actions(flatten=True)).column("path").to_pylist())
+    if not driftgov_cat_reads_delta():
+        pytest.skip("driftgov cat does not read Delta tables in this build")
+    for version, expected in versions.items():
+        assert driftgov_rows(f"{path}@v={version}", columns) == expected, f"version {version}"
