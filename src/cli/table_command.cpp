@@ -95,11 +95,12 @@ void print_schema_lines(const core::DataType& type, int depth) {
 
 int run_info(const TableCommandArguments& args) {
   const auto snapshot = delta::Snapshot::load(delta::parse_table_location(args.source));
-  const json info = snapshot_json(snapshot);
   if (args.json_output) {
-    fmt::print("{}\n", info.dump(2));
+    fmt::print("{}\n", snapshot_json(snapshot).dump(2));
     return kExitOk;
   }
+  std::int64_t total_bytes = 0;
+  for (const auto& file : snapshot.files()) total_bytes += file.size;
   fmt::print("table       {}\nversion     {}\nid          {}\n", snapshot.table_root().string(), snapshot.version(),
              snapshot.metadata().id);
   fmt::print("protocol    reader {} writer {}\n", snapshot.protocol().min_reader_version,
@@ -107,7 +108,8 @@ int run_info(const TableCommandArguments& args) {
   if (!snapshot.metadata().partition_columns.empty()) {
     fmt::print("partitions  {}\n", fmt::join(snapshot.metadata().partition_columns, ", "));
   }
-  fmt::print("files       {} ({} bytes)\n", snapshot.files().size(), info["sizeInBytes"].get<std::int64_t>());
+  fmt::print("files       {} ({} bytes)\n", snapshot.files().size(), total_bytes);
+  if (snapshot.checkpoint_version()) fmt::print("checkpoint  version {}\n", *snapshot.checkpoint_version());
   for (const auto& [key, value] : snapshot.metadata().configuration) fmt::print("property    {} = {}\n", key, value);
   return kExitOk;
 }

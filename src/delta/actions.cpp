@@ -469,10 +469,18 @@ std::vector<Action> parse_commit(std::string_view text, const std::string& file_
 
 json action_to_json(const Action& action) { return std::visit(ActionWriter{}, action); }
 
+std::string dump_json(const json& value, std::string_view context) {
+  try {
+    return value.dump(-1, ' ', false, json::error_handler_t::strict);
+  } catch (const json::type_error& error) {
+    throw core::InputError(fmt::format("{}: a text value is not valid UTF-8 ({})", context, error.what()));
+  }
+}
+
 std::string serialize_commit(const std::vector<Action>& actions) {
   std::string text;
   for (const auto& action : actions) {
-    text += action_to_json(action).dump(-1, ' ', false, json::error_handler_t::strict);
+    text += dump_json(action_to_json(action), "commit");
     text += '\n';
   }
   return text;

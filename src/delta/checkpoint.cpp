@@ -124,9 +124,8 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
   fs::rename(temp, path);
 }
 
-std::vector<Action> read_parquet_actions(const fs::path& file) {
-  auto reader = parquet::FileReader::open(file.string());
-  const std::string name = file.string();
+std::vector<Action> parquet_actions(parquet::FileReader& reader) {
+  const std::string& name = reader.description();
   std::vector<Action> actions;
   for (int group = 0; group < reader.num_row_groups(); ++group) {
     const auto batch = reader.read_row_group(group);
@@ -145,7 +144,7 @@ std::vector<Action> read_parquet_actions(const fs::path& file) {
       if (auto add = object.find("add"); add != object.end() && add->is_object()) {
         auto parsed = add->find("stats_parsed");
         const bool has_text = add->contains("stats") && !(*add)["stats"].is_null();
-        if (!has_text && parsed != add->end() && parsed->is_object()) (*add)["stats"] = parsed->dump();
+        if (!has_text && parsed != add->end() && parsed->is_object()) (*add)["stats"] = dump_json(*parsed, name);
       }
       if (auto action = parse_action(object, ActionOrigin{fmt::format("{} (row {})", name, row), 0})) {
         actions.push_back(std::move(*action));
@@ -155,7 +154,17 @@ std::vector<Action> read_parquet_actions(const fs::path& file) {
   return actions;
 }
 
+std::vector<Action> read_parquet_actions(const fs::path& file) {
+  auto reader = parquet::FileReader::open(file.string());
+  return parquet_actions(reader);
+}
+
 }  // namespace
+
+std::vector<Action> parse_parquet_checkpoint(std::string bytes, const std::string& description) {
+  auto reader = parquet::FileReader::open_memory(std::move(bytes), description);
+  return parquet_actions(reader);
+}
 
 void write_checkpoint(const Snapshot& snapshot) {
   std::vector<Action> actions;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/delta/actions.hpp"
 #include "driftgov/delta/log.hpp"
 
 namespace driftgov::delta {
@@ -20,7 +21,7 @@ core::DataType entries_type(const core::DataType& map) {
 
 [[noreturn]] void mismatch(const core::DataType& type, const json& value, const std::string& context) {
   throw core::InputError(fmt::format("{}: expected a value of type {}, found {}", context, type.to_string(),
-                                     value.dump().substr(0, 80)));
+                                     value.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 80)));
 }
 
 __extension__ typedef unsigned __int128 UnsignedInt128;
@@ -191,7 +192,7 @@ json json_at(const core::Column& column, std::int64_t row) {
       const auto& entries = column.children[0];
       for (auto child = column.offsets[index]; child < column.offsets[index + 1]; ++child) {
         const json key = json_at(entries.children[0], child);
-        object[key.is_string() ? key.get<std::string>() : key.dump()] = json_at(entries.children[1], child);
+        object[key.is_string() ? key.get<std::string>() : dump_json(key, "map key")] = json_at(entries.children[1], child);
       }
       return object;
     }

@@ -264,7 +264,7 @@ std::string serialize_schema(const TableSchema& schema) {
   for (std::size_t i = 0; i < schema.schema.fields.size(); ++i) {
     fields.push_back(field_to_json(schema.schema.fields[i], i < schema.metadata.size() ? &schema.metadata[i] : nullptr));
   }
-  return json{{"type", "struct"}, {"fields", fields}}.dump();
+  return dump_json(json{{"type", "struct"}, {"fields", fields}}, "schema");
 }
 
 TableSchema table_schema_from(const core::Schema& schema) {

@@ -283,7 +283,8 @@ class StatisticsAccumulator {
       if (columns_[i].max) maximum[field.name] = *columns_[i].max;
       if (!field.type.is_nested()) nulls[field.name] = columns_[i].null_count;
     }
-    return json{{"numRecords", rows_}, {"minValues", minimum}, {"maxValues", maximum}, {"nullCount", nulls}}.dump();
+    return dump_json(json{{"numRecords", rows_}, {"minValues", minimum}, {"maxValues", maximum}, {"nullCount", nulls}},
+                     "file statistics");
   }
 
  private:
@@ -600,6 +601,8 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     if (is_partition) {
       partition_indices.push_back(i);
       partition_physical_names.push_back(physical.fields[i].name);
+    } else if (target.schema.fields[i].type.id == core::TypeId::kNull) {
+      continue;  // void columns are never stored in data files (PROTOCOL.md, "Void Type")
     } else {
       data_indices.push_back(i);
       file_schema.fields.push_back(physical.fields[i]);
@@ -701,7 +704,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   json parameters = {{"mode", options.mode == WriteMode::kAppend      ? "Append"
                               : options.mode == WriteMode::kOverwrite ? "Overwrite"
                                                                       : "ErrorIfExists"},
-                     {"partitionBy", json(partition_columns).dump()}};
+                     {"partitionBy", dump_json(json(partition_columns), "partitionBy")}};
   if (snapshot && options.mode == WriteMode::kOverwrite) {
     const std::int64_t deletion_time = now_ms();
     if (options.replace_where.empty()) {
@@ -713,7 +716,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
         predicate_text.push_back(condition.value ? fmt::format("{} = '{}'", condition.column, *condition.value)
                                                  : fmt::format("{} IS NULL", condition.column));
       }
-      parameters["predicate"] = json(predicate_text).dump();
+      parameters["predicate"] = dump_json(json(predicate_text), "predicate");
       const auto conditions = options.replace_where;
       const auto matches = [conditions](const PartitionValues& values) {
         return std::all_of(conditions.begin(), conditions.end(), [&](const PartitionEquals& condition) {

@@ -60,6 +60,21 @@ void append_big_endian(Int128 value, int length, std::string& out) {
   }
 }
 
+// Copies source[begin, end) without the null rows; a column without nulls is copied in one block.
+template <typename Value>
+void append_valid(const Column& column, const std::vector<Value>& source, std::int64_t begin,
+                  std::int64_t end, std::vector<Value>& out) {
+  const auto first = source.begin() + begin;
+  if (column.validity.empty()) {
+    out.insert(out.end(), first, source.begin() + end);
+    return;
+  }
+  const auto* validity = column.validity.data() + begin;
+  for (std::int64_t i = 0; i < end - begin; ++i) {
+    if (validity[i]) out.push_back(first[i]);
+  }
+}
+
 // Appends the valid values of rows [begin, end) of `column` (a leaf column) in physical form.
 void append_values(const LeafColumn& leaf, const Column& column, std::int64_t begin, std::int64_t end,
                    LeafBuffer& buffer, RowContext context) {
@@ -76,12 +91,13 @@ void append_values(const LeafColumn& leaf, const Column& column, std::int64_t be
     case TypeId::kInt8:
     case TypeId::kInt16:
     case TypeId::kInt32:
-    case TypeId::kDate:
+    case TypeId::kDate: {
+      const int bits = leaf.type.id == TypeId::kInt8 ? 8 : leaf.type.id == TypeId::kInt16 ? 16 : 32;
+      const std::int64_t highest = (std::int64_t{1} << (bits - 1)) - 1;
       for (auto row = begin; row < end; ++row) {
         if (!valid(row)) continue;
         const auto value = column.ints[index(row)];
-        if (value < std::numeric_limits<std::int32_t>::min() ||
-            value > std::numeric_limits<std::int32_t>::max()) {
+        if (value < -highest - 1 || value > highest) {
           context.row += row - begin;
           throw_value_error(
               context, fmt::format("{} does not fit the column's {} type", value, leaf.type.to_string()));
@@ -89,10 +105,9 @@ void append_values(const LeafColumn& leaf, const Column& column, std::int64_t be
         buffer.int32s.push_back(static_cast<std::int32_t>(value));
       }
       return;
+    }
     case TypeId::kInt64:
-      for (auto row = begin; row < end; ++row) {
-        if (valid(row)) buffer.int64s.push_back(column.ints[index(row)]);
-      }
+      append_valid(column, column.ints, begin, end, buffer.int64s);
       return;
     case TypeId::kTimestamp:
       for (auto row = begin; row < end; ++row) {
@@ -108,9 +123,7 @@ void append_values(const LeafColumn& leaf, const Column& column, std::int64_t be
       }
       return;
     case TypeId::kFloat64:
-      for (auto row = begin; row < end; ++row) {
-        if (valid(row)) buffer.doubles.push_back(column.doubles[index(row)]);
-      }
+      append_valid(column, column.doubles, begin, end, buffer.doubles);
       return;
     case TypeId::kDecimal: {
       const Int128 limit = power_of_ten(leaf.type.precision);

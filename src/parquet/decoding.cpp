@@ -128,7 +128,18 @@ void RleBitPackedDecoder::decode(std::uint32_t* out, std::size_t count) {
       done += take;
     } else if (packed_left_ > 0) {
       const std::size_t take = std::min(packed_left_, count - done);
-      for (std::size_t i = 0; i < take; ++i) {
+      std::size_t i = 0;
+      if (bit_width_ > 0 && bit_width_ <= 8 && packed_index_ % 8 == 0) {
+        // Whole groups of eight values fit one 64-bit load when the width is at most 8 bits.
+        const auto width = static_cast<std::size_t>(bit_width_);
+        const std::uint64_t mask = (std::uint64_t{1} << width) - 1;
+        for (; i + 8 <= take && (packed_index_ + i) / 8 * width + 8 <= packed_.size(); i += 8) {
+          std::uint64_t group = 0;
+          std::memcpy(&group, packed_.data() + (packed_index_ + i) / 8 * width, 8);
+          for (std::size_t k = 0; k < 8; ++k) out[done + i + k] = static_cast<std::uint32_t>((group >> (k * width)) & mask);
+        }
+      }
+      for (; i < take; ++i) {
         out[done + i] = static_cast<std::uint32_t>(
             unpack_bits(packed_, (packed_index_ + i) * static_cast<std::size_t>(bit_width_), bit_width_));
       }

@@ -215,7 +215,10 @@ bool fixed_signed_less(std::string_view a, std::string_view b) {
   return a.substr(1) < b.substr(1);
 }
 
-Statistics chunk_statistics(const LeafColumn& leaf, const LeafBuffer& buffer, const WriterOptions& options) {
+// `distinct_strings`, when not empty, holds every distinct value of a byte-array chunk (its dictionary): the
+// bounds are found among those rather than among all values.
+Statistics chunk_statistics(const LeafColumn& leaf, const LeafBuffer& buffer, const WriterOptions& options,
+                            std::span<const std::string_view> distinct_strings) {
   Statistics statistics;
   statistics.null_count = buffer.null_count;
   switch (leaf.storage) {
@@ -245,12 +248,14 @@ Statistics chunk_statistics(const LeafColumn& leaf, const LeafBuffer& buffer, co
       break;
     case ValueStorage::kBytes: {
       // Unsigned byte-wise order: std::string_view compares chars as unsigned char.
-      const auto count = buffer.offsets.size() - 1;
+      const bool from_dictionary = !distinct_strings.empty();
+      const auto count = from_dictionary ? distinct_strings.size() : buffer.offsets.size() - 1;
       if (count == 0) break;
       std::string_view low, high;
       for (std::size_t i = 0; i < count; ++i) {
-        const std::string_view value(buffer.bytes.data() + buffer.offsets[i],
-                                     buffer.offsets[i + 1] - buffer.offsets[i]);
+        const auto value = from_dictionary ? distinct_strings[i]
+                                           : std::string_view(buffer.bytes.data() + buffer.offsets[i],
+                                                              buffer.offsets[i + 1] - buffer.offsets[i]);
         if (i == 0 || value < low) low = value;
         if (i == 0 || value > high) high = value;
       }
@@ -366,7 +371,8 @@ struct LeafValues {
 struct DictionaryEncoding {
   std::vector<std::uint32_t> indices;
   std::size_t size = 0;
-  ByteBuffer page;  // PLAIN-encoded dictionary values
+  ByteBuffer page;                                 // PLAIN-encoded dictionary values
+  std::vector<std::string_view> distinct_strings;  // byte-array dictionaries: the values themselves
 };
 
 template <typename Value>
@@ -383,6 +389,7 @@ std::optional<DictionaryEncoding> build_dictionary(std::size_t count, std::size_
       static_cast<std::size_t>(std::max(1, bit_width_for(encoding.size > 0 ? encoding.size - 1 : 0)));
   if (builder.plain_bytes() + count * width / 8 >= plain_total) return std::nullopt;
   encode_dictionary_page(builder, encoding.page);
+  if constexpr (std::is_same_v<Value, std::string_view>) encoding.distinct_strings = builder.values();
   return encoding;
 }
 
@@ -442,8 +449,17 @@ class FileWriter::Impl {
  public:
   Impl(std::string path, core::Schema schema, WriterOptions options)
       : path_(std::move(path)), schema_(std::move(schema)), options_(std::move(options)), shredder_(schema_) {
-    if (options_.row_group_rows < 1)
-      throw core::InputError("Parquet writer: row_group_rows must be at least 1");
+    const std::pair<const char*, std::int64_t> positive[] = {{"row_group_rows", options_.row_group_rows},
+                                                             {"row_group_bytes", options_.row_group_bytes},
+                                                             {"data_page_bytes", options_.data_page_bytes}};
+    for (const auto& [name, value] : positive) {
+      if (value < 1)
+        throw core::InputError(fmt::format("Parquet writer: {} must be at least 1, got {}", name, value));
+    }
+    if (options_.dictionary_page_bytes < 0 || options_.max_statistics_bytes < 0) {
+      throw core::InputError(
+          "Parquet writer: dictionary_page_bytes and max_statistics_bytes cannot be negative");
+    }
     buffers_.resize(shredder_.leaves().size());
     open_temporary();
     write_bytes(kMagic);
@@ -466,6 +482,7 @@ class FileWriter::Impl {
                                          batch.schema.to_string(), schema_.to_string()));
     }
     try {
+      if (buffered_rows_ == 0) reserve_buffers(batch, std::min(batch.num_rows, options_.row_group_rows));
       std::int64_t row = 0;
       while (row < batch.num_rows) {
         const auto take =
@@ -557,6 +574,44 @@ class FileWriter::Impl {
     }
   }
 
+  // Sizes the buffers of flat columns for the rows a row group is about to receive (byte arrays as if the
+  // batch's bytes were spread evenly over its rows).
+  void reserve_buffers(const core::RecordBatch& batch, std::int64_t rows) {
+    const auto count = static_cast<std::size_t>(rows);
+    const auto& roots = shredder_.roots();
+    for (std::size_t root = 0; root < roots.size(); ++root) {
+      if (roots[root].kind != ShredNode::Kind::kLeaf || batch.num_rows == 0) continue;
+      const auto leaf = roots[root].leaf;
+      const auto& column = shredder_.leaves()[leaf];
+      auto& buffer = buffers_[leaf];
+      if (column.storage == ValueStorage::kBytes) {
+        const auto batch_bytes = static_cast<double>(batch.columns[root].bytes.size());
+        buffer.bytes.reserve(static_cast<std::size_t>(batch_bytes * static_cast<double>(rows) /
+                                                      static_cast<double>(batch.num_rows)));
+      }
+      if (column.max_definition > 0) buffer.definition.reserve(count);
+      switch (column.storage) {
+        case ValueStorage::kInt32:
+          buffer.int32s.reserve(count);
+          break;
+        case ValueStorage::kInt64:
+          buffer.int64s.reserve(count);
+          break;
+        case ValueStorage::kFloat:
+          buffer.floats.reserve(count);
+          break;
+        case ValueStorage::kDouble:
+          buffer.doubles.reserve(count);
+          break;
+        case ValueStorage::kBytes:
+          buffer.offsets.reserve(count + 1);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
   std::int64_t buffered_bytes() const {
     std::int64_t total = 0;
     for (const auto& buffer : buffers_) total += buffer.estimated_bytes();
@@ -587,21 +642,29 @@ class FileWriter::Impl {
   // Appends one page (header and compressed body) to the chunk bytes; returns the uncompressed size it adds.
   std::int64_t append_page(PageHeader header, std::string_view body, const LeafColumn& leaf,
                            std::string& chunk) {
-    compress(options_.compression, body, compressed_, options_.compression_level);
+    // Uncompressed pages are copied as they are, without a round through the codec.
+    if (options_.compression != Compression::kNone) {
+      compress(options_.compression, body, compressed_, options_.compression_level);
+    }
+    const std::string_view stored = options_.compression == Compression::kNone ? body : compressed_;
     header.uncompressed_page_size = page_size_field(body.size(), leaf);
-    header.compressed_page_size = page_size_field(compressed_.size(), leaf);
+    header.compressed_page_size = page_size_field(stored.size(), leaf);
     const auto header_start = chunk.size();
     thrift::serialize(header, chunk);
     const auto header_size = chunk.size() - header_start;
-    chunk.append(compressed_);
+    chunk.append(stored);
     return static_cast<std::int64_t>(header_size + body.size());
   }
 
   ColumnChunk write_column_chunk(const LeafColumn& leaf, const LeafBuffer& buffer) {
     const LeafValues values{leaf.storage, buffer, leaf.fixed_length};
     const auto value_count = static_cast<std::size_t>(buffer.value_count(leaf.storage));
-    std::size_t plain_total = 0;
-    for (std::size_t i = 0; i < value_count; ++i) plain_total += values.plain_size(i);
+    // Byte arrays: 4 length bytes each plus their bytes; fixed-width values: any value's size times the
+    // count.
+    const std::size_t plain_total = leaf.storage == ValueStorage::kBytes
+                                        ? buffer.bytes.size() + 4 * value_count
+                                    : value_count == 0 ? 0
+                                                       : values.plain_size(0) * value_count;
     const auto dictionary = try_dictionary(leaf, values, value_count, plain_total, options_);
 
     ColumnMetaData metadata;
@@ -615,6 +678,9 @@ class FileWriter::Impl {
 
     const auto chunk_start = offset_;
     chunk_.clear();
+    // Room for every page up front: growing a chunk of many megabytes step by step costs more than encoding
+    // it.
+    chunk_.reserve(plain_total + static_cast<std::size_t>(buffer.level_count) / 2 + 4096);
     std::int64_t uncompressed_total = 0;
     if (dictionary) {
       PageHeader header;
@@ -636,6 +702,8 @@ class FileWriter::Impl {
     const auto target = static_cast<std::size_t>(std::max<std::int64_t>(options_.data_page_bytes, 1));
     const std::size_t index_bytes =
         dictionary ? static_cast<std::size_t>(std::max(1, bit_width_for(dictionary->size - 1))) : 0;
+    const std::size_t fixed_size =
+        leaf.storage == ValueStorage::kBytes || value_count == 0 ? 0 : values.plain_size(0);
     std::int32_t data_pages = 0;
     std::size_t level_begin = 0, value_begin = 0;
     while (level_begin < level_count || (level_count == 0 && data_pages == 0)) {
@@ -644,7 +712,7 @@ class FileWriter::Impl {
         if (estimate >= target && (!has_repetition || buffer.repetition[level_end] == 0)) break;
         const bool is_value = !has_definition || buffer.definition[level_end] == leaf.max_definition;
         if (is_value && leaf.storage != ValueStorage::kNone) {
-          estimate += dictionary ? index_bytes : values.plain_size(value_end);
+          estimate += dictionary ? index_bytes : fixed_size != 0 ? fixed_size : values.plain_size(value_end);
           ++value_end;
         }
         estimate += 1;  // levels: an upper bound on their share per value
@@ -681,7 +749,12 @@ class FileWriter::Impl {
     metadata.encoding_stats.push_back({PageType::kDataPage, data_encoding, data_pages});
     metadata.total_uncompressed_size = uncompressed_total;
     metadata.total_compressed_size = static_cast<std::int64_t>(chunk_.size());
-    if (options_.write_statistics) metadata.statistics = chunk_statistics(leaf, buffer, options_);
+    if (options_.write_statistics) {
+      metadata.statistics =
+          chunk_statistics(leaf, buffer, options_,
+                           dictionary ? std::span<const std::string_view>(dictionary->distinct_strings)
+                                      : std::span<const std::string_view>());
+    }
     write_bytes(chunk_);
 
     ColumnChunk chunk;

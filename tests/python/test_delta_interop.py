@@ -180,3 +180,40 @@ def test_driftgov_and_deltalake_append_to_one_table(tmp_path, driftgov):
     want = sorted([(0, 0)] + [(w, b) for w in (1, 2) for b in range(1, rounds + 1)], key=repr)
     assert driftgov_rows(table, ["writer", "batch"]) == want
     assert deltalake_rows(table, ["writer", "batch"]) == want
+
+
+def test_hundreds_of_concurrent_commits_then_spark_reads(tmp_path, spark, driftgov):
+    """Four appending processes and one overwriting one partition commit at once; every appended row is present
+    exactly once, the overwritten partition holds its last write, versions are contiguous, Spark agrees."""
+    import concurrent.futures
+    import subprocess
+    from conftest import driftgov_binary
+    table = tmp_path / "busy"
+    seed = write_csv(tmp_path / "seed.csv", "writer,batch,part", [(-1, -1, "seed")])
+    run_driftgov("table", "write", seed, table, "--partition-by", "part")
+    appenders, batches, overwrites = 4, 40, 20
+
+    def append(writer):
+        for batch in range(batches):
+            data = write_csv(tmp_path / f"w{writer}-{batch}.csv", "writer,batch,part", [(writer, batch, f"w{writer}")])
+            subprocess.run([str(driftgov_binary()), "table", "write", str(data), str(table), "--mode", "append"],
+                           check=True, capture_output=True, timeout=300)
+
+    def overwrite():
+        for batch in range(overwrites):
+            data = write_csv(tmp_path / f"o-{batch}.csv", "writer,batch,part", [(99, batch, "seed")])
+            subprocess.run([str(driftgov_binary()), "table", "write", str(data), str(table), "--mode", "overwrite",
+                            "--replace-where", "part=seed"], check=True, capture_output=True, timeout=300)
+
+    with concurrent.futures.ThreadPoolExecutor(appenders + 1) as pool:
+        futures = [pool.submit(append, w) for w in range(appenders)] + [pool.submit(overwrite)]
+        for future in futures:
+            future.result()
+    want = sorted([(w, b, f"w{w}") for w in range(appenders) for b in range(batches)] + [(99, overwrites - 1, "seed")],
+                  key=repr)
+    columns = ["writer", "batch", "part"]
+    assert driftgov_rows(table, columns) == want
+    assert spark_rows(spark, table, columns) == want
+    commits = sorted(int(p.name[:20]) for p in (table / "_delta_log").glob("*.json"))
+    assert commits == list(range(1 + appenders * batches + overwrites))
+    assert (table / "_delta_log" / "00000000000000000100.checkpoint.parquet").exists()

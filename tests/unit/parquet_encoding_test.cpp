@@ -13,6 +13,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/parquet/compression_writer.hpp"
 #include "driftgov/parquet/encoding.hpp"
+#include "parquet/decoding.hpp"
 
 namespace driftgov::parquet {
 namespace {
@@ -124,43 +125,6 @@ TEST(ParquetEncoding, DictionaryIndicesStartWithTheirBitWidth) {
   EXPECT_EQ(out, bytes({1, 0x03, 0x00}));
 }
 
-// Decodes the hybrid encoding the way Encodings.md describes it, to check long random sequences.
-std::vector<std::uint32_t> decode_hybrid_for_test(const Bytes& data, int bit_width, std::size_t count) {
-  std::vector<std::uint32_t> values;
-  std::size_t position = 0;
-  const auto read_varint = [&] {
-    std::uint64_t result = 0;
-    for (int shift = 0;; shift += 7) {
-      const auto byte = static_cast<std::uint8_t>(data.at(position++));
-      result |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
-      if (!(byte & 0x80)) return result;
-    }
-  };
-  while (values.size() < count) {
-    const auto header = read_varint();
-    if (header & 1) {
-      const auto total = (header >> 1) * 8;
-      for (std::uint64_t i = 0; i < total; ++i) {
-        std::uint32_t value = 0;
-        for (int bit = 0; bit < bit_width; ++bit) {
-          const auto bit_index = i * static_cast<std::uint64_t>(bit_width) + static_cast<std::uint64_t>(bit);
-          if (static_cast<std::uint8_t>(data.at(position + bit_index / 8)) >> (bit_index % 8) & 1)
-            value |= 1u << bit;
-        }
-        if (values.size() < count) values.push_back(value);
-      }
-      position += static_cast<std::size_t>(total) * static_cast<std::size_t>(bit_width) / 8;
-    } else {
-      std::uint32_t value = 0;
-      for (int byte = 0; byte < (bit_width + 7) / 8; ++byte)
-        value |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(data.at(position++))) << (8 * byte);
-      values.insert(values.end(), header >> 1, value);
-    }
-  }
-  EXPECT_EQ(position, data.size());
-  return values;
-}
-
 TEST(ParquetEncoding, HybridRoundTripsRandomRuns) {
   std::mt19937 random(7);
   for (int width : {1, 2, 5, 8, 17, 32}) {
@@ -172,7 +136,11 @@ TEST(ParquetEncoding, HybridRoundTripsRandomRuns) {
     }
     Bytes out;
     encode_rle_hybrid(values, width, out);
-    EXPECT_EQ(decode_hybrid_for_test(out, width, values.size()), values) << "width " << width;
+    RleBitPackedDecoder decoder(out, width);
+    std::vector<std::uint32_t> decoded(values.size());
+    decoder.decode(decoded.data(), decoded.size());
+    EXPECT_EQ(decoded, values) << "width " << width;
+    EXPECT_EQ(decoder.position(), out.size()) << "width " << width;
   }
 }
 
@@ -206,6 +174,90 @@ TEST(ParquetEncoding, DoubleDictionaryKeepsBitPatternsApart) {
   ASSERT_TRUE(doubles.insert(nan, index));  // NaN != NaN numerically, but it is one dictionary entry
   EXPECT_EQ(index, 2u);
   EXPECT_EQ(doubles.plain_bytes(), 24u);
+}
+
+TEST(ParquetEncoding, LevelsRoundTripThroughTheReader) {
+  std::mt19937 random(11);
+  for (int max_level : {1, 2, 5}) {
+    std::vector<std::int16_t> levels;
+    for (int i = 0; i < 3000; ++i) {
+      levels.push_back(static_cast<std::int16_t>(random() % 4 == 0 ? random() % (max_level + 1) : max_level));
+    }
+    Bytes out;
+    encode_levels_v1(levels, max_level, out);
+    std::vector<std::uint32_t> decoded;
+    EXPECT_EQ(decode_levels_v1(Encoding::kRle, out, max_level, levels.size(), decoded), out.size());
+    EXPECT_EQ(decoded, std::vector<std::uint32_t>(levels.begin(), levels.end())) << "max level " << max_level;
+  }
+}
+
+TEST(ParquetEncoding, PlainValuesRoundTripThroughTheReader) {
+  const std::vector<std::uint8_t> booleans{1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1};
+  const std::vector<std::int32_t> ints{0, -1, INT32_MIN, INT32_MAX, 42};
+  const std::vector<std::int64_t> longs{0, -1, INT64_MIN, INT64_MAX};
+  const std::vector<float> floats{-0.0f, 1.5f, std::numeric_limits<float>::infinity()};
+  const std::vector<double> doubles{-0.0, 1e300, std::numeric_limits<double>::lowest()};
+  const std::vector<std::string> strings{"", "a", "日本語", std::string(300, 'x')};
+
+  const auto decode = [](Type type, const Bytes& data, std::size_t count, std::int32_t type_length = 0) {
+    PhysicalValues values;
+    values.type = type;
+    values.type_length = type_length;
+    decode_values(Encoding::kPlain, data, count, nullptr, values);
+    return values;
+  };
+  Bytes out;
+  encode_plain_booleans(booleans, out);
+  EXPECT_EQ(decode(Type::kBoolean, out, booleans.size()).ints,
+            std::vector<std::int64_t>(booleans.begin(), booleans.end()));
+  out.clear();
+  encode_plain_int32(ints, out);
+  EXPECT_EQ(decode(Type::kInt32, out, ints.size()).ints, std::vector<std::int64_t>(ints.begin(), ints.end()));
+  out.clear();
+  encode_plain_int64(longs, out);
+  EXPECT_EQ(decode(Type::kInt64, out, longs.size()).ints, longs);
+  out.clear();
+  encode_plain_float(floats, out);
+  const auto decoded_floats = decode(Type::kFloat, out, floats.size()).doubles;
+  ASSERT_EQ(decoded_floats.size(), floats.size());
+  EXPECT_TRUE(std::signbit(decoded_floats[0]));
+  EXPECT_EQ(decoded_floats[1], 1.5);
+  EXPECT_EQ(decoded_floats[2], std::numeric_limits<double>::infinity());
+  out.clear();
+  encode_plain_double(doubles, out);
+  const auto decoded_doubles = decode(Type::kDouble, out, doubles.size()).doubles;
+  EXPECT_TRUE(std::signbit(decoded_doubles[0]));
+  EXPECT_EQ(std::vector<double>(decoded_doubles.begin() + 1, decoded_doubles.end()),
+            std::vector<double>(doubles.begin() + 1, doubles.end()));
+  out.clear();
+  for (const auto& value : strings) encode_plain_byte_array(value, out);
+  const auto decoded_strings = decode(Type::kByteArray, out, strings.size());
+  for (std::size_t i = 0; i < strings.size(); ++i) EXPECT_EQ(decoded_strings.binary_at(i), strings[i]);
+  out.clear();
+  encode_plain_fixed("abc", out);
+  encode_plain_fixed("xyz", out);
+  const auto fixed = decode(Type::kFixedLenByteArray, out, 2, 3);
+  EXPECT_EQ(fixed.binary_at(0), "abc");
+  EXPECT_EQ(fixed.binary_at(1), "xyz");
+}
+
+TEST(ParquetEncoding, DictionaryRoundTripsThroughTheReader) {
+  std::vector<std::string> values;
+  for (int i = 0; i < 2000; ++i) values.push_back("v" + std::to_string(i * 37 % 300));
+  DictionaryBuilder<std::string_view> builder(1 << 20);
+  std::vector<std::uint32_t> indices(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) ASSERT_TRUE(builder.insert(values[i], indices[i]));
+  Bytes page, data;
+  encode_dictionary_page(builder, page);
+  encode_dictionary_indices(indices, builder.size(), data);
+  PhysicalValues dictionary;
+  dictionary.type = Type::kByteArray;
+  decode_values(Encoding::kPlain, page, builder.size(), nullptr, dictionary);
+  PhysicalValues decoded;
+  decoded.type = Type::kByteArray;
+  decode_values(Encoding::kRleDictionary, data, values.size(), &dictionary, decoded);
+  ASSERT_EQ(decoded.size(), values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(decoded.binary_at(i), values[i]) << i;
 }
 
 Bytes sample_page() {

@@ -197,6 +197,23 @@ TEST_F(ParquetWriterFiles, DecimalBeyondItsPrecisionIsAnInputError) {
   EXPECT_EQ(entries(), 0u);
 }
 
+TEST_F(ParquetWriterFiles, IntegerOutsideItsWidthIsAnInputError) {
+  core::RecordBatch batch;
+  batch.schema.fields = {core::Field{"small", core::DataType{core::TypeId::kInt8}, true, std::nullopt}};
+  core::Column values(batch.schema.fields[0].type);
+  values.append_int(-128);
+  values.append_int(128);
+  batch.columns = {values};
+  batch.num_rows = 2;
+  try {
+    write_parquet_file((directory_ / "i.parquet").string(), batch);
+    FAIL() << "expected an InputError";
+  } catch (const core::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("column 'small', row 2: 128 does not fit"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST_F(ParquetWriterFiles, MismatchedBatchSchemaIsRefused) {
   FileWriter writer((directory_ / "s.parquet").string(), sample(false).schema);
   auto batch = sample(false);

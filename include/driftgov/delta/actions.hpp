@@ -149,6 +149,8 @@ std::vector<Action> parse_commit(std::string_view text, const std::string& file_
 // The JSON object for an action, as written to a commit file (one line, no trailing newline).
 nlohmann::json action_to_json(const Action& action);
 std::string serialize_commit(const std::vector<Action>& actions);
+// JSON text of a value; throws core::InputError naming `context` when a string in it is not valid UTF-8.
+std::string dump_json(const nlohmann::json& value, std::string_view context);
 
 // Decodes the RFC 2396 %-escapes of an add/remove path. Throws InputError on a malformed escape.
 std::string decode_path(std::string_view encoded, const std::string& context);

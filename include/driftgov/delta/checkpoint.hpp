@@ -23,6 +23,9 @@ std::vector<Action> read_checkpoint(const CheckpointFiles& checkpoint, const Log
 // has no Parquet writer.
 void write_checkpoint(const Snapshot& snapshot);
 
+// The actions in a Parquet checkpoint (or sidecar) held in memory; `description` names it in messages.
+std::vector<Action> parse_parquet_checkpoint(std::string bytes, const std::string& description);
+
 // The actions of one v2 checkpoint in JSON form (checkpointMetadata, sidecar and non-file actions).
 std::vector<Action> parse_json_checkpoint(std::string_view text, const std::string& file_name);
 
