@@ -4,32 +4,18 @@
 
 namespace driftgov::stats {
 
-namespace {
-
-// Four independent accumulators let the compiler keep four additions in flight (a single running sum is one
-// long dependency chain under strict floating-point ordering); the grouping is fixed, so results stay
-// deterministic, and splitting the sum is no less accurate than one running sum.
-template <typename Term>
-double sum_of(std::span<const double> values, Term term) {
-  double partial[4] = {0.0, 0.0, 0.0, 0.0};
-  std::size_t i = 0;
-  for (; i + 4 <= values.size(); i += 4) {
-    partial[0] += term(values[i]);
-    partial[1] += term(values[i + 1]);
-    partial[2] += term(values[i + 2]);
-    partial[3] += term(values[i + 3]);
-  }
-  for (; i < values.size(); ++i) partial[0] += term(values[i]);
-  return (partial[0] + partial[1]) + (partial[2] + partial[3]);
-}
-
-}  // namespace
-
 void Moments::add_block(std::span<const double> values) {
   if (values.empty()) return;
-  const double block_mean = sum_of(values, [](double v) { return v; }) / static_cast<double>(values.size());
-  double block_m2 = sum_of(values, [block_mean](double v) { return (v - block_mean) * (v - block_mean); });
-  const double correction = sum_of(values, [block_mean](double v) { return v - block_mean; });
+  double sum = 0.0;
+  for (double v : values) sum += v;
+  const double block_mean = sum / static_cast<double>(values.size());
+  double block_m2 = 0.0;
+  double correction = 0.0;
+  for (double v : values) {
+    const double d = v - block_mean;
+    block_m2 += d * d;
+    correction += d;
+  }
   // Corrected two-pass algorithm (Chan, Golub, LeVeque 1983): removes the rounding error of block_mean.
   block_m2 -= correction * correction / static_cast<double>(values.size());
   Moments block{static_cast<std::int64_t>(values.size()), block_mean, block_m2 < 0 ? 0.0 : block_m2};
