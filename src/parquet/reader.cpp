@@ -685,6 +685,10 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
     // Without repetition every row has exactly one level entry.
     throw core::InputError(fmt::format("{}: the chunk holds {} values for {} rows", where, column.num_values, rows));
   }
+  if (column.num_values > options.max_chunk_entries) {
+    throw core::UnsupportedError(fmt::format("{}: chunks of {} values (above {}) are not supported", where,
+                                             column.num_values, options.max_chunk_entries));
+  }
   std::int64_t start = column.data_page_offset;
   if (column.dictionary_page_offset && *column.dictionary_page_offset > 0 && *column.dictionary_page_offset < start) {
     start = *column.dictionary_page_offset;

@@ -27,6 +27,9 @@ namespace driftgov::parquet {
 struct ReaderOptions {
   // A page whose header claims more bytes than this is refused before anything is allocated.
   std::int64_t max_page_bytes = std::int64_t{1} << 30;
+  // A column chunk announcing more level entries (rows, or list elements for nested columns) than this is
+  // refused before its levels are decoded: RLE lets a few bytes claim billions of entries.
+  std::int64_t max_chunk_entries = std::int64_t{1} << 31;
   // Verify the CRC-32 of pages that carry one.
   bool verify_checksums = true;
 };
