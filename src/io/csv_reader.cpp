@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -247,6 +248,13 @@ class CsvSource final : public Source {
   CsvSource(const std::string& path, const SourceOptions& options)
       : options_(options), scanner_(path, options.csv.delimiter, options.csv.quote) {
     null_tokens_ = options_.csv.null_tokens;
+    for (const auto& token : null_tokens_) {
+      if (token.empty()) {
+        empty_is_null_ = true;
+      } else {
+        null_token_first_bytes_[static_cast<unsigned char>(token.front())] = true;
+      }
+    }
     read_header();
     infer_types();
   }
@@ -329,6 +337,9 @@ class CsvSource final : public Source {
   // A field is null when it is unquoted and equal to a null token ("" quoted is an empty string).
   bool is_null(std::string_view text, bool quoted) const {
     if (quoted) return false;
+    // Most fields (numbers, ordinary categories) start with a byte no null token starts with.
+    if (text.empty()) return empty_is_null_;
+    if (!null_token_first_bytes_[static_cast<unsigned char>(text.front())]) return false;
     for (const auto& token : null_tokens_) {
       if (text == token) return true;
     }
@@ -458,6 +469,8 @@ class CsvSource final : public Source {
   SourceOptions options_;
   RecordScanner scanner_;
   std::vector<std::string> null_tokens_;  // few: a linear scan beats hashing a copy of every field
+  std::array<bool, 256> null_token_first_bytes_{};
+  bool empty_is_null_ = false;
   core::Schema full_schema_;
   core::Schema projected_schema_;
   std::vector<std::size_t> projection_;
