@@ -91,7 +91,12 @@ Json float_value(double value, bool is_float32) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
   // A float32 prints with the shortest text that reads back as the same float32.
-  if (is_float32) return Json::parse(fmt::format("{}", static_cast<float>(value)));
+  // Integral text such as "-0" or "3" gets a ".0" so that JSON keeps it a float (and -0.0 keeps its sign).
+  if (is_float32) {
+    auto text = fmt::format("{}", static_cast<float>(value));
+    if (text.find_first_of(".eE") == std::string::npos) text += ".0";
+    return Json::parse(text);
+  }
   return value;
 }
 

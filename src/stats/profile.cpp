@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -168,23 +171,27 @@ double timestamp_scale_to_micros(core::TimeUnit unit) {
 void gather_doubles(const core::Column& column, std::vector<double>& out) {
   const auto n = static_cast<std::size_t>(column.length);
   const bool all_valid = column.validity.empty();
+  // Sized once and written by index: the hot loop has no capacity checks.
   auto gather = [&](auto&& value_at) {
+    const std::size_t start = out.size();
+    out.resize(start + n);
+    double* target = out.data() + start;
+    std::size_t kept = 0;
     if (all_valid) {
-      for (std::size_t i = 0; i < n; ++i) out.push_back(value_at(i));
+      for (std::size_t i = 0; i < n; ++i) target[i] = value_at(i);
+      kept = n;
     } else {
       for (std::size_t i = 0; i < n; ++i) {
-        if (column.validity[i]) out.push_back(value_at(i));
+        target[kept] = value_at(i);
+        kept += column.validity[i] != 0;
       }
     }
+    out.resize(start + kept);
   };
   switch (column.type.id) {
     case TypeId::kFloat32:
     case TypeId::kFloat64:
-      if (all_valid) {
-        out.insert(out.end(), column.doubles.begin(), column.doubles.end());
-      } else {
-        gather([&](std::size_t i) { return column.doubles[i]; });
-      }
+      gather([&](std::size_t i) { return column.doubles[i]; });
       break;
     case TypeId::kDecimal: {
       const double scale = std::pow(10.0, column.type.scale);
@@ -225,15 +232,29 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   auto& summary = *profile.numeric;
   scratch_.clear();
   gather_doubles(column, scratch_);
-  // Split NaN out (counted, excluded from every distribution statistic); count zeros and infinities.
+  // One pass: split NaN out (counted, excluded from every distribution statistic), count zeros and
+  // infinities, and track min/max. Integer columns can hold neither NaN nor infinities.
   std::size_t kept = 0;
   std::int64_t zeros = 0;
   std::int64_t infinities = 0;
-  for (double v : scratch_) {
-    if (std::isnan(v)) continue;
-    zeros += v == 0.0;
-    infinities += std::isinf(v);
-    scratch_[kept++] = v;
+  double low = std::numeric_limits<double>::infinity();
+  double high = -std::numeric_limits<double>::infinity();
+  if (column.type.is_floating()) {
+    for (double v : scratch_) {
+      if (std::isnan(v)) continue;
+      zeros += v == 0.0;
+      infinities += std::isinf(v);
+      low = v < low ? v : low;
+      high = v > high ? v : high;
+      scratch_[kept++] = v;
+    }
+  } else {
+    for (double v : scratch_) {
+      zeros += v == 0.0;
+      low = v < low ? v : low;
+      high = v > high ? v : high;
+    }
+    kept = scratch_.size();
   }
   summary.nan_count += static_cast<std::int64_t>(scratch_.size() - kept);
   summary.zero_count += zeros;
@@ -241,17 +262,12 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   scratch_.resize(kept);
   if (scratch_.empty()) return;
   if (summary.sketch.empty()) {
-    summary.min = scratch_[0];
-    summary.max = scratch_[0];
+    summary.min = low;
+    summary.max = high;
+  } else {
+    summary.min = std::min(summary.min, low);
+    summary.max = std::max(summary.max, high);
   }
-  double low = summary.min;
-  double high = summary.max;
-  for (double v : scratch_) {
-    low = v < low ? v : low;
-    high = v > high ? v : high;
-  }
-  summary.min = low;
-  summary.max = high;
   if (infinities == 0) {
     summary.moments.add_block(scratch_);
   } else {
@@ -278,14 +294,38 @@ void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& c
   const auto n = static_cast<std::size_t>(column.length);
   if (column.type.id == TypeId::kNull) return;
   const bool text = column.type.id == TypeId::kString || column.type.id == TypeId::kBinary;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!column.validity.empty() && !column.validity[i]) continue;
-    if (text) {
-      summary.add(column.string_at(static_cast<std::int64_t>(i)));
-    } else {
+  if (!text) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!column.validity.empty() && !column.validity[i]) continue;
       summary.add(value_as_category(column, i));
     }
+    return;
   }
+  // Most categorical columns repeat a handful of values: count them in a small per-batch table compared by
+  // length and bytes (no hashing), and fold the batch's counts into the summary once. Values beyond the table
+  // go straight to the summary. The counts are the same either way.
+  constexpr std::size_t kHotValues = 16;
+  std::array<std::string_view, kHotValues> hot_values;
+  std::array<std::int64_t, kHotValues> hot_counts{};
+  std::size_t hot = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!column.validity.empty() && !column.validity[i]) continue;
+    const auto value = column.string_at(static_cast<std::int64_t>(i));
+    std::size_t slot = 0;
+    while (slot < hot && (hot_values[slot].size() != value.size() ||
+                          std::memcmp(hot_values[slot].data(), value.data(), value.size()) != 0)) {
+      ++slot;
+    }
+    if (slot < hot) {
+      ++hot_counts[slot];
+    } else if (hot < kHotValues) {
+      hot_values[hot] = value;
+      hot_counts[hot++] = 1;
+    } else {
+      summary.add(value);
+    }
+  }
+  for (std::size_t slot = 0; slot < hot; ++slot) summary.add(hot_values[slot], hot_counts[slot]);
 }
 
 DatasetProfile Profiler::finish(std::string source_description) {

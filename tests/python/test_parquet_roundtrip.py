@@ -714,7 +714,6 @@ def test_driftgov_reads_spark_copies_of_random_files_identically(spark, tmp_path
         spark.conf.unset("spark.sql.parquet.writeLegacyFormat")
 
 
-@pytest.mark.xfail(strict=True, reason="cat prints a float32 -0.0 as the JSON integer 0")
 def test_cat_keeps_the_sign_of_float32_zero(tmp_path, driftgov):
     path = tmp_path / "zero.parquet"
     pq.write_table(pa.table({"f": pa.array([-0.0], pa.float32())}), path)
