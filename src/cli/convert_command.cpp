@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/delta/table_writer.hpp"
 #include "driftgov/io/csv_writer.hpp"
 #include "driftgov/monitor/sources.hpp"
 #include "driftgov/parquet/writer.hpp"
@@ -24,12 +25,16 @@ struct ConvertArguments {
   std::string codec = "zstd";
   std::int64_t row_group_rows = parquet::WriterOptions{}.row_group_rows;
   std::vector<std::string> columns;
+  std::string mode;  // Delta destinations: create (default), append, overwrite
+  bool merge_schema = false;
+  bool overwrite_schema = false;
   SourceArguments source_arguments;
 };
 
-enum class OutputFormat { kParquet, kCsv, kTsv };
+enum class OutputFormat { kParquet, kCsv, kTsv, kDelta };
 
 OutputFormat output_format(const std::string& destination) {
+  if (delta::is_delta_destination(destination)) return OutputFormat::kDelta;
   auto extension = std::filesystem::path(destination).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char character) { return static_cast<char>(std::tolower(character)); });
@@ -38,7 +43,7 @@ OutputFormat output_format(const std::string& destination) {
   if (extension == ".tsv") return OutputFormat::kTsv;
   throw core::InputError(
       fmt::format("convert: cannot tell the output format of '{}' from its extension (expected "
-                  ".parquet, .pq, .csv or .tsv)",
+                  ".parquet, .pq, .csv or .tsv, or a folder name without an extension for a Delta table)",
                   destination));
 }
 
@@ -52,6 +57,19 @@ std::int64_t convert_to_parquet(io::Source& source, const ConvertArguments& args
   while (auto batch = source.next()) writer.write(*batch);
   writer.close();
   return writer.rows_written();
+}
+
+// A Delta table: one transaction with schema enforcement (evolution only on request), put-if-absent commit.
+std::int64_t convert_to_delta(io::Source& source, const ConvertArguments& args) {
+  delta::TableWriteOptions options;
+  options.mode = delta::parse_write_mode(args.mode);
+  options.merge_schema = args.merge_schema;
+  options.overwrite_schema = args.overwrite_schema;
+  options.parquet.compression = parquet::parse_compression(args.codec);
+  options.parquet.version = DRIFTGOV_VERSION;
+  const auto result = delta::write_table(args.destination, source.schema(), [&] { return source.next(); }, options);
+  fmt::print("{}: committed version {} ({} files)\n", args.destination, result.version, result.files);
+  return result.rows;
 }
 
 // Written beside the destination and renamed into place once complete, like the Parquet writer's output.
@@ -89,10 +107,18 @@ std::int64_t convert_to_csv(io::Source& source, const ConvertArguments& args, ch
 void register_convert(CLI::App& app) {
   auto args = std::make_shared<ConvertArguments>();
   auto* command = app.add_subcommand("convert",
-                                     "Convert between CSV and Parquet; the output format comes from DEST's "
-                                     "extension (docs/parquet-writer.md)");
-  command->add_option("SOURCE", args->source, "CSV or Parquet source")->required();
-  command->add_option("DEST", args->destination, "Output file: .parquet/.pq, .csv or .tsv")->required();
+                                     "Convert between CSV, Parquet and Delta tables; the output format comes "
+                                     "from DEST (docs/parquet-writer.md, docs/delta.md)");
+  command->add_option("SOURCE", args->source, "CSV, Parquet or Delta source (PATH@v=N for a version)")->required();
+  command->add_option("DEST", args->destination,
+                      "Output: .parquet/.pq, .csv or .tsv file, or a Delta table (a folder name without an "
+                      "extension, or one that holds _delta_log)")
+      ->required();
+  command->add_option("--mode", args->mode,
+                      "Delta: create (default; refuses an existing table), append or overwrite");
+  command->add_flag("--merge-schema", args->merge_schema, "Delta: add new columns to the table schema");
+  command->add_flag("--overwrite-schema", args->overwrite_schema,
+                    "Delta: replace the table schema (with --mode overwrite only)");
   command->add_option("--codec", args->codec, "Parquet compression: zstd, snappy, gzip or none")
       ->capture_default_str();
   command->add_option("--row-group-rows", args->row_group_rows, "Rows per Parquet row group")
@@ -102,6 +128,11 @@ void register_convert(CLI::App& app) {
 
   add_verb(command, [args] {
     const auto format = output_format(args->destination);
+    if (format != OutputFormat::kDelta && (!args->mode.empty() || args->merge_schema || args->overwrite_schema)) {
+      throw core::InputError(fmt::format(
+          "convert: --mode, --merge-schema and --overwrite-schema apply to Delta tables, and '{}' is a file",
+          args->destination));
+    }
     std::error_code error;
     if (std::filesystem::exists(args->source, error) && std::filesystem::exists(args->destination, error) &&
         std::filesystem::equivalent(args->source, args->destination, error)) {
@@ -112,9 +143,14 @@ void register_convert(CLI::App& app) {
     source_options.columns = args->columns;
     auto source = monitor::open_source(args->source, source_options);
     const auto columns = source->schema().fields.size();
-    const auto rows = format == OutputFormat::kParquet
-                          ? convert_to_parquet(*source, *args)
-                          : convert_to_csv(*source, *args, format == OutputFormat::kTsv ? '\t' : ',');
+    std::int64_t rows = 0;
+    if (format == OutputFormat::kDelta) {
+      rows = convert_to_delta(*source, *args);
+    } else if (format == OutputFormat::kParquet) {
+      rows = convert_to_parquet(*source, *args);
+    } else {
+      rows = convert_to_csv(*source, *args, format == OutputFormat::kTsv ? '\t' : ',');
+    }
     fmt::print("wrote {} ({} rows, {} columns)\n", args->destination, rows, columns);
     return kExitOk;
   });

@@ -184,7 +184,11 @@ void write_checkpoint(const Snapshot& snapshot) {
   for (const auto& column : schema.fields) batch.columns.push_back(make_column(column.type));
   for (const auto& action : actions) {
     const json object = action_to_json(action);
-    const auto& [kind, value] = *object.items().begin();
+    // An action serialises as {"kind": {...}}. Take key and value from a named iterator: a structured binding
+    // to `*object.items().begin()` would refer to a temporary proxy that dies at the end of the statement.
+    const auto first = object.begin();
+    const std::string& kind = first.key();
+    const json& value = first.value();
     for (std::size_t i = 0; i < schema.fields.size(); ++i) {
       append_json(batch.columns[i], schema.fields[i].name == kind ? value : json(nullptr),
                   fmt::format("checkpoint {}", schema.fields[i].name));
