@@ -29,5 +29,14 @@ echo "== 4. driftgov compare baseline.profile.json current.csv (no raw training 
 "$bin" compare "$out/baseline.profile.json" "$out/current.csv" --json "$out/drift_result_from_baseline.json" \
   --fail-on-drift --drift-share 0.1 && status=0 || status=$?
 echo "   exit code with --fail-on-drift --drift-share 0.1: $status (3 = dataset drift, for CI gates)"
+
+echo
+echo "== 5. the same data as a Delta table in a local lakehouse folder: v0 = reference, v1 = current"
+rm -rf "$out/lakehouse/loans"
+"$bin" convert "$out/reference.csv" "$out/lakehouse/loans"
+"$bin" convert "$out/current.csv" "$out/lakehouse/loans" --mode overwrite
+"$bin" table history "$out/lakehouse/loans"
+"$bin" compare "$out/lakehouse/loans@v=0" "$out/lakehouse/loans@v=1" -q --json "$out/drift_result_delta.json"
+echo "   compared versions 0 and 1 of the table: $out/drift_result_delta.json"
 echo
 echo "results: $out/drift_result.json, $out/drift_result_from_baseline.json (format: docs/json-formats.md)"
