@@ -60,22 +60,6 @@ std::string format_timestamp(std::int64_t value, const core::DataType& type) {
   return text;
 }
 
-std::string format_decimal(core::Int128 value, int scale) {
-  __extension__ typedef unsigned __int128 Magnitude;
-  const bool negative = value < 0;
-  Magnitude magnitude = negative ? -static_cast<Magnitude>(value) : static_cast<Magnitude>(value);
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
-    magnitude /= 10;
-  } while (magnitude != 0);
-  if (scale > 0) {
-    if (digits.size() <= static_cast<std::size_t>(scale)) digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
-    digits.insert(digits.size() - static_cast<std::size_t>(scale), 1, '.');
-  }
-  return negative ? "-" + digits : digits;
-}
-
 std::string format_hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string text;
@@ -118,7 +102,7 @@ Json value_at(const core::Column& column, std::int64_t row) {
     case core::TypeId::kFloat64:
       return float_value(column.doubles[index], type.id == core::TypeId::kFloat32);
     case core::TypeId::kDecimal:
-      return format_decimal(column.decimals[index], type.scale);
+      return core::decimal_to_string(column.decimals[index], type.scale);
     case core::TypeId::kDate:
       return format_date(column.ints[index]);
     case core::TypeId::kTimestamp:

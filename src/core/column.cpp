@@ -105,4 +105,22 @@ void Column::clear() {
   }
 }
 
+std::string decimal_to_string(Int128 unscaled, int scale) {
+  __extension__ typedef unsigned __int128 Magnitude;
+  const bool negative = unscaled < 0;
+  // Negating in unsigned arithmetic is defined for the most negative value too.
+  Magnitude magnitude = negative ? -static_cast<Magnitude>(unscaled) : static_cast<Magnitude>(unscaled);
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
+    magnitude /= 10;
+  } while (magnitude != 0);
+  if (scale > 0) {
+    const auto places = static_cast<std::size_t>(scale);
+    if (digits.size() <= places) digits.insert(0, places + 1 - digits.size(), '0');
+    digits.insert(digits.size() - places, ".");
+  }
+  return negative ? "-" + digits : digits;
+}
+
 }  // namespace driftgov::core

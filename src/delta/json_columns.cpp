@@ -24,28 +24,10 @@ core::DataType entries_type(const core::DataType& map) {
                                      value.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 80)));
 }
 
-__extension__ typedef unsigned __int128 UnsignedInt128;
 
 }  // namespace
 
 std::string date_text(std::int64_t days) { return format_timestamp_ms(days * 86400000LL).substr(0, 10); }
-
-std::string decimal_text(core::Int128 unscaled, int scale) {
-  const bool negative = unscaled < 0;
-  UnsignedInt128 magnitude = negative ? static_cast<UnsignedInt128>(-(unscaled + 1)) + 1
-                                      : static_cast<UnsignedInt128>(unscaled);
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
-    magnitude /= 10;
-  } while (magnitude != 0);
-  if (scale > 0) {
-    const auto places = static_cast<std::size_t>(scale);
-    if (digits.size() <= places) digits.insert(0, places + 1 - digits.size(), '0');
-    digits.insert(digits.size() - places, ".");
-  }
-  return negative ? "-" + digits : digits;
-}
 
 core::Column make_column(const core::DataType& type) {
   core::Column column(type);
@@ -159,7 +141,7 @@ json json_at(const core::Column& column, std::int64_t row) {
       return std::isfinite(value) ? json(value) : json(nullptr);
     }
     case TypeId::kDecimal:
-      return json::parse(decimal_text(column.decimals[index], type.scale));
+      return json::parse(core::decimal_to_string(column.decimals[index], type.scale));
     case TypeId::kDate:
       return date_text(column.ints[index]);
     case TypeId::kTimestamp: {

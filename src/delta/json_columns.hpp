@@ -10,7 +10,6 @@
 namespace driftgov::delta {
 
 // Decimal text of an unscaled value ("-1.50" for -150 at scale 2) and a date's "yyyy-mm-dd".
-std::string decimal_text(core::Int128 unscaled, int scale);
 std::string date_text(std::int64_t days);
 
 // An empty column of `type` with the child columns nested types need.

@@ -251,8 +251,8 @@ void finish_bounds(ColumnBounds& bounds, const core::DataType& type) {
   } else if (bounds.min_decimal) {
     // JSON numbers are read as doubles by most engines; beyond 15 digits the bound could round the wrong way.
     if (type.precision <= 15) {
-      bounds.min = json::parse(decimal_text(*bounds.min_decimal, type.scale));
-      bounds.max = json::parse(decimal_text(*bounds.max_decimal, type.scale));
+      bounds.min = json::parse(core::decimal_to_string(*bounds.min_decimal, type.scale));
+      bounds.max = json::parse(core::decimal_to_string(*bounds.max_decimal, type.scale));
     }
   } else if (bounds.min_text) {
     // A prefix is still a lower bound; a truncated maximum would not be an upper bound, so it is left out.
@@ -305,7 +305,7 @@ std::optional<std::string> partition_text(const core::Column& column, std::int64
     case TypeId::kInt64: return std::to_string(column.ints[index]);
     case TypeId::kFloat32:
     case TypeId::kFloat64: return fmt::format("{}", column.doubles[index]);
-    case TypeId::kDecimal: return decimal_text(column.decimals[index], column.type.scale);
+    case TypeId::kDecimal: return core::decimal_to_string(column.decimals[index], column.type.scale);
     case TypeId::kDate: return date_text(column.ints[index]);
     case TypeId::kTimestamp: return timestamp_partition_text(to_micros(column.ints[index], column.type.unit));
     case TypeId::kString: return std::string(column.string_at(row));

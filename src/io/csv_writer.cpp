@@ -14,7 +14,6 @@ namespace {
 using core::Column;
 using core::TypeId;
 
-__extension__ typedef unsigned __int128 UInt128;
 
 constexpr std::string_view kSingleColumnNull = "NULL";
 
@@ -26,19 +25,6 @@ std::string floating_text(double value, bool single_precision) {
   auto text = single_precision ? fmt::format("{}", static_cast<float>(value)) : fmt::format("{}", value);
   if (text.find_first_of(".e") == std::string::npos) text += ".0";
   return text;
-}
-
-std::string decimal_text(core::Int128 value, int scale) {
-  const bool negative = value < 0;
-  const UInt128 magnitude = negative ? -static_cast<UInt128>(value) : static_cast<UInt128>(value);
-  auto digits = fmt::format("{}", magnitude);
-  if (scale > 0) {
-    if (digits.size() <= static_cast<std::size_t>(scale)) {
-      digits.insert(0, static_cast<std::size_t>(scale) - digits.size() + 1, '0');
-    }
-    digits.insert(digits.size() - static_cast<std::size_t>(scale), 1, '.');
-  }
-  return negative ? "-" + digits : digits;
 }
 
 std::string date_text(std::int64_t days) {
@@ -149,7 +135,7 @@ std::string value_text(const Column& column, std::int64_t row) {
     case TypeId::kFloat64:
       return floating_text(column.doubles[index], column.type.id == TypeId::kFloat32);
     case TypeId::kDecimal:
-      return decimal_text(column.decimals[index], column.type.scale);
+      return core::decimal_to_string(column.decimals[index], column.type.scale);
     case TypeId::kDate:
       return date_text(column.ints[index]);
     case TypeId::kTimestamp:

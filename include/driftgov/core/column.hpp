@@ -58,6 +58,9 @@ struct Column {
   void mark_valid();
 };
 
+// Exact decimal text of an unscaled value: decimal_to_string(-12345, 2) == "-123.45", (5, 3) == "0.005".
+std::string decimal_to_string(Int128 unscaled, int scale);
+
 struct RecordBatch {
   Schema schema;
   std::vector<Column> columns;
