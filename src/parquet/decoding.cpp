@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
+#include <span>
 #include <type_traits>
+#include <utility>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/parquet/encoding.hpp"
@@ -118,30 +121,61 @@ bool RleBitPackedDecoder::next_run() {
   return true;
 }
 
-void RleBitPackedDecoder::decode(std::uint32_t* out, std::size_t count) {
+namespace {
+
+// Eight values of `Width` bits from the Width bytes at `source`, whose caller guarantees 8 more readable bytes
+// past the group's last value: with the width a constant every shift and offset is one too.
+template <int Width, class Value>
+void unpack_group(const unsigned char* source, Value* out) {
+  constexpr std::uint64_t mask = (std::uint64_t{1} << Width) - 1;
+  for (int k = 0; k < 8; ++k) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, source + k * Width / 8, 8);
+    out[k] = static_cast<Value>((word >> (k * Width % 8)) & mask);
+  }
+}
+
+template <class Value>
+using GroupUnpacker = void (*)(const unsigned char*, Value*);
+
+template <class Value, int... Widths>
+constexpr std::array<GroupUnpacker<Value>, sizeof...(Widths) + 1> group_unpackers(
+    std::integer_sequence<int, Widths...>) {
+  return {nullptr, &unpack_group<Widths + 1, Value>...};
+}
+
+// Indexed by bit width 1..32 (entry 0 unused: width 0 never reaches a packed run's values).
+template <class Value>
+constexpr auto kGroupUnpackers = group_unpackers<Value>(std::make_integer_sequence<int, 32>{});
+
+}  // namespace
+
+template <class Value>
+void RleBitPackedDecoder::decode_into(Value* out, std::size_t count) {
   std::size_t done = 0;
   while (done < count) {
     if (repeated_left_ > 0) {
       const std::size_t take = std::min(repeated_left_, count - done);
-      std::fill_n(out + done, take, repeated_value_);
+      std::fill_n(out + done, take, static_cast<Value>(repeated_value_));
       repeated_left_ -= take;
       done += take;
     } else if (packed_left_ > 0) {
       const std::size_t take = std::min(packed_left_, count - done);
+      const auto width = static_cast<std::size_t>(bit_width_);
       std::size_t i = 0;
-      if (bit_width_ > 0 && bit_width_ <= 8 && packed_index_ % 8 == 0) {
-        // Whole groups of eight values fit one 64-bit load when the width is at most 8 bits.
-        const auto width = static_cast<std::size_t>(bit_width_);
-        const std::uint64_t mask = (std::uint64_t{1} << width) - 1;
-        for (; i + 8 <= take && (packed_index_ + i) / 8 * width + 8 <= packed_.size(); i += 8) {
-          std::uint64_t group = 0;
-          std::memcpy(&group, packed_.data() + (packed_index_ + i) / 8 * width, 8);
-          for (std::size_t k = 0; k < 8; ++k) out[done + i + k] = static_cast<std::uint32_t>((group >> (k * width)) & mask);
+      if (width == 0) {
+        std::fill_n(out + done, take, Value{0});
+        i = take;
+      } else if (packed_index_ % 8 == 0) {
+        // Whole groups of eight whose bytes (plus the 8 an unaligned load may touch) lie inside the run.
+        const GroupUnpacker<Value> unpack = kGroupUnpackers<Value>[width];
+        const auto* bytes = reinterpret_cast<const unsigned char*>(packed_.data());
+        for (; i + 8 <= take && (packed_index_ + i) / 8 * width + width + 8 <= packed_.size(); i += 8) {
+          unpack(bytes + (packed_index_ + i) / 8 * width, out + done + i);
         }
       }
       for (; i < take; ++i) {
-        out[done + i] = static_cast<std::uint32_t>(
-            unpack_bits(packed_, (packed_index_ + i) * static_cast<std::size_t>(bit_width_), bit_width_));
+        out[done + i] = static_cast<Value>(unpack_bits(packed_, (packed_index_ + i) * width, bit_width_));
       }
       packed_index_ += take;
       packed_left_ -= take;
@@ -152,39 +186,98 @@ void RleBitPackedDecoder::decode(std::uint32_t* out, std::size_t count) {
   }
 }
 
-std::size_t decode_levels_v1(Encoding encoding, std::string_view data, int max_level, std::size_t count,
-                             std::vector<std::uint32_t>& out) {
-  out.resize(count);
-  const int bit_width = bit_width_for(static_cast<std::uint64_t>(max_level));
+void RleBitPackedDecoder::decode(std::uint32_t* out, std::size_t count) { decode_into(out, count); }
+
+void RleBitPackedDecoder::decode(std::uint8_t* out, std::size_t count) {
+  DRIFTGOV_CHECK(bit_width_ <= 8, "byte-wide decoding of {}-bit values", bit_width_);
+  decode_into(out, count);
+}
+
+std::size_t split_levels_v1(Encoding encoding, std::string_view data, int max_level, std::size_t count,
+                            LevelBytes& out) {
+  out.encoding = encoding;
   if (encoding == Encoding::kRle) {
     if (data.size() < 4) malformed("level data shorter than its 4-byte length");
     const std::uint32_t length = read_u32_le(data, 0);
     if (length > data.size() - 4) malformed(fmt::format("level data length {} exceeds the page", length));
-    RleBitPackedDecoder decoder(data.substr(4, length), bit_width);
-    decoder.decode(out.data(), count);
+    out.data = data.substr(4, length);
     return 4 + static_cast<std::size_t>(length);
   }
   if (encoding == Encoding::kBitPacked) {
-    // Deprecated: most significant bit first, no header.
-    const std::size_t bytes = (count * static_cast<std::size_t>(bit_width) + 7) / 8;
+    const std::size_t bytes = (count * static_cast<std::size_t>(bit_width_for(static_cast<std::uint64_t>(max_level))) + 7) / 8;
     if (bytes > data.size()) malformed("BIT_PACKED levels run past the end of the page");
-    for (std::size_t i = 0; i < count; ++i) {
-      std::uint32_t value = 0;
-      for (int bit = 0; bit < bit_width; ++bit) {
-        const std::size_t position = i * static_cast<std::size_t>(bit_width) + static_cast<std::size_t>(bit);
-        value = (value << 1) | ((static_cast<std::uint8_t>(data[position / 8]) >> (7 - position % 8)) & 1U);
-      }
-      out[i] = value;
-    }
+    out.data = data.substr(0, bytes);
     return bytes;
   }
   throw core::UnsupportedError(fmt::format("level encoding {} is not supported", to_string(encoding)));
 }
 
+namespace {
+
+template <class Value>
+void decode_level_bytes(const LevelBytes& levels, int max_level, std::size_t count, Value* out) {
+  const int bit_width = bit_width_for(static_cast<std::uint64_t>(max_level));
+  if (levels.encoding == Encoding::kRle) {
+    RleBitPackedDecoder decoder(levels.data, bit_width);
+    decoder.decode(out, count);
+    return;
+  }
+  // Deprecated BIT_PACKED: most significant bit first, no header; split_levels_v1 checked the length.
+  const std::string_view data = levels.data;
+  if ((count * static_cast<std::size_t>(bit_width) + 7) / 8 > data.size()) {
+    malformed("BIT_PACKED levels run past the end of the page");
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint32_t value = 0;
+    for (int bit = 0; bit < bit_width; ++bit) {
+      const std::size_t position = i * static_cast<std::size_t>(bit_width) + static_cast<std::size_t>(bit);
+      value = (value << 1) | ((static_cast<std::uint8_t>(data[position / 8]) >> (7 - position % 8)) & 1U);
+    }
+    out[i] = static_cast<Value>(value);
+  }
+}
+
+}  // namespace
+
+void decode_levels(const LevelBytes& levels, int max_level, std::size_t count, std::uint32_t* out) {
+  decode_level_bytes(levels, max_level, count, out);
+}
+
+void decode_levels(const LevelBytes& levels, int max_level, std::size_t count, std::uint8_t* out) {
+  DRIFTGOV_CHECK(max_level <= 255, "byte-wide levels up to {}", max_level);
+  decode_level_bytes(levels, max_level, count, out);
+}
+
+std::size_t decode_levels_v1(Encoding encoding, std::string_view data, int max_level, std::size_t count,
+                             std::vector<std::uint32_t>& out) {
+  LevelBytes levels;
+  const std::size_t used = split_levels_v1(encoding, data, max_level, count, levels);
+  out.resize(count);
+  decode_levels(levels, max_level, count, out.data());
+  return used;
+}
+
 void decode_levels_v2(std::string_view data, int max_level, std::size_t count, std::vector<std::uint32_t>& out) {
   out.resize(count);
-  RleBitPackedDecoder decoder(data, bit_width_for(static_cast<std::uint64_t>(max_level)));
-  decoder.decode(out.data(), count);
+  decode_levels(LevelBytes{Encoding::kRle, data}, max_level, count, out.data());
+}
+
+void decode_dictionary_indices(std::string_view data, std::size_t count, std::size_t dictionary_size,
+                               std::vector<std::uint32_t>& indices) {
+  if (indices.size() < count) indices.resize(count);
+  if (count == 0) return;
+  if (data.empty()) malformed("dictionary-encoded page has no bit width");
+  const int bit_width = static_cast<std::uint8_t>(data[0]);
+  RleBitPackedDecoder decoder(data.substr(1), bit_width);
+  decoder.decode(indices.data(), count);
+  // One branch-free pass for the largest index; the message then names the first offender.
+  std::uint32_t largest = 0;
+  for (std::size_t i = 0; i < count; ++i) largest = std::max(largest, indices[i]);
+  if (largest >= dictionary_size) {
+    const auto index = *std::find_if(indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(count),
+                                     [&](std::uint32_t value) { return value >= dictionary_size; });
+    malformed(fmt::format("dictionary index {} outside a dictionary of {} values", index, dictionary_size));
+  }
 }
 
 std::size_t decode_delta_binary_packed(std::string_view data, std::size_t count, bool is_int32,
@@ -306,18 +399,11 @@ void decode_plain(std::string_view data, std::size_t count, PhysicalValues& out)
   malformed(fmt::format("unknown physical type {}", static_cast<int>(out.type)));
 }
 
-void decode_dictionary_indices(std::string_view data, std::size_t count, const PhysicalValues& dictionary,
-                               PhysicalValues& out) {
-  if (count == 0) return;
-  if (data.empty()) malformed("dictionary-encoded page has no bit width");
-  const int bit_width = static_cast<std::uint8_t>(data[0]);
-  RleBitPackedDecoder decoder(data.substr(1), bit_width);
-  std::vector<std::uint32_t> indices(count);
-  decoder.decode(indices.data(), count);
-  const std::size_t size = dictionary.size();
-  for (const auto index : indices) {
-    if (index >= size) malformed(fmt::format("dictionary index {} outside a dictionary of {} values", index, size));
-  }
+void gather_dictionary(std::string_view data, std::size_t count, const PhysicalValues& dictionary,
+                       PhysicalValues& out) {
+  std::vector<std::uint32_t> buffer;
+  decode_dictionary_indices(data, count, dictionary.size(), buffer);
+  const std::span<const std::uint32_t> indices(buffer.data(), count);
   switch (out.type) {
     case Type::kFloat:
     case Type::kDouble:
@@ -418,7 +504,7 @@ void decode_values(Encoding encoding, std::string_view data, std::size_t count, 
     case Encoding::kPlainDictionary:
     case Encoding::kRleDictionary:
       if (dictionary == nullptr) malformed("dictionary-encoded page without a dictionary page");
-      return decode_dictionary_indices(data, count, *dictionary, out);
+      return gather_dictionary(data, count, *dictionary, out);
     case Encoding::kRle:
       if (out.type == Type::kBoolean) return decode_rle_booleans(data, count, out);
       break;

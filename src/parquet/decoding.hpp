@@ -41,12 +41,16 @@ struct PhysicalValues {
 class RleBitPackedDecoder {
  public:
   RleBitPackedDecoder(std::string_view data, int bit_width);
-  // Decodes exactly `count` values; throws InputError when the data ends first.
+  // Decodes exactly `count` values; throws InputError when the data ends first. The byte form is for widths up
+  // to 8 (levels of at most 255), where each value fits.
   void decode(std::uint32_t* out, std::size_t count);
+  void decode(std::uint8_t* out, std::size_t count);
   std::size_t position() const { return position_; }
 
  private:
   bool next_run();
+  template <class Value>
+  void decode_into(Value* out, std::size_t count);
 
   std::string_view data_;
   int bit_width_;
@@ -57,6 +61,21 @@ class RleBitPackedDecoder {
   std::size_t packed_index_ = 0;
   std::size_t packed_left_ = 0;
 };
+
+// The undecoded levels of one data page: the RLE hybrid (without v1's length prefix) or the deprecated
+// BIT_PACKED form.
+struct LevelBytes {
+  Encoding encoding = Encoding::kRle;
+  std::string_view data;
+};
+
+// Finds the levels at the start of a v1 data page (RLE with its 4-byte length prefix, or BIT_PACKED) without
+// decoding them. Returns the bytes they take.
+std::size_t split_levels_v1(Encoding encoding, std::string_view data, int max_level, std::size_t count,
+                            LevelBytes& out);
+// Decodes exactly `count` levels, each at most `max_level`; the byte form needs max_level <= 255.
+void decode_levels(const LevelBytes& levels, int max_level, std::size_t count, std::uint32_t* out);
+void decode_levels(const LevelBytes& levels, int max_level, std::size_t count, std::uint8_t* out);
 
 // Definition or repetition levels of a v1 data page in `encoding` (RLE with its 4-byte length prefix, or the
 // deprecated BIT_PACKED). Returns the bytes consumed.
@@ -70,6 +89,12 @@ void decode_levels_v2(std::string_view data, int max_level, std::size_t count, s
 // encoding not defined for the physical type.
 void decode_values(Encoding encoding, std::string_view data, std::size_t count, const PhysicalValues* dictionary,
                    PhysicalValues& out);
+
+// The indices of a dictionary-encoded data page (a bit-width byte, then the RLE hybrid): exactly `count` of them
+// into indices[0, count), each checked to lie below `dictionary_size`. `indices` only grows, so that a buffer
+// kept between pages is not cleared and refilled.
+void decode_dictionary_indices(std::string_view data, std::size_t count, std::size_t dictionary_size,
+                               std::vector<std::uint32_t>& indices);
 
 // DELTA_BINARY_PACKED: decodes exactly `count` values; returns the bytes consumed.
 std::size_t decode_delta_binary_packed(std::string_view data, std::size_t count, bool is_int32,

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "decoding.hpp"
+#include "flat_column_decoder.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/parquet/compression.hpp"
 #include "driftgov/parquet/thrift_compact.hpp"
@@ -582,6 +583,23 @@ core::Column scatter(const core::Column& dense, const std::vector<std::int64_t>&
 // ---------------------------------------------------------------------------------------------------------------
 // One leaf column chunk: its levels and non-null values.
 
+// One data page of a column chunk, decompressed, its levels still encoded.
+struct DataPageView {
+  std::size_t count = 0;  // level entries
+  Encoding encoding = Encoding::kPlain;
+  LevelBytes repetition;  // empty when the leaf's max repetition level is 0
+  LevelBytes definition;  // empty when the leaf's max definition level is 0
+  std::string_view values;
+};
+
+// Whether a leaf is read by FlatColumnDecoder: a top-level column whose physical values are its core values.
+bool reads_flat(const ReaderNode& node) {
+  return node.kind == ReaderNode::Kind::kLeaf && node.max_rep == 0 && node.def_level <= 1 &&
+         FlatColumnDecoder::handles(node.physical) &&
+         (node.conversion == Conversion::kInts || node.conversion == Conversion::kDoubles ||
+          node.conversion == Conversion::kBytes);
+}
+
 struct LeafData {
   std::vector<std::uint32_t> definition;  // empty when the leaf's max definition level is 0
   std::vector<std::uint32_t> repetition;  // empty when the leaf's max repetition level is 0
@@ -605,6 +623,9 @@ struct FileReader::State {
   // Reused between column chunks so that a large chunk is not allocated (and page-faulted) afresh each time.
   mutable std::string chunk_scratch;
   mutable std::string page_buffer;
+  mutable std::vector<std::uint32_t> page_definition;
+  mutable std::vector<std::uint32_t> page_repetition;
+  mutable FlatDecodeScratch flat_scratch;
 
   void load() {
     const std::int64_t size = input->size();
@@ -647,7 +668,14 @@ struct FileReader::State {
     }
   }
 
+  // Walks the pages of one column chunk, decompressing each and decoding the dictionary page, and hands every
+  // data page to `on_data_page(const DataPageView&, const PhysicalValues* dictionary)`. Errors from it are
+  // reported with the page's place. Returns the level entries of the chunk.
+  template <class OnDataPage>
+  std::size_t walk_chunk(int group_index, const ReaderNode& leaf, OnDataPage&& on_data_page) const;
   LeafData read_leaf(int group_index, const ReaderNode& leaf) const;
+  // A top-level leaf that FlatColumnDecoder handles, decoded into `out` (empty, of the leaf's type).
+  void read_flat(int group_index, const ReaderNode& leaf, core::Column& out) const;
   core::Column assemble(const ReaderNode& node, std::vector<const ReaderNode*>& path,
                         const std::vector<LeafData>& data, std::int64_t rows) const;
   std::vector<std::pair<std::size_t, std::size_t>> slots_along(const std::vector<const ReaderNode*>& path,
@@ -664,7 +692,8 @@ std::uint32_t max_of(const std::vector<std::uint32_t>& levels, std::size_t from)
 
 }  // namespace
 
-LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) const {
+template <class OnDataPage>
+std::size_t FileReader::State::walk_chunk(int group_index, const ReaderNode& leaf, OnDataPage&& on_data_page) const {
   const auto& chunk = metadata.row_groups[static_cast<std::size_t>(group_index)].columns[static_cast<std::size_t>(leaf.leaf)];
   const std::string where = fmt::format("{}: column '{}' in row group {}", description, leaf.path, group_index);
   if (chunk.has_crypto_metadata || chunk.has_encrypted_column_metadata) {
@@ -704,22 +733,7 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
 
   const int max_def = leaf.def_level;
   const int max_rep = leaf.max_rep;
-  LeafData out;
-  out.values.type = leaf.physical;
-  out.values.type_length = leaf.type_length;
   std::optional<PhysicalValues> dictionary;
-  if (max_rep == 0) {
-    // One entry per row: reserve the values once instead of growing page by page.
-    const auto capacity = static_cast<std::size_t>(std::min<std::int64_t>(column.num_values, std::int64_t{1} << 26));
-    if (leaf.physical == Type::kFloat || leaf.physical == Type::kDouble) {
-      out.values.doubles.reserve(capacity);
-    } else if (leaf.physical != Type::kByteArray && leaf.physical != Type::kFixedLenByteArray &&
-               leaf.physical != Type::kInt96) {
-      out.values.ints.reserve(capacity);
-    }
-  }
-  std::vector<std::uint32_t> page_definition;
-  std::vector<std::uint32_t> page_repetition;
   std::size_t position = 0;
   std::int64_t entries = 0;
   while (entries < column.num_values) {
@@ -760,21 +774,14 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
         return data;
       }
       if (size == 0 && data.empty()) return {};
-      page_buffer.resize(size);
+      // The buffer only grows, so that pages of varying size do not zero-fill it again.
+      if (page_buffer.size() < size) page_buffer.resize(size);
       decompress(column.codec, data, page_buffer.data(), size, page_where);
-      return page_buffer;
+      return std::string_view(page_buffer.data(), size);
     };
-    // Values of a data page whose levels are decoded: only entries at the maximum definition level carry one.
-    const auto decode_page_values = [&](Encoding encoding, std::string_view data, std::size_t count) {
-      std::size_t present = count;
-      if (max_def > 0) {
-        present = static_cast<std::size_t>(
-            std::count(page_definition.begin(), page_definition.end(), static_cast<std::uint32_t>(max_def)));
-      }
-      if (leaf.conversion != Conversion::kNull) {
-        decode_values(encoding, data, present, dictionary ? &*dictionary : nullptr, out.values);
-      }
-      entries += static_cast<std::int64_t>(count);
+    const auto data_page = [&](DataPageView& view) {
+      on_data_page(view, dictionary ? &*dictionary : nullptr);
+      entries += static_cast<std::int64_t>(view.count);
     };
     // Levels take memory per entry even when RLE stores millions in a few bytes: bound the count by what the chunk
     // says is left and by the page limit.
@@ -812,15 +819,17 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
           const auto& data_header = *header.data_page_header;
           const auto count = check_count(data_header.num_values);
           auto data = uncompress(page, static_cast<std::size_t>(header.uncompressed_page_size));
+          DataPageView view;
+          view.count = count;
+          view.encoding = data_header.encoding;
           if (max_rep > 0) {
-            const auto used = decode_levels_v1(data_header.repetition_level_encoding, data, max_rep, count, page_repetition);
-            data.remove_prefix(used);
+            data.remove_prefix(split_levels_v1(data_header.repetition_level_encoding, data, max_rep, count, view.repetition));
           }
           if (max_def > 0) {
-            const auto used = decode_levels_v1(data_header.definition_level_encoding, data, max_def, count, page_definition);
-            data.remove_prefix(used);
+            data.remove_prefix(split_levels_v1(data_header.definition_level_encoding, data, max_def, count, view.definition));
           }
-          decode_page_values(data_header.encoding, data, count);
+          view.values = data;
+          data_page(view);
           break;
         }
         case PageType::kDataPageV2: {
@@ -837,14 +846,16 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
           const auto count = check_count(data_header.num_values);
           const auto repetition_length = static_cast<std::size_t>(data_header.repetition_levels_byte_length);
           const auto definition_length = static_cast<std::size_t>(data_header.definition_levels_byte_length);
-          if (max_rep > 0) decode_levels_v2(page.substr(0, repetition_length), max_rep, count, page_repetition);
-          if (max_def > 0) {
-            decode_levels_v2(page.substr(repetition_length, definition_length), max_def, count, page_definition);
-          }
+          DataPageView view;
+          view.count = count;
+          view.encoding = data_header.encoding;
+          // v2 levels are never compressed.
+          view.repetition = LevelBytes{Encoding::kRle, page.substr(0, repetition_length)};
+          view.definition = LevelBytes{Encoding::kRle, page.substr(repetition_length, definition_length)};
           const auto values_in = page.substr(repetition_length + definition_length);
           const auto values_size = static_cast<std::size_t>(header.uncompressed_page_size) - repetition_length - definition_length;
-          const auto data = data_header.is_compressed ? uncompress(values_in, values_size) : values_in;
-          decode_page_values(data_header.encoding, data, count);
+          view.values = data_header.is_compressed ? uncompress(values_in, values_size) : values_in;
+          data_page(view);
           break;
         }
         default:
@@ -857,27 +868,65 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
       if (message.rfind(description, 0) == 0) throw;
       throw core::InputError(fmt::format("{}: {}", page_where, message));
     }
-    if (header.type == PageType::kDataPage || header.type == PageType::kDataPageV2) {
-      if (max_def > 0) {
-        if (max_of(page_definition, 0) > static_cast<std::uint32_t>(max_def)) {
-          throw core::InputError(fmt::format("{}: definition level above the maximum {}", page_where, max_def));
-        }
-        out.definition.insert(out.definition.end(), page_definition.begin(), page_definition.end());
-      }
-      if (max_rep > 0) {
-        if (max_of(page_repetition, 0) > static_cast<std::uint32_t>(max_rep)) {
-          throw core::InputError(fmt::format("{}: repetition level above the maximum {}", page_where, max_rep));
-        }
-        out.repetition.insert(out.repetition.end(), page_repetition.begin(), page_repetition.end());
-      }
-    }
   }
   if (entries != column.num_values) {
     throw core::InputError(fmt::format("{}: pages hold {} values where the chunk metadata says {}", where, entries,
                                        column.num_values));
   }
-  out.entries = static_cast<std::size_t>(entries);
+  return static_cast<std::size_t>(entries);
+}
+
+
+LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) const {
+  const int max_def = leaf.def_level;
+  const int max_rep = leaf.max_rep;
+  const auto& column = *metadata.row_groups[static_cast<std::size_t>(group_index)]
+                            .columns[static_cast<std::size_t>(leaf.leaf)]
+                            .meta_data;
+  LeafData out;
+  out.values.type = leaf.physical;
+  out.values.type_length = leaf.type_length;
+  if (max_rep == 0) {
+    // One entry per row: reserve the values once instead of growing page by page.
+    const auto capacity = static_cast<std::size_t>(std::min<std::int64_t>(column.num_values, std::int64_t{1} << 26));
+    if (leaf.physical == Type::kFloat || leaf.physical == Type::kDouble) {
+      out.values.doubles.reserve(capacity);
+    } else if (leaf.physical != Type::kByteArray && leaf.physical != Type::kFixedLenByteArray &&
+               leaf.physical != Type::kInt96) {
+      out.values.ints.reserve(capacity);
+    }
+  }
+  // Decodes one kind of level into `page_levels` and appends it to `all`.
+  const auto levels = [](const LevelBytes& bytes, int max_level, std::size_t count, const char* kind,
+                         std::vector<std::uint32_t>& page_levels, std::vector<std::uint32_t>& all) {
+    page_levels.resize(count);
+    decode_levels(bytes, max_level, count, page_levels.data());
+    if (max_of(page_levels, 0) > static_cast<std::uint32_t>(max_level)) {
+      throw core::InputError(fmt::format("{} level above the maximum {}", kind, max_level));
+    }
+    all.insert(all.end(), page_levels.begin(), page_levels.end());
+  };
+  out.entries = walk_chunk(group_index, leaf, [&](const DataPageView& page, const PhysicalValues* dictionary) {
+    if (max_rep > 0) levels(page.repetition, max_rep, page.count, "repetition", page_repetition, out.repetition);
+    std::size_t present = page.count;
+    if (max_def > 0) {
+      levels(page.definition, max_def, page.count, "definition", page_definition, out.definition);
+      // Only entries at the maximum definition level carry a value.
+      present = static_cast<std::size_t>(
+          std::count(page_definition.begin(), page_definition.end(), static_cast<std::uint32_t>(max_def)));
+    }
+    if (leaf.conversion != Conversion::kNull) decode_values(page.encoding, page.values, present, dictionary, out.values);
+  });
   return out;
+}
+
+void FileReader::State::read_flat(int group_index, const ReaderNode& leaf, core::Column& out) const {
+  const std::int64_t rows = metadata.row_groups[static_cast<std::size_t>(group_index)].num_rows;
+  FlatColumnDecoder decoder(leaf.physical, leaf.def_level > 0, static_cast<std::size_t>(rows), flat_scratch, out);
+  walk_chunk(group_index, leaf, [&](const DataPageView& page, const PhysicalValues* dictionary) {
+    decoder.data_page(page.count, page.encoding, page.definition, page.values, dictionary);
+  });
+  decoder.finish();
 }
 
 // The slots (ranges of level entries) of the last node of `path`, each one value of that node, computed from the
@@ -1083,27 +1132,45 @@ std::int64_t FileReader::row_group_num_rows(int index) const {
 }
 
 core::RecordBatch FileReader::read_row_group(int index, const std::vector<std::size_t>& field_indices) {
+  core::RecordBatch batch;
+  read_row_group(index, field_indices, batch);
+  return batch;
+}
+
+void FileReader::read_row_group(int index, const std::vector<std::size_t>& field_indices, core::RecordBatch& batch) {
   DRIFTGOV_CHECK(index >= 0 && index < num_row_groups(), "row group {} of {}", index, num_row_groups());
   std::vector<std::size_t> selected = field_indices;
   if (selected.empty()) {
     for (std::size_t i = 0; i < state_->fields.size(); ++i) selected.push_back(i);
   }
   const std::int64_t rows = row_group_num_rows(index);
-  core::RecordBatch batch;
+  std::vector<core::Column> previous = std::move(batch.columns);
+  batch.columns.clear();
+  batch.schema.fields.clear();
   batch.num_rows = rows;
-  for (const auto field_index : selected) {
+  for (std::size_t position = 0; position < selected.size(); ++position) {
+    const std::size_t field_index = selected[position];
     DRIFTGOV_CHECK(field_index < state_->fields.size(), "field {} of {}", field_index, state_->fields.size());
     const ReaderNode& field = state_->fields[field_index];
-    std::vector<const ReaderNode*> leaves;
-    collect_leaves(field, leaves);
-    // Leaves of this field only; the others stay unread.
-    std::vector<LeafData> data(state_->leaves.size());
-    for (const auto* leaf : leaves) data[static_cast<std::size_t>(leaf->leaf)] = state_->read_leaf(index, *leaf);
-    std::vector<const ReaderNode*> path;
-    batch.columns.push_back(state_->assemble(field, path, data, rows));
+    if (reads_flat(field)) {
+      core::Column column(field.field.type);
+      if (position < previous.size() && previous[position].type == field.field.type) {
+        column = std::move(previous[position]);
+        column.clear();  // keeps the buffers' capacity
+      }
+      state_->read_flat(index, field, column);
+      batch.columns.push_back(std::move(column));
+    } else {
+      std::vector<const ReaderNode*> leaves;
+      collect_leaves(field, leaves);
+      // Leaves of this field only; the others stay unread.
+      std::vector<LeafData> data(state_->leaves.size());
+      for (const auto* leaf : leaves) data[static_cast<std::size_t>(leaf->leaf)] = state_->read_leaf(index, *leaf);
+      std::vector<const ReaderNode*> path;
+      batch.columns.push_back(state_->assemble(field, path, data, rows));
+    }
     batch.schema.fields.push_back(field.field);
   }
-  return batch;
 }
 
 }  // namespace driftgov::parquet

@@ -70,6 +70,10 @@ class FileReader {
   // Reads row group `index`, keeping the top-level fields at `field_indices` (indices into schema().fields, in
   // the order given; empty means every field).
   core::RecordBatch read_row_group(int index, const std::vector<std::size_t>& field_indices = {});
+  // The same into `batch`, reusing the buffers of its columns where the column at the same position has the same
+  // type: a caller reading group after group (or file after file) this way keeps its memory allocated and paged
+  // in instead of allocating every column afresh. On an exception `batch` holds no meaningful data.
+  void read_row_group(int index, const std::vector<std::size_t>& field_indices, core::RecordBatch& batch);
 
   // The row groups that may hold a row with `range.column` inside the range. Statistics can only rule a group
   // out: groups without usable statistics are always kept. Throws InputError if the column is unknown or not

@@ -1,0 +1,268 @@
+#include "flat_column_decoder.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "driftgov/core/error.hpp"
+
+namespace driftgov::parquet {
+namespace {
+
+[[noreturn]] void malformed(const std::string& what) { throw core::InputError(what); }
+
+// Short values are copied with one 16-byte move when both ends have room for it.
+constexpr std::size_t kShortCopy = 16;
+
+std::uint32_t read_u32_le(const char* bytes) {
+  std::uint32_t value = 0;
+  std::memcpy(&value, bytes, 4);
+  return value;
+}
+
+// `count` fixed-width values at `source`, one per row, appended to `target` without zero-filling it first where
+// the source allows.
+template <class Wire, class Stored>
+void append_dense(const char* source, std::size_t count, std::vector<Stored>& target) {
+  if constexpr (std::is_same_v<Wire, Stored>) {
+    if (reinterpret_cast<std::uintptr_t>(source) % alignof(Stored) == 0) {
+      // An aligned source (a page decompressed into its own buffer) is appended by one memmove into the
+      // uninitialised tail.
+      const auto* first = reinterpret_cast<const Stored*>(source);
+      target.insert(target.end(), first, first + count);
+      return;
+    }
+    const std::size_t base = target.size();
+    target.resize(base + count);
+    if (count != 0) std::memcpy(target.data() + base, source, count * sizeof(Stored));
+  } else {
+    for (std::size_t i = 0; i < count; ++i) {
+      Wire value;
+      std::memcpy(&value, source + i * sizeof(Wire), sizeof(Wire));
+      target.push_back(static_cast<Stored>(value));
+    }
+  }
+}
+
+// `present` values at `source` spread over `count` rows by `valid`: a null row gets a zero. Branch-free, so a
+// random null pattern costs no mispredictions: every row loads a value (clamped to the last one) and keeps it
+// only when valid.
+template <class Wire, class Stored>
+void append_spaced(const char* source, std::size_t present, std::size_t count, const std::uint8_t* valid,
+                   std::vector<Stored>& target) {
+  if (present == 0) {
+    target.insert(target.end(), count, Stored{});
+    return;
+  }
+  const char* const last = source + (present - 1) * sizeof(Wire);
+  for (std::size_t i = 0; i < count; ++i) {
+    Wire value;
+    std::memcpy(&value, std::min(source, last), sizeof(Wire));
+    target.push_back(valid[i] != 0 ? static_cast<Stored>(value) : Stored{});
+    source += valid[i] * sizeof(Wire);
+  }
+}
+
+template <class Stored>
+void gather_spaced(const std::uint32_t* indices, const Stored* dictionary, std::size_t present, std::size_t count,
+                   const std::uint8_t* valid, std::vector<Stored>& target) {
+  if (valid == nullptr || present == count) {
+    for (std::size_t i = 0; i < count; ++i) target.push_back(dictionary[indices[i]]);
+    return;
+  }
+  if (present == 0) {
+    target.insert(target.end(), count, Stored{});
+    return;
+  }
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Stored value = dictionary[indices[std::min(next, present - 1)]];
+    target.push_back(valid[i] != 0 ? value : Stored{});
+    next += valid[i];
+  }
+}
+
+}  // namespace
+
+bool FlatColumnDecoder::handles(Type physical) {
+  return physical == Type::kInt32 || physical == Type::kInt64 || physical == Type::kFloat ||
+         physical == Type::kDouble || physical == Type::kByteArray;
+}
+
+FlatColumnDecoder::FlatColumnDecoder(Type physical, bool nullable, std::size_t rows, FlatDecodeScratch& scratch,
+                                     core::Column& out)
+    : physical_(physical), nullable_(nullable), scratch_(scratch), out_(out) {
+  DRIFTGOV_CHECK(handles(physical), "flat decoding of physical type {}", to_string(physical));
+  if (nullable_) out_.validity.reserve(rows);
+  switch (physical_) {
+    case Type::kFloat:
+    case Type::kDouble:
+      out_.doubles.reserve(rows);
+      break;
+    case Type::kByteArray:
+      out_.offsets.reserve(rows + 1);
+      if (out_.offsets.empty()) out_.offsets.push_back(0);
+      break;
+    default:
+      out_.ints.reserve(rows);
+      break;
+  }
+}
+
+void FlatColumnDecoder::data_page(std::size_t count, Encoding encoding, const LevelBytes& definition,
+                                  std::string_view values, const PhysicalValues* dictionary) {
+  std::size_t present = count;
+  const std::uint8_t* valid = nullptr;
+  if (nullable_) {
+    // With a maximum definition level of 1 each level is the row's validity byte.
+    const std::size_t base = out_.validity.size();
+    out_.validity.resize(base + count);
+    decode_levels(definition, 1, count, out_.validity.data() + base);
+    valid = out_.validity.data() + base;
+    present = 0;
+    for (std::size_t i = 0; i < count; ++i) present += valid[i];
+  }
+  if ((encoding == Encoding::kPlainDictionary || encoding == Encoding::kRleDictionary) && dictionary == nullptr) {
+    malformed("dictionary-encoded page without a dictionary page");
+  }
+  switch (physical_) {
+    case Type::kInt32:
+      fixed_width_page<std::int32_t, std::int64_t>(encoding, values, count, present, valid, dictionary, out_.ints);
+      break;
+    case Type::kInt64:
+      fixed_width_page<std::int64_t, std::int64_t>(encoding, values, count, present, valid, dictionary, out_.ints);
+      break;
+    case Type::kFloat:
+      fixed_width_page<float, double>(encoding, values, count, present, valid, dictionary, out_.doubles);
+      break;
+    case Type::kDouble:
+      fixed_width_page<double, double>(encoding, values, count, present, valid, dictionary, out_.doubles);
+      break;
+    default:
+      byte_array_page(encoding, values, count, present, valid, dictionary);
+      break;
+  }
+  rows_ += count;
+  present_ += present;
+}
+
+template <class Wire, class Stored>
+void FlatColumnDecoder::fixed_width_page(Encoding encoding, std::string_view values, std::size_t count,
+                                         std::size_t present, const std::uint8_t* valid,
+                                         const PhysicalValues* dictionary, std::vector<Stored>& target) {
+  const bool dense = present == count;
+  if (encoding == Encoding::kPlain) {
+    if (present > values.size() / sizeof(Wire)) {
+      malformed(fmt::format("PLAIN data of {} bytes is too short for {} values", values.size(), present));
+    }
+    if (dense) {
+      append_dense<Wire, Stored>(values.data(), count, target);
+    } else {
+      append_spaced<Wire, Stored>(values.data(), present, count, valid, target);
+    }
+    return;
+  }
+  const auto dictionary_values = [](const PhysicalValues& source) -> const std::vector<Stored>& {
+    if constexpr (std::is_same_v<Stored, double>) {
+      return source.doubles;
+    } else {
+      return source.ints;
+    }
+  };
+  if (encoding == Encoding::kPlainDictionary || encoding == Encoding::kRleDictionary) {
+    decode_dictionary_indices(values, present, dictionary->size(), scratch_.indices);
+    gather_spaced(scratch_.indices.data(), dictionary_values(*dictionary).data(), present, count, valid, target);
+    return;
+  }
+  // Other encodings decode densely first (they are rare and carry their own per-value work).
+  PhysicalValues& decoded = scratch_.dense;
+  decoded.type = physical_;
+  decoded.clear();
+  decode_values(encoding, values, present, nullptr, decoded);
+  const char* source = reinterpret_cast<const char*>(dictionary_values(decoded).data());
+  if (dense) {
+    append_dense<Stored, Stored>(source, count, target);
+  } else {
+    append_spaced<Stored, Stored>(source, present, count, valid, target);
+  }
+}
+
+void FlatColumnDecoder::byte_array_page(Encoding encoding, std::string_view values, std::size_t count,
+                                        std::size_t present, const std::uint8_t* valid,
+                                        const PhysicalValues* dictionary) {
+  auto& offsets = out_.offsets;
+  auto& bytes = out_.bytes;
+  const auto row_valid = [&](std::size_t row) { return valid == nullptr || valid[row] != 0; };
+  if (encoding == Encoding::kPlain) {
+    // The page's values cannot add more bytes than the page holds.
+    bytes.reserve(bytes.size() + values.size());
+    std::size_t position = 0;
+    std::size_t value = 0;
+    for (std::size_t row = 0; row < count; ++row) {
+      if (row_valid(row)) {
+        if (values.size() - position < 4) {
+          malformed(fmt::format("PLAIN byte array {} of {} runs past the end", value, present));
+        }
+        const std::uint32_t length = read_u32_le(values.data() + position);
+        position += 4;
+        if (length > values.size() - position) {
+          malformed(fmt::format("PLAIN byte array {} of length {} runs past the end", value, length));
+        }
+        bytes.append(values.data() + position, length);
+        position += length;
+        ++value;
+      }
+      offsets.push_back(static_cast<std::int64_t>(bytes.size()));
+    }
+    return;
+  }
+  const bool from_dictionary = encoding == Encoding::kPlainDictionary || encoding == Encoding::kRleDictionary;
+  const PhysicalValues* source = dictionary;
+  if (from_dictionary) {
+    decode_dictionary_indices(values, present, dictionary->size(), scratch_.indices);
+  } else {
+    PhysicalValues& decoded = scratch_.dense;
+    decoded.type = physical_;
+    decoded.clear();
+    decode_values(encoding, values, present, nullptr, decoded);
+    source = &decoded;
+  }
+  const std::uint32_t* indices = scratch_.indices.data();
+  const auto source_index = [&](std::size_t value) -> std::size_t { return from_dictionary ? indices[value] : value; };
+  const std::int64_t* source_offsets = source->offsets.data();
+  // Size the bytes once for the page, then place each value.
+  std::size_t total = 0;
+  for (std::size_t value = 0; value < present; ++value) {
+    const std::size_t index = source_index(value);
+    total += static_cast<std::size_t>(source_offsets[index + 1] - source_offsets[index]);
+  }
+  std::size_t position = bytes.size();
+  bytes.resize(position + total);
+  char* destination = bytes.data();
+  const char* source_bytes = source->bytes.data();
+  const std::size_t source_room = source->bytes.size();
+  std::size_t value = 0;
+  for (std::size_t row = 0; row < count; ++row) {
+    if (row_valid(row)) {
+      const std::size_t index = source_index(value++);
+      const auto begin = static_cast<std::size_t>(source_offsets[index]);
+      const auto length = static_cast<std::size_t>(source_offsets[index + 1]) - begin;
+      if (length <= kShortCopy && begin + kShortCopy <= source_room && position + kShortCopy <= bytes.size()) {
+        std::memcpy(destination + position, source_bytes + begin, kShortCopy);
+      } else {
+        std::memcpy(destination + position, source_bytes + begin, length);
+      }
+      position += length;
+    }
+    offsets.push_back(static_cast<std::int64_t>(position));
+  }
+}
+
+void FlatColumnDecoder::finish() {
+  out_.length = static_cast<std::int64_t>(rows_);
+  if (nullable_ && present_ == rows_) out_.validity.clear();
+}
+
+}  // namespace driftgov::parquet
