@@ -34,15 +34,13 @@ void append_dense(const char* source, std::size_t count, std::vector<Stored>& ta
       target.insert(target.end(), first, first + count);
       return;
     }
-    const std::size_t base = target.size();
-    target.resize(base + count);
-    if (count != 0) std::memcpy(target.data() + base, source, count * sizeof(Stored));
-  } else {
-    for (std::size_t i = 0; i < count; ++i) {
-      Wire value;
-      std::memcpy(&value, source + i * sizeof(Wire), sizeof(Wire));
-      target.push_back(static_cast<Stored>(value));
-    }
+  }
+  // Unaligned (after the levels) or widened: value by value, which still writes the target once where resizing
+  // first would zero-fill it and then copy over the zeros.
+  for (std::size_t i = 0; i < count; ++i) {
+    Wire value;
+    std::memcpy(&value, source + i * sizeof(Wire), sizeof(Wire));
+    target.push_back(static_cast<Stored>(value));
   }
 }
 

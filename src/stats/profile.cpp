@@ -211,9 +211,82 @@ void gather_doubles(const core::Column& column, std::vector<double>& out) {
   }
 }
 
+// Length and up to 16 bytes of a string value (its first 8 and, when longer than 8, its last 8), compared
+// as integers: equal keys mean equal values for values of up to 16 bytes; longer values also compare their
+// middle bytes.
+struct ValueKey {
+  std::uint64_t length;
+  std::uint64_t first;
+  std::uint64_t last;
+
+  static std::uint64_t load(const char* at) {
+    std::uint64_t word;
+    std::memcpy(&word, at, sizeof word);
+    return word;
+  }
+
+  // The value is bytes[begin, end) of a buffer of `size` bytes.
+  static ValueKey of(const char* bytes, std::size_t size, std::size_t begin, std::size_t end) {
+    const std::size_t length = end - begin;
+    ValueKey key{length, 0, 0};
+    if (begin + 8 <= size && end >= 8) {
+      // Both 8-byte loads stay inside the buffer; bytes outside the value are masked off or ignored.
+      const std::uint64_t head_mask = length >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * length)) - 1;
+      key.first = load(bytes + begin) & head_mask;
+      const std::uint64_t tail = load(bytes + end - 8);
+      key.last = length > 8 ? tail : 0;
+    } else {
+      std::memcpy(&key.first, bytes + begin, std::min<std::size_t>(length, 8));
+      if (length > 8) key.last = load(bytes + end - 8);
+    }
+    return key;
+  }
+
+  bool operator==(const ValueKey&) const = default;
+};
+
+// Counts of up to 16 distinct values, in slots given in order of first appearance, found through a small
+// open-addressing index: with categories in random order, one hashed probe beats a scan whose exit branch
+// mispredicts.
+struct HotValues {
+  static constexpr std::size_t kCapacity = 16;
+  static constexpr std::size_t kIndexSize = 64;
+  static constexpr std::uint8_t kEmpty = 0xFF;
+  std::array<ValueKey, kCapacity> keys;
+  std::array<std::string_view, kCapacity> values;
+  std::array<std::int64_t, kCapacity> counts{};
+  std::array<std::uint8_t, kIndexSize> index;
+  std::size_t size = 0;
+
+  HotValues() { index.fill(kEmpty); }
+
+  // Counts the value; false when it is not in the table and the table is full.
+  bool count(const ValueKey& key, std::string_view value) {
+    const std::uint64_t mixed =
+        (key.first ^ (key.last * 0x9E3779B97F4A7C15ULL) ^ (key.length << 56)) * 0xBF58476D1CE4E5B9ULL;
+    std::size_t probe = static_cast<std::size_t>(mixed >> 58);
+    for (;;) {
+      const std::uint8_t slot = index[probe];
+      if (slot == kEmpty) break;
+      if (keys[slot] == key &&
+          (key.length <= 16 || std::memcmp(values[slot].data() + 8, value.data() + 8, key.length - 16) == 0)) {
+        ++counts[slot];
+        return true;
+      }
+      probe = (probe + 1) % kIndexSize;
+    }
+    if (size == kCapacity) return false;
+    index[probe] = static_cast<std::uint8_t>(size);
+    keys[size] = key;
+    values[size] = value;
+    counts[size] = 1;
+    ++size;
+    return true;
+  }
+};
+
 std::string value_as_category(const core::Column& column, std::size_t row) {
   switch (column.type.id) {
-    case TypeId::kBoolean: return column.ints[row] ? "true" : "false";
     case TypeId::kFloat32:
     case TypeId::kFloat64: return fmt::format("{}", column.doubles[row]);
     case TypeId::kDecimal: {
@@ -293,6 +366,19 @@ void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& c
   auto& summary = *profile.categorical;
   const auto n = static_cast<std::size_t>(column.length);
   if (column.type.id == TypeId::kNull) return;
+  if (column.type.id == TypeId::kBoolean) {
+    // Two categories: count them, then add each once (exact counts do not depend on the order of adds).
+    std::int64_t trues = 0;
+    std::int64_t valid = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool present = column.validity.empty() || column.validity[i] != 0;
+      valid += present;
+      trues += present && column.ints[i] != 0;
+    }
+    if (trues > 0) summary.add("true", trues);
+    if (valid - trues > 0) summary.add("false", valid - trues);
+    return;
+  }
   const bool text = column.type.id == TypeId::kString || column.type.id == TypeId::kBinary;
   if (!text) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -301,31 +387,22 @@ void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& c
     }
     return;
   }
-  // Most categorical columns repeat a handful of values: count them in a small per-batch table compared by
-  // length and bytes (no hashing), and fold the batch's counts into the summary once. Values beyond the table
-  // go straight to the summary. The counts are the same either way.
-  constexpr std::size_t kHotValues = 16;
-  std::array<std::string_view, kHotValues> hot_values;
-  std::array<std::int64_t, kHotValues> hot_counts{};
-  std::size_t hot = 0;
+  // Most categorical columns repeat a handful of values: count them in a small per-batch table and fold the
+  // batch's counts into the summary once. Values beyond the table go straight to the summary. The counts are the
+  // same either way.
+  HotValues hot;
+  const char* bytes = column.bytes.data();
+  const std::size_t byte_count = column.bytes.size();
+  const bool all_valid = column.validity.empty();
   for (std::size_t i = 0; i < n; ++i) {
-    if (!column.validity.empty() && !column.validity[i]) continue;
-    const auto value = column.string_at(static_cast<std::int64_t>(i));
-    std::size_t slot = 0;
-    while (slot < hot && (hot_values[slot].size() != value.size() ||
-                          std::memcmp(hot_values[slot].data(), value.data(), value.size()) != 0)) {
-      ++slot;
-    }
-    if (slot < hot) {
-      ++hot_counts[slot];
-    } else if (hot < kHotValues) {
-      hot_values[hot] = value;
-      hot_counts[hot++] = 1;
-    } else {
-      summary.add(value);
-    }
+    if (!all_valid && !column.validity[i]) continue;
+    const auto begin = static_cast<std::size_t>(column.offsets[i]);
+    const auto end = static_cast<std::size_t>(column.offsets[i + 1]);
+    const std::string_view value(bytes + begin, end - begin);
+    const auto key = ValueKey::of(bytes, byte_count, begin, end);
+    if (!hot.count(key, value)) summary.add(value);
   }
-  for (std::size_t slot = 0; slot < hot; ++slot) summary.add(hot_values[slot], hot_counts[slot]);
+  for (std::size_t slot = 0; slot < hot.size; ++slot) summary.add(hot.values[slot], hot.counts[slot]);
 }
 
 DatasetProfile Profiler::finish(std::string source_description) {

@@ -16,7 +16,23 @@ namespace {
 
 constexpr std::size_t kStagingSize = 4096;
 constexpr std::size_t kMinLevelCapacity = 8;
+// Staging buffers whose values are integers spanning fewer than this many values are sorted by counting.
+constexpr std::size_t kCountingRange = 2 * kStagingSize;
 constexpr std::uint64_t kSeed = 0x9E3779B97F4A7C15ULL;
+
+// Merges sorted values into a sorted level. std::merge keeps equal values of the level before those of
+// `sorted`, as appending and std::inplace_merge would, so the sketch is the same; the per-thread scratch buffer
+// trades places with the level, so neither allocates once warm.
+void merge_into_level(std::vector<double>& level, std::span<const double> sorted) {
+  if (level.empty()) {
+    level.assign(sorted.begin(), sorted.end());
+    return;
+  }
+  thread_local std::vector<double> scratch;
+  scratch.resize(level.size() + sorted.size());
+  std::merge(level.begin(), level.end(), sorted.begin(), sorted.end(), scratch.begin());
+  level.swap(scratch);
+}
 
 }  // namespace
 
@@ -24,6 +40,8 @@ QuantileSketch::QuantileSketch(int k)
     : k_(k),
       min_(std::numeric_limits<double>::infinity()),
       max_(-std::numeric_limits<double>::infinity()),
+      staging_min_(std::numeric_limits<double>::infinity()),
+      staging_max_(-std::numeric_limits<double>::infinity()),
       random_state_(kSeed) {
   if (k < kMinK || k > kMaxK) {
     throw core::InputError(fmt::format("quantile sketch k must be between {} and {}, got {}", kMinK, kMaxK, k));
@@ -45,6 +63,8 @@ bool QuantileSketch::coin() {
 void QuantileSketch::update(double value) {
   DRIFTGOV_CHECK(!std::isnan(value), "NaN passed to a quantile sketch");
   staging_.push_back(value);
+  staging_min_ = std::min(staging_min_, value);
+  staging_max_ = std::max(staging_max_, value);
   min_ = std::min(min_, value);
   max_ = std::max(max_, value);
   ++count_;
@@ -55,15 +75,17 @@ void QuantileSketch::update(std::span<const double> values) {
   while (!values.empty()) {
     const std::size_t room = kStagingSize - staging_.size();
     const std::size_t take = std::min(room, values.size());
-    double low = min_;
-    double high = max_;
+    double low = staging_min_;
+    double high = staging_max_;
     for (std::size_t i = 0; i < take; ++i) {
       const double v = values[i];
       low = v < low ? v : low;
       high = v > high ? v : high;
     }
-    min_ = low;
-    max_ = high;
+    staging_min_ = low;
+    staging_max_ = high;
+    min_ = std::min(min_, low);
+    max_ = std::max(max_, high);
     staging_.insert(staging_.end(), values.begin(), values.begin() + static_cast<std::ptrdiff_t>(take));
     count_ += static_cast<std::int64_t>(take);
     values = values.subspan(take);
@@ -71,27 +93,54 @@ void QuantileSketch::update(std::span<const double> values) {
   }
 }
 
+bool QuantileSketch::sort_staging_by_counting() {
+  // Integer-valued data in a narrow range (ages, months, counts) is common; counting sorts it in two linear
+  // passes instead of a comparison sort. The values rebuilt from the counts are the same doubles, because
+  // integers below 2^52 are exact and every value is checked to be one (and not -0.0, which would come back
+  // as +0.0).
+  const double low = staging_min_;
+  const double range = staging_max_ - low;
+  if (!(range < static_cast<double>(kCountingRange)) || !(std::abs(low) < 0x1p52) ||
+      !(std::abs(staging_max_) < 0x1p52)) {
+    return false;
+  }
+  bool integral = true;
+  for (const double v : staging_) {
+    const double offset = v - low;
+    integral &= offset == static_cast<double>(static_cast<std::int32_t>(offset)) && !(v == 0.0 && std::signbit(v));
+  }
+  if (!integral || (low == 0.0 && std::signbit(low))) return false;
+  const auto slots = static_cast<std::size_t>(range) + 1;
+  thread_local std::vector<std::uint32_t> counts;
+  counts.assign(slots, 0);
+  for (const double v : staging_) ++counts[static_cast<std::size_t>(v - low)];
+  std::size_t out = 0;
+  for (std::size_t slot = 0; slot < slots; ++slot) {
+    const double value = low + static_cast<double>(slot);
+    for (std::uint32_t copies = counts[slot]; copies > 0; --copies) staging_[out++] = value;
+  }
+  return true;
+}
+
 void QuantileSketch::flush_staging() {
   if (staging_.empty()) return;
-  sort_ascending(staging_);
-  auto& level0 = levels_[0];
-  const auto middle = level0.size();
-  level0.insert(level0.end(), staging_.begin(), staging_.end());
-  std::inplace_merge(level0.begin(), level0.begin() + static_cast<std::ptrdiff_t>(middle), level0.end());
+  if (!sort_staging_by_counting()) sort_ascending(staging_);
+  staging_min_ = std::numeric_limits<double>::infinity();
+  staging_max_ = -std::numeric_limits<double>::infinity();
+  merge_into_level(levels_[0], staging_);
   staging_.clear();
   compress();
 }
 
-std::size_t QuantileSketch::level_capacity(std::size_t level) const {
-  const std::size_t depth = levels_.size() - 1 - level;
-  const double capacity = std::floor(static_cast<double>(k_) * std::pow(2.0 / 3.0, static_cast<double>(depth)));
-  return std::max(kMinLevelCapacity, static_cast<std::size_t>(capacity));
-}
-
-std::size_t QuantileSketch::total_capacity() const {
-  std::size_t total = 0;
-  for (std::size_t h = 0; h < levels_.size(); ++h) total += level_capacity(h);
-  return total;
+void QuantileSketch::update_capacities() {
+  capacities_.resize(levels_.size());
+  total_capacity_ = 0;
+  for (std::size_t level = 0; level < levels_.size(); ++level) {
+    const std::size_t depth = levels_.size() - 1 - level;
+    const double capacity = std::floor(static_cast<double>(k_) * std::pow(2.0 / 3.0, static_cast<double>(depth)));
+    capacities_[level] = std::max(kMinLevelCapacity, static_cast<std::size_t>(capacity));
+    total_capacity_ += capacities_[level];
+  }
 }
 
 std::size_t QuantileSketch::retained() const {
@@ -101,31 +150,33 @@ std::size_t QuantileSketch::retained() const {
 }
 
 void QuantileSketch::compress() {
-  for (;;) {
-    std::size_t held = 0;
-    for (const auto& level : levels_) held += level.size();
-    if (held <= total_capacity()) return;
+  if (capacities_.size() != levels_.size()) update_capacities();
+  std::size_t held = 0;
+  for (const auto& level : levels_) held += level.size();
+  while (held > total_capacity_) {
     // Compact the lowest level that is over its capacity.
     std::size_t h = 0;
-    while (h < levels_.size() && levels_[h].size() <= level_capacity(h)) ++h;
+    while (h < levels_.size() && levels_[h].size() <= capacities_[h]) ++h;
     if (h == levels_.size()) return;
-    if (h + 1 == levels_.size()) levels_.emplace_back();
+    if (h + 1 == levels_.size()) {
+      levels_.emplace_back();
+      update_capacities();
+    }
     auto& level = levels_[h];
     // An odd item stays behind (the largest, so the rest stays a sorted prefix).
-    std::vector<double> kept;
-    if (level.size() % 2 == 1) {
-      kept.push_back(level.back());
-      level.pop_back();
-    }
+    const bool odd = level.size() % 2 == 1;
+    const std::size_t paired = level.size() - (odd ? 1 : 0);
     const std::size_t offset = coin() ? 1 : 0;
-    std::vector<double> promoted;
-    promoted.reserve(level.size() / 2);
-    for (std::size_t i = offset; i < level.size(); i += 2) promoted.push_back(level[i]);
-    level = std::move(kept);
-    auto& above = levels_[h + 1];
-    const auto middle = above.size();
-    above.insert(above.end(), promoted.begin(), promoted.end());
-    std::inplace_merge(above.begin(), above.begin() + static_cast<std::ptrdiff_t>(middle), above.end());
+    thread_local std::vector<double> promoted;
+    promoted.resize(paired / 2);
+    for (std::size_t i = 0; i < promoted.size(); ++i) promoted[i] = level[offset + 2 * i];
+    if (odd) level[0] = level.back();
+    level.resize(odd ? 1 : 0);
+    // A compacted level keeps at most one value: give back a buffer that grew with a large merge, so an idle
+    // sketch holds little more than its retained values.
+    if (level.capacity() > 2 * capacities_[h]) level.shrink_to_fit();
+    held -= paired - promoted.size();
+    merge_into_level(levels_[h + 1], promoted);
   }
 }
 
@@ -138,20 +189,10 @@ void QuantileSketch::merge(const QuantileSketch& other) {
   if (other.count_ == 0) return;
   flush_staging();
   if (levels_.size() < other.levels_.size()) levels_.resize(other.levels_.size());
-  for (std::size_t h = 0; h < other.levels_.size(); ++h) {
-    auto& level = levels_[h];
-    const auto middle = level.size();
-    level.insert(level.end(), other.levels_[h].begin(), other.levels_[h].end());
-    std::inplace_merge(level.begin(), level.begin() + static_cast<std::ptrdiff_t>(middle), level.end());
-  }
+  for (std::size_t h = 0; h < other.levels_.size(); ++h) merge_into_level(levels_[h], other.levels_[h]);
   std::vector<double> other_staging = other.staging_;
   sort_ascending(other_staging);
-  {
-    auto& level0 = levels_[0];
-    const auto middle = level0.size();
-    level0.insert(level0.end(), other_staging.begin(), other_staging.end());
-    std::inplace_merge(level0.begin(), level0.begin() + static_cast<std::ptrdiff_t>(middle), level0.end());
-  }
+  merge_into_level(levels_[0], other_staging);
   count_ += other.count_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <random>
+#include <span>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/stats/profile.hpp"
@@ -185,6 +187,118 @@ TEST(CategoricalCap, OverflowSwitchesToSketchesWithinBounds) {
   const double distinct = summary.distinct_count();
   const double true_distinct = static_cast<double>(truth.size());
   EXPECT_NEAR(distinct, true_distinct, 4 * DistinctCountSketch::relative_standard_error() * true_distinct);
+}
+
+TEST(CategoricalCounts, LookalikeValuesAreCountedApart) {
+  // Values that share length, first 8 and last 8 bytes and differ only in the middle; short values of every
+  // length from 0 to 17 (the empty string included); more distinct values than a batch's table of repeated
+  // values holds; nulls. Every count must match a count kept in a std::map.
+  std::mt19937_64 rng(11);
+  std::vector<std::string> pool;
+  for (int i = 0; i < 6; ++i) pool.push_back("prefix__" + std::string(static_cast<std::size_t>(3 + i % 2), 'a' + i) + "__suffix");
+  for (std::size_t length = 0; length <= 17; ++length) pool.push_back(std::string(length, 'q'));
+  pool.push_back("north");
+  pool.push_back("nortH");
+  pool.push_back("home_improvement");
+  pool.push_back("home_improvemenT");
+  Data data;
+  std::map<std::string, std::int64_t> truth;
+  for (int i = 0; i < 20000; ++i) {
+    data.numbers.push_back(1.0);
+    if (rng() % 50 == 0) {
+      data.labels.push_back(std::nullopt);
+      continue;
+    }
+    // Skewed so that some values are first seen late in a batch.
+    const auto pick = static_cast<std::size_t>(rng() % pool.size()) * (rng() % 4 == 0 ? 1 : 0);
+    data.labels.push_back(pool[pick]);
+    ++truth[pool[pick]];
+  }
+  // Two batches: the per-batch table starts empty for each.
+  Data first{{data.numbers.begin(), data.numbers.begin() + 7000}, {data.labels.begin(), data.labels.begin() + 7000}};
+  Data second{{data.numbers.begin() + 7000, data.numbers.end()}, {data.labels.begin() + 7000, data.labels.end()}};
+  const auto profile = profile_of({&first, &second});
+  const auto& summary = *profile.columns[1].categorical;
+  ASSERT_TRUE(summary.is_exact());
+  std::map<std::string, std::int64_t> counted;
+  for (const auto& [category, count] : summary.counts()) counted[category] = count;
+  EXPECT_EQ(counted, truth);
+}
+
+TEST(CategoricalCounts, BooleanColumnsCountTrueAndFalse) {
+  core::RecordBatch batch;
+  batch.schema.fields = {core::Field{"flag", core::DataType::boolean(), true, std::nullopt}};
+  batch.columns.emplace_back(core::DataType::boolean());
+  std::int64_t trues = 0;
+  std::int64_t falses = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (i % 7 == 0) {
+      batch.columns[0].append_null();
+    } else {
+      const bool value = (i * 31) % 5 < 2;
+      batch.columns[0].append_int(value ? 1 : 0);
+      (value ? trues : falses)++;
+    }
+  }
+  batch.num_rows = 1000;
+  Profiler profiler;
+  profiler.consume(batch);
+  const auto profile = profiler.finish("test");
+  std::map<std::string, std::int64_t> counted;
+  for (const auto& [category, count] : profile.columns[0].categorical->counts()) counted[category] = count;
+  EXPECT_EQ(counted, (std::map<std::string, std::int64_t>{{"false", falses}, {"true", trues}}));
+  EXPECT_EQ(profile.columns[0].null_count, 143);
+}
+
+// Exact fraction of `sorted` values <= x.
+double exact_cdf(const std::vector<double>& sorted, double x) {
+  return static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), x) - sorted.begin()) /
+         static_cast<double>(sorted.size());
+}
+
+TEST(QuantileSketchIntegers, NarrowIntegerDataKeepsTheRankBound) {
+  // Integer data in narrow ranges (sorted by counting inside the sketch) and just beyond them, negative and
+  // positive, fed in chunks of varying size.
+  for (const int spread : {3, 80, 4000, 9000, 100000}) {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(spread));
+    std::normal_distribution<double> normal(0.0, spread / 4.0);
+    std::vector<double> values;
+    for (int i = 0; i < 300000; ++i) values.push_back(std::round(normal(rng)) - spread / 3);
+    QuantileSketch sketch;
+    for (std::size_t at = 0; at < values.size();) {
+      const std::size_t take = std::min<std::size_t>(values.size() - at, 1 + rng() % 9000);
+      sketch.update(std::span<const double>(values).subspan(at, take));
+      at += take;
+    }
+    std::vector<double> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sketch.count(), static_cast<std::int64_t>(values.size()));
+    EXPECT_EQ(sketch.min(), sorted.front());
+    EXPECT_EQ(sketch.max(), sorted.back());
+    const auto view = sketch.sorted_view();
+    for (const double v : view.values) EXPECT_EQ(v, std::round(v)) << "retained a value not in the input";
+    for (int step = 1; step < 20; ++step) {
+      const double x = sorted[sorted.size() * static_cast<std::size_t>(step) / 20];
+      EXPECT_NEAR(view.cdf(x), exact_cdf(sorted, x), sketch.normalized_rank_error()) << "spread " << spread;
+    }
+    // Serialised levels must be sorted (from_json refuses them otherwise) and weigh n in total.
+    EXPECT_NO_THROW(QuantileSketch::from_json(sketch.to_json(), "round trip"));
+  }
+}
+
+TEST(QuantileSketchIntegers, NegativeZeroKeepsItsSign) {
+  // -0.0 equals 0.0 but prints as -0: a sketch of only -0.0 and small integers must hand back -0.0.
+  QuantileSketch sketch(8);
+  std::vector<double> values;
+  for (int i = 0; i < 5000; ++i) values.push_back(i % 3 == 0 ? -0.0 : static_cast<double>(i % 5));
+  std::vector<double> only_negative_zero(5000, -0.0);
+  sketch.update(values);
+  sketch.update(only_negative_zero);
+  const auto view = sketch.sorted_view();
+  const bool kept_negative_zero = std::any_of(view.values.begin(), view.values.end(),
+                                              [](double v) { return v == 0.0 && std::signbit(v); });
+  EXPECT_TRUE(kept_negative_zero);
+  for (const double v : view.values) EXPECT_TRUE(v == 0.0 || v == 1.0 || v == 2.0 || v == 3.0 || v == 4.0) << v;
 }
 
 }  // namespace
