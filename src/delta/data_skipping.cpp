@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/log.hpp"
 
@@ -48,6 +50,23 @@ int compare(const BoundValue& a, const BoundValue& b) {
       a);
 }
 
+// The unscaled decimal bound for a stats number. Writers put decimals in JSON as numbers, which arrive here as
+// doubles (and some writers round them to 17 digits before writing): exact while the unscaled value is below 2^50,
+// beyond that widened by the double's relative error (outwards, so the bound stays true), and open beyond what
+// a decimal(38) holds.
+std::optional<core::Int128> decimal_bound(const json& value, int scale, bool upper) {
+  if (!value.is_number()) return std::nullopt;
+  long double unscaled = value.get<long double>();
+  for (int i = 0; i < scale; ++i) unscaled *= 10;
+  if (!std::isfinite(unscaled)) return std::nullopt;
+  constexpr long double kExact = 1125899906842624.0L;  // 2^50
+  if (std::fabs(unscaled) < kExact) return static_cast<core::Int128>(std::llround(unscaled));
+  const long double margin = std::fabs(unscaled) * 0x1p-50L + 2;
+  const long double widened = upper ? std::ceil(unscaled + margin) : std::floor(unscaled - margin);
+  if (std::fabs(widened) >= 1e38L) return std::nullopt;
+  return static_cast<core::Int128>(widened);
+}
+
 // A stats value as a bound. `upper` widens timestamps by the sub-millisecond part stats cannot hold.
 std::optional<BoundValue> stats_value(const json& value, const core::DataType& type, bool upper) {
   if (value.is_null()) return std::nullopt;
@@ -77,8 +96,11 @@ std::optional<BoundValue> stats_value(const json& value, const core::DataType& t
       case TypeId::kString:
         if (value.is_string()) return value.get<std::string>();
         return std::nullopt;
+      case TypeId::kDecimal:
+        if (auto bound = decimal_bound(value, type.scale, upper)) return *bound;
+        return std::nullopt;
       default:
-        return std::nullopt;  // decimals and others: no skipping from JSON stats
+        return std::nullopt;  // booleans, binary and nested types: no skipping from JSON stats
     }
   } catch (const core::InputError&) {
     return std::nullopt;  // unreadable stats only cost the skipping, never correctness

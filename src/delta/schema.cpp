@@ -223,13 +223,14 @@ json type_to_json(const core::DataType& type, const ColumnMetadata* metadata) {
   }
 }
 
-void to_physical(core::Field& field, const ColumnMetadata* metadata, ColumnMappingMode mode) {
+void to_physical(core::Field& field, const ColumnMetadata* metadata) {
   if (metadata) {
     if (auto physical = metadata->physical_name()) field.name = *physical;
-    if (mode == ColumnMappingMode::kId) field.field_id = metadata->column_id();
+    // Readers in id mode need the ids; Spark and delta-rs write them in name mode too.
+    field.field_id = metadata->column_id();
   }
   for (std::size_t i = 0; i < field.type.children.size(); ++i) {
-    to_physical(field.type.children[i], child_metadata(metadata, i), mode);
+    to_physical(field.type.children[i], child_metadata(metadata, i));
   }
 }
 
@@ -289,7 +290,7 @@ core::Schema physical_schema(const TableSchema& schema, ColumnMappingMode mode) 
   core::Schema physical = schema.schema;
   if (mode == ColumnMappingMode::kNone) return physical;
   for (std::size_t i = 0; i < physical.fields.size(); ++i) {
-    to_physical(physical.fields[i], i < schema.metadata.size() ? &schema.metadata[i] : nullptr, mode);
+    to_physical(physical.fields[i], i < schema.metadata.size() ? &schema.metadata[i] : nullptr);
   }
   return physical;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -330,9 +331,12 @@ void check_writer_protocol(const Snapshot& snapshot, WriteMode mode) {
     throw core::UnsupportedError(
         fmt::format("{}: Delta writer protocol version {} is not supported", table, protocol.min_writer_version));
   }
-  static const std::set<std::string> supported = {"appendOnly",      "columnMapping",       "timestampNtz",
-                                                  "deletionVectors", "vacuumProtocolCheck", "domainMetadata",
-                                                  "typeWidening",    "typeWidening-preview"};
+  // invariants, checkConstraints, changeDataFeed, generatedColumns and identityColumns are listed by every table
+  // that upgrades from a legacy protocol; supporting them means refusing tables that use them, checked below.
+  static const std::set<std::string> supported = {
+      "appendOnly",   "columnMapping",    "timestampNtz",   "deletionVectors",  "vacuumProtocolCheck",
+      "domainMetadata", "typeWidening",   "typeWidening-preview", "invariants", "checkConstraints",
+      "changeDataFeed", "generatedColumns", "identityColumns"};
   if (protocol.writer_features) {
     for (const auto& feature : *protocol.writer_features) {
       if (!supported.contains(feature)) {
@@ -368,48 +372,140 @@ void check_writer_protocol(const Snapshot& snapshot, WriteMode mode) {
   }
 }
 
-Protocol protocol_for(const core::Schema& schema) {
-  const std::function<bool(const core::DataType&)> has_ntz = [&](const core::DataType& type) {
-    if (type.id == core::TypeId::kTimestamp && !type.utc) return true;
-    return std::any_of(type.children.begin(), type.children.end(),
-                       [&](const core::Field& child) { return has_ntz(child.type); });
-  };
-  const bool ntz = std::any_of(schema.fields.begin(), schema.fields.end(),
-                               [&](const core::Field& field) { return has_ntz(field.type); });
-  if (ntz) return Protocol{3, 7, std::vector<std::string>{"timestampNtz"}, std::vector<std::string>{"timestampNtz"}};
-  return Protocol{1, 2, std::nullopt, std::nullopt};
+bool has_timestamp_ntz(const core::DataType& type) {
+  if (type.id == core::TypeId::kTimestamp && !type.utc) return true;
+  return std::any_of(type.children.begin(), type.children.end(),
+                     [](const core::Field& child) { return has_timestamp_ntz(child.type); });
 }
 
-// The table schema with Delta metadata: existing fields keep theirs; under column mapping new top-level fields
-// get the next column id and a fresh physical name.
+// Features a protocol supports: its table features, or for a legacy protocol (PROTOCOL.md, "Table Features")
+// the ones its versions imply.
+std::vector<std::string> implied_features(const Protocol& protocol, bool reader) {
+  if (reader) {
+    if (protocol.reader_features) return *protocol.reader_features;
+    return protocol.min_reader_version >= 2 ? std::vector<std::string>{"columnMapping"} : std::vector<std::string>{};
+  }
+  if (protocol.writer_features) return *protocol.writer_features;
+  static const std::vector<std::pair<int, std::string>> by_version = {
+      {2, "appendOnly"},       {2, "invariants"},       {3, "checkConstraints"}, {4, "changeDataFeed"},
+      {4, "generatedColumns"}, {5, "columnMapping"},    {6, "identityColumns"}};
+  std::vector<std::string> features;
+  for (const auto& [version, feature] : by_version) {
+    if (protocol.min_writer_version >= version) features.push_back(feature);
+  }
+  return features;
+}
+
+// The protocol a table needs for `schema` under `mapping`, starting from `current` (nullopt for a new table):
+// the legacy versions when they suffice, table features once timestamp_ntz asks for them. A protocol is never
+// downgraded.
+Protocol protocol_for(const core::Schema& schema, ColumnMappingMode mapping, const std::optional<Protocol>& current) {
+  const bool ntz = std::any_of(schema.fields.begin(), schema.fields.end(),
+                               [](const core::Field& field) { return has_timestamp_ntz(field.type); });
+  Protocol legacy = current.value_or(Protocol{1, 2, std::nullopt, std::nullopt});
+  const bool uses_features = legacy.min_reader_version >= 3 || legacy.min_writer_version >= 7;
+  if (!ntz && !uses_features) {
+    if (mapping != ColumnMappingMode::kNone) {
+      legacy.min_reader_version = std::max(legacy.min_reader_version, 2);
+      legacy.min_writer_version = std::max(legacy.min_writer_version, 5);
+    }
+    return legacy;
+  }
+  Protocol upgraded = legacy;
+  std::vector<std::string> reader_features = implied_features(legacy, true);
+  std::vector<std::string> writer_features = implied_features(legacy, false);
+  const auto require = [](std::vector<std::string>& list, const std::string& feature) {
+    if (std::find(list.begin(), list.end(), feature) == list.end()) list.push_back(feature);
+  };
+  for (auto* list : {&reader_features, &writer_features}) {
+    if (ntz) require(*list, "timestampNtz");
+    if (mapping != ColumnMappingMode::kNone) require(*list, "columnMapping");
+  }
+  upgraded.min_reader_version = 3;
+  upgraded.min_writer_version = 7;
+  upgraded.reader_features = std::move(reader_features);
+  upgraded.writer_features = std::move(writer_features);
+  return upgraded;
+}
+
+std::int64_t max_column_id(const StringMap& configuration) {
+  auto found = configuration.find("delta.columnMapping.maxColumnId");
+  if (found == configuration.end()) return 0;
+  std::int64_t value = 0;
+  const auto* end = found->second.data() + found->second.size();
+  if (std::from_chars(found->second.data(), end, value).ptr != end || value < 0) {
+    throw core::InputError(fmt::format("table property delta.columnMapping.maxColumnId: '{}' is not a column id",
+                                       found->second));
+  }
+  return value;
+}
+
+// Column mapping metadata for the fields of `type` (struct fields, or the fields nested in a list element or map
+// key/value), keeping what `existing` (the table's metadata for the same position, if any) already assigns.
+void annotate_children(const core::DataType& type, const core::DataType* existing_type,
+                       const ColumnMetadata* existing, ColumnMetadata& out, bool mapped, std::int64_t& max_id);
+
+void annotate_field(const core::Field& field, const core::Field* existing_field, const ColumnMetadata* existing,
+                    ColumnMetadata& out, bool mapped, std::int64_t& max_id) {
+  if (existing_field && existing) {
+    out.values = existing->values;
+  } else if (mapped) {
+    // A new field: Spark's next id and a physical name no earlier field can have had.
+    out.values = {{"delta.columnMapping.id", ++max_id}, {"delta.columnMapping.physicalName", "col-" + new_uuid()}};
+  }
+  annotate_children(field.type, existing_field ? &existing_field->type : nullptr,
+                    existing_field ? existing : nullptr, out, mapped, max_id);
+}
+
+void annotate_children(const core::DataType& type, const core::DataType* existing_type,
+                       const ColumnMetadata* existing, ColumnMetadata& out, bool mapped, std::int64_t& max_id) {
+  out.children.assign(type.children.size(), ColumnMetadata{});
+  if (existing_type && existing_type->id != type.id) existing_type = nullptr;
+  for (std::size_t i = 0; i < type.children.size(); ++i) {
+    const auto& child = type.children[i];
+    const core::Field* existing_child = nullptr;
+    const ColumnMetadata* existing_child_metadata = nullptr;
+    if (existing_type) {
+      std::optional<std::size_t> index;
+      if (type.id == core::TypeId::kStruct) {
+        index = find_field(existing_type->children, child.name);
+      } else if (i < existing_type->children.size()) {
+        index = i;
+      }
+      if (index) {
+        existing_child = &existing_type->children[*index];
+        if (existing && *index < existing->children.size()) existing_child_metadata = &existing->children[*index];
+      }
+    }
+    if (type.id == core::TypeId::kStruct) {
+      annotate_field(child, existing_child, existing_child_metadata, out.children[i], mapped, max_id);
+    } else {
+      // A list element or map key/value is no field: it has no id of its own, only the fields inside it.
+      annotate_children(child.type, existing_child ? &existing_child->type : nullptr, existing_child_metadata,
+                        out.children[i], mapped, max_id);
+    }
+  }
+}
+
+// The table schema with Delta metadata: fields of `existing` keep theirs; under column mapping every new field
+// (nested ones too) gets the next column id and a fresh physical name, and maxColumnId moves on.
 TableSchema annotate(const core::Schema& merged, const TableSchema* existing, ColumnMappingMode mode,
                      StringMap& configuration) {
   TableSchema result = table_schema_from(merged);
-  if (!existing) return result;
-  std::int64_t max_id = 0;
-  if (auto found = configuration.find("delta.columnMapping.maxColumnId"); found != configuration.end()) {
-    max_id = std::stoll(found->second);
-  }
+  const bool mapped = mode != ColumnMappingMode::kNone;
+  std::int64_t max_id = max_column_id(configuration);
   for (std::size_t i = 0; i < merged.fields.size(); ++i) {
-    if (auto index = existing->schema.find(merged.fields[i].name)) {
-      result.metadata[i] = existing->metadata[*index];
-      if (mode != ColumnMappingMode::kNone && merged.fields[i].type != existing->schema.fields[*index].type &&
-          merged.fields[i].type.is_nested()) {
-        throw core::UnsupportedError(fmt::format(
-            "column '{}': adding nested fields to a table with column mapping is not supported",
-            merged.fields[i].name));
+    const core::Field* existing_field = nullptr;
+    const ColumnMetadata* existing_metadata = nullptr;
+    if (existing) {
+      if (auto index = find_field(existing->schema.fields, merged.fields[i].name)) {
+        existing_field = &existing->schema.fields[*index];
+        if (*index < existing->metadata.size()) existing_metadata = &existing->metadata[*index];
       }
-    } else if (mode != ColumnMappingMode::kNone) {
-      if (merged.fields[i].type.is_nested()) {
-        throw core::UnsupportedError(fmt::format(
-            "column '{}': adding a nested column to a table with column mapping is not supported",
-            merged.fields[i].name));
-      }
-      result.metadata[i].values = {{"delta.columnMapping.id", ++max_id},
-                                   {"delta.columnMapping.physicalName", "col-" + new_uuid()}};
     }
+    annotate_field(merged.fields[i], existing_field, existing_metadata, result.metadata[i], mapped, max_id);
   }
-  if (mode != ColumnMappingMode::kNone) configuration["delta.columnMapping.maxColumnId"] = std::to_string(max_id);
+  if (mapped) configuration["delta.columnMapping.maxColumnId"] = std::to_string(max_id);
   return result;
 }
 
@@ -511,11 +607,6 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   TableSchema target;
   if (snapshot) check_writer_protocol(*snapshot, options.mode);
   if (replace_schema) {
-    if (mapping != ColumnMappingMode::kNone) {
-      throw core::UnsupportedError(fmt::format("{}: creating or replacing the schema of a table with column mapping "
-                                               "is not supported",
-                                               table));
-    }
     core::Schema schema;
     for (auto field : data_schema.fields) {
       field.field_id.reset();
@@ -544,7 +635,8 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     if (partition_columns.size() == schema.fields.size() && !schema.fields.empty()) {
       throw core::InputError(fmt::format("{}: every column is a partition column; Delta needs one data column", table));
     }
-    target = table_schema_from(schema);
+    // Under column mapping a replaced schema gets fresh ids and physical names: the old files are all removed.
+    target = annotate(schema, nullptr, mapping, configuration);
   } else {
     partition_columns = snapshot->metadata().partition_columns;
     if (!options.partition_by.empty() && options.partition_by != partition_columns) {
@@ -572,21 +664,9 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     metadata.partition_columns = partition_columns;
     metadata.configuration = configuration;
     transaction.update_metadata(std::move(metadata));
-    const Protocol needed = protocol_for(target.schema);
-    if (!snapshot) {
-      transaction.update_protocol(needed);
-    } else if (needed.min_reader_version > snapshot->protocol().min_reader_version) {
-      Protocol upgraded = snapshot->protocol();
-      upgraded.min_reader_version = 3;
-      upgraded.min_writer_version = 7;
-      for (auto* list : {&upgraded.reader_features, &upgraded.writer_features}) {
-        if (!*list) *list = std::vector<std::string>{};
-        if (std::find((*list)->begin(), (*list)->end(), "timestampNtz") == (*list)->end()) {
-          (*list)->push_back("timestampNtz");
-        }
-      }
-      transaction.update_protocol(upgraded);
-    }
+    const std::optional<Protocol> current = snapshot ? std::optional<Protocol>(snapshot->protocol()) : std::nullopt;
+    const Protocol needed = protocol_for(target.schema, mapping, current);
+    if (!current || needed != *current) transaction.update_protocol(needed);
   }
 
   // Where each logical column goes: partition columns into paths, the rest into the files.

@@ -179,8 +179,10 @@ const Metadata* Transaction::effective_metadata() const {
   return snapshot_ ? &snapshot_->metadata() : nullptr;
 }
 
+// As Spark decides it: only adds, and nothing read. A metadata change (a new table, mergeSchema) does not matter
+// here: a winner's metadata change conflicts with every concurrent transaction whatever this flag says.
 bool Transaction::is_blind_append() const {
-  return !read_whole_table_ && read_predicates_.empty() && removes_.empty() && !new_metadata_ &&
+  return !read_whole_table_ && read_predicates_.empty() && removes_.empty() &&
          std::all_of(adds_.begin(), adds_.end(), [](const AddFile& add) { return add.data_change; });
 }
 

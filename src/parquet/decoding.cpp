@@ -123,15 +123,29 @@ bool RleBitPackedDecoder::next_run() {
 
 namespace {
 
-// Eight values of `Width` bits from the Width bytes at `source`, whose caller guarantees 8 more readable bytes
-// past the group's last value: with the width a constant every shift and offset is one too.
+// Eight values of `Width` bits from exactly the Width bytes at `source` (nothing past them is read, so a group
+// at the very end of the data needs no slower path). With the width a constant every shift is one too.
 template <int Width, class Value>
 void unpack_group(const unsigned char* source, Value* out) {
   constexpr std::uint64_t mask = (std::uint64_t{1} << Width) - 1;
-  for (int k = 0; k < 8; ++k) {
+  if constexpr (Width == 1 && sizeof(Value) == 1) {
+    // Levels of optional columns: spread the eight bits over eight bytes at once. Multiplying copies the byte
+    // into every byte lane, the mask keeps bit k in lane k, and adding 0x7F carries any set bit into bit 7.
+    const std::uint64_t spread = (source[0] * 0x0101010101010101ULL) & 0x8040201008040201ULL;
+    const std::uint64_t bytes = ((spread + 0x7F7F7F7F7F7F7F7FULL) >> 7) & 0x0101010101010101ULL;
+    std::memcpy(out, &bytes, 8);
+  } else if constexpr (Width <= 8) {
     std::uint64_t word = 0;
-    std::memcpy(&word, source + k * Width / 8, 8);
-    out[k] = static_cast<Value>((word >> (k * Width % 8)) & mask);
+    std::memcpy(&word, source, Width);
+    for (int k = 0; k < 8; ++k) out[k] = static_cast<Value>((word >> (k * Width)) & mask);
+  } else {
+    unsigned char group[Width + 8] = {};
+    std::memcpy(group, source, Width);
+    for (int k = 0; k < 8; ++k) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, group + k * Width / 8, 8);
+      out[k] = static_cast<Value>((word >> (k * Width % 8)) & mask);
+    }
   }
 }
 
@@ -167,10 +181,10 @@ void RleBitPackedDecoder::decode_into(Value* out, std::size_t count) {
         std::fill_n(out + done, take, Value{0});
         i = take;
       } else if (packed_index_ % 8 == 0) {
-        // Whole groups of eight whose bytes (plus the 8 an unaligned load may touch) lie inside the run.
+        // Whole groups of eight whose bytes lie inside the run.
         const GroupUnpacker<Value> unpack = kGroupUnpackers<Value>[width];
         const auto* bytes = reinterpret_cast<const unsigned char*>(packed_.data());
-        for (; i + 8 <= take && (packed_index_ + i) / 8 * width + width + 8 <= packed_.size(); i += 8) {
+        for (; i + 8 <= take && (packed_index_ + i) / 8 * width + width <= packed_.size(); i += 8) {
           unpack(bytes + (packed_index_ + i) / 8 * width, out + done + i);
         }
       }

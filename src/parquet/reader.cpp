@@ -26,6 +26,8 @@ using core::TypeId;
 __extension__ typedef unsigned __int128 UInt128;
 
 constexpr int kMaxSchemaDepth = 100;
+// Bytes read for a page header beyond the expected page size; headers carrying long statistics may need more.
+constexpr std::size_t kPageHeaderAllowance = 4096;
 constexpr std::int64_t kJulianDayOfUnixEpoch = 2440588;
 constexpr std::int64_t kMicrosPerDay = 86'400'000'000;
 
@@ -58,10 +60,12 @@ class FileInput final : public Input {
 
   std::int64_t size() const override { return size_; }
   std::string_view read(std::int64_t offset, std::int64_t length, std::string& scratch) const override {
-    scratch.resize(static_cast<std::size_t>(length));
+    // The scratch only grows, so that reads of varying size do not zero-fill it again.
+    const auto wanted = static_cast<std::size_t>(length);
+    if (scratch.size() < wanted) scratch.resize(wanted);
     std::size_t done = 0;
-    while (done < scratch.size()) {
-      const ssize_t got = ::pread(descriptor_, scratch.data() + done, scratch.size() - done,
+    while (done < wanted) {
+      const ssize_t got = ::pread(descriptor_, scratch.data() + done, wanted - done,
                                   static_cast<off_t>(offset) + static_cast<off_t>(done));
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) {
@@ -70,7 +74,7 @@ class FileInput final : public Input {
       }
       done += static_cast<std::size_t>(got);
     }
-    return scratch;
+    return std::string_view(scratch.data(), wanted);
   }
 
  private:
@@ -622,6 +626,8 @@ struct FileReader::State {
   core::Schema schema;
   // Reused between column chunks so that a large chunk is not allocated (and page-faulted) afresh each time.
   mutable std::string chunk_scratch;
+  // The size of the last page read, the guess for the next one (pages of a file tend to share a size).
+  mutable std::size_t expected_page_bytes = std::size_t{1} << 20;
   mutable std::string page_buffer;
   mutable std::vector<std::uint32_t> page_definition;
   mutable std::vector<std::uint32_t> page_repetition;
@@ -729,7 +735,19 @@ std::size_t FileReader::State::walk_chunk(int group_index, const ReaderNode& lea
   // Some writers understate total_compressed_size; read up to the footer at most and let the pages say the rest.
   const std::int64_t length = std::min(footer_start - start, std::max<std::int64_t>(column.total_compressed_size, 0) +
                                                                  (std::int64_t{1} << 16));
-  const std::string_view bytes = input->read(start, length, chunk_scratch);
+  // The chunk is read a page at a time into a buffer kept between pages and chunks (each read also takes in the
+  // next page's header when the pages keep their size), rather than whole: a chunk of many megabytes copied in one
+  // go would leave the CPU caches before its pages are decompressed.
+  const auto chunk_length = static_cast<std::size_t>(length);
+  std::string_view window;
+  std::size_t window_start = 0;
+  const auto chunk_bytes = [&](std::size_t from, std::size_t size) -> std::string_view {
+    if (from < window_start || from + size > window_start + window.size()) {
+      window = input->read(start + static_cast<std::int64_t>(from), static_cast<std::int64_t>(size), chunk_scratch);
+      window_start = from;
+    }
+    return window.substr(from - window_start, size);
+  };
 
   const int max_def = leaf.def_level;
   const int max_rep = leaf.max_rep;
@@ -737,14 +755,23 @@ std::size_t FileReader::State::walk_chunk(int group_index, const ReaderNode& lea
   std::size_t position = 0;
   std::int64_t entries = 0;
   while (entries < column.num_values) {
-    if (position >= bytes.size()) {
+    if (position >= chunk_length) {
       throw core::InputError(fmt::format("{}: the chunk ends after {} of its {} values", where, entries, column.num_values));
     }
     const std::int64_t page_offset = start + static_cast<std::int64_t>(position);
     std::size_t header_length = 0;
-    const PageHeader header = thrift::parse_page_header(bytes.substr(position), &header_length, where, page_offset);
+    const std::size_t remaining = chunk_length - position;
+    const std::size_t guess = std::min(remaining, kPageHeaderAllowance + expected_page_bytes);
+    PageHeader header;
+    try {
+      header = thrift::parse_page_header(chunk_bytes(position, guess), &header_length, where, page_offset);
+    } catch (const core::InputError&) {
+      if (guess == remaining) throw;
+      // A header larger than the allowance (long statistics): parse again with everything that is left.
+      header = thrift::parse_page_header(chunk_bytes(position, remaining), &header_length, where, page_offset);
+    }
     position += header_length;
-    if (static_cast<std::size_t>(header.compressed_page_size) > bytes.size() - position) {
+    if (static_cast<std::size_t>(header.compressed_page_size) > chunk_length - position) {
       throw core::InputError(fmt::format("{}: page at offset {} claims {} bytes beyond the chunk's end", where,
                                          page_offset, header.compressed_page_size));
     }
@@ -752,8 +779,9 @@ std::size_t FileReader::State::walk_chunk(int group_index, const ReaderNode& lea
       throw core::UnsupportedError(fmt::format("{}: page at offset {} of {} uncompressed bytes: pages above {} bytes are not supported",
                                                where, page_offset, header.uncompressed_page_size, options.max_page_bytes));
     }
-    const std::string_view page = bytes.substr(position, static_cast<std::size_t>(header.compressed_page_size));
+    const std::string_view page = chunk_bytes(position, static_cast<std::size_t>(header.compressed_page_size));
     position += page.size();
+    expected_page_bytes = page.size();
     const std::string page_where = fmt::format("{}, page at offset {}", where, page_offset);
     if (header.crc && options.verify_checksums &&
         (header.type == PageType::kDataPage || header.type == PageType::kDataPageV2 ||

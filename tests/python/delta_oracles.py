@@ -6,8 +6,12 @@ import decimal
 import functools
 import json
 import math
+import re
 
 from conftest import run_driftgov
+
+# driftgov prints timestamps as ISO text, with a Z for UTC ones; the other readers give datetimes.
+_UTC_TEXT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
 def _normal(value):
@@ -28,6 +32,14 @@ def _normal(value):
         return value.isoformat()
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, str) and _UTC_TEXT.match(value):
+        return value[:-1]
+    if hasattr(value, "asDict"):  # a Spark Row
+        return _normal(value.asDict(recursive=True))
+    if isinstance(value, dict):
+        return tuple(sorted((str(key), _normal(item)) for key, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_normal(item) for item in value)
     if hasattr(value, "item"):  # numpy scalars
         return _normal(value.item())
     return value
@@ -36,7 +48,14 @@ def _normal(value):
 def bag(rows, columns):
     """Rows (dicts) projected on `columns` as a sorted list of tuples; None sorts first."""
     tuples = [tuple(_normal(row.get(column)) for column in columns) for row in rows]
-    return sorted(tuples, key=lambda t: tuple((v is not None, type(v).__name__, v) for v in t))
+    return sorted(tuples, key=_order)
+
+
+def _order(value):
+    """Sort key under which None, numbers, text and nested tuples never meet in one comparison."""
+    if isinstance(value, tuple):
+        return (2, "tuple", tuple(_order(item) for item in value))
+    return (value is not None, type(value).__name__, value)
 
 
 def spark_session():
@@ -74,6 +93,16 @@ def deltalake_rows(table, columns, version=None):
 
     delta_table = deltalake.DeltaTable(str(table), version=version)
     return bag(delta_table.to_pyarrow_table().to_pylist(), columns)
+
+
+def deltalake_query_rows(table, columns, version=None):
+    """deltalake's DataFusion reader; unlike its pyarrow dataset it resolves column mapping (physical names)."""
+    import deltalake
+    import pyarrow as pa
+
+    delta_table = deltalake.DeltaTable(str(table), version=version)
+    result = deltalake.QueryBuilder().register("t", delta_table).execute("SELECT * FROM t").read_all()
+    return bag(pa.table(result).to_pylist(), columns)
 
 
 def duckdb_rows(table, columns, version=None):

@@ -13,8 +13,8 @@ import shutil
 import pytest
 
 from conftest import run_driftgov
-from delta_oracles import (bag, deltalake_rows, driftgov_cat_reads_delta, driftgov_info, driftgov_rows,
-                           duckdb_rows, spark_rows, spark_session)
+from delta_oracles import (bag, deltalake_query_rows, deltalake_rows, driftgov_cat_reads_delta, driftgov_info,
+                           driftgov_rows, duckdb_rows, spark_rows, spark_session)
 
 pytestmark = pytest.mark.interop
 
@@ -350,3 +350,254 @@ def test_driftgov_reads_deltalake_table(deltalake_tables, name):
         pytest.skip("driftgov cat does not read Delta tables in this build")
     for version, expected in versions.items():
         assert driftgov_rows(f"{path}@v={version}", columns) == expected, f"version {version}"
+
+
+@pytest.fixture(scope="module")
+def spark_timestamp_ntz_table(tmp_path_factory, spark):
+    """A Spark table with timestamp_ntz at the top level, in a struct, in an array and as the partition column,
+    with values before 1970 and at the end of year 9999, a delete and a checkpoint."""
+    path = tmp_path_factory.mktemp("spark-ntz") / "ntz"
+    spark_sql(spark, f"CREATE TABLE delta.`{path}` (id BIGINT, at TIMESTAMP_NTZ, day TIMESTAMP_NTZ, "
+                     "nested STRUCT<t: TIMESTAMP_NTZ, n: INT>, many ARRAY<TIMESTAMP_NTZ>, utc TIMESTAMP) USING delta "
+                     "PARTITIONED BY (day) TBLPROPERTIES ('delta.checkpointInterval' = '2')")
+    spark_sql(spark, f"""INSERT INTO delta.`{path}` VALUES
+        (1, TIMESTAMP_NTZ '2024-01-01 10:00:00.123456', TIMESTAMP_NTZ '2024-01-01 00:00:00',
+         named_struct('t', TIMESTAMP_NTZ '1969-12-31 23:59:59.999999', 'n', 1),
+         array(TIMESTAMP_NTZ '2000-02-29 12:00:00'), TIMESTAMP '2024-01-01 10:00:00'),
+        (2, NULL, NULL, NULL, NULL, NULL),
+        (3, TIMESTAMP_NTZ '1900-01-01 00:00:00.000001', TIMESTAMP_NTZ '2024-06-30 12:34:56.5',
+         named_struct('t', NULL, 'n', 3), array(), TIMESTAMP '1960-05-05 05:05:05.5')""")
+    spark_sql(spark, f"""INSERT INTO delta.`{path}` VALUES
+        (4, TIMESTAMP_NTZ '9999-12-31 23:59:59.999999', TIMESTAMP_NTZ '2024-01-01 00:00:00',
+         named_struct('t', TIMESTAMP_NTZ '2024-02-29 00:00:00', 'n', 4),
+         array(NULL, TIMESTAMP_NTZ '2024-01-01 00:00:00.000001'), NULL)""")
+    spark_sql(spark, f"DELETE FROM delta.`{path}` WHERE id = 3")
+    columns = ["id", "at", "day", "nested", "many", "utc"]
+    latest = spark_sql(spark, f"DESCRIBE HISTORY delta.`{path}` LIMIT 1")[0]["version"]
+    return path, columns, {v: spark_rows(path, columns, v) for v in range(latest + 1)}
+
+
+def test_driftgov_reads_spark_timestamp_ntz_table(spark_timestamp_ntz_table):
+    path, columns, versions = spark_timestamp_ntz_table
+    info = driftgov_info(path)
+    assert "timestampNtz" in info["protocol"]["readerFeatures"]
+    assert info["checkpointVersion"] == 2
+    for version, expected in versions.items():
+        assert driftgov_rows(f"{path}@v={version}", columns) == expected, f"version {version}"
+    assert driftgov_rows(path, columns) == versions[max(versions)]
+    schema = json.loads(run_driftgov("table", "schema", path, "--json").stdout)
+    types = {field["name"]: field["type"] for field in schema["fields"]}
+    assert types["at"] == "timestamp_ntz" and types["utc"] == "timestamp"
+
+
+@pytest.fixture(scope="module")
+def deltalake_column_mapping_table(tmp_path_factory):
+    """A deltalake table in column mapping name mode: a partition column whose name holds a space, a struct, a
+    list, appends, a delete that rewrites files and a checkpoint."""
+    path = tmp_path_factory.mktemp("deltalake-mapped") / "mapped"
+    point = pa.struct([("x", pa.int32()), ("label", pa.string())])
+
+    def frame(start, count):
+        return pa.table({
+            "id": pa.array(range(start, start + count), pa.int64()),
+            "group name": pa.array([["a b", "c/d", None][i % 3] for i in range(count)], pa.string()),
+            "amount": pa.array([None if i % 4 == 1 else i * 0.5 for i in range(count)], pa.float64()),
+            "point": pa.array([None if i % 5 == 2 else {"x": i, "label": f"p{i}"} for i in range(count)], point),
+            "tags": pa.array([[f"t{i}", None] if i % 3 else None for i in range(count)], pa.list_(pa.string()))})
+
+    deltalake.write_deltalake(str(path), frame(0, 9), partition_by=["group name"],
+                              configuration={"delta.columnMapping.mode": "name"})
+    deltalake.write_deltalake(str(path), frame(100, 5), mode="append")
+    deltalake.DeltaTable(str(path)).delete("id = 4 OR id = 101")
+    deltalake.DeltaTable(str(path)).create_checkpoint()
+    deltalake.write_deltalake(str(path), frame(200, 3), mode="append")
+    columns = ["id", "group name", "amount", "point", "tags"]
+    versions = {v: deltalake_query_rows(path, columns, v) for v in range(deltalake.DeltaTable(str(path)).version() + 1)}
+    return path, columns, versions
+
+
+def test_driftgov_reads_deltalake_column_mapping_table(deltalake_column_mapping_table):
+    path, columns, versions = deltalake_column_mapping_table
+    info = driftgov_info(path)
+    assert info["configuration"]["delta.columnMapping.mode"] == "name"
+    assert info["checkpointVersion"] == 2 and info["version"] == max(versions) == 3
+    # The log keys partition values by physical name; driftgov reports logical names.
+    assert all(list(f["partitionValues"]) == ["group name"] for f in info["files"])
+    for version, expected in versions.items():
+        assert len(expected) > 0
+        assert driftgov_rows(f"{path}@v={version}", columns) == expected, f"version {version}"
+    assert sorted(f["path"] for f in info["files"]) == sorted(
+        pa.table(deltalake.DeltaTable(str(path)).get_add_actions(flatten=True)).column("path").to_pylist())
+
+
+# ---- writing to tables with column mapping ----
+
+POINT = pa.struct([("x", pa.int32()), ("label", pa.string())])
+WIDER_POINT = pa.struct([("x", pa.int32()), ("label", pa.string()), ("z", pa.float64())])
+MAPPED_SCHEMA = pa.schema([("id", pa.int64()), ("group name", pa.string()), ("point", POINT),
+                           ("items", pa.list_(POINT))])
+MERGED_SCHEMA = pa.schema([("id", pa.int64()), ("group name", pa.string()), ("point", WIDER_POINT),
+                           ("items", pa.list_(WIDER_POINT)), ("added col", pa.string())])
+MAPPED_COLUMNS = MERGED_SCHEMA.names
+
+
+def mapped_rows(start, count):
+    return [{"id": start + i, "group name": ["a", "b c", None][i % 3],
+             "point": None if i % 4 == 3 else {"x": i, "label": f"l{i}"},
+             "items": [{"x": i, "label": None}] if i % 2 else []} for i in range(count)]
+
+
+def merged_rows(start, count):
+    return [{"id": start + i, "group name": "a", "point": {"x": i, "label": "m", "z": i / 2},
+             "items": [{"x": 1, "label": "q", "z": 0.5}], "added col": f"n{i}"} for i in range(count)]
+
+
+def widened(rows):
+    """Rows written before the merge as every reader sees them after it: new fields null."""
+    return [row | {"point": None if row["point"] is None else row["point"] | {"z": None},
+                   "items": [item | {"z": None} for item in row["items"]], "added col": None} for row in rows]
+
+
+def column_ids(schema_field):
+    """Every delta.columnMapping.id in a schemaString field, nested ones too."""
+    ids = []
+    if isinstance(schema_field, dict):
+        if "delta.columnMapping.id" in schema_field.get("metadata", {}):
+            ids.append(schema_field["metadata"]["delta.columnMapping.id"])
+        for value in schema_field.values():
+            ids += column_ids(value)
+    elif isinstance(schema_field, list):
+        for value in schema_field:
+            ids += column_ids(value)
+    return ids
+
+
+def parquet_field_ids(path):
+    def walk(field):
+        ids = [int(field.metadata[b"PARQUET:field_id"])] if field.metadata and b"PARQUET:field_id" in field.metadata \
+            else []
+        for child in getattr(field.type, "fields", None) or ([field.type.value_field]
+                                                             if pa.types.is_list(field.type) else []):
+            ids += walk(child)
+        return ids
+    return [i for field in pq.read_schema(path) for i in walk(field)]
+
+
+def assert_mapping_consistent(table):
+    """maxColumnId covers every id, ids are unique, and every data file stores fields by physical name with ids
+    the schema assigns."""
+    info = driftgov_info(table)
+    metadata_line = [json.loads(line) for path in sorted((table / "_delta_log").glob("*.json"))
+                     for line in path.read_text().splitlines() if '"metaData"' in line][-1]
+    schema = json.loads(metadata_line["metaData"]["schemaString"])
+    ids = column_ids(schema)
+    assert len(ids) == len(set(ids))
+    assert int(info["configuration"]["delta.columnMapping.maxColumnId"]) == max(ids)
+    logical = {field["name"] for field in schema["fields"]}
+    for entry in info["files"]:
+        data_file = table / _unquote(entry["path"])
+        stored = pq.read_schema(data_file)
+        assert not logical & set(stored.names), f"{data_file} stores logical names"
+        assert set(parquet_field_ids(data_file)) <= set(ids)
+
+
+def _unquote(path):
+    from urllib.parse import unquote
+    return unquote(path)
+
+
+@pytest.fixture
+def spark_reading_by_field_id(spark):
+    """Spark's nested vectorized Parquet reader fails on Spark's own id-mapped tables once a field is added inside a
+    list element (IllegalArgumentException "Spark type ... doesn't match the type ... in column vector"); its
+    row-based reader resolves them, so id-mode reads use that."""
+    key = "spark.sql.parquet.enableNestedColumnVectorizedReader"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "false")
+    yield spark
+    spark.conf.set(key, before)
+
+
+@pytest.mark.parametrize("mode", ["name", "id"])
+def test_writes_to_column_mapped_tables_read_by_spark_and_deltalake(tmp_path, spark, mode, request):
+    if mode == "id":
+        request.getfixturevalue("spark_reading_by_field_id")
+    table = tmp_path / "mapped"
+    first = mapped_rows(0, 9)
+    second = merged_rows(100, 4)
+    write_table(write_parquet(tmp_path / "1.parquet", first, MAPPED_SCHEMA), table, "--partition-by", "group name",
+                "--property", f"delta.columnMapping.mode={mode}")
+    write_table(write_parquet(tmp_path / "2.parquet", second, MERGED_SCHEMA), table, "--mode", "append",
+                "--merge-schema")
+    assert_mapping_consistent(table)
+    expected = {0: first, 1: widened(first) + second}
+    for version, rows in expected.items():
+        want = bag(rows, MAPPED_COLUMNS)
+        assert spark_rows(table, MAPPED_COLUMNS, version) == want, f"spark at version {version}"
+        assert deltalake_query_rows(table, MAPPED_COLUMNS, version) == want, f"deltalake at version {version}"
+        assert driftgov_rows(f"{table}@v={version}", MAPPED_COLUMNS) == want, f"driftgov at version {version}"
+    detail = spark_sql(spark, f"DESCRIBE DETAIL delta.`{table}`")[0]
+    assert detail["properties"]["delta.columnMapping.mode"] == mode
+    # Spark renames a column and appends with a column of its own: the ids driftgov assigned leave room for it.
+    spark_sql(spark, f"ALTER TABLE delta.`{table}` RENAME COLUMN `added col` TO renamed")
+    spark_sql(spark, f"ALTER TABLE delta.`{table}` ADD COLUMNS (spark_col STRING)")
+    spark_sql(spark, f"INSERT INTO delta.`{table}` (id, `group name`, renamed, spark_col) VALUES (900, 'a', 'r', 's')")
+    third = [{"id": 1000, "group name": "b c", "point": {"x": 5, "label": "t", "z": 1.5}, "items": [],
+              "renamed": "again", "spark_col": None}]
+    third_schema = pa.schema(list(MERGED_SCHEMA)[:4] + [("renamed", pa.string()), ("spark_col", pa.string())])
+    write_table(write_parquet(tmp_path / "3.parquet", third, third_schema), table, "--mode", "append")
+    assert_mapping_consistent(table)
+    columns = ["id", "group name", "point", "items", "renamed", "spark_col"]
+    latest = [row | {"renamed": row.pop("added col", None), "spark_col": None} for row in expected[1]]
+    latest += [{"id": 900, "group name": "a", "point": None, "items": None, "renamed": "r", "spark_col": "s"}] + third
+    want = bag(latest, columns)
+    assert spark_rows(table, columns) == want
+    assert driftgov_rows(table, columns) == want
+    assert deltalake_query_rows(table, columns) == want
+
+
+def test_merge_schema_into_a_spark_table_with_id_mapping(tmp_path, spark_reading_by_field_id):
+    spark = spark_reading_by_field_id
+    """Spark assigns the ids; driftgov adds a nested and a top-level field after them."""
+    table = tmp_path / "spark_id"
+    spark_sql(spark, f"CREATE TABLE delta.`{table}` (id BIGINT, `group name` STRING, point STRUCT<x: INT, label: "
+                     f"STRING>, items ARRAY<STRUCT<x: INT, label: STRING>>) USING delta TBLPROPERTIES "
+                     f"('delta.columnMapping.mode' = 'id')")
+    spark_sql(spark, f"INSERT INTO delta.`{table}` VALUES (1, 'a', named_struct('x', 1, 'label', 'p'), "
+                     f"array(named_struct('x', 2, 'label', 'q'))), (2, NULL, named_struct('x', NULL, 'label', 'r'), array())")
+    second = merged_rows(10, 3)
+    write_table(write_parquet(tmp_path / "2.parquet", second, MERGED_SCHEMA), table, "--mode", "append",
+                "--merge-schema")
+    assert_mapping_consistent(table)
+    first = [{"id": 1, "group name": "a", "point": {"x": 1, "label": "p"}, "items": [{"x": 2, "label": "q"}]},
+             {"id": 2, "group name": None, "point": {"x": None, "label": "r"}, "items": []}]
+    want = bag(widened(first) + second, MAPPED_COLUMNS)
+    assert spark_rows(table, MAPPED_COLUMNS) == want
+    assert driftgov_rows(table, MAPPED_COLUMNS) == want
+
+
+def test_commit_info_matches_spark_for_the_same_operations(tmp_path, spark):
+    """Spark and driftgov each create a table, append, append with mergeSchema and overwrite; the commitInfo
+    fields conflict detection relies on (isBlindAppend, mode, readVersion) agree."""
+    base = pa.schema([("id", pa.int64()), ("name", pa.string())])
+    wider = pa.schema([("id", pa.int64()), ("name", pa.string()), ("extra", pa.float64())])
+    steps = [(base, "create", []), (base, "append", []), (wider, "append", ["--merge-schema"]),
+             (wider, "overwrite", [])]
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for index, (schema, mode, options) in enumerate(steps):
+        data = write_parquet(tmp_path / f"{index}.parquet",
+                             [{name: (index if name == "id" else None) for name in schema.names}], schema)
+        write_table(data, ours, "--mode", mode, *options)
+        writer = spark.read.parquet(str(data)).write.format("delta").mode(
+            {"create": "errorifexists"}.get(mode, mode))
+        if options:
+            writer = writer.option("mergeSchema", "true")
+        writer.save(str(theirs))
+
+    def history(table):
+        entries = sorted(spark.sql(f"DESCRIBE HISTORY delta.`{table}`").collect(), key=lambda e: e["version"])
+        return [(e["operation"], e["operationParameters"]["mode"], e["isBlindAppend"], e["readVersion"])
+                for e in entries]
+
+    assert history(ours) == history(theirs)
+    assert [e[2] for e in history(theirs)] == [True, True, True, False]

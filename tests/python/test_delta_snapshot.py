@@ -157,3 +157,96 @@ def test_missing_version_is_refused(written_table, driftgov):
     result = run_driftgov("table", "info", f"{written_table}@v=99", check=False)
     assert result.returncode == 2
     assert "version 99 does not exist" in result.stderr
+
+
+# ---- data skipping on decimal stats, judged against a full scan of every file ----
+
+def kept_files(table, column, lower, upper):
+    import subprocess
+    from conftest import tool_binary
+
+    result = subprocess.run([str(tool_binary("delta_skip_probe")), str(table), column, lower, upper],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+def file_values(table, column):
+    """Every data file of the latest snapshot (by log path) with the column's non-null values, read in full."""
+    import urllib.parse
+
+    import pyarrow.parquet as pq
+
+    actions = pa.table(deltalake.DeltaTable(str(table)).get_add_actions(flatten=True)).to_pylist()
+    return {action["path"]: [value for value in pq.read_table(table / urllib.parse.unquote(action["path"]),
+                                                                columns=[column]).column(0).to_pylist()
+                             if value is not None]
+            for action in actions}
+
+
+def check_skipping(table, column, bounds, exact_stats):
+    """Every file holding a row in [lower, upper] is kept; with exact stats, so is no file whose value span misses
+    the range. Returns how many (range, file) pairs were skipped."""
+    values = file_values(table, column)
+    skipped = 0
+    for lower, upper in bounds:
+        kept = kept_files(table, column, "-" if lower is None else f"{lower:f}", "-" if upper is None else f"{upper:f}")
+        assert kept <= set(values)
+        for path, held in values.items():
+            inside = [v for v in held if (lower is None or v >= lower) and (upper is None or v <= upper)]
+            if inside:
+                assert path in kept, f"{path} holds {inside[0]} in [{lower}, {upper}] but was skipped"
+            elif exact_stats and held and ((lower is not None and max(held) < lower) or
+                                           (upper is not None and min(held) > upper)):
+                assert path not in kept, f"{path} spans [{min(held)}, {max(held)}], outside [{lower}, {upper}]"
+            skipped += path not in kept
+    return skipped
+
+
+def decimal_bounds(values, step):
+    """Ranges around every value: the value alone, just above and below it, and open on either side."""
+    bounds = [(None, None)]
+    with decimal.localcontext() as context:
+        context.prec = 60  # the default 28 digits would round decimal(38) bounds
+        for value in values:
+            bounds += [(value, value), (value + step, None), (None, value - step), (value - step, value + step)]
+    return bounds
+
+
+def test_decimal_stats_skip_files_from_deltalake(tmp_path):
+    """deltalake writes decimal stats as JSON numbers rounded to a double: decimal(38,6) values that differ only
+    beyond 17 digits must never be skipped wrongly."""
+    D = decimal.Decimal
+    table = tmp_path / "decimals"
+    batches = [[D("-3.50"), D("1.25"), None], [D("1.26"), D("99999999.99")], [D("-99999999.99"), D("-3.51")],
+               [D("0.00")]]
+    big = [[D("12345678901234567890123.456789"), D("-0.000001")], [D("12345678901234567890123.456790"), None],
+           [D("99999999999999999999999999999999.999999"), D("12345678901234567890123.456791")],
+           [D("-99999999999999999999999999999999.999999")]]
+    for small, large in zip(batches, big):
+        large = large + [None] * (len(small) - len(large))
+        small = small + [None] * (len(large) - len(small))
+        frame = pa.table({"small": pa.array(small, pa.decimal128(10, 2)), "big": pa.array(large, pa.decimal128(38, 6))})
+        deltalake.write_deltalake(str(tmp_path / "decimals"), frame, mode="append")
+    small_values = [v for batch in batches for v in batch if v is not None]
+    big_values = [v for batch in big for v in batch if v is not None]
+    assert check_skipping(table, "small", decimal_bounds(small_values, D("0.01")), exact_stats=True) > 0
+    assert check_skipping(table, "big", decimal_bounds(big_values, D("0.000001")), exact_stats=False) > 0
+
+
+def test_decimal_stats_skip_files_driftgov_writes(tmp_path):
+    import random
+
+    import pyarrow.parquet as pq
+
+    D = decimal.Decimal
+    generator = random.Random(7)
+    values = [None if i % 9 == 0 else D(generator.randrange(-10**12, 10**12)).scaleb(-3) for i in range(400)]
+    values.sort(key=lambda v: (v is not None, v))
+    source = tmp_path / "values.parquet"
+    pq.write_table(pa.table({"amount": pa.array(values, pa.decimal128(15, 3))}), source)
+    table = tmp_path / "written"
+    run_driftgov("table", "write", source, table, "--file-rows", "37")
+    present = [v for v in values if v is not None]
+    bounds = decimal_bounds(generator.sample(present, 25), D("0.001"))
+    assert check_skipping(table, "amount", bounds, exact_stats=True) > 0

@@ -222,7 +222,7 @@ TEST(DeltaSchema, ColumnMappingGivesPhysicalNamesAndIds) {
   EXPECT_EQ(by_id.fields[0].field_id, 1);
   EXPECT_EQ(by_id.fields[0].type.children[0].name, "col-b");
   EXPECT_EQ(by_id.fields[0].type.children[0].field_id, 2);
-  EXPECT_FALSE(physical_schema(schema, ColumnMappingMode::kName).fields[0].field_id.has_value());
+  EXPECT_EQ(physical_schema(schema, ColumnMappingMode::kName).fields[0].field_id, 1);  // written in name mode too
   EXPECT_EQ(physical_schema(schema, ColumnMappingMode::kNone).fields[0].name, "a");
   EXPECT_EQ(column_mapping_mode({{"delta.columnMapping.mode", "id"}}), ColumnMappingMode::kId);
 }

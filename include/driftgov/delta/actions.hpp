@@ -87,6 +87,7 @@ struct Protocol {
   std::int32_t min_writer_version = 2;
   std::optional<std::vector<std::string>> reader_features;
   std::optional<std::vector<std::string>> writer_features;
+  friend bool operator==(const Protocol&, const Protocol&) = default;
 };
 
 // Kept as JSON: every engine writes its own fields, and operationParameters values have any type.

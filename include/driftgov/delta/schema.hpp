@@ -45,7 +45,7 @@ TableSchema table_schema_from(const core::Schema& schema);
 // delta.columnMapping.mode from the table configuration. Throws InputError on an unknown mode.
 ColumnMappingMode column_mapping_mode(const StringMap& configuration);
 
-// The schema as stored in data files: physical names under column mapping (nested too), field ids in id mode.
+// The schema as stored in data files: physical names and field ids under column mapping (nested too).
 // Without column mapping it equals the logical schema.
 core::Schema physical_schema(const TableSchema& schema, ColumnMappingMode mode);
 // Physical name of a top-level column (the logical name without column mapping).
