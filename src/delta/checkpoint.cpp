@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "delta/json_columns.hpp"
@@ -124,46 +125,222 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
   fs::rename(temp, path);
 }
 
-std::vector<Action> parquet_actions(parquet::FileReader& reader) {
-  const std::string& name = reader.description();
-  std::vector<Action> actions;
-  for (int group = 0; group < reader.num_row_groups(); ++group) {
-    const auto batch = reader.read_row_group(group);
-    for (std::int64_t row = 0; row < batch.num_rows; ++row) {
-      json object = json::object();
-      for (std::size_t column = 0; column < batch.columns.size(); ++column) {
-        if (!batch.columns[column].is_valid(row)) continue;
-        json value = json_at(batch.columns[column], row);
-        // Some writers leave the struct of an absent action present with every field null.
-        if (value.is_object() && std::all_of(value.begin(), value.end(), [](const json& item) { return item.is_null(); })) {
-          continue;
-        }
-        object[batch.schema.fields[column].name] = std::move(value);
-      }
-      // Checkpoints may carry stats only as a struct (delta.checkpoint.writeStatsAsJson = false).
-      if (auto add = object.find("add"); add != object.end() && add->is_object()) {
-        auto parsed = add->find("stats_parsed");
-        const bool has_text = add->contains("stats") && !(*add)["stats"].is_null();
-        if (!has_text && parsed != add->end() && parsed->is_object()) (*add)["stats"] = dump_json(*parsed, name);
-      }
-      if (auto action = parse_action(object, ActionOrigin{fmt::format("{} (row {})", name, row), 0})) {
-        actions.push_back(std::move(*action));
-      }
-    }
-  }
-  return actions;
+bool is_text(const DataType& type) { return type.id == TypeId::kString || type.id == TypeId::kBinary; }
+bool is_integer(const DataType& type) { return type.is_integer(); }
+bool is_boolean(const DataType& type) { return type.id == TypeId::kBoolean; }
+bool is_struct(const DataType& type) { return type.id == TypeId::kStruct; }
+bool is_text_map(const DataType& type) {
+  return type.id == TypeId::kMap && is_text(type.children[0].type) && is_text(type.children[1].type);
 }
 
-std::vector<Action> read_parquet_actions(const fs::path& file) {
+// A child of a struct column by name when it has the expected kind of type; nullptr when absent. A present child
+// of another type sets `mismatch` (parse_action would refuse it, so such rows take the JSON path).
+const core::Column* child_of(const core::Column& parent, std::string_view name, bool (*fits)(const DataType&),
+                             bool& mismatch) {
+  for (std::size_t i = 0; i < parent.type.children.size(); ++i) {
+    if (parent.type.children[i].name != name) continue;
+    if (fits(parent.type.children[i].type)) return &parent.children[i];
+    mismatch = true;
+    return nullptr;
+  }
+  return nullptr;
+}
+
+// Reads add actions straight from the columns of a checkpoint's `add` struct: a checkpoint of a large table is
+// almost all adds, and building a JSON object per row only to parse it again costs more than the Parquet decoding.
+// A row the fast path cannot take exactly as parse_action would (a missing required field, a value out of range,
+// an unexpected column type) goes through the JSON path, which also words the error.
+class AddColumnReader {
+ public:
+  explicit AddColumnReader(const core::Column& add) {
+    bool mismatch = false;
+    path_ = child_of(add, "path", is_text, mismatch);
+    partition_values_ = child_of(add, "partitionValues", is_text_map, mismatch);
+    size_ = child_of(add, "size", is_integer, mismatch);
+    modification_time_ = child_of(add, "modificationTime", is_integer, mismatch);
+    data_change_ = child_of(add, "dataChange", is_boolean, mismatch);
+    stats_ = child_of(add, "stats", is_text, mismatch);
+    stats_parsed_ = child_of(add, "stats_parsed", is_struct, mismatch);
+    tags_ = child_of(add, "tags", is_text_map, mismatch);
+    deletion_vector_ = child_of(add, "deletionVector", is_struct, mismatch);
+    base_row_id_ = child_of(add, "baseRowId", is_integer, mismatch);
+    default_row_commit_version_ = child_of(add, "defaultRowCommitVersion", is_integer, mismatch);
+    clustering_provider_ = child_of(add, "clusteringProvider", is_text, mismatch);
+    if (deletion_vector_) {
+      dv_storage_type_ = child_of(*deletion_vector_, "storageType", is_text, mismatch);
+      dv_path_ = child_of(*deletion_vector_, "pathOrInlineDv", is_text, mismatch);
+      dv_offset_ = child_of(*deletion_vector_, "offset", is_integer, mismatch);
+      dv_size_ = child_of(*deletion_vector_, "sizeInBytes", is_integer, mismatch);
+      dv_cardinality_ = child_of(*deletion_vector_, "cardinality", is_integer, mismatch);
+    }
+    usable_ = !mismatch && path_ && partition_values_ && size_ && modification_time_ && data_change_ &&
+              (!deletion_vector_ || (dv_storage_type_ && dv_path_ && dv_size_ && dv_cardinality_));
+  }
+
+  // The add at `row`, or nullopt when the row must take the JSON path.
+  std::optional<AddFile> read(std::int64_t row, const std::string& description) const {
+    if (!usable_ || !path_->is_valid(row) || !partition_values_->is_valid(row) || !size_->is_valid(row) ||
+        !modification_time_->is_valid(row) || !data_change_->is_valid(row)) {
+      return std::nullopt;
+    }
+    const auto index = static_cast<std::size_t>(row);
+    AddFile add;
+    add.path = std::string(path_->string_at(row));
+    if (add.path.empty()) return std::nullopt;
+    const auto& entries = partition_values_->children[0];
+    for (auto entry = partition_values_->offsets[index]; entry < partition_values_->offsets[index + 1]; ++entry) {
+      if (!entries.children[0].is_valid(entry)) return std::nullopt;
+      std::optional<std::string> value;
+      if (entries.children[1].is_valid(entry)) value = std::string(entries.children[1].string_at(entry));
+      add.partition_values.insert_or_assign(std::string(entries.children[0].string_at(entry)), std::move(value));
+    }
+    add.size = size_->ints[index];
+    add.modification_time = modification_time_->ints[index];
+    add.data_change = data_change_->ints[index] != 0;
+    if (stats_ && stats_->is_valid(row)) {
+      add.stats = std::string(stats_->string_at(row));
+    } else if (stats_parsed_ && stats_parsed_->is_valid(row)) {
+      // Checkpoints may carry stats only as a struct (delta.checkpoint.writeStatsAsJson = false).
+      add.stats = dump_json(json_at(*stats_parsed_, row), description);
+    }
+    if (tags_ && tags_->is_valid(row)) {
+      StringMap tags;
+      const auto& tag_entries = tags_->children[0];
+      for (auto entry = tags_->offsets[index]; entry < tags_->offsets[index + 1]; ++entry) {
+        if (!tag_entries.children[0].is_valid(entry)) return std::nullopt;
+        if (!tag_entries.children[1].is_valid(entry)) continue;
+        tags.insert_or_assign(std::string(tag_entries.children[0].string_at(entry)),
+                              std::string(tag_entries.children[1].string_at(entry)));
+      }
+      add.tags = std::move(tags);
+    }
+    if (deletion_vector_ && deletion_vector_->is_valid(row)) {
+      if (!dv_storage_type_->is_valid(row) || !dv_path_->is_valid(row) || !dv_size_->is_valid(row) ||
+          !dv_cardinality_->is_valid(row)) {
+        return std::nullopt;
+      }
+      DeletionVectorDescriptor descriptor;
+      const auto storage = dv_storage_type_->string_at(row);
+      if (storage != "i" && storage != "u" && storage != "p") return std::nullopt;
+      descriptor.storage_type = storage[0];
+      descriptor.path_or_inline_dv = std::string(dv_path_->string_at(row));
+      if (dv_offset_ && dv_offset_->is_valid(row)) {
+        const auto offset = dv_offset_->ints[index];
+        if (offset < 0 || offset > INT32_MAX) return std::nullopt;
+        descriptor.offset = static_cast<std::int32_t>(offset);
+      }
+      const auto size = dv_size_->ints[index];
+      if (size < 0 || size > INT32_MAX) return std::nullopt;
+      descriptor.size_in_bytes = static_cast<std::int32_t>(size);
+      descriptor.cardinality = dv_cardinality_->ints[index];
+      if (descriptor.cardinality < 0) return std::nullopt;
+      add.deletion_vector = std::move(descriptor);
+    }
+    if (base_row_id_ && base_row_id_->is_valid(row)) add.base_row_id = base_row_id_->ints[index];
+    if (default_row_commit_version_ && default_row_commit_version_->is_valid(row)) {
+      add.default_row_commit_version = default_row_commit_version_->ints[index];
+    }
+    if (clustering_provider_ && clustering_provider_->is_valid(row)) {
+      add.clustering_provider = std::string(clustering_provider_->string_at(row));
+    }
+    return add;
+  }
+
+ private:
+  bool usable_ = false;
+  const core::Column* path_ = nullptr;
+  const core::Column* partition_values_ = nullptr;
+  const core::Column* size_ = nullptr;
+  const core::Column* modification_time_ = nullptr;
+  const core::Column* data_change_ = nullptr;
+  const core::Column* stats_ = nullptr;
+  const core::Column* stats_parsed_ = nullptr;
+  const core::Column* tags_ = nullptr;
+  const core::Column* deletion_vector_ = nullptr;
+  const core::Column* base_row_id_ = nullptr;
+  const core::Column* default_row_commit_version_ = nullptr;
+  const core::Column* clustering_provider_ = nullptr;
+  const core::Column* dv_storage_type_ = nullptr;
+  const core::Column* dv_path_ = nullptr;
+  const core::Column* dv_offset_ = nullptr;
+  const core::Column* dv_size_ = nullptr;
+  const core::Column* dv_cardinality_ = nullptr;
+};
+
+// The action of one checkpoint row through its JSON form (every action kind; the fallback for adds).
+std::optional<Action> row_action(const core::RecordBatch& batch, std::int64_t row, const std::string& name) {
+  json object = json::object();
+  for (std::size_t column = 0; column < batch.columns.size(); ++column) {
+    if (!batch.columns[column].is_valid(row)) continue;
+    json value = json_at(batch.columns[column], row);
+    // Some writers leave the struct of an absent action present with every field null.
+    if (value.is_object() && std::all_of(value.begin(), value.end(), [](const json& item) { return item.is_null(); })) {
+      continue;
+    }
+    object[batch.schema.fields[column].name] = std::move(value);
+  }
+  // Checkpoints may carry stats only as a struct (delta.checkpoint.writeStatsAsJson = false).
+  if (auto add = object.find("add"); add != object.end() && add->is_object()) {
+    auto parsed = add->find("stats_parsed");
+    const bool has_text = add->contains("stats") && !(*add)["stats"].is_null();
+    if (!has_text && parsed != add->end() && parsed->is_object()) (*add)["stats"] = dump_json(*parsed, name);
+  }
+  return parse_action(object, ActionOrigin{fmt::format("{} (row {})", name, row), 0});
+}
+
+void parquet_actions(parquet::FileReader& reader, const ActionSink& sink) {
+  const std::string& name = reader.description();
+  // Only the action columns log replay uses (commitInfo and cdc change no table state).
+  static const std::set<std::string> replayed = {"txn",      "add",           "remove",             "metaData",
+                                                 "protocol", "domainMetadata", "checkpointMetadata", "sidecar"};
+  std::vector<std::size_t> projection;
+  for (std::size_t i = 0; i < reader.schema().fields.size(); ++i) {
+    if (replayed.contains(reader.schema().fields[i].name)) projection.push_back(i);
+  }
+  if (projection.empty()) return;
+  core::RecordBatch batch;
+  for (int group = 0; group < reader.num_row_groups(); ++group) {
+    reader.read_row_group(group, projection, batch);
+    std::optional<std::size_t> add_index;
+    std::optional<AddColumnReader> adds;
+    for (std::size_t i = 0; i < batch.columns.size(); ++i) {
+      if (batch.schema.fields[i].name == "add" && batch.columns[i].type.id == TypeId::kStruct) {
+        add_index = i;
+        adds.emplace(batch.columns[i]);
+      }
+    }
+    for (std::int64_t row = 0; row < batch.num_rows; ++row) {
+      if (add_index && batch.columns[*add_index].is_valid(row)) {
+        // A row holds one action; the fast path only takes rows where the add is the only one.
+        bool alone = true;
+        for (std::size_t i = 0; i < batch.columns.size() && alone; ++i) {
+          alone = i == *add_index || !batch.columns[i].is_valid(row);
+        }
+        if (alone) {
+          if (auto add = adds->read(row, name)) {
+            Action action(std::move(*add));
+            sink(action);
+            continue;
+          }
+        }
+      }
+      if (auto action = row_action(batch, row, name)) sink(*action);
+    }
+  }
+}
+
+void read_parquet_actions(const fs::path& file, const ActionSink& sink) {
   auto reader = parquet::FileReader::open(file.string());
-  return parquet_actions(reader);
+  parquet_actions(reader, sink);
 }
 
 }  // namespace
 
 std::vector<Action> parse_parquet_checkpoint(std::string bytes, const std::string& description) {
   auto reader = parquet::FileReader::open_memory(std::move(bytes), description);
-  return parquet_actions(reader);
+  std::vector<Action> actions;
+  parquet_actions(reader, [&](Action& action) { actions.push_back(std::move(action)); });
+  return actions;
 }
 
 void write_checkpoint(const Snapshot& snapshot) {
@@ -217,24 +394,25 @@ std::vector<Action> parse_json_checkpoint(std::string_view text, const std::stri
   return parse_commit(text, file_name);
 }
 
-std::vector<Action> read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing) {
-  std::vector<Action> actions;
+void read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing, const ActionSink& sink) {
+  const auto forward = [&](const fs::path& file, Action& action) {
+    if (const auto* sidecar = std::get_if<SidecarFile>(&action)) {
+      const std::string decoded = decode_path(sidecar->path, file.string());
+      const fs::path sidecar_path = decoded.starts_with("/") || decoded.starts_with("file:")
+                                        ? fs::path(decoded.starts_with("file:") ? decoded.substr(5) : decoded)
+                                        : listing.log_directory / "_sidecars" / decoded;
+      read_parquet_actions(sidecar_path, sink);
+      return;
+    }
+    sink(action);
+  };
   for (const auto& file : checkpoint.files) {
-    std::vector<Action> part = file.extension() == ".json" ? parse_json_checkpoint(read_file_text(file), file.string())
-                                                           : read_parquet_actions(file);
-    for (auto& action : part) {
-      if (const auto* sidecar = std::get_if<SidecarFile>(&action)) {
-        const std::string decoded = decode_path(sidecar->path, file.string());
-        const fs::path sidecar_path = decoded.starts_with("/") || decoded.starts_with("file:")
-                                          ? fs::path(decoded.starts_with("file:") ? decoded.substr(5) : decoded)
-                                          : listing.log_directory / "_sidecars" / decoded;
-        for (auto& sidecar_action : read_parquet_actions(sidecar_path)) actions.push_back(std::move(sidecar_action));
-        continue;
-      }
-      actions.push_back(std::move(action));
+    if (file.extension() == ".json") {
+      for (auto& action : parse_json_checkpoint(read_file_text(file), file.string())) forward(file, action);
+    } else {
+      read_parquet_actions(file, [&](Action& action) { forward(file, action); });
     }
   }
-  return actions;
 }
 
 }  // namespace driftgov::delta

@@ -5,6 +5,7 @@
 // from `stats` (JSON text) or, when a checkpoint carries only `stats_parsed`, rebuilt as JSON from it.
 
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 #include "driftgov/delta/actions.hpp"
@@ -13,10 +14,14 @@
 
 namespace driftgov::delta {
 
-// Every action of a complete checkpoint, sidecars included. Throws core::UnsupportedError when this build
-// cannot read the checkpoint's file format (the caller may fall back to replaying commit files), InputError for
-// a malformed checkpoint (naming the file and field).
-std::vector<Action> read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing);
+// Receives actions one by one; it may move from them.
+using ActionSink = std::function<void(Action&)>;
+
+// Passes every action of a complete checkpoint, sidecars included, to `sink` in file order, without holding them
+// all (a large table's checkpoint is mostly adds, read column-wise). Throws core::UnsupportedError when this build
+// cannot read the checkpoint's file format (the caller may fall back to replaying commit files, discarding what
+// the sink received), InputError for a malformed checkpoint (naming the file and field).
+void read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing, const ActionSink& sink);
 
 // Writes a classic single-file checkpoint of `snapshot` (protocol, metadata, txn, domain metadata, live adds and
 // unexpired tombstones) put-if-absent, then `_last_checkpoint`. Throws core::UnsupportedError when this build
