@@ -1,12 +1,24 @@
-"""Writes the Parquet decode benchmark files, times pyarrow reading them single-threaded, runs
-parquet_decode_bench on the same files and prints both, with the ratio.
+"""Parquet decode throughput of driftgov against pyarrow, single-threaded, on the same files in one run.
 
-Usage: python bench/parquet_decode_compare.py BUILD_DIR [FOLDER]
+Writes three files of 5,000,000 rows (a double column, a dictionary-encoded string column, a nullable int64
+column; snappy, pyarrow's default pages and row groups), runs bench/parquet_decode_bench on them and times
+pyarrow reading them, then prints CPU-time and wall-time medians and the CPU-time ratio driftgov / pyarrow.
+
+Both sides do the same work: open the file, read its footer, decode every row group of the column into memory
+(driftgov into core columns; pyarrow into Arrow arrays through pq.read_table with use_threads=False,
+pre_buffer=False, one CPU thread and one I/O thread, dictionary strings materialised as strings, not kept as a
+dictionary). The file is in the page cache for both. driftgov is reported twice: reading each row group into a new
+batch (fresh allocations, which glibc takes from new pages the kernel must fault in), and reading into one reused
+batch (the steady state of a scanner; pyarrow's allocator keeps freed memory between reads, so its repeated reads
+are in that state too).
 """
+import argparse
+import datetime
 import json
 import os
+import platform
+import statistics
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -14,6 +26,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROWS = 5_000_000
+FILES = (
+    ("double.parquet", "BM_ReadDoubleColumn"),
+    ("dictionary_string.parquet", "BM_ReadDictionaryStringColumn"),
+    ("nullable_int64.parquet", "BM_ReadNullableInt64Column"),
+)
 
 
 def write_files(folder):
@@ -30,34 +47,67 @@ def write_files(folder):
                    compression="snappy", use_dictionary=False)
 
 
-def time_pyarrow(path, repeats=7):
-    """Best of `repeats`, in milliseconds of wall time and of CPU time (the machine may be shared)."""
-    best_wall = best_cpu = float("inf")
-    for _ in range(repeats):
+def time_pyarrow(path, repetitions):
+    """Medians over `repetitions` reads (after one warm-up read), in milliseconds of wall and CPU time."""
+    pq.read_table(path, use_threads=False, pre_buffer=False)
+    walls, cpus = [], []
+    for _ in range(repetitions):
         wall, cpu = time.perf_counter(), time.process_time()
-        pq.read_table(path, use_threads=False, pre_buffer=False)
-        best_wall = min(best_wall, time.perf_counter() - wall)
-        best_cpu = min(best_cpu, time.process_time() - cpu)
-    return best_wall * 1000, best_cpu * 1000
+        table = pq.read_table(path, use_threads=False, pre_buffer=False)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+        del table
+    return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
+
+
+def time_driftgov(build_dir, folder, repetitions, min_time):
+    """Medians per benchmark name, in milliseconds of wall and CPU time."""
+    result = subprocess.run([f"{build_dir}/bench/parquet_decode_bench", "--benchmark_format=json",
+                             f"--benchmark_repetitions={repetitions}", f"--benchmark_min_time={min_time}",
+                             "--benchmark_report_aggregates_only=true"],
+                            capture_output=True, text=True, check=True,
+                            env={**os.environ, "DRIFTGOV_PARQUET_BENCH_DIR": folder})
+    medians = {}
+    for entry in json.loads(result.stdout)["benchmarks"]:
+        if entry.get("aggregate_name") == "median":
+            assert entry["time_unit"] == "ms", entry["time_unit"]
+            medians[entry["run_name"]] = (entry["real_time"], entry["cpu_time"])
+    return medians
 
 
 def main():
-    build_dir = sys.argv[1]
-    folder = sys.argv[2] if len(sys.argv) > 2 else "/tmp/driftgov-parquet-bench"
-    write_files(folder)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("build_dir", help="build folder holding bench/parquet_decode_bench "
+                        "(configured with -DDRIFTGOV_BUILD_BENCHMARKS=ON)")
+    parser.add_argument("folder", nargs="?", default="/tmp/driftgov-parquet-bench",
+                        help="where the files are written (default %(default)s)")
+    parser.add_argument("--repetitions", type=int, default=9,
+                        help="timed repetitions per file and side; medians are reported (default %(default)s)")
+    parser.add_argument("--min-time", default="0.5",
+                        help="Google Benchmark minimum time per driftgov repetition, seconds (default %(default)s)")
+    args = parser.parse_args()
+
+    write_files(args.folder)
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
-    result = subprocess.run([f"{build_dir}/bench/parquet_decode_bench", "--benchmark_format=json",
-                             "--benchmark_min_time=1"], capture_output=True, text=True, check=True,
-                            env={**os.environ, "DRIFTGOV_PARQUET_BENCH_DIR": folder})
-    ours = {b["name"]: (b["real_time"], b["cpu_time"]) for b in json.loads(result.stdout)["benchmarks"]}
-    print(f"{'file':<28} {'driftgov wall/cpu ms':>22} {'pyarrow wall/cpu ms':>22} {'cpu ratio':>10}")
-    for name, benchmark in (("double.parquet", "BM_ReadDoubleColumn"),
-                            ("dictionary_string.parquet", "BM_ReadDictionaryStringColumn"),
-                            ("nullable_int64.parquet", "BM_ReadNullableInt64Column")):
-        wall, cpu = ours[benchmark]
-        their_wall, their_cpu = time_pyarrow(f"{folder}/{name}")
-        print(f"{name:<28} {wall:>10.1f} / {cpu:>9.1f} {their_wall:>10.1f} / {their_cpu:>9.1f} {cpu / their_cpu:>10.2f}")
+    load_before = os.getloadavg()
+    ours = time_driftgov(args.build_dir, args.folder, args.repetitions, args.min_time)
+    theirs = {name: time_pyarrow(f"{args.folder}/{name}", args.repetitions) for name, _ in FILES}
+    load_after = os.getloadavg()
+
+    print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, pyarrow {pa.__version__} ({pa.default_memory_pool().backend_name} pool), "
+          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after; medians of {args.repetitions}")
+    print()
+    print("| file | driftgov, new batch: wall / CPU ms | driftgov, reused batch: wall / CPU ms "
+          "| pyarrow: wall / CPU ms | CPU ratio, new batch | CPU ratio, reused batch |")
+    print("|---|---|---|---|---|---|")
+    for name, benchmark in FILES:
+        fresh_wall, fresh_cpu = ours[benchmark]
+        reused_wall, reused_cpu = ours[benchmark + "Reusing"]
+        their_wall, their_cpu = theirs[name]
+        print(f"| {name} | {fresh_wall:.1f} / {fresh_cpu:.1f} | {reused_wall:.1f} / {reused_cpu:.1f} "
+              f"| {their_wall:.1f} / {their_cpu:.1f} | {fresh_cpu / their_cpu:.2f} | {reused_cpu / their_cpu:.2f} |")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,18 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <span>
 #include <unordered_set>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "driftgov/core/error.hpp"
 #include "io/text_values.hpp"
@@ -23,12 +30,45 @@ using core::DataType;
 using core::InputError;
 using core::TypeId;
 
-// Reads a file through a growable buffer and splits it into records without copying field text,
-// except for quoted fields with escaped quotes, which are unescaped into a per-record arena.
+// Bit i set when block[i] is one of the four bytes that end or quote a field: one 16-byte block at a time, so
+// an unquoted record is split without looking at its bytes one by one.
+class StopBytes {
+ public:
+  static constexpr std::size_t kBlock = 16;
+
+  StopBytes(char delimiter, char quote) : delimiter_(delimiter), quote_(quote) {}
+
+  std::uint32_t mask(const char* block) const {
+#if defined(__SSE2__)
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+    const __m128i hits = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(delimiter_)), _mm_cmpeq_epi8(bytes, _mm_set1_epi8(quote_))),
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\n')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\r'))));
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(hits));
+#else
+    std::uint32_t bits = 0;
+    for (std::size_t i = 0; i < kBlock; ++i) {
+      const char c = block[i];
+      bits |= static_cast<std::uint32_t>(c == delimiter_ || c == quote_ || c == '\n' || c == '\r') << i;
+    }
+    return bits;
+#endif
+  }
+
+ private:
+  char delimiter_;
+  char quote_;
+};
+
+// Reads a file through a growable buffer and splits it into records without copying field text, except for
+// quoted fields with escaped quotes, which are unescaped into an arena. The views it hands out stay valid until
+// release(): the caller can collect many records and convert them column by column.
 class RecordScanner {
  public:
+  enum class Next { kRecord, kEnd, kMustRelease };
+
   RecordScanner(std::string path, char delimiter, char quote)
-      : path_(std::move(path)), delimiter_(delimiter), quote_(quote) {
+      : path_(std::move(path)), delimiter_(delimiter), quote_(quote), stop_bytes_(delimiter, quote) {
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
       throw InputError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
@@ -41,17 +81,21 @@ class RecordScanner {
   RecordScanner(const RecordScanner&) = delete;
   RecordScanner& operator=(const RecordScanner&) = delete;
 
-  // Per field of the last record: 1 when the field was quoted (a quoted field is never a null token).
-  const std::vector<std::uint8_t>& quoted() const { return quoted_; }
-
-  // Fills `fields` with the next non-blank record. Returns false at end of file.
-  bool next(std::vector<std::string_view>& fields) {
+  // Appends the next non-blank record's fields to `fields` and, per field, 1 to `quoted` when the field was
+  // quoted (a quoted field is never a null token). kEnd at end of file. kMustRelease when reading on would move
+  // the buffer under views handed out since the last release(): the caller finishes with them, calls
+  // release() and asks again.
+  Next next(std::vector<std::string_view>& fields, std::vector<std::uint8_t>& quoted) {
     for (;;) {
-      if (begin_ >= end_ && eof_) return false;
-      const auto status = parse(fields);
-      if (status == Status::kRecord) return true;
+      if (begin_ >= end_ && eof_) return Next::kEnd;
+      const auto status = parse(fields, quoted);
+      if (status == Status::kRecord) {
+        holding_ = true;
+        return Next::kRecord;
+      }
       if (status == Status::kBlank) continue;
       // kNeedMore: the record runs past the buffered bytes.
+      if (holding_) return Next::kMustRelease;
       if (eof_) {
         // Only an unterminated quoted field can need more at end of file.
         throw InputError(fmt::format("{} line {}: quoted field is not closed before the end of the file", path_,
@@ -59,6 +103,12 @@ class RecordScanner {
       }
       refill();
     }
+  }
+
+  // Invalidates every view handed out so far.
+  void release() {
+    holding_ = false;
+    arena_.clear();
   }
 
   // Line number (1-based) where the last returned record starts.
@@ -84,12 +134,46 @@ class RecordScanner {
     end_ += static_cast<std::size_t>(got);
   }
 
-  Status parse(std::vector<std::string_view>& fields) {
-    fields.clear();
-    quoted_.clear();
-    arena_.clear();
-    // Views into the arena are fixed up after parsing, since the arena may reallocate.
-    arena_fields_.clear();
+  // Splits a record without quotes that ends at least a block before the buffered bytes do, 16 bytes at a time.
+  // Returns false, having appended nothing, for anything else (a quote, a blank line, a record near the end of
+  // the buffer): parse() then handles it byte by byte.
+  bool parse_unquoted(std::vector<std::string_view>& fields, std::vector<std::uint8_t>& quoted) {
+    const std::size_t first_field = fields.size();
+    const char* data = buffer_.data();
+    std::size_t field_start = begin_;
+    for (std::size_t block = begin_; block + StopBytes::kBlock <= end_; block += StopBytes::kBlock) {
+      for (std::uint32_t bits = stop_bytes_.mask(data + block); bits != 0; bits &= bits - 1) {
+        const std::size_t at = block + static_cast<std::size_t>(std::countr_zero(bits));
+        const char c = data[at];
+        if (c == delimiter_) {
+          fields.emplace_back(data + field_start, at - field_start);
+          field_start = at + 1;
+          continue;
+        }
+        if (c == quote_ || at == begin_ || at + 1 >= end_) {
+          fields.resize(first_field);
+          return false;
+        }
+        // The end of the line: '\n', '\r\n' or a lone '\r'.
+        fields.emplace_back(data + field_start, at - field_start);
+        quoted.resize(quoted.size() + (fields.size() - first_field), 0);
+        finish(c == '\r' && data[at + 1] == '\n' ? at + 2 : at + 1, 1);
+        return true;
+      }
+    }
+    fields.resize(first_field);
+    return false;
+  }
+
+  Status parse(std::vector<std::string_view>& fields, std::vector<std::uint8_t>& quoted) {
+    if (parse_unquoted(fields, quoted)) return Status::kRecord;
+    const std::size_t first_field = fields.size();
+    const std::size_t first_quoted = quoted.size();
+    const auto need_more = [&] {
+      fields.resize(first_field);
+      quoted.resize(first_quoted);
+      return Status::kNeedMore;
+    };
     const char* data = buffer_.data();
     std::size_t pos = begin_;
     std::int64_t newlines = 0;
@@ -108,9 +192,9 @@ class RecordScanner {
         bool escaped = false;
         for (;;) {
           const void* found = std::memchr(data + scan, quote_, end_ - scan);
-          if (!found) return Status::kNeedMore;
+          if (!found) return need_more();
           std::size_t at = static_cast<const char*>(found) - data;
-          if (at + 1 >= end_ && !eof_) return Status::kNeedMore;
+          if (at + 1 >= end_ && !eof_) return need_more();
           if (at + 1 < end_ && data[at + 1] == quote_) {
             escaped = true;
             scan = at + 2;
@@ -118,37 +202,37 @@ class RecordScanner {
           }
           newlines += std::count(data + start, data + at, '\n');
           if (escaped) {
-            const std::size_t arena_start = arena_.size();
+            // A deque never moves its strings, so views into earlier ones stay valid.
+            auto& unescaped = arena_.emplace_back();
             for (std::size_t i = start; i < at; ++i) {
-              arena_.push_back(data[i]);
+              unescaped.push_back(data[i]);
               if (data[i] == quote_) ++i;
             }
-            arena_fields_.push_back({fields.size(), arena_start, arena_.size() - arena_start});
-            fields.emplace_back();
+            fields.emplace_back(unescaped);
           } else {
             fields.emplace_back(data + start, at - start);
           }
-          quoted_.push_back(1);
+          quoted.push_back(1);
           pos = at + 1;
           break;
         }
         if (pos >= end_) {
-          if (!eof_) return Status::kNeedMore;
-          return finish(fields, end_, newlines);
+          if (!eof_) return need_more();
+          return finish(end_, newlines);
         }
         const char next = data[pos];
         if (next == delimiter_) {
           ++pos;
           continue;
         }
-        if (next == '\n') return finish(fields, pos + 1, newlines + 1);
+        if (next == '\n') return finish(pos + 1, newlines + 1);
         if (next == '\r') {
-          if (pos + 1 >= end_ && !eof_) return Status::kNeedMore;
-          return finish(fields, pos + 1 < end_ && data[pos + 1] == '\n' ? pos + 2 : pos + 1, newlines + 1);
+          if (pos + 1 >= end_ && !eof_) return need_more();
+          return finish(pos + 1 < end_ && data[pos + 1] == '\n' ? pos + 2 : pos + 1, newlines + 1);
         }
         throw InputError(fmt::format("{} line {}: field {}: unexpected character '{}' after a closing quote "
                                      "(expected a delimiter or the end of the line)",
-                                     path_, line_ + newlines, fields.size(), next));
+                                     path_, line_ + newlines, fields.size() - first_field, next));
       }
       // Unquoted field: scan to the delimiter or the end of the line.
       std::size_t scan = pos;
@@ -157,55 +241,46 @@ class RecordScanner {
         if (c == delimiter_ || c == '\n' || c == '\r') break;
         ++scan;
       }
-      if (scan >= end_ && !eof_) return Status::kNeedMore;
+      if (scan >= end_ && !eof_) return need_more();
       fields.emplace_back(data + pos, scan - pos);
-      quoted_.push_back(0);
-      if (scan >= end_) return finish(fields, end_, newlines);
+      quoted.push_back(0);
+      if (scan >= end_) return finish(end_, newlines);
       const char c = data[scan];
       if (c == delimiter_) {
         pos = scan + 1;
         if (pos >= end_ && eof_) {
           fields.emplace_back();
-          quoted_.push_back(0);
-          return finish(fields, end_, newlines);
+          quoted.push_back(0);
+          return finish(end_, newlines);
         }
         continue;
       }
-      if (c == '\n') return finish(fields, scan + 1, newlines + 1);
-      if (scan + 1 >= end_ && !eof_) return Status::kNeedMore;
-      return finish(fields, scan + 1 < end_ && data[scan + 1] == '\n' ? scan + 2 : scan + 1, newlines + 1);
+      if (c == '\n') return finish(scan + 1, newlines + 1);
+      if (scan + 1 >= end_ && !eof_) return need_more();
+      return finish(scan + 1 < end_ && data[scan + 1] == '\n' ? scan + 2 : scan + 1, newlines + 1);
     }
   }
 
-  Status finish(std::vector<std::string_view>& fields, std::size_t next_begin, std::int64_t newlines) {
-    for (const auto& fixup : arena_fields_) {
-      fields[fixup.field] = std::string_view(arena_.data() + fixup.offset, fixup.length);
-    }
+  Status finish(std::size_t next_begin, std::int64_t newlines) {
     begin_ = next_begin;
     record_line_ = line_;
     line_ += newlines;
     return Status::kRecord;
   }
 
-  struct ArenaField {
-    std::size_t field;
-    std::size_t offset;
-    std::size_t length;
-  };
-
   std::string path_;
   char delimiter_;
   char quote_;
+  StopBytes stop_bytes_;
   int fd_ = -1;
   std::vector<char> buffer_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool eof_ = false;
+  bool holding_ = false;  // views handed out since the last release()
   std::int64_t line_ = 1;
   std::int64_t record_line_ = 0;
-  std::string arena_;
-  std::vector<ArenaField> arena_fields_;
-  std::vector<std::uint8_t> quoted_;  // per field of the last record: 1 when it was quoted
+  std::deque<std::string> arena_;  // unescaped quoted fields
 };
 
 // What the sampled values of one column could be.
@@ -222,8 +297,10 @@ struct TypeCandidates {
     any_value = true;
     const auto trimmed = trim_spaces(text);
     if (boolean) boolean = parse_boolean(trimmed).has_value();
-    if (integer) integer = parse_int64(trimmed).has_value();
-    if (floating && !integer) floating = parse_double(trimmed).has_value();
+    std::int64_t integer_value = 0;
+    double double_value = 0;
+    if (integer) integer = parse_int64(trimmed, integer_value);
+    if (floating && !integer) floating = parse_double(trimmed, double_value);
     if (date) date = parse_date(trimmed).has_value();
     if (timestamp) {
       bool has_zone = false;
@@ -252,7 +329,7 @@ class CsvSource final : public Source {
       if (token.empty()) {
         empty_is_null_ = true;
       } else {
-        null_token_first_bytes_[static_cast<unsigned char>(token.front())] = true;
+        null_token_shapes_[static_cast<unsigned char>(token.front())] |= length_bit(token.size());
       }
     }
     read_header();
@@ -266,9 +343,12 @@ class CsvSource final : public Source {
     core::RecordBatch batch;
     batch.schema = projected_schema_;
     batch.columns.reserve(projection_.size());
+    string_bytes_hint_.resize(projection_.size());
     for (std::size_t i = 0; i < projection_.size(); ++i) {
       batch.columns.emplace_back(projected_schema_.fields[i].type);
       batch.columns.back().reserve(options_.batch_rows);
+      // Text columns: as many bytes as the last batch's, plus some slack, so the buffer rarely regrows.
+      batch.columns.back().bytes.reserve(string_bytes_hint_[i] + string_bytes_hint_[i] / 8);
     }
     std::int64_t rows = 0;
     // Rows buffered during type inference come first.
@@ -284,19 +364,39 @@ class CsvSource final : public Source {
       pending_.shrink_to_fit();
       pending_next_ = 0;
     }
+    // Then records straight from the file, collected in chunks and converted column by column.
+    const std::size_t width = full_schema_.fields.size();
     while (rows < options_.batch_rows && !finished_) {
-      if (!scanner_.next(fields_)) {
+      const std::size_t before = chunk_fields_.size();
+      const auto status = scanner_.next(chunk_fields_, chunk_quoted_);
+      if (status == RecordScanner::Next::kMustRelease) {
+        convert_chunk(batch);
+        continue;
+      }
+      if (status == RecordScanner::Next::kEnd) {
         finished_ = true;
         break;
       }
-      check_width(fields_, scanner_.record_line());
-      append_row(batch, fields_, scanner_.quoted(), scanner_.record_line());
+      const std::size_t found = chunk_fields_.size() - before;
+      if (found != width) {
+        // Records before this one may hold an error that comes first.
+        chunk_fields_.resize(before);
+        chunk_quoted_.resize(before);
+        convert_chunk(batch);
+        throw width_error(scanner_.record_line(), found);
+      }
+      chunk_lines_.push_back(scanner_.record_line());
       ++rows;
+      if (chunk_lines_.size() == kChunkRecords) convert_chunk(batch);
     }
+    convert_chunk(batch);
     if (rows == 0) return std::nullopt;
     batch.num_rows = rows;
     // A column may have widened from int64 to double while filling this batch.
-    for (std::size_t i = 0; i < projection_.size(); ++i) batch.schema.fields[i].type = batch.columns[i].type;
+    for (std::size_t i = 0; i < projection_.size(); ++i) {
+      batch.schema.fields[i].type = batch.columns[i].type;
+      string_bytes_hint_[i] = batch.columns[i].bytes.size();
+    }
     return batch;
   }
 
@@ -307,8 +407,16 @@ class CsvSource final : public Source {
     std::int64_t line;
   };
 
+  // Reads one record on its own into fields_ and quoted_ (header and inference rows, copied before the next).
+  bool read_single_record() {
+    scanner_.release();
+    fields_.clear();
+    quoted_.clear();
+    return scanner_.next(fields_, quoted_) == RecordScanner::Next::kRecord;
+  }
+
   void read_header() {
-    if (!scanner_.next(fields_)) {
+    if (!read_single_record()) {
       throw InputError(fmt::format("{}: the file is empty (expected a header row)", scanner_.path()));
     }
     std::unordered_set<std::string> seen;
@@ -323,23 +431,21 @@ class CsvSource final : public Source {
       full_schema_.fields.push_back(core::Field{name, DataType::string(), true, std::nullopt});
     }
     if (!options_.csv.header) {
-      pending_.push_back(PendingRow{{fields_.begin(), fields_.end()}, scanner_.quoted(), scanner_.record_line()});
+      pending_.push_back(PendingRow{{fields_.begin(), fields_.end()}, quoted_, scanner_.record_line()});
     }
   }
 
-  void check_width(const std::vector<std::string_view>& fields, std::int64_t line) const {
-    if (fields.size() != full_schema_.fields.size()) {
-      throw InputError(fmt::format("{} line {}: expected {} fields (as in the header), found {}", scanner_.path(), line,
-                                   full_schema_.fields.size(), fields.size()));
-    }
+  InputError width_error(std::int64_t line, std::size_t found) const {
+    return InputError(fmt::format("{} line {}: expected {} fields (as in the header), found {}", scanner_.path(),
+                                  line, full_schema_.fields.size(), found));
   }
 
   // A field is null when it is unquoted and equal to a null token ("" quoted is an empty string).
   bool is_null(std::string_view text, bool quoted) const {
     if (quoted) return false;
-    // Most fields (numbers, ordinary categories) start with a byte no null token starts with.
+    // Most fields (numbers, ordinary categories) differ from every null token in first byte or length.
     if (text.empty()) return empty_is_null_;
-    if (!null_token_first_bytes_[static_cast<unsigned char>(text.front())]) return false;
+    if ((null_token_shapes_[static_cast<unsigned char>(text.front())] & length_bit(text.size())) == 0) return false;
     for (const auto& token : null_tokens_) {
       if (text == token) return true;
     }
@@ -350,12 +456,12 @@ class CsvSource final : public Source {
     const std::size_t width = full_schema_.fields.size();
     std::vector<TypeCandidates> candidates(width);
     while (static_cast<std::int64_t>(pending_.size()) < options_.csv.infer_rows) {
-      if (!scanner_.next(fields_)) {
+      if (!read_single_record()) {
         finished_ = true;
         break;
       }
-      check_width(fields_, scanner_.record_line());
-      pending_.push_back(PendingRow{{fields_.begin(), fields_.end()}, scanner_.quoted(), scanner_.record_line()});
+      if (fields_.size() != full_schema_.fields.size()) throw width_error(scanner_.record_line(), fields_.size());
+      pending_.push_back(PendingRow{{fields_.begin(), fields_.end()}, quoted_, scanner_.record_line()});
     }
     for (const auto& row : pending_) {
       for (std::size_t c = 0; c < width; ++c) {
@@ -376,74 +482,155 @@ class CsvSource final : public Source {
     }
     projection_ = resolve_projection(full_schema_, options_.columns, scanner_.path());
     for (auto index : projection_) projected_schema_.fields.push_back(full_schema_.fields[index]);
+    scanner_.release();
   }
 
-  void append_row(core::RecordBatch& batch, const std::vector<std::string_view>& fields,
-                  const std::vector<std::uint8_t>& quoted, std::int64_t line) {
+  void append_row(core::RecordBatch& batch, std::span<const std::string_view> fields,
+                  std::span<const std::uint8_t> quoted, std::int64_t line) {
     for (std::size_t i = 0; i < projection_.size(); ++i) {
       const auto column_index = projection_[i];
-      const std::string_view text = fields[column_index];
-      auto& column = batch.columns[i];
-      if (is_null(text, quoted[column_index] != 0)) {
-        column.append_null();
-        continue;
+      append_field(batch.columns[i], i, fields[column_index], quoted[column_index] != 0, line);
+    }
+  }
+
+  void append_field(core::Column& column, std::size_t i, std::string_view text, bool quoted, std::int64_t line) {
+    switch (column.type.id) {
+      case TypeId::kString: return append_value<TypeId::kString>(column, i, text, quoted, line);
+      case TypeId::kInt64: return append_value<TypeId::kInt64>(column, i, text, quoted, line);
+      case TypeId::kFloat64: return append_value<TypeId::kFloat64>(column, i, text, quoted, line);
+      case TypeId::kBoolean: return append_value<TypeId::kBoolean>(column, i, text, quoted, line);
+      case TypeId::kDate: return append_value<TypeId::kDate>(column, i, text, quoted, line);
+      case TypeId::kTimestamp: return append_value<TypeId::kTimestamp>(column, i, text, quoted, line);
+      case TypeId::kInt32: return append_value<TypeId::kInt32>(column, i, text, quoted, line);
+      default:
+        throw InputError(fmt::format("{}: column '{}': type {} cannot be read from CSV", scanner_.path(),
+                                     full_schema_.fields[projection_[i]].name, column.type.to_string()));
+    }
+  }
+
+  // Appends one field of projected column i, whose type is kType (the switch of append_field, resolved once per
+  // column of a chunk instead of once per field).
+  template <TypeId kType>
+  void append_value(core::Column& column, std::size_t i, std::string_view text, bool quoted, std::int64_t line) {
+    const auto column_index = projection_[i];
+    if (is_null(text, quoted)) {
+      column.append_null();
+      return;
+    }
+    if constexpr (kType == TypeId::kString) {
+      append_valid_string(column, text);
+    } else if constexpr (kType == TypeId::kInt64) {
+      const auto trimmed = trim_spaces(text);
+      std::int64_t value = 0;
+      double widened = 0;
+      if (parse_int64(trimmed, value)) {
+        append_valid(column, column.ints, value);
+      } else if (parse_double(trimmed, widened) &&
+                 !options_.type_overrides.count(full_schema_.fields[column_index].name)) {
+        widen_to_double(column);
+        projected_schema_.fields[i].type = column.type;
+        column.append_double(widened);
+      } else {
+        throw conversion_error(line, column_index, column.type, text);
       }
-      switch (column.type.id) {
-        case TypeId::kString:
-          column.append_string(text);
-          break;
-        case TypeId::kInt64: {
-          const auto trimmed = trim_spaces(text);
-          if (auto value = parse_int64(trimmed)) {
-            column.append_int(*value);
-          } else if (auto widened = parse_double(trimmed);
-                     widened && !options_.type_overrides.count(full_schema_.fields[column_index].name)) {
-            widen_to_double(column);
-            projected_schema_.fields[i].type = column.type;
-            column.append_double(*widened);
-          } else {
-            throw conversion_error(line, column_index, column.type, text);
-          }
-          break;
+    } else if constexpr (kType == TypeId::kFloat64) {
+      double value = 0;
+      if (!parse_double(trim_spaces(text), value)) throw conversion_error(line, column_index, column.type, text);
+      append_valid(column, column.doubles, value);
+    } else if constexpr (kType == TypeId::kBoolean) {
+      auto value = parse_boolean(trim_spaces(text));
+      if (!value) throw conversion_error(line, column_index, column.type, text);
+      column.append_int(*value ? 1 : 0);
+    } else if constexpr (kType == TypeId::kDate) {
+      auto value = parse_date(trim_spaces(text));
+      if (!value) throw conversion_error(line, column_index, column.type, text);
+      column.append_int(*value);
+    } else if constexpr (kType == TypeId::kTimestamp) {
+      bool has_zone = false;
+      auto value = parse_timestamp_micros(trim_spaces(text), &has_zone);
+      if (!value) throw conversion_error(line, column_index, column.type, text);
+      column.append_int(*value);
+    } else if constexpr (kType == TypeId::kInt32) {
+      std::int64_t value = 0;
+      if (!parse_int64(trim_spaces(text), value) || value < INT32_MIN || value > INT32_MAX) {
+        throw conversion_error(line, column_index, column.type, text);
+      }
+      column.append_int(value);
+    }
+  }
+
+  // Converts the collected records column by column, then lets the scanner reuse its buffer.
+  void convert_chunk(core::RecordBatch& batch) {
+    const std::size_t records = chunk_lines_.size();
+    if (records > 0) {
+      chunk_types_.clear();
+      for (const auto& column : batch.columns) chunk_types_.push_back(column.type);
+      try {
+        for (std::size_t i = 0; i < projection_.size(); ++i) convert_column(batch.columns[i], i, records);
+      } catch (const InputError&) {
+        // Report the error a row-by-row reader meets first: replay the chunk row by row from the types the
+        // columns had before it.
+        core::RecordBatch replay;
+        for (const auto& type : chunk_types_) replay.columns.emplace_back(type);
+        const std::size_t width = full_schema_.fields.size();
+        for (std::size_t record = 0; record < records; ++record) {
+          append_row(replay, std::span(chunk_fields_).subspan(record * width, width),
+                     std::span(chunk_quoted_).subspan(record * width, width), chunk_lines_[record]);
         }
-        case TypeId::kFloat64: {
-          auto value = parse_double(trim_spaces(text));
-          if (!value) throw conversion_error(line, column_index, column.type, text);
-          column.append_double(*value);
-          break;
-        }
-        case TypeId::kBoolean: {
-          auto value = parse_boolean(trim_spaces(text));
-          if (!value) throw conversion_error(line, column_index, column.type, text);
-          column.append_int(*value ? 1 : 0);
-          break;
-        }
-        case TypeId::kDate: {
-          auto value = parse_date(trim_spaces(text));
-          if (!value) throw conversion_error(line, column_index, column.type, text);
-          column.append_int(*value);
-          break;
-        }
-        case TypeId::kTimestamp: {
-          bool has_zone = false;
-          auto value = parse_timestamp_micros(trim_spaces(text), &has_zone);
-          if (!value) throw conversion_error(line, column_index, column.type, text);
-          column.append_int(*value);
-          break;
-        }
-        case TypeId::kInt32: {
-          auto value = parse_int64(trim_spaces(text));
-          if (!value || *value < INT32_MIN || *value > INT32_MAX) {
-            throw conversion_error(line, column_index, column.type, text);
-          }
-          column.append_int(*value);
-          break;
-        }
-        default:
-          throw InputError(fmt::format("{}: column '{}': type {} cannot be read from CSV", scanner_.path(),
-                                       full_schema_.fields[column_index].name, column.type.to_string()));
+        throw;
       }
     }
+    chunk_fields_.clear();
+    chunk_quoted_.clear();
+    chunk_lines_.clear();
+    scanner_.release();
+  }
+
+  void convert_column(core::Column& column, std::size_t i, std::size_t records) {
+    const std::size_t width = full_schema_.fields.size();
+    const auto column_index = projection_[i];
+    auto convert = [&]<TypeId kType>(std::size_t from) {
+      for (std::size_t record = from; record < records; ++record) {
+        const std::size_t at = record * width + column_index;
+        append_value<kType>(column, i, chunk_fields_[at], chunk_quoted_[at] != 0, chunk_lines_[record]);
+        // An int64 column widened to double by this value: the rest of the chunk is doubles.
+        if (kType == TypeId::kInt64 && column.type.id != TypeId::kInt64) return record + 1;
+      }
+      return records;
+    };
+    switch (column.type.id) {
+      case TypeId::kString:
+        convert.template operator()<TypeId::kString>(0);
+        break;
+      case TypeId::kFloat64:
+        convert.template operator()<TypeId::kFloat64>(0);
+        break;
+      case TypeId::kInt64: {
+        const std::size_t widened_at = convert.template operator()<TypeId::kInt64>(0);
+        if (widened_at < records) convert.template operator()<TypeId::kFloat64>(widened_at);
+        break;
+      }
+      default:
+        for (std::size_t record = 0; record < records; ++record) {
+          const std::size_t at = record * width + column_index;
+          append_field(column, i, chunk_fields_[at], chunk_quoted_[at] != 0, chunk_lines_[record]);
+        }
+        break;
+    }
+  }
+
+  // Column::append_int/append_double/append_string, inlined for the per-field loop: the value, then the
+  // validity byte (kept only once the column has had a null) and the length.
+  template <typename Value>
+  static void append_valid(core::Column& column, std::vector<Value>& values, Value value) {
+    values.push_back(value);
+    if (!column.validity.empty()) column.validity.push_back(1);
+    ++column.length;
+  }
+
+  static void append_valid_string(core::Column& column, std::string_view text) {
+    column.bytes.append(text);
+    append_valid(column, column.offsets, static_cast<std::int64_t>(column.bytes.size()));
   }
 
   static void widen_to_double(core::Column& column) {
@@ -469,14 +656,26 @@ class CsvSource final : public Source {
   SourceOptions options_;
   RecordScanner scanner_;
   std::vector<std::string> null_tokens_;  // few: a linear scan beats hashing a copy of every field
-  std::array<bool, 256> null_token_first_bytes_{};
+  // Per first byte, one bit per length (lengths from 63 on share the top bit) of the null tokens starting with it.
+  std::array<std::uint64_t, 256> null_token_shapes_{};
+  static std::uint64_t length_bit(std::size_t length) { return std::uint64_t{1} << std::min<std::size_t>(length, 63); }
   bool empty_is_null_ = false;
   core::Schema full_schema_;
   core::Schema projected_schema_;
   std::vector<std::size_t> projection_;
-  std::vector<std::string_view> fields_;
+  std::vector<std::string_view> fields_;  // one record (header, inference)
+  std::vector<std::uint8_t> quoted_;
+  // Records collected from the scanner, converted column by column once kChunkRecords are in (or the scanner
+  // must move its buffer): fields and quoted flags record after record, and each record's line.
+  // Small enough that a chunk's field views and text stay in L2 while it is read column by column.
+  static constexpr std::size_t kChunkRecords = 512;
+  std::vector<std::string_view> chunk_fields_;
+  std::vector<std::uint8_t> chunk_quoted_;
+  std::vector<std::int64_t> chunk_lines_;
+  std::vector<DataType> chunk_types_;
   std::vector<PendingRow> pending_;
   std::size_t pending_next_ = 0;
+  std::vector<std::size_t> string_bytes_hint_;  // per projected column: text bytes in the last batch
   bool finished_ = false;
 };
 

@@ -43,33 +43,83 @@ std::optional<std::int64_t> days_from_civil(int year, int month, int day) {
 
 }  // namespace
 
-std::string_view trim_spaces(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 std::optional<bool> parse_boolean(std::string_view text) {
   if (equals_ignore_case(text, "true")) return true;
   if (equals_ignore_case(text, "false")) return false;
   return std::nullopt;
 }
 
-std::optional<std::int64_t> parse_int64(std::string_view text) {
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty()) return std::nullopt;
-  std::int64_t value = 0;
-  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) return std::nullopt;
-  return value;
+namespace {
+
+// Up to 18 decimal digits cannot overflow an int64.
+constexpr std::size_t kSafeDigits = 18;
+
+// Reads the digits at text[pos...]; stops at the first non-digit. Returns how many it read (at most `limit`,
+// beyond which the caller takes the general path).
+std::size_t read_decimal_digits(std::string_view text, std::size_t pos, std::size_t limit, std::uint64_t& value) {
+  std::size_t count = 0;
+  while (pos + count < text.size() && count <= limit) {
+    const auto digit = static_cast<unsigned>(text[pos + count]) - '0';
+    if (digit > 9) break;
+    value = value * 10 + digit;
+    ++count;
+  }
+  return count;
 }
 
-std::optional<double> parse_double(std::string_view text) {
+}  // namespace
+
+bool parse_int64(std::string_view text, std::int64_t& out) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty()) return std::nullopt;
+  if (text.empty()) return false;
+  // Short decimal integers, the usual CSV case, directly; from_chars for the rest (and the int64 bounds).
+  const bool negative = text.front() == '-';
+  const std::size_t start = negative ? 1 : 0;
+  std::uint64_t magnitude = 0;
+  const std::size_t digits = read_decimal_digits(text, start, kSafeDigits, magnitude);
+  if (digits > 0 && digits <= kSafeDigits && start + digits == text.size()) {
+    out = negative ? -static_cast<std::int64_t>(magnitude) : static_cast<std::int64_t>(magnitude);
+    return true;
+  }
+  std::int64_t value = 0;
+  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) return false;
+  out = value;
+  return true;
+}
+
+bool parse_double(std::string_view text, double& out) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return false;
+  // Plain decimals ([-]digits[.digits], at most 18 digits): the integer of all digits is exact, and so is the
+  // power of ten up to 1e22, so one correctly rounded division gives the correctly rounded value, which is what
+  // fast_float returns for the same text (its own fast path does the same).
+  {
+    static constexpr double kPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const bool negative = text.front() == '-';
+    std::size_t pos = negative ? 1 : 0;
+    std::uint64_t mantissa = 0;
+    const std::size_t whole_digits = read_decimal_digits(text, pos, kSafeDigits, mantissa);
+    pos += whole_digits;
+    std::size_t fraction_digits = 0;
+    if (pos + 1 < text.size() && text[pos] == '.' && whole_digits <= kSafeDigits) {
+      fraction_digits = read_decimal_digits(text, pos + 1, kSafeDigits - whole_digits, mantissa);
+      pos += 1 + fraction_digits;
+    }
+    if (whole_digits > 0 && pos == text.size() && whole_digits + fraction_digits <= kSafeDigits &&
+        mantissa <= (std::uint64_t{1} << 53)) {
+      const double value = static_cast<double>(mantissa) / kPowersOfTen[fraction_digits];
+      out = negative ? -value : value;
+      return true;
+    }
+  }
   double value = 0;
   const auto result = fast_float::from_chars(text.data(), text.data() + text.size(), value);
-  if (result.ec == std::errc() && result.ptr == text.data() + text.size()) return value;
+  if (result.ec == std::errc() && result.ptr == text.data() + text.size()) {
+    out = value;
+    return true;
+  }
   // fast_float accepts nan/inf/infinity; also accept the spellings other tools write.
   std::string_view body = text;
   bool negative = false;
@@ -77,11 +127,15 @@ std::optional<double> parse_double(std::string_view text) {
     negative = true;
     body.remove_prefix(1);
   }
-  if (equals_ignore_case(body, "nan")) return std::numeric_limits<double>::quiet_NaN();
-  if (equals_ignore_case(body, "inf") || equals_ignore_case(body, "infinity")) {
-    return negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  if (equals_ignore_case(body, "nan")) {
+    out = std::numeric_limits<double>::quiet_NaN();
+    return true;
   }
-  return std::nullopt;
+  if (equals_ignore_case(body, "inf") || equals_ignore_case(body, "infinity")) {
+    out = negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  return false;
 }
 
 std::optional<std::int64_t> parse_date(std::string_view text) {

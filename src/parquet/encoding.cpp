@@ -203,5 +203,8 @@ void encode_dictionary_page(const DictionaryBuilder<double>& dictionary, ByteBuf
 void encode_dictionary_page(const DictionaryBuilder<std::string_view>& dictionary, ByteBuffer& out) {
   for (const auto& value : dictionary.values()) encode_plain_byte_array(value, out);
 }
+void encode_fixed_dictionary_page(const DictionaryBuilder<std::string_view>& dictionary, ByteBuffer& out) {
+  for (const auto& value : dictionary.values()) encode_plain_fixed(value, out);
+}
 
 }  // namespace driftgov::parquet

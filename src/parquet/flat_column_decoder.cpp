@@ -15,6 +15,8 @@ namespace {
 
 // Short values are copied with one 16-byte move when both ends have room for it.
 constexpr std::size_t kShortCopy = 16;
+// An estimate of a chunk's string bytes is never trusted beyond this; past it the string grows as usual.
+constexpr std::size_t kMaxByteReservation = std::size_t{1} << 30;
 
 std::uint32_t read_u32_le(const char* bytes) {
   std::uint32_t value = 0;
@@ -91,7 +93,7 @@ bool FlatColumnDecoder::handles(Type physical) {
 
 FlatColumnDecoder::FlatColumnDecoder(Type physical, bool nullable, std::size_t rows, FlatDecodeScratch& scratch,
                                      core::Column& out)
-    : physical_(physical), nullable_(nullable), scratch_(scratch), out_(out) {
+    : physical_(physical), nullable_(nullable), expected_rows_(rows), scratch_(scratch), out_(out) {
   DRIFTGOV_CHECK(handles(physical), "flat decoding of physical type {}", to_string(physical));
   if (nullable_) out_.validity.reserve(rows);
   switch (physical_) {
@@ -195,7 +197,7 @@ void FlatColumnDecoder::byte_array_page(Encoding encoding, std::string_view valu
   const auto row_valid = [&](std::size_t row) { return valid == nullptr || valid[row] != 0; };
   if (encoding == Encoding::kPlain) {
     // The page's values cannot add more bytes than the page holds.
-    bytes.reserve(bytes.size() + values.size());
+    reserve_bytes(values.size(), count);
     std::size_t position = 0;
     std::size_t value = 0;
     for (std::size_t row = 0; row < count; ++row) {
@@ -237,6 +239,7 @@ void FlatColumnDecoder::byte_array_page(Encoding encoding, std::string_view valu
     total += static_cast<std::size_t>(source_offsets[index + 1] - source_offsets[index]);
   }
   std::size_t position = bytes.size();
+  reserve_bytes(total, count);
   bytes.resize(position + total);
   char* destination = bytes.data();
   const char* source_bytes = source->bytes.data();
@@ -256,6 +259,16 @@ void FlatColumnDecoder::byte_array_page(Encoding encoding, std::string_view valu
     }
     offsets.push_back(static_cast<std::int64_t>(position));
   }
+}
+
+void FlatColumnDecoder::reserve_bytes(std::size_t page_bytes, std::size_t page_rows) {
+  auto& bytes = out_.bytes;
+  if (bytes.size() + page_bytes <= bytes.capacity()) return;
+  // Growing page by page would copy the bytes at every doubling: reserve for the rest of the chunk at this page's
+  // bytes per row instead.
+  const std::size_t rows_left = expected_rows_ - std::min(expected_rows_, rows_);
+  const std::size_t estimate = page_rows == 0 ? page_bytes : page_bytes / page_rows * rows_left + page_bytes;
+  bytes.reserve(bytes.size() + std::max(page_bytes, std::min(estimate, kMaxByteReservation)));
 }
 
 void FlatColumnDecoder::finish() {

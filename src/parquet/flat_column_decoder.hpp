@@ -46,8 +46,12 @@ class FlatColumnDecoder {
   void byte_array_page(Encoding encoding, std::string_view values, std::size_t count, std::size_t present,
                        const std::uint8_t* valid, const PhysicalValues* dictionary);
 
+  // Makes room for `page_bytes` more string bytes, reserving for the whole chunk at once when it must grow.
+  void reserve_bytes(std::size_t page_bytes, std::size_t page_rows);
+
   Type physical_;
   bool nullable_;
+  std::size_t expected_rows_;
   std::size_t rows_ = 0;
   std::size_t present_ = 0;
   FlatDecodeScratch& scratch_;

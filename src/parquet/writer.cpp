@@ -375,9 +375,12 @@ struct DictionaryEncoding {
   std::vector<std::string_view> distinct_strings;  // byte-array dictionaries: the values themselves
 };
 
+// `fixed_length` is the width of FIXED_LEN_BYTE_ARRAY values (whose dictionary page holds them without length
+// prefixes), 0 for every other kind.
 template <typename Value>
 std::optional<DictionaryEncoding> build_dictionary(std::size_t count, std::size_t plain_total,
-                                                   std::int64_t limit, const auto& value_at) {
+                                                   std::int64_t limit, const auto& value_at,
+                                                   std::size_t fixed_length = 0) {
   DictionaryBuilder<Value> builder(static_cast<std::size_t>(limit));
   DictionaryEncoding encoding;
   encoding.indices.resize(count);
@@ -387,9 +390,18 @@ std::optional<DictionaryEncoding> build_dictionary(std::size_t count, std::size_
   encoding.size = builder.size();
   const auto width =
       static_cast<std::size_t>(std::max(1, bit_width_for(encoding.size > 0 ? encoding.size - 1 : 0)));
-  if (builder.plain_bytes() + count * width / 8 >= plain_total) return std::nullopt;
-  encode_dictionary_page(builder, encoding.page);
-  if constexpr (std::is_same_v<Value, std::string_view>) encoding.distinct_strings = builder.values();
+  const std::size_t page_bytes = fixed_length != 0 ? encoding.size * fixed_length : builder.plain_bytes();
+  if (page_bytes + count * width / 8 >= plain_total) return std::nullopt;
+  if constexpr (std::is_same_v<Value, std::string_view>) {
+    if (fixed_length != 0) {
+      encode_fixed_dictionary_page(builder, encoding.page);
+    } else {
+      encode_dictionary_page(builder, encoding.page);
+    }
+    encoding.distinct_strings = builder.values();
+  } else {
+    encode_dictionary_page(builder, encoding.page);
+  }
   return encoding;
 }
 
@@ -400,8 +412,7 @@ bool dictionary_applies(const LeafColumn& leaf, DictionaryPolicy policy) {
     case DictionaryPolicy::kStrings:
       return leaf.storage == ValueStorage::kBytes;
     case DictionaryPolicy::kAll:
-      return leaf.storage != ValueStorage::kBoolean && leaf.storage != ValueStorage::kNone &&
-             leaf.storage != ValueStorage::kFixedBytes;
+      return leaf.storage != ValueStorage::kBoolean && leaf.storage != ValueStorage::kNone;
   }
   return false;
 }
@@ -428,6 +439,11 @@ std::optional<DictionaryEncoding> try_dictionary(const LeafColumn& leaf, const L
     case ValueStorage::kBytes:
       return build_dictionary<std::string_view>(count, plain_total, limit,
                                                 [&](std::size_t i) { return values.bytes_at(i); });
+    case ValueStorage::kFixedBytes:
+      // Decimals wider than 18 digits: few distinct amounts (prices, rates) repeat across many rows.
+      return build_dictionary<std::string_view>(
+          count, plain_total, limit, [&](std::size_t i) { return values.bytes_at(i); },
+          static_cast<std::size_t>(leaf.fixed_length));
     default:
       return std::nullopt;
   }

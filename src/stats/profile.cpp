@@ -474,10 +474,12 @@ void DatasetProfile::merge(const DatasetProfile& other) {
       a.moments.merge(b.moments);
       a.sketch.merge(b.sketch);
       if (a.exact_values && b.exact_values) {
-        const auto middle = a.exact_values->size();
-        a.exact_values->insert(a.exact_values->end(), b.exact_values->begin(), b.exact_values->end());
-        std::inplace_merge(a.exact_values->begin(), a.exact_values->begin() + static_cast<std::ptrdiff_t>(middle),
-                           a.exact_values->end());
+        // Into a new buffer of the final size: one allocation and one pass, where appending and merging in place
+        // would grow the buffer and then allocate a second one as large for the merge.
+        std::vector<double> merged(a.exact_values->size() + b.exact_values->size());
+        std::merge(a.exact_values->begin(), a.exact_values->end(), b.exact_values->begin(), b.exact_values->end(),
+                   merged.begin());
+        *a.exact_values = std::move(merged);
       } else {
         a.exact_values.reset();
       }

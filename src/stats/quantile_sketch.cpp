@@ -16,8 +16,6 @@ namespace {
 
 constexpr std::size_t kStagingSize = 4096;
 constexpr std::size_t kMinLevelCapacity = 8;
-// Staging buffers whose values are integers spanning fewer than this many values are sorted by counting.
-constexpr std::size_t kCountingRange = 2 * kStagingSize;
 constexpr std::uint64_t kSeed = 0x9E3779B97F4A7C15ULL;
 
 // Merges sorted values into a sorted level. std::merge keeps equal values of the level before those of
@@ -40,8 +38,6 @@ QuantileSketch::QuantileSketch(int k)
     : k_(k),
       min_(std::numeric_limits<double>::infinity()),
       max_(-std::numeric_limits<double>::infinity()),
-      staging_min_(std::numeric_limits<double>::infinity()),
-      staging_max_(-std::numeric_limits<double>::infinity()),
       random_state_(kSeed) {
   if (k < kMinK || k > kMaxK) {
     throw core::InputError(fmt::format("quantile sketch k must be between {} and {}, got {}", kMinK, kMaxK, k));
@@ -63,8 +59,6 @@ bool QuantileSketch::coin() {
 void QuantileSketch::update(double value) {
   DRIFTGOV_CHECK(!std::isnan(value), "NaN passed to a quantile sketch");
   staging_.push_back(value);
-  staging_min_ = std::min(staging_min_, value);
-  staging_max_ = std::max(staging_max_, value);
   min_ = std::min(min_, value);
   max_ = std::max(max_, value);
   ++count_;
@@ -75,17 +69,15 @@ void QuantileSketch::update(std::span<const double> values) {
   while (!values.empty()) {
     const std::size_t room = kStagingSize - staging_.size();
     const std::size_t take = std::min(room, values.size());
-    double low = staging_min_;
-    double high = staging_max_;
+    double low = min_;
+    double high = max_;
     for (std::size_t i = 0; i < take; ++i) {
       const double v = values[i];
       low = v < low ? v : low;
       high = v > high ? v : high;
     }
-    staging_min_ = low;
-    staging_max_ = high;
-    min_ = std::min(min_, low);
-    max_ = std::max(max_, high);
+    min_ = low;
+    max_ = high;
     staging_.insert(staging_.end(), values.begin(), values.begin() + static_cast<std::ptrdiff_t>(take));
     count_ += static_cast<std::int64_t>(take);
     values = values.subspan(take);
@@ -93,40 +85,9 @@ void QuantileSketch::update(std::span<const double> values) {
   }
 }
 
-bool QuantileSketch::sort_staging_by_counting() {
-  // Integer-valued data in a narrow range (ages, months, counts) is common; counting sorts it in two linear
-  // passes instead of a comparison sort. The values rebuilt from the counts are the same doubles, because
-  // integers below 2^52 are exact and every value is checked to be one (and not -0.0, which would come back
-  // as +0.0).
-  const double low = staging_min_;
-  const double range = staging_max_ - low;
-  if (!(range < static_cast<double>(kCountingRange)) || !(std::abs(low) < 0x1p52) ||
-      !(std::abs(staging_max_) < 0x1p52)) {
-    return false;
-  }
-  bool integral = true;
-  for (const double v : staging_) {
-    const double offset = v - low;
-    integral &= offset == static_cast<double>(static_cast<std::int32_t>(offset)) && !(v == 0.0 && std::signbit(v));
-  }
-  if (!integral || (low == 0.0 && std::signbit(low))) return false;
-  const auto slots = static_cast<std::size_t>(range) + 1;
-  thread_local std::vector<std::uint32_t> counts;
-  counts.assign(slots, 0);
-  for (const double v : staging_) ++counts[static_cast<std::size_t>(v - low)];
-  std::size_t out = 0;
-  for (std::size_t slot = 0; slot < slots; ++slot) {
-    const double value = low + static_cast<double>(slot);
-    for (std::uint32_t copies = counts[slot]; copies > 0; --copies) staging_[out++] = value;
-  }
-  return true;
-}
-
 void QuantileSketch::flush_staging() {
   if (staging_.empty()) return;
-  if (!sort_staging_by_counting()) sort_ascending(staging_);
-  staging_min_ = std::numeric_limits<double>::infinity();
-  staging_max_ = -std::numeric_limits<double>::infinity();
+  sort_ascending(staging_);
   merge_into_level(levels_[0], staging_);
   staging_.clear();
   compress();

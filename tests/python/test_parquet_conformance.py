@@ -368,6 +368,41 @@ def test_files_written_by_duckdb_read_back_equal(driftgov, tmp_path, codec, page
     check_table(expected, parse_rows(result.stdout), f"duckdb {codec} {page_version}")
 
 
+def null_pattern_table(seed, rows):
+    """Top-level columns whose pages mix long null runs, no nulls, random nulls and only nulls."""
+    rng = np.random.default_rng(seed)
+    valid = rng.random(rows) < 0.7
+    valid[: rows // 8] = False            # a stretch of nulls covering whole pages
+    valid[rows // 8: rows // 4] = True    # a stretch without any
+    many_strings = np.array([f"value-{i}-" + "x" * (i % 37) for i in range(rows)], dtype=object)
+    return pa.table({
+        "text": pa.array(many_strings[rng.integers(0, rows, rows)], mask=~valid),
+        "label": pa.array(np.array(["a", "bb", "", "ünï", "z" * 30])[rng.integers(0, 5, rows)], mask=~valid[::-1]),
+        "i32": pa.array(rng.integers(-2**31, 2**31, rows).astype(np.int32), mask=~valid),
+        "i64": pa.array(rng.integers(-2**63, 2**63 - 1, rows, dtype=np.int64)),
+        "f32": pa.array(rng.normal(0, 1e3, rows).astype(np.float32), mask=rng.random(rows) < 0.5),
+        "f64": pa.array(rng.normal(0, 1, rows), mask=~valid[::-1]),
+        "none": pa.array([None] * rows, pa.float64()),
+    })
+
+
+@pytest.mark.parametrize("page_version", ["1.0", "2.0"])
+@pytest.mark.parametrize("dictionary", [True, False])
+def test_null_patterns_and_dictionary_fallback_read_like_pyarrow(driftgov, tmp_path, page_version, dictionary):
+    # Small pages, several row groups and a dictionary limit that "text" overflows, so that its chunks switch
+    # from dictionary to PLAIN pages midway.
+    table = null_pattern_table(seed=7, rows=6000)
+    path = tmp_path / "nulls.parquet"
+    pq.write_table(table, path, compression="snappy", use_dictionary=dictionary, data_page_version=page_version,
+                   data_page_size=2048, row_group_size=2500, dictionary_pagesize_limit=4096)
+    if dictionary:
+        encodings = pq.ParquetFile(path).metadata.row_group(0).column(0).encodings
+        assert "PLAIN" in encodings and "RLE_DICTIONARY" in encodings, encodings
+    result = run_cat(path)
+    assert result.returncode == 0, result.stderr
+    check_table(pq.read_table(path), parse_rows(result.stdout), f"null patterns, pages {page_version}")
+
+
 @pytest.mark.interop
 def test_folder_of_files_reads_as_one_dataset(driftgov, tmp_path):
     tables = [random_table(seed=seed, rows=50) for seed in (1, 2, 3)]

@@ -397,6 +397,36 @@ def test_dictionary_falls_back_to_plain_when_too_large(tmp_path):
     assert pq.read_table(many_path).column("s").to_pylist() == [row[0] for row in many["rows"]]
 
 
+@pytest.mark.parametrize("precision", [19, 28, 38])
+def test_fixed_width_decimals_are_dictionary_encoded_and_read_back(precision, tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    rng = random.Random(precision)
+    scale = 4
+    limit = 10 ** precision - 1
+    # Few distinct amounts, the extremes of the precision among them, with nulls; then a column of all-distinct
+    # amounts under a small dictionary limit, which must fall back to PLAIN.
+    amounts = [limit, -limit, 0, -1, 1] + [rng.randint(-limit, limit) for _ in range(15)]
+    fields = [{"name": "repeated", "type": {"id": "decimal", "precision": precision, "scale": scale}},
+              {"name": "distinct", "type": {"id": "decimal", "precision": precision, "scale": scale},
+               "nullable": False}]
+    # The probe takes decimals as unscaled integers in strings.
+    rows = [[None if i % 11 == 0 else str(rng.choice(amounts)), str(rng.randint(-limit, limit))]
+            for i in range(3000)]
+    case = {"schema": fields, "rows": rows,
+            "options": {"dictionary": "all", "dictionary_page_bytes": 4096, "row_group_rows": 1000,
+                        "data_page_bytes": 2000}}
+    path = write_case(case, tmp_path)
+    metadata = pq.ParquetFile(path).metadata
+    for group in range(metadata.num_row_groups):
+        repeated, distinct = metadata.row_group(group).column(0), metadata.row_group(group).column(1)
+        assert repeated.physical_type == "FIXED_LEN_BYTE_ARRAY"
+        assert "RLE_DICTIONARY" in repeated.encodings and repeated.has_dictionary_page
+        assert "RLE_DICTIONARY" not in distinct.encodings and not distinct.has_dictionary_page
+    assert engine_rows(case, pq.read_table(path).to_pylist()) == expected_rows(case)
+    table = duckdb.connect().sql(f"SELECT * FROM read_parquet('{path}')").to_arrow_table()
+    assert engine_rows(case, table.to_pylist()) == expected_rows(case)
+
+
 def test_row_group_and_page_limits_are_honoured(tmp_path):
     field = {"name": "n", "type": "int64", "nullable": True}
     case = {"schema": [field], "rows": [[i if i % 3 else None] for i in range(1000)],

@@ -93,5 +93,7 @@ void encode_dictionary_page(const DictionaryBuilder<std::int64_t>& dictionary, B
 void encode_dictionary_page(const DictionaryBuilder<float>& dictionary, ByteBuffer& out);
 void encode_dictionary_page(const DictionaryBuilder<double>& dictionary, ByteBuffer& out);
 void encode_dictionary_page(const DictionaryBuilder<std::string_view>& dictionary, ByteBuffer& out);
+// A FIXED_LEN_BYTE_ARRAY dictionary: the values' bytes alone, without BYTE_ARRAY's length prefixes.
+void encode_fixed_dictionary_page(const DictionaryBuilder<std::string_view>& dictionary, ByteBuffer& out);
 
 }  // namespace driftgov::parquet

@@ -64,8 +64,6 @@ class QuantileSketch {
 
  private:
   void flush_staging();
-  // Sorts the staging buffer by counting when it holds only integers in a narrow range; false otherwise.
-  bool sort_staging_by_counting();
   void compress();
   // Level capacities depend on the number of levels: recomputed when it changes.
   void update_capacities();
@@ -77,8 +75,6 @@ class QuantileSketch {
   double max_;
   std::vector<std::vector<double>> levels_;  // levels_[h] sorted, each value of weight 2^h
   std::vector<double> staging_;              // unsorted values of weight 1
-  double staging_min_;                       // bounds of staging_ (infinities when empty)
-  double staging_max_;
   std::vector<std::size_t> capacities_;      // per level, for the current number of levels
   std::size_t total_capacity_ = 0;
   std::uint64_t random_state_;
