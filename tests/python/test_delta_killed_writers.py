@@ -1,8 +1,9 @@
-"""Crash safety of `driftgov table write`, every outcome checked (test_delta_crash.py covers appends only): writers
-of appends, partition overwrites and full overwrites killed with SIGKILL at random instants (seeded), many times, on
-a table that checkpoints every other commit. After every kill the table must open in driftgov and deltalake at the
-same version and hold exactly the rows of the operations committed so far (a killed write is all or nothing);
-stray data and temporary files must do no harm, and the next write must succeed. Spark reads the end result."""
+"""Crash safety of `driftgov table write`, every outcome checked: writers of appends, partition overwrites and full
+overwrites killed with SIGKILL at random instants (seeded), many times, on a table that checkpoints every other
+commit. After every kill the table must open in driftgov and deltalake at the same version and hold exactly the rows
+of the operations committed so far (a killed write is all or nothing); stray data and temporary files must do no
+harm, every commit file is whole, versions have no gap, and the next write must succeed. Spark reads the end
+result."""
 import json
 import random
 import signal
@@ -105,6 +106,13 @@ def test_killed_writers_leave_a_committed_version(tmp_path, driftgov):
     referenced = {f["path"] for f in driftgov_info(table)["files"]}
     on_disk = {str(p.relative_to(table)) for p in table.rglob("*.parquet") if "_delta_log" not in p.parts}
     assert on_disk - {deltalake_path for deltalake_path in _decoded(referenced)}, "expected stray data files"
+
+    # No torn commit: every line of every commit file is a whole JSON action, and versions have no gap.
+    commits = sorted((table / "_delta_log").glob("*.json"))
+    for commit in commits:
+        for line in commit.read_text().splitlines():
+            json.loads(line)
+    assert [int(path.name[:20]) for path in commits] == list(range(version + 1))
 
     final = batch_rows(next_id, 10, random_state)
     run_driftgov("table", "write", write_batch(tmp_path / "final.csv", final), table, "--mode", "append")

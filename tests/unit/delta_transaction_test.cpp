@@ -215,6 +215,35 @@ TEST(DeltaTransaction, MetadataProtocolAndTxnConflicts) {
   EXPECT_EQ(conflict_name([&] { second.commit(); }), "ProtocolChangedException");
 }
 
+TEST(DeltaTransaction, MetadataChangingBlindAppendsAreMarkedBlindAndStillConflict) {
+  TableFolder folder;
+  create_table(folder.root());
+  // Spark marks the commit creating a table blind: it only adds files and read nothing.
+  EXPECT_EQ(Snapshot::load(folder.root()).commit_info()->value["isBlindAppend"], true);
+  // An append that changes the schema (mergeSchema) is blind too, yet a reader of the whole table and a plain
+  // append both lose to it, on the metadata change.
+  auto reader = Transaction::start(folder.root());
+  reader.read_whole_table();
+  reader.add_file(data_file("r"));
+  auto appender = Transaction::start(folder.root());
+  appender.add_file(data_file("a"));
+  auto merger = Transaction::start(folder.root());
+  Metadata metadata = merger.snapshot()->metadata();
+  metadata.configuration["merged"] = "yes";
+  merger.update_metadata(metadata);
+  merger.add_file(data_file("m"));
+  merger.commit();
+  EXPECT_EQ(Snapshot::load(folder.root()).commit_info()->value["isBlindAppend"], true);
+  EXPECT_EQ(conflict_name([&] { reader.commit(); }), "MetadataChangedException");
+  EXPECT_EQ(conflict_name([&] { appender.commit(); }), "MetadataChangedException");
+  // A transaction that read the table and removes files is not blind.
+  auto overwriter = Transaction::start(folder.root());
+  overwriter.read_whole_table();
+  overwriter.remove_file(overwriter.snapshot()->files().front(), 1);
+  overwriter.commit();
+  EXPECT_EQ(Snapshot::load(folder.root()).commit_info()->value["isBlindAppend"], false);
+}
+
 TEST(DeltaTransaction, ConcurrentCreatorsLeaveOneTable) {
   TableFolder folder;
   std::atomic<int> created{0};
