@@ -79,18 +79,31 @@ void BM_QuantileSketchUpdateSingle(benchmark::State& state) {
 }
 BENCHMARK(BM_QuantileSketchUpdateSingle)->Arg(1 << 20);
 
-// The sketch sorts its staging buffer (4096 values) before each compaction: the bulk of its update cost.
-void BM_SortAscending(benchmark::State& state) {
-  const auto values = lognormal_values(static_cast<std::size_t>(state.range(0)), 11);
+// The sketch sorts its staging buffer (4096 values) before each compaction, and a profile sorts its exact
+// samples once: sort_ascending on money-like doubles, and on small-range integers (sorted by counting).
+void sort_benchmark(benchmark::State& state, const std::vector<double>& values) {
   std::vector<double> scratch;
   for (auto _ : state) {
     scratch = values;
     driftgov::stats::sort_ascending(scratch);
     benchmark::DoNotOptimize(scratch.data());
   }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(values.size()));
 }
-BENCHMARK(BM_SortAscending)->Arg(4096);
+
+void BM_SortAscending(benchmark::State& state) {
+  sort_benchmark(state, lognormal_values(static_cast<std::size_t>(state.range(0)), 11));
+}
+BENCHMARK(BM_SortAscending)->Arg(4096)->Arg(1 << 20);
+
+void BM_SortAscendingIntegers(benchmark::State& state) {
+  std::mt19937_64 generator(12);
+  std::normal_distribution<double> ages(41.0, 12.0);
+  std::vector<double> values(static_cast<std::size_t>(state.range(0)));
+  for (auto& v : values) v = std::round(ages(generator));
+  sort_benchmark(state, values);
+}
+BENCHMARK(BM_SortAscendingIntegers)->Arg(4096)->Arg(1 << 20);
 
 void BM_QuantileSketchMerge(benchmark::State& state) {
   // Two sketches that have each seen 1M values: merge cost is in retained items, not input size.

@@ -16,7 +16,7 @@ namespace {
 // Short values are copied with one 16-byte move when both ends have room for it.
 constexpr std::size_t kShortCopy = 16;
 // An estimate of a chunk's string bytes is never trusted beyond this; past it the string grows as usual.
-constexpr std::size_t kMaxByteReservation = std::size_t{1} << 30;
+constexpr std::size_t kMaxByteReservation = std::size_t{1} << 28;
 
 std::uint32_t read_u32_le(const char* bytes) {
   std::uint32_t value = 0;

@@ -29,7 +29,8 @@ class FlatColumnDecoder {
   // Whether columns of this physical type, read without conversion, take this path.
   static bool handles(Type physical);
 
-  // `out` must be an empty column of the leaf's type (its buffers may keep capacity from earlier use).
+  // `out` must be an empty column of the leaf's type (its buffers may keep capacity from earlier use). `rows` is
+  // the chunk's expected row count, used to reserve room: callers bound it.
   FlatColumnDecoder(Type physical, bool nullable, std::size_t rows, FlatDecodeScratch& scratch, core::Column& out);
 
   // One data page of `count` rows. `definition` is ignored for a required column. `dictionary` is needed for the

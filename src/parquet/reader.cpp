@@ -28,6 +28,9 @@ __extension__ typedef unsigned __int128 UInt128;
 constexpr int kMaxSchemaDepth = 100;
 // Bytes read for a page header beyond the expected page size; headers carrying long statistics may need more.
 constexpr std::size_t kPageHeaderAllowance = 4096;
+// Values reserved up front for a chunk at most: the row count comes from the file and a hostile one must not
+// allocate gigabytes before a page has been seen.
+constexpr std::int64_t kMaxReservedValues = std::int64_t{1} << 26;
 constexpr std::int64_t kJulianDayOfUnixEpoch = 2440588;
 constexpr std::int64_t kMicrosPerDay = 86'400'000'000;
 
@@ -908,22 +911,24 @@ std::size_t FileReader::State::walk_chunk(int group_index, const ReaderNode& lea
 LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) const {
   const int max_def = leaf.def_level;
   const int max_rep = leaf.max_rep;
-  const auto& column = *metadata.row_groups[static_cast<std::size_t>(group_index)]
-                            .columns[static_cast<std::size_t>(leaf.leaf)]
-                            .meta_data;
   LeafData out;
   out.values.type = leaf.physical;
   out.values.type_length = leaf.type_length;
-  if (max_rep == 0) {
-    // One entry per row: reserve the values once instead of growing page by page.
-    const auto capacity = static_cast<std::size_t>(std::min<std::int64_t>(column.num_values, std::int64_t{1} << 26));
+  const std::int64_t rows = metadata.row_groups[static_cast<std::size_t>(group_index)].num_rows;
+  bool reserved = false;
+  // One entry per row: reserve the values once instead of growing page by page (at the first data page, once
+  // the chunk's metadata has been checked).
+  const auto reserve = [&] {
+    reserved = true;
+    if (max_rep != 0) return;
+    const auto capacity = static_cast<std::size_t>(std::clamp<std::int64_t>(rows, 0, kMaxReservedValues));
     if (leaf.physical == Type::kFloat || leaf.physical == Type::kDouble) {
       out.values.doubles.reserve(capacity);
     } else if (leaf.physical != Type::kByteArray && leaf.physical != Type::kFixedLenByteArray &&
                leaf.physical != Type::kInt96) {
       out.values.ints.reserve(capacity);
     }
-  }
+  };
   // Decodes one kind of level into `page_levels` and appends it to `all`.
   const auto levels = [](const LevelBytes& bytes, int max_level, std::size_t count, const char* kind,
                          std::vector<std::uint32_t>& page_levels, std::vector<std::uint32_t>& all) {
@@ -935,6 +940,7 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
     all.insert(all.end(), page_levels.begin(), page_levels.end());
   };
   out.entries = walk_chunk(group_index, leaf, [&](const DataPageView& page, const PhysicalValues* dictionary) {
+    if (!reserved) reserve();
     if (max_rep > 0) levels(page.repetition, max_rep, page.count, "repetition", page_repetition, out.repetition);
     std::size_t present = page.count;
     if (max_def > 0) {
@@ -950,11 +956,15 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
 
 void FileReader::State::read_flat(int group_index, const ReaderNode& leaf, core::Column& out) const {
   const std::int64_t rows = metadata.row_groups[static_cast<std::size_t>(group_index)].num_rows;
-  FlatColumnDecoder decoder(leaf.physical, leaf.def_level > 0, static_cast<std::size_t>(rows), flat_scratch, out);
+  // Made at the first data page, once the chunk's metadata has been checked: it reserves room for the rows.
+  std::optional<FlatColumnDecoder> decoder;
+  const auto expected_rows = static_cast<std::size_t>(std::clamp<std::int64_t>(rows, 0, kMaxReservedValues));
   walk_chunk(group_index, leaf, [&](const DataPageView& page, const PhysicalValues* dictionary) {
-    decoder.data_page(page.count, page.encoding, page.definition, page.values, dictionary);
+    if (!decoder) decoder.emplace(leaf.physical, leaf.def_level > 0, expected_rows, flat_scratch, out);
+    decoder->data_page(page.count, page.encoding, page.definition, page.values, dictionary);
   });
-  decoder.finish();
+  if (!decoder) decoder.emplace(leaf.physical, leaf.def_level > 0, expected_rows, flat_scratch, out);
+  decoder->finish();
 }
 
 // The slots (ranges of level entries) of the last node of `path`, each one value of that node, computed from the

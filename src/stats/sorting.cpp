@@ -3,10 +3,15 @@
 #include <hwy/contrib/sort/vqsort.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace driftgov::stats {
 namespace {
@@ -20,51 +25,92 @@ constexpr double kExactIntegerBound = 0x1p52;
 struct Survey {
   double low = std::numeric_limits<double>::infinity();
   double high = -std::numeric_limits<double>::infinity();
-  std::size_t negative_infinities = 0;
-  std::size_t positive_infinities = 0;
-  bool countable = true;  // every value an integer within kExactIntegerBound, none of them -0.0
+  bool integers = true;  // every value an integer (when low and high are below kExactIntegerBound in magnitude)
+  bool zeros = false;    // some value is 0.0 or -0.0
+
+  void observe(double v) {
+    zeros = zeros || v == 0.0;
+    low = std::min(low, v);
+    high = std::max(high, v);
+    integers = integers && std::abs(v) < kExactIntegerBound && v == std::trunc(v);
+  }
 };
 
+#if defined(__SSE2__)
+// Bounds of `values` and whether they are all integers, two lanes at a time (a reduction over doubles the
+// compiler does not vectorise itself without permission to reorder), given up block by block once some value is
+// not an integer.
 Survey survey(std::span<const double> values) {
-  Survey result;
-  double low = result.low;
-  double high = result.high;
-  bool countable = true;
-  std::size_t negative_infinities = 0;
-  std::size_t positive_infinities = 0;
-  for (const double v : values) {
-    low = v < low ? v : low;
-    high = v > high ? v : high;
-    negative_infinities += v == -std::numeric_limits<double>::infinity();
-    positive_infinities += v == std::numeric_limits<double>::infinity();
-    // Converted only when in range (a double beyond the int64 range must not be converted).
-    const bool bounded = std::abs(v) < kExactIntegerBound;
-    const double in_range = bounded ? v : 0.0;
-    countable &= bounded & (static_cast<double>(static_cast<std::int64_t>(in_range)) == in_range) &
-                 !(v == 0.0 && std::signbit(v));
+  constexpr std::size_t kBlock = 512;
+  __m128d low = _mm_set1_pd(std::numeric_limits<double>::infinity());
+  __m128d high = _mm_set1_pd(-std::numeric_limits<double>::infinity());
+  __m128d fraction = _mm_setzero_pd();  // largest distance of a value from an integer
+  const __m128d bound = _mm_set1_pd(kExactIntegerBound);
+  const __m128d sign = _mm_set1_pd(-0.0);
+  __m128d zeros = _mm_setzero_pd();
+  const std::size_t whole = values.size() - values.size() % 2;
+  bool integers = true;
+  std::size_t at = 0;
+  for (; at < whole; at += 2) {
+    if (at % kBlock == 0 && integers && _mm_movemask_pd(_mm_cmpneq_pd(fraction, _mm_setzero_pd())) != 0) {
+      integers = false;
+    }
+    const __m128d v = _mm_loadu_pd(values.data() + at);
+    low = _mm_min_pd(v, low);
+    high = _mm_max_pd(v, high);
+    zeros = _mm_or_pd(zeros, _mm_cmpeq_pd(v, _mm_setzero_pd()));
+    if (integers) {
+      // Adding and removing 2^52 rounds a magnitude below 2^52 to an integer. (Larger values fail the bounds
+      // check instead; infinities make NaN here, which max ignores.)
+      const __m128d magnitude = _mm_andnot_pd(sign, v);
+      const __m128d rounded = _mm_sub_pd(_mm_add_pd(magnitude, bound), bound);
+      fraction = _mm_max_pd(_mm_andnot_pd(sign, _mm_sub_pd(rounded, magnitude)), fraction);
+    }
   }
-  result.low = low;
-  result.high = high;
-  result.negative_infinities = negative_infinities;
-  result.positive_infinities = positive_infinities;
-  result.countable = countable;
+  Survey result;
+  double lanes[2];
+  _mm_storeu_pd(lanes, low);
+  result.low = std::min(lanes[0], lanes[1]);
+  _mm_storeu_pd(lanes, high);
+  result.high = std::max(lanes[0], lanes[1]);
+  result.integers = integers && _mm_movemask_pd(_mm_cmpneq_pd(fraction, _mm_setzero_pd())) == 0;
+  result.zeros = _mm_movemask_pd(zeros) != 0;
+  for (; at < values.size(); ++at) result.observe(values[at]);
   return result;
 }
+#else
+Survey survey(std::span<const double> values) {
+  Survey result;
+  for (const double v : values) result.observe(v);
+  return result;
+}
+#endif
 
-// Sorts integer-valued data in a narrow range in two linear passes; the rebuilt values are the same doubles.
+// Sorts integer-valued data in a narrow range in two linear passes. The rebuilt values are the same doubles:
+// integers below 2^52 are exact, and -0.0 (which would come back as 0.0) is counted apart and put first.
 bool sort_by_counting(std::span<double> values, const Survey& facts) {
   const double range = facts.high - facts.low;
-  if (!facts.countable || !(range < kMaxCountingSlots) || range > 2.0 * static_cast<double>(values.size())) {
+  if (!facts.integers || !(std::abs(facts.low) < kExactIntegerBound) ||
+      !(std::abs(facts.high) < kExactIntegerBound) || !(range < kMaxCountingSlots) ||
+      range > 2.0 * static_cast<double>(values.size())) {
     return false;
   }
   const auto slots = static_cast<std::size_t>(range) + 1;
   thread_local std::vector<std::uint32_t> counts;
   counts.assign(slots, 0);
-  for (const double v : values) ++counts[static_cast<std::size_t>(v - facts.low)];
+  std::size_t negative_zeros = 0;
+  for (const double v : values) {
+    ++counts[static_cast<std::size_t>(v - facts.low)];
+    negative_zeros += std::bit_cast<std::uint64_t>(v) == std::bit_cast<std::uint64_t>(-0.0);
+  }
   std::size_t out = 0;
   for (std::size_t slot = 0; slot < slots; ++slot) {
     const double value = facts.low + static_cast<double>(slot);
-    for (std::uint32_t copies = counts[slot]; copies > 0; --copies) values[out++] = value;
+    std::uint32_t copies = counts[slot];
+    if (value == 0.0) {
+      for (; negative_zeros > 0; --negative_zeros, --copies) values[out++] = -0.0;
+    }
+    for (; copies > 0; --copies) values[out++] = value;
   }
   return true;
 }
@@ -73,20 +119,38 @@ bool sort_by_counting(std::span<double> values, const Survey& facts) {
 
 void sort_ascending(std::span<double> values) {
   if (values.size() < 64) {
-    std::sort(values.begin(), values.end());
+    std::sort(values.begin(), values.end(),
+              [](double a, double b) { return a < b || (a == b && std::signbit(a) && !std::signbit(b)); });
     return;
   }
   const Survey facts = survey(values);
   // Small-range integers (ages, months, counts) are common, and sorted far faster by counting.
   if (values.size() <= std::numeric_limits<std::uint32_t>::max() && sort_by_counting(values, facts)) return;
+  // This vqsort hands back infinities as the largest finite doubles of their sign, and zeros with whichever
+  // sign it meets first: count both before, and put them back afterwards where they sort.
+  std::size_t negative_infinities = 0;
+  std::size_t positive_infinities = 0;
+  std::size_t negative_zeros = 0;
+  const bool infinities = std::isinf(facts.low) || std::isinf(facts.high);
+  if (infinities || facts.zeros) {
+    for (const double v : values) {
+      negative_infinities += v == -std::numeric_limits<double>::infinity();
+      positive_infinities += v == std::numeric_limits<double>::infinity();
+      negative_zeros += std::bit_cast<std::uint64_t>(v) == std::bit_cast<std::uint64_t>(-0.0);
+    }
+  }
   // One Sorter per thread: it holds scratch state and is not thread-safe.
   thread_local hwy::Sorter sorter;
   sorter(values.data(), values.size(), hwy::SortAscending());
-  // This vqsort hands back infinities as the largest finite doubles of their sign: put them back, at the ends
-  // where they sort.
-  std::fill_n(values.begin(), facts.negative_infinities, -std::numeric_limits<double>::infinity());
-  std::fill_n(values.end() - static_cast<std::ptrdiff_t>(facts.positive_infinities), facts.positive_infinities,
+  std::fill_n(values.begin(), negative_infinities, -std::numeric_limits<double>::infinity());
+  std::fill_n(values.end() - static_cast<std::ptrdiff_t>(positive_infinities), positive_infinities,
               std::numeric_limits<double>::infinity());
+  if (facts.zeros) {
+    const auto [first, last] = std::equal_range(values.begin(), values.end(), 0.0);
+    const auto negative_end = first + static_cast<std::ptrdiff_t>(negative_zeros);
+    std::fill(first, negative_end, -0.0);
+    std::fill(negative_end, last, 0.0);
+  }
 }
 
 }  // namespace driftgov::stats

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <map>
 #include <random>
@@ -11,6 +13,7 @@
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/stats/profile.hpp"
+#include "driftgov/stats/sorting.hpp"
 
 namespace driftgov::stats {
 namespace {
@@ -299,6 +302,36 @@ TEST(QuantileSketchIntegers, NegativeZeroKeepsItsSign) {
                                               [](double v) { return v == 0.0 && std::signbit(v); });
   EXPECT_TRUE(kept_negative_zero);
   for (const double v : view.values) EXPECT_TRUE(v == 0.0 || v == 1.0 || v == 2.0 || v == 3.0 || v == 4.0) << v;
+}
+
+TEST(SortAscending, MatchesStandardSortIncludingInfinitiesAndSignedZeros) {
+  // Integer data in narrow and wide ranges (counting or vqsort), fractions, infinities and both zeros: the result
+  // must hold the same values as std::sort's, bit for bit, with -0.0 before 0.0.
+  std::mt19937_64 rng(21);
+  for (int trial = 0; trial < 60; ++trial) {
+    const std::size_t size = 1 + rng() % 9000;
+    const double spread = trial % 3 == 0 ? 40.0 : (trial % 3 == 1 ? 1e6 : 1e-3);
+    std::normal_distribution<double> normal(0.0, spread);
+    std::vector<double> values(size);
+    for (auto& v : values) v = trial % 2 == 0 ? std::round(normal(rng)) : normal(rng);
+    if (trial % 4 == 1) {
+      for (int i = 0; i < 5; ++i) values[rng() % size] = std::numeric_limits<double>::infinity();
+      for (int i = 0; i < 5; ++i) values[rng() % size] = -std::numeric_limits<double>::infinity();
+    }
+    if (trial % 5 == 2) {
+      for (int i = 0; i < 7; ++i) values[rng() % size] = -0.0;
+      values[rng() % size] = std::numeric_limits<double>::max();
+    }
+    std::vector<double> expected = values;
+    // The oracle: std::sort with -0.0 ordered before 0.0.
+    std::sort(expected.begin(), expected.end(),
+              [](double a, double b) { return a < b || (a == b && std::signbit(a) && !std::signbit(b)); });
+    sort_ascending(values);
+    for (std::size_t i = 0; i < size; ++i) {
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(values[i]), std::bit_cast<std::uint64_t>(expected[i]))
+          << "trial " << trial << " at " << i << ": " << values[i] << " vs " << expected[i];
+    }
+  }
 }
 
 }  // namespace
