@@ -8,7 +8,7 @@
 //                           the steady state of a scanner, and what an allocator that keeps freed memory (as
 //                           pyarrow's does) gives pyarrow.
 // Usage: DRIFTGOV_PARQUET_BENCH_DIR=<folder with double.parquet, dictionary_string.parquet,
-//        nullable_int64.parquet> parquet_decode_bench
+//        nullable_int64.parquet, struct.parquet> parquet_decode_bench
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -57,6 +57,8 @@ void BM_ReadDictionaryStringColumnReusing(benchmark::State& state) {
 void BM_ReadNullableInt64ColumnReusing(benchmark::State& state) {
   read_whole_file(state, "nullable_int64.parquet", true);
 }
+void BM_ReadStructColumn(benchmark::State& state) { read_whole_file(state, "struct.parquet", false); }
+void BM_ReadStructColumnReusing(benchmark::State& state) { read_whole_file(state, "struct.parquet", true); }
 
 BENCHMARK(BM_ReadDoubleColumn)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReadDictionaryStringColumn)->Unit(benchmark::kMillisecond);
@@ -64,6 +66,8 @@ BENCHMARK(BM_ReadNullableInt64Column)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReadDoubleColumnReusing)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReadDictionaryStringColumnReusing)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReadNullableInt64ColumnReusing)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReadStructColumn)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReadStructColumnReusing)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -1,7 +1,9 @@
 """Parquet decode throughput of driftgov against pyarrow, single-threaded, on the same files in one run.
 
 Writes three files of 5,000,000 rows (a double column, a dictionary-encoded string column, a nullable int64
-column; snappy, pyarrow's default pages and row groups), runs bench/parquet_decode_bench on them and times
+column) and one of 1,000,000 rows holding a nullable struct shaped like a Delta checkpoint's add action (a unique
+path string, two int64 fields, a JSON stats string, and one struct in five null as the checkpoint's other actions
+leave it); snappy, pyarrow's default pages and row groups. Runs bench/parquet_decode_bench on them and times
 pyarrow reading them, then prints CPU-time and wall-time medians and the CPU-time ratio driftgov / pyarrow.
 
 Both sides do the same work: open the file, read its footer, decode every row group of the column into memory
@@ -30,7 +32,9 @@ FILES = (
     ("double.parquet", "BM_ReadDoubleColumn"),
     ("dictionary_string.parquet", "BM_ReadDictionaryStringColumn"),
     ("nullable_int64.parquet", "BM_ReadNullableInt64Column"),
+    ("struct.parquet", "BM_ReadStructColumn"),
 )
+STRUCT_ROWS = 1_000_000
 
 
 def write_files(folder):
@@ -45,6 +49,14 @@ def write_files(folder):
     mask = rng.random(ROWS) < 0.2
     pq.write_table(pa.table({"amount": pa.array(values, mask=mask)}), f"{folder}/nullable_int64.parquet",
                    compression="snappy", use_dictionary=False)
+    size = rng.integers(1000, 10**9, STRUCT_ROWS)
+    stats = [f'{{"numRecords":{n},"minValues":{{"id":{n * 7}}},"maxValues":{{"id":{n * 9}}}}}'
+             for n in rng.integers(1, 10**6, STRUCT_ROWS)]
+    add = pa.StructArray.from_arrays(
+        [pa.array([f"part-{i:07d}-{i * 7919 % 1000003:07d}-c000.snappy.parquet" for i in range(STRUCT_ROWS)]),
+         pa.array(size), pa.array(1_700_000_000_000 + np.arange(STRUCT_ROWS)), pa.array(stats)],
+        names=["path", "size", "modificationTime", "stats"], mask=pa.array(rng.random(STRUCT_ROWS) < 0.2))
+    pq.write_table(pa.table({"add": add}), f"{folder}/struct.parquet", compression="snappy")
 
 
 def read_with_pyarrow(path):

@@ -78,6 +78,8 @@ class ParquetSource final : public io::Source {
       if (reader_ && next_group_ < reader_->num_row_groups()) {
         const int group = next_group_++;
         if (reader_->row_group_num_rows(group) == 0) continue;
+        // A new batch each time rather than read_row_group into a kept one: next() hands the batch over by value
+        // and callers keep some (table writes, cat's buffered output), so no buffer comes back to be reused.
         return reader_->read_row_group(group, projection_);
       }
       if (file_index_ + 1 >= files_.size()) return std::nullopt;

@@ -112,10 +112,19 @@ bool FlatColumnDecoder::handles(Type physical) {
          physical == Type::kDouble || physical == Type::kByteArray;
 }
 
-FlatColumnDecoder::FlatColumnDecoder(Type physical, bool nullable, std::size_t rows, FlatDecodeScratch& scratch,
-                                     core::Column& out)
-    : physical_(physical), nullable_(nullable), expected_rows_(rows), scratch_(scratch), out_(out) {
+FlatColumnDecoder::FlatColumnDecoder(Type physical, int max_definition, std::size_t rows, FlatDecodeScratch& scratch,
+                                     core::Column& out, std::vector<std::uint8_t>* row_levels)
+    : physical_(physical),
+      max_definition_(max_definition),
+      nullable_(max_definition > 0),
+      row_levels_(row_levels),
+      expected_rows_(rows),
+      scratch_(scratch),
+      out_(out) {
   DRIFTGOV_CHECK(handles(physical), "flat decoding of physical type {}", to_string(physical));
+  DRIFTGOV_CHECK(max_definition >= 0 && max_definition <= 255, "flat decoding with definition level {}",
+                 max_definition);
+  if (row_levels_ != nullptr) row_levels_->reserve(row_levels_->size() + rows);
   if (nullable_) out_.validity.reserve(rows);
   switch (physical_) {
     case Type::kFloat:
@@ -136,7 +145,7 @@ void FlatColumnDecoder::data_page(std::size_t count, Encoding encoding, const Le
                                   std::string_view values, const PhysicalValues* dictionary) {
   std::size_t present = count;
   const std::uint8_t* valid = nullptr;
-  if (nullable_) {
+  if (max_definition_ == 1 && row_levels_ == nullptr) {
     // With a maximum definition level of 1 each level is the row's validity byte.
     const std::size_t base = out_.validity.size();
     out_.validity.resize(base + count);
@@ -144,6 +153,29 @@ void FlatColumnDecoder::data_page(std::size_t count, Encoding encoding, const Le
     valid = out_.validity.data() + base;
     present = 0;
     for (std::size_t i = 0; i < count; ++i) present += valid[i];
+  } else if (nullable_ || row_levels_ != nullptr) {
+    std::vector<std::uint8_t>& levels = row_levels_ != nullptr ? *row_levels_ : scratch_.levels;
+    const std::size_t level_base = row_levels_ != nullptr ? levels.size() : 0;
+    levels.resize(level_base + count);
+    std::uint8_t* page_levels = levels.data() + level_base;
+    if (nullable_) {
+      decode_levels(definition, max_definition_, count, page_levels);
+      const auto maximum = static_cast<std::uint8_t>(max_definition_);
+      std::uint8_t largest = 0;
+      for (std::size_t i = 0; i < count; ++i) largest = std::max(largest, page_levels[i]);
+      if (largest > maximum) malformed(fmt::format("definition level above the maximum {}", max_definition_));
+      const std::size_t base = out_.validity.size();
+      out_.validity.resize(base + count);
+      std::uint8_t* row_valid = out_.validity.data() + base;
+      present = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        row_valid[i] = page_levels[i] == maximum ? 1 : 0;
+        present += row_valid[i];
+      }
+      valid = row_valid;
+    } else {
+      std::fill(page_levels, page_levels + count, std::uint8_t{0});
+    }
   }
   if ((encoding == Encoding::kPlainDictionary || encoding == Encoding::kRleDictionary) && dictionary == nullptr) {
     malformed("dictionary-encoded page without a dictionary page");

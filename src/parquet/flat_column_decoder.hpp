@@ -1,9 +1,11 @@
 #pragma once
-// Decodes the data pages of a top-level primitive column (no repetition, definition level 0 or 1) straight into
-// a core::Column, without the level vectors and value scatter of the general assembly: a definition level of 1
-// is the validity byte itself, PLAIN values are copied to their rows as they are read, dictionary indices are
-// unpacked a page at a time and gathered. The result equals what the general path builds: a null row holds a
-// zero (or an empty string) and validity is empty when no row is null.
+// Decodes the data pages of a primitive column without repetition (top-level, or inside structs that are not
+// repeated) straight into a core::Column, without the level vectors and value scatter of the general assembly:
+// each row has one definition level and is valid when it reaches the maximum (for a maximum of 1 the level is the
+// validity byte itself), PLAIN values are copied to their rows as they are read, dictionary indices are unpacked
+// a page at a time and gathered. The result equals what the general path builds: a null row holds a zero (or an
+// empty string) and validity is empty when no row is null. The per-row levels can be handed out so that the
+// structs above the leaf take their validity from them.
 // Handles INT32/INT64 read as integers, FLOAT/DOUBLE and BYTE_ARRAY read as they are, in every encoding (PLAIN
 // and dictionary directly, the others through a dense decode). Errors are core::InputError without file context;
 // the page reader adds it. Not thread-safe.
@@ -22,6 +24,7 @@ namespace driftgov::parquet {
 struct FlatDecodeScratch {
   std::vector<std::uint32_t> indices;
   PhysicalValues dense;
+  std::vector<std::uint8_t> levels;
 };
 
 class FlatColumnDecoder {
@@ -30,8 +33,11 @@ class FlatColumnDecoder {
   static bool handles(Type physical);
 
   // `out` must be an empty column of the leaf's type (its buffers may keep capacity from earlier use). `rows` is
-  // the chunk's expected row count, used to reserve room: callers bound it.
-  FlatColumnDecoder(Type physical, bool nullable, std::size_t rows, FlatDecodeScratch& scratch, core::Column& out);
+  // the chunk's expected row count, used to reserve room: callers bound it. `max_definition` is the leaf's
+  // maximum definition level (at most 255). When `row_levels` is given, every row's definition level is appended
+  // to it.
+  FlatColumnDecoder(Type physical, int max_definition, std::size_t rows, FlatDecodeScratch& scratch,
+                    core::Column& out, std::vector<std::uint8_t>* row_levels = nullptr);
 
   // One data page of `count` rows. `definition` is ignored for a required column. `dictionary` is needed for the
   // dictionary encodings.
@@ -51,7 +57,9 @@ class FlatColumnDecoder {
   void reserve_bytes(std::size_t page_bytes, std::size_t page_rows);
 
   Type physical_;
+  int max_definition_;
   bool nullable_;
+  std::vector<std::uint8_t>* row_levels_;
   std::size_t expected_rows_;
   std::size_t rows_ = 0;
   std::size_t present_ = 0;

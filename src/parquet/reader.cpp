@@ -599,9 +599,9 @@ struct DataPageView {
   std::string_view values;
 };
 
-// Whether a leaf is read by FlatColumnDecoder: a top-level column whose physical values are its core values.
+// Whether a leaf is read by FlatColumnDecoder: one without repetition whose physical values are its core values.
 bool reads_flat(const ReaderNode& node) {
-  return node.kind == ReaderNode::Kind::kLeaf && node.max_rep == 0 && node.def_level <= 1 &&
+  return node.kind == ReaderNode::Kind::kLeaf && node.max_rep == 0 && node.def_level <= 255 &&
          FlatColumnDecoder::handles(node.physical) &&
          (node.conversion == Conversion::kInts || node.conversion == Conversion::kDoubles ||
           node.conversion == Conversion::kBytes);
@@ -683,8 +683,17 @@ struct FileReader::State {
   template <class OnDataPage>
   std::size_t walk_chunk(int group_index, const ReaderNode& leaf, OnDataPage&& on_data_page) const;
   LeafData read_leaf(int group_index, const ReaderNode& leaf) const;
-  // A top-level leaf that FlatColumnDecoder handles, decoded into `out` (empty, of the leaf's type).
-  void read_flat(int group_index, const ReaderNode& leaf, core::Column& out) const;
+  // A leaf that FlatColumnDecoder handles, decoded into `out` (empty, of the leaf's type); each row's definition
+  // level is appended to `row_levels` when given.
+  void read_flat(int group_index, const ReaderNode& leaf, core::Column& out,
+                 std::vector<std::uint8_t>* row_levels) const;
+  // A field of a row group, or a field below non-repeated structs (`path` holds those structs), read into `out`
+  // (empty, of the field's type, its buffers possibly kept from earlier use). Leaves without repetition are
+  // decoded directly and structs take their validity from their first leaf's levels, as assembly does; lists,
+  // maps and converted leaves go through level assembly. `row_levels`, when given, receives each row's definition
+  // level of the field's first leaf.
+  void read_field(int group_index, const ReaderNode& node, std::vector<const ReaderNode*>& path, core::Column& out,
+                  std::vector<std::uint8_t>* row_levels) const;
   core::Column assemble(const ReaderNode& node, std::vector<const ReaderNode*>& path,
                         const std::vector<LeafData>& data, std::int64_t rows) const;
   std::vector<std::pair<std::size_t, std::size_t>> slots_along(const std::vector<const ReaderNode*>& path,
@@ -954,17 +963,75 @@ LeafData FileReader::State::read_leaf(int group_index, const ReaderNode& leaf) c
   return out;
 }
 
-void FileReader::State::read_flat(int group_index, const ReaderNode& leaf, core::Column& out) const {
+void FileReader::State::read_flat(int group_index, const ReaderNode& leaf, core::Column& out,
+                                  std::vector<std::uint8_t>* row_levels) const {
   const std::int64_t rows = metadata.row_groups[static_cast<std::size_t>(group_index)].num_rows;
   // Made at the first data page, once the chunk's metadata has been checked: it reserves room for the rows.
   std::optional<FlatColumnDecoder> decoder;
   const auto expected_rows = static_cast<std::size_t>(std::clamp<std::int64_t>(rows, 0, kMaxReservedValues));
   walk_chunk(group_index, leaf, [&](const DataPageView& page, const PhysicalValues* dictionary) {
-    if (!decoder) decoder.emplace(leaf.physical, leaf.def_level > 0, expected_rows, flat_scratch, out);
+    if (!decoder) decoder.emplace(leaf.physical, leaf.def_level, expected_rows, flat_scratch, out, row_levels);
     decoder->data_page(page.count, page.encoding, page.definition, page.values, dictionary);
   });
-  if (!decoder) decoder.emplace(leaf.physical, leaf.def_level > 0, expected_rows, flat_scratch, out);
+  if (!decoder) decoder.emplace(leaf.physical, leaf.def_level, expected_rows, flat_scratch, out, row_levels);
   decoder->finish();
+}
+
+void FileReader::State::read_field(int group_index, const ReaderNode& node, std::vector<const ReaderNode*>& path,
+                                   core::Column& out, std::vector<std::uint8_t>* row_levels) const {
+  const std::int64_t rows = metadata.row_groups[static_cast<std::size_t>(group_index)].num_rows;
+  if (reads_flat(node)) {
+    read_flat(group_index, node, out, row_levels);
+    return;
+  }
+  if (node.kind != ReaderNode::Kind::kStruct) {
+    std::vector<const ReaderNode*> field_leaves;
+    collect_leaves(node, field_leaves);
+    // Leaves of this field only; the others stay unread.
+    std::vector<LeafData> data(leaves.size());
+    for (const auto* leaf : field_leaves) data[static_cast<std::size_t>(leaf->leaf)] = read_leaf(group_index, *leaf);
+    out = assemble(node, path, data, rows);
+    if (row_levels != nullptr) {
+      // A row's level is that of its first entry (a new row starts at every repetition level 0).
+      const LeafData& first = data[static_cast<std::size_t>(node.first_leaf)];
+      for (std::size_t entry = 0; entry < first.entries; ++entry) {
+        if (!first.repetition.empty() && first.repetition[entry] != 0) continue;
+        row_levels->push_back(first.definition.empty() ? 0 : static_cast<std::uint8_t>(first.definition[entry]));
+      }
+    }
+    return;
+  }
+  if (out.children.size() != node.children.size()) {
+    out.children.clear();
+    for (const auto& child : node.children) out.children.emplace_back(child.field.type);
+  }
+  // The struct is null where its first leaf's level stays below the struct's own level; a struct that cannot be
+  // null needs the levels only for the structs above it.
+  std::vector<std::uint8_t> own_levels;
+  std::vector<std::uint8_t>* levels = row_levels;
+  if (levels == nullptr && node.def_level > 0) levels = &own_levels;
+  const std::size_t levels_base = levels == nullptr ? 0 : levels->size();
+  path.push_back(&node);
+  for (std::size_t i = 0; i < node.children.size(); ++i) {
+    read_field(group_index, node.children[i], path, out.children[i], i == 0 ? levels : nullptr);
+    if (out.children[i].length != rows) {
+      throw core::InputError(fmt::format("{}: field '{}' of struct '{}' has {} values where the struct has {}",
+                                         description, node.children[i].field.name, node.field.name,
+                                         out.children[i].length, rows));
+    }
+  }
+  path.pop_back();
+  out.length = rows;
+  if (node.def_level == 0) return;
+  DRIFTGOV_CHECK(levels->size() - levels_base == static_cast<std::size_t>(rows), "{} row levels for {} rows",
+                 levels->size() - levels_base, rows);
+  const std::uint8_t* row_level = levels->data() + levels_base;
+  const auto present = static_cast<std::uint8_t>(node.def_level);
+  std::size_t nulls = 0;
+  for (std::int64_t row = 0; row < rows; ++row) nulls += row_level[row] < present ? 1 : 0;
+  if (nulls == 0) return;
+  out.validity.resize(static_cast<std::size_t>(rows));
+  for (std::int64_t row = 0; row < rows; ++row) out.validity[static_cast<std::size_t>(row)] = row_level[row] >= present ? 1 : 0;
 }
 
 // The slots (ranges of level entries) of the last node of `path`, each one value of that node, computed from the
@@ -1190,23 +1257,14 @@ void FileReader::read_row_group(int index, const std::vector<std::size_t>& field
     const std::size_t field_index = selected[position];
     DRIFTGOV_CHECK(field_index < state_->fields.size(), "field {} of {}", field_index, state_->fields.size());
     const ReaderNode& field = state_->fields[field_index];
-    if (reads_flat(field)) {
-      core::Column column(field.field.type);
-      if (position < previous.size() && previous[position].type == field.field.type) {
-        column = std::move(previous[position]);
-        column.clear();  // keeps the buffers' capacity
-      }
-      state_->read_flat(index, field, column);
-      batch.columns.push_back(std::move(column));
-    } else {
-      std::vector<const ReaderNode*> leaves;
-      collect_leaves(field, leaves);
-      // Leaves of this field only; the others stay unread.
-      std::vector<LeafData> data(state_->leaves.size());
-      for (const auto* leaf : leaves) data[static_cast<std::size_t>(leaf->leaf)] = state_->read_leaf(index, *leaf);
-      std::vector<const ReaderNode*> path;
-      batch.columns.push_back(state_->assemble(field, path, data, rows));
+    core::Column column(field.field.type);
+    if (position < previous.size() && previous[position].type == field.field.type) {
+      column = std::move(previous[position]);
+      column.clear();  // keeps the buffers' capacity
     }
+    std::vector<const ReaderNode*> path;
+    state_->read_field(index, field, path, column, nullptr);
+    batch.columns.push_back(std::move(column));
     batch.schema.fields.push_back(field.field);
   }
 }
