@@ -397,35 +397,38 @@ std::vector<std::string> implied_features(const Protocol& protocol, bool reader)
 }
 
 // The protocol a table needs for `schema` under `mapping`, starting from `current` (nullopt for a new table):
-// the legacy versions when they suffice, table features once timestamp_ntz asks for them. A protocol is never
-// downgraded.
+// the legacy versions while they suffice, table features once timestamp_ntz asks for them or the table already
+// uses them. Reader table features only when a reader feature needs listing. A protocol is never downgraded.
 Protocol protocol_for(const core::Schema& schema, ColumnMappingMode mapping, const std::optional<Protocol>& current) {
   const bool ntz = std::any_of(schema.fields.begin(), schema.fields.end(),
                                [](const core::Field& field) { return has_timestamp_ntz(field.type); });
-  Protocol legacy = current.value_or(Protocol{1, 2, std::nullopt, std::nullopt});
-  const bool uses_features = legacy.min_reader_version >= 3 || legacy.min_writer_version >= 7;
-  if (!ntz && !uses_features) {
-    if (mapping != ColumnMappingMode::kNone) {
-      legacy.min_reader_version = std::max(legacy.min_reader_version, 2);
-      legacy.min_writer_version = std::max(legacy.min_writer_version, 5);
+  const bool mapped = mapping != ColumnMappingMode::kNone;
+  Protocol result = current.value_or(Protocol{1, 2, std::nullopt, std::nullopt});
+  if (!ntz && result.min_writer_version < 7) {
+    if (mapped) {
+      result.min_reader_version = std::max(result.min_reader_version, 2);
+      result.min_writer_version = std::max(result.min_writer_version, 5);
     }
-    return legacy;
+    return result;
   }
-  Protocol upgraded = legacy;
-  std::vector<std::string> reader_features = implied_features(legacy, true);
-  std::vector<std::string> writer_features = implied_features(legacy, false);
   const auto require = [](std::vector<std::string>& list, const std::string& feature) {
     if (std::find(list.begin(), list.end(), feature) == list.end()) list.push_back(feature);
   };
-  for (auto* list : {&reader_features, &writer_features}) {
-    if (ntz) require(*list, "timestampNtz");
-    if (mapping != ColumnMappingMode::kNone) require(*list, "columnMapping");
+  std::vector<std::string> writer_features = implied_features(result, false);
+  if (ntz) require(writer_features, "timestampNtz");
+  if (mapped) require(writer_features, "columnMapping");
+  if (ntz || result.min_reader_version >= 3) {
+    std::vector<std::string> reader_features = implied_features(result, true);
+    if (ntz) require(reader_features, "timestampNtz");
+    if (mapped) require(reader_features, "columnMapping");
+    result.min_reader_version = 3;
+    result.reader_features = std::move(reader_features);
+  } else if (mapped) {
+    result.min_reader_version = std::max(result.min_reader_version, 2);  // reader 2 implies column mapping
   }
-  upgraded.min_reader_version = 3;
-  upgraded.min_writer_version = 7;
-  upgraded.reader_features = std::move(reader_features);
-  upgraded.writer_features = std::move(writer_features);
-  return upgraded;
+  result.min_writer_version = 7;
+  result.writer_features = std::move(writer_features);
+  return result;
 }
 
 std::int64_t max_column_id(const StringMap& configuration) {

@@ -462,8 +462,9 @@ POINT = pa.struct([("x", pa.int32()), ("label", pa.string())])
 WIDER_POINT = pa.struct([("x", pa.int32()), ("label", pa.string()), ("z", pa.float64())])
 MAPPED_SCHEMA = pa.schema([("id", pa.int64()), ("group name", pa.string()), ("point", POINT),
                            ("items", pa.list_(POINT))])
+EXTRA = pa.struct([("a", pa.int32()), ("inner", pa.list_(pa.struct([("c", pa.string())])))])
 MERGED_SCHEMA = pa.schema([("id", pa.int64()), ("group name", pa.string()), ("point", WIDER_POINT),
-                           ("items", pa.list_(WIDER_POINT)), ("added col", pa.string())])
+                           ("items", pa.list_(WIDER_POINT)), ("added col", pa.string()), ("extra", EXTRA)])
 MAPPED_COLUMNS = MERGED_SCHEMA.names
 
 
@@ -475,13 +476,15 @@ def mapped_rows(start, count):
 
 def merged_rows(start, count):
     return [{"id": start + i, "group name": "a", "point": {"x": i, "label": "m", "z": i / 2},
-             "items": [{"x": 1, "label": "q", "z": 0.5}], "added col": f"n{i}"} for i in range(count)]
+             "items": [{"x": 1, "label": "q", "z": 0.5}], "added col": f"n{i}",
+             "extra": None if i == 1 else {"a": i, "inner": [{"c": f"c{i}"}, None]}} for i in range(count)]
 
 
 def widened(rows):
     """Rows written before the merge as every reader sees them after it: new fields null."""
     return [row | {"point": None if row["point"] is None else row["point"] | {"z": None},
-                   "items": [item | {"z": None} for item in row["items"]], "added col": None} for row in rows]
+                   "items": [item | {"z": None} for item in row["items"]], "added col": None, "extra": None}
+            for row in rows]
 
 
 def column_ids(schema_field):
@@ -573,7 +576,7 @@ def test_writes_to_column_mapped_tables_read_by_spark_and_deltalake(tmp_path, sp
     third_schema = pa.schema(list(MERGED_SCHEMA)[:4] + [("renamed", pa.string()), ("spark_col", pa.string())])
     write_table(write_parquet(tmp_path / "3.parquet", third, third_schema), table, "--mode", "append")
     assert_mapping_consistent(table)
-    columns = ["id", "group name", "point", "items", "renamed", "spark_col"]
+    columns = ["id", "group name", "point", "items", "renamed", "spark_col", "extra"]
     latest = [row | {"renamed": row.pop("added col", None), "spark_col": None} for row in expected[1]]
     latest += [{"id": 900, "group name": "a", "point": None, "items": None, "renamed": "r", "spark_col": "s"}] + third
     want = bag(latest, columns)

@@ -140,28 +140,39 @@ def test_column_mapped_writes_with_merge_schema_read_by_deltalake(tmp_path, drif
     wider = pa.struct([("x", pa.int32()), ("label", pa.string()), ("z", pa.float64())])
     first = [{"id": i, "part": "a" if i % 2 else None, "point": None if i == 3 else {"x": i, "label": f"l{i}"}}
              for i in range(6)]
-    second = [{"id": 10 + i, "part": "b", "point": {"x": i, "label": None, "z": i / 4}, "note": f"n{i}"}
-              for i in range(3)]
+    extra = pa.struct([("a", pa.int32()), ("inner", pa.list_(pa.struct([("c", pa.string())])))])
+    second = [{"id": 10 + i, "part": "b", "point": {"x": i, "label": None, "z": i / 4}, "note": f"n{i}",
+               "extra": None if i == 1 else {"a": i, "inner": [{"c": f"c{i}"}, None]}} for i in range(3)]
     pq.write_table(pa.Table.from_pylist(first, schema=pa.schema([("id", pa.int64()), ("part", pa.string()),
                                                                   ("point", point)])), tmp_path / "1.parquet")
     pq.write_table(pa.Table.from_pylist(second, schema=pa.schema([("id", pa.int64()), ("part", pa.string()),
-                                                                   ("point", wider), ("note", pa.string())])),
+                                                                   ("point", wider), ("note", pa.string()),
+                                                                   ("extra", extra)])),
                    tmp_path / "2.parquet")
     table = tmp_path / "mapped"
     run_driftgov("table", "write", tmp_path / "1.parquet", table, "--partition-by", "part", "--property",
                  f"delta.columnMapping.mode={mode}")
     run_driftgov("table", "write", tmp_path / "2.parquet", table, "--mode", "append", "--merge-schema")
-    columns = ["id", "part", "point", "note"]
-    want = bag([row | {"point": None if row["point"] is None else row["point"] | {"z": None}, "note": None}
-                for row in first] + second, columns)
+    columns = ["id", "part", "point", "note", "extra"]
+    want = bag([row | {"point": None if row["point"] is None else row["point"] | {"z": None}, "note": None,
+                       "extra": None} for row in first] + second, columns)
     assert deltalake_query_rows(table, columns) == want
     assert driftgov_rows(table, columns) == want
     metadata = [json.loads(line)["metaData"] for path in sorted((table / "_delta_log").glob("*.json"))
                 for line in path.read_text().splitlines() if line.startswith('{"metaData"')][-1]
-    fields = json.loads(metadata["schemaString"])["fields"]
-    ids = [f["metadata"]["delta.columnMapping.id"] for f in fields]
-    ids += [f["metadata"]["delta.columnMapping.id"] for f in fields[2]["type"]["fields"]]
-    assert sorted(ids) == list(range(1, 8))
-    assert metadata["configuration"]["delta.columnMapping.maxColumnId"] == "7"
+    def column_ids(node):
+        """Every delta.columnMapping.id in the schema, nested fields (in structs and list elements) included."""
+        if isinstance(node, list):
+            return [i for item in node for i in column_ids(item)]
+        if not isinstance(node, dict):
+            return []
+        own = [node["metadata"]["delta.columnMapping.id"]] if "delta.columnMapping.id" in node.get("metadata", {}) \
+            else []
+        return own + [i for key, value in node.items() if key != "metadata" for i in column_ids(value)]
+
+    ids = column_ids(json.loads(metadata["schemaString"]))
+    # id, part, point{x, label} at creation; point.z, note, extra{a, inner[{c}]} from the merge.
+    assert sorted(ids) == list(range(1, 12))
+    assert metadata["configuration"]["delta.columnMapping.maxColumnId"] == "11"
     protocol = deltalake.DeltaTable(str(table)).protocol()
     assert (protocol.min_reader_version, protocol.min_writer_version) == (2, 5)
