@@ -191,7 +191,8 @@ def section_peer(args, results: dict) -> None:
     runs["evidently"] = run_repeated(
         f"Evidently DataDriftPreset {row_label(args.peer_rows)} rows (CSV)",
         [str(args.peer_python), str(ROOT / "bench" / "evidently_drift.py"), str(reference), str(current),
-         "--numeric", ",".join(NUMERIC), "--categorical", ",".join(CATEGORICAL)], args.repetitions)
+         "--numeric", ",".join(NUMERIC), "--categorical", ",".join(CATEGORICAL)],
+        args.peer_repetitions or args.repetitions)
     peer_phases = json.loads(runs["evidently"]["last_stdout"].strip().splitlines()[-1])
     drifted["evidently"] = peer_phases["drifted_columns"]
     for run in runs.values():
@@ -260,6 +261,8 @@ def main() -> None:
     parser.add_argument("--peer-rows", type=int, default=1_000_000)
     parser.add_argument("--repetitions", type=int, default=3, help="runs per measurement (medians)")
     parser.add_argument("--large-repetitions", type=int, default=1, help="runs per 10M-row measurement")
+    parser.add_argument("--peer-repetitions", type=int, default=0,
+                        help="runs of the peer tool (default: --repetitions); it takes minutes per run")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "end_to_end.json")
     args = parser.parse_args()
     args.scratch.mkdir(parents=True, exist_ok=True)

@@ -161,7 +161,9 @@ stats::DatasetProfile profile_location(const std::string& location, const io::So
     return load_profile(location);
   }
   auto source = open_source(location, source_options);
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // By default one worker per core but the one this thread keeps busy reading and decoding: another worker
+  // would only contend for the same cores and add a partial profile (and its exact samples) to merge.
+  if (threads <= 0) threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
   return profile_parallel(*source, profile_options, threads);
 }
 

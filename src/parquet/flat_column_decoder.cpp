@@ -46,8 +46,9 @@ void append_dense(const char* source, std::size_t count, std::vector<Stored>& ta
   }
 }
 
-// `present` values at `source` spread over `count` rows by `valid`: a null row gets a zero. Branch-free, so a
-// random null pattern costs no mispredictions: every row loads a value (clamped to the last one) and keeps it
+// `present` values at `source` spread over `count` rows by `valid`: a null row gets a zero. Eight rows at a time:
+// all valid (long runs of defined values) are copied in bulk, all null are zeros, and mixed ones go branch-free,
+// so a random null pattern costs no mispredictions: every row loads a value (clamped to the last one) and keeps it
 // only when valid.
 template <class Wire, class Stored>
 void append_spaced(const char* source, std::size_t present, std::size_t count, const std::uint8_t* valid,
@@ -56,12 +57,32 @@ void append_spaced(const char* source, std::size_t present, std::size_t count, c
     target.insert(target.end(), count, Stored{});
     return;
   }
+  constexpr std::uint64_t kAllValid = 0x0101010101010101ULL;
   const char* const last = source + (present - 1) * sizeof(Wire);
-  for (std::size_t i = 0; i < count; ++i) {
-    Wire value;
-    std::memcpy(&value, std::min(source, last), sizeof(Wire));
-    target.push_back(valid[i] != 0 ? static_cast<Stored>(value) : Stored{});
-    source += valid[i] * sizeof(Wire);
+  std::size_t i = 0;
+  while (i < count) {
+    if (i + 8 <= count) {
+      std::uint64_t block = 0;
+      std::memcpy(&block, valid + i, 8);
+      if (block == kAllValid) {
+        append_dense<Wire, Stored>(source, 8, target);
+        source += 8 * sizeof(Wire);
+        i += 8;
+        continue;
+      }
+      if (block == 0) {
+        target.insert(target.end(), 8, Stored{});
+        i += 8;
+        continue;
+      }
+    }
+    const std::size_t end = std::min(count, i + 8);
+    for (; i < end; ++i) {
+      Wire value;
+      std::memcpy(&value, std::min(source, last), sizeof(Wire));
+      target.push_back(valid[i] != 0 ? static_cast<Stored>(value) : Stored{});
+      source += valid[i] * sizeof(Wire);
+    }
   }
 }
 

@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <iterator>
 #include <limits>
+#include <new>
 #include <cmath>
 #include <nlohmann/json.hpp>
+
+#include <sys/mman.h>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/stats/sorting.hpp"
@@ -285,6 +289,30 @@ struct HotValues {
   }
 };
 
+// Grows an exact sample to hold `size` values and asks the kernel to back it with huge pages where it can:
+// samples run to megabytes per column, and faulting them in 4 KiB at a time costs more than filling them. The
+// first growth reserves room for `limit` values at once (at most 2^24): reserved pages cost address space, not
+// memory, until written, and the sample then never moves. Where address space is short (the reservation
+// fails), the sample doubles as push_back would.
+void reserve_sample(std::vector<double>& sample, std::size_t size, std::size_t limit) {
+  if (sample.capacity() >= size) return;
+  const std::size_t upfront = std::min<std::size_t>(limit, std::size_t{1} << 24);
+  try {
+    sample.reserve(sample.capacity() == 0 && upfront > size ? upfront : std::max(size, 2 * sample.capacity()));
+  } catch (const std::bad_alloc&) {
+    sample.reserve(std::max(size, 2 * sample.capacity()));
+  }
+#if defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(sample.data() + sample.size());
+  const auto end = reinterpret_cast<std::uintptr_t>(sample.data() + sample.capacity());
+  const std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  const std::uintptr_t last = end & ~(kHugePage - 1);
+  // Advice only: when the kernel declines, the sample simply stays in small pages.
+  if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#endif
+}
+
 std::string value_as_category(const core::Column& column, std::size_t row) {
   switch (column.type.id) {
     case TypeId::kFloat32:
@@ -357,6 +385,8 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
       summary.exact_values.reset();
       summary.exact_values_dropped = true;
     } else {
+      reserve_sample(*summary.exact_values, summary.exact_values->size() + scratch_.size(),
+                     static_cast<std::size_t>(options_.exact_value_limit));
       summary.exact_values->insert(summary.exact_values->end(), scratch_.begin(), scratch_.end());
     }
   }
@@ -476,9 +506,10 @@ void DatasetProfile::merge(const DatasetProfile& other) {
       if (a.exact_values && b.exact_values) {
         // Into a new buffer of the final size: one allocation and one pass, where appending and merging in place
         // would grow the buffer and then allocate a second one as large for the merge.
-        std::vector<double> merged(a.exact_values->size() + b.exact_values->size());
+        std::vector<double> merged;
+        reserve_sample(merged, a.exact_values->size() + b.exact_values->size(), 0);
         std::merge(a.exact_values->begin(), a.exact_values->end(), b.exact_values->begin(), b.exact_values->end(),
-                   merged.begin());
+                   std::back_inserter(merged));
         *a.exact_values = std::move(merged);
       } else {
         a.exact_values.reset();

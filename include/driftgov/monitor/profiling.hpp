@@ -15,7 +15,8 @@ stats::DatasetProfile load_profile(const std::string& path);
 // Writes atomically: a temporary file in the same folder, renamed over `path` once complete.
 void save_profile(const stats::DatasetProfile& profile, const std::string& path);
 
-// Loads a profile file, or reads the data source and profiles it (using every core when threads > 1).
+// Loads a profile file, or reads the data source and profiles it on `threads` workers besides the reading
+// thread (threads <= 0: one per remaining core, at least one).
 stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
                                        const stats::ProfileOptions& profile_options, int threads = 0);
 
