@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <new>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -288,12 +289,19 @@ struct HotValues {
   }
 };
 
-// Grows an exact sample to hold `size` values (doubling, as push_back would) and asks the kernel to back it
-// with huge pages where it can: samples run to megabytes per column, and faulting them in 4 KiB at a time
-// costs more than filling them.
-void reserve_sample(std::vector<double>& sample, std::size_t size) {
+// Grows an exact sample to hold `size` values and asks the kernel to back it with huge pages where it can:
+// samples run to megabytes per column, and faulting them in 4 KiB at a time costs more than filling them. The
+// first growth reserves room for `limit` values at once (at most 2^24): reserved pages cost address space, not
+// memory, until written, and the sample then never moves. Where address space is short (the reservation
+// fails), the sample doubles as push_back would.
+void reserve_sample(std::vector<double>& sample, std::size_t size, std::size_t limit) {
   if (sample.capacity() >= size) return;
-  sample.reserve(std::max(size, 2 * sample.capacity()));
+  const std::size_t upfront = std::min<std::size_t>(limit, std::size_t{1} << 24);
+  try {
+    sample.reserve(sample.capacity() == 0 && upfront > size ? upfront : std::max(size, 2 * sample.capacity()));
+  } catch (const std::bad_alloc&) {
+    sample.reserve(std::max(size, 2 * sample.capacity()));
+  }
 #if defined(MADV_HUGEPAGE)
   constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
   const auto begin = reinterpret_cast<std::uintptr_t>(sample.data() + sample.size());
@@ -377,7 +385,8 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
       summary.exact_values.reset();
       summary.exact_values_dropped = true;
     } else {
-      reserve_sample(*summary.exact_values, summary.exact_values->size() + scratch_.size());
+      reserve_sample(*summary.exact_values, summary.exact_values->size() + scratch_.size(),
+                     static_cast<std::size_t>(options_.exact_value_limit));
       summary.exact_values->insert(summary.exact_values->end(), scratch_.begin(), scratch_.end());
     }
   }
@@ -498,7 +507,7 @@ void DatasetProfile::merge(const DatasetProfile& other) {
         // Into a new buffer of the final size: one allocation and one pass, where appending and merging in place
         // would grow the buffer and then allocate a second one as large for the merge.
         std::vector<double> merged;
-        reserve_sample(merged, a.exact_values->size() + b.exact_values->size());
+        reserve_sample(merged, a.exact_values->size() + b.exact_values->size(), 0);
         std::merge(a.exact_values->begin(), a.exact_values->end(), b.exact_values->begin(), b.exact_values->end(),
                    std::back_inserter(merged));
         *a.exact_values = std::move(merged);
