@@ -108,8 +108,8 @@ void gather_spaced(const std::uint32_t* indices, const Stored* dictionary, std::
 }  // namespace
 
 bool FlatColumnDecoder::handles(Type physical) {
-  return physical == Type::kInt32 || physical == Type::kInt64 || physical == Type::kFloat ||
-         physical == Type::kDouble || physical == Type::kByteArray;
+  return physical == Type::kBoolean || physical == Type::kInt32 || physical == Type::kInt64 ||
+         physical == Type::kFloat || physical == Type::kDouble || physical == Type::kByteArray;
 }
 
 FlatColumnDecoder::FlatColumnDecoder(Type physical, int max_definition, std::size_t rows, FlatDecodeScratch& scratch,
@@ -181,6 +181,9 @@ void FlatColumnDecoder::data_page(std::size_t count, Encoding encoding, const Le
     malformed("dictionary-encoded page without a dictionary page");
   }
   switch (physical_) {
+    case Type::kBoolean:
+      boolean_page(encoding, values, count, present, valid, dictionary);
+      break;
     case Type::kInt32:
       fixed_width_page<std::int32_t, std::int64_t>(encoding, values, count, present, valid, dictionary, out_.ints);
       break;
@@ -239,6 +242,22 @@ void FlatColumnDecoder::fixed_width_page(Encoding encoding, std::string_view val
     append_dense<Stored, Stored>(source, count, target);
   } else {
     append_spaced<Stored, Stored>(source, present, count, valid, target);
+  }
+}
+
+void FlatColumnDecoder::boolean_page(Encoding encoding, std::string_view values, std::size_t count,
+                                     std::size_t present, const std::uint8_t* valid,
+                                     const PhysicalValues* dictionary) {
+  // Booleans are bit-packed (PLAIN) or run-length encoded: decoded densely, then spread over the rows.
+  PhysicalValues& decoded = scratch_.dense;
+  decoded.type = physical_;
+  decoded.clear();
+  decode_values(encoding, values, present, dictionary, decoded);
+  const char* source = reinterpret_cast<const char*>(decoded.ints.data());
+  if (present == count) {
+    append_dense<std::int64_t, std::int64_t>(source, count, out_.ints);
+  } else {
+    append_spaced<std::int64_t, std::int64_t>(source, present, count, valid, out_.ints);
   }
 }
 

@@ -6,9 +6,9 @@
 // a page at a time and gathered. The result equals what the general path builds: a null row holds a zero (or an
 // empty string) and validity is empty when no row is null. The per-row levels can be handed out so that the
 // structs above the leaf take their validity from them.
-// Handles INT32/INT64 read as integers, FLOAT/DOUBLE and BYTE_ARRAY read as they are, in every encoding (PLAIN
-// and dictionary directly, the others through a dense decode). Errors are core::InputError without file context;
-// the page reader adds it. Not thread-safe.
+// Handles BOOLEAN and INT32/INT64 read as integers, FLOAT/DOUBLE and BYTE_ARRAY read as they are, in every
+// encoding (PLAIN and dictionary directly, booleans and the others through a dense decode). Errors are
+// core::InputError without file context; the page reader adds it. Not thread-safe.
 
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +50,8 @@ class FlatColumnDecoder {
   template <class Wire, class Stored>
   void fixed_width_page(Encoding encoding, std::string_view values, std::size_t count, std::size_t present,
                         const std::uint8_t* valid, const PhysicalValues* dictionary, std::vector<Stored>& target);
+  void boolean_page(Encoding encoding, std::string_view values, std::size_t count, std::size_t present,
+                    const std::uint8_t* valid, const PhysicalValues* dictionary);
   void byte_array_page(Encoding encoding, std::string_view values, std::size_t count, std::size_t present,
                        const std::uint8_t* valid, const PhysicalValues* dictionary);
 
