@@ -9,6 +9,7 @@
 #include "driftgov/delta/log.hpp"
 #include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/table_writer.hpp"
+#include "driftgov/monitor/delta_source.hpp"
 #include "driftgov/monitor/sources.hpp"
 
 namespace driftgov::cli {
@@ -26,7 +27,7 @@ struct TableCommandArguments {
   bool merge_schema = false;
   bool overwrite_schema = false;
   std::vector<std::string> partition_by;
-  std::vector<std::string> replace_where;  // COLUMN=VALUE
+  std::vector<std::string> replace_where;  // predicates, all of which must hold
   std::string app_id;
   std::int64_t app_version = -1;
   std::int64_t file_rows = 1 << 20;
@@ -166,10 +167,12 @@ int run_write(const TableCommandArguments& args) {
   options.overwrite_schema = args.overwrite_schema;
   options.partition_by = args.partition_by;
   options.target_file_rows = args.file_rows;
-  for (const auto& condition : args.replace_where) {
-    auto [column, value] = split_assignment(condition, "--replace-where", SplitAt::kFirstEquals);
-    options.replace_where.push_back({column, value == "null" ? std::nullopt : std::optional<std::string>(value)});
+  for (const auto& text : args.replace_where) {
+    auto predicate = delta::parse_replace_where(text, "--replace-where");
+    if (!options.replace_where) options.replace_where.emplace();
+    for (auto& comparison : predicate.conjuncts) options.replace_where->conjuncts.push_back(std::move(comparison));
   }
+  options.read_file = monitor::read_delta_file;
   for (const auto& property : args.properties) {
     auto [key, value] = split_assignment(property, "--property", SplitAt::kFirstEquals);
     options.table_properties[key] = value;
@@ -227,7 +230,8 @@ void register_table(CLI::App& app) {
   write->add_flag("--overwrite-schema", args->overwrite_schema, "Replace the table schema (with --mode overwrite)");
   write->add_option("--partition-by", args->partition_by, "Partition columns of a new table")->delimiter(',');
   write->add_option("--replace-where", args->replace_where,
-                    "With --mode overwrite: replace only the partition COLUMN=VALUE (VALUE null for the null partition)");
+                    "With --mode overwrite: replace only the rows matching this predicate (comparisons joined by AND, "
+                    "e.g. \"day >= DATE '2024-01-01' AND region IN ('EU', 'US')\"; or COLUMN=VALUE); repeatable");
   write->add_option("--app-id", args->app_id, "Idempotent write: application id recorded as a Delta txn");
   write->add_option("--app-version", args->app_version, "Idempotent write: skipped if the table holds this or later");
   write->add_option("--file-rows", args->file_rows, "Rows per data file (at most)");

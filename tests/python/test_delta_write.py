@@ -8,9 +8,11 @@ import subprocess
 import pytest
 
 from conftest import driftgov_binary, run_driftgov
+from delta_oracles import bag, deltalake_rows, driftgov_cat_reads_delta, driftgov_rows
 
 deltalake = pytest.importorskip("deltalake")
 pa = pytest.importorskip("pyarrow")
+pytest.importorskip("pyarrow.parquet")
 pd = pytest.importorskip("pandas")
 
 
@@ -53,7 +55,7 @@ def test_partial_overwrite_replaces_only_its_partition(tmp_path, driftgov):
     assert rows_of(table, ["id", "part"]) == [(1, "a"), (10, "b")]
     bad = run_driftgov("table", "write", outside, table, "--mode", "overwrite", "--replace-where", "part=b",
                        check=False)
-    assert bad.returncode == 2 and "outside the partitions" in bad.stderr
+    assert bad.returncode == 2 and "Data written out does not match replaceWhere 'part = 'b''" in bad.stderr
     assert rows_of(table, ["id", "part"]) == [(1, "a"), (10, "b")]
 
 
@@ -176,3 +178,158 @@ def test_column_mapped_writes_with_merge_schema_read_by_deltalake(tmp_path, drif
     assert metadata["configuration"]["delta.columnMapping.maxColumnId"] == "11"
     protocol = deltalake.DeltaTable(str(table)).protocol()
     assert (protocol.min_reader_version, protocol.min_writer_version) == (2, 5)
+
+
+# Partial overwrite by a predicate on data columns (Spark's replaceWhere). The oracle is computed here from the
+# previous version's rows as deltalake reads them: the rows the predicate does not select (SQL null semantics: a
+# comparison with null is not true), plus the new rows.
+import datetime
+import urllib.parse
+
+REPLACE_COLUMNS = ["id", "region", "day", "ts", "score", "name"]
+REPLACE_SCHEMA = pa.schema([("id", pa.int64()), ("region", pa.string()), ("day", pa.date32()),
+                            ("ts", pa.timestamp("us", tz="UTC")), ("score", pa.float64()), ("name", pa.string())])
+
+
+def replace_rows(first_id, count):
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    rows = []
+    for i in range(first_id, first_id + count):
+        rows.append({"id": i, "region": [None, "EU", "US", "APAC"][i % 4],
+                     "day": (start + datetime.timedelta(days=i % 20)).date(),
+                     "ts": start + datetime.timedelta(hours=7 * i, microseconds=i),
+                     "score": None if i % 7 == 3 else float(i % 30) + 0.25,
+                     "name": None if i % 5 == 2 else "abcd"[i % 4]})
+    return rows
+
+
+def _sql(operator, left, right):
+    """One comparison with SQL semantics: None (unknown) when either side is null."""
+    if left is None or right is None:
+        return None
+    return operator(left, right)
+
+
+def _all_true(*values):
+    return all(value is True for value in values)
+
+
+DAY = datetime.date
+TS = datetime.datetime
+UTC = datetime.timezone.utc
+REPLACE_CASES = [
+    ("score >= 10 AND score < 20", lambda r: _all_true(_sql(float.__ge__, r["score"], 10.0),
+                                                      _sql(float.__lt__, r["score"], 20.0))),
+    ("region = 'EU' AND day < DATE '2024-01-10'",
+     lambda r: _all_true(_sql(str.__eq__, r["region"], "EU"), _sql(DAY.__lt__, r["day"], DAY(2024, 1, 10)))),
+    ("name IN ('a', 'c') AND id IS NOT NULL", lambda r: r["name"] in ("a", "c") and r["id"] is not None),
+    ("ts > TIMESTAMP '2024-01-05 12:00:00'", lambda r: _all_true(_sql(TS.__gt__, r["ts"], TS(2024, 1, 5, 12, tzinfo=UTC)))),
+    ("name IS NULL", lambda r: r["name"] is None),
+    ("id != 30 AND id >= 20 AND region IS NOT NULL",
+     lambda r: _all_true(_sql(int.__ne__, r["id"], 30), _sql(int.__ge__, r["id"], 20)) and r["region"] is not None),
+    ("region=US", lambda r: r["region"] == "US"),
+    ("score NOT IN (0.25, 1.25)", lambda r: r["score"] is not None and r["score"] not in (0.25, 1.25)),
+]
+
+
+def _as_python(rows):
+    """deltalake gives timestamps with a zone and dates as dates; the oracle compares those directly."""
+    return [{key: value for key, value in row.items()} for row in rows]
+
+
+@pytest.mark.parametrize("predicate,selects", REPLACE_CASES, ids=[case[0] for case in REPLACE_CASES])
+def test_replace_where_on_data_columns_matches_the_oracle(tmp_path, driftgov, predicate, selects):
+    table = tmp_path / "t"
+    # Several files per partition (--file-rows), so that files are removed whole, rewritten, or left alone.
+    for batch in range(3):
+        source = tmp_path / f"base{batch}.parquet"
+        pa.parquet.write_table(pa.Table.from_pylist(replace_rows(batch * 40, 40), REPLACE_SCHEMA), source,
+                               row_group_size=4)
+        args = ["--partition-by", "region", "--file-rows", "4"] if batch == 0 else ["--mode", "append",
+                                                                                    "--file-rows", "4"]
+        run_driftgov("table", "write", source, table, *args)
+    previous = _as_python(deltalake.DeltaTable(str(table)).to_pyarrow_table().to_pylist())
+    previous_version = deltalake.DeltaTable(str(table)).version()
+    assert any(selects(row) for row in previous) and not all(selects(row) for row in previous)
+    new_rows = [row for row in replace_rows(1000, 200) if selects(row)]
+    assert new_rows
+    source = tmp_path / "new.parquet"
+    pa.parquet.write_table(pa.Table.from_pylist(new_rows, REPLACE_SCHEMA), source)
+    run_driftgov("table", "write", source, table, "--mode", "overwrite", "--replace-where", predicate)
+
+    expected = bag([row for row in previous if not selects(row)] + new_rows, REPLACE_COLUMNS)
+    assert deltalake_rows(table, REPLACE_COLUMNS) == expected
+    if driftgov_cat_reads_delta():
+        assert driftgov_rows(table, REPLACE_COLUMNS) == expected
+    delta_table = deltalake.DeltaTable(str(table))
+    assert delta_table.version() == previous_version + 1
+    last = max(delta_table.history(), key=lambda entry: entry["version"])
+    assert last["operation"] == "WRITE" and last["operationParameters"]["mode"] == "Overwrite"
+    assert "predicate" in last["operationParameters"]
+    # Exactly the files holding a selected row are removed (whole or rewritten); the others are left alone.
+    commit = (table / "_delta_log" / f"{previous_version + 1:020d}.json").read_text().splitlines()
+    removes = [json.loads(line)["remove"] for line in commit if '"remove"' in line]
+    assert all(remove["dataChange"] for remove in removes)
+    touched = set()
+    for add in pa.table(deltalake.DeltaTable(str(table), version=previous_version).get_add_actions()).to_pylist():
+        held = pa.parquet.read_table(table / urllib.parse.unquote(add["path"])).to_pylist()
+        for row in held:
+            row["region"] = add["partition"]["region"]
+        if any(selects(row) for row in held):
+            touched.add(add["path"])
+    assert {remove["path"] for remove in removes} == touched
+
+
+def test_replace_where_refuses_rows_outside_the_predicate(tmp_path, driftgov):
+    table = tmp_path / "t"
+    source = tmp_path / "base.parquet"
+    pa.parquet.write_table(pa.Table.from_pylist(replace_rows(0, 40), REPLACE_SCHEMA), source)
+    run_driftgov("table", "write", source, table, "--file-rows", "8")
+    before = deltalake_rows(table, REPLACE_COLUMNS)
+    # Row 3 of the new data has a null score: `score >= 10` is not true for it.
+    new_rows = replace_rows(100, 6)
+    for row in new_rows:
+        row["score"] = 15.0
+    new_rows[2]["score"] = None
+    bad = tmp_path / "bad.parquet"
+    pa.parquet.write_table(pa.Table.from_pylist(new_rows, REPLACE_SCHEMA), bad)
+    refused = run_driftgov("table", "write", bad, table, "--mode", "overwrite", "--replace-where",
+                           "score >= 10 AND score < 20", check=False)
+    assert refused.returncode == 2
+    assert "Data written out does not match replaceWhere 'score >= 10 AND score < 20': row 3" in refused.stderr
+    assert deltalake.DeltaTable(str(table)).version() == 0
+    assert deltalake_rows(table, REPLACE_COLUMNS) == before
+
+
+@pytest.mark.parametrize("predicate,expected", [
+    ("score >= ", "position 10: expected a value"),
+    ("score > 1 OR id = 2", "position 11: expected AND or the end of the predicate, found 'OR'"),
+    ("nope = 1", "column 'nope'"),
+])
+def test_replace_where_errors_name_the_problem(tmp_path, driftgov, predicate, expected):
+    table = tmp_path / "t"
+    source = tmp_path / "base.parquet"
+    pa.parquet.write_table(pa.Table.from_pylist(replace_rows(0, 8), REPLACE_SCHEMA), source)
+    run_driftgov("table", "write", source, table)
+    refused = run_driftgov("table", "write", source, table, "--mode", "overwrite", "--replace-where", predicate,
+                           check=False)
+    assert refused.returncode == 2 and expected in refused.stderr
+    assert deltalake.DeltaTable(str(table)).version() == 0
+
+
+@pytest.mark.interop
+def test_replace_where_read_by_spark(tmp_path, driftgov):
+    from delta_oracles import spark_rows
+
+    table = tmp_path / "t"
+    source = tmp_path / "base.parquet"
+    pa.parquet.write_table(pa.Table.from_pylist(replace_rows(0, 60), REPLACE_SCHEMA), source)
+    run_driftgov("table", "write", source, table, "--partition-by", "region", "--file-rows", "5")
+    previous = deltalake.DeltaTable(str(table)).to_pyarrow_table().to_pylist()
+    selects = REPLACE_CASES[0][1]
+    new_rows = [row for row in replace_rows(1000, 100) if selects(row)]
+    pa.parquet.write_table(pa.Table.from_pylist(new_rows, REPLACE_SCHEMA), tmp_path / "new.parquet")
+    run_driftgov("table", "write", tmp_path / "new.parquet", table, "--mode", "overwrite", "--replace-where",
+                 REPLACE_CASES[0][0])
+    expected = bag([row for row in previous if not selects(row)] + new_rows, REPLACE_COLUMNS)
+    assert spark_rows(table, REPLACE_COLUMNS) == expected
