@@ -333,3 +333,29 @@ def test_replace_where_read_by_spark(tmp_path, driftgov):
                  REPLACE_CASES[0][0])
     expected = bag([row for row in previous if not selects(row)] + new_rows, REPLACE_COLUMNS)
     assert spark_rows(table, REPLACE_COLUMNS) == expected
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("racer_partition, conflicts", [("p0", True), ("p1", False)])
+def test_replace_where_on_data_columns_conflicts_by_the_files_it_may_touch(tmp_path, driftgov, racer_partition,
+                                                                           conflicts):
+    """A slow overwrite of `id >= 100 AND part = 'p0'` counts every p0 file as read: a concurrent overwrite of p0
+    conflicts, one of p1 does not (its partition value rules the predicate out)."""
+    from test_delta_concurrency import COLUMNS, SLOW_ROWS, driftgov_write, seeded_table, slow_rows_and_others
+    from test_delta_concurrency import start_slow_write, write_batch
+
+    table, seed = seeded_table(tmp_path)
+    slow = start_slow_write(tmp_path, table, "--mode", "overwrite", "--replace-where", "id >= 100 AND part = 'p0'")
+    winner_rows = [{"id": 40_000_000, "writer": 2, "part": racer_partition}]
+    winner = driftgov_write(write_batch(tmp_path / "w.csv", winner_rows), table, "--mode", "overwrite",
+                            "--replace-where", f"part={racer_partition}")
+    assert winner.returncode == 0, winner.stderr
+    survivors = [row for row in seed if row["part"] != racer_partition]
+    if conflicts:
+        assert slow.wait(timeout=300) != 0
+        assert "ConcurrentAppendException" in slow.stderr.read()
+        assert slow_rows_and_others(table) == (0, bag(winner_rows + survivors, COLUMNS))
+    else:
+        assert slow.wait(timeout=300) == 0, slow.stderr.read()
+        # The seed's ids are all below 100: the slow overwrite removes none of its rows.
+        assert slow_rows_and_others(table) == (SLOW_ROWS, bag(winner_rows + survivors, COLUMNS))
