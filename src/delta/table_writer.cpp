@@ -733,6 +733,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   };
 
   fs::create_directories(table_root);
+  std::vector<fs::path> created_files;
   std::int64_t rows_supplied = 0;
   // Writes rows into the open files; `check` refuses rows outside the replaceWhere predicate (new data only: the
   // rows kept from rewritten files are exactly the ones outside it).
@@ -792,6 +793,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
         file.relative_path = fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(),
                                          new_uuid(), parquet::compression_name(options.parquet.compression));
         fs::create_directories((table_root / file.relative_path).parent_path());
+        created_files.push_back(table_root / file.relative_path);
         file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(), file_schema,
                                                             options.parquet);
         file.partition_values = group.first;
@@ -805,8 +807,17 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
       }
     }
   };
-  while (auto batch = next_batch()) {
-    if (batch->num_rows > 0) write_rows(std::move(*batch), true);
+  try {
+    while (auto batch = next_batch()) {
+      if (batch->num_rows > 0) write_rows(std::move(*batch), true);
+    }
+  } catch (...) {
+    // No commit will refer to the files written so far (refused data, unreadable input): remove them rather than
+    // leave them to a vacuum.
+    open_files.clear();
+    std::error_code ignored;
+    for (const auto& path : created_files) fs::remove(path, ignored);
+    throw;
   }
 
   // The rows the predicate replaces: data skipping narrows the files, partition values settle files whose

@@ -284,21 +284,24 @@ def test_replace_where_refuses_rows_outside_the_predicate(tmp_path, driftgov):
     table = tmp_path / "t"
     source = tmp_path / "base.parquet"
     pa.parquet.write_table(pa.Table.from_pylist(replace_rows(0, 40), REPLACE_SCHEMA), source)
-    run_driftgov("table", "write", source, table, "--file-rows", "8")
+    run_driftgov("table", "write", source, table, "--file-rows", "2")
     before = deltalake_rows(table, REPLACE_COLUMNS)
-    # Row 3 of the new data has a null score: `score >= 10` is not true for it.
+    files_before = sorted(table.rglob("*.parquet"))
+    # Row 5 of the new data has a null score: `score >= 10` is not true for it.
     new_rows = replace_rows(100, 6)
     for row in new_rows:
         row["score"] = 15.0
-    new_rows[2]["score"] = None
+    new_rows[4]["score"] = None
     bad = tmp_path / "bad.parquet"
-    pa.parquet.write_table(pa.Table.from_pylist(new_rows, REPLACE_SCHEMA), bad)
+    # Row groups of two rows: the first ones are written to data files before row 5 is refused.
+    pa.parquet.write_table(pa.Table.from_pylist(new_rows, REPLACE_SCHEMA), bad, row_group_size=2)
     refused = run_driftgov("table", "write", bad, table, "--mode", "overwrite", "--replace-where",
                            "score >= 10 AND score < 20", check=False)
     assert refused.returncode == 2
-    assert "Data written out does not match replaceWhere 'score >= 10 AND score < 20': row 3" in refused.stderr
+    assert "Data written out does not match replaceWhere 'score >= 10 AND score < 20': row 5" in refused.stderr
     assert deltalake.DeltaTable(str(table)).version() == 0
     assert deltalake_rows(table, REPLACE_COLUMNS) == before
+    assert sorted(table.rglob("*.parquet")) == files_before  # the files written before the refusal are gone
 
 
 @pytest.mark.parametrize("predicate,expected", [
