@@ -151,5 +151,30 @@ TEST(DeltaPredicate, RangesForDataSkipping) {
   EXPECT_EQ(std::get<std::string>(*ranges[1].upper), "m");
 }
 
+TEST(DeltaPredicate, DecimalsBooleansAndTimestampsTakeTheColumnsType) {
+  core::RecordBatch batch;
+  batch.schema.fields = {core::Field{"price", core::DataType::decimal(10, 2), true, std::nullopt},
+                         core::Field{"flag", core::DataType::boolean(), true, std::nullopt},
+                         core::Field{"at", core::DataType::timestamp(), true, std::nullopt}};
+  batch.columns = {core::Column(core::DataType::decimal(10, 2)), core::Column(core::DataType::boolean()),
+                   core::Column(core::DataType::timestamp())};
+  batch.columns[0].append_decimal(150);  // 1.50
+  batch.columns[0].append_decimal(-25);  // -0.25
+  batch.columns[1].append_int(1);
+  batch.columns[1].append_int(0);
+  batch.columns[2].append_int(1704067200000000);  // 2024-01-01 00:00:00 UTC
+  batch.columns[2].append_int(1704067200000001);
+  batch.num_rows = 2;
+  const auto rows = [&](std::string_view text) {
+    return BoundPredicate(parse_predicate(text, "t"), batch.schema, "t").matches(batch);
+  };
+  using Rows = std::vector<bool>;
+  EXPECT_EQ(rows("price = 1.5"), (Rows{true, false}));
+  EXPECT_EQ(rows("price < 0"), (Rows{false, true}));
+  EXPECT_EQ(rows("flag = TRUE"), (Rows{true, false}));
+  EXPECT_EQ(rows("at > TIMESTAMP '2024-01-01 00:00:00'"), (Rows{false, true}));
+  EXPECT_EQ(rows("at <= '2024-01-01T00:00:00.000001Z'"), (Rows{true, true}));
+}
+
 }  // namespace
 }  // namespace driftgov::delta
