@@ -386,3 +386,40 @@ def test_replace_where_on_a_column_mapped_table(tmp_path, driftgov, mode):
     assert deltalake_query_rows(table, REPLACE_COLUMNS) == expected
     if driftgov_cat_reads_delta():
         assert driftgov_rows(table, REPLACE_COLUMNS) == expected
+
+
+@pytest.mark.parametrize("golden", ["dv-partitioned-with-checkpoint", "dv-with-columnmapping"])
+def test_replace_where_rewrites_files_with_deletion_vectors(tmp_path, driftgov, golden):
+    """Rows a deletion vector deleted stay deleted: a rewritten file holds only the live rows the predicate leaves."""
+    import shutil
+
+    from conftest import CONFORMANCE_DIR
+    from delta_oracles import deltalake_query_rows
+
+    source = CONFORMANCE_DIR / "delta-golden" / golden
+    if not source.exists():
+        pytest.skip(f"{source} is not available")
+    table = tmp_path / golden
+    shutil.copytree(source, table)
+    columns = ["part", "col1", "col2"]
+    previous = [dict(zip(columns, row)) for row in deltalake_query_rows(table, columns)]
+
+    def selects(row):  # col1 >= 40 AND part IN (1, 6, 8): parts 6 and 8 are files with deletion vectors
+        return _all_true(_sql(int.__ge__, row["col1"], 40)) and row["part"] in (1, 6, 8)
+
+    assert any(selects(row) for row in previous) and not all(selects(row) for row in previous)
+    new_rows = [{"part": 1, "col1": 500 + i, "col2": f"new{i}"} for i in range(3)]
+    data = tmp_path / "new.parquet"
+    pa.parquet.write_table(pa.Table.from_pylist(new_rows, pa.schema([("part", pa.int32()), ("col1", pa.int32()),
+                                                                      ("col2", pa.string())])), data)
+    version = deltalake.DeltaTable(str(table)).version()
+    run_driftgov("table", "write", data, table, "--mode", "overwrite", "--replace-where",
+                 "col1 >= 40 AND part IN (1, 6, 8)")
+    commit = (table / "_delta_log" / f"{version + 1:020d}.json").read_text().splitlines()
+    removes = [json.loads(line)["remove"] for line in commit if '"remove"' in line]
+    # The rewritten files with deletion vectors are removed with their vectors (the logical file is path + DV).
+    assert sum(1 for remove in removes if remove.get("deletionVector")) == 2
+    expected = bag([row for row in previous if not selects(row)] + new_rows, columns)
+    assert deltalake_query_rows(table, columns) == expected
+    if driftgov_cat_reads_delta():
+        assert driftgov_rows(table, columns) == expected
