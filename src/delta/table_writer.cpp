@@ -780,30 +780,44 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
       group.second.push_back(row);
     }
     for (auto& [folder, group] : groups) {
-      core::RecordBatch part = groups.size() == 1 && group.second.size() == static_cast<std::size_t>(conformed.num_rows)
-                                   ? conformed
-                                   : take_rows(conformed, group.second);
-      core::RecordBatch file_batch;
-      file_batch.schema = file_schema;
-      file_batch.num_rows = part.num_rows;
-      for (const auto index : data_indices) file_batch.columns.push_back(std::move(part.columns[index]));
-      auto found = open_files.find(folder);
-      if (found == open_files.end()) {
-        OpenFile file;
-        file.relative_path = fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(),
-                                         new_uuid(), parquet::compression_name(options.parquet.compression));
-        fs::create_directories((table_root / file.relative_path).parent_path());
-        created_files.push_back(table_root / file.relative_path);
-        file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(), file_schema,
-                                                            options.parquet);
-        file.partition_values = group.first;
-        found = open_files.emplace(folder, std::move(file)).first;
-      }
-      found->second.writer->write(file_batch);
-      found->second.statistics.add(file_batch);
-      if (found->second.statistics.rows() >= options.target_file_rows) {
-        close_file(found->second);
-        open_files.erase(found);
+      const auto& rows = group.second;
+      std::size_t done = 0;
+      while (done < rows.size()) {
+        auto found = open_files.find(folder);
+        if (found == open_files.end()) {
+          OpenFile file;
+          file.relative_path =
+              fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(), new_uuid(),
+                          parquet::compression_name(options.parquet.compression));
+          fs::create_directories((table_root / file.relative_path).parent_path());
+          created_files.push_back(table_root / file.relative_path);
+          file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(),
+                                                              file_schema, options.parquet);
+          file.partition_values = group.first;
+          found = open_files.emplace(folder, std::move(file)).first;
+        }
+        // A file holds at most target_file_rows rows: the rows of a batch are split across files when needed.
+        const auto room = static_cast<std::size_t>(std::max<std::int64_t>(
+            1, options.target_file_rows - found->second.statistics.rows()));
+        const auto take = std::min(room, rows.size() - done);
+        core::RecordBatch part;
+        if (take == static_cast<std::size_t>(conformed.num_rows)) {
+          part = conformed;
+        } else {
+          part = take_rows(conformed, std::vector<std::int64_t>(rows.begin() + static_cast<std::ptrdiff_t>(done),
+                                                                rows.begin() + static_cast<std::ptrdiff_t>(done + take)));
+        }
+        done += take;
+        core::RecordBatch file_batch;
+        file_batch.schema = file_schema;
+        file_batch.num_rows = part.num_rows;
+        for (const auto index : data_indices) file_batch.columns.push_back(std::move(part.columns[index]));
+        found->second.writer->write(file_batch);
+        found->second.statistics.add(file_batch);
+        if (found->second.statistics.rows() >= options.target_file_rows) {
+          close_file(found->second);
+          open_files.erase(found);
+        }
       }
     }
   };

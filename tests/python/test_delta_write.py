@@ -423,3 +423,32 @@ def test_replace_where_rewrites_files_with_deletion_vectors(tmp_path, driftgov, 
     assert deltalake_query_rows(table, columns) == expected
     if driftgov_cat_reads_delta():
         assert driftgov_rows(table, columns) == expected
+
+
+def test_convert_takes_the_delta_write_options(tmp_path, driftgov):
+    table = tmp_path / "t"
+    base = tmp_path / "base.parquet"
+    pa.parquet.write_table(pa.Table.from_pylist(replace_rows(0, 40), REPLACE_SCHEMA), base)
+    run_driftgov("convert", base, table, "--partition-by", "region", "--file-rows", "5",
+                 "--property", "delta.checkpointInterval=3")
+    delta_table = deltalake.DeltaTable(str(table))
+    assert delta_table.metadata().partition_columns == ["region"]
+    assert delta_table.metadata().configuration["delta.checkpointInterval"] == "3"
+    assert len(delta_table.file_uris()) == 8  # 4 regions of 10 rows, 5 rows per file
+
+    predicate = "score >= 10 AND score < 20"
+    selects = dict(REPLACE_CASES)[predicate]
+    new_rows = [row for row in replace_rows(1000, 100) if selects(row)]
+    source = tmp_path / "new.parquet"
+    pa.parquet.write_table(pa.Table.from_pylist(new_rows, REPLACE_SCHEMA), source)
+    for _ in range(2):  # the retried run is recognised by its txn and writes nothing
+        run_driftgov("convert", source, table, "--mode", "overwrite", "--replace-where", predicate,
+                     "--app-id", "nightly", "--app-version", "3")
+    previous = _as_python(deltalake.DeltaTable(str(table), version=0).to_pyarrow_table().to_pylist())
+    expected = bag([row for row in previous if not selects(row)] + new_rows, REPLACE_COLUMNS)
+    assert deltalake_rows(table, REPLACE_COLUMNS) == expected
+    assert deltalake.DeltaTable(str(table)).version() == 1
+
+    refused = run_driftgov("convert", base, tmp_path / "out.parquet", "--replace-where", "id = 1", check=False)
+    assert refused.returncode == 2
+    assert "apply to Delta tables" in refused.stderr and "out.parquet" in refused.stderr
