@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset `fuzz`, clang-14) and runs each one for SECONDS (default 20) on its seed
-# corpus (fuzz/corpus/<target>/). A crash, leak or sanitizer report fails the run. Longer runs: docs/fuzzing.md.
+# corpus (fuzz/corpus/<target>/). A crash, leak or sanitizer report fails the run. Longer runs: run a binary in build/fuzz/fuzz with -max_total_time=N.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -25,9 +25,7 @@ struct ConvertArguments {
   std::string codec = "zstd";
   std::int64_t row_group_rows = parquet::WriterOptions{}.row_group_rows;
   std::vector<std::string> columns;
-  std::string mode;  // Delta destinations: create (default), append, overwrite
-  bool merge_schema = false;
-  bool overwrite_schema = false;
+  DeltaWriteArguments delta;  // Delta destinations only
   SourceArguments source_arguments;
 };
 
@@ -61,14 +59,16 @@ std::int64_t convert_to_parquet(io::Source& source, const ConvertArguments& args
 
 // A Delta table: one transaction with schema enforcement (evolution only on request), put-if-absent commit.
 std::int64_t convert_to_delta(io::Source& source, const ConvertArguments& args) {
-  delta::TableWriteOptions options;
-  options.mode = delta::parse_write_mode(args.mode);
-  options.merge_schema = args.merge_schema;
-  options.overwrite_schema = args.overwrite_schema;
+  auto options = args.delta.to_options();
   options.parquet.compression = parquet::parse_compression(args.codec);
   options.parquet.version = DRIFTGOV_VERSION;
   const auto result = delta::write_table(args.destination, source.schema(), [&] { return source.next(); }, options);
-  fmt::print("{}: committed version {} ({} files)\n", args.destination, result.version, result.files);
+  if (result.skipped) {
+    fmt::print("{}: already holds {} version {}; nothing written (table version {})\n", args.destination,
+               args.delta.app_id, args.delta.app_version, result.version);
+  } else {
+    fmt::print("{}: committed version {} ({} files)\n", args.destination, result.version, result.files);
+  }
   return result.rows;
 }
 
@@ -114,11 +114,7 @@ void register_convert(CLI::App& app) {
                       "Output: .parquet/.pq, .csv or .tsv file, or a Delta table (a folder name without an "
                       "extension, or one that holds _delta_log)")
       ->required();
-  command->add_option("--mode", args->mode,
-                      "Delta: create (default; refuses an existing table), append or overwrite");
-  command->add_flag("--merge-schema", args->merge_schema, "Delta: add new columns to the table schema");
-  command->add_flag("--overwrite-schema", args->overwrite_schema,
-                    "Delta: replace the table schema (with --mode overwrite only)");
+  args->delta.add_to(command);
   command->add_option("--codec", args->codec, "Parquet compression: zstd, snappy, gzip or none")
       ->capture_default_str();
   command->add_option("--row-group-rows", args->row_group_rows, "Rows per Parquet row group")
@@ -128,9 +124,10 @@ void register_convert(CLI::App& app) {
 
   add_verb(command, [args] {
     const auto format = output_format(args->destination);
-    if (format != OutputFormat::kDelta && (!args->mode.empty() || args->merge_schema || args->overwrite_schema)) {
+    if (format != OutputFormat::kDelta && args->delta.any_given()) {
       throw core::InputError(fmt::format(
-          "convert: --mode, --merge-schema and --overwrite-schema apply to Delta tables, and '{}' is a file",
+          "convert: --mode, --merge-schema, --overwrite-schema, --partition-by, --replace-where, --app-id, "
+          "--app-version and --property apply to Delta tables, and '{}' is a file",
           args->destination));
     }
     std::error_code error;

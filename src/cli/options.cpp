@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/monitor/delta_source.hpp"
 
 namespace driftgov::cli {
 
@@ -60,6 +61,52 @@ stats::ProfileOptions ProfileArguments::to_options() const {
   for (const auto& entry : kinds) {
     auto [column, kind] = split_assignment(entry, "--kind");
     options.kind_overrides[column] = stats::column_kind_from_string(kind, "--kind " + entry);
+  }
+  return options;
+}
+
+void DeltaWriteArguments::add_to(CLI::App* command) {
+  command->add_option("--mode", mode, "Delta: create (default: refuse an existing table), append or overwrite");
+  command->add_flag("--merge-schema", merge_schema, "Delta: add new columns to the table schema");
+  command->add_flag("--overwrite-schema", overwrite_schema, "Delta: replace the table schema (with --mode overwrite)");
+  command->add_option("--partition-by", partition_by, "Delta: partition columns of a new table")->delimiter(',');
+  command->add_option("--replace-where", replace_where,
+                      "Delta, with --mode overwrite: replace only the rows matching this predicate (comparisons "
+                      "joined by AND, e.g. \"day >= DATE '2024-01-01' AND region IN ('EU', 'US')\"; or "
+                      "COLUMN=VALUE); repeatable");
+  command->add_option("--app-id", app_id, "Delta idempotent write: application id recorded as a txn action");
+  command->add_option("--app-version", app_version,
+                      "Delta idempotent write: skipped if the table records this version of --app-id or a later one");
+  command->add_option("--file-rows", file_rows, "Delta: rows per data file (at most)")->capture_default_str();
+  command->add_option("--property", properties, "Delta: table property KEY=VALUE of a new table; repeatable");
+}
+
+bool DeltaWriteArguments::any_given() const {
+  return !mode.empty() || merge_schema || overwrite_schema || !partition_by.empty() || !replace_where.empty() ||
+         !app_id.empty() || app_version >= 0 || !properties.empty();
+}
+
+delta::TableWriteOptions DeltaWriteArguments::to_options() const {
+  delta::TableWriteOptions options;
+  options.mode = delta::parse_write_mode(mode);
+  options.merge_schema = merge_schema;
+  options.overwrite_schema = overwrite_schema;
+  options.partition_by = partition_by;
+  if (file_rows < 1) throw core::InputError("--file-rows must be at least 1");
+  options.target_file_rows = file_rows;
+  for (const auto& text : replace_where) {
+    auto predicate = delta::parse_replace_where(text, "--replace-where");
+    if (!options.replace_where) options.replace_where.emplace();
+    for (auto& comparison : predicate.conjuncts) options.replace_where->conjuncts.push_back(std::move(comparison));
+  }
+  options.read_file = monitor::read_delta_file;
+  for (const auto& property : properties) {
+    auto [key, value] = split_assignment(property, "--property", SplitAt::kFirstEquals);
+    options.table_properties[key] = value;
+  }
+  if (!app_id.empty() || app_version >= 0) {
+    if (app_id.empty() || app_version < 0) throw core::InputError("--app-id and --app-version go together");
+    options.idempotent = delta::TransactionId{app_id, app_version, std::nullopt};
   }
   return options;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "driftgov/delta/table_writer.hpp"
 #include "driftgov/io/source.hpp"
 #include "driftgov/stats/profile.hpp"
 
@@ -31,6 +32,24 @@ struct ProfileArguments {
 
   void add_to(CLI::App* command);
   stats::ProfileOptions to_options() const;
+};
+
+// How to write a Delta table: shared by `convert` (to a Delta destination) and `table write`.
+struct DeltaWriteArguments {
+  std::string mode;  // create (default), append, overwrite
+  bool merge_schema = false;
+  bool overwrite_schema = false;
+  std::vector<std::string> partition_by;
+  std::vector<std::string> replace_where;  // predicates, all of which must hold
+  std::string app_id;
+  std::int64_t app_version = -1;
+  std::int64_t file_rows = 1 << 20;
+  std::vector<std::string> properties;  // KEY=VALUE
+
+  void add_to(CLI::App* command);
+  // True when any Delta-only option was given (convert refuses them for file destinations).
+  bool any_given() const;
+  delta::TableWriteOptions to_options() const;
 };
 
 // Which '=' separates NAME from VALUE: the last suits names that may hold '=' (CSV columns), the first suits values

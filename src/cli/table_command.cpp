@@ -9,6 +9,7 @@
 #include "driftgov/delta/log.hpp"
 #include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/table_writer.hpp"
+#include "driftgov/monitor/delta_source.hpp"
 #include "driftgov/monitor/sources.hpp"
 
 namespace driftgov::cli {
@@ -22,15 +23,7 @@ struct TableCommandArguments {
   std::int64_t limit = 0;
   // table write
   std::string destination;
-  std::string mode;
-  bool merge_schema = false;
-  bool overwrite_schema = false;
-  std::vector<std::string> partition_by;
-  std::vector<std::string> replace_where;  // COLUMN=VALUE
-  std::string app_id;
-  std::int64_t app_version = -1;
-  std::int64_t file_rows = 1 << 20;
-  std::vector<std::string> properties;  // KEY=VALUE
+  DeltaWriteArguments write;
   SourceArguments source_options;
 };
 
@@ -160,26 +153,7 @@ int run_schema(const TableCommandArguments& args) {
 }
 
 int run_write(const TableCommandArguments& args) {
-  delta::TableWriteOptions options;
-  options.mode = delta::parse_write_mode(args.mode);
-  options.merge_schema = args.merge_schema;
-  options.overwrite_schema = args.overwrite_schema;
-  options.partition_by = args.partition_by;
-  options.target_file_rows = args.file_rows;
-  for (const auto& condition : args.replace_where) {
-    auto [column, value] = split_assignment(condition, "--replace-where", SplitAt::kFirstEquals);
-    options.replace_where.push_back({column, value == "null" ? std::nullopt : std::optional<std::string>(value)});
-  }
-  for (const auto& property : args.properties) {
-    auto [key, value] = split_assignment(property, "--property", SplitAt::kFirstEquals);
-    options.table_properties[key] = value;
-  }
-  if (!args.app_id.empty() || args.app_version >= 0) {
-    if (args.app_id.empty() || args.app_version < 0) {
-      throw core::InputError("--app-id and --app-version go together");
-    }
-    options.idempotent = delta::TransactionId{args.app_id, args.app_version, std::nullopt};
-  }
+  const auto options = args.write.to_options();
   auto source = monitor::open_source(args.source, args.source_options.to_options());
   const auto result = delta::write_table(args.destination, source->schema(), [&] { return source->next(); }, options);
   if (args.json_output) {
@@ -189,7 +163,7 @@ int run_write(const TableCommandArguments& args) {
                            .dump());
   } else if (result.skipped) {
     fmt::print("{}: already holds {} version {}; nothing written (table version {})\n", args.destination,
-               args.app_id, args.app_version, result.version);
+               args.write.app_id, args.write.app_version, result.version);
   } else {
     fmt::print("{}: committed version {} ({} rows in {} files)\n", args.destination, result.version, result.rows,
                result.files);
@@ -222,16 +196,7 @@ void register_table(CLI::App& app) {
   auto* write = command->add_subcommand("write", "Write SOURCE (CSV, Parquet, Delta) into the Delta table DEST");
   write->add_option("SOURCE", args->source, "Data to write")->required();
   write->add_option("DEST", args->destination, "Delta table folder")->required();
-  write->add_option("--mode", args->mode, "create (default: refuse an existing table), append or overwrite");
-  write->add_flag("--merge-schema", args->merge_schema, "Add new columns to the table schema");
-  write->add_flag("--overwrite-schema", args->overwrite_schema, "Replace the table schema (with --mode overwrite)");
-  write->add_option("--partition-by", args->partition_by, "Partition columns of a new table")->delimiter(',');
-  write->add_option("--replace-where", args->replace_where,
-                    "With --mode overwrite: replace only the partition COLUMN=VALUE (VALUE null for the null partition)");
-  write->add_option("--app-id", args->app_id, "Idempotent write: application id recorded as a Delta txn");
-  write->add_option("--app-version", args->app_version, "Idempotent write: skipped if the table holds this or later");
-  write->add_option("--file-rows", args->file_rows, "Rows per data file (at most)");
-  write->add_option("--property", args->properties, "Table property KEY=VALUE of a new table");
+  args->write.add_to(write);
   write->add_flag("--json", args->json_output, "Print the result as JSON");
   args->source_options.add_to(write);
   add_verb(write, [args] { return run_write(*args); });

@@ -27,28 +27,6 @@ BoundKind kind_of(const core::DataType& type) {
   return BoundKind::kNone;
 }
 
-std::optional<BoundValue> column_value(const core::Column& column) {
-  if (!column.is_valid(0)) return std::nullopt;
-  switch (kind_of(column.type)) {
-    case BoundKind::kInteger: return column.ints[0];
-    case BoundKind::kFloating: return column.doubles[0];
-    case BoundKind::kDecimal: return column.decimals[0];
-    case BoundKind::kText: return std::string(column.string_at(0));
-    case BoundKind::kNone: return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-// -1, 0, 1; both values have the same alternative (checked when ranges are validated).
-int compare(const BoundValue& a, const BoundValue& b) {
-  return std::visit(
-      [&](const auto& left) {
-        using Value = std::decay_t<decltype(left)>;
-        const auto& right = std::get<Value>(b);
-        return left < right ? -1 : (right < left ? 1 : 0);
-      },
-      a);
-}
 
 // The unscaled decimal bound for a stats number. Writers put decimals in JSON as numbers, which arrive here as
 // doubles (and some writers round them to 17 digits before writing): exact while the unscaled value is below 2^50,
@@ -116,6 +94,29 @@ struct ResolvedRange {
 
 }  // namespace
 
+std::optional<BoundValue> column_value(const core::Column& column, std::int64_t row) {
+  if (!column.is_valid(row)) return std::nullopt;
+  const auto index = static_cast<std::size_t>(row);
+  switch (kind_of(column.type)) {
+    case BoundKind::kInteger: return column.ints[index];
+    case BoundKind::kFloating: return column.doubles[index];
+    case BoundKind::kDecimal: return column.decimals[index];
+    case BoundKind::kText: return std::string(column.string_at(row));
+    case BoundKind::kNone: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+int compare(const BoundValue& a, const BoundValue& b) {
+  return std::visit(
+      [&](const auto& left) {
+        using Value = std::decay_t<decltype(left)>;
+        const auto& right = std::get<Value>(b);
+        return left < right ? -1 : (right < left ? 1 : 0);
+      },
+      a);
+}
+
 std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const std::vector<ColumnRange>& ranges) {
   const auto& schema = snapshot.schema();
   const auto& partitions = snapshot.metadata().partition_columns;
@@ -155,7 +156,7 @@ std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const st
       if (item.is_partition) {
         auto found = file.partition_values.find(item.physical_name);
         const auto value = found == file.partition_values.end() ? std::nullopt : found->second;
-        const auto typed = column_value(partition_value_column(field, value, 1, file.path));
+        const auto typed = column_value(partition_value_column(field, value, 1, file.path), 0);
         if (!typed) {
           keep = false;  // a null partition value matches no range
           break;

@@ -12,6 +12,7 @@
 #include "delta/json_columns.hpp"
 #include "delta/row_selection.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/delta/data_skipping.hpp"
 #include "driftgov/delta/log.hpp"
 
 namespace driftgov::delta {
@@ -512,6 +513,24 @@ TableSchema annotate(const core::Schema& merged, const TableSchema* existing, Co
   return result;
 }
 
+// Whether `predicate` may hold for a file with these logical partition values, judging only the comparisons on
+// partition columns (the others count as maybe).
+bool partition_may_match(const BoundPredicate& predicate, const core::Schema& schema, const PartitionValues& values,
+                         const std::string& context) {
+  std::map<std::string, core::Column> columns;
+  return predicate.may_match([&](const std::string& name) -> const core::Column* {
+    const auto value = values.find(name);
+    if (value == values.end()) return nullptr;
+    auto found = columns.find(name);
+    if (found == columns.end()) {
+      const auto index = schema.find(name);
+      if (!index) return nullptr;
+      found = columns.emplace(name, partition_value_column(schema.fields[*index], value->second, 1, context)).first;
+    }
+    return &found->second;
+  });
+}
+
 }  // namespace
 
 bool is_delta_destination(const std::string& destination) {
@@ -586,7 +605,10 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   if (options.overwrite_schema && options.mode != WriteMode::kOverwrite) {
     throw core::InputError(fmt::format("{}: --overwrite-schema needs --mode overwrite", table));
   }
-  if (options.overwrite_schema && !options.replace_where.empty()) {
+  if (options.replace_where && options.mode != WriteMode::kOverwrite) {
+    throw core::InputError(fmt::format("{}: --replace-where needs --mode overwrite", table));
+  }
+  if (options.overwrite_schema && options.replace_where) {
     throw core::InputError(fmt::format("{}: --overwrite-schema cannot be combined with a partial overwrite", table));
   }
   if (options.overwrite_schema && options.merge_schema) {
@@ -649,11 +671,13 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     const core::Schema merged = merge_schemas(snapshot->schema().schema, data_schema, options.merge_schema);
     target = annotate(merged, &snapshot->schema(), mapping, configuration);
   }
-  for (const auto& condition : options.replace_where) {
-    if (std::find(partition_columns.begin(), partition_columns.end(), condition.column) == partition_columns.end()) {
-      throw core::UnsupportedError(fmt::format(
-          "{}: a partial overwrite can only select partition columns ([{}]); '{}' is not one", table,
-          fmt::join(partition_columns, ", "), condition.column));
+  // The predicate bound to the data written (target schema) and to the rows already there (the snapshot's).
+  std::optional<BoundPredicate> new_rows_predicate;
+  std::optional<BoundPredicate> old_rows_predicate;
+  if (options.replace_where) {
+    new_rows_predicate.emplace(*options.replace_where, target.schema, table + ": --replace-where");
+    if (snapshot) {
+      old_rows_predicate.emplace(*options.replace_where, snapshot->schema().schema, table + ": --replace-where");
     }
   }
 
@@ -709,24 +733,37 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   };
 
   fs::create_directories(table_root);
-  while (auto batch = next_batch()) {
-    if (batch->num_rows == 0) continue;
+  std::vector<fs::path> created_files;
+  std::int64_t rows_supplied = 0;
+  // Writes rows into the open files; `check` refuses rows outside the replaceWhere predicate (new data only: the
+  // rows kept from rewritten files are exactly the ones outside it).
+  const auto write_rows = [&](core::RecordBatch input, bool check) {
     // Conform to the table's logical schema.
     core::RecordBatch conformed;
-    conformed.num_rows = batch->num_rows;
+    conformed.num_rows = input.num_rows;
     conformed.schema = target.schema;
     for (const auto& field : target.schema.fields) {
-      auto found = find_field(batch->schema.fields, field.name);
+      auto found = find_field(input.schema.fields, field.name);
       if (!found) {
         if (!field.nullable) {
           throw core::InputError(fmt::format("{}: the data has no column '{}', which the table declares not null",
                                              table, field.name));
         }
-        conformed.columns.push_back(null_column(field.type, batch->num_rows));
+        conformed.columns.push_back(null_column(field.type, input.num_rows));
       } else {
-        conformed.columns.push_back(conform_column(std::move(batch->columns[*found]), field.type));
+        conformed.columns.push_back(conform_column(std::move(input.columns[*found]), field.type));
       }
     }
+    if (check && new_rows_predicate) {
+      const auto matching = new_rows_predicate->matches(conformed);
+      const auto outside = std::find(matching.begin(), matching.end(), false);
+      if (outside != matching.end()) {
+        throw core::InputError(fmt::format(
+            "{}: Data written out does not match replaceWhere '{}': row {} of the data does not satisfy it", table,
+            predicate_text(*options.replace_where), rows_supplied + (outside - matching.begin()) + 1));
+      }
+    }
+    if (check) rows_supplied += conformed.num_rows;
     // Group rows by partition.
     std::map<std::string, std::pair<PartitionValues, std::vector<std::int64_t>>> groups;
     for (std::int64_t row = 0; row < conformed.num_rows; ++row) {
@@ -743,41 +780,98 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
       group.second.push_back(row);
     }
     for (auto& [folder, group] : groups) {
-      for (const auto& condition : options.replace_where) {
-        const auto index = *target.schema.find(condition.column);
-        const auto physical_name = physical.fields[index].name;
-        const auto& value = group.first.at(physical_name);
-        if (value != condition.value) {
-          throw core::InputError(fmt::format(
-              "{}: a written row has {} = {}, outside the partitions being overwritten ({} = {})", table,
-              condition.column, value ? *value : "null", condition.column,
-              condition.value ? *condition.value : "null"));
+      const auto& rows = group.second;
+      std::size_t done = 0;
+      while (done < rows.size()) {
+        auto found = open_files.find(folder);
+        if (found == open_files.end()) {
+          OpenFile file;
+          file.relative_path =
+              fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(), new_uuid(),
+                          parquet::compression_name(options.parquet.compression));
+          fs::create_directories((table_root / file.relative_path).parent_path());
+          created_files.push_back(table_root / file.relative_path);
+          file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(),
+                                                              file_schema, options.parquet);
+          file.partition_values = group.first;
+          found = open_files.emplace(folder, std::move(file)).first;
+        }
+        // A file holds at most target_file_rows rows: the rows of a batch are split across files when needed.
+        const auto room = static_cast<std::size_t>(std::max<std::int64_t>(
+            1, options.target_file_rows - found->second.statistics.rows()));
+        const auto take = std::min(room, rows.size() - done);
+        core::RecordBatch part;
+        if (take == static_cast<std::size_t>(conformed.num_rows)) {
+          part = conformed;
+        } else {
+          part = take_rows(conformed, std::vector<std::int64_t>(rows.begin() + static_cast<std::ptrdiff_t>(done),
+                                                                rows.begin() + static_cast<std::ptrdiff_t>(done + take)));
+        }
+        done += take;
+        core::RecordBatch file_batch;
+        file_batch.schema = file_schema;
+        file_batch.num_rows = part.num_rows;
+        for (const auto index : data_indices) file_batch.columns.push_back(std::move(part.columns[index]));
+        found->second.writer->write(file_batch);
+        found->second.statistics.add(file_batch);
+        if (found->second.statistics.rows() >= options.target_file_rows) {
+          close_file(found->second);
+          open_files.erase(found);
         }
       }
-      core::RecordBatch part = groups.size() == 1 && group.second.size() == static_cast<std::size_t>(conformed.num_rows)
-                                   ? conformed
-                                   : take_rows(conformed, group.second);
-      core::RecordBatch file_batch;
-      file_batch.schema = file_schema;
-      file_batch.num_rows = part.num_rows;
-      for (const auto index : data_indices) file_batch.columns.push_back(std::move(part.columns[index]));
-      auto found = open_files.find(folder);
-      if (found == open_files.end()) {
-        OpenFile file;
-        file.relative_path = fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(),
-                                         new_uuid(), parquet::compression_name(options.parquet.compression));
-        fs::create_directories((table_root / file.relative_path).parent_path());
-        file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(), file_schema,
-                                                            options.parquet);
-        file.partition_values = group.first;
-        found = open_files.emplace(folder, std::move(file)).first;
+    }
+  };
+  try {
+    while (auto batch = next_batch()) {
+      if (batch->num_rows > 0) write_rows(std::move(*batch), true);
+    }
+  } catch (...) {
+    // No commit will refer to the files written so far (refused data, unreadable input): remove them rather than
+    // leave them to a vacuum.
+    open_files.clear();
+    std::error_code ignored;
+    for (const auto& path : created_files) fs::remove(path, ignored);
+    throw;
+  }
+
+  // The rows the predicate replaces: data skipping narrows the files, partition values settle files whose
+  // partition decides, and the rest are read. Files partly matching are rewritten with the other rows.
+  std::vector<const AddFile*> replaced_files;
+  if (snapshot && old_rows_predicate) {
+    const auto& table_schema = snapshot->schema().schema;
+    const auto predicate_columns = old_rows_predicate->columns();
+    const bool partition_only = std::all_of(predicate_columns.begin(), predicate_columns.end(), [&](const auto& name) {
+      return std::find(partition_columns.begin(), partition_columns.end(), name) != partition_columns.end();
+    });
+    for (const auto* file : files_overlapping(*snapshot, old_rows_predicate->ranges())) {
+      const auto values = snapshot->logical_partition_values(*file);
+      if (!partition_may_match(*old_rows_predicate, table_schema, values, file->path)) continue;
+      if (partition_only) {
+        replaced_files.push_back(file);
+        continue;
       }
-      found->second.writer->write(file_batch);
-      found->second.statistics.add(file_batch);
-      if (found->second.statistics.rows() >= options.target_file_rows) {
-        close_file(found->second);
-        open_files.erase(found);
+      if (!options.read_file) {
+        throw core::UnsupportedError(
+            fmt::format("{}: a replaceWhere predicate on data columns (no file reader)", table));
       }
+      std::vector<core::RecordBatch> kept_batches;
+      bool any_match = false;
+      for (auto& rows : options.read_file(*snapshot, *file)) {
+        const auto matching = old_rows_predicate->matches(rows);
+        std::vector<std::int64_t> kept;
+        for (std::int64_t row = 0; row < rows.num_rows; ++row) {
+          if (!matching[static_cast<std::size_t>(row)]) kept.push_back(row);
+        }
+        if (static_cast<std::int64_t>(kept.size()) == rows.num_rows) {
+          kept_batches.push_back(std::move(rows));
+          continue;
+        }
+        any_match = true;
+        if (!kept.empty()) kept_batches.push_back(take_rows(rows, kept));
+      }
+      if (!any_match) continue;
+      replaced_files.push_back(file);
+      for (auto& rows : kept_batches) write_rows(std::move(rows), false);
     }
   }
   for (auto& [folder, file] : open_files) close_file(file);
@@ -790,29 +884,20 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
                      {"partitionBy", dump_json(json(partition_columns), "partitionBy")}};
   if (snapshot && options.mode == WriteMode::kOverwrite) {
     const std::int64_t deletion_time = now_ms();
-    if (options.replace_where.empty()) {
+    if (!options.replace_where) {
       transaction.read_whole_table();
       for (const auto& file : snapshot->files()) transaction.remove_file(file, deletion_time);
     } else {
-      std::vector<std::string> predicate_text;
-      for (const auto& condition : options.replace_where) {
-        predicate_text.push_back(condition.value ? fmt::format("{} = '{}'", condition.column, *condition.value)
-                                                 : fmt::format("{} IS NULL", condition.column));
-      }
-      parameters["predicate"] = dump_json(json(predicate_text), "predicate");
-      const auto conditions = options.replace_where;
-      const auto matches = [conditions](const PartitionValues& values) {
-        return std::all_of(conditions.begin(), conditions.end(), [&](const PartitionEquals& condition) {
-          auto found = values.find(condition.column);
-          if (found == values.end()) return false;
-          const bool is_null = !found->second || found->second->empty();
-          return condition.value ? !is_null && *found->second == *condition.value : is_null;
-        });
-      };
-      transaction.read_files_matching(matches);
-      for (const auto& file : snapshot->files()) {
-        if (matches(snapshot->logical_partition_values(file))) transaction.remove_file(file, deletion_time);
-      }
+      std::vector<std::string> conjuncts;
+      for (const auto& comparison : options.replace_where->conjuncts) conjuncts.push_back(comparison_text(comparison));
+      parameters["predicate"] = dump_json(json(conjuncts), "predicate");
+      // Conflicts are judged by partition values: any file the predicate may touch counts as read, so a
+      // concurrent commit adding or removing rows there is refused.
+      transaction.read_files_matching(
+          [predicate = *old_rows_predicate, schema = snapshot->schema().schema](const PartitionValues& values) {
+            return partition_may_match(predicate, schema, values, "a concurrently added file");
+          });
+      for (const auto* file : replaced_files) transaction.remove_file(*file, deletion_time);
     }
   }
   for (auto& add : written) transaction.add_file(std::move(add));

@@ -144,14 +144,31 @@ core::Column adapt(core::Column column, const core::DataType& logical, const cor
 class DeltaSource : public io::Source {
  public:
   DeltaSource(const std::string& location, const io::SourceOptions& options, std::vector<delta::ColumnRange> ranges)
-      : location_(delta::parse_table_location(location)), snapshot_(delta::Snapshot::load(location_)) {
+      : DeltaSource(delta::parse_table_location(location), options, std::move(ranges)) {}
+  DeltaSource(const delta::TableLocation& location, const io::SourceOptions& options,
+              std::vector<delta::ColumnRange> ranges)
+      : DeltaSource(location, delta::Snapshot::load(location), options) {
+    files_ = delta::files_overlapping(snapshot_, ranges);
+  }
+  // Reads exactly `files` of `snapshot`.
+  DeltaSource(delta::TableLocation location, delta::Snapshot snapshot, const io::SourceOptions& options,
+              std::vector<const delta::AddFile*> files)
+      : DeltaSource(std::move(location), std::move(snapshot), options) {
+    files_ = std::move(files);
+  }
+
+ private:
+  DeltaSource(delta::TableLocation location, delta::Snapshot snapshot, const io::SourceOptions& options)
+      : location_(std::move(location)), snapshot_(std::move(snapshot)) {
     const auto& table = snapshot_.schema();
     physical_ = delta::physical_schema(table, snapshot_.column_mapping_mode());
-    selected_ = io::resolve_projection(table.schema, options.columns, location);
+    selected_ = io::resolve_projection(table.schema, options.columns,
+                                       location_.text.empty() ? location_.path : location_.text);
     for (const auto index : selected_) schema_.fields.push_back(table.schema.fields[index]);
-    files_ = delta::files_overlapping(snapshot_, ranges);
     description_ = fmt::format("{}@v={}", location_.path, snapshot_.version());
   }
+
+ public:
 
   const core::Schema& schema() const override { return schema_; }
   std::string description() const override { return description_; }
@@ -257,6 +274,15 @@ class DeltaSource : public io::Source {
 std::unique_ptr<io::Source> open_delta_source(const std::string& location, const io::SourceOptions& options,
                                               std::vector<delta::ColumnRange> ranges) {
   return std::make_unique<DeltaSource>(location, options, std::move(ranges));
+}
+
+std::vector<core::RecordBatch> read_delta_file(const delta::Snapshot& snapshot, const delta::AddFile& file) {
+  delta::TableLocation location;
+  location.path = snapshot.table_root().string();
+  DeltaSource source(location, snapshot, io::SourceOptions{}, {&file});
+  std::vector<core::RecordBatch> batches;
+  while (auto batch = source.next()) batches.push_back(std::move(*batch));
+  return batches;
 }
 
 void register_delta_format(io::SourceRegistry& registry) {

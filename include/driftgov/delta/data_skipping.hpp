@@ -26,6 +26,11 @@ struct ColumnRange {
   std::optional<BoundValue> upper;
 };
 
+// Row `row` of `column` as a bound; nullopt for a null or a type without bounds (booleans count as integers).
+std::optional<BoundValue> column_value(const core::Column& column, std::int64_t row);
+// -1, 0, 1 for two values holding the same alternative.
+int compare(const BoundValue& a, const BoundValue& b);
+
 // Files of `snapshot` that may hold a row satisfying every range. Throws InputError for an unknown column or a
 // bound of the wrong kind for the column's type.
 std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const std::vector<ColumnRange>& ranges);

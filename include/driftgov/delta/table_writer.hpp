@@ -1,8 +1,8 @@
 #pragma once
-// Writing rows into a Delta table: create, append, overwrite (whole table or chosen partitions, like Spark's
-// replaceWhere), with Spark's schema rules: enforcement by default (a mismatch is refused with both schemas in
-// the message), mergeSchema (new columns at the end, nested too; only byte/short/int widen into each other, void
-// takes any type), overwriteSchema (overwrite only). Data files are written first (Parquet, one or more per
+// Writing rows into a Delta table: create, append, overwrite (the whole table, or the rows matching a predicate
+// like Spark's replaceWhere), with Spark's schema rules: enforcement by default (a mismatch is refused with both
+// schemas in the message), mergeSchema (new columns at the end, nested too; only byte/short/int widen into each
+// other, void takes any type), overwriteSchema (overwrite only). Data files are written first (Parquet, one or more per
 // partition), each add carries stats (numRecords, minValues, maxValues, nullCount), and one transaction commits
 // them (see transaction.hpp). A crash at any point leaves the table at the old or the new version.
 
@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "driftgov/core/column.hpp"
+#include "driftgov/delta/predicate.hpp"
 #include "driftgov/delta/schema.hpp"
+#include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/transaction.hpp"
 #include "driftgov/parquet/writer.hpp"
 
@@ -27,11 +29,9 @@ enum class WriteMode {
   kOverwrite,  // replaces every row (or the rows of `replace_where`); creates the table when absent
 };
 
-// `column` = `value` on a partition column; nullopt selects the null partition.
-struct PartitionEquals {
-  std::string column;
-  std::optional<std::string> value;
-};
+// The rows of one live data file of `snapshot` in the table's logical schema (partition values filled in, deletion
+// vector applied), in one or more batches. Reading files belongs to a layer above this one, which supplies it.
+using TableFileReader = std::function<std::vector<core::RecordBatch>(const Snapshot& snapshot, const AddFile& file)>;
 
 struct TableWriteOptions {
   WriteMode mode = WriteMode::kCreate;
@@ -39,8 +39,11 @@ struct TableWriteOptions {
   bool overwrite_schema = false;  // only with kOverwrite, and not with replace_where
   // Partition columns of a new table (or of an overwrite with overwrite_schema).
   std::vector<std::string> partition_by;
-  // Overwrite only these partitions (all conditions hold). Every written row must satisfy them.
-  std::vector<PartitionEquals> replace_where;
+  // With kOverwrite: replace only the rows satisfying this predicate (Spark's replaceWhere). Files whose rows all
+  // match are removed; files holding some matching rows are rewritten without them. Every written row must
+  // satisfy the predicate. A predicate on data columns needs `read_file`.
+  std::optional<Predicate> replace_where;
+  TableFileReader read_file;
   // Idempotent write: skipped when the table already records this (app id, version) or a later version.
   std::optional<TransactionId> idempotent;
   // Table properties of a new table (delta.checkpointInterval, ...).

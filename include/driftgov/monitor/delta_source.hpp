@@ -18,4 +18,8 @@ void register_delta_format(io::SourceRegistry& registry);
 std::unique_ptr<io::Source> open_delta_source(const std::string& location, const io::SourceOptions& options,
                                               std::vector<delta::ColumnRange> ranges = {});
 
+// Every row of one live file of `snapshot` (all columns, logical names, deletion vector applied), a batch per row
+// group. Partial overwrites read files through it (delta::TableWriteOptions::read_file).
+std::vector<core::RecordBatch> read_delta_file(const delta::Snapshot& snapshot, const delta::AddFile& file);
+
 }  // namespace driftgov::monitor

@@ -1,0 +1,94 @@
+#pragma once
+// Row predicates for partial overwrites (Spark's replaceWhere): a conjunction of comparisons on top-level
+// columns,
+//   predicate  := comparison (AND comparison)*
+//   comparison := column (= | == | != | <> | < | <= | > | >=) literal | column IS [NOT] NULL
+//               | column [NOT] IN (literal, ...)
+//   literal    := number | 'text' ('' inside is a quote) | DATE 'yyyy-mm-dd' | TIMESTAMP 'yyyy-mm-dd
+//   hh:mm:ss[.f]'
+//               | TRUE | FALSE | NULL
+//   column     := name | `any text` (`` inside is a backtick)
+// Keywords are case-insensitive. Evaluation follows SQL: a comparison with null is unknown, never true, and
+// only rows for which every comparison is true match. Literals take the column's type when bound to a schema.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "driftgov/core/column.hpp"
+#include "driftgov/delta/data_skipping.hpp"
+
+namespace driftgov::delta {
+
+enum class ComparisonOperator {
+  kEqual,
+  kNotEqual,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+  kIsNull,
+  kIsNotNull,
+  kIn,
+  kNotIn
+};
+
+enum class LiteralKind { kNull, kNumber, kText, kDate, kTimestamp, kBoolean };
+
+struct Literal {
+  LiteralKind kind = LiteralKind::kNull;
+  std::string text;  // as written, without quotes
+};
+
+struct Comparison {
+  std::string column;
+  ComparisonOperator op = ComparisonOperator::kEqual;
+  std::vector<Literal> values;  // one, none (IS [NOT] NULL) or the IN list
+};
+
+struct Predicate {
+  std::vector<Comparison> conjuncts;
+};
+
+// Parses the grammar above. Throws core::InputError "<context>: position N: expected <what>, found <what>"
+// (N counts characters from 1).
+Predicate parse_predicate(std::string_view text, std::string_view context);
+
+// A --replace-where text: `COLUMN=VALUE` with no spaces around '=' and no quote is the partition form (VALUE
+// taken literally, `null` selecting nulls); anything else is parsed as a predicate.
+Predicate parse_replace_where(std::string_view text, std::string_view context);
+
+// One comparison as SQL text (for commitInfo and messages).
+std::string comparison_text(const Comparison& comparison);
+std::string predicate_text(const Predicate& predicate);
+
+// A predicate bound to a schema: literals converted to each column's type. Throws InputError for an unknown
+// column or a literal the column's type cannot hold, UnsupportedError for a nested column.
+class BoundPredicate {
+ public:
+  BoundPredicate(const Predicate& predicate, const core::Schema& schema, const std::string& context);
+
+  // Columns (logical names) the predicate reads.
+  std::vector<std::string> columns() const;
+  // Ranges for data skipping: files outside them hold no matching row.
+  std::vector<ColumnRange> ranges() const;
+  // Whether row `row` of `batch` (which holds every column the predicate names) satisfies every comparison.
+  std::vector<bool> matches(const core::RecordBatch& batch) const;
+  // Whether comparisons on the given columns alone may be true: false only when one of them is not true for
+  // `values` (logical column name -> one-row column); comparisons on other columns count as maybe.
+  bool may_match(const std::function<const core::Column*(const std::string&)>& value_of) const;
+
+ private:
+  struct Bound {
+    Comparison comparison;
+    core::Field field;
+    std::vector<std::optional<BoundValue>> values;  // nullopt for a null literal
+  };
+  std::optional<bool> evaluate(const Bound& bound, const core::Column& column, std::int64_t row) const;
+  std::vector<Bound> bound_;
+};
+
+}  // namespace driftgov::delta
