@@ -8,6 +8,7 @@
 #include <iterator>
 #include <limits>
 #include <new>
+#include <span>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -335,8 +336,21 @@ std::string value_as_category(const core::Column& column, std::size_t row) {
 
 void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& column) {
   auto& summary = *profile.numeric;
-  scratch_.clear();
-  gather_doubles(column, scratch_);
+  const bool first_values = summary.empty();
+  const auto limit = static_cast<std::size_t>(options_.exact_value_limit);
+  // When the exact sample has room for the whole batch, the values are gathered straight onto its end and
+  // filtered there: no copy through scratch_.
+  const bool onto_sample =
+      summary.exact_values && summary.exact_values->size() + static_cast<std::size_t>(column.length) <= limit;
+  std::vector<double>& target = onto_sample ? *summary.exact_values : scratch_;
+  if (onto_sample) {
+    reserve_sample(target, target.size() + static_cast<std::size_t>(column.length), limit);
+  } else {
+    scratch_.clear();
+  }
+  const std::size_t start = target.size();
+  gather_doubles(column, target);
+  const std::span<double> gathered(target.data() + start, target.size() - start);
   // One pass: split NaN out (counted, excluded from every distribution statistic), count zeros and
   // infinities, and track min/max. Integer columns can hold neither NaN nor infinities.
   std::size_t kept = 0;
@@ -345,28 +359,29 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   double low = std::numeric_limits<double>::infinity();
   double high = -std::numeric_limits<double>::infinity();
   if (column.type.is_floating()) {
-    for (double v : scratch_) {
+    for (double v : gathered) {
       if (std::isnan(v)) continue;
       zeros += v == 0.0;
       infinities += std::isinf(v);
       low = v < low ? v : low;
       high = v > high ? v : high;
-      scratch_[kept++] = v;
+      gathered[kept++] = v;
     }
   } else {
-    for (double v : scratch_) {
+    for (double v : gathered) {
       zeros += v == 0.0;
       low = v < low ? v : low;
       high = v > high ? v : high;
     }
-    kept = scratch_.size();
+    kept = gathered.size();
   }
-  summary.nan_count += static_cast<std::int64_t>(scratch_.size() - kept);
+  summary.nan_count += static_cast<std::int64_t>(gathered.size() - kept);
   summary.zero_count += zeros;
   summary.infinite_count += infinities;
-  scratch_.resize(kept);
-  if (scratch_.empty()) return;
-  if (summary.empty()) {
+  target.resize(start + kept);
+  const std::span<const double> values(target.data() + start, kept);
+  if (values.empty()) return;
+  if (first_values) {
     summary.min = low;
     summary.max = high;
   } else {
@@ -374,30 +389,33 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     summary.max = std::max(summary.max, high);
   }
   if (infinities == 0) {
-    summary.moments.add_block(scratch_);
+    summary.moments.add_block(values);
   } else {
     std::vector<double> finite;
-    finite.reserve(scratch_.size());
-    for (double v : scratch_) {
+    finite.reserve(values.size());
+    for (double v : values) {
       if (std::isfinite(v)) finite.push_back(v);
     }
     summary.moments.add_block(finite);
   }
+  if (onto_sample) {
+    summary.sketch_pending = true;
+    return;
+  }
   if (summary.exact_values) {
-    if (static_cast<std::int64_t>(summary.exact_values->size() + scratch_.size()) > options_.exact_value_limit) {
+    if (summary.exact_values->size() + values.size() > limit) {
       // The kept values are still in arrival order: the sketch comes out as if it had been fed all along.
       summary.complete_sketch();
       summary.exact_values.reset();
       summary.exact_values_dropped = true;
     } else {
-      reserve_sample(*summary.exact_values, summary.exact_values->size() + scratch_.size(),
-                     static_cast<std::size_t>(options_.exact_value_limit));
-      summary.exact_values->insert(summary.exact_values->end(), scratch_.begin(), scratch_.end());
+      reserve_sample(*summary.exact_values, summary.exact_values->size() + values.size(), limit);
+      summary.exact_values->insert(summary.exact_values->end(), values.begin(), values.end());
       summary.sketch_pending = true;
       return;
     }
   }
-  summary.sketch.update(scratch_);
+  summary.sketch.update(values);
 }
 
 void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& column) {
