@@ -93,21 +93,31 @@ bool parse_double(std::string_view text, double& out) {
   if (text.empty()) return false;
   // Plain decimals ([-]digits[.digits], at most 18 digits): the integer of all digits is exact, and so is the
   // power of ten up to 1e22, so one correctly rounded division gives the correctly rounded value, which is what
-  // fast_float returns for the same text (its own fast path does the same).
-  {
+  // fast_float returns for the same text (its own fast path does the same). One pass over the bytes with the
+  // point found without a branch: separate loops for the whole and the fraction digits each mispredicted their
+  // exit, at a length that varies from field to field.
+  if (text.size() <= kSafeDigits + 2) {
     static constexpr double kPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     const bool negative = text.front() == '-';
-    std::size_t pos = negative ? 1 : 0;
+    const std::size_t start = negative ? 1 : 0;
     std::uint64_t mantissa = 0;
-    const std::size_t whole_digits = read_decimal_digits(text, pos, kSafeDigits, mantissa);
-    pos += whole_digits;
-    std::size_t fraction_digits = 0;
-    if (pos + 1 < text.size() && text[pos] == '.' && whole_digits <= kSafeDigits) {
-      fraction_digits = read_decimal_digits(text, pos + 1, kSafeDigits - whole_digits, mantissa);
-      pos += 1 + fraction_digits;
+    std::size_t point = text.size();  // position of the '.', or the size when there is none
+    std::size_t points = 0;
+    bool plain = true;
+    for (std::size_t pos = start; pos < text.size(); ++pos) {
+      const auto digit = static_cast<unsigned>(static_cast<unsigned char>(text[pos])) - '0';
+      const bool is_digit = digit <= 9;
+      const bool is_point = text[pos] == '.';
+      plain &= is_digit || is_point;
+      mantissa = is_digit ? mantissa * 10 + digit : mantissa;
+      point = is_point ? pos : point;
+      points += is_point;
     }
-    if (whole_digits > 0 && pos == text.size() && whole_digits + fraction_digits <= kSafeDigits &&
+    // At most one point, with digits on both sides of it; at most 18 digits in all.
+    const std::size_t digits = text.size() - start - points;
+    const std::size_t fraction_digits = points == 1 ? text.size() - point - 1 : 0;
+    if (plain && points <= 1 && point > start && (points == 0 || fraction_digits > 0) && digits <= kSafeDigits &&
         mantissa <= (std::uint64_t{1} << 53)) {
       const double value = static_cast<double>(mantissa) / kPowersOfTen[fraction_digits];
       out = negative ? -value : value;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/stats/empirical_cdf.hpp"
 
 namespace driftgov::stats {
 namespace {
@@ -127,26 +128,7 @@ ChiSquaredResult chi_squared_homogeneity(std::span<const std::int64_t> reference
 }
 
 double wasserstein_distance(std::span<const double> sorted_a, std::span<const double> sorted_b) {
-  DRIFTGOV_CHECK(!sorted_a.empty() && !sorted_b.empty(), "empty sample ({} and {} values)", sorted_a.size(),
-                 sorted_b.size());
-  const double n_a = static_cast<double>(sorted_a.size());
-  const double n_b = static_cast<double>(sorted_b.size());
-  std::size_t i = 0;
-  std::size_t j = 0;
-  double total = 0.0;
-  // Walk the merged sorted values; between consecutive distinct values both CDFs are constant.
-  double x = std::min(sorted_a[0], sorted_b[0]);
-  while (i < sorted_a.size() || j < sorted_b.size()) {
-    while (i < sorted_a.size() && sorted_a[i] <= x) ++i;
-    while (j < sorted_b.size() && sorted_b[j] <= x) ++j;
-    if (i == sorted_a.size() && j == sorted_b.size()) break;
-    const double next = i == sorted_a.size()   ? sorted_b[j]
-                        : j == sorted_b.size() ? sorted_a[i]
-                                               : std::min(sorted_a[i], sorted_b[j]);
-    total += std::abs(static_cast<double>(i) / n_a - static_cast<double>(j) / n_b) * (next - x);
-    x = next;
-  }
-  return total;
+  return empirical_cdf_gaps(sorted_a, sorted_b).integral;
 }
 
 }  // namespace driftgov::stats

@@ -563,30 +563,13 @@ KsResult ks_test_of_statistic(std::int64_t n1, std::int64_t n2, double d) {
 }  // namespace
 
 KsResult ks_two_sample(std::span<const double> sorted_a, std::span<const double> sorted_b) {
-  DRIFTGOV_CHECK(!sorted_a.empty() && !sorted_b.empty(), "empty sample ({} and {} values)", sorted_a.size(),
-                 sorted_b.size());
-  // F(x) = #{values <= x} / n (searchsorted side='right'); it only needs evaluating at the
-  // distinct values of the union, visited in order.
-  double largest_above = 0.0;  // max of F_a - F_b
-  double largest_below = 0.0;  // max of F_b - F_a
-  auto a_end = sorted_a.begin();
-  auto b_end = sorted_b.begin();
-  while (a_end != sorted_a.end() || b_end != sorted_b.end()) {
-    const double x = a_end == sorted_a.end()   ? *b_end
-                     : b_end == sorted_b.end() ? *a_end
-                                               : std::min(*a_end, *b_end);
-    // Most union values are distinct, so a linear advance beats a binary search per value: O(n + m) in all.
-    while (a_end != sorted_a.end() && *a_end <= x) ++a_end;
-    while (b_end != sorted_b.end() && *b_end <= x) ++b_end;
-    // Each CDF is rounded on its own before the difference, exactly as the reference computes it.
-    const double difference = static_cast<double>(a_end - sorted_a.begin()) / static_cast<double>(sorted_a.size()) -
-                              static_cast<double>(b_end - sorted_b.begin()) / static_cast<double>(sorted_b.size());
-    largest_above = std::max(largest_above, difference);
-    largest_below = std::max(largest_below, -difference);
-  }
-  const double statistic = std::min(std::max(largest_above, largest_below), 1.0);
-  return ks_test_of_statistic(static_cast<std::int64_t>(sorted_a.size()), static_cast<std::int64_t>(sorted_b.size()),
-                              statistic);
+  return ks_two_sample(static_cast<std::int64_t>(sorted_a.size()), static_cast<std::int64_t>(sorted_b.size()),
+                       empirical_cdf_gaps(sorted_a, sorted_b));
+}
+
+KsResult ks_two_sample(std::int64_t n1, std::int64_t n2, const CdfGaps& gaps) {
+  const double statistic = std::min(std::max(gaps.largest_above, gaps.largest_below), 1.0);
+  return ks_test_of_statistic(n1, n2, statistic);
 }
 
 double ks_two_sample_pvalue(std::int64_t n1, std::int64_t n2, double d, std::string* method) {

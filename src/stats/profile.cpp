@@ -11,7 +11,6 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include <sys/mman.h>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/stats/sorting.hpp"
@@ -37,6 +36,20 @@ ColumnKind default_kind(const core::DataType& type) {
 std::int64_t ColumnProfile::value_count() const {
   if (numeric) return count - null_count - numeric->nan_count;
   return count - null_count;
+}
+
+// ---------------------------------------------------------------- numeric
+
+QuantileSketch NumericSummary::completed_sketch() const {
+  QuantileSketch completed = sketch;
+  if (sketch_pending) completed.update(*exact_values);
+  return completed;
+}
+
+void NumericSummary::complete_sketch() {
+  if (!sketch_pending) return;
+  sketch.update(*exact_values);
+  sketch_pending = false;
 }
 
 // ---------------------------------------------------------------- categorical
@@ -289,11 +302,11 @@ struct HotValues {
   }
 };
 
-// Grows an exact sample to hold `size` values and asks the kernel to back it with huge pages where it can:
-// samples run to megabytes per column, and faulting them in 4 KiB at a time costs more than filling them. The
-// first growth reserves room for `limit` values at once (at most 2^24): reserved pages cost address space, not
-// memory, until written, and the sample then never moves. Where address space is short (the reservation
-// fails), the sample doubles as push_back would.
+// Grows an exact sample to hold `size` values. The first growth reserves room for `limit` values at once (at
+// most 2^24): reserved pages cost address space, not memory, until written, and the sample then never moves.
+// Where address space is short (the reservation fails), the sample doubles as push_back would. No huge-page
+// advice: faulting in 2 MiB pages (and compacting memory for them) cost several times the 4 KiB faults it
+// saved, and varied from run to run.
 void reserve_sample(std::vector<double>& sample, std::size_t size, std::size_t limit) {
   if (sample.capacity() >= size) return;
   const std::size_t upfront = std::min<std::size_t>(limit, std::size_t{1} << 24);
@@ -302,15 +315,6 @@ void reserve_sample(std::vector<double>& sample, std::size_t size, std::size_t l
   } catch (const std::bad_alloc&) {
     sample.reserve(std::max(size, 2 * sample.capacity()));
   }
-#if defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
-  const auto begin = reinterpret_cast<std::uintptr_t>(sample.data() + sample.size());
-  const auto end = reinterpret_cast<std::uintptr_t>(sample.data() + sample.capacity());
-  const std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
-  const std::uintptr_t last = end & ~(kHugePage - 1);
-  // Advice only: when the kernel declines, the sample simply stays in small pages.
-  if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#endif
 }
 
 std::string value_as_category(const core::Column& column, std::size_t row) {
@@ -362,7 +366,7 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   summary.infinite_count += infinities;
   scratch_.resize(kept);
   if (scratch_.empty()) return;
-  if (summary.sketch.empty()) {
+  if (summary.empty()) {
     summary.min = low;
     summary.max = high;
   } else {
@@ -379,17 +383,21 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     }
     summary.moments.add_block(finite);
   }
-  summary.sketch.update(scratch_);
   if (summary.exact_values) {
     if (static_cast<std::int64_t>(summary.exact_values->size() + scratch_.size()) > options_.exact_value_limit) {
+      // The kept values are still in arrival order: the sketch comes out as if it had been fed all along.
+      summary.complete_sketch();
       summary.exact_values.reset();
       summary.exact_values_dropped = true;
     } else {
       reserve_sample(*summary.exact_values, summary.exact_values->size() + scratch_.size(),
                      static_cast<std::size_t>(options_.exact_value_limit));
       summary.exact_values->insert(summary.exact_values->end(), scratch_.begin(), scratch_.end());
+      summary.sketch_pending = true;
+      return;
     }
   }
+  summary.sketch.update(scratch_);
 }
 
 void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& column) {
@@ -492,8 +500,8 @@ void DatasetProfile::merge(const DatasetProfile& other) {
     if (mine.numeric) {
       auto& a = *mine.numeric;
       const auto& b = *theirs.numeric;
-      const bool a_has = !a.sketch.empty();
-      const bool b_has = !b.sketch.empty();
+      const bool a_has = !a.empty();
+      const bool b_has = !b.empty();
       if (b_has) {
         a.min = a_has ? std::min(a.min, b.min) : b.min;
         a.max = a_has ? std::max(a.max, b.max) : b.max;
@@ -502,7 +510,12 @@ void DatasetProfile::merge(const DatasetProfile& other) {
       a.zero_count += b.zero_count;
       a.infinite_count += b.infinite_count;
       a.moments.merge(b.moments);
-      a.sketch.merge(b.sketch);
+      // Two kept samples merge into one, and the sketch stays pending; otherwise the sketches are needed now.
+      // (A finished profile's exact values are sorted, so a sketch completed here is fed them in that order.)
+      if (!(a.exact_values && b.exact_values && a.sketch_pending && b.sketch_pending)) {
+        a.complete_sketch();
+        a.sketch.merge(b.sketch_pending ? b.completed_sketch() : b.sketch);
+      }
       if (a.exact_values && b.exact_values) {
         // Into a new buffer of the final size: one allocation and one pass, where appending and merging in place
         // would grow the buffer and then allocate a second one as large for the merge.
@@ -513,6 +526,7 @@ void DatasetProfile::merge(const DatasetProfile& other) {
         *a.exact_values = std::move(merged);
       } else {
         a.exact_values.reset();
+        a.sketch_pending = false;
       }
     } else {
       mine.categorical->merge(*theirs.categorical);
@@ -540,7 +554,7 @@ nlohmann::json DatasetProfile::to_json() const {
                                         {"finite_count", n.moments.count},
                                         {"mean", number_to_json(n.moments.mean)},
                                         {"m2", number_to_json(n.moments.m2)},
-                                        {"sketch", n.sketch.to_json()}};
+                                        {"sketch", n.completed_sketch().to_json()}};
     } else {
       const auto& c = *column.categorical;
       nlohmann::json categorical{{"exact", c.is_exact()}};

@@ -144,6 +144,103 @@ TEST(ProfileMerge, RefusesDifferentSketchK) {
   }
 }
 
+// Non-NaN values of the parts, sorted: the oracle for exact samples and sketch ranks.
+std::vector<double> sorted_values(const std::vector<const Data*>& parts) {
+  std::vector<double> all;
+  for (const auto* part : parts) {
+    for (const auto& v : part->numbers) {
+      if (v && !std::isnan(*v)) all.push_back(*v);
+    }
+  }
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+// Every quantile estimate of `sketch` lies within its rank bound of the true ranks in `sorted`.
+void expect_within_rank_bound(const QuantileSketch& sketch, const std::vector<double>& sorted) {
+  ASSERT_EQ(sketch.count(), static_cast<std::int64_t>(sorted.size()));
+  const double n = static_cast<double>(sorted.size());
+  for (double q : {0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99}) {
+    const double estimate = sketch.quantile(q);
+    const auto low = static_cast<double>(std::lower_bound(sorted.begin(), sorted.end(), estimate) - sorted.begin());
+    const auto high = static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), estimate) - sorted.begin());
+    const double target = q * n;
+    const double distance = target < low ? low - target : target > high ? target - high : 0.0;
+    EXPECT_LE(distance / n, sketch.normalized_rank_error() + 1.0 / n) << "q=" << q;
+  }
+}
+
+TEST(ExactSample, KeptValuesLeaveTheSketchPendingUntilItIsNeeded) {
+  std::mt19937_64 rng(21);
+  const Data a = random_data(rng, 9000, 10);
+  const Data b = random_data(rng, 12000, 10);
+  ProfileOptions options;
+  options.exact_value_limit = 1'000'000;
+  const auto profile = profile_of({&a, &b}, options);
+  const auto& summary = *profile.columns[0].numeric;
+  const auto truth = sorted_values({&a, &b});
+  ASSERT_TRUE(summary.exact_values);
+  EXPECT_TRUE(summary.sketch_pending);
+  EXPECT_TRUE(summary.sketch.empty());
+  EXPECT_FALSE(summary.empty());
+  EXPECT_EQ(*summary.exact_values, truth);
+  EXPECT_EQ(summary.min, truth.front());
+  EXPECT_EQ(summary.max, truth.back());
+  expect_within_rank_bound(summary.completed_sketch(), truth);
+  // A serialised profile carries the completed sketch, which its reader accepts (it checks the sketch's count).
+  const auto back = DatasetProfile::from_json(profile.to_json(), "pending sketch");
+  expect_within_rank_bound(back.columns[0].numeric->sketch, truth);
+}
+
+TEST(ExactSample, OutgrowingTheLimitGivesTheSketchOfEveryValueInArrivalOrder) {
+  std::mt19937_64 rng(22);
+  const Data a = random_data(rng, 9000, 10);
+  const Data b = random_data(rng, 12000, 10);
+  ProfileOptions limited;
+  limited.exact_value_limit = 10'000;  // outgrown by the second batch
+  const auto dropped = profile_of({&a, &b}, limited);
+  const auto& summary = *dropped.columns[0].numeric;
+  EXPECT_FALSE(summary.exact_values);
+  EXPECT_TRUE(summary.exact_values_dropped);
+  EXPECT_FALSE(summary.sketch_pending);
+  expect_within_rank_bound(summary.sketch, sorted_values({&a, &b}));
+  // The sketch is fed the same values in the same order as when no values are kept, so it is the same sketch.
+  const auto sketched = profile_of({&a, &b});
+  EXPECT_EQ(summary.sketch.to_json(), sketched.columns[0].numeric->sketch.to_json());
+}
+
+TEST(ExactSample, MergeKeepsPendingSketchesOrCompletesThem) {
+  std::mt19937_64 rng(23);
+  const Data a = random_data(rng, 7000, 10);
+  const Data b = random_data(rng, 8000, 10);
+  const Data c = random_data(rng, 9000, 10);
+  ProfileOptions options;
+  options.exact_value_limit = 1'000'000;
+  auto merged = profile_of({&a}, options);
+  merged.merge(profile_of({&b}, options));
+  const auto& kept = *merged.columns[0].numeric;
+  const auto truth_ab = sorted_values({&a, &b});
+  ASSERT_TRUE(kept.exact_values);
+  EXPECT_TRUE(kept.sketch_pending);
+  EXPECT_EQ(*kept.exact_values, truth_ab);
+  EXPECT_EQ(kept.min, truth_ab.front());
+  EXPECT_EQ(kept.max, truth_ab.back());
+  // A side without exact values (a stored profile, say) ends the exact sample: both pending sketches complete.
+  merged.merge(profile_of({&c}));
+  const auto& sketched = *merged.columns[0].numeric;
+  const auto truth_abc = sorted_values({&a, &b, &c});
+  EXPECT_FALSE(sketched.exact_values);
+  EXPECT_FALSE(sketched.sketch_pending);
+  EXPECT_EQ(sketched.min, truth_abc.front());
+  EXPECT_EQ(sketched.max, truth_abc.back());
+  expect_within_rank_bound(sketched.sketch, truth_abc);
+  // And the other way round: a sketched profile merged with a pending one.
+  auto reverse = profile_of({&c});
+  reverse.merge(profile_of({&a}, options));
+  EXPECT_FALSE(reverse.columns[0].numeric->exact_values);
+  expect_within_rank_bound(reverse.columns[0].numeric->sketch, sorted_values({&c, &a}));
+}
+
 TEST(ProfileSerialization, RoundTripPreservesEverything) {
   std::mt19937_64 rng(3);
   const Data a = random_data(rng, 20000, 30);

@@ -12,6 +12,8 @@
 #include <span>
 #include <string>
 
+#include "driftgov/stats/empirical_cdf.hpp"
+
 namespace driftgov::stats {
 
 struct KsResult {
@@ -25,6 +27,8 @@ struct KsResult {
 // the samples are handled as scipy's searchsorted(side='right')). In the exact method the reported statistic is
 // D rounded to the nearest multiple of 1 / lcm(n1, n2), as scipy reports it.
 KsResult ks_two_sample(std::span<const double> sorted_a, std::span<const double> sorted_b);
+// The same test from the CDF gaps of samples of n1 and n2 values, for a caller that needs the gaps for more.
+KsResult ks_two_sample(std::int64_t n1, std::int64_t n2, const CdfGaps& gaps);
 
 // P-value of statistic d for sample sizes n1, n2 >= 1 under scipy's 'auto' rule; d is clamped to [0, 1] (a
 // statistic from sketch CDFs may overshoot by rounding) and must not be NaN. Writes "exact" or "asymp" to *method

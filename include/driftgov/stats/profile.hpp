@@ -45,13 +45,23 @@ struct NumericSummary {
   double min = 0.0;  // over non-NaN values; meaningful when value_count() > 0
   double max = 0.0;
   Moments moments;  // over finite values
+  // Over non-NaN values; left empty while `sketch_pending` (see below).
   QuantileSketch sketch;
   // Every non-NaN value, sorted once the profile is finished; present only when the profile kept an exact sample
   // and the column held no more values than the limit.
   std::optional<std::vector<double>> exact_values;
   bool exact_values_dropped = false;  // the column outgrew the exact-value limit
+  // The Profiler fills no sketch while it keeps every value: comparisons use the exact values, and building a
+  // sketch nobody reads cost as much as sorting the column. When set, `sketch` is empty and `exact_values` holds
+  // the values; complete_sketch() (called by merge and to_json when they need the sketch) feeds them in.
+  bool sketch_pending = false;
 
   explicit NumericSummary(int k) : sketch(k) {}
+  // No non-NaN value so far.
+  bool empty() const { return sketch.empty() && !(exact_values && !exact_values->empty()); }
+  // The sketch over every value: `sketch` itself, or a copy fed the exact values when the sketch is pending.
+  QuantileSketch completed_sketch() const;
+  void complete_sketch();
 };
 
 // Hash map keyed by std::string that can be probed with a std::string_view without allocating.

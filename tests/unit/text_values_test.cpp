@@ -1,0 +1,66 @@
+// Numbers parsed from text against std::strtod / std::strtoll: plain decimals of every length around the fast
+// path's limits (18 digits, 2^53, a point at either end), signs, exponents, and text that is no number at all.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "io/text_values.hpp"
+
+namespace driftgov::io {
+namespace {
+
+void expect_parsed_as_strtod(const std::string& text) {
+  double parsed = 12345.0;
+  ASSERT_TRUE(parse_double(text, parsed)) << text;
+  const double expected = std::strtod(text.c_str(), nullptr);
+  // Bit patterns, so that -0.0 and 0.0 count as different.
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(parsed), std::bit_cast<std::uint64_t>(expected)) << text;
+}
+
+TEST(ParseDouble, PlainDecimalsMatchStrtod) {
+  for (const char* text :
+       {"0", "-0", "0.0", "-0.0", "5", "+5", "41", "0.0572", "50469.39", "-1801.03", "00012.500", "0.1", "0.3",
+        "123456789012345678", "12345678901234567.8", "1234567890123456789", "0.000000000000000001",
+        "9007199254740992", "9007199254740993", "9007199254740993.0", "900719925474099.3", "1.7976931348623157",
+        "5.", "-5.", "+5.", "1e5", "-2.5E-3", "1234567890123456789012345", "0.1234567890123456789"}) {
+    expect_parsed_as_strtod(text);
+  }
+  std::mt19937_64 rng(17);
+  for (int i = 0; i < 200000; ++i) {
+    const int whole_digits = 1 + static_cast<int>(rng() % 20);
+    const int fraction_digits = static_cast<int>(rng() % 21);
+    std::string text = rng() % 2 ? "-" : "";
+    for (int d = 0; d < whole_digits; ++d) text += static_cast<char>('0' + rng() % 10);
+    if (fraction_digits > 0) {
+      text += '.';
+      for (int d = 0; d < fraction_digits; ++d) text += static_cast<char>('0' + rng() % 10);
+    }
+    expect_parsed_as_strtod(text);
+  }
+}
+
+TEST(ParseDouble, SpecialValues) {
+  double value = 0.0;
+  ASSERT_TRUE(parse_double("NaN", value));
+  EXPECT_TRUE(std::isnan(value));
+  ASSERT_TRUE(parse_double("-inf", value));
+  EXPECT_EQ(value, -INFINITY);
+  ASSERT_TRUE(parse_double("Infinity", value));
+  EXPECT_EQ(value, INFINITY);
+}
+
+TEST(ParseDouble, RefusesWhatIsNoNumber) {
+  for (const char* text : {"", "-", "+", ".", "-.", "1.2.3", "1..2", "12a", "a12", "1-2", "--1", "1,5", "1 2", "0x10",
+                           "1.5e", "e5", "12345678901234567890123.4.5", "\xff"}) {
+    double value = 0.0;
+    EXPECT_FALSE(parse_double(text, value)) << text;
+  }
+}
+
+}  // namespace
+}  // namespace driftgov::io
