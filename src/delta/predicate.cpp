@@ -245,11 +245,10 @@ Predicate parse_replace_where(std::string_view text, std::string_view context) {
     const auto name = text.substr(0, equals);
     const auto value = text.substr(equals + 1);
     const bool plain_name = is_name_start(name[0]) && std::all_of(name.begin(), name.end(), is_name_char);
-    const bool plain_value = !value.empty() && value[0] != '=' &&
-                             !std::isspace(static_cast<unsigned char>(value[0])) &&
-                             std::none_of(value.begin(), value.end(),
-                                          [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-    if (plain_name && plain_value) {
+    const bool plain_value = !value.empty() && value[0] != '=' && !std::isspace(static_cast<unsigned char>(value[0]));
+    const bool has_space = std::any_of(value.begin(), value.end(),
+                                       [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+    const auto partition_form = [&] {
       Comparison comparison{
           std::string(name), ComparisonOperator::kEqual, {{LiteralKind::kText, std::string(value)}}};
       if (value == "null") {
@@ -257,6 +256,15 @@ Predicate parse_replace_where(std::string_view text, std::string_view context) {
         comparison.values.clear();
       }
       return Predicate{{comparison}};
+    };
+    if (plain_name && plain_value) {
+      if (!has_space) return partition_form();
+      // "part=x y" is a partition value with a space; "a=1 AND b=2" is a predicate. Text that parses is the latter.
+      try {
+        return parse_predicate(text, context);
+      } catch (const core::InputError&) {
+        return partition_form();
+      }
     }
   }
   return parse_predicate(text, context);

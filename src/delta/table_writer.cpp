@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "delta/json_columns.hpp"
@@ -432,6 +433,103 @@ Protocol protocol_for(const core::Schema& schema, ColumnMappingMode mapping, con
   return result;
 }
 
+// Table properties of a new table that ask for a protocol rather than configure the table, as Spark's
+// TBLPROPERTIES do: delta.minReaderVersion, delta.minWriterVersion and delta.feature.NAME = supported (or
+// enabled) are taken out of the configuration and become the protocol; delta.enableDeletionVectors = true stays
+// and adds its feature. Properties asking for what driftgov cannot write are refused, naming them.
+Protocol requested_protocol(StringMap& configuration, const std::string& table) {
+  Protocol result{1, 2, std::nullopt, std::nullopt};
+  const auto version_of = [&](const std::string& key, int highest) -> std::optional<int> {
+    const auto found = configuration.find(key);
+    if (found == configuration.end()) return std::nullopt;
+    int value = 0;
+    const auto* end = found->second.data() + found->second.size();
+    if (std::from_chars(found->second.data(), end, value).ptr != end || value < 1 || value > highest) {
+      throw core::InputError(fmt::format("{}: table property {}: expected a whole number from 1 to {}, got '{}'",
+                                         table, key, highest, found->second));
+    }
+    configuration.erase(found);
+    return value;
+  };
+  const auto reader = version_of("delta.minReaderVersion", 3);
+  const auto writer = version_of("delta.minWriterVersion", 7);
+  if (reader) result.min_reader_version = *reader;
+  if (writer) result.min_writer_version = *writer;
+  // Features this writer honours: reader-writer ones need reader version 3, all need writer version 7.
+  static const std::set<std::string> reader_writer = {"columnMapping", "deletionVectors", "timestampNtz",
+                                                      "typeWidening", "vacuumProtocolCheck"};
+  static const std::set<std::string> writer_only = {"appendOnly",       "invariants",      "checkConstraints",
+                                                    "generatedColumns", "identityColumns", "domainMetadata"};
+  std::set<std::string> features;
+  for (auto it = configuration.begin(); it != configuration.end();) {
+    if (!it->first.starts_with("delta.feature.")) {
+      ++it;
+      continue;
+    }
+    const auto feature = it->first.substr(14);
+    if (it->second != "supported" && it->second != "enabled") {
+      throw core::InputError(fmt::format("{}: table property {}: expected 'supported', got '{}'", table, it->first,
+                                         it->second));
+    }
+    if (!reader_writer.contains(feature) && !writer_only.contains(feature)) {
+      throw core::UnsupportedError(fmt::format(
+          "{}: table property {}: driftgov cannot write tables with the Delta feature '{}'", table, it->first,
+          feature));
+    }
+    features.insert(feature);
+    it = configuration.erase(it);
+  }
+  static const std::vector<std::pair<std::string, std::string>> unsupported_when_true = {
+      {"delta.enableChangeDataFeed", "change data feed"},       {"delta.enableRowTracking", "row tracking"},
+      {"delta.enableInCommitTimestamps", "in-commit timestamps"}, {"delta.enableIcebergCompatV1", "Iceberg compatibility"},
+      {"delta.enableIcebergCompatV2", "Iceberg compatibility"}};
+  for (const auto& [key, what] : unsupported_when_true) {
+    if (auto found = configuration.find(key); found != configuration.end() && found->second == "true") {
+      throw core::UnsupportedError(fmt::format("{}: table property {}=true: driftgov does not write {}", table, key,
+                                               what));
+    }
+  }
+  if (auto found = configuration.find("delta.checkpointPolicy"); found != configuration.end() && found->second != "classic") {
+    throw core::UnsupportedError(fmt::format(
+        "{}: table property delta.checkpointPolicy={}: driftgov writes classic checkpoints only", table, found->second));
+  }
+  if (auto found = configuration.find("delta.enableDeletionVectors"); found != configuration.end() && found->second == "true") {
+    features.insert("deletionVectors");
+  }
+  if (result.min_reader_version == 3 && result.min_writer_version != 7) {
+    throw core::InputError(fmt::format(
+        "{}: table property delta.minReaderVersion=3 (table features) needs delta.minWriterVersion=7", table));
+  }
+  const bool reader_features = result.min_reader_version == 3 ||
+                               std::any_of(features.begin(), features.end(),
+                                           [](const std::string& name) { return reader_writer.contains(name); });
+  if (!features.empty() || result.min_writer_version == 7) {
+    // Moving to writer table features keeps what the legacy versions implied.
+    std::vector<std::string> writer_list =
+        implied_features(Protocol{1, result.min_writer_version < 7 ? result.min_writer_version : 2, std::nullopt,
+                                  std::nullopt},
+                         false);
+    for (const auto& feature : features) {
+      if (std::find(writer_list.begin(), writer_list.end(), feature) == writer_list.end()) writer_list.push_back(feature);
+    }
+    result.min_writer_version = 7;
+    result.writer_features = std::move(writer_list);
+  }
+  if (reader_features) {
+    std::vector<std::string> reader_list;
+    if (result.min_reader_version == 2) reader_list.push_back("columnMapping");
+    for (const auto& feature : features) {
+      if (reader_writer.contains(feature) &&
+          std::find(reader_list.begin(), reader_list.end(), feature) == reader_list.end()) {
+        reader_list.push_back(feature);
+      }
+    }
+    result.min_reader_version = 3;
+    result.reader_features = std::move(reader_list);
+  }
+  return result;
+}
+
 std::int64_t max_column_id(const StringMap& configuration) {
   auto found = configuration.find("delta.columnMapping.maxColumnId");
   if (found == configuration.end()) return 0;
@@ -627,6 +725,8 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   // The schema and partitioning the commit leaves.
   const bool replace_schema = !snapshot || options.overwrite_schema;
   StringMap configuration = snapshot ? snapshot->metadata().configuration : options.table_properties;
+  const std::optional<Protocol> requested =
+      snapshot ? std::nullopt : std::optional<Protocol>(requested_protocol(configuration, table));
   ColumnMappingMode mapping = snapshot ? snapshot->column_mapping_mode() : column_mapping_mode(configuration);
   std::vector<std::string> partition_columns;
   TableSchema target;
@@ -692,7 +792,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     metadata.configuration = configuration;
     transaction.update_metadata(std::move(metadata));
     const std::optional<Protocol> current = snapshot ? std::optional<Protocol>(snapshot->protocol()) : std::nullopt;
-    const Protocol needed = protocol_for(target.schema, mapping, current);
+    const Protocol needed = protocol_for(target.schema, mapping, current ? current : requested);
     if (!current || needed != *current) transaction.update_protocol(needed);
   }
 

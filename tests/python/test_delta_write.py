@@ -452,3 +452,77 @@ def test_convert_takes_the_delta_write_options(tmp_path, driftgov):
     refused = run_driftgov("convert", base, tmp_path / "out.parquet", "--replace-where", "id = 1", check=False)
     assert refused.returncode == 2
     assert "apply to Delta tables" in refused.stderr and "out.parquet" in refused.stderr
+
+
+def _log_actions(table, kind):
+    """Every `kind` action of the table's JSON commits, oldest first (read straight from the log)."""
+    actions = []
+    for commit in sorted((table / "_delta_log").glob("*.json")):
+        actions += [json.loads(line)[kind] for line in commit.read_text().splitlines() if f'"{kind}"' in line]
+    return actions
+
+
+def _protocol(table):
+    protocol = _log_actions(table, "protocol")[-1]
+    return (protocol["minReaderVersion"], protocol["minWriterVersion"], sorted(protocol.get("readerFeatures", [])),
+            sorted(protocol.get("writerFeatures", [])))
+
+
+@pytest.mark.parametrize("properties,expected", [
+    (["delta.minReaderVersion=2", "delta.minWriterVersion=5"], (2, 5, [], [])),
+    (["delta.enableDeletionVectors=true"], (3, 7, ["deletionVectors"], ["appendOnly", "deletionVectors", "invariants"])),
+    (["delta.feature.domainMetadata=supported"], (1, 7, [], ["appendOnly", "domainMetadata", "invariants"])),
+    (["delta.minReaderVersion=3", "delta.minWriterVersion=7", "delta.feature.timestampNtz=supported"],
+     (3, 7, ["timestampNtz"], ["appendOnly", "invariants", "timestampNtz"])),
+])
+def test_protocol_properties_of_a_new_table_become_its_protocol(tmp_path, driftgov, properties, expected):
+    table = tmp_path / "t"
+    data = write_csv(tmp_path / "a.csv", "id,name", [(1, "a"), (2, "b")])
+    args = [part for item in properties for part in ("--property", item)]
+    run_driftgov("table", "write", data, table, *args)
+    assert _protocol(table) == expected
+    configuration = _log_actions(table, "metaData")[-1]["configuration"]
+    # Like Spark, the protocol requests are not kept as properties; other properties are.
+    assert not any(key.startswith("delta.feature.") or key.startswith("delta.min") for key in configuration)
+    assert ("delta.enableDeletionVectors" in configuration) == ("delta.enableDeletionVectors=true" in properties)
+    run_driftgov("table", "write", data, table, "--mode", "append")
+    expected_rows = [(1, "a"), (1, "a"), (2, "b"), (2, "b")]
+    assert driftgov_rows(table, ["id", "name"]) == expected_rows
+    if "deletionVectors" not in expected[2]:  # this deltalake release refuses that reader feature
+        assert rows_of(table, ["id", "name"]) == expected_rows
+    assert _protocol(table) == expected
+
+
+@pytest.mark.parametrize("prop,message", [
+    ("delta.minReaderVersion=9", "delta.minReaderVersion: expected a whole number from 1 to 3, got '9'"),
+    ("delta.minReaderVersion=3", "delta.minReaderVersion=3 (table features) needs delta.minWriterVersion=7"),
+    ("delta.feature.rowTracking=supported", "cannot write tables with the Delta feature 'rowTracking'"),
+    ("delta.feature.columnMapping=maybe", "delta.feature.columnMapping: expected 'supported', got 'maybe'"),
+    ("delta.enableChangeDataFeed=true", "delta.enableChangeDataFeed=true: driftgov does not write change data feed"),
+    ("delta.checkpointPolicy=v2", "delta.checkpointPolicy=v2: driftgov writes classic checkpoints only"),
+])
+def test_protocol_properties_that_cannot_be_honoured_are_refused(tmp_path, driftgov, prop, message):
+    table = tmp_path / "t"
+    data = write_csv(tmp_path / "a.csv", "id", [(1,)])
+    refused = run_driftgov("table", "write", data, table, "--property", prop, check=False)
+    assert refused.returncode != 0 and message in refused.stderr
+    assert not (table / "_delta_log").exists() or not any((table / "_delta_log").glob("*.json"))
+
+
+@pytest.mark.interop
+def test_deletion_vectors_enabled_by_driftgov_are_used_by_spark_and_read_back(tmp_path, driftgov):
+    from delta_oracles import spark_session
+
+    table = tmp_path / "t"
+    data = write_csv(tmp_path / "a.csv", "id,name", [(i, f"n{i}") for i in range(20)])
+    run_driftgov("table", "write", data, table, "--property", "delta.enableDeletionVectors=true")
+    spark = spark_session()
+    spark.sql(f"DELETE FROM delta.`{table}` WHERE id % 3 = 0")
+    commit = (table / "_delta_log" / f"{1:020d}.json").read_text()
+    assert '"deletionVector"' in commit  # Spark wrote a deletion vector rather than rewriting the file
+    expected = [(i, f"n{i}") for i in range(20) if i % 3]
+    assert sorted(tuple(row) for row in spark.sql(f"SELECT id, name FROM delta.`{table}`").collect()) == expected
+    assert driftgov_rows(table, ["id", "name"]) == expected
+    run_driftgov("table", "write", write_csv(tmp_path / "b.csv", "id,name", [(100, "x")]), table, "--mode", "append")
+    assert sorted(tuple(row) for row in spark.sql(f"SELECT id, name FROM delta.`{table}`").collect()) == \
+        expected + [(100, "x")]

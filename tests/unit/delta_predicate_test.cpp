@@ -77,6 +77,14 @@ TEST(DeltaPredicate, PartitionFormTakesTheValueLiterally) {
   EXPECT_EQ(predicate.conjuncts.at(0).op, ComparisonOperator::kIsNull);
   predicate = parse_replace_where("part = 'a' AND x >= 2", "test");
   EXPECT_EQ(predicate.conjuncts.size(), 2u);
+  // A partition value may hold spaces; text with spaces that parses as a predicate is one.
+  predicate = parse_replace_where("part=x y", "test");
+  ASSERT_EQ(predicate.conjuncts.size(), 1u);
+  EXPECT_EQ(predicate.conjuncts[0].values.at(0).text, "x y");
+  predicate = parse_replace_where("a=1 AND b=2", "test");
+  ASSERT_EQ(predicate.conjuncts.size(), 2u);
+  EXPECT_EQ(predicate.conjuncts[1].column, "b");
+  EXPECT_EQ(predicate.conjuncts[1].values.at(0).kind, LiteralKind::kNumber);
   predicate = parse_replace_where("x>=2", "test");
   EXPECT_EQ(predicate.conjuncts.at(0).op, ComparisonOperator::kGreaterEqual);
 }

@@ -58,7 +58,8 @@ struct Predicate {
 Predicate parse_predicate(std::string_view text, std::string_view context);
 
 // A --replace-where text: `COLUMN=VALUE` with no spaces around '=' and no quote is the partition form (VALUE
-// taken literally, `null` selecting nulls); anything else is parsed as a predicate.
+// taken literally, `null` selecting nulls), unless VALUE holds a space and the whole text parses as a predicate
+// ("a=1 AND b=2"); anything else is parsed as a predicate.
 Predicate parse_replace_where(std::string_view text, std::string_view context);
 
 // One comparison as SQL text (for commitInfo and messages).
