@@ -14,6 +14,7 @@
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/stats/distances.hpp"
+#include "driftgov/stats/empirical_cdf.hpp"
 #include "driftgov/stats/kolmogorov.hpp"
 #include "stats/json_numbers.hpp"
 
@@ -46,33 +47,51 @@ const std::vector<TestName>& test_names() {
   return names;
 }
 
-// Quantile of sorted values with linear interpolation between closest ranks (numpy.quantile's default).
-double linear_quantile(std::span<const double> sorted, double q) {
-  if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const double position = q * static_cast<double>(sorted.size() - 1);
+// Quantile of `size` sorted values, value_at(k) the k-th smallest, with linear interpolation between closest ranks
+// (numpy.quantile's default).
+template <typename ValueAt>
+double linear_quantile(std::size_t size, double q, const ValueAt& value_at) {
+  if (size == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double position = q * static_cast<double>(size - 1);
   const auto below = static_cast<std::size_t>(std::floor(position));
-  const auto above = std::min(below + 1, sorted.size() - 1);
+  const auto above = std::min(below + 1, size - 1);
   const double fraction = position - static_cast<double>(below);
-  const double a = sorted[below];
-  const double b = sorted[above];
+  const double a = value_at(below);
+  const double b = value_at(above);
   if (a == b) return a;
   const double difference = b - a;
   // numpy evaluates the interpolation from the nearer end, which keeps it monotone.
   return fraction >= 0.5 ? b - difference * (1.0 - fraction) : a + difference * fraction;
 }
 
-// One side of a numeric comparison: the exact sorted values, or the sketch's view.
+// One side of a numeric comparison: the exact sorted values (every value, or distinct values with counts), or
+// the sketch's view.
 struct NumericSide {
   const ColumnProfile* profile = nullptr;
-  std::span<const double> exact;
   bool has_exact = false;
+  std::span<const double> exact;  // every value, when the profile kept them so
+  // When the profile kept counts: the distinct values and, for each, how many values are at most it.
+  bool counted = false;
+  std::vector<double> distinct;
+  std::vector<std::int64_t> at_most;
   QuantileSketch::SortedView view;
   double error = 0.0;
   std::int64_t n = 0;
 
   explicit NumericSide(const ColumnProfile& column) : profile(&column), n(column.value_count()) {
     const auto& numeric = *column.numeric;
-    if (numeric.exact_values) {
+    if (numeric.exact_counts) {
+      has_exact = true;
+      counted = true;
+      const auto& counts = *numeric.exact_counts;
+      std::int64_t running = 0;
+      for (std::size_t k = 0; k < counts.counts.size(); ++k) {
+        if (counts.counts[k] == 0) continue;
+        running += counts.counts[k];
+        distinct.push_back(static_cast<double>(counts.low + static_cast<std::int64_t>(k)));
+        at_most.push_back(running);
+      }
+    } else if (numeric.exact_values) {
       exact = *numeric.exact_values;
       has_exact = true;
     } else {
@@ -80,18 +99,33 @@ struct NumericSide {
       error = numeric.sketch.normalized_rank_error();
     }
   }
+  std::size_t exact_size() const { return counted ? static_cast<std::size_t>(n) : exact.size(); }
+  // The k-th smallest exact value (0-based).
+  double exact_at(std::size_t k) const {
+    if (!counted) return exact[k];
+    const auto slot = std::upper_bound(at_most.begin(), at_most.end(), static_cast<std::int64_t>(k)) - at_most.begin();
+    return distinct[static_cast<std::size_t>(slot)];
+  }
+  DistinctValues distinct_values() const { return {distinct, at_most}; }
   double quantile(double q) const {
-    if (has_exact) return linear_quantile(exact, q);
+    if (has_exact) return linear_quantile(exact_size(), q, [this](std::size_t k) { return exact_at(k); });
     return view.quantile(q, profile->numeric->min, profile->numeric->max);
   }
   // Number of values <= x (estimated from the sketch when not exact).
   double count_at_most(double x) const {
+    if (counted) {
+      const auto slot = std::upper_bound(distinct.begin(), distinct.end(), x) - distinct.begin();
+      return slot == 0 ? 0.0 : static_cast<double>(at_most[static_cast<std::size_t>(slot - 1)]);
+    }
     if (has_exact) return static_cast<double>(std::upper_bound(exact.begin(), exact.end(), x) - exact.begin());
     return view.cdf(x) * static_cast<double>(n);
   }
   double cdf(double x) const { return n == 0 ? 0.0 : count_at_most(x) / static_cast<double>(n); }
   // Points where the empirical CDF can change.
-  std::span<const double> support() const { return has_exact ? exact : std::span<const double>(view.values); }
+  std::span<const double> support() const {
+    if (counted) return distinct;
+    return has_exact ? exact : std::span<const double>(view.values);
+  }
 };
 
 std::vector<double> union_support(const NumericSide& a, const NumericSide& b) {
@@ -182,6 +216,16 @@ double default_threshold(DriftTest test, const DriftOptions& options) {
   return it->second;
 }
 
+// The CDF gaps of two exact sides. Counts against counts walk the distinct values; a side of counts against
+// one of every value (rare: an integer column on one side only) is expanded to every value first.
+CdfGaps exact_cdf_gaps(const NumericSide& a, const NumericSide& b) {
+  if (a.counted && b.counted) return empirical_cdf_gaps(a.distinct_values(), b.distinct_values());
+  const std::vector<double> expanded_a = a.counted ? a.profile->numeric->exact_counts->expand() : std::vector<double>{};
+  const std::vector<double> expanded_b = b.counted ? b.profile->numeric->exact_counts->expand() : std::vector<double>{};
+  return empirical_cdf_gaps(a.counted ? std::span<const double>(expanded_a) : a.exact,
+                            b.counted ? std::span<const double>(expanded_b) : b.exact);
+}
+
 void compare_numeric(ColumnDrift& result, const ColumnProfile& reference, const ColumnProfile& current,
                      const DriftOptions& options, int bin_count) {
   const NumericSide ref(reference);
@@ -205,9 +249,9 @@ void compare_numeric(ColumnDrift& result, const ColumnProfile& reference, const 
   double wasserstein = 0.0;
   if (result.exact) {
     // One walk over both samples gives the KS statistic and the Wasserstein distance.
-    const auto gaps = empirical_cdf_gaps(ref.exact, cur.exact);
-    const auto ks = ks_two_sample(static_cast<std::int64_t>(ref.exact.size()),
-                                  static_cast<std::int64_t>(cur.exact.size()), gaps);
+    const auto gaps = exact_cdf_gaps(ref, cur);
+    const auto ks = ks_two_sample(static_cast<std::int64_t>(ref.exact_size()),
+                                  static_cast<std::int64_t>(cur.exact_size()), gaps);
     result.ks_statistic = ks.statistic;
     result.ks_pvalue = ks.pvalue;
     result.ks_method = ks.method;

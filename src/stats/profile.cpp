@@ -41,15 +41,76 @@ std::int64_t ColumnProfile::value_count() const {
 
 // ---------------------------------------------------------------- numeric
 
+bool IntegerCounts::cover(std::int64_t new_low, std::int64_t new_high) {
+  if (counts.empty()) {
+    if (new_high - new_low >= kMaxSlots) return false;
+    low = new_low;
+    counts.assign(static_cast<std::size_t>(new_high - new_low + 1), 0);
+    return true;
+  }
+  const std::int64_t high = low + static_cast<std::int64_t>(counts.size()) - 1;
+  new_low = std::min(new_low, low);
+  new_high = std::max(new_high, high);
+  if (new_high - new_low >= kMaxSlots) return false;
+  if (new_low < low) counts.insert(counts.begin(), static_cast<std::size_t>(low - new_low), 0);
+  low = new_low;
+  counts.resize(static_cast<std::size_t>(new_high - new_low + 1), 0);
+  return true;
+}
+
+bool IntegerCounts::add(std::span<const double> values, double low_value, double high_value) {
+  if (values.empty()) return true;
+  constexpr auto kBound = static_cast<double>(kMaxMagnitude);
+  if (!(low_value > -kBound && high_value < kBound)) return false;
+  if (!cover(static_cast<std::int64_t>(low_value), static_cast<std::int64_t>(high_value))) return false;
+  std::int64_t* slots = counts.data();
+  for (const double v : values) ++slots[static_cast<std::int64_t>(v) - low];
+  total += static_cast<std::int64_t>(values.size());
+  return true;
+}
+
+bool IntegerCounts::merge(const IntegerCounts& other) {
+  if (other.counts.empty()) return true;
+  if (!cover(other.low, other.low + static_cast<std::int64_t>(other.counts.size()) - 1)) return false;
+  const auto offset = static_cast<std::size_t>(other.low - low);
+  for (std::size_t k = 0; k < other.counts.size(); ++k) counts[offset + k] += other.counts[k];
+  total += other.total;
+  return true;
+}
+
+std::vector<double> IntegerCounts::expand() const {
+  std::vector<double> values;
+  values.reserve(static_cast<std::size_t>(total));
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    values.insert(values.end(), static_cast<std::size_t>(counts[k]),
+                  static_cast<double>(low + static_cast<std::int64_t>(k)));
+  }
+  return values;
+}
+
+std::int64_t NumericSummary::exact_size() const {
+  if (exact_counts) return exact_counts->total;
+  return exact_values ? static_cast<std::int64_t>(exact_values->size()) : 0;
+}
+
+std::vector<double> NumericSummary::exact_sorted() const {
+  if (exact_counts) return exact_counts->expand();
+  return exact_values ? *exact_values : std::vector<double>{};
+}
+
 QuantileSketch NumericSummary::completed_sketch() const {
   QuantileSketch completed = sketch;
-  if (sketch_pending) completed.update(*exact_values);
+  if (sketch_pending) completed.update(exact_counts ? exact_counts->expand() : *exact_values);
   return completed;
 }
 
 void NumericSummary::complete_sketch() {
   if (!sketch_pending) return;
-  sketch.update(*exact_values);
+  if (exact_counts) {
+    sketch.update(exact_counts->expand());
+  } else {
+    sketch.update(*exact_values);
+  }
   sketch_pending = false;
 }
 
@@ -229,6 +290,60 @@ void gather_doubles(const core::Column& column, std::vector<double>& out) {
   }
 }
 
+// What one pass over a batch's values finds: how many are not NaN, zeros, infinities, and min/max.
+struct BatchFacts {
+  std::size_t kept = 0;
+  std::int64_t zeros = 0;
+  std::int64_t infinities = 0;
+  double low = std::numeric_limits<double>::infinity();
+  double high = -std::numeric_limits<double>::infinity();
+};
+
+// Splits NaN out (counted, excluded from every distribution statistic) by moving the other values to the front.
+// The loops run in functions of their own, returning by value, so that their running bounds stay in registers
+// (taken by reference in the caller, they were stored and reloaded at every value).
+[[gnu::noinline]] BatchFacts survey_floating(std::span<double> values) {
+  std::size_t kept = 0;
+  std::int64_t zeros = 0;
+  std::int64_t infinities = 0;
+  double low = std::numeric_limits<double>::infinity();
+  double high = -std::numeric_limits<double>::infinity();
+  for (const double v : values) {
+    if (std::isnan(v)) continue;
+    zeros += v == 0.0;
+    infinities += std::isinf(v);
+    low = v < low ? v : low;
+    high = v > high ? v : high;
+    values[kept++] = v;
+  }
+  return {kept, zeros, infinities, low, high};
+}
+
+// Integer columns can hold neither NaN nor infinities.
+[[gnu::noinline]] BatchFacts survey_integers(std::span<const double> values) {
+  std::int64_t zeros = 0;
+  double low = std::numeric_limits<double>::infinity();
+  double high = -std::numeric_limits<double>::infinity();
+  for (const double v : values) {
+    zeros += v == 0.0;
+    low = v < low ? v : low;
+    high = v > high ? v : high;
+  }
+  return {values.size(), zeros, 0, low, high};
+}
+
+// The column's values are integers whatever they hold (gather_doubles converts them one to one, unscaled).
+bool holds_integers(const core::Column& column) {
+  switch (column.type.id) {
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+    case TypeId::kDecimal:
+    case TypeId::kTimestamp:
+    case TypeId::kNull: return false;
+    default: return true;
+  }
+}
+
 // Length and up to 16 bytes of a string value (its first 8 and, when longer than 8, its last 8), compared
 // as integers: equal keys mean equal values for values of up to 16 bytes; longer values also compare their
 // middle bytes.
@@ -338,10 +453,13 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   auto& summary = *profile.numeric;
   const bool first_values = summary.empty();
   const auto limit = static_cast<std::size_t>(options_.exact_value_limit);
+  // Integers are counted while they span a narrow range (see IntegerCounts), from the first batch with values on.
+  const bool counting = summary.exact_counts.has_value() ||
+                        (summary.exact_values && summary.exact_values->empty() && holds_integers(column));
   // When the exact sample has room for the whole batch, the values are gathered straight onto its end and
   // filtered there: no copy through scratch_.
-  const bool onto_sample =
-      summary.exact_values && summary.exact_values->size() + static_cast<std::size_t>(column.length) <= limit;
+  const bool onto_sample = !counting && summary.exact_values &&
+                           summary.exact_values->size() + static_cast<std::size_t>(column.length) <= limit;
   std::vector<double>& target = onto_sample ? *summary.exact_values : scratch_;
   if (onto_sample) {
     reserve_sample(target, target.size() + static_cast<std::size_t>(column.length), limit);
@@ -351,30 +469,12 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   const std::size_t start = target.size();
   gather_doubles(column, target);
   const std::span<double> gathered(target.data() + start, target.size() - start);
-  // One pass: split NaN out (counted, excluded from every distribution statistic), count zeros and
-  // infinities, and track min/max. Integer columns can hold neither NaN nor infinities.
-  std::size_t kept = 0;
-  std::int64_t zeros = 0;
-  std::int64_t infinities = 0;
-  double low = std::numeric_limits<double>::infinity();
-  double high = -std::numeric_limits<double>::infinity();
-  if (column.type.is_floating()) {
-    for (double v : gathered) {
-      if (std::isnan(v)) continue;
-      zeros += v == 0.0;
-      infinities += std::isinf(v);
-      low = v < low ? v : low;
-      high = v > high ? v : high;
-      gathered[kept++] = v;
-    }
-  } else {
-    for (double v : gathered) {
-      zeros += v == 0.0;
-      low = v < low ? v : low;
-      high = v > high ? v : high;
-    }
-    kept = gathered.size();
-  }
+  const BatchFacts facts = column.type.is_floating() ? survey_floating(gathered) : survey_integers(gathered);
+  const std::size_t kept = facts.kept;
+  const std::int64_t zeros = facts.zeros;
+  const std::int64_t infinities = facts.infinities;
+  const double low = facts.low;
+  const double high = facts.high;
   summary.nan_count += static_cast<std::int64_t>(gathered.size() - kept);
   summary.zero_count += zeros;
   summary.infinite_count += infinities;
@@ -385,8 +485,9 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     summary.min = low;
     summary.max = high;
   } else {
-    summary.min = std::min(summary.min, low);
-    summary.max = std::max(summary.max, high);
+    // As std::min and std::max, without taking the batch's bounds by reference (which kept them in memory).
+    summary.min = low < summary.min ? low : summary.min;
+    summary.max = summary.max < high ? high : summary.max;
   }
   if (infinities == 0) {
     summary.moments.add_block(values);
@@ -401,6 +502,18 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   if (onto_sample) {
     summary.sketch_pending = true;
     return;
+  }
+  if (counting) {
+    auto& counts = summary.exact_counts ? *summary.exact_counts : summary.exact_counts.emplace();
+    if (holds_integers(column) && static_cast<std::size_t>(counts.total) + values.size() <= limit &&
+        counts.add(values, low, high)) {
+      summary.exact_values.reset();
+      summary.sketch_pending = true;
+      return;
+    }
+    // The batch does not fit the counts: on with every value.
+    summary.exact_values = counts.expand();
+    summary.exact_counts.reset();
   }
   if (summary.exact_values) {
     if (summary.exact_values->size() + values.size() > limit) {
@@ -530,21 +643,26 @@ void DatasetProfile::merge(const DatasetProfile& other) {
       a.moments.merge(b.moments);
       // Two kept samples merge into one, and the sketch stays pending; otherwise the sketches are needed now.
       // (A finished profile's exact values are sorted, so a sketch completed here is fed them in that order.)
-      if (!(a.exact_values && b.exact_values && a.sketch_pending && b.sketch_pending)) {
+      const bool both_exact = a.has_exact() && b.has_exact();
+      if (!(both_exact && a.sketch_pending && b.sketch_pending)) {
         a.complete_sketch();
         a.sketch.merge(b.sketch_pending ? b.completed_sketch() : b.sketch);
       }
-      if (a.exact_values && b.exact_values) {
-        // Into a new buffer of the final size: one allocation and one pass, where appending and merging in place
-        // would grow the buffer and then allocate a second one as large for the merge.
-        std::vector<double> merged;
-        reserve_sample(merged, a.exact_values->size() + b.exact_values->size(), 0);
-        std::merge(a.exact_values->begin(), a.exact_values->end(), b.exact_values->begin(), b.exact_values->end(),
-                   std::back_inserter(merged));
-        *a.exact_values = std::move(merged);
-      } else {
+      if (!both_exact) {
         a.exact_values.reset();
+        a.exact_counts.reset();
         a.sketch_pending = false;
+      } else if (!(a.exact_counts && b.exact_counts && a.exact_counts->merge(*b.exact_counts))) {
+        // As sorted values, into a new buffer of the final size: one allocation and one pass, where appending
+        // and merging in place would grow the buffer and then allocate a second one as large for the merge.
+        const std::vector<double> mine = a.exact_counts ? a.exact_counts->expand() : std::move(*a.exact_values);
+        const std::vector<double> expanded = b.exact_counts ? b.exact_counts->expand() : std::vector<double>{};
+        const std::vector<double>& theirs = b.exact_counts ? expanded : *b.exact_values;
+        std::vector<double> merged;
+        reserve_sample(merged, mine.size() + theirs.size(), 0);
+        std::merge(mine.begin(), mine.end(), theirs.begin(), theirs.end(), std::back_inserter(merged));
+        a.exact_values = std::move(merged);
+        a.exact_counts.reset();
       }
     } else {
       mine.categorical->merge(*theirs.categorical);

@@ -12,6 +12,7 @@
 #include <span>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/stats/drift.hpp"
 #include "driftgov/stats/profile.hpp"
 #include "driftgov/stats/sorting.hpp"
 
@@ -239,6 +240,160 @@ TEST(ExactSample, MergeKeepsPendingSketchesOrCompletesThem) {
   reverse.merge(profile_of({&a}, options));
   EXPECT_FALSE(reverse.columns[0].numeric->exact_values);
   expect_within_rank_bound(reverse.columns[0].numeric->sketch, sorted_values({&c, &a}));
+}
+
+// One numeric column "v" of the given type (int64 or float64) holding `values` (nullopt: null).
+core::RecordBatch integer_batch(const std::vector<std::optional<std::int64_t>>& values, bool as_doubles) {
+  core::RecordBatch batch;
+  const auto type = as_doubles ? core::DataType::float64() : core::DataType::int64();
+  batch.schema.fields = {core::Field{"v", type, true, std::nullopt}};
+  batch.columns.emplace_back(type);
+  for (const auto& v : values) {
+    if (!v) {
+      batch.columns[0].append_null();
+    } else if (as_doubles) {
+      batch.columns[0].append_double(static_cast<double>(*v));
+    } else {
+      batch.columns[0].append_int(*v);
+    }
+  }
+  batch.num_rows = static_cast<std::int64_t>(values.size());
+  return batch;
+}
+
+std::vector<std::optional<std::int64_t>> random_integers(std::mt19937_64& rng, std::size_t n, std::int64_t low,
+                                                         std::int64_t high) {
+  std::uniform_int_distribution<std::int64_t> pick(low, high);
+  std::vector<std::optional<std::int64_t>> values;
+  for (std::size_t i = 0; i < n; ++i) values.push_back(rng() % 20 == 0 ? std::nullopt : std::optional(pick(rng)));
+  return values;
+}
+
+std::vector<double> sorted_non_null(const std::vector<std::vector<std::optional<std::int64_t>>>& parts) {
+  std::vector<double> all;
+  for (const auto& part : parts) {
+    for (const auto& v : part) {
+      if (v) all.push_back(static_cast<double>(*v));
+    }
+  }
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+DatasetProfile integer_profile(const std::vector<std::vector<std::optional<std::int64_t>>>& parts, bool as_doubles,
+                               std::int64_t limit = 1'000'000) {
+  ProfileOptions options;
+  options.exact_value_limit = limit;
+  Profiler profiler(options);
+  for (const auto& part : parts) profiler.consume(integer_batch(part, as_doubles));
+  return profiler.finish("integers");
+}
+
+TEST(IntegerCounts, CountsExpandToTheSortedValues) {
+  std::mt19937_64 rng(31);
+  const auto a = random_integers(rng, 5000, -40, 90);
+  const auto b = random_integers(rng, 7000, 50, 300);  // widens the range upwards
+  const auto c = random_integers(rng, 3000, -500, -100);  // and downwards
+  const auto profile = integer_profile({a, b, c}, false);
+  const auto& summary = *profile.columns[0].numeric;
+  ASSERT_TRUE(summary.exact_counts);
+  EXPECT_FALSE(summary.exact_values);
+  EXPECT_TRUE(summary.sketch_pending);
+  const auto truth = sorted_non_null({a, b, c});
+  EXPECT_EQ(summary.exact_counts->expand(), truth);
+  EXPECT_EQ(summary.exact_sorted(), truth);
+  EXPECT_EQ(summary.exact_size(), static_cast<std::int64_t>(truth.size()));
+  EXPECT_EQ(summary.min, truth.front());
+  EXPECT_EQ(summary.max, truth.back());
+  expect_within_rank_bound(summary.completed_sketch(), truth);
+}
+
+TEST(IntegerCounts, WideRangesAndDoublesSwitchToEveryValue) {
+  std::mt19937_64 rng(32);
+  const auto narrow = random_integers(rng, 4000, 0, 100);
+  const auto wide = random_integers(rng, 4000, 0, IntegerCounts::kMaxSlots * 3);
+  const auto widened = integer_profile({narrow, wide}, false);
+  EXPECT_FALSE(widened.columns[0].numeric->exact_counts);
+  ASSERT_TRUE(widened.columns[0].numeric->exact_values);
+  EXPECT_EQ(*widened.columns[0].numeric->exact_values, sorted_non_null({narrow, wide}));
+  // A CSV column widens from int64 to double between batches: the counts give way to every value.
+  ProfileOptions options;
+  options.exact_value_limit = 1'000'000;
+  Profiler profiler(options);
+  profiler.consume(integer_batch(narrow, false));
+  profiler.consume(integer_batch(narrow, true));
+  const auto mixed = profiler.finish("mixed");
+  ASSERT_TRUE(mixed.columns[0].numeric->exact_values);
+  EXPECT_EQ(*mixed.columns[0].numeric->exact_values, sorted_non_null({narrow, narrow}));
+  // Magnitudes beyond 2^52 are never counted.
+  const std::vector<std::optional<std::int64_t>> huge{IntegerCounts::kMaxMagnitude, IntegerCounts::kMaxMagnitude + 1};
+  const auto large = integer_profile({huge}, false);
+  EXPECT_FALSE(large.columns[0].numeric->exact_counts);
+  ASSERT_TRUE(large.columns[0].numeric->exact_values);
+  EXPECT_EQ(large.columns[0].numeric->exact_values->size(), 2u);
+}
+
+TEST(IntegerCounts, OutgrowingTheLimitDropsTheCountsAndSketchesEveryValue) {
+  std::mt19937_64 rng(33);
+  const auto a = random_integers(rng, 6000, 0, 50);
+  const auto b = random_integers(rng, 6000, 0, 50);
+  const auto profile = integer_profile({a, b}, false, 8000);
+  const auto& summary = *profile.columns[0].numeric;
+  EXPECT_FALSE(summary.has_exact());
+  EXPECT_TRUE(summary.exact_values_dropped);
+  EXPECT_FALSE(summary.sketch_pending);
+  expect_within_rank_bound(summary.sketch, sorted_non_null({a, b}));
+}
+
+TEST(IntegerCounts, MergeAddsCountsOrFallsBackToSortedValues) {
+  std::mt19937_64 rng(34);
+  const auto a = random_integers(rng, 3000, 0, 1000);
+  const auto b = random_integers(rng, 3000, 500, 2000);
+  auto counted = integer_profile({a}, false);
+  counted.merge(integer_profile({b}, false));
+  ASSERT_TRUE(counted.columns[0].numeric->exact_counts);
+  EXPECT_EQ(counted.columns[0].numeric->exact_counts->expand(), sorted_non_null({a, b}));
+  // Counts with every value (one side's column was double): every value, sorted.
+  auto mixed = integer_profile({a}, false);
+  mixed.merge(integer_profile({b}, true));
+  ASSERT_TRUE(mixed.columns[0].numeric->exact_values);
+  EXPECT_EQ(*mixed.columns[0].numeric->exact_values, sorted_non_null({a, b}));
+  // Counts whose union spans too many slots.
+  const auto far = random_integers(rng, 3000, IntegerCounts::kMaxSlots * 2, IntegerCounts::kMaxSlots * 2 + 10);
+  auto apart = integer_profile({a}, false);
+  apart.merge(integer_profile({far}, false));
+  EXPECT_FALSE(apart.columns[0].numeric->exact_counts);
+  ASSERT_TRUE(apart.columns[0].numeric->exact_values);
+  EXPECT_EQ(*apart.columns[0].numeric->exact_values, sorted_non_null({a, far}));
+  // With a sketched side the exact sample ends and every value lands in the sketch.
+  auto sketched = integer_profile({a}, false);
+  sketched.merge(integer_profile({b}, false, 0));
+  EXPECT_FALSE(sketched.columns[0].numeric->has_exact());
+  expect_within_rank_bound(sketched.columns[0].numeric->sketch, sorted_non_null({a, b}));
+}
+
+// The drift statistics of integer columns held as counts are those of the same values held one by one (a
+// float64 column of the same integers, whose path is checked against scipy), bit for bit.
+TEST(IntegerCounts, DriftFromCountsEqualsDriftFromEveryValue) {
+  std::mt19937_64 rng(35);
+  DriftOptions options;
+  options.test = DriftTest::kKs;
+  for (int trial = 0; trial < 12; ++trial) {
+    const auto reference = random_integers(rng, 1 + rng() % 6000, 0, 1 + static_cast<std::int64_t>(rng() % 200));
+    const auto current = random_integers(rng, 1 + rng() % 6000, static_cast<std::int64_t>(rng() % 30), 150);
+    const auto plain = to_json(compare_profiles(integer_profile({reference}, true), integer_profile({current}, true),
+                                                options));
+    for (const auto& [reference_doubles, current_doubles] :
+         std::vector<std::pair<bool, bool>>{{false, false}, {false, true}, {true, false}}) {
+      auto counted = to_json(compare_profiles(integer_profile({reference}, reference_doubles),
+                                              integer_profile({current}, current_doubles), options));
+      ASSERT_TRUE(counted["columns"][0]["exact"].get<bool>());
+      counted["columns"][0]["data_type"] = plain["columns"][0]["data_type"];
+      counted["reference"] = plain["reference"];
+      counted["current"] = plain["current"];
+      EXPECT_EQ(counted.dump(), plain.dump()) << "trial " << trial;
+    }
+  }
 }
 
 TEST(ProfileSerialization, RoundTripPreservesEverything) {

@@ -3,6 +3,7 @@
 // two-sample KS statistic and the first Wasserstein distance are both made of (docs/statistics.md). Pure and
 // thread safe.
 
+#include <cstdint>
 #include <span>
 
 namespace driftgov::stats {
@@ -18,5 +19,13 @@ struct CdfGaps {
 // Both samples sorted ascending, without NaN, neither empty. Each CDF is rounded on its own (i / n) before the
 // difference is taken, as scipy computes it.
 CdfGaps empirical_cdf_gaps(std::span<const double> sorted_a, std::span<const double> sorted_b);
+
+// A sorted sample as its distinct values, ascending, each with how many values of the sample are at most it.
+struct DistinctValues {
+  std::span<const double> values;
+  std::span<const std::int64_t> at_most;
+};
+// The same gaps, bit for bit, from samples given as distinct values (each non-empty, no NaN).
+CdfGaps empirical_cdf_gaps(const DistinctValues& a, const DistinctValues& b);
 
 }  // namespace driftgov::stats

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,28 @@ ColumnKind column_kind_from_string(const std::string& text, const std::string& c
 // Default kind for a type: numeric for integers, floats, decimals, dates and timestamps; categorical otherwise.
 ColumnKind default_kind(const core::DataType& type);
 
+// The exact values of a column of integers in a narrow range, as counts: slot k counts the value low + k. An
+// exact sample held this way takes at most kMaxSlots counters instead of 8 bytes per value.
+struct IntegerCounts {
+  static constexpr std::int64_t kMaxSlots = std::int64_t{1} << 16;
+  // Integers of this magnitude and less are exact doubles: the counted values convert to doubles one to one.
+  static constexpr std::int64_t kMaxMagnitude = std::int64_t{1} << 52;
+  std::int64_t low = 0;
+  std::vector<std::int64_t> counts;
+  std::int64_t total = 0;
+
+  // Counts `values` (integers in [low_value, high_value]) when the counts then still span at most kMaxSlots
+  // slots; false, counting nothing, when they would not.
+  bool add(std::span<const double> values, double low_value, double high_value);
+  // Adds other's counts under the same slot limit; false, changing nothing, when the union spans more.
+  bool merge(const IntegerCounts& other);
+  // Every counted value in ascending order.
+  std::vector<double> expand() const;
+
+ private:
+  bool cover(std::int64_t new_low, std::int64_t new_high);
+};
+
 struct NumericSummary {
   std::int64_t nan_count = 0;
   std::int64_t zero_count = 0;
@@ -50,15 +73,24 @@ struct NumericSummary {
   // Every non-NaN value, sorted once the profile is finished; present only when the profile kept an exact sample
   // and the column held no more values than the limit.
   std::optional<std::vector<double>> exact_values;
+  // Instead of exact_values, for integer columns in a narrow range (never both): the same sample as counts. The
+  // Profiler switches to exact_values when a batch does not fit (expanding the counts, so that sample's first
+  // values are then in ascending order rather than arrival order).
+  std::optional<IntegerCounts> exact_counts;
   bool exact_values_dropped = false;  // the column outgrew the exact-value limit
   // The Profiler fills no sketch while it keeps every value: comparisons use the exact values, and building a
-  // sketch nobody reads cost as much as sorting the column. When set, `sketch` is empty and `exact_values` holds
-  // the values; complete_sketch() (called by merge and to_json when they need the sketch) feeds them in.
+  // sketch nobody reads cost as much as sorting the column. When set, `sketch` is empty and the exact sample
+  // holds the values; complete_sketch() (called by merge and to_json when they need the sketch) feeds them in.
   bool sketch_pending = false;
 
   explicit NumericSummary(int k) : sketch(k) {}
+  // Every non-NaN value is kept (as exact_values or exact_counts).
+  bool has_exact() const { return exact_values.has_value() || exact_counts.has_value(); }
+  std::int64_t exact_size() const;
   // No non-NaN value so far.
-  bool empty() const { return sketch.empty() && !(exact_values && !exact_values->empty()); }
+  bool empty() const { return sketch.empty() && exact_size() == 0; }
+  // The exact sample as sorted values (expanding exact_counts).
+  std::vector<double> exact_sorted() const;
   // The sketch over every value: `sketch` itself, or a copy fed the exact values when the sketch is pending.
   QuantileSketch completed_sketch() const;
   void complete_sketch();
