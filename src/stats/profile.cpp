@@ -499,8 +499,18 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     }
     summary.moments.add_block(finite);
   }
+  // Values kept one by one leave the sketch pending: they are still there, in arrival order, if it is needed.
+  // Counted values lose their order, so the sketch of a column that was counted is filled as values come (and
+  // comes out the same as if nothing had been kept).
+  const auto sketch_kept_values = [&] {
+    if (summary.sketch.empty()) {
+      summary.sketch_pending = true;
+    } else {
+      summary.sketch.update(values);
+    }
+  };
   if (onto_sample) {
-    summary.sketch_pending = true;
+    sketch_kept_values();
     return;
   }
   if (counting) {
@@ -508,7 +518,7 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     if (holds_integers(column) && static_cast<std::size_t>(counts.total) + values.size() <= limit &&
         counts.add(values, low, high)) {
       summary.exact_values.reset();
-      summary.sketch_pending = true;
+      summary.sketch.update(values);
       return;
     }
     // The batch does not fit the counts: on with every value.
@@ -517,14 +527,15 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   }
   if (summary.exact_values) {
     if (summary.exact_values->size() + values.size() > limit) {
-      // The kept values are still in arrival order: the sketch comes out as if it had been fed all along.
+      // A pending sketch is fed the kept values, still in arrival order: it comes out as if it had been fed all
+      // along.
       summary.complete_sketch();
       summary.exact_values.reset();
       summary.exact_values_dropped = true;
     } else {
       reserve_sample(*summary.exact_values, summary.exact_values->size() + values.size(), limit);
       summary.exact_values->insert(summary.exact_values->end(), values.begin(), values.end());
-      summary.sketch_pending = true;
+      sketch_kept_values();
       return;
     }
   }

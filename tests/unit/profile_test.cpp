@@ -298,7 +298,9 @@ TEST(IntegerCounts, CountsExpandToTheSortedValues) {
   const auto& summary = *profile.columns[0].numeric;
   ASSERT_TRUE(summary.exact_counts);
   EXPECT_FALSE(summary.exact_values);
-  EXPECT_TRUE(summary.sketch_pending);
+  // Counted values lose their order: the sketch is filled as they come, the same sketch as without counts.
+  EXPECT_FALSE(summary.sketch_pending);
+  EXPECT_EQ(summary.sketch.to_json(), integer_profile({a, b, c}, false, 0).columns[0].numeric->sketch.to_json());
   const auto truth = sorted_non_null({a, b, c});
   EXPECT_EQ(summary.exact_counts->expand(), truth);
   EXPECT_EQ(summary.exact_sorted(), truth);
@@ -316,6 +318,10 @@ TEST(IntegerCounts, WideRangesAndDoublesSwitchToEveryValue) {
   EXPECT_FALSE(widened.columns[0].numeric->exact_counts);
   ASSERT_TRUE(widened.columns[0].numeric->exact_values);
   EXPECT_EQ(*widened.columns[0].numeric->exact_values, sorted_non_null({narrow, wide}));
+  // The sketch, filled while the values were counted, goes on being filled as they come.
+  EXPECT_FALSE(widened.columns[0].numeric->sketch_pending);
+  EXPECT_EQ(widened.columns[0].numeric->sketch.to_json(),
+            integer_profile({narrow, wide}, false, 0).columns[0].numeric->sketch.to_json());
   // A CSV column widens from int64 to double between batches: the counts give way to every value.
   ProfileOptions options;
   options.exact_value_limit = 1'000'000;
@@ -343,6 +349,7 @@ TEST(IntegerCounts, OutgrowingTheLimitDropsTheCountsAndSketchesEveryValue) {
   EXPECT_TRUE(summary.exact_values_dropped);
   EXPECT_FALSE(summary.sketch_pending);
   expect_within_rank_bound(summary.sketch, sorted_non_null({a, b}));
+  EXPECT_EQ(summary.sketch.to_json(), integer_profile({a, b}, false, 0).columns[0].numeric->sketch.to_json());
 }
 
 TEST(IntegerCounts, MergeAddsCountsOrFallsBackToSortedValues) {
