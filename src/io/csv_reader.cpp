@@ -440,12 +440,17 @@ class CsvSource final : public Source {
                                   line, full_schema_.fields.size(), found));
   }
 
-  // A field is null when it is unquoted and equal to a null token ("" quoted is an empty string).
-  bool is_null(std::string_view text, bool quoted) const {
+  // A field is null when it is unquoted and equal to a null token ("" quoted is an empty string). Runs once per
+  // field: the shape test stays inline and the token comparisons, rarely reached, are a call.
+  [[gnu::always_inline]] bool is_null(std::string_view text, bool quoted) const {
     if (quoted) return false;
     // Most fields (numbers, ordinary categories) differ from every null token in first byte or length.
     if (text.empty()) return empty_is_null_;
     if ((null_token_shapes_[static_cast<unsigned char>(text.front())] & length_bit(text.size())) == 0) return false;
+    return is_null_token(text);
+  }
+
+  [[gnu::noinline]] bool is_null_token(std::string_view text) const {
     for (const auto& token : null_tokens_) {
       if (text == token) return true;
     }

@@ -4,9 +4,7 @@
 
 #include <charconv>
 #include <chrono>
-#include <bit>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 namespace driftgov::io {
@@ -69,51 +67,9 @@ std::size_t read_decimal_digits(std::string_view text, std::size_t pos, std::siz
   return count;
 }
 
-// A decimal of 4 to 8 bytes with one point and digits on both sides ("0.0572", "50469.39"), read as one 64-bit
-// word: no loop, so no loop exit to mispredict at a length that varies from field to field. Loads stay within
-// the text (two overlapping loads of 4 bytes, or one of 8). False, with the outputs untouched, for anything else.
-bool parse_short_decimal(const char* text, std::size_t size, std::uint64_t& mantissa, std::size_t& fraction_digits) {
-  if (size < 4 || size > 8) return false;
-  std::uint64_t word;
-  if (size == 8) {
-    std::memcpy(&word, text, 8);
-  } else {
-    std::uint32_t head;
-    std::uint32_t tail;
-    std::memcpy(&head, text, 4);
-    std::memcpy(&tail, text + size - 4, 4);
-    // Byte i of the word is text[i]; the bytes beyond the text are zero.
-    word = head | (static_cast<std::uint64_t>(tail) << (8 * (size - 4)));
-  }
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
-  // The first '.': a zero byte of word ^ '.'s (the exact test, with no false positives below the first hit).
-  const std::uint64_t points = word ^ (kOnes * '.');
-  const std::uint64_t zero_bytes = (points - kOnes) & ~points & kHighs;
-  if (zero_bytes == 0) return false;
-  const std::size_t point = static_cast<std::size_t>(std::countr_zero(zero_bytes)) / 8;
-  if (point == 0 || point + 1 >= size) return false;
-  // Close the gap of the point: the digits, in text order, in bytes 0 .. size - 2.
-  const std::uint64_t below = (std::uint64_t{1} << (8 * point)) - 1;
-  const std::uint64_t digits = (word & below) | ((word >> 8) & ~below);
-  const std::size_t count = size - 1;
-  // Leading '0' characters fill the word to eight digits, the digits moving to its top bytes.
-  const std::uint64_t padded = (digits << (8 * (8 - count))) | (0x3030303030303030ULL >> (8 * count));
-  // Eight digits: every byte from '0' to '9'.
-  if ((((padded + 0x4646464646464646ULL) | (padded - 0x3030303030303030ULL)) & kHighs) != 0) return false;
-  std::uint64_t value = padded - 0x3030303030303030ULL;
-  value = (value * 10) + (value >> 8);
-  value = (((value & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-           (((value >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
-          32;
-  mantissa = value;
-  fraction_digits = size - 1 - point;
-  return true;
-}
-
 }  // namespace
 
-bool parse_int64(std::string_view text, std::int64_t& out) {
+bool parse_int64_general(std::string_view text, std::int64_t& out) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   if (text.empty()) return false;
   // Short decimal integers, the usual CSV case, directly; from_chars for the rest (and the int64 bounds).
@@ -132,7 +88,7 @@ bool parse_int64(std::string_view text, std::int64_t& out) {
   return true;
 }
 
-bool parse_double(std::string_view text, double& out) {
+bool parse_double_general(std::string_view text, double& out) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   if (text.empty()) return false;
   // Plain decimals ([-]digits[.digits], at most 18 digits): the integer of all digits is exact, and so is the
@@ -144,12 +100,6 @@ bool parse_double(std::string_view text, double& out) {
     const bool negative = text.front() == '-';
     std::size_t pos = negative ? 1 : 0;
     std::uint64_t mantissa = 0;
-    std::size_t short_fraction_digits = 0;
-    if (parse_short_decimal(text.data() + pos, text.size() - pos, mantissa, short_fraction_digits)) {
-      const double value = static_cast<double>(mantissa) / kPowersOfTen[short_fraction_digits];
-      out = negative ? -value : value;
-      return true;
-    }
     const std::size_t whole_digits = read_decimal_digits(text, pos, kSafeDigits, mantissa);
     pos += whole_digits;
     std::size_t fraction_digits = 0;

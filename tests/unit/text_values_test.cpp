@@ -67,5 +67,32 @@ TEST(ParseDouble, RefusesWhatIsNoNumber) {
   }
 }
 
+TEST(ParseInt64, MatchesStrtoll) {
+  for (const char* text : {"0", "-0", "7", "-7", "+7", "41", "641", "123456789012345678", "-123456789012345678",
+                           "1234567890123456789", "-1234567890123456789", "9223372036854775807",
+                           "-9223372036854775808", "000000000000000000042"}) {
+    std::int64_t parsed = 12345;
+    ASSERT_TRUE(parse_int64(text, parsed)) << text;
+    EXPECT_EQ(parsed, std::strtoll(text, nullptr, 10)) << text;
+  }
+  std::mt19937_64 rng(19);
+  for (int i = 0; i < 100000; ++i) {
+    const int digits = 1 + static_cast<int>(rng() % 18);
+    std::string text = rng() % 2 ? "-" : "";
+    for (int d = 0; d < digits; ++d) text += static_cast<char>('0' + rng() % 10);
+    std::int64_t parsed = 0;
+    ASSERT_TRUE(parse_int64(text, parsed)) << text;
+    EXPECT_EQ(parsed, std::strtoll(text.c_str(), nullptr, 10)) << text;
+  }
+}
+
+TEST(ParseInt64, RefusesWhatIsNoInteger) {
+  for (const char* text : {"", "-", "+", "--1", "1-", "1a", "a1", "1.5", "1e3", " 1", "9223372036854775808",
+                           "-9223372036854775809", "12345678901234567890", "\x80"}) {
+    std::int64_t value = 0;
+    EXPECT_FALSE(parse_int64(text, value)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace driftgov::io
