@@ -175,7 +175,7 @@ int run_write(const TableCommandArguments& args) {
 
 void register_table(CLI::App& app) {
   auto args = std::make_shared<TableCommandArguments>();
-  auto* command = app.add_subcommand("table", "Inspect a Delta table: info, history, schema (docs/delta.md)");
+  auto* command = app.add_subcommand("table", "Delta tables: info, history, schema, write (docs/delta.md)");
   command->require_subcommand(1);
   const auto add_common = [&](CLI::App* sub) {
     sub->add_option("SOURCE", args->source, "Delta table folder, optionally PATH@v=N or PATH@ts=TIMESTAMP")
