@@ -64,8 +64,7 @@ std::int64_t convert_to_delta(io::Source& source, const ConvertArguments& args) 
   options.parquet.version = DRIFTGOV_VERSION;
   const auto result = delta::write_table(args.destination, source.schema(), [&] { return source.next(); }, options);
   if (result.skipped) {
-    fmt::print("{}: already holds {} version {}; nothing written (table version {})\n", args.destination,
-               args.delta.app_id, args.delta.app_version, result.version);
+    fmt::print("{}\n", args.delta.skipped_message(args.destination, result.version));
   } else {
     fmt::print("{}: committed version {} ({} files)\n", args.destination, result.version, result.files);
   }

@@ -111,4 +111,9 @@ delta::TableWriteOptions DeltaWriteArguments::to_options() const {
   return options;
 }
 
+std::string DeltaWriteArguments::skipped_message(const std::string& destination, std::int64_t table_version) const {
+  return fmt::format("{}: already holds {} version {}; nothing written (table version {})", destination, app_id,
+                     app_version, table_version);
+}
+
 }  // namespace driftgov::cli

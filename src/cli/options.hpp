@@ -50,6 +50,8 @@ struct DeltaWriteArguments {
   // True when any Delta-only option was given (convert refuses them for file destinations).
   bool any_given() const;
   delta::TableWriteOptions to_options() const;
+  // The line printed when an idempotent write finds its (app id, version) already committed.
+  std::string skipped_message(const std::string& destination, std::int64_t table_version) const;
 };
 
 // Which '=' separates NAME from VALUE: the last suits names that may hold '=' (CSV columns), the first suits values

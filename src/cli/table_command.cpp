@@ -162,8 +162,7 @@ int run_write(const TableCommandArguments& args) {
                             {"checkpoint", result.checkpoint_written}}
                            .dump());
   } else if (result.skipped) {
-    fmt::print("{}: already holds {} version {}; nothing written (table version {})\n", args.destination,
-               args.write.app_id, args.write.app_version, result.version);
+    fmt::print("{}\n", args.write.skipped_message(args.destination, result.version));
   } else {
     fmt::print("{}: committed version {} ({} rows in {} files)\n", args.destination, result.version, result.rows,
                result.files);

@@ -380,6 +380,11 @@ bool has_timestamp_ntz(const core::DataType& type) {
                      [](const core::Field& child) { return has_timestamp_ntz(child.type); });
 }
 
+// Adds `feature` to a protocol's feature list unless it is listed already.
+void add_feature(std::vector<std::string>& list, const std::string& feature) {
+  if (std::find(list.begin(), list.end(), feature) == list.end()) list.push_back(feature);
+}
+
 // Features a protocol supports: its table features, or for a legacy protocol (PROTOCOL.md, "Table Features")
 // the ones its versions imply.
 std::vector<std::string> implied_features(const Protocol& protocol, bool reader) {
@@ -413,16 +418,13 @@ Protocol protocol_for(const core::Schema& schema, ColumnMappingMode mapping, con
     }
     return result;
   }
-  const auto require = [](std::vector<std::string>& list, const std::string& feature) {
-    if (std::find(list.begin(), list.end(), feature) == list.end()) list.push_back(feature);
-  };
   std::vector<std::string> writer_features = implied_features(result, false);
-  if (ntz) require(writer_features, "timestampNtz");
-  if (mapped) require(writer_features, "columnMapping");
+  if (ntz) add_feature(writer_features, "timestampNtz");
+  if (mapped) add_feature(writer_features, "columnMapping");
   if (ntz || result.min_reader_version >= 3) {
     std::vector<std::string> reader_features = implied_features(result, true);
-    if (ntz) require(reader_features, "timestampNtz");
-    if (mapped) require(reader_features, "columnMapping");
+    if (ntz) add_feature(reader_features, "timestampNtz");
+    if (mapped) add_feature(reader_features, "columnMapping");
     result.min_reader_version = 3;
     result.reader_features = std::move(reader_features);
   } else if (mapped) {
@@ -509,9 +511,7 @@ Protocol requested_protocol(StringMap& configuration, const std::string& table) 
         implied_features(Protocol{1, result.min_writer_version < 7 ? result.min_writer_version : 2, std::nullopt,
                                   std::nullopt},
                          false);
-    for (const auto& feature : features) {
-      if (std::find(writer_list.begin(), writer_list.end(), feature) == writer_list.end()) writer_list.push_back(feature);
-    }
+    for (const auto& feature : features) add_feature(writer_list, feature);
     result.min_writer_version = 7;
     result.writer_features = std::move(writer_list);
   }
@@ -519,10 +519,7 @@ Protocol requested_protocol(StringMap& configuration, const std::string& table) 
     std::vector<std::string> reader_list;
     if (result.min_reader_version == 2) reader_list.push_back("columnMapping");
     for (const auto& feature : features) {
-      if (reader_writer.contains(feature) &&
-          std::find(reader_list.begin(), reader_list.end(), feature) == reader_list.end()) {
-        reader_list.push_back(feature);
-      }
+      if (reader_writer.contains(feature)) add_feature(reader_list, feature);
     }
     result.min_reader_version = 3;
     result.reader_features = std::move(reader_list);
