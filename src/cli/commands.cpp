@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -36,14 +37,21 @@ const CLI::App& selected_verb(const CLI::App& app, std::string& name) {
   return selected.empty() ? app : selected_verb(*selected.front(), name);
 }
 
-// CLI11 reports a word that is neither a verb nor an option as a missing verb; say what the word was instead.
+// CLI11 checks required arguments before unknown ones: `--ouput` would be reported as a missing --output. Name the
+// unknown option instead, and a word that is not a verb where one is required.
 std::string describe_parse_error(const CLI::App& verb, const CLI::ParseError& error) {
+  const auto unused = verb.remaining();
+  std::vector<std::string> unknown_options;
+  for (const auto& word : unused) {
+    if (word.size() > 1 && word.starts_with('-')) unknown_options.push_back(fmt::format("'{}'", word));
+  }
+  if (!unknown_options.empty()) {
+    return fmt::format("unknown option{} {}", unknown_options.size() > 1 ? "s" : "", fmt::join(unknown_options, ", "));
+  }
   if (verb.get_require_subcommand_min() > 0 && verb.get_subcommands().empty()) {
     std::vector<std::string> verbs;
     for (const auto* sub : verb.get_subcommands([](const CLI::App*) { return true; })) verbs.push_back(sub->get_name());
-    const auto unused = verb.remaining();
     if (unused.empty()) return fmt::format("a verb is required: one of {}", fmt::join(verbs, ", "));
-    if (unused.front().starts_with('-')) return fmt::format("unknown option '{}'", unused.front());
     return fmt::format("unknown verb '{}' (expected one of: {})", unused.front(), fmt::join(verbs, ", "));
   }
   std::string message = error.what();
@@ -82,6 +90,9 @@ int report_failure(const CLI::App& app) {
   } catch (const core::InputError& error) {
     fmt::print(stderr, "driftgov: error: {}\n", error.what());
     return kExitInputError;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "driftgov: error: out of memory\n");
+    return kExitInternalError;
   } catch (const core::InternalError& error) {
     fmt::print(stderr, "driftgov: {}\n", error.what());
     return kExitInternalError;

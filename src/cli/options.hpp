@@ -31,6 +31,7 @@ struct SourceArguments {
 };
 
 struct ProfileArguments {
+  static constexpr int kMaxThreads = 1024;
   int sketch_k = stats::QuantileSketch::kDefaultK;
   std::size_t category_cap = 10000;
   std::vector<std::string> kinds;  // COLUMN=numeric|categorical
