@@ -51,8 +51,9 @@ std::string describe_parse_error(const CLI::App& verb, const CLI::ParseError& er
   if (verb.get_require_subcommand_min() > 0 && verb.get_subcommands().empty()) {
     std::vector<std::string> verbs;
     for (const auto* sub : verb.get_subcommands([](const CLI::App*) { return true; })) verbs.push_back(sub->get_name());
-    if (unused.empty()) return fmt::format("a verb is required: one of {}", fmt::join(verbs, ", "));
-    return fmt::format("unknown verb '{}' (expected one of: {})", unused.front(), fmt::join(verbs, ", "));
+    const char* noun = verb.get_parent() == nullptr ? "verb" : "subverb";
+    if (unused.empty()) return fmt::format("a {} is required: one of {}", noun, fmt::join(verbs, ", "));
+    return fmt::format("unknown {} '{}' (expected one of: {})", noun, unused.front(), fmt::join(verbs, ", "));
   }
   std::string message = error.what();
   for (auto& character : message) {
@@ -85,7 +86,7 @@ int report_failure(const CLI::App& app) {
   } catch (const CLI::ParseError& error) {
     std::string name;
     const auto& verb = selected_verb(app, name);
-    fmt::print(stderr, "{}\n{}: error: {}\n", app.help(), name, describe_parse_error(verb, error));
+    fmt::print(stderr, "{}{}: error: {}\n", app.help(), name, describe_parse_error(verb, error));
     return kExitInputError;
   } catch (const core::InputError& error) {
     fmt::print(stderr, "driftgov: error: {}\n", error.what());
