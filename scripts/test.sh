@@ -37,7 +37,7 @@ run_pytest() {  # SUITE PYTEST-ARGUMENTS...
   local suite="$1" status=0
   shift
   rm -f "$reports/$suite.xml"
-  .venv/bin/python -m pytest --junitxml="$reports/$suite.xml" -rs "$@" || status=$?
+  .venv/bin/python -m pytest --junitxml="$reports/$suite.xml" "$@" || status=$?
   if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then exit "$status"; fi
   check_skips "$suite"
 }
