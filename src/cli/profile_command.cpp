@@ -45,7 +45,7 @@ void register_profile(CLI::App& app) {
   args->profile.add_to(command);
 
   auto* merge = command->add_subcommand("merge", "Merge profiles: the result equals the profile of all their data");
-  merge->add_option("PROFILES", args->merge_inputs, "Profile files")->required()->expected(-2);  // two or more
+  merge->add_option("PROFILES", args->merge_inputs, "Two or more profile files")->required()->expected(-2);  // two or more
   merge->add_option("-o,--output", args->merge_output, "Merged profile file")->required();
   add_verb(merge, [args] {
     auto merged = monitor::load_profile(args->merge_inputs.front());

@@ -90,11 +90,12 @@ def requires_subverb(path):
     return "SUBCOMMAND" in usage(path)
 
 
-def numeric_options(path):
+def options_taking(path, types):
+    """The options whose help shows a value of one of `types` (TEXT, INT, UINT, FLOAT)."""
     options = []
     for line in section(help_text(path), "Options"):
         match = re.match(r"\s+(?:-\w,)?(--[\w-]+) ([A-Z]+)", line)
-        if match and match.group(2) in NUMERIC_TYPES:
+        if match and match.group(2) in types:
             options.append(match.group(1))
     return options
 
@@ -199,11 +200,19 @@ def test_missing_output_option(driftgov, path):
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb)])
 def test_bad_number_for_every_numeric_option(driftgov, path):
-    options = numeric_options(path)
+    options = options_taking(path, NUMERIC_TYPES)
     assert options or path in ("profile merge", "table info", "table schema"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
+
+
+@pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb)])
+def test_option_without_its_value(driftgov, path):
+    options = options_taking(path, ("TEXT", *NUMERIC_TYPES))
+    assert options or path in ("table info", "table schema"), path
+    for option in options:
+        assert_usage_error(run(*path.split(), *filler(path), option), path, option)
 
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb) and verb != "profile merge"])
