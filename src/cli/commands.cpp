@@ -100,6 +100,9 @@ int report_failure(const CLI::App& app) {
   } catch (const std::exception& error) {
     fmt::print(stderr, "driftgov: error: {}\n", error.what());
     return kExitInternalError;
+  } catch (...) {
+    fmt::print(stderr, "driftgov: error: an unknown exception (this is a bug in driftgov; please report it)\n");
+    return kExitInternalError;
   }
 }
 
