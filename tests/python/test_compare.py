@@ -577,3 +577,15 @@ def test_small_output_details(tmp_path):
     error = run_driftgov("compare", r, c, "--test", "bogus", check=False).stderr
     for alias in ("chi2", "wasserstein", "js", "linf", "ks_test"):
         assert alias in error
+
+
+def test_column_emptied_to_nulls_drifts_by_null_rate(tmp_path):
+    r = write_csv(tmp_path / "r.csv", pd.DataFrame({"a": range(50), "b": ["x"] * 50}))
+    c = write_csv(tmp_path / "c.csv", pd.DataFrame({"a": range(50), "b": [None] * 50}))
+    result = compare_json(r, c)
+    b = column(result, "b")
+    _, p = proportions_ztest([50, 0], [50, 50])
+    assert b["evaluated"] is False and "no non-null values in the current data" in b["reason"]
+    assert b["null_rate_test"]["pvalue"] == pytest.approx(p, rel=1e-9)
+    assert b["drifted"] is True and b["drift_reason"] == "null_rate"
+    assert result["dataset"]["evaluated_columns"] == 2 and result["dataset"]["drifted_columns"] == 1
