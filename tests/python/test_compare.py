@@ -589,3 +589,13 @@ def test_column_emptied_to_nulls_drifts_by_null_rate(tmp_path):
     assert b["null_rate_test"]["pvalue"] == pytest.approx(p, rel=1e-9)
     assert b["drifted"] is True and b["drift_reason"] == "null_rate"
     assert result["dataset"]["evaluated_columns"] == 2 and result["dataset"]["drifted_columns"] == 1
+
+
+def test_messages_use_singular_and_the_right_article(tmp_path):
+    csv = write_csv(tmp_path / "r.csv", pd.DataFrame({"a": [1, 2, 3]}))
+    out = run_driftgov("convert", csv, tmp_path / "table").stdout
+    assert "(1 file)" in out and "1 files" not in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("n,s\n1,x\n2,y\nlate,z\n")
+    error = run_driftgov("compare", bad, bad, "--infer-rows", "2", check=False).stderr
+    assert "expected an int64 value" in error
