@@ -599,3 +599,21 @@ def test_messages_use_singular_and_the_right_article(tmp_path):
     bad.write_text("n,s\n1,x\n2,y\nlate,z\n")
     error = run_driftgov("compare", bad, bad, "--infer-rows", "2", check=False).stderr
     assert "expected an int64 value" in error
+
+
+def test_demo_prints_the_delta_verdict_and_lists_every_file(tmp_path):
+    import os
+    import subprocess
+    from conftest import BUILD_DIR, ROOT
+    out = tmp_path / "demo"
+    env = dict(os.environ, DRIFTGOV_DEMO_ROWS="2000", DRIFTGOV_BUILD_DIR=str(BUILD_DIR))
+    run = subprocess.run([str(ROOT / "scripts" / "demo.sh"), str(out)], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    step5 = run.stdout.split("== 5.")[1]
+    delta = json.loads((out / "drift_result_delta.json").read_text())
+    expected = "YES" if delta["dataset"]["dataset_drift"] else "no"
+    assert f"dataset drift: {expected} ({delta['dataset']['drifted_columns']} of" in step5
+    listing = run.stdout.split("files written to")[1]
+    for entry in out.iterdir():
+        assert entry.name in listing, entry.name
