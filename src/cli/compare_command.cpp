@@ -232,10 +232,11 @@ void print_table(const stats::DriftReport& report) {
   }
   fmt::print("\n");
   const auto& options = report.options;
-  fmt::print("legend: drift comes from the column's test (statistic{} vs threshold){}; PSI level is for reference only\n",
-             options.correction == stats::Correction::kNone ? ", p-value" : ", corrected p-value",
-             options.null_rate_test ? fmt::format(" or the null-rate rule (z-test p < {}, |null Δpp| >= {})",
-                                                  options.alpha, options.null_rate_min_change)
+  fmt::print("legend: drift is decided by the test (its statistic{} against the threshold){}; PSI level is "
+             "informational\n",
+             options.correction == stats::Correction::kNone ? " or p-value" : " or corrected p-value",
+             options.null_rate_test ? fmt::format(" or the null-rate rule (p < {} and |null Δpp| >= {})", options.alpha,
+                                                  options.null_rate_min_change)
                                     : std::string());
   if (any_borderline) {
     fmt::print("borderline: the sketch's error bound straddles the threshold, so the verdict could go either way; "

@@ -617,3 +617,21 @@ def test_demo_prints_the_delta_verdict_and_lists_every_file(tmp_path):
     listing = run.stdout.split("files written to")[1]
     for entry in out.iterdir():
         assert entry.name in listing, entry.name
+
+
+def test_readme_sample_table_is_the_output_of_the_command_beside_it(tmp_path):
+    import re
+    import shlex
+    import subprocess
+    from conftest import ROOT
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## A first result in a few minutes")[1]
+    commands, table = re.findall(r"```(?:bash)?\n(.*?)```", section, re.S)[:2]
+    lines = [line.split("#")[0].strip() for line in commands.splitlines()]
+    generate = next(line for line in lines if "generate_data.py" in line)
+    compare = next(line for line in lines if line.startswith("build/release/driftgov compare") and "/current.csv" in line)
+    folder = re.search(r"--out-dir (\S+)", generate).group(1)
+    args = [arg.replace(folder, str(tmp_path)) for arg in shlex.split(generate)]
+    subprocess.run([str(ROOT / args[0]), *args[1:]], check=True, capture_output=True, cwd=ROOT, timeout=600)
+    output = run_driftgov(*[arg.replace(folder, str(tmp_path)) for arg in shlex.split(compare)[1:]]).stdout
+    assert output.replace(str(tmp_path), folder) == table
