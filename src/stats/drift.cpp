@@ -422,6 +422,8 @@ ColumnDrift column_identity(const ColumnProfile& typed, const ColumnProfile& ref
 ColumnDrift column_without_rows(const ColumnProfile& reference, const ColumnProfile& current) {
   const bool reference_empty = reference.count == 0;
   ColumnDrift result = column_identity(reference_empty ? current : reference, reference, current);
+  // With no rows on either side nothing was typed from data at all.
+  if (reference.count == 0 && current.count == 0) result.data_type = "unknown (no rows)";
   result.reason = reference.count == 0 && current.count == 0 ? "no rows on either side"
                   : reference_empty                          ? "the reference has no rows"
                                                              : "the current data has no rows";
@@ -651,10 +653,15 @@ nlohmann::json column_json(const ColumnDrift& column) {
     out["stddev_delta"] = delta_json(column.stddev_reference, column.stddev_current);
     auto quantiles = nlohmann::json::array();
     for (const auto& q : column.quantile_deltas) {
-      quantiles.push_back({{"quantile", q.q},
-                           {"reference", number_to_json(q.reference)},
-                           {"current", number_to_json(q.current)},
-                           {"delta", number_to_json(q.current - q.reference)}});
+      nlohmann::json entry = {{"quantile", q.q},
+                              {"reference", number_to_json(q.reference)},
+                              {"current", number_to_json(q.current)},
+                              {"delta", number_to_json(q.current - q.reference)}};
+      if (is_time_type(column.type)) {
+        entry["reference_iso"] = format_time_value(column.type, q.reference);
+        entry["current_iso"] = format_time_value(column.type, q.current);
+      }
+      quantiles.push_back(entry);
     }
     out["quantile_deltas"] = quantiles;
   }

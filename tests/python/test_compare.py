@@ -516,6 +516,8 @@ def test_header_only_csv_says_it_has_no_rows(tmp_path):
         assert result["dataset"]["dataset_drift"] is None and "no rows" in result["dataset"]["reason"]
         age = column(result, "age")
         assert age["data_type"] == "int64" and age["evaluated"] is False and "no rows" in age["reason"]
+    both = compare_json(empty, empty)
+    assert column(both, "age")["data_type"] == "unknown (no rows)" and both["dataset"]["dataset_drift"] is None
 
 
 def test_stored_profile_is_named_with_what_it_was_built_from(tmp_path, results):
@@ -558,6 +560,10 @@ def test_time_columns_are_reported_with_their_iso_range(tmp_path):
     assert ts_line.index("time column") >= header.index("drift")  # the long type name does not push columns
     tested = compare_json(r, c, "--test-time-columns")
     assert column(tested, "ts")["evaluated"] is True and column(tested, "ts")["drifted"] is True
+    median = column(tested, "day")["quantile_deltas"][2]
+    assert median["quantile"] == 0.5
+    assert median["reference_iso"] == (pd.Timestamp("1970-01-01") + pd.Timedelta(days=median["reference"])).strftime(
+        "%Y-%m-%d")
     summary = run_driftgov("profile", r, "-o", tmp_path / "p.json").stdout
     ts_summary = next(line for line in summary.splitlines() if line.strip().startswith("ts "))
     assert mean.strftime("%Y-%m-%dT%H:%M:%SZ") in ts_summary and "e+" not in ts_summary
@@ -635,3 +641,25 @@ def test_readme_sample_table_is_the_output_of_the_command_beside_it(tmp_path):
     subprocess.run([str(ROOT / args[0]), *args[1:]], check=True, capture_output=True, cwd=ROOT, timeout=600)
     output = run_driftgov(*[arg.replace(folder, str(tmp_path)) for arg in shlex.split(compare)[1:]]).stdout
     assert output.replace(str(tmp_path), folder) == table
+
+
+def test_borderline_ks_verdict_from_a_sketch(tmp_path):
+    rng = np.random.default_rng(8)
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 900)})
+    cur = pd.DataFrame({"x": rng.normal(0.12, 1, 900)})
+    r, c = write_csv(tmp_path / "r.csv", ref), write_csv(tmp_path / "c.csv", cur)
+    profile = tmp_path / "baseline.json"
+    run_driftgov("profile", r, "-o", profile)
+    col = column(compare_json(profile, c), "x")
+    test = col["test"]
+    assert test["name"] == "ks_test" and col["ks_test"]["method"] == "sketch"
+    epsilon = 2.296 / 200 ** 0.9723
+    exact_d = stats.ks_2samp(ref["x"], cur["x"]).statistic
+    assert abs(test["statistic"] - exact_d) <= epsilon
+    assert test["statistic_range"] == pytest.approx([test["statistic"] - epsilon, test["statistic"] + epsilon])
+    # The p-values at both ends of the bound, by ks_2samp's own route (exact at this size).
+    from test_statistics_vs_scipy import scipy_ks_pvalue
+    low_p, high_p = (scipy_ks_pvalue(900, 900, d)[0] for d in (test["statistic"] + epsilon, test["statistic"] - epsilon))
+    assert test["pvalue_range"] == pytest.approx([low_p, high_p], rel=1e-6)
+    assert low_p < 0.05 <= high_p  # the data were chosen so that the bound straddles alpha
+    assert test["borderline"] is True and col["borderline"] is True
