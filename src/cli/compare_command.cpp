@@ -165,9 +165,9 @@ std::string category_list(const std::vector<std::string>& categories) {
 }
 
 std::string side_header(const std::string& source, const std::string& built_from, std::int64_t rows) {
-  const std::string origin = built_from.empty() ? source : fmt::format("{} (stored profile, built from {})", source,
-                                                                        built_from);
-  return rows == 0 ? fmt::format("{} (no rows: no drift test ran)", origin) : fmt::format("{} ({} rows)", origin, rows);
+  const std::string rows_text = rows == 0 ? "no rows: no drift test ran" : fmt::format("{} rows", rows);
+  if (built_from.empty()) return fmt::format("{} ({})", source, rows_text);
+  return fmt::format("{} (stored profile built from {}; {})", source, built_from, rows_text);
 }
 
 std::string verdict_text(const stats::ColumnDrift& column) {
