@@ -29,6 +29,11 @@ int run_cat(const CatArguments& args) {
   auto source = monitor::open_source(args.source, options);
   const auto& schema = source->schema();
   std::string out;
+  std::vector<std::string> json_keys;  // each column's quoted name and colon, written before its value
+  for (const auto& field : schema.fields) {
+    io::append_json_string(json_keys.emplace_back(), field.name);
+    json_keys.back() += ':';
+  }
   if (args.format == "csv") {
     for (std::size_t i = 0; i < schema.fields.size(); ++i) {
       if (i != 0) out += ',';
@@ -45,8 +50,7 @@ int run_cat(const CatArguments& args) {
         out += '{';
         for (std::size_t i = 0; i < batch->columns.size(); ++i) {
           if (i != 0) out += ',';
-          io::append_json_string(out, schema.fields[i].name);
-          out += ':';
+          out += json_keys[i];
           io::append_json(out, batch->columns[i], row);
         }
         out += '}';
