@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/csv_writer.hpp"
 #include "driftgov/io/value_text.hpp"
@@ -80,7 +81,7 @@ int run_cat(const CatArguments& args) {
 void register_cat(CLI::App& app) {
   auto args = std::make_shared<CatArguments>();
   auto* command = app.add_subcommand("cat", "Print the rows of a CSV, Parquet or Delta source (docs/cli.md)");
-  command->add_option("SOURCE", args->source, "CSV or Parquet file, folder of Parquet files, or Delta table (PATH@v=N for a version)")->required();
+  command->add_option("SOURCE", args->source, kSourceHelp)->required();
   command->add_option("--columns", args->columns, "Print only these columns, in this order")->delimiter(',');
   command->add_option("--limit", args->limit, "Print at most N rows");
   command->add_option("--format", args->format, "jsonl (one JSON object per row) or csv")->capture_default_str();
