@@ -174,6 +174,12 @@ stats::DatasetProfile profile_parallel(io::Source& source, const stats::ProfileO
 
 stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
                                        const stats::ProfileOptions& profile_options, int threads) {
+  if (threads < 0 || threads > kMaxThreads) {
+    throw core::option_error(core::OptionName{"threads"},
+                             fmt::format(" must be from 0 (one per core) to {}, got {}", kMaxThreads, threads));
+  }
+  profile_options.validate();
+  source_options.validate();
   if (is_profile_file(location)) {
     return load_profile(location);
   }

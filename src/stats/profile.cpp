@@ -178,7 +178,23 @@ std::int64_t CategoricalSummary::max_count_error() const { return exact_counts ?
 
 // ---------------------------------------------------------------- profiler
 
+void ProfileOptions::validate() const {
+  if (sketch_k < QuantileSketch::kMinK || sketch_k > QuantileSketch::kMaxK) {
+    throw core::option_error(core::OptionName{"sketch_k"}, fmt::format(" must be from {} to {}, got {}",
+                                                                       QuantileSketch::kMinK, QuantileSketch::kMaxK,
+                                                                       sketch_k));
+  }
+  if (category_cap < 1) {
+    throw core::option_error(core::OptionName{"category_cap"}, fmt::format(" must be at least 1, got {}", category_cap));
+  }
+  if (exact_value_limit < 0) {
+    throw core::option_error(core::OptionName{"exact_value_limit"},
+                             fmt::format(" must be 0 or more, got {}", exact_value_limit));
+  }
+}
+
 Profiler::Profiler(ProfileOptions options) : options_(std::move(options)) {
+  options_.validate();
   profile_.sketch_k = options_.sketch_k;
   profile_.category_cap = options_.category_cap;
 }
@@ -187,7 +203,8 @@ void Profiler::start(const core::Schema& schema) {
   for (const auto& [name, kind] : options_.kind_overrides) {
     (void)kind;
     if (!schema.find(name)) {
-      throw InputError(fmt::format("--kind names column '{}', which the data does not have", name));
+      throw core::option_error(core::OptionName{"kind_overrides"},
+                               fmt::format(" names column '{}', which the data does not have", name));
     }
   }
   for (const auto& field : schema.fields) {
