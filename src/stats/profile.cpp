@@ -758,11 +758,20 @@ DatasetProfile DatasetProfile::from_json(const nlohmann::json& json, const std::
     }
     profile.source = json.value("source", std::string());
     profile.row_count = json.at("row_count").get<std::int64_t>();
+    if (profile.row_count < 0) throw InputError(fmt::format("{}: row_count must be 0 or more, got {}", context, profile.row_count));
     profile.sketch_k = json.at("sketch_k").get<int>();
+    if (profile.sketch_k < QuantileSketch::kMinK || profile.sketch_k > QuantileSketch::kMaxK) {
+      throw InputError(fmt::format("{}: sketch_k must be from {} to {}, got {}", context, QuantileSketch::kMinK,
+                                   QuantileSketch::kMaxK, profile.sketch_k));
+    }
     profile.category_cap = json.at("category_cap").get<std::size_t>();
+    if (profile.category_cap < 1) throw InputError(fmt::format("{}: category_cap must be at least 1, got 0", context));
     for (const auto& entry : json.at("columns")) {
       ColumnProfile column;
       column.name = entry.at("name").get<std::string>();
+      if (profile.find(column.name)) {
+        throw InputError(fmt::format("{}: columns: column '{}' appears twice", context, column.name));
+      }
       where = fmt::format("{}: column '{}'", context, column.name);
       column.kind = column_kind_from_string(entry.at("kind").get<std::string>(), where);
       const auto type_name = entry.at("type").get<std::string>();
@@ -777,6 +786,10 @@ DatasetProfile DatasetProfile::from_json(const nlohmann::json& json, const std::
         throw InputError(fmt::format("{}: count {} and null_count {} are inconsistent", where, column.count,
                                      column.null_count));
       }
+      if (column.count != profile.row_count) {
+        throw InputError(fmt::format("{}: count {} differs from the profile's row_count {}", where, column.count,
+                                     profile.row_count));
+      }
       if (column.kind == ColumnKind::kNumeric) {
         const auto& n = entry.at("numeric");
         NumericSummary summary(profile.sketch_k);
@@ -788,6 +801,15 @@ DatasetProfile DatasetProfile::from_json(const nlohmann::json& json, const std::
         summary.moments.count = n.at("finite_count").get<std::int64_t>();
         summary.moments.mean = number_from_json(n.at("mean"));
         summary.moments.m2 = number_from_json(n.at("m2"));
+        const auto values = column.count - column.null_count;
+        for (const auto& [field, count] : {std::pair{"nan_count", summary.nan_count}, {"zero_count", summary.zero_count},
+                                           {"infinite_count", summary.infinite_count},
+                                           {"finite_count", summary.moments.count}}) {
+          if (count < 0 || count > values) {
+            throw InputError(fmt::format("{}: numeric.{} must be from 0 to count - null_count ({}), got {}", where,
+                                         field, values, count));
+          }
+        }
         summary.sketch = QuantileSketch::from_json(n.at("sketch"), where);
         if (summary.sketch.k() != profile.sketch_k) {
           throw InputError(fmt::format("{}: sketch k {} differs from the profile's sketch_k {}", where,
@@ -804,10 +826,22 @@ DatasetProfile DatasetProfile::from_json(const nlohmann::json& json, const std::
         summary.cap = profile.category_cap;
         if (c.at("exact").get<bool>()) {
           summary.exact_counts.emplace();
+          std::int64_t total = 0;
           for (const auto& pair : c.at("counts")) {
             const auto count = pair.at(1).get<std::int64_t>();
-            if (count <= 0) throw InputError(fmt::format("{}: category counts must be positive", where));
-            (*summary.exact_counts)[pair.at(0).get<std::string>()] = count;
+            if (count <= 0 || count > column.count - total) {
+              throw InputError(fmt::format("{}: categorical.counts must be positive and add up to count - null_count "
+                                           "({})", where, column.count - column.null_count));
+            }
+            total += count;
+            if (!summary.exact_counts->emplace(pair.at(0).get<std::string>(), count).second) {
+              throw InputError(fmt::format("{}: categorical.counts: category '{}' appears twice", where,
+                                           pair.at(0).get<std::string>()));
+            }
+          }
+          if (total != column.count - column.null_count) {
+            throw InputError(fmt::format("{}: categorical.counts add up to {}, but count - null_count is {}", where,
+                                         total, column.count - column.null_count));
           }
         } else {
           summary.frequent = FrequentItems::from_json(c.at("frequent_items"), where);

@@ -165,3 +165,29 @@ def test_merge_of_many_profiles_equals_numpy_on_the_concatenated_data(tmp_path):
     label = column(merged, "label")
     assert label["null_count"] == int(data["label"].isna().sum())
     assert dict(map(tuple, label["categorical"]["counts"])) == data["label"].value_counts(dropna=True).to_dict()
+
+
+def test_inconsistent_profiles_are_refused_naming_the_field(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,c\n1.5,a\n2.5,b\n,a\n")
+    good = tmp_path / "good.json"
+    run_driftgov("profile", data, "-o", good)
+
+    def tamper(change):
+        doc = load(good)
+        change(doc)
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(doc))
+        result = run_driftgov("profile", "merge", path, good, "-o", tmp_path / "out.json", check=False)
+        assert result.returncode == 2, result
+        return result.stderr
+
+    assert f"{tmp_path / 'bad.json'}: sketch_k must be from 8 to 65535, got 2147483647" in tamper(
+        lambda d: d.update(sketch_k=2**31 - 1))
+    assert "category_cap must be at least 1, got 0" in tamper(lambda d: d.update(category_cap=0))
+    assert "column 'x' appears twice" in tamper(lambda d: d["columns"].append(d["columns"][0]))
+    assert "column 'x': count 3 differs from the profile's row_count 4" in tamper(lambda d: d.update(row_count=4))
+    assert "column 'x': numeric.nan_count must be from 0 to count - null_count (2), got 3" in tamper(
+        lambda d: column(d, "x")["numeric"].update(nan_count=3))
+    assert "column 'c': categorical.counts add up to 2, but count - null_count is 3" in tamper(
+        lambda d: column(d, "c")["categorical"]["counts"].pop())
