@@ -14,7 +14,8 @@ class DeltaSource : public io::Source {
  public:
   DeltaSource(const delta::TableLocation& location, const io::SourceOptions& options,
               std::vector<delta::ColumnRange> ranges)
-      : snapshot_(delta::Snapshot::load(location)), scan_(snapshot_, scan_options(location, options, std::move(ranges))),
+      : snapshot_(delta::Snapshot::load(location)),
+        scan_(snapshot_, scan_options(location, options, std::move(ranges))),
         description_(fmt::format("{}@v={}", location.path, snapshot_.version())) {}
 
   const core::Schema& schema() const override { return scan_.schema(); }
