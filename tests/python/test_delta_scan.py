@@ -7,16 +7,13 @@ import re
 import subprocess
 from urllib.parse import unquote
 
+import deltalake
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from conftest import CONFORMANCE_DIR, ROOT, tool_binary
+from conftest import ROOT, conformance_path, tool_binary
 from delta_oracles import bag
-
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
-deltalake = pytest.importorskip("deltalake")
-
-GOLDEN = CONFORMANCE_DIR / "delta-golden"
 
 
 def scan(table, columns="-", predicate="-", check=True):
@@ -40,10 +37,7 @@ def deltalake_rows(table, columns):
 
 
 def golden(name):
-    path = GOLDEN / name
-    if not path.is_dir():
-        pytest.skip(f"{path} is not available")
-    return path
+    return conformance_path("delta-golden", name)
 
 
 def private_delta_includes(folder):
