@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "driftgov/core/error.hpp"
-#include "driftgov/monitor/delta_source.hpp"
 
 namespace driftgov::cli {
 
@@ -102,7 +101,6 @@ delta::TableWriteOptions DeltaWriteArguments::to_options() const {
     if (!options.replace_where) options.replace_where.emplace();
     for (auto& comparison : predicate.conjuncts) options.replace_where->conjuncts.push_back(std::move(comparison));
   }
-  options.read_file = monitor::read_delta_file;
   for (const auto& property : properties) {
     auto [key, value] = split_assignment(property, "--property", SplitAt::kFirstEquals);
     options.table_properties[key] = value;

@@ -15,6 +15,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/data_skipping.hpp"
 #include "driftgov/delta/log.hpp"
+#include "driftgov/delta/scan.hpp"
 #include "driftgov/io/value_text.hpp"
 
 namespace driftgov::delta {
@@ -599,24 +600,6 @@ TableSchema annotate(const core::Schema& merged, const TableSchema* existing, Co
   return result;
 }
 
-// Whether `predicate` may hold for a file with these logical partition values, judging only the comparisons on
-// partition columns (the others count as maybe).
-bool partition_may_match(const BoundPredicate& predicate, const core::Schema& schema, const PartitionValues& values,
-                         const std::string& context) {
-  std::map<std::string, core::Column> columns;
-  return predicate.may_match([&](const std::string& name) -> const core::Column* {
-    const auto value = values.find(name);
-    if (value == values.end()) return nullptr;
-    auto found = columns.find(name);
-    if (found == columns.end()) {
-      const auto index = schema.find(name);
-      if (!index) return nullptr;
-      found = columns.emplace(name, partition_value_column(schema.fields[*index], value->second, 1, context)).first;
-    }
-    return &found->second;
-  });
-}
-
 }  // namespace
 
 bool is_delta_destination(const std::string& destination) {
@@ -926,40 +909,43 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   // partition decides, and the rest are read. Files partly matching are rewritten with the other rows.
   std::vector<const AddFile*> replaced_files;
   if (snapshot && old_rows_predicate) {
-    const auto& table_schema = snapshot->schema().schema;
     const auto predicate_columns = old_rows_predicate->columns();
     const bool partition_only = std::all_of(predicate_columns.begin(), predicate_columns.end(), [&](const auto& name) {
       return std::find(partition_columns.begin(), partition_columns.end(), name) != partition_columns.end();
     });
-    for (const auto* file : files_overlapping(*snapshot, old_rows_predicate->ranges())) {
-      const auto values = snapshot->logical_partition_values(*file);
-      if (!partition_may_match(*old_rows_predicate, table_schema, values, file->path)) continue;
-      if (partition_only) {
-        replaced_files.push_back(file);
-        continue;
-      }
-      if (!options.read_file) {
-        throw core::UnsupportedError(
-            fmt::format("{}: a replaceWhere predicate on data columns (no file reader)", table));
-      }
+    Scan scan(*snapshot, ScanOptions{{}, options.replace_where, {}});
+    if (partition_only) {
+      replaced_files = scan.files();
+    } else {
+      const AddFile* file = nullptr;
       std::vector<core::RecordBatch> kept_batches;
       bool any_match = false;
-      for (auto& rows : options.read_file(*snapshot, *file)) {
-        const auto matching = old_rows_predicate->matches(rows);
+      const auto finish_file = [&] {
+        if (any_match) {
+          replaced_files.push_back(file);
+          for (auto& rows : kept_batches) write_rows(std::move(rows), false);
+        }
+        kept_batches.clear();
+        any_match = false;
+      };
+      while (auto rows = scan.next()) {
+        if (scan.current_file() != file) {
+          finish_file();
+          file = scan.current_file();
+        }
+        const auto matching = old_rows_predicate->matches(*rows);
         std::vector<std::int64_t> kept;
-        for (std::int64_t row = 0; row < rows.num_rows; ++row) {
+        for (std::int64_t row = 0; row < rows->num_rows; ++row) {
           if (!matching[static_cast<std::size_t>(row)]) kept.push_back(row);
         }
-        if (static_cast<std::int64_t>(kept.size()) == rows.num_rows) {
-          kept_batches.push_back(std::move(rows));
+        if (static_cast<std::int64_t>(kept.size()) == rows->num_rows) {
+          kept_batches.push_back(std::move(*rows));
           continue;
         }
         any_match = true;
-        if (!kept.empty()) kept_batches.push_back(take_rows(rows, kept));
+        if (!kept.empty()) kept_batches.push_back(take_rows(*rows, kept));
       }
-      if (!any_match) continue;
-      replaced_files.push_back(file);
-      for (auto& rows : kept_batches) write_rows(std::move(rows), false);
+      finish_file();
     }
   }
   for (auto& [folder, file] : open_files) close_file(file);
