@@ -206,3 +206,204 @@ def test_driftgov_refuses_to_append_to_in_commit_timestamp_tables(ict_tables, tm
     assert f"'{feature}'" in result.stderr, result.stderr
     assert [path.name for path in _commit_files(table)] == before
     assert sorted(path.name for path in table.glob("*.parquet")) == sorted(path.name for path in source.glob("*.parquet"))
+
+
+# --- Appends into narrower columns ---------------------------------------------------------------------------------
+# CSV numbers read as int64 and double; the table's INT, SMALLINT, TINYINT, FLOAT and DECIMAL columns take them when
+# every value fits (Spark's ANSI store assignment), and nothing is written when one does not.
+
+NARROW_COLUMNS = ["i32", "i16", "i8", "f32", "d"]
+NARROW_CSV = ("i32,i16,i8,f32,d\n"
+              "2147483647,32767,127,0.1,1.005\n"
+              "-2147483648,-32768,-128,-2.5e38,-0.125\n"
+              "7,,0,16777217,2.675\n"
+              "0,5,-1,3.4028235e38,99999999.994\n")
+
+
+def _expected_narrow_rows():
+    """The CSV rows cast by hand: float32 rounding by numpy, decimals rounded half up by Python's decimal from the
+    shortest text of the double the CSV value reads as (Spark's Decimal(double))."""
+    import decimal
+
+    import numpy as np
+
+    rows = []
+    for line in NARROW_CSV.splitlines()[1:]:
+        i32, i16, i8, f32, d = line.split(",")
+        rows.append({
+            "i32": int(i32), "i16": int(i16) if i16 else None, "i8": int(i8),
+            "f32": float(np.float32(float(f32))),
+            "d": decimal.Decimal(repr(float(d))).quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP),
+        })
+    return rows
+
+
+def _deltalake_narrow_table(path):
+    import decimal
+
+    import deltalake
+    import pyarrow as pa
+
+    schema = pa.schema([("i32", pa.int32()), ("i16", pa.int16()), ("i8", pa.int8()), ("f32", pa.float32()),
+                        ("d", pa.decimal128(10, 2))])
+    first = pa.table({"i32": [1], "i16": [1], "i8": [1], "f32": [1.5], "d": [decimal.Decimal("1.25")]}, schema=schema)
+    deltalake.write_deltalake(str(path), first)
+    return path
+
+
+def _version(table):
+    return max(int(path.name[:20]) for path in _commit_files(table))
+
+
+def test_csv_appends_into_narrower_delta_columns(tmp_path):
+    import deltalake
+    import pyarrow.parquet as pq
+
+    table = _deltalake_narrow_table(tmp_path / "narrow")
+    data = tmp_path / "data.csv"
+    data.write_text(NARROW_CSV)
+    run_driftgov("table", "write", data, table, "--mode", "append")
+    assert _version(table) == 1
+    expected = [{"i32": 1, "i16": 1, "i8": 1, "f32": 1.5, "d": __import__("decimal").Decimal("1.25")},
+                *_expected_narrow_rows()]
+    assert deltalake_rows(table, NARROW_COLUMNS) == bag(expected, NARROW_COLUMNS)
+    # The schema stays the table's, and the new file stores the table's physical and logical types.
+    fields = {field.name: str(field.type) for field in deltalake.DeltaTable(str(table)).schema().fields}
+    assert fields == {"i32": 'PrimitiveType("integer")', "i16": 'PrimitiveType("short")',
+                      "i8": 'PrimitiveType("byte")', "f32": 'PrimitiveType("float")',
+                      "d": 'PrimitiveType("decimal(10,2)")'}
+    added = [action["add"]["path"] for action in _log_lines(table / "_delta_log" / "00000000000000000001.json")
+             if "add" in action]
+    written = pq.read_schema(table / added[0])
+    assert [str(written.field(name).type) for name in NARROW_COLUMNS] == [
+        "int32", "int16", "int8", "float", "decimal128(10, 2)"]
+
+    # convert --mode append goes through the same cast.
+    run_driftgov("convert", data, table, "--mode", "append")
+    assert _version(table) == 2
+    assert deltalake_rows(table, NARROW_COLUMNS) == bag(expected + _expected_narrow_rows(), NARROW_COLUMNS)
+
+
+@pytest.mark.parametrize("column,value,row", [
+    ("i32", "2147483648", 2), ("i16", "-32769", 3), ("i8", "128", 1), ("f32", "3.5e38", 2),
+    ("d", "99999999.995", 3), ("d", "-123456789", 1)])
+def test_values_that_do_not_fit_are_refused_and_nothing_is_written(tmp_path, column, value, row):
+    table = _deltalake_narrow_table(tmp_path / "narrow")
+    before = sorted(path.name for path in table.rglob("*.parquet"))
+    lines = ["i32,i16,i8,f32,d"] + ["1,2,3,4.5,6.25"] * 3
+    header = lines[0].split(",")
+    fields = lines[row].split(",")
+    fields[header.index(column)] = value
+    lines[row] = ",".join(fields)
+    data = tmp_path / "data.csv"
+    data.write_text("\n".join(lines) + "\n")
+    for command in (["table", "write"], ["convert"]):
+        result = run_driftgov(*command, data, table, "--mode", "append", "--file-rows", "1", check=False)
+        assert result.returncode == 2, result.stderr
+        assert f"row {row} of the data, column '{column}': {value}" in result.stderr.replace("e+38", "e38"), \
+            result.stderr
+        assert "nothing was written" in result.stderr
+        assert _version(table) == 0
+        assert sorted(path.name for path in table.rglob("*.parquet")) == before
+
+
+def test_types_that_no_value_fits_are_still_refused(tmp_path):
+    table = _deltalake_narrow_table(tmp_path / "narrow")
+    data = tmp_path / "data.csv"
+    data.write_text("i32,i16,i8,f32,d\n1.5,1,1,1,1\n")  # a fraction never fits an integer column
+    result = run_driftgov("table", "write", data, table, "--mode", "append", check=False)
+    assert result.returncode == 2
+    assert "incompatible types integer (table) and double (data)" in result.stderr
+    data.write_text("i32,i16,i8,f32,d\n1,1,1,1,x\n")
+    result = run_driftgov("table", "write", data, table, "--mode", "append", check=False)
+    assert result.returncode == 2 and "incompatible types decimal(10,2) (table) and string (data)" in result.stderr
+    assert _version(table) == 0
+
+
+@pytest.mark.interop
+def test_appends_into_spark_tables_match_spark_store_assignment(tmp_path):
+    """Spark's INSERT of the same longs and doubles into the same table is the oracle: same values stored, and
+    the same values refused."""
+    spark = spark_session()
+    ddl = "i32 INT, i16 SMALLINT, i8 TINYINT, f32 FLOAT, d DECIMAL(10,2)"
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for table in (ours, theirs):
+        spark.sql(f"CREATE TABLE delta.`{table}` ({ddl}) USING delta")
+    data = tmp_path / "data.csv"
+    data.write_text(NARROW_CSV)
+    run_driftgov("convert", data, ours, "--mode", "append")
+    rows = [line.split(",") for line in NARROW_CSV.splitlines()[1:]]
+    typed = [(int(a), int(b) if b else None, int(c), float(e), float(f)) for a, b, c, e, f in rows]
+    spark.createDataFrame(typed, "i32 long, i16 long, i8 long, f32 double, d double").createOrReplaceTempView("v")
+    spark.sql(f"INSERT INTO delta.`{theirs}` SELECT * FROM v")
+    expected = bag([row.asDict() for row in spark.read.format("delta").load(str(theirs)).collect()], NARROW_COLUMNS)
+    assert expected == bag(_expected_narrow_rows(), NARROW_COLUMNS)
+    assert bag([row.asDict() for row in spark.read.format("delta").load(str(ours)).collect()],
+               NARROW_COLUMNS) == expected
+    assert deltalake_rows(ours, NARROW_COLUMNS) == expected
+
+    # A value Spark refuses (CAST_OVERFLOW under ANSI store assignment) is refused here too.
+    spark.createDataFrame([(1, 1, 128, 1.0, 1.0)], "i32 long, i16 long, i8 long, f32 double, d double") \
+        .createOrReplaceTempView("w")
+    with pytest.raises(Exception, match="(?i)overflow"):
+        spark.sql(f"INSERT INTO delta.`{theirs}` SELECT * FROM w")
+    data.write_text("i32,i16,i8,f32,d\n1,1,128,1.0,1.0\n")
+    result = run_driftgov("convert", data, ours, "--mode", "append", check=False)
+    assert result.returncode == 2 and "column 'i8': 128" in result.stderr
+    assert _version(ours) == 1
+
+
+# --- --type names for narrow CSV columns ----------------------------------------------------------------------------
+
+def test_csv_type_overrides_write_narrow_parquet_types(tmp_path):
+    import decimal
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "data.csv"
+    data.write_text("a,b,c,f,d\n2147483647,-32768,127,0.1,1.005\n-5,7,-128,1e-3,-2.5E1\n,1,0,,0.125\n")
+    out = tmp_path / "out.parquet"
+    run_driftgov("convert", data, out, "--type", "a=int32", "--type", "b=int16", "--type", "c=int8",
+                 "--type", "f=float", "--type", "d=decimal(10,2)")
+    table = pq.read_table(out)
+    assert table.schema.field("a").type == pa.int32()
+    assert table.schema.field("b").type == pa.int16()
+    assert table.schema.field("c").type == pa.int8()
+    assert table.schema.field("f").type == pa.float32()
+    assert table.schema.field("d").type == pa.decimal128(10, 2)
+    columns = table.to_pydict()
+    assert columns["a"] == [2147483647, -5, None]
+    assert columns["b"] == [-32768, 7, 1]
+    assert columns["c"] == [127, -128, 0]
+    assert columns["f"] == [float(np.float32(0.1)), float(np.float32(1e-3)), None]
+    # Decimal text is read exactly and rounded half up to the scale (Spark's CSV reader: BigDecimal HALF_UP).
+    assert columns["d"] == [decimal.Decimal("1.01"), decimal.Decimal("-25.00"), decimal.Decimal("0.13")]
+    physical = pq.ParquetFile(out).schema
+    assert [physical.column(i).physical_type for i in range(5)] == ["INT32", "INT32", "INT32", "FLOAT", "INT64"]
+
+
+@pytest.mark.parametrize("type_name,text,expected", [
+    ("int8", "128", "'128' is out of range for int8 (-128 to 127)"),
+    ("int16", "-32769", "'-32769' is out of range for int16 (-32768 to 32767)"),
+    ("int32", "2147483648", "'2147483648' is out of range for int32 (-2147483648 to 2147483647)"),
+    ("int32", "1.5", "expected a int32 value"),
+    ("float", "1e39", "'1e39' is out of range for float"),
+    ("decimal(4,2)", "100", "'100' is out of range for decimal(4,2) (at most 2 digits before the point"),
+    ("decimal(4,2)", "abc", "expected a decimal(4,2) value"),
+])
+def test_csv_type_overrides_refuse_values_out_of_range(tmp_path, type_name, text, expected):
+    data = tmp_path / "data.csv"
+    data.write_text(f"id,x\n1,1\n2,{text}\n")
+    result = run_driftgov("convert", data, tmp_path / "out.parquet", "--type", f"x={type_name}", check=False)
+    assert result.returncode == 2
+    assert f"{data} line 3: column 'x': " in result.stderr and expected in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("type_name", ["decimal(39,2)", "decimal(4,5)", "decimal(4)", "int128"])
+def test_bad_type_names_are_refused(tmp_path, type_name):
+    data = tmp_path / "data.csv"
+    data.write_text("x\n1\n")
+    result = run_driftgov("convert", data, tmp_path / "out.parquet", "--type", f"x={type_name}", check=False)
+    assert result.returncode == 2 and f"--type x={type_name}" in result.stderr and type_name in result.stderr
