@@ -469,6 +469,13 @@ void check_writer_protocol(const Snapshot& snapshot, WriteMode mode) {
                                                table, key.substr(18)));
     }
   }
+  // Also without the writer feature listed: readers would look for in-commit timestamps in every new commit.
+  if (in_commit_timestamps(configuration).enabled) {
+    throw core::UnsupportedError(fmt::format(
+        "{}: writing to a table with in-commit timestamps enabled is not supported (driftgov does not write "
+        "commitInfo.inCommitTimestamp)",
+        table));
+  }
   if (auto cdf = configuration.find("delta.enableChangeDataFeed"); cdf != configuration.end() && cdf->second == "true") {
     throw core::UnsupportedError(fmt::format("{}: writing to a table with change data feed enabled is not supported",
                                              table));
@@ -598,7 +605,9 @@ Protocol requested_protocol(StringMap& configuration, const std::string& table) 
   }
   static const std::vector<std::pair<std::string, std::string>> unsupported_when_true = {
       {"delta.enableChangeDataFeed", "change data feed"},       {"delta.enableRowTracking", "row tracking"},
-      {"delta.enableInCommitTimestamps", "in-commit timestamps"}, {"delta.enableIcebergCompatV1", "Iceberg compatibility"},
+      {"delta.enableInCommitTimestamps", "in-commit timestamps"},
+      {"delta.enableInCommitTimestamps-preview", "in-commit timestamps"},
+      {"delta.enableIcebergCompatV1", "Iceberg compatibility"},
       {"delta.enableIcebergCompatV2", "Iceberg compatibility"}};
   for (const auto& [key, what] : unsupported_when_true) {
     if (auto found = configuration.find(key); found != configuration.end() && found->second == "true") {

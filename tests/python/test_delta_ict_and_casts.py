@@ -208,6 +208,28 @@ def test_driftgov_refuses_to_append_to_in_commit_timestamp_tables(ict_tables, tm
     assert sorted(path.name for path in table.glob("*.parquet")) == sorted(path.name for path in source.glob("*.parquet"))
 
 
+@pytest.mark.parametrize("preview", [False, True], ids=["final", "preview"])
+def test_driftgov_refuses_to_create_or_append_to_tables_enabling_in_commit_timestamps(tmp_path, preview):
+    key = "delta.enableInCommitTimestamps" + ("-preview" if preview else "")
+    data = tmp_path / "data.csv"
+    data.write_text("id\n1\n")
+    created = run_driftgov("table", "write", data, tmp_path / "new", "--property", f"{key}=true", check=False)
+    assert created.returncode != 0 and f"{key}=true" in created.stderr, created.stderr
+    assert not (tmp_path / "new" / "_delta_log").exists() or not _commit_files(tmp_path / "new")
+    # A table whose properties enable the feature without listing it in the protocol is refused as well.
+    table = tmp_path / "table"
+    run_driftgov("table", "write", data, table)
+    commit = table / "_delta_log" / "00000000000000000000.json"
+    actions = _log_lines(commit)
+    for action in actions:
+        if "metaData" in action:
+            action["metaData"]["configuration"][key] = "true"
+    commit.write_text("".join(json.dumps(action) + "\n" for action in actions))
+    appended = run_driftgov("table", "write", data, table, "--mode", "append", check=False)
+    assert appended.returncode != 0 and "in-commit timestamps" in appended.stderr, appended.stderr
+    assert len(_commit_files(table)) == 1
+
+
 # --- Appends into narrower columns ---------------------------------------------------------------------------------
 # CSV numbers read as int64 and double; the table's INT, SMALLINT, TINYINT, FLOAT and DECIMAL columns take them when
 # every value fits (Spark's ANSI store assignment), and nothing is written when one does not.
