@@ -66,7 +66,8 @@ std::int64_t convert_to_delta(io::Source& source, const ConvertArguments& args) 
   if (result.skipped) {
     fmt::print("{}\n", args.delta.skipped_message(args.destination, result.version));
   } else {
-    fmt::print("{}: committed version {} ({} files)\n", args.destination, result.version, result.files);
+    fmt::print("{}: committed version {} ({} file{})\n", args.destination, result.version, result.files,
+               result.files == 1 ? "" : "s");
   }
   return result.rows;
 }
@@ -108,7 +109,7 @@ void register_convert(CLI::App& app) {
   auto* command = app.add_subcommand("convert",
                                      "Convert between CSV, Parquet and Delta tables; the output format comes "
                                      "from DEST (docs/parquet-writer.md, docs/delta.md)");
-  command->add_option("SOURCE", args->source, "CSV, Parquet or Delta source (PATH@v=N for a version)")->required();
+  command->add_option("SOURCE", args->source, kSourceHelp)->required();
   command->add_option("DEST", args->destination,
                       "Output: .parquet/.pq, .csv or .tsv file, or a Delta table (a folder name without an "
                       "extension, or one that holds _delta_log)")
