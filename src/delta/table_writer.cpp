@@ -164,12 +164,6 @@ CastSite element_site(const CastSite& site, const std::string& name, const std::
                   site.refuse};
 }
 
-std::string number_text(double value) {
-  char buffer[32];
-  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;  // shortest text that reads back
-  return std::string(buffer, end);
-}
-
 // Casts a numeric column into the table's numeric type, value by value, as Spark's ANSI store assignment does:
 // integers must lie in the target's range, doubles into float must stay finite, and numbers into decimal(p,s) are
 // rounded half up to s places (a double by its shortest decimal text, as Spark's Decimal(double)) and must fit p
@@ -186,7 +180,7 @@ core::Column cast_number(core::Column column, const core::DataType& target, cons
   const auto text_of = [&](std::int64_t index) {
     const auto at = static_cast<std::size_t>(index);
     if (from.is_integer()) return std::to_string(column.ints[at]);
-    if (from.is_floating()) return number_text(column.doubles[at]);
+    if (from.is_floating()) return io::floating_text(column.doubles[at], false);  // shortest text that reads back
     return core::decimal_to_string(column.decimals[at], from.scale);
   };
   for (std::int64_t index = 0; index < column.length; ++index) {

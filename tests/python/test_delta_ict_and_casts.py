@@ -410,10 +410,10 @@ def test_csv_type_overrides_write_narrow_parquet_types(tmp_path):
     ("int8", "128", "'128' is out of range for int8 (-128 to 127)"),
     ("int16", "-32769", "'-32769' is out of range for int16 (-32768 to 32767)"),
     ("int32", "2147483648", "'2147483648' is out of range for int32 (-2147483648 to 2147483647)"),
-    ("int32", "1.5", "expected a int32 value"),
+    ("int32", "1.5", "int32 value (set by --type), found '1.5'"),
     ("float", "1e39", "'1e39' is out of range for float"),
     ("decimal(4,2)", "100", "'100' is out of range for decimal(4,2) (at most 2 digits before the point"),
-    ("decimal(4,2)", "abc", "expected a decimal(4,2) value"),
+    ("decimal(4,2)", "abc", "decimal(4,2) value (set by --type), found 'abc'"),
 ])
 def test_csv_type_overrides_refuse_values_out_of_range(tmp_path, type_name, text, expected):
     data = tmp_path / "data.csv"
