@@ -302,9 +302,22 @@ std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const 
   std::optional<std::int64_t> previous_file_time;
   for (const auto& [version, path] : listing.commits) {
     if (in_commit.enabled && version >= in_commit.enablement_version) {
+      // The protocol puts commitInfo first in such commits: one line answers, unless a writer broke that rule.
       std::optional<std::int64_t> stamp;
-      for (const auto& action : read_commit(path)) {
-        if (const auto* info = std::get_if<CommitInfo>(&action)) stamp = info->in_commit_timestamp();
+      std::string first_line;
+      std::ifstream stream(path, std::ios::binary);
+      if (stream && std::getline(stream, first_line)) {
+        const auto parsed = nlohmann::json::parse(first_line, nullptr, false);
+        if (parsed.is_object() && parsed.contains("commitInfo")) {
+          if (auto action = parse_action(parsed, ActionOrigin{path.string(), 1})) {
+            if (const auto* info = std::get_if<CommitInfo>(&*action)) stamp = info->in_commit_timestamp();
+          }
+        }
+      }
+      if (!stamp) {
+        for (const auto& action : read_commit(path)) {
+          if (const auto* info = std::get_if<CommitInfo>(&action)) stamp = info->in_commit_timestamp();
+        }
       }
       if (!stamp) {
         throw core::InputError(fmt::format(

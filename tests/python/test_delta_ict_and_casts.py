@@ -15,8 +15,6 @@ import pytest
 from conftest import run_driftgov
 from delta_oracles import bag, deltalake_rows, driftgov_rows, spark_session
 
-pytest.importorskip("deltalake")
-
 COMMIT_SUFFIX = ".json"
 PREVIEW_PROPERTIES = ("delta.enableInCommitTimestamps", "delta.inCommitTimestampEnablementVersion",
                       "delta.inCommitTimestampEnablementTimestamp")
