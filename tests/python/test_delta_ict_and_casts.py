@@ -427,3 +427,25 @@ def test_bad_type_names_are_refused(tmp_path, type_name):
     data.write_text("x\n1\n")
     result = run_driftgov("convert", data, tmp_path / "out.parquet", "--type", f"x={type_name}", check=False)
     assert result.returncode == 2 and f"--type x={type_name}" in result.stderr and type_name in result.stderr
+
+
+def test_exact_decimals_append_with_a_decimal_type_override(tmp_path):
+    """Decimal text read as double keeps 17 significant digits; --type COL=decimal(p,s) reads it exactly."""
+    import decimal
+
+    import deltalake
+    import pyarrow as pa
+
+    table = tmp_path / "wide"
+    schema = pa.schema([("d", pa.decimal128(38, 2))])
+    deltalake.write_deltalake(str(table), pa.table({"d": [decimal.Decimal("0.01")]}, schema=schema))
+    text = "123456789012345678901234567890123456.78"
+    data = tmp_path / "data.csv"
+    data.write_text(f"d\n{text}\n")
+    run_driftgov("table", "write", data, table, "--mode", "append", "--type", "d=decimal(38,2)")
+    run_driftgov("table", "write", data, table, "--mode", "append")  # as a double
+    values = sorted(deltalake.DeltaTable(str(table)).to_pyarrow_table().column("d").to_pylist())
+    as_double = decimal.Decimal(repr(float(text))).quantize(decimal.Decimal("0.01"),
+                                                           context=decimal.Context(prec=50))
+    assert values == sorted([decimal.Decimal("0.01"), decimal.Decimal(text), as_double])
+    assert as_double != decimal.Decimal(text)
