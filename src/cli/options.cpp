@@ -16,7 +16,8 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
 
 void SourceArguments::add_to(CLI::App* command) {
   command->add_option("--type", types, "Fix a CSV column's type instead of inferring it: COLUMN=TYPE "
-                                        "(int64, double, string, boolean, date, timestamp); repeatable");
+                                        "(int64, int32, int16, int8, double, float, decimal(p,s), string, boolean, date, "
+                                        "timestamp); repeatable");
   command->add_option("--delimiter", delimiter, "CSV field delimiter (default ',', '\\t' for .tsv)");
   command->add_option("--null", null_tokens,
                       "CSV text read as null; repeatable; replaces the defaults: '' NA N/A null NULL None");
