@@ -105,8 +105,9 @@ stats::DriftOptions drift_options(const CompareArguments& args) {
   if (global_threshold) {
     // A bare threshold sets the threshold of the chosen global test (alpha for a hypothesis test).
     if (!options.test || *options.test == stats::DriftTest::kAuto) {
-      throw core::InputError("--threshold VALUE needs --test TEST; use --alpha for the automatic hypothesis tests, "
-                             "or COLUMN=VALUE for one column");
+      throw core::InputError(
+          "--threshold VALUE needs --test TEST; use --alpha for the automatic hypothesis tests, "
+          "or COLUMN=VALUE for one column");
     }
     if (stats::is_hypothesis_test(*options.test)) {
       options.alpha = *global_threshold;
@@ -117,7 +118,8 @@ stats::DriftOptions drift_options(const CompareArguments& args) {
   return options;
 }
 
-std::vector<std::string> selected_columns(const CompareArguments& args, const stats::DatasetProfile& reference,
+std::vector<std::string> selected_columns(const CompareArguments& args,
+                                          const stats::DatasetProfile& reference,
                                           const stats::DatasetProfile& current) {
   std::vector<std::string> names = args.columns;
   if (names.empty() && !args.exclude.empty()) {
@@ -177,7 +179,8 @@ std::string verdict_text(const stats::ColumnDrift& column) {
     text = column.evaluated || column.null_rate ? "ok" : "not evaluated";
   }
   if (!column.evaluated) {
-    text += fmt::format("{} {}", column.evaluated || column.null_rate ? "; no distribution test:" : ":", column.reason);
+    text += fmt::format("{} {}", column.evaluated || column.null_rate ? "; no distribution test:" : ":",
+                        column.reason);
     return text;
   }
   if (column.test->borderline) text += " borderline";
@@ -198,15 +201,16 @@ void print_table(const stats::DriftReport& report) {
   const auto row = [&](const std::string& name, const std::string& type, const std::string& test,
                        const std::string& statistic, const std::string& pvalue, const std::string& psi,
                        const std::string& level, const std::string& null_change, const std::string& verdict) {
-    fmt::print("{:<{}}  {:<{}}  {:<26} {:>10} {:>10} {:>8} {:<9} {:>9}  {}\n", name, name_width, type, type_width, test,
-               statistic, pvalue, psi, level, null_change, verdict);
+    fmt::print("{:<{}}  {:<{}}  {:<26} {:>10} {:>10} {:>8} {:<9} {:>9}  {}\n", name, name_width, type,
+               type_width, test, statistic, pvalue, psi, level, null_change, verdict);
   };
   row("feature", "type", "test", "statistic", "p-value", "PSI", "PSI level", "null Δpp", "drift");
   bool any_borderline = false;
   for (const auto& column : report.columns) {
     const double null_change = column.percent_null_current - column.percent_null_reference;
-    const auto null_text = column.reference_count == 0 || column.current_count == 0 ? std::string("-")
-                                                                                      : fmt::format("{:+.2f}", null_change);
+    const auto null_text = column.reference_count == 0 || column.current_count == 0
+                               ? std::string("-")
+                               : fmt::format("{:+.2f}", null_change);
     if (!column.evaluated) {
       row(column.column_name, column.data_type, "-", "-", "-", "-", "-", null_text, verdict_text(column));
       continue;
@@ -215,25 +219,29 @@ void print_table(const stats::DriftReport& report) {
     any_borderline = any_borderline || test.borderline;
     const auto pvalue = test.pvalue_adjusted ? test.pvalue_adjusted : test.pvalue;
     row(column.column_name, column.data_type, test.name, fmt::format("{:.4g}", test.statistic),
-        format_optional(pvalue, "{:.3g}"), fmt::format("{:.4f}", column.metrics.at("population_stability_index")),
-        column.drift_level, null_text, verdict_text(column));
+        format_optional(pvalue, "{:.3g}"),
+        fmt::format("{:.4f}", column.metrics.at("population_stability_index")), column.drift_level, null_text,
+        verdict_text(column));
   }
   fmt::print("\n");
   const auto& options = report.options;
-  fmt::print("legend: drift is decided by the test (its statistic{} against the threshold){}; PSI level is "
-             "informational\n",
-             options.correction == stats::Correction::kNone ? " or p-value" : " or corrected p-value",
-             options.null_rate_test ? fmt::format(" or the null-rate rule (p < {} and |null Δpp| >= {})", options.alpha,
-                                                  options.null_rate_min_change)
-                                    : std::string());
+  fmt::print(
+      "legend: drift is decided by the test (its statistic{} against the threshold){}; PSI level is "
+      "informational\n",
+      options.correction == stats::Correction::kNone ? " or p-value" : " or corrected p-value",
+      options.null_rate_test ? fmt::format(" or the null-rate rule (p < {} and |null Δpp| >= {})",
+                                           options.alpha, options.null_rate_min_change)
+                             : std::string());
   if (any_borderline) {
-    fmt::print("borderline: the sketch's error bound straddles the threshold, so the verdict could go either way; "
-               "for an exact answer compare against the raw data instead of a stored profile\n");
+    fmt::print(
+        "borderline: the sketch's error bound straddles the threshold, so the verdict could go either way; "
+        "for an exact answer compare against the raw data instead of a stored profile\n");
   }
   for (const auto& column : report.columns) {
     if (column.new_category_count > 0) {
       fmt::print("{}: {} unseen in the reference (e.g. {})\n", column.column_name,
-                 count_of(column.new_category_count, "category", "categories"), category_list(column.new_categories));
+                 count_of(column.new_category_count, "category", "categories"),
+                 category_list(column.new_categories));
     }
     if (column.missing_category_count > 0) {
       fmt::print("{}: {} absent from the current data (e.g. {})\n", column.column_name,
@@ -246,10 +254,11 @@ void print_table(const stats::DriftReport& report) {
                               : fmt::format(", {} correction over {}", stats::to_string(options.correction),
                                             count_of(report.tests_run, "test", "tests"));
   if (report.tests_run > 0 && options.correction == stats::Correction::kNone) {
-    fmt::print("warning: {} without correction at alpha {}: {:.3g} false alarms expected when nothing drifted "
-               "(--correction bh controls them)\n",
-               count_of(report.tests_run, "hypothesis test", "hypothesis tests"), options.alpha,
-               options.alpha * static_cast<double>(report.tests_run));
+    fmt::print(
+        "warning: {} without correction at alpha {}: {:.3g} false alarms expected when nothing drifted "
+        "(--correction bh controls them)\n",
+        count_of(report.tests_run, "hypothesis test", "hypothesis tests"), options.alpha,
+        options.alpha * static_cast<double>(report.tests_run));
   }
   if (!report.undecided_reason.empty()) {
     fmt::print("dataset drift: not decided: {}\n", report.undecided_reason);
@@ -284,44 +293,64 @@ void write_json(const nlohmann::json& json, const std::string& path) {
 void register_compare(CLI::App& app) {
   auto args = std::make_shared<CompareArguments>();
   auto* command = app.add_subcommand(
-      "compare", "Compare CURRENT with REFERENCE: drift metrics per column and a dataset verdict (docs/cli.md)");
-  command->add_option("REFERENCE", args->reference, "Reference data (CSV, Parquet, Delta) or a stored profile")
+      "compare",
+      "Compare CURRENT with REFERENCE: drift metrics per column and a dataset verdict (docs/cli.md)");
+  command
+      ->add_option("REFERENCE", args->reference,
+                   std::string("Reference data, or a stored profile (.json): ") + kSourceHelp)
       ->required();
-  command->add_option("CURRENT", args->current, "Current data (CSV, Parquet, Delta) or a stored profile")->required();
-  command->add_option("--columns", args->columns, "Compare only these columns (comma-separated)")->delimiter(',');
-  command->add_option("--exclude", args->exclude, "Leave these columns out (comma-separated)")->delimiter(',');
+  command
+      ->add_option("CURRENT", args->current,
+                   std::string("Current data, or a stored profile (.json): ") + kSourceHelp)
+      ->required();
+  command->add_option("--columns", args->columns, "Compare only these columns (comma-separated)")
+      ->delimiter(',');
+  command->add_option("--exclude", args->exclude, "Leave these columns out (comma-separated)")
+      ->delimiter(',');
   command->add_option("--test", args->tests,
                       "Test for every column it suits (TEST), or for one column (COLUMN=TEST); repeatable. "
-                      "TEST: " + stats::drift_test_names());
-  command->add_option("--threshold", args->thresholds,
-                      "Drift threshold of the --test (VALUE) or of one column (COLUMN=VALUE): alpha for ks/chi2, "
-                      "distance otherwise");
-  command->add_option("--bins", args->bins, "Numeric bins at reference quantiles (N, default 10) or COLUMN=N");
-  command->add_option("--alpha", args->alpha, "Significance level of hypothesis tests")->capture_default_str();
-  command->add_option("--correction", args->correction,
-                      "Multiple-testing correction over every p-value of the run (distribution and null-rate "
-                      "tests): bh (Benjamini-Hochberg), bonferroni, none")
+                      "TEST: " +
+                          stats::drift_test_names());
+  command->add_option(
+      "--threshold", args->thresholds,
+      "Drift threshold of the --test (VALUE) or of one column (COLUMN=VALUE): alpha for ks/chi2, "
+      "distance otherwise");
+  command->add_option("--bins", args->bins,
+                      "Numeric bins at reference quantiles (N, default 10) or COLUMN=N");
+  command->add_option("--alpha", args->alpha, "Significance level of hypothesis tests")
       ->capture_default_str();
-  command->add_option("--null-rate-min-change", args->null_rate_min_change,
-                      "Null-rate rule: the change of the null rate (percentage points) a column needs, beside a "
-                      "significant z-test, to drift")
+  command
+      ->add_option("--correction", args->correction,
+                   "Multiple-testing correction over every p-value of the run (distribution and null-rate "
+                   "tests): bh (Benjamini-Hochberg), bonferroni, none")
+      ->capture_default_str();
+  command
+      ->add_option("--null-rate-min-change", args->null_rate_min_change,
+                   "Null-rate rule: the change of the null rate (percentage points) a column needs, beside a "
+                   "significant z-test, to drift")
       ->capture_default_str();
   command->add_flag("--no-null-rate-test", args->no_null_rate_test, "Turn the null-rate rule off");
-  command->add_flag("--test-time-columns", args->test_time_columns,
-                    "Drift-test date and timestamp columns too (by default they are reported with their range)");
+  command->add_flag(
+      "--test-time-columns", args->test_time_columns,
+      "Drift-test date and timestamp columns too (by default they are reported with their range)");
   command->add_option("--drift-share", args->drift_share, "Dataset drift when this share of columns drifted")
       ->capture_default_str();
-  command->add_option("--small-sample-limit", args->small_sample_limit,
-                      "Automatic choice: hypothesis tests up to this many reference values, distances above")
+  command
+      ->add_option("--small-sample-limit", args->small_sample_limit,
+                   "Automatic choice: hypothesis tests up to this many reference values, distances above")
       ->capture_default_str();
-  command->add_option("--exact-limit", args->exact_limit,
-                      "Keep up to this many values per numeric column for exact KS/Wasserstein/quantiles "
-                      "(0: sketches only)")
+  command
+      ->add_option("--exact-limit", args->exact_limit,
+                   "Keep up to this many values per numeric column for exact KS/Wasserstein/quantiles "
+                   "(0: sketches only)")
       ->capture_default_str();
-  command->add_option("--proportion-floor", args->proportion_floor, "PSI/KL: empty-bin proportions raised to this")
+  command
+      ->add_option("--proportion-floor", args->proportion_floor,
+                   "PSI/KL: empty-bin proportions raised to this")
       ->capture_default_str();
-  command->add_option("--max-category-bins", args->max_category_bins,
-                      "Reference categories with a bin of their own; the rest share one")
+  command
+      ->add_option("--max-category-bins", args->max_category_bins,
+                   "Reference categories with a bin of their own; the rest share one")
       ->capture_default_str();
   command->add_option("--json", args->json_output, "Write the full result as JSON to FILE ('-' for stdout)");
   command->add_flag("--fail-on-drift", args->fail_on_drift, "Exit with code 3 when the dataset drifted");
@@ -351,7 +380,8 @@ void register_compare(CLI::App& app) {
     std::string current_built_from;
     const auto reference = load(args->reference, reference_built_from);
     const auto current = load(args->current, current_built_from);
-    auto report = stats::compare_profiles(reference, current, options, selected_columns(*args, reference, current));
+    auto report =
+        stats::compare_profiles(reference, current, options, selected_columns(*args, reference, current));
     report.reference_built_from = reference_built_from;
     report.current_built_from = current_built_from;
     const bool json_to_stdout = args->json_output == "-";
