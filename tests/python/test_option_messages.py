@@ -88,6 +88,11 @@ def test_conversion_error_suggests_the_type_flag(tmp_path):
                              "a null token\n")
     result = run_driftgov("profile", bad, "-o", tmp_path / "p.json", "--type", "n=int64", check=False)
     assert "(set by --type), found 'x'; set the column's type with --type n=string" in result.stderr
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text("n\n1\n300\n")
+    result = run_driftgov("profile", narrow, "-o", tmp_path / "p.json", "--type", "n=int8", check=False)
+    assert result.stderr == (f"driftgov: error: {narrow} line 3: column 'n': '300' is out of range for int8 (-128 to "
+                             "127); choose a wider type with --type n=TYPE\n")
 
 
 def test_different_columns_name_the_columns_flag(tmp_path):
