@@ -37,7 +37,7 @@ stats::DatasetProfile load_profile(const std::string& path) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // parse_error, and out_of_range for a number beyond double
     throw core::InputError(fmt::format("{}: not valid JSON: {}", path, error.what()));
   }
   return stats::DatasetProfile::from_json(json, path);
