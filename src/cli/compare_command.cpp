@@ -366,6 +366,10 @@ void register_compare(CLI::App& app) {
     profile_options.exact_value_limit = args->exact_limit;
     auto source_options = args->source.to_options();
     source_options.columns = args->columns;
+    // profile_location checks these when it reads data; two stored profiles need none of them, but a bad value is
+    // still reported.
+    profile_options.validate();
+    source_options.validate();
     // A stored profile is named by its file; the data it was built from is kept as built_from.
     const auto load = [&](const std::string& location, std::string& built_from) {
       if (monitor::is_profile_file(location)) {

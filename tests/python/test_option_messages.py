@@ -103,3 +103,12 @@ def test_different_columns_name_the_columns_flag(tmp_path):
     result = run_driftgov("compare", r, c, check=False)
     assert result.returncode == 2
     assert result.stderr.endswith("choose the columns to compare with --columns\n"), result.stderr
+
+
+def test_bad_profiling_options_are_reported_when_both_sides_are_stored_profiles(data, tmp_path):
+    stored = tmp_path / "p.json"
+    run_driftgov("profile", data, "-o", stored)
+    for arguments, message in [(["--category-cap", "0"], "--category-cap must be at least 1, got 0"),
+                               (["--infer-rows", "0"], "--infer-rows must be at least 1, got 0")]:
+        result = run_driftgov("compare", stored, stored, *arguments, check=False)
+        assert (result.returncode, result.stderr) == (2, f"driftgov: error: {message}\n")
