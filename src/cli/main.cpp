@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   } catch (const driftgov::core::InputError& error) {
     std::fprintf(stderr, "driftgov: error: %s\n", error.what());
     return driftgov::cli::kExitInputError;
+  } catch (const driftgov::core::IOError& error) {
+    std::fprintf(stderr, "driftgov: error: %s\n", error.what());
+    return driftgov::cli::kExitIOError;
   } catch (const driftgov::core::InternalError& error) {
     std::fprintf(stderr, "driftgov: %s\n", error.what());
     return driftgov::cli::kExitInternalError;
