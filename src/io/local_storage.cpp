@@ -140,7 +140,7 @@ class LocalOutputStream final : public OutputStream {
   explicit LocalOutputStream(std::string path) : path_(std::move(path)), temporary_(temporary_path_for(path_)) {
     create_folders(path_);
     descriptor_ = FileDescriptor(::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-    if (!descriptor_.valid()) throw core::IOError(temporary_, "create", errno);
+    if (!descriptor_.valid()) throw core::IOError(path_, "create of the temporary file " + temporary_, errno);
   }
 
   ~LocalOutputStream() override {

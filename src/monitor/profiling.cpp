@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/sources.hpp"
 
 namespace driftgov::monitor {
@@ -42,22 +43,8 @@ stats::DatasetProfile load_profile(const std::string& path) {
   return stats::DatasetProfile::from_json(json, path);
 }
 
-void save_profile(const stats::DatasetProfile& profile, const std::string& path) {
-  const auto target = std::filesystem::path(path);
-  const auto temporary = target.parent_path() / ("." + target.filename().string() + ".tmp");
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw core::InputError(fmt::format("{}: cannot write", temporary.string()));
-    out << profile.to_json().dump() << '\n';
-    out.flush();
-    if (!out) throw core::InputError(fmt::format("{}: write failed", temporary.string()));
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, target, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
-    throw core::InputError(fmt::format("{}: cannot write: rename failed", path));
-  }
+void save_profile(const stats::DatasetProfile& profile, const std::string& path, io::Storage& storage) {
+  io::write_file_atomically(storage, path, profile.to_json().dump() + '\n');
 }
 
 namespace {
