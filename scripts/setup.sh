@@ -14,8 +14,11 @@ for package in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  # No prompts, and no debconf warnings such as "delaying package configuration, since apt-utils is not installed".
+  # env passes the settings through sudo, which would otherwise drop them.
+  apt_env=(env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes)
+  as_root "${apt_env[@]}" apt-get update -qq
+  as_root "${apt_env[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 python_bin="${DRIFTGOV_PYTHON:-python3}"

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/monitor/sources.hpp"
 
@@ -201,7 +202,7 @@ int run_cat(const CatArguments& args) {
 void register_cat(CLI::App& app) {
   auto args = std::make_shared<CatArguments>();
   auto* command = app.add_subcommand("cat", "Print the rows of a CSV, Parquet or Delta source (docs/cli.md)");
-  command->add_option("SOURCE", args->source, "CSV or Parquet file, folder of Parquet files, or Delta table (PATH@v=N for a version)")->required();
+  command->add_option("SOURCE", args->source, kSourceHelp)->required();
   command->add_option("--columns", args->columns, "Print only these columns, in this order")->delimiter(',');
   command->add_option("--limit", args->limit, "Print at most N rows");
   command->add_option("--format", args->format, "jsonl (one JSON object per row) or csv")->capture_default_str();

@@ -17,6 +17,10 @@ inline constexpr int kExitIOError = 4;        // the storage failed (disk full, 
 void register_commands(CLI::App& app);
 // Runs the verb the user chose; returns the exit code.
 int run_selected(CLI::App& app);
+// The one place that maps a failure to an exit code: call it inside a catch block. It prints the message (for a
+// command-line mistake, the usage of the verb concerned as well) and returns the code of the exception's kind.
+// --help and --version end here too, printing to stdout with code 0.
+int report_failure(const CLI::App& app);
 
 // Registration used by each verb's file.
 using VerbRunner = std::function<int()>;

@@ -94,7 +94,7 @@ void register_convert(CLI::App& app) {
   auto* command = app.add_subcommand("convert",
                                      "Convert between CSV, Parquet and Delta tables; the output format comes "
                                      "from DEST (docs/parquet-writer.md, docs/delta.md)");
-  command->add_option("SOURCE", args->source, "CSV, Parquet or Delta source (PATH@v=N for a version)")->required();
+  command->add_option("SOURCE", args->source, kSourceHelp)->required();
   command->add_option("DEST", args->destination,
                       "Output: .parquet/.pq, .csv or .tsv file, or a Delta table (a folder name without an "
                       "extension, or one that holds _delta_log)")

@@ -50,12 +50,15 @@ void ProfileArguments::add_to(CLI::App* command) {
                       "Distinct categories counted exactly before switching to sketches")
       ->capture_default_str();
   command->add_option("--kind", kinds, "Treat a column as numeric or categorical: COLUMN=KIND; repeatable");
-  command->add_option("--threads", threads, "Worker threads (default: every core)");
+  command->add_option("--threads", threads, "Worker threads (default 0: one per core)");
 }
 
 stats::ProfileOptions ProfileArguments::to_options() const {
   stats::ProfileOptions options;
   options.sketch_k = sketch_k;
+  if (threads < 0 || threads > kMaxThreads) {
+    throw core::InputError(fmt::format("--threads must be from 0 (one per core) to {}, got {}", kMaxThreads, threads));
+  }
   if (category_cap < 1) throw core::InputError("--category-cap must be at least 1");
   options.category_cap = category_cap;
   for (const auto& entry : kinds) {

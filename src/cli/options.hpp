@@ -13,6 +13,12 @@
 
 namespace driftgov::cli {
 
+// Help text of every positional that takes a source: how to name a Delta table's version (docs/delta.md).
+inline constexpr const char* kSourceHelp =
+    "CSV file, Parquet file or folder of Parquet files, or Delta table: PATH for its latest version, PATH@v=N for "
+    "version N, PATH@ts=TIMESTAMP for the latest commit at or before TIMESTAMP (time travel, e.g. "
+    "events@ts=2026-01-01T00:00:00Z; without Z or an offset it is UTC)";
+
 struct SourceArguments {
   std::vector<std::string> columns;
   std::vector<std::string> types;  // COLUMN=TYPE
@@ -25,6 +31,7 @@ struct SourceArguments {
 };
 
 struct ProfileArguments {
+  static constexpr int kMaxThreads = 1024;
   int sketch_k = stats::QuantileSketch::kDefaultK;
   std::size_t category_cap = 10000;
   std::vector<std::string> kinds;  // COLUMN=numeric|categorical

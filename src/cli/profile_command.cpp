@@ -3,7 +3,6 @@
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
-#include "driftgov/core/error.hpp"
 #include "driftgov/monitor/profiling.hpp"
 
 namespace driftgov::cli {
@@ -39,14 +38,14 @@ void print_summary(const stats::DatasetProfile& profile, const std::string& path
 void register_profile(CLI::App& app) {
   auto args = std::make_shared<ProfileCommandArguments>();
   auto* command = app.add_subcommand("profile", "Profile DATA into a mergeable summary file (docs/profiles.md)");
-  command->add_option("DATA", args->data, "CSV, Parquet or Delta source");
+  command->add_option("DATA", args->data, kSourceHelp);
   command->add_option("-o,--output", args->output, "Profile file to write");
   command->add_option("--columns", args->columns, "Profile only these columns")->delimiter(',');
   args->source.add_to(command);
   args->profile.add_to(command);
 
   auto* merge = command->add_subcommand("merge", "Merge profiles: the result equals the profile of all their data");
-  merge->add_option("PROFILES", args->merge_inputs, "Profile files")->required()->expected(2, 1 << 20);
+  merge->add_option("PROFILES", args->merge_inputs, "Two or more profile files")->required()->expected(-2);  // two or more
   merge->add_option("-o,--output", args->merge_output, "Merged profile file")->required();
   add_verb(merge, [args] {
     auto merged = monitor::load_profile(args->merge_inputs.front());
@@ -59,8 +58,11 @@ void register_profile(CLI::App& app) {
   });
 
   add_verb(command, [args] {
-    if (args->data.empty()) throw core::InputError("profile: DATA is required (or use `profile merge`)");
-    if (args->output.empty()) throw core::InputError("profile: -o FILE is required");
+    // Not marked required in CLI11, which would demand them of `profile merge` as well.
+    if (args->data.empty()) {
+      throw CLI::RequiredError("DATA is required (or use `profile merge PROFILE...`)", CLI::ExitCodes::RequiredError);
+    }
+    if (args->output.empty()) throw CLI::RequiredError("--output");
     auto source_options = args->source.to_options();
     source_options.columns = args->columns;
     const auto profile = monitor::profile_location(args->data, source_options, args->profile.to_options(),

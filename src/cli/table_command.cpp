@@ -193,7 +193,7 @@ void register_table(CLI::App& app) {
   add_verb(schema, [args] { return run_schema(*args); });
 
   auto* write = command->add_subcommand("write", "Write SOURCE (CSV, Parquet, Delta) into the Delta table DEST");
-  write->add_option("SOURCE", args->source, "Data to write")->required();
+  write->add_option("SOURCE", args->source, std::string("Data to write: ") + kSourceHelp)->required();
   write->add_option("DEST", args->destination, "Delta table folder")->required();
   args->write.add_to(write);
   write->add_flag("--json", args->json_output, "Print the result as JSON");

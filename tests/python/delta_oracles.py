@@ -139,17 +139,5 @@ def driftgov_rows(source, columns):
 
 
 @functools.lru_cache(maxsize=None)
-def driftgov_cat_reads_delta():
-    """True when this build's `driftgov cat` reads Delta tables (the Delta source may land after the writer)."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as folder:
-        data = Path(folder) / "probe.csv"
-        data.write_text("id\n1\n")
-        run_driftgov("table", "write", data, Path(folder) / "t")
-        return run_driftgov("cat", Path(folder) / "t", check=False).returncode == 0
-
-
 def driftgov_info(source):
     return json.loads(run_driftgov("table", "info", source, "--json").stdout)

@@ -11,16 +11,16 @@ import sys
 import textwrap
 import time
 
+import deltalake
+import pyspark  # noqa: F401 - the Spark oracle of these tests
 import pytest
 
 from conftest import driftgov_binary, run_driftgov
-from delta_oracles import (bag, deltalake_rows, driftgov_cat_reads_delta, driftgov_rows, spark_rows,
+from delta_oracles import (bag, deltalake_rows, driftgov_rows, spark_rows,
                            spark_session)
 
 pytestmark = pytest.mark.interop
 
-deltalake = pytest.importorskip("deltalake")
-pytest.importorskip("pyspark")
 
 COLUMNS = ["id", "writer", "part"]
 SPARK_CONFLICTS = ("ConcurrentAppendException", "ConcurrentDeleteReadException", "ConcurrentDeleteDeleteException",
@@ -136,8 +136,7 @@ def test_driftgov_processes_append_and_overwrite_partitions_at_once(tmp_path, dr
     assert deltalake_rows(table, COLUMNS) == expected
     assert spark_rows(table, COLUMNS) == expected
     assert (table / "_delta_log" / "_last_checkpoint").exists()
-    if driftgov_cat_reads_delta():
-        assert driftgov_rows(table, COLUMNS) == expected
+    assert driftgov_rows(table, COLUMNS) == expected
 
 
 DELTALAKE_WRITER = textwrap.dedent("""
@@ -198,8 +197,7 @@ def test_driftgov_and_deltalake_append_to_one_table_at_once(tmp_path, driftgov):
     assert not failed_ids & {row[0] for row in expected}
     assert deltalake_rows(table, COLUMNS) == expected
     assert spark_rows(table, COLUMNS) == expected
-    if driftgov_cat_reads_delta():
-        assert driftgov_rows(table, COLUMNS) == expected
+    assert driftgov_rows(table, COLUMNS) == expected
 
 
 SLOW_ROWS = 1_000_000

@@ -9,42 +9,19 @@ import io
 import json
 import math
 import os
-import re
 import subprocess
 import tarfile
-from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from conftest import CONFORMANCE_DIR, run_driftgov
+from conftest import DELTA_MUST_REFUSE as MUST_REFUSE
+from conftest import DELTA_OUTCOMES_FILE as OUTCOMES_FILE
+from conftest import conformance_path, recorded_delta_outcomes, run_driftgov
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
-
-KERNEL = CONFORMANCE_DIR / "kernel-golden"
-GOLDEN = CONFORMANCE_DIR / "delta-golden"
-OUTCOMES_FILE = Path(__file__).with_name("delta_conformance_outcomes.txt")
-MUST_REFUSE = {"deltalog-invalid-protocol-version", "deltalog-state-reconstruction-from-checkpoint-missing-metadata",
-               "deltalog-state-reconstruction-from-checkpoint-missing-protocol",
-               "deltalog-state-reconstruction-without-metadata", "deltalog-state-reconstruction-without-protocol",
-               "no-delta-log-folder", "versions-not-contiguous"}
-
-
-def recorded_outcomes():
-    outcomes = {}
-    for line in OUTCOMES_FILE.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            corpus_table, outcome = line.split()
-            outcomes[corpus_table] = outcome
-    return outcomes
-
-
-@pytest.fixture(scope="session")
-def cat_available(driftgov):
-    listing = run_driftgov("--help", check=False).stdout
-    if not re.search(r"^\s+cat\s", listing, re.MULTILINE):
-        pytest.skip("this build has no `driftgov cat`")
+KERNEL = conformance_path("kernel-golden")
+GOLDEN = conformance_path("delta-golden")
 
 
 @pytest.fixture(scope="session")
@@ -144,7 +121,7 @@ def check_outcome(key, outcome, detail):
     if report:
         with open(report, "a") as out:
             out.write(f"{key} {outcome}  # {detail[:300]}\n")
-    recorded = recorded_outcomes().get(key)
+    recorded = recorded_delta_outcomes().get(key)
     if outcome == "read-but-must-refuse":
         pytest.fail(f"{key}: read, but the protocol requires refusing it")
     if recorded is None:
@@ -154,12 +131,12 @@ def check_outcome(key, outcome, detail):
     assert outcome == recorded, f"{key}: was {recorded}, now {outcome}: {detail}"
 
 
-KERNEL_NAMES = sorted(p.name[:-len(".tar.zst")] for p in KERNEL.glob("*.tar.zst")) if KERNEL.exists() else []
-GOLDEN_NAMES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()) if GOLDEN.exists() else []
+KERNEL_NAMES = sorted(p.name[:-len(".tar.zst")] for p in KERNEL.glob("*.tar.zst"))
+GOLDEN_NAMES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
 
 
 @pytest.mark.parametrize("name", KERNEL_NAMES)
-def test_kernel_golden_table(name, kernel_tables, cat_available):
+def test_kernel_golden_table(name, kernel_tables, driftgov):
     root = kernel_tables / name
     tables = [p for p in root.iterdir() if p.is_dir()]
     assert len(tables) == 1, tables
@@ -170,7 +147,7 @@ def test_kernel_golden_table(name, kernel_tables, cat_available):
 
 
 @pytest.mark.parametrize("name", GOLDEN_NAMES)
-def test_delta_golden_table(name, cat_available):
+def test_delta_golden_table(name, driftgov):
     table = GOLDEN / name
     # A few corpus entries hold their table one folder down (one per time zone, for example).
     nested = sorted(p.parent for p in table.glob("*/_delta_log"))

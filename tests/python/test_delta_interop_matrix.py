@@ -12,20 +12,19 @@ import datetime
 import json
 import shutil
 
+import delta  # noqa: F401 - delta-spark, the Spark oracle of these tests
+import deltalake
+import duckdb  # noqa: F401 - an oracle of these tests
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyspark  # noqa: F401 - the Spark oracle of these tests
 import pytest
 
 from conftest import run_driftgov
-from delta_oracles import (bag, deltalake_query_rows, deltalake_rows, driftgov_cat_reads_delta, driftgov_info,
+from delta_oracles import (bag, deltalake_query_rows, deltalake_rows, driftgov_info,
                            driftgov_rows, duckdb_rows, spark_rows, spark_session)
 
 pytestmark = pytest.mark.interop
-
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
-deltalake = pytest.importorskip("deltalake")
-pytest.importorskip("pyspark")
-pytest.importorskip("delta")
-pytest.importorskip("duckdb")
 
 
 @pytest.fixture(scope="module")
@@ -357,8 +356,6 @@ def test_driftgov_info_matches_spark_table(spark_tables, spark, name):
 
 @pytest.mark.parametrize("name", SPARK_TABLES)
 def test_driftgov_reads_spark_table_at_every_version(spark_tables, name):
-    if not driftgov_cat_reads_delta():
-        pytest.skip("driftgov cat does not read Delta tables in this build")
     path, columns, versions = spark_tables[name]
     for version, expected in versions.items():
         assert driftgov_rows(f"{path}@v={version}", columns) == expected, f"version {version}"
@@ -372,8 +369,6 @@ def test_driftgov_reads_deltalake_table(deltalake_tables, name):
     assert info["version"] == max(versions)
     assert sorted(f["path"] for f in info["files"]) == sorted(
         pa.table(deltalake.DeltaTable(str(path)).get_add_actions(flatten=True)).column("path").to_pylist())
-    if not driftgov_cat_reads_delta():
-        pytest.skip("driftgov cat does not read Delta tables in this build")
     for version, expected in versions.items():
         assert driftgov_rows(f"{path}@v={version}", columns) == expected, f"version {version}"
 

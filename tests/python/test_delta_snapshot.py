@@ -5,14 +5,13 @@ import decimal
 import json
 from pathlib import Path
 
+import deltalake
+import pyarrow as pa
 import pytest
 
-from conftest import CONFORMANCE_DIR, run_driftgov
+from conftest import DELTA_MUST_REFUSE, DELTA_OUTCOMES_FILE, conformance_path, recorded_delta_outcomes, run_driftgov
 
-deltalake = pytest.importorskip("deltalake")
-pa = pytest.importorskip("pyarrow")
-
-GOLDEN = CONFORMANCE_DIR / "delta-golden"
+GOLDEN = conformance_path("delta-golden")
 
 
 def driftgov_info(source):
@@ -59,8 +58,8 @@ def oracle_snapshot(path, version=None):
 def compare_with_oracle(source, path, version=None):
     try:
         oracle_version, oracle_schema, oracle_files = oracle_snapshot(path, version)
-    except Exception as error:  # the oracle cannot open it: nothing to compare against
-        pytest.skip(f"deltalake cannot open {path}: {error}")
+    except Exception as error:  # noqa: BLE001 - any failure of the oracle leaves nothing to compare against
+        pytest.fail(f"deltalake cannot open {path}, which driftgov reads: nothing to compare against ({error})")
     info = driftgov_info(source)
     assert info["version"] == oracle_version
     ours = [(f["name"], f["type"], f["nullable"]) for f in info["schema"]["fields"]]
@@ -80,28 +79,28 @@ def compare_with_oracle(source, path, version=None):
     return info
 
 
-GOLDEN_TABLES = sorted(p.name for p in GOLDEN.iterdir() if (p / "_delta_log").is_dir()) if GOLDEN.exists() else []
-# Tables the protocol says a reader must refuse (conformance README).
-MUST_REFUSE = {"deltalog-invalid-protocol-version", "deltalog-state-reconstruction-from-checkpoint-missing-metadata",
-               "deltalog-state-reconstruction-from-checkpoint-missing-protocol",
-               "deltalog-state-reconstruction-without-metadata", "deltalog-state-reconstruction-without-protocol",
-               "versions-not-contiguous"}
+GOLDEN_TABLES = sorted(p.name for p in GOLDEN.iterdir() if (p / "_delta_log").is_dir())
 
 
 @pytest.mark.parametrize("name", GOLDEN_TABLES)
 def test_golden_table_snapshot_matches_deltalake(name, driftgov):
+    """Each golden table reads equal to deltalake, or is refused with a clear error. Refusals are recorded in
+    delta_conformance_outcomes.txt as `table-info/delta-golden/<name> refused`: a refusal not on that list fails (a
+    regression on a table that used to read), and so does a listed table that now reads, until the list is updated."""
     path = GOLDEN / name
-    if name in MUST_REFUSE:
-        result = run_driftgov("table", "info", path, "--json", check=False)
-        assert result.returncode == 2, result.stdout
-        assert "error:" in result.stderr and "Internal" not in result.stderr
-        return
+    key = f"table-info/delta-golden/{name}"
+    listed_as_refused = recorded_delta_outcomes().get(key) == "refused"
     result = run_driftgov("table", "info", path, "--json", check=False)
     if result.returncode != 0:
         # Refusals must be clear input errors (exit 2), never crashes or internal errors.
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith("driftgov: error: ") and "check failed" not in result.stderr, result.stderr
-        pytest.skip(f"refused: {result.stderr.strip()}")
+        assert "Internal" not in result.stderr, result.stderr
+        assert listed_as_refused, (f"{name}: refused, but {DELTA_OUTCOMES_FILE.name} does not list `{key} refused`: "
+                                   f"{result.stderr.strip()}")
+        return
+    assert name not in DELTA_MUST_REFUSE, f"{name}: read, but the protocol requires refusing it"
+    assert not listed_as_refused, f"{name}: now reads; take `{key}` off the list in {DELTA_OUTCOMES_FILE.name}"
     compare_with_oracle(path, path)
 
 

@@ -5,15 +5,14 @@ import concurrent.futures
 import json
 import subprocess
 
+import deltalake
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet  # noqa: F401 - makes pa.parquet available
 import pytest
 
 from conftest import driftgov_binary, run_driftgov
-from delta_oracles import bag, deltalake_rows, driftgov_cat_reads_delta, driftgov_rows
-
-deltalake = pytest.importorskip("deltalake")
-pa = pytest.importorskip("pyarrow")
-pytest.importorskip("pyarrow.parquet")
-pd = pytest.importorskip("pandas")
+from delta_oracles import bag, deltalake_rows, driftgov_rows
 
 
 def write_csv(path, header, rows):
@@ -259,8 +258,7 @@ def test_replace_where_on_data_columns_matches_the_oracle(tmp_path, driftgov, pr
 
     expected = bag([row for row in previous if not selects(row)] + new_rows, REPLACE_COLUMNS)
     assert deltalake_rows(table, REPLACE_COLUMNS) == expected
-    if driftgov_cat_reads_delta():
-        assert driftgov_rows(table, REPLACE_COLUMNS) == expected
+    assert driftgov_rows(table, REPLACE_COLUMNS) == expected
     delta_table = deltalake.DeltaTable(str(table))
     assert delta_table.version() == previous_version + 1
     last = max(delta_table.history(), key=lambda entry: entry["version"])
@@ -384,8 +382,7 @@ def test_replace_where_on_a_column_mapped_table(tmp_path, driftgov, mode):
         row["day"] = datetime.date.fromisoformat(row["day"])
     expected = bag([row for row in previous_rows if not selects(row)] + new_rows, REPLACE_COLUMNS)
     assert deltalake_query_rows(table, REPLACE_COLUMNS) == expected
-    if driftgov_cat_reads_delta():
-        assert driftgov_rows(table, REPLACE_COLUMNS) == expected
+    assert driftgov_rows(table, REPLACE_COLUMNS) == expected
 
 
 @pytest.mark.parametrize("golden", ["dv-partitioned-with-checkpoint", "dv-with-columnmapping"])
@@ -393,12 +390,10 @@ def test_replace_where_rewrites_files_with_deletion_vectors(tmp_path, driftgov, 
     """Rows a deletion vector deleted stay deleted: a rewritten file holds only the live rows the predicate leaves."""
     import shutil
 
-    from conftest import CONFORMANCE_DIR
+    from conftest import conformance_path
     from delta_oracles import deltalake_query_rows
 
-    source = CONFORMANCE_DIR / "delta-golden" / golden
-    if not source.exists():
-        pytest.skip(f"{source} is not available")
+    source = conformance_path("delta-golden", golden)
     table = tmp_path / golden
     shutil.copytree(source, table)
     columns = ["part", "col1", "col2"]
@@ -421,8 +416,7 @@ def test_replace_where_rewrites_files_with_deletion_vectors(tmp_path, driftgov, 
     assert sum(1 for remove in removes if remove.get("deletionVector")) == 2
     expected = bag([row for row in previous if not selects(row)] + new_rows, columns)
     assert deltalake_query_rows(table, columns) == expected
-    if driftgov_cat_reads_delta():
-        assert driftgov_rows(table, columns) == expected
+    assert driftgov_rows(table, columns) == expected
 
 
 def test_convert_takes_the_delta_write_options(tmp_path, driftgov):

@@ -18,15 +18,16 @@ import random
 import subprocess
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import CONFORMANCE_DIR, driftgov_binary
+from conftest import conformance_path, driftgov_binary
 
-DATA_DIR = CONFORMANCE_DIR / "parquet-testing" / "data"
-BAD_DATA_DIR = CONFORMANCE_DIR / "parquet-testing" / "bad_data"
+DATA_DIR = conformance_path("parquet-testing", "data")
+BAD_DATA_DIR = conformance_path("parquet-testing", "bad_data")
 REFUSED_LIST = Path(__file__).with_name("parquet_refused.txt")
 TIMEOUT_SECONDS = 60
 
@@ -173,7 +174,7 @@ DOCUMENTED_VALUES = {
 }
 
 
-CORPUS = parquet_files(DATA_DIR) if DATA_DIR.exists() else []
+CORPUS = parquet_files(DATA_DIR)
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=[str(p.relative_to(DATA_DIR)) for p in CORPUS])
@@ -204,7 +205,6 @@ def test_corpus_file_reads_like_pyarrow_or_is_refused(driftgov, path):
 
 
 def check_with_duckdb(path, rows, name, pyarrow_error):
-    duckdb = pytest.importorskip("duckdb")
     try:
         table = duckdb.sql(f"SELECT * FROM read_parquet('{path}')").fetch_arrow_table()
     except Exception as error:
@@ -227,7 +227,7 @@ def test_projection_reads_only_the_requested_columns(driftgov):
     check_table(table, rows, "projection")
 
 
-EXPECT_FILES = sorted(DATA_DIR.glob("*_expect.csv")) if DATA_DIR.exists() else []
+EXPECT_FILES = sorted(DATA_DIR.glob("*_expect.csv"))
 
 
 @pytest.mark.parametrize("expect", EXPECT_FILES, ids=[p.name for p in EXPECT_FILES])
@@ -254,7 +254,7 @@ def test_expect_csv_matches(driftgov, expect):
                 assert str(actual) == text, f"{where}: {text} vs {actual!r}"
 
 
-BAD_FILES = sorted(p for p in BAD_DATA_DIR.iterdir() if p.suffix == ".parquet") if BAD_DATA_DIR.exists() else []
+BAD_FILES = sorted(p for p in BAD_DATA_DIR.iterdir() if p.suffix == ".parquet")
 
 
 @pytest.mark.parametrize("path", BAD_FILES, ids=[p.name for p in BAD_FILES])
@@ -353,7 +353,6 @@ DUCKDB_VARIANTS = [
 @pytest.mark.interop
 @pytest.mark.parametrize("codec,page_version", DUCKDB_VARIANTS)
 def test_files_written_by_duckdb_read_back_equal(driftgov, tmp_path, codec, page_version):
-    duckdb = pytest.importorskip("duckdb")
     table = random_table(seed=hash((codec, page_version)) % 1000, rows=800)
     table = table.drop_columns(["ts_ns"])  # DuckDB stores nanosecond timestamps differently by version
     path = tmp_path / "duckdb.parquet"

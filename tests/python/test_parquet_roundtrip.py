@@ -15,6 +15,7 @@ import random
 import subprocess
 import time
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -319,7 +320,6 @@ def test_pyarrow_reads_random_files_identically(seed, tmp_path):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_duckdb_reads_random_files_identically(seed, tmp_path):
-    duckdb = pytest.importorskip("duckdb")
     case = random_case(seed)
     path = write_case(case, tmp_path)
     connection = duckdb.connect()
@@ -399,7 +399,6 @@ def test_dictionary_falls_back_to_plain_when_too_large(tmp_path):
 
 @pytest.mark.parametrize("precision", [19, 28, 38])
 def test_fixed_width_decimals_are_dictionary_encoded_and_read_back(precision, tmp_path):
-    duckdb = pytest.importorskip("duckdb")
     rng = random.Random(precision)
     scale = 4
     limit = 10 ** precision - 1
@@ -481,8 +480,6 @@ def test_bad_values_are_refused_without_leaving_a_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def spark():
-    pyspark = pytest.importorskip("pyspark")
-    del pyspark
     from pyspark.sql import SparkSession
     os.environ["TZ"] = "UTC"  # Python-side conversion of Spark timestamps uses the local zone
     time.tzset()
@@ -588,7 +585,6 @@ def test_convert_csv_to_parquet_reads_back_in_pyarrow_and_duckdb(seed, rows, tmp
     assert engine_rows(case, table.to_pylist()) == expected_rows(case)
     assert pq.ParquetFile(destination).metadata.row_group(0).column(0).compression == (
         "UNCOMPRESSED" if codec == "none" else codec.upper())
-    duckdb = pytest.importorskip("duckdb")
     duck = duckdb.connect().sql(f"SELECT * FROM read_parquet('{destination}')").to_arrow_table()
     assert engine_rows(case, duck.to_pylist()) == expected_rows(case)
 
@@ -718,7 +714,6 @@ def test_driftgov_reads_random_pyarrow_files_identically(seed, tmp_path, driftgo
 
 @pytest.mark.parametrize("seed", range(300, 315))
 def test_driftgov_reads_duckdb_copies_of_random_files_identically(seed, tmp_path, driftgov):
-    duckdb = pytest.importorskip("duckdb")
     case = random_case(seed)
     source = write_case(case, tmp_path)
     copy = tmp_path / "duckdb.parquet"

@@ -132,3 +132,36 @@ def test_tampered_profile_is_refused(parts, tmp_path):
     result = run_driftgov("profile", "merge", bad, profiles[1], "-o", tmp_path / "out.json", check=False)
     assert result.returncode == 2
     assert "tampered.json" in result.stderr, result.stderr
+
+
+def test_merge_of_many_profiles_equals_numpy_on_the_concatenated_data(tmp_path):
+    # Seven parts of very different sizes, one of a single row and one whose x is entirely null.
+    sizes = (1, 2, 17, 250, 3000, 1000, 40)
+    frames = [make_part(100 + i, n) for i, n in enumerate(sizes)]
+    frames[5]["x"] = np.nan
+    profiles = []
+    for i, frame in enumerate(frames):
+        path = tmp_path / f"part{i}.csv"
+        frame.to_csv(path, index=False, na_rep="")
+        profiles.append(tmp_path / f"part{i}.json")
+        run_driftgov("profile", path, "-o", profiles[-1], "--type", "x=double", "--type", "k=int64",
+                     "--type", "label=string")
+    merged_path = tmp_path / "merged.json"
+    run_driftgov("profile", "merge", *profiles, "-o", merged_path)
+    merged = load(merged_path)
+    data = pd.concat(frames)
+    assert merged["row_count"] == len(data) == sum(sizes)
+    for name in ("x", "k"):
+        values = data[name].to_numpy(dtype=float)
+        finite = values[~np.isnan(values)]
+        got = column(merged, name)
+        assert got["count"] == len(values)
+        assert got["null_count"] == int(np.isnan(values).sum())
+        assert got["numeric"]["finite_count"] == len(finite)
+        assert got["numeric"]["min"] == finite.min()
+        assert got["numeric"]["max"] == finite.max()
+        assert got["numeric"]["mean"] == pytest.approx(finite.mean(), rel=1e-12)
+        assert got["numeric"]["m2"] == pytest.approx(((finite - finite.mean()) ** 2).sum(), rel=1e-10)
+    label = column(merged, "label")
+    assert label["null_count"] == int(data["label"].isna().sum())
+    assert dict(map(tuple, label["categorical"]["counts"])) == data["label"].value_counts(dropna=True).to_dict()

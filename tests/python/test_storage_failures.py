@@ -4,6 +4,7 @@ system's reason, and leaves the previous state (no half file under the final nam
 The disk is a real tmpfs of 64 KiB mounted for the test; it needs root and a kernel that lets the test mount
 one, and is skipped otherwise with the reason.
 """
+import contextlib
 import errno
 import os
 import subprocess
@@ -17,18 +18,26 @@ from conftest import run_driftgov
 TMPFS_BYTES = 64 * 1024
 
 
-@pytest.fixture
-def full_disk(tmp_path):
-    """A 64 KiB tmpfs holding `previous.txt`, filled so that less than one 4 KiB page is free."""
+@contextlib.contextmanager
+def tmpfs(mount_point: Path, options: str):
+    """A tmpfs mounted at `mount_point` for the block; skips the test, naming the reason, when it cannot be."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_BYTES}", "tmpfs", str(mount_point)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs holding `previous.txt`, filled so that less than one 4 KiB page is free."""
+    with tmpfs(tmp_path / "disk", f"size={TMPFS_BYTES}") as mount_point:
         (mount_point / "previous.txt").write_text("previous contents\n")
         fillers = 0
         while True:
@@ -41,8 +50,6 @@ def full_disk(tmp_path):
                 break
         assert fillers > 0
         yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=True)
 
 
 def write_inputs(folder: Path):
@@ -82,13 +89,11 @@ def test_full_disk_exits_4_and_leaves_the_previous_state(full_disk, tmp_path, ve
     assert files_on(full_disk) == before  # no half file, no temporary file
 
 
-def test_unwritable_folder_exits_4(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root may write into a read-only folder; the tmpfs test covers the exit code as root")
+def test_read_only_file_system_exits_4(tmp_path):
     reference, _ = write_inputs(tmp_path)
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(0o500)
-    result = run_driftgov("convert", reference, folder / "out.parquet", check=False)
-    assert result.returncode == 4, result.stderr
-    assert os.strerror(errno.EACCES) in result.stderr
+    with tmpfs(tmp_path / "readonly", f"ro,size={TMPFS_BYTES}") as mount_point:
+        output = mount_point / "out.parquet"
+        result = run_driftgov("convert", reference, output, check=False)
+        assert result.returncode == 4, result.stderr
+        assert str(output) in result.stderr
+        assert os.strerror(errno.EROFS) in result.stderr

@@ -2,28 +2,30 @@
 // (truncation, oversized lengths, deep nesting) that must fail with an InputError rather than crash or hang.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "conformance_corpus.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/parquet/thrift_compact.hpp"
 
 namespace driftgov::parquet {
 namespace {
 
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
+// The footer of a Parquet file (its last 8 bytes are the footer length and "PAR1"); empty, with a test failure
+// recorded, when the file is too short to hold the footer it announces.
 std::string footer_of(const std::string& file) {
-  EXPECT_GE(file.size(), 12U);
+  if (file.size() < 12) {
+    ADD_FAILURE() << "a Parquet file has at least 12 bytes; this one has " << file.size();
+    return {};
+  }
   const auto* tail = reinterpret_cast<const unsigned char*>(file.data() + file.size() - 8);
   const std::uint32_t length = tail[0] | (tail[1] << 8) | (tail[2] << 16) | (static_cast<std::uint32_t>(tail[3]) << 24);
+  if (length > file.size() - 12) {
+    ADD_FAILURE() << "footer length " << length << " does not fit in a file of " << file.size() << " bytes";
+    return {};
+  }
   return file.substr(file.size() - 8 - length, length);
 }
+
+const char* const kAlltypesPlain = "parquet-testing/data/alltypes_plain.parquet";
 
 TEST(ParquetThriftRead, ZigzagMatchesTheProtocolTable) {
   // The compact protocol's table: 0 -> 0, -1 -> 1, 1 -> 2, -2 -> 3, 2 -> 4.
@@ -66,9 +68,11 @@ TEST(ParquetThriftRead, PrimitivesRoundTripThroughEncoderAndDecoder) {
 }
 
 TEST(ParquetThriftRead, FooterOfAlltypesPlainMatchesWhatPyarrowReports) {
-  const std::string file = read_whole_file(DRIFTGOV_CONFORMANCE_DIR "/parquet-testing/data/alltypes_plain.parquet");
+  const std::string file = testing::read_conformance_file(kAlltypesPlain);
   ASSERT_FALSE(file.empty());
-  const auto metadata = thrift::parse_file_metadata(footer_of(file), "alltypes_plain.parquet");
+  const std::string footer = footer_of(file);
+  ASSERT_FALSE(footer.empty());
+  const auto metadata = thrift::parse_file_metadata(footer, "alltypes_plain.parquet");
   // pyarrow: num_rows 8, one row group, 11 leaf columns under a root group.
   EXPECT_EQ(metadata.num_rows, 8);
   ASSERT_EQ(metadata.schema.size(), 12U);
@@ -101,8 +105,10 @@ TEST(ParquetThriftRead, FooterOfAlltypesPlainMatchesWhatPyarrowReports) {
 }
 
 TEST(ParquetThriftRead, EveryTruncationOfAFooterFailsCleanly) {
-  const std::string file = read_whole_file(DRIFTGOV_CONFORMANCE_DIR "/parquet-testing/data/alltypes_plain.parquet");
+  const std::string file = testing::read_conformance_file(kAlltypesPlain);
+  ASSERT_FALSE(file.empty());
   const std::string footer = footer_of(file);
+  ASSERT_FALSE(footer.empty());
   for (std::size_t length = 0; length < footer.size(); ++length) {
     EXPECT_THROW(thrift::parse_file_metadata(std::string_view(footer).substr(0, length), "cut"), core::InputError)
         << "length " << length;
