@@ -5,14 +5,13 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include <sys/stat.h>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -209,16 +208,17 @@ LogListing list_log(const fs::path& table_root) {
   }
   // version -> (parts expected -> parts seen)
   std::map<std::int64_t, std::map<std::int64_t, std::map<std::int64_t, fs::path>>> multi_part;
-  for (const auto& entry : fs::directory_iterator(listing.log_directory)) {
-    const std::string name = entry.path().filename().string();
+  for (const auto& file : io::local_storage().list((listing.log_directory / "").string())) {
+    const fs::path path(file.path);
+    const std::string name = path.filename().string();
     if (name.size() < 21 || !all_digits(std::string_view(name).substr(0, 20)) || name[20] != '.') continue;
     const auto version = parse_version(std::string_view(name).substr(0, 20));
     if (!version) continue;
     const std::string_view rest = std::string_view(name).substr(21);
     if (rest == "json") {
-      listing.commits.emplace(*version, entry.path());
+      listing.commits.emplace(*version, path);
     } else if (rest == "checkpoint.parquet") {
-      listing.checkpoints.push_back({*version, CheckpointKind::kClassic, {entry.path()}});
+      listing.checkpoints.push_back({*version, CheckpointKind::kClassic, {path}});
     } else if (rest.starts_with("checkpoint.")) {
       const std::string_view tail = rest.substr(11);
       // checkpoint.<part:10>.<parts:10>.parquet or checkpoint.<uuid>.(json|parquet)
@@ -226,9 +226,9 @@ LogListing list_log(const fs::path& table_root) {
           tail[10] == '.' && all_digits(tail.substr(11, 10))) {
         const auto part = parse_version(tail.substr(0, 10));
         const auto parts = parse_version(tail.substr(11, 10));
-        if (part && parts && *part >= 1 && *part <= *parts) multi_part[*version][*parts][*part] = entry.path();
+        if (part && parts && *part >= 1 && *part <= *parts) multi_part[*version][*parts][*part] = path;
       } else if (tail.ends_with(".json") || tail.ends_with(".parquet")) {
-        listing.checkpoints.push_back({*version, CheckpointKind::kUuid, {entry.path()}});
+        listing.checkpoints.push_back({*version, CheckpointKind::kUuid, {path}});
       }
     }
   }
@@ -265,14 +265,7 @@ LogListing list_log(const fs::path& table_root) {
   return listing;
 }
 
-std::string read_file_text(const fs::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) throw core::InputError(fmt::format("{}: cannot open for reading", path.string()));
-  std::ostringstream buffer;
-  buffer << stream.rdbuf();
-  if (stream.bad()) throw core::InputError(fmt::format("{}: read error", path.string()));
-  return std::move(buffer).str();
-}
+std::string read_file_text(const fs::path& path) { return io::read_file(io::local_storage(), path.string()); }
 
 std::vector<Action> read_commit(const fs::path& commit_file) {
   const std::string text = read_file_text(commit_file);

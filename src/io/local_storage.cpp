@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 
@@ -91,7 +92,9 @@ class LocalFile final : public RandomAccessFile {
   explicit LocalFile(std::string path) : path_(std::move(path)) {
     descriptor_ = FileDescriptor(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
     if (!descriptor_.valid()) {
-      if (errno == ENOENT || errno == ENOTDIR) throw core::InputError(fmt::format("{}: no such file", path_));
+      if (errno == ENOENT || errno == ENOTDIR) {
+        throw core::InputError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
+      }
       throw core::IOError(path_, "open", errno);
     }
     struct stat status {};

@@ -2,6 +2,7 @@
 // crash leaves them behind exactly as on a disk.
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -102,7 +103,7 @@ class MemoryStorage final : public Storage {
   std::unique_ptr<RandomAccessFile> open_read(const std::string& path) override {
     const std::lock_guard lock(files_->mutex);
     const auto found = files_->files.find(path);
-    if (found == files_->files.end()) throw core::InputError(fmt::format("{}: no such file", path));
+    if (found == files_->files.end()) throw core::InputError(fmt::format("{}: cannot open: {}", path, std::strerror(ENOENT)));
     return std::make_unique<MemoryFile>(path, found->second.bytes);
   }
 

@@ -5,8 +5,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -19,24 +17,22 @@
 namespace driftgov::monitor {
 
 bool is_profile_file(const std::string& location) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(location, error)) return false;
-  std::ifstream in(location, std::ios::binary);
-  char first = 0;
-  in >> std::ws;
-  if (!in.get(first) || first != '{') return false;  // data files never start with a JSON object
+  auto& storage = io::local_storage();
+  if (!storage.stat(location)) return false;
+  const auto file = storage.open_read(location);
+  const auto text = file->mapped().value_or(std::string_view());
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{') return false;  // data files never start with JSON
   // Object keys are written in sorted order, so the format name can sit anywhere: scan the whole document.
   const std::string needle = fmt::format("\"format\":\"{}\"", stats::kProfileFormatName);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text.find(needle) != std::string::npos;
+  return text.find(needle) != std::string_view::npos;
 }
 
 stats::DatasetProfile load_profile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw core::InputError(fmt::format("{}: cannot open profile", path));
+  const std::string text = io::read_file(io::local_storage(), path);
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(in);
+    json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& error) {
     throw core::InputError(fmt::format("{}: not valid JSON: {}", path, error.what()));
   }

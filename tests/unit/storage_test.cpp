@@ -8,6 +8,8 @@
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/storage.hpp"
+#include "driftgov/parquet/reader.hpp"
+#include "driftgov/parquet/writer.hpp"
 #include "fault_injecting_storage.hpp"
 
 namespace driftgov::io {
@@ -119,7 +121,7 @@ TEST_P(StorageContract, MissingFileIsTheUsersMistake) {
     storage_->open_read(at("missing.csv"));
     FAIL() << "no exception";
   } catch (const core::InputError& error) {
-    EXPECT_EQ(std::string(error.what()), at("missing.csv") + ": no such file");
+    EXPECT_EQ(std::string(error.what()), at("missing.csv") + ": cannot open: " + std::strerror(ENOENT));
   }
 }
 
@@ -175,6 +177,30 @@ TEST(FaultInjectingStorage, CrashAfterPublishKeepsTheNewFile) {
   testing::FaultInjectingStorage faulty(*memory, {testing::Fault::kCrashAfterPublish, 1, 0});
   EXPECT_THROW(write_file_atomically(faulty, "f/a", "new"), testing::SimulatedCrash);
   EXPECT_EQ(read_file(*memory, "f/a"), "new");
+}
+
+// The Parquet writer and reader know nothing of the local file system: a file round-trips through memory.
+TEST(MemoryStorage, CarriesAParquetFileFromWriterToReader) {
+  const auto memory = make_memory_storage();
+  core::RecordBatch batch;
+  batch.schema.fields = {core::Field{"x", core::DataType::int64(), true, std::nullopt}};
+  core::Column values(core::DataType::int64());
+  for (int i = 0; i < 1000; ++i) values.append_int(i * 3);
+  batch.columns = {values};
+  batch.num_rows = 1000;
+  parquet::WriterOptions writer_options;
+  writer_options.storage = memory.get();
+  writer_options.row_group_rows = 300;
+  parquet::write_parquet_file("lake/x.parquet", batch, writer_options);
+  EXPECT_FALSE(fs::exists("lake/x.parquet"));
+  parquet::ReaderOptions reader_options;
+  reader_options.storage = memory.get();
+  auto reader = parquet::FileReader::open("lake/x.parquet", reader_options);
+  EXPECT_EQ(reader.num_rows(), 1000);
+  EXPECT_EQ(reader.num_row_groups(), 4);
+  const auto last = reader.read_row_group(3, {0});
+  ASSERT_EQ(last.num_rows, 100);
+  EXPECT_EQ(last.columns[0].ints.at(99), 999 * 3);
 }
 
 }  // namespace

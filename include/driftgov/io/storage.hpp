@@ -74,7 +74,8 @@ class Storage {
  public:
   virtual ~Storage() = default;
 
-  // Opens an existing file for random-access reads. core::InputError if it does not exist or is a folder.
+  // Opens an existing file for random-access reads. core::InputError if it does not exist ("<path>: cannot
+  // open: No such file or directory") or is a folder.
   // Object stores: a HEAD request for the size; reads are ranged GETs.
   virtual std::unique_ptr<RandomAccessFile> open_read(const std::string& path) = 0;
 
