@@ -36,7 +36,15 @@ rm -rf "$out/lakehouse/loans"
 "$bin" convert "$out/reference.csv" "$out/lakehouse/loans"
 "$bin" convert "$out/current.csv" "$out/lakehouse/loans" --mode overwrite
 "$bin" table history "$out/lakehouse/loans"
-"$bin" compare "$out/lakehouse/loans@v=0" "$out/lakehouse/loans@v=1" -q --json "$out/drift_result_delta.json"
-echo "   compared versions 0 and 1 of the table: $out/drift_result_delta.json"
+echo "   driftgov compare loans@v=0 loans@v=1 (the table's two versions):"
+"$bin" compare "$out/lakehouse/loans@v=0" "$out/lakehouse/loans@v=1" --json "$out/drift_result_delta.json" |
+  grep '^dataset drift:' | sed 's/^/   /'
+
 echo
-echo "results: $out/drift_result.json, $out/drift_result_from_baseline.json (format: docs/json-formats.md)"
+echo "files written to $out:"
+echo "   reference.csv, current.csv           generated data (step 1)"
+echo "   baseline.profile.json                stored baseline of the reference (step 2)"
+echo "   drift_result.json                    raw reference vs current (step 3; format: docs/json-formats.md)"
+echo "   drift_result_from_baseline.json      stored baseline vs current (step 4)"
+echo "   lakehouse/loans/                     Delta table, v0 = reference, v1 = current (step 5)"
+echo "   drift_result_delta.json              version 0 vs version 1 of the table (step 5)"

@@ -64,7 +64,8 @@ std::int64_t convert_to_delta(io::Source& source, const ConvertArguments& args) 
   if (result.skipped) {
     fmt::print("{}\n", args.delta.skipped_message(args.destination, result.version));
   } else {
-    fmt::print("{}: committed version {} ({} files)\n", args.destination, result.version, result.files);
+    fmt::print("{}: committed version {} ({} file{})\n", args.destination, result.version, result.files,
+               result.files == 1 ? "" : "s");
   }
   return result.rows;
 }

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "driftgov/monitor/profiling.hpp"
+#include "stats/time_values.hpp"
 
 namespace driftgov::cli {
 namespace {
@@ -21,7 +22,14 @@ struct ProfileCommandArguments {
 void print_summary(const stats::DatasetProfile& profile, const std::string& path) {
   fmt::print("wrote {} ({} rows, {} columns)\n", path, profile.row_count, profile.columns.size());
   for (const auto& column : profile.columns) {
-    if (column.numeric) {
+    if (column.numeric && stats::is_time_type(column.type)) {
+      // Dates and timestamps as ISO text, not as raw day or microsecond counts.
+      const auto iso = [&](double value) { return stats::format_time_value(column.type, value); };
+      const bool any = column.count > column.null_count;
+      fmt::print("  {:<24} {:<12} nulls {:>8}  mean {}  min {}  max {}\n", column.name, column.type.to_string(),
+                 column.null_count, any ? iso(column.numeric->moments.mean) : "-",
+                 any ? iso(column.numeric->min) : "-", any ? iso(column.numeric->max) : "-");
+    } else if (column.numeric) {
       fmt::print("  {:<24} {:<12} nulls {:>8}  mean {:.6g}  std {:.6g}  min {:.6g}  max {:.6g}\n", column.name,
                  column.type.to_string(), column.null_count, column.numeric->moments.mean,
                  column.numeric->moments.stddev(), column.numeric->min, column.numeric->max);

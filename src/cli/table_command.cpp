@@ -164,8 +164,8 @@ int run_write(const TableCommandArguments& args) {
   } else if (result.skipped) {
     fmt::print("{}\n", args.write.skipped_message(args.destination, result.version));
   } else {
-    fmt::print("{}: committed version {} ({} rows in {} files)\n", args.destination, result.version, result.rows,
-               result.files);
+    fmt::print("{}: committed version {} ({} rows in {} file{})\n", args.destination, result.version, result.rows,
+               result.files, result.files == 1 ? "" : "s");
   }
   return kExitOk;
 }

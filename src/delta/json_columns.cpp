@@ -7,6 +7,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/actions.hpp"
 #include "driftgov/delta/log.hpp"
+#include "driftgov/io/value_text.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -26,8 +27,6 @@ core::DataType entries_type(const core::DataType& map) {
 
 
 }  // namespace
-
-std::string date_text(std::int64_t days) { return format_timestamp_ms(days * 86400000LL).substr(0, 10); }
 
 core::Column make_column(const core::DataType& type) {
   core::Column column(type);
@@ -143,14 +142,13 @@ json json_at(const core::Column& column, std::int64_t row) {
     case TypeId::kDecimal:
       return json::parse(core::decimal_to_string(column.decimals[index], type.scale));
     case TypeId::kDate:
-      return date_text(column.ints[index]);
+      return io::date_text(column.ints[index]);
     case TypeId::kTimestamp: {
       std::int64_t value = column.ints[index];
       if (type.unit == core::TimeUnit::kMicro) value = value >= 0 ? value / 1000 : -((-value + 999) / 1000);
       if (type.unit == core::TimeUnit::kNano) value = value >= 0 ? value / 1000000 : -((-value + 999999) / 1000000);
-      std::string text = format_timestamp_ms(value);
-      if (!type.utc) text.pop_back();
-      return text;
+      // Delta statistics hold timestamps in milliseconds, with the fraction always written.
+      return io::timestamp_text(value, core::TimeUnit::kMilli, type.utc, io::TimestampLayout{.always_fraction = true});
     }
     case TypeId::kString:
     case TypeId::kBinary:

@@ -9,9 +9,6 @@
 
 namespace driftgov::delta {
 
-// Decimal text of an unscaled value ("-1.50" for -150 at scale 2) and a date's "yyyy-mm-dd".
-std::string date_text(std::int64_t days);
-
 // An empty column of `type` with the child columns nested types need.
 core::Column make_column(const core::DataType& type);
 // Appends `value` (null appends a null). Throws core::InputError naming `context` when the value does not fit.

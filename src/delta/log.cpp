@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -12,6 +11,7 @@
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/storage.hpp"
+#include "driftgov/io/value_text.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -133,17 +133,7 @@ std::int64_t parse_timestamp_us(std::string_view text, std::string_view context)
 }
 
 std::string format_timestamp_ms(std::int64_t milliseconds) {
-  const std::int64_t day_ms = 86400000LL;
-  std::int64_t days = milliseconds / day_ms;
-  std::int64_t rest = milliseconds % day_ms;
-  if (rest < 0) {
-    rest += day_ms;
-    --days;
-  }
-  const std::chrono::year_month_day date{std::chrono::sys_days{std::chrono::days{days}}};
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), rest / 3600000,
-                     rest / 60000 % 60, rest / 1000 % 60, rest % 1000);
+  return io::timestamp_text(milliseconds, core::TimeUnit::kMilli, true, io::TimestampLayout{.always_fraction = true});
 }
 
 TableLocation parse_table_location(std::string_view name) {

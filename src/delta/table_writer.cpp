@@ -15,6 +15,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/data_skipping.hpp"
 #include "driftgov/delta/log.hpp"
+#include "driftgov/io/value_text.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -181,12 +182,7 @@ std::int64_t to_micros(std::int64_t value, core::TimeUnit unit) {
 
 // "yyyy-mm-dd hh:mm:ss[.ffffff]" as Spark writes timestamp partition values.
 std::string timestamp_partition_text(std::int64_t micros) {
-  std::int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
-  const std::int64_t fraction = micros - seconds * 1000000;
-  std::string text = format_timestamp_ms(seconds * 1000).substr(0, 19);
-  text[10] = ' ';
-  if (fraction != 0) text += fmt::format(".{:06d}", fraction);
-  return text;
+  return io::timestamp_text(micros, core::TimeUnit::kMicro, false, io::TimestampLayout{.separator = ' '});
 }
 
 void update_bounds(ColumnBounds& bounds, const core::Column& column) {
@@ -228,22 +224,17 @@ void finish_bounds(ColumnBounds& bounds, const core::DataType& type) {
   if (!bounds.usable) return;
   if (bounds.min_int) {
     if (type.id == TypeId::kDate) {
-      bounds.min = date_text(*bounds.min_int);
-      bounds.max = date_text(*bounds.max_int);
+      bounds.min = io::date_text(*bounds.min_int);
+      bounds.max = io::date_text(*bounds.max_int);
     } else if (type.id == TypeId::kTimestamp) {
       // Stats hold milliseconds: the minimum rounds down and the maximum up so both stay true bounds.
       const auto min_us = to_micros(*bounds.min_int, type.unit);
       const auto max_us = to_micros(*bounds.max_int, type.unit);
       const std::int64_t min_ms = min_us >= 0 ? min_us / 1000 : -((-min_us + 999) / 1000);
       const std::int64_t max_ms = max_us >= 0 ? (max_us + 999) / 1000 : -((-max_us) / 1000);
-      std::string min_text = format_timestamp_ms(min_ms);
-      std::string max_text = format_timestamp_ms(max_ms);
-      if (!type.utc) {
-        min_text.pop_back();
-        max_text.pop_back();
-      }
-      bounds.min = min_text;
-      bounds.max = max_text;
+      const io::TimestampLayout layout{.always_fraction = true};
+      bounds.min = io::timestamp_text(min_ms, core::TimeUnit::kMilli, type.utc, layout);
+      bounds.max = io::timestamp_text(max_ms, core::TimeUnit::kMilli, type.utc, layout);
     } else {
       bounds.min = *bounds.min_int;
       bounds.max = *bounds.max_int;
@@ -309,7 +300,7 @@ std::optional<std::string> partition_text(const core::Column& column, std::int64
     case TypeId::kFloat32:
     case TypeId::kFloat64: return fmt::format("{}", column.doubles[index]);
     case TypeId::kDecimal: return core::decimal_to_string(column.decimals[index], column.type.scale);
-    case TypeId::kDate: return date_text(column.ints[index]);
+    case TypeId::kDate: return io::date_text(column.ints[index]);
     case TypeId::kTimestamp: return timestamp_partition_text(to_micros(column.ints[index], column.type.unit));
     case TypeId::kString: return std::string(column.string_at(row));
     default:

@@ -644,10 +644,12 @@ class CsvSource final : public Source {
                               std::string_view text) const {
     const auto& name = full_schema_.fields[column_index].name;
     const bool overridden = options_.type_overrides.count(name) > 0;
+    const auto type_name = type.to_string();
+    const bool vowel = !type_name.empty() && std::string_view("aeiou").find(type_name.front()) != std::string_view::npos;
     return InputError(fmt::format(
-        "{} line {}: column '{}': expected a {} value ({}), found '{}'; set the column's type with --type {}=string "
+        "{} line {}: column '{}': expected {} {} value ({}), found '{}'; set the column's type with --type {}=string "
         "or list the text as a null token",
-        scanner_.path(), line, name, type.to_string(),
+        scanner_.path(), line, name, vowel ? "an" : "a", type_name,
         overridden ? std::string("set by --type")
                    : fmt::format("inferred from the first {} rows", options_.csv.infer_rows),
         text.substr(0, 80), name));

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <system_error>
 #include <thread>
 
 #include "driftgov/core/error.hpp"
@@ -48,7 +49,8 @@ namespace {
 // Reads batches on the calling thread and profiles them on `threads` workers, each with its own Profiler;
 // the partial profiles are merged in a fixed order (worker index), so the result is deterministic for counts
 // and moments, and within the sketch bounds for sketches.
-stats::DatasetProfile profile_parallel(io::Source& source, const stats::ProfileOptions& options, int threads) {
+stats::DatasetProfile profile_parallel(io::Source& source, const stats::ProfileOptions& options,
+                                       int threads) {
   std::mutex mutex;
   std::condition_variable ready;
   std::condition_variable space;
@@ -59,33 +61,53 @@ stats::DatasetProfile profile_parallel(io::Source& source, const stats::ProfileO
   std::vector<stats::Profiler> profilers;
   profilers.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) profilers.emplace_back(options);
-  std::vector<bool> used(static_cast<std::size_t>(threads), false);
+  // One flag per worker in its own byte: std::vector<bool> packs bits, and workers setting neighbouring bits
+  // would race on the same word.
+  std::vector<char> used(static_cast<std::size_t>(threads), 0);
   std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      for (;;) {
-        core::RecordBatch batch;
-        {
-          std::unique_lock lock(mutex);
-          ready.wait(lock, [&] { return !queue.empty() || done; });
-          if (queue.empty()) return;
-          batch = std::move(queue.front());
-          queue.pop_front();
+  workers.reserve(static_cast<std::size_t>(threads));
+  const auto stop_workers = [&] {
+    {
+      std::lock_guard lock(mutex);
+      done = true;
+    }
+    ready.notify_all();
+    for (auto& worker : workers) worker.join();
+  };
+  try {
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        for (;;) {
+          core::RecordBatch batch;
+          {
+            std::unique_lock lock(mutex);
+            ready.wait(lock, [&] { return !queue.empty() || done; });
+            if (queue.empty()) return;
+            batch = std::move(queue.front());
+            queue.pop_front();
+          }
+          space.notify_one();
+          try {
+            profilers[static_cast<std::size_t>(t)].consume(batch);
+            used[static_cast<std::size_t>(t)] = 1;
+          } catch (...) {
+            std::lock_guard lock(mutex);
+            if (!failure) failure = std::current_exception();
+            done = true;
+            ready.notify_all();
+            space.notify_all();
+            return;
+          }
         }
-        space.notify_one();
-        try {
-          profilers[static_cast<std::size_t>(t)].consume(batch);
-          used[static_cast<std::size_t>(t)] = true;
-        } catch (...) {
-          std::lock_guard lock(mutex);
-          if (!failure) failure = std::current_exception();
-          done = true;
-          ready.notify_all();
-          space.notify_all();
-          return;
-        }
-      }
-    });
+      });
+    }
+  } catch (const std::system_error& error) {
+    // The system refused a thread: the ones already started wait for work and must be joined before
+    // unwinding.
+    stop_workers();
+    throw std::runtime_error(
+        fmt::format("could not start profiling worker {} of {} ({}); use fewer --threads", workers.size() + 1,
+                    threads, error.what()));
   }
   std::optional<core::Schema> schema;
   try {
@@ -101,12 +123,7 @@ stats::DatasetProfile profile_parallel(io::Source& source, const stats::ProfileO
     std::lock_guard lock(mutex);
     if (!failure) failure = std::current_exception();
   }
-  {
-    std::lock_guard lock(mutex);
-    done = true;
-  }
-  ready.notify_all();
-  for (auto& worker : workers) worker.join();
+  stop_workers();
   if (failure) std::rethrow_exception(failure);
 
   stats::DatasetProfile merged;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/math/distributions/normal.hpp>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,6 +18,7 @@
 #include "driftgov/stats/empirical_cdf.hpp"
 #include "driftgov/stats/kolmogorov.hpp"
 #include "stats/json_numbers.hpp"
+#include "stats/time_values.hpp"
 
 namespace driftgov::stats {
 namespace {
@@ -182,10 +184,12 @@ Bins numeric_bins(const NumericSide& reference, const NumericSide& current, int 
     const double edge = reference.quantile(static_cast<double>(i) / bin_count);
     if (bins.edges.empty() || edge > bins.edges.back()) bins.edges.push_back(edge);
   }
+  // Counts are whole numbers: a sketch's estimate of the values at most an edge is rounded (cumulatively, so the
+  // bins still add up to the side's count).
   const auto counts = [&](const NumericSide& side, std::vector<double>& out) {
     double previous = 0.0;
     for (double edge : bins.edges) {
-      const double at_most = side.count_at_most(edge);
+      const double at_most = std::round(side.count_at_most(edge));
       out.push_back(std::max(0.0, at_most - previous));
       previous = at_most;
     }
@@ -232,15 +236,6 @@ void compare_numeric(ColumnDrift& result, const ColumnProfile& reference, const 
   const NumericSide cur(current);
   result.exact = ref.has_exact && cur.has_exact;
   const auto& rm = reference.numeric->moments;
-  const auto& cm = current.numeric->moments;
-  if (rm.count > 0) {
-    result.avg_reference = rm.mean;
-    result.stddev_reference = rm.stddev();
-  }
-  if (cm.count > 0) {
-    result.avg_current = cm.mean;
-    result.stddev_current = cm.stddev();
-  }
   for (double q : options.quantiles) result.quantile_deltas.push_back({q, ref.quantile(q), cur.quantile(q)});
 
   result.bins = numeric_bins(ref, cur, bin_count);
@@ -273,6 +268,7 @@ void compare_numeric(ColumnDrift& result, const ColumnProfile& reference, const 
   result.metrics["wasserstein_distance"] = wasserstein;
   const double scale = std::max(rm.population_stddev(), options.wasserstein_std_floor);
   result.metrics["wasserstein_normed"] = wasserstein / scale;
+  if (result.wasserstein_bound) result.wasserstein_normed_bound = *result.wasserstein_bound / scale;
 }
 
 // Counts by category on one side, as a map.
@@ -386,15 +382,73 @@ double percent(std::int64_t part, std::int64_t whole) {
   return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
 }
 
-ColumnDrift compare_column(const ColumnProfile& reference, const ColumnProfile& current, const DriftOptions& options) {
+// The range of a numeric column over both sides (sides without values left out).
+void fill_range(ColumnDrift& result, const ColumnProfile& reference, const ColumnProfile& current) {
+  for (const auto* side : {&reference, &current}) {
+    if (!side->numeric || side->value_count() == 0) continue;
+    result.min_value = result.min_value ? std::min(*result.min_value, side->numeric->min) : side->numeric->min;
+    result.max_value = result.max_value ? std::max(*result.max_value, side->numeric->max) : side->numeric->max;
+  }
+}
+
+void fill_moments(ColumnDrift& result, const ColumnProfile& reference, const ColumnProfile& current) {
+  if (!reference.numeric || !current.numeric) return;
+  const auto& rm = reference.numeric->moments;
+  const auto& cm = current.numeric->moments;
+  if (rm.count > 0) {
+    result.avg_reference = rm.mean;
+    result.stddev_reference = rm.stddev();
+  }
+  if (cm.count > 0) {
+    result.avg_current = cm.mean;
+    result.stddev_current = cm.stddev();
+  }
+}
+
+// The column's name, type and row counts; `typed` is the side whose type the column takes.
+ColumnDrift column_identity(const ColumnProfile& typed, const ColumnProfile& reference, const ColumnProfile& current) {
   ColumnDrift result;
-  result.column_name = reference.name;
-  result.data_type = reference.type.to_string();
-  result.kind = reference.kind;
+  result.column_name = typed.name;
+  result.data_type = typed.type.to_string();
+  result.type = typed.type;
+  result.kind = typed.kind;
   result.reference_count = reference.count;
   result.current_count = current.count;
+  result.drift_reason = "none";
+  return result;
+}
+
+// A side without rows: nothing is typed from its data, so the column takes the other side's type, and no test runs.
+ColumnDrift column_without_rows(const ColumnProfile& reference, const ColumnProfile& current) {
+  const bool reference_empty = reference.count == 0;
+  ColumnDrift result = column_identity(reference_empty ? current : reference, reference, current);
+  // With no rows on either side nothing was typed from data at all.
+  if (reference.count == 0 && current.count == 0) result.data_type = "unknown (no rows)";
+  result.reason = reference.count == 0 && current.count == 0 ? "no rows on either side"
+                  : reference_empty                          ? "the reference has no rows"
+                                                             : "the current data has no rows";
+  return result;
+}
+
+ColumnDrift compare_column(const ColumnProfile& reference, const ColumnProfile& current, const DriftOptions& options) {
+  ColumnDrift result = column_identity(reference, reference, current);
   result.percent_null_reference = percent(reference.null_count, reference.count);
   result.percent_null_current = percent(current.null_count, current.count);
+  fill_range(result, reference, current);
+  fill_moments(result, reference, current);
+  if (is_time_type(reference.type) && !options.test_time_columns) {
+    result.time_column = true;
+    result.reason = "time column: not drift-tested (--test-time-columns tests it)";
+    return result;
+  }
+  if (options.null_rate_test) {
+    // Pooled proportion 0 or 1 (no nulls anywhere, or only nulls): the test has no variance to work with.
+    const auto nulls = reference.null_count + current.null_count;
+    if (nulls > 0 && nulls < reference.count + current.count) {
+      result.null_rate = null_rate_ztest(reference.null_count, reference.count, current.null_count, current.count);
+      result.null_rate->min_change = options.null_rate_min_change;
+    }
+  }
 
   const auto column_options = options.columns.find(reference.name);
   const ColumnDriftOptions* overrides = column_options == options.columns.end() ? nullptr : &column_options->second;
@@ -436,43 +490,98 @@ ColumnDrift compare_column(const ColumnProfile& reference, const ColumnProfile& 
   const auto value = metric_value(result, test);
   DRIFTGOV_CHECK(value.has_value(), "metric {} was not computed for column {}", outcome.name, reference.name);
   outcome.statistic = *value;
-  if (test == DriftTest::kKs) outcome.pvalue = result.ks_pvalue;
+  if (test == DriftTest::kKs) {
+    outcome.pvalue = result.ks_pvalue;
+    if (result.ks_statistic_bound) {
+      const double bound = *result.ks_statistic_bound;
+      const double low = std::max(0.0, outcome.statistic - bound);
+      const double high = std::min(1.0, outcome.statistic + bound);
+      const auto n = reference.value_count();
+      const auto m = current.value_count();
+      outcome.statistic_range = {low, high};
+      // A larger statistic gives a smaller p-value.
+      outcome.pvalue_range = {ks_two_sample_pvalue(n, m, high, nullptr), ks_two_sample_pvalue(n, m, low, nullptr)};
+    }
+  }
+  if (test == DriftTest::kWasserstein && result.wasserstein_normed_bound) {
+    const double bound = *result.wasserstein_normed_bound;
+    outcome.statistic_range = {std::max(0.0, outcome.statistic - bound), outcome.statistic + bound};
+  }
   if (test == DriftTest::kChiSquared) outcome.pvalue = result.chi_squared->pvalue;
   result.test = outcome;
   result.evaluated = true;
   return result;
 }
 
-// Adjusted p-values for the hypothesis-tested columns, then each column's verdict.
-void decide(std::vector<ColumnDrift>& columns, Correction correction) {
-  std::vector<ColumnDrift*> tested;
-  for (auto& column : columns) {
-    if (column.evaluated && column.test->pvalue) tested.push_back(&column);
-  }
-  const double m = static_cast<double>(tested.size());
+// One family of p-values for the correction: every distribution test with a p-value and every null-rate test.
+struct FamilyMember {
+  double pvalue;
+  std::optional<double>* adjusted;
+};
+
+void adjust(std::vector<FamilyMember>& family, Correction correction) {
+  const double m = static_cast<double>(family.size());
   if (correction == Correction::kBonferroni) {
-    for (auto* column : tested) column->test->pvalue_adjusted = std::min(1.0, *column->test->pvalue * m);
+    for (auto& member : family) *member.adjusted = std::min(1.0, member.pvalue * m);
   } else if (correction == Correction::kBenjaminiHochberg) {
     // Step-up: adjusted p_(i) = min over j >= i of p_(j) * m / j, capped at 1.
-    std::vector<ColumnDrift*> order = tested;
-    std::stable_sort(order.begin(), order.end(),
-                     [](const ColumnDrift* a, const ColumnDrift* b) { return *a->test->pvalue < *b->test->pvalue; });
+    std::stable_sort(family.begin(), family.end(),
+                     [](const FamilyMember& a, const FamilyMember& b) { return a.pvalue < b.pvalue; });
     double running = 1.0;
-    for (std::size_t i = order.size(); i-- > 0;) {
-      running = std::min(running, *order[i]->test->pvalue * m / static_cast<double>(i + 1));
-      order[i]->test->pvalue_adjusted = std::min(1.0, running);
+    for (std::size_t i = family.size(); i-- > 0;) {
+      running = std::min(running, family[i].pvalue * m / static_cast<double>(i + 1));
+      *family[i].adjusted = std::min(1.0, running);
     }
   }
+}
+
+// A sketched verdict is borderline when the statistic's bound reaches across the threshold.
+bool borderline(const TestOutcome& test) {
+  if (test.pvalue_range && test.pvalue) {
+    // The correction scales a p-value by a factor (Bonferroni: m; BH: m / rank, at most); apply the same factor.
+    const double factor = test.pvalue_adjusted && *test.pvalue > 0 ? *test.pvalue_adjusted / *test.pvalue : 1.0;
+    const bool low_drifts = std::min(1.0, test.pvalue_range->first * factor) < test.threshold;
+    const bool high_drifts = std::min(1.0, test.pvalue_range->second * factor) < test.threshold;
+    return low_drifts != high_drifts;
+  }
+  if (test.statistic_range && !test.pvalue) {
+    return (test.statistic_range->first >= test.threshold) != (test.statistic_range->second >= test.threshold);
+  }
+  return false;
+}
+
+// Adjusted p-values, then each column's verdict from its distribution test and its null-rate test.
+std::int64_t decide(std::vector<ColumnDrift>& columns, const DriftOptions& options) {
+  std::vector<FamilyMember> family;
   for (auto& column : columns) {
-    if (!column.evaluated) continue;
-    auto& test = *column.test;
-    if (test.pvalue) {
-      const double p = test.pvalue_adjusted ? *test.pvalue_adjusted : *test.pvalue;
-      test.drifted = p < test.threshold;
-    } else {
-      test.drifted = test.statistic >= test.threshold;
-    }
+    if (column.evaluated && column.test->pvalue) family.push_back({*column.test->pvalue, &column.test->pvalue_adjusted});
+    if (column.null_rate) family.push_back({column.null_rate->pvalue, &column.null_rate->pvalue_adjusted});
   }
+  adjust(family, options.correction);
+  for (auto& column : columns) {
+    bool distribution = false;
+    if (column.evaluated) {
+      auto& test = *column.test;
+      if (test.pvalue) {
+        const double p = test.pvalue_adjusted ? *test.pvalue_adjusted : *test.pvalue;
+        test.drifted = p < test.threshold;
+      } else {
+        test.drifted = test.statistic >= test.threshold;
+      }
+      test.borderline = borderline(test);
+      distribution = test.drifted;
+    }
+    bool null_rate = false;
+    if (column.null_rate) {
+      auto& rule = *column.null_rate;
+      const double p = rule.pvalue_adjusted ? *rule.pvalue_adjusted : rule.pvalue;
+      rule.drifted = p < options.alpha && std::abs(rule.change) >= rule.min_change;
+      null_rate = rule.drifted;
+    }
+    column.drifted = distribution || null_rate;
+    column.drift_reason = distribution && null_rate ? "both" : distribution ? "distribution" : null_rate ? "null_rate" : "none";
+  }
+  return static_cast<std::int64_t>(family.size());
 }
 
 nlohmann::json optional_number(const std::optional<double>& value) {
@@ -482,6 +591,13 @@ nlohmann::json optional_number(const std::optional<double>& value) {
 nlohmann::json numbers(const std::vector<double>& values) {
   auto array = nlohmann::json::array();
   for (double v : values) array.push_back(number_to_json(v));
+  return array;
+}
+
+// Bin counts are whole numbers (sketch estimates are rounded where the bins are built).
+nlohmann::json counts(const std::vector<double>& values) {
+  auto array = nlohmann::json::array();
+  for (double v : values) array.push_back(static_cast<std::int64_t>(std::llround(v)));
   return array;
 }
 
@@ -500,20 +616,52 @@ nlohmann::json column_json(const ColumnDrift& column) {
   out["kind"] = to_string(column.kind);
   out["evaluated"] = column.evaluated;
   if (!column.evaluated) out["reason"] = column.reason;
+  out["time_column"] = column.time_column;
   out["exact"] = column.exact;
+  out["drifted"] = column.drifted;
+  out["drift_reason"] = column.drift_reason;
+  if (column.null_rate) {
+    const auto& rule = *column.null_rate;
+    out["null_rate_test"] = {{"name", "two_proportion_z_test"},
+                             {"statistic", number_to_json(rule.statistic)},
+                             {"pvalue", number_to_json(rule.pvalue)},
+                             {"pvalue_adjusted", optional_number(rule.pvalue_adjusted)},
+                             {"change_pp", number_to_json(rule.change)},
+                             {"min_change_pp", rule.min_change},
+                             {"drifted", rule.drifted}};
+  }
+  if (column.min_value && column.max_value) {
+    nlohmann::json range = {{"min", number_to_json(*column.min_value)}, {"max", number_to_json(*column.max_value)}};
+    if (is_time_type(column.type)) {
+      range["min_iso"] = format_time_value(column.type, *column.min_value);
+      range["max_iso"] = format_time_value(column.type, *column.max_value);
+    }
+    out["range"] = range;
+  }
   out["count_delta"] = {{"reference", column.reference_count},
                         {"current", column.current_count},
                         {"delta", column.current_count - column.reference_count}};
   out["percent_null"] = delta_json(column.percent_null_reference, column.percent_null_current);
   if (column.kind == ColumnKind::kNumeric) {
     out["avg_delta"] = delta_json(column.avg_reference, column.avg_current);
+    if (is_time_type(column.type)) {
+      out["avg_delta"]["reference_iso"] =
+          column.avg_reference ? nlohmann::json(format_time_value(column.type, *column.avg_reference)) : nullptr;
+      out["avg_delta"]["current_iso"] =
+          column.avg_current ? nlohmann::json(format_time_value(column.type, *column.avg_current)) : nullptr;
+    }
     out["stddev_delta"] = delta_json(column.stddev_reference, column.stddev_current);
     auto quantiles = nlohmann::json::array();
     for (const auto& q : column.quantile_deltas) {
-      quantiles.push_back({{"quantile", q.q},
-                           {"reference", number_to_json(q.reference)},
-                           {"current", number_to_json(q.current)},
-                           {"delta", number_to_json(q.current - q.reference)}});
+      nlohmann::json entry = {{"quantile", q.q},
+                              {"reference", number_to_json(q.reference)},
+                              {"current", number_to_json(q.current)},
+                              {"delta", number_to_json(q.current - q.reference)}};
+      if (is_time_type(column.type)) {
+        entry["reference_iso"] = format_time_value(column.type, q.reference);
+        entry["current_iso"] = format_time_value(column.type, q.current);
+      }
+      quantiles.push_back(entry);
     }
     out["quantile_deltas"] = quantiles;
   }
@@ -526,8 +674,11 @@ nlohmann::json column_json(const ColumnDrift& column) {
                  {"pvalue", optional_number(test.pvalue)},
                  {"pvalue_adjusted", optional_number(test.pvalue_adjusted)},
                  {"threshold", test.threshold},
-                 {"drifted", test.drifted}};
-  out["drifted"] = test.drifted;
+                 {"drifted", test.drifted},
+                 {"borderline", test.borderline}};
+  if (test.statistic_range) out["test"]["statistic_range"] = {test.statistic_range->first, test.statistic_range->second};
+  if (test.pvalue_range) out["test"]["pvalue_range"] = {test.pvalue_range->first, test.pvalue_range->second};
+  out["borderline"] = test.borderline;
   for (const auto& [name, value] : column.metrics) {
     if (name.find('.') == std::string::npos) out[name] = number_to_json(value);
   }
@@ -539,6 +690,7 @@ nlohmann::json column_json(const ColumnDrift& column) {
     out["ks_test"] = ks;
   }
   if (column.wasserstein_bound) out["wasserstein_bound"] = number_to_json(*column.wasserstein_bound);
+  if (column.wasserstein_normed_bound) out["wasserstein_normed_bound"] = number_to_json(*column.wasserstein_normed_bound);
   if (column.chi_squared) {
     out["chi_squared_test"] = {{"statistic", number_to_json(column.chi_squared->statistic)},
                                {"pvalue", number_to_json(column.chi_squared->pvalue)},
@@ -551,8 +703,8 @@ nlohmann::json column_json(const ColumnDrift& column) {
   } else {
     bins["labels"] = column.bins.labels;
   }
-  bins["reference_count"] = numbers(column.bins.reference_count);
-  bins["current_count"] = numbers(column.bins.current_count);
+  bins["reference_count"] = counts(column.bins.reference_count);
+  bins["current_count"] = counts(column.bins.current_count);
   bins["reference_proportion"] = numbers(column.bins.reference_proportion);
   bins["current_proportion"] = numbers(column.bins.current_proportion);
   out["bins"] = bins;
@@ -573,17 +725,52 @@ const char* metric_name(DriftTest test) {
   return "";
 }
 
-DriftTest drift_test_from_string(const std::string& text, const std::string& context) {
+std::string drift_test_names() {
   std::string names;
+  for (const auto& entry : test_names()) {
+    names += names.empty() ? "" : ", ";
+    if (entry.aliases.empty()) {
+      names += entry.metric;
+    } else {
+      names += fmt::format("{} ({}{})", entry.aliases.front(),
+                           fmt::join(entry.aliases.begin() + 1, entry.aliases.end(), ", "),
+                           fmt::format("{}{}", entry.aliases.size() > 1 ? ", " : "", entry.metric));
+    }
+  }
+  return names;
+}
+
+DriftTest drift_test_from_string(const std::string& text, const std::string& context) {
   for (const auto& entry : test_names()) {
     if (text == entry.metric) return entry.test;
     for (const char* alias : entry.aliases) {
       if (text == alias) return entry.test;
     }
-    names += names.empty() ? "" : ", ";
-    names += entry.metric;
   }
-  throw core::InputError(fmt::format("{}: unknown test '{}'; expected one of {}", context, text, names));
+  throw core::InputError(fmt::format("{}: unknown test '{}'; expected one of {}", context, text, drift_test_names()));
+}
+
+NullRateOutcome null_rate_ztest(std::int64_t reference_nulls, std::int64_t reference_rows, std::int64_t current_nulls,
+                                std::int64_t current_rows) {
+  NullRateOutcome outcome;
+  if (reference_rows <= 0 || current_rows <= 0) return outcome;
+  const double n1 = static_cast<double>(reference_rows);
+  const double n2 = static_cast<double>(current_rows);
+  const double p1 = static_cast<double>(reference_nulls) / n1;
+  const double p2 = static_cast<double>(current_nulls) / n2;
+  // From whole numbers, so that a change of exactly the minimum (6000 of 100000 against 5000 of 100000: 1 pp) is
+  // not lost to rounding in p2 - p1.
+  const long double cross = static_cast<long double>(current_nulls) * static_cast<long double>(reference_rows) -
+                            static_cast<long double>(reference_nulls) * static_cast<long double>(current_rows);
+  outcome.change = static_cast<double>(100.0L * cross /
+                                       (static_cast<long double>(reference_rows) * static_cast<long double>(current_rows)));
+  const double pooled = static_cast<double>(reference_nulls + current_nulls) / (n1 + n2);
+  const double variance = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2);
+  if (!(variance > 0.0)) return outcome;  // z = 0, p = 1
+  outcome.statistic = (p2 - p1) / std::sqrt(variance);
+  const boost::math::normal_distribution<double> normal;
+  outcome.pvalue = std::min(1.0, 2.0 * boost::math::cdf(boost::math::complement(normal, std::abs(outcome.statistic))));
+  return outcome;
 }
 
 bool is_hypothesis_test(DriftTest test) { return test == DriftTest::kKs || test == DriftTest::kChiSquared; }
@@ -659,6 +846,10 @@ DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfi
       throw core::InputError(fmt::format("column '{}' is missing in the {} ({})", name,
                                          ref ? "current data" : "reference", ref ? current.source : reference.source));
     }
+    if (ref->count == 0 || cur->count == 0) {
+      report.columns.push_back(column_without_rows(*ref, *cur));
+      continue;
+    }
     if (ref->kind != cur->kind) {
       throw core::InputError(fmt::format(
           "column '{}' is {} ({}) in the reference ({}) but {} ({}) in the current data ({}); a numeric column "
@@ -668,11 +859,22 @@ DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfi
     }
     report.columns.push_back(compare_column(*ref, *cur, options));
   }
-  decide(report.columns, options.correction);
+  report.tests_run = decide(report.columns, options);
+  // A column counts when any test ran on it: a column emptied to all nulls is decided by the null-rate test.
   for (const auto& column : report.columns) {
-    if (!column.evaluated) continue;
+    if (!column.evaluated && !column.null_rate) continue;
     ++report.evaluated_columns;
-    if (column.test->drifted) ++report.drifted_columns;
+    if (column.drifted) ++report.drifted_columns;
+  }
+  if (report.evaluated_columns == 0) {
+    if (report.reference_rows == 0 || report.current_rows == 0) {
+      report.undecided_reason = report.reference_rows == 0 && report.current_rows == 0
+                                    ? "neither side has rows; no drift test ran"
+                                : report.reference_rows == 0 ? "the reference has no rows; no drift test ran"
+                                                             : "the current data has no rows; no drift test ran";
+    } else {
+      report.undecided_reason = "no column could be tested";
+    }
   }
   report.share_of_drifted_columns =
       report.evaluated_columns == 0
@@ -688,6 +890,8 @@ nlohmann::json to_json(const DriftReport& report) {
   out["format_version"] = kDriftResultFormatVersion;
   out["reference"] = {{"source", report.reference_source}, {"rows", report.reference_rows}};
   out["current"] = {{"source", report.current_source}, {"rows", report.current_rows}};
+  if (!report.reference_built_from.empty()) out["reference"]["built_from"] = report.reference_built_from;
+  if (!report.current_built_from.empty()) out["current"]["built_from"] = report.current_built_from;
   const auto& options = report.options;
   nlohmann::json thresholds;
   for (const auto& [test, value] : options.distance_thresholds) thresholds[metric_name(test)] = value;
@@ -700,6 +904,9 @@ nlohmann::json to_json(const DriftReport& report) {
                     {"max_category_bins", options.max_category_bins},
                     {"drift_share", options.drift_share},
                     {"correction", to_string(options.correction)},
+                    {"null_rate_test", options.null_rate_test},
+                    {"null_rate_min_change_pp", options.null_rate_min_change},
+                    {"test_time_columns", options.test_time_columns},
                     {"quantiles", options.quantiles}};
   auto columns = nlohmann::json::array();
   for (const auto& column : report.columns) columns.push_back(column_json(column));
@@ -708,7 +915,10 @@ nlohmann::json to_json(const DriftReport& report) {
                     {"drifted_columns", report.drifted_columns},
                     {"share_of_drifted_columns", report.share_of_drifted_columns},
                     {"drift_share", options.drift_share},
-                    {"dataset_drift", report.dataset_drift}};
+                    {"tests_in_correction", report.tests_run},
+                    {"dataset_drift", report.undecided_reason.empty() ? nlohmann::json(report.dataset_drift)
+                                                                     : nlohmann::json(nullptr)}};
+  if (!report.undecided_reason.empty()) out["dataset"]["reason"] = report.undecided_reason;
   return out;
 }
 

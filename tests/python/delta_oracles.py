@@ -1,6 +1,7 @@
 """Independent readers of Delta tables for the interop, concurrency and crash tests: Apache Spark with Delta,
 deltalake (delta-rs) and DuckDB over the snapshot's Parquet files, plus driftgov's own readers through the CLI.
 Every reader returns rows as a sorted bag of tuples so that results compare directly."""
+import base64
 import datetime
 import decimal
 import functools
@@ -23,7 +24,8 @@ def _normal(value):
             return "NaN"
         return round(value, 9)
     if isinstance(value, decimal.Decimal):
-        return str(value)
+        # cat prints an integral decimal as a JSON number and any other as its exact text (docs/value-text.md).
+        return int(value) if value.as_tuple().exponent == 0 else format(value, "f")
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
@@ -31,7 +33,7 @@ def _normal(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, bytes):
-        return value.hex()
+        return base64.b64encode(value).decode()  # as cat prints binary
     if isinstance(value, str) and _UTC_TEXT.match(value):
         return value[:-1]
     if hasattr(value, "asDict"):  # a Spark Row

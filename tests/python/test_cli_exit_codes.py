@@ -374,3 +374,27 @@ def test_out_of_memory_exits_1(driftgov, tmp_path):
     small.write_text("a\nxyz\n")
     result = run("cat", small, preexec_fn=limit_address_space)
     assert result.returncode == 0 and result.stdout == '{"a":"xyz"}\n', result.stderr
+
+
+def test_refused_worker_thread_exits_1_and_many_threads_profile_correctly(driftgov, tmp_path):
+    data = tmp_path / "data.csv"
+    values = list(range(1, 2001))
+    data.write_text("a\n" + "\n".join(map(str, values)) + "\n")
+    # 1024 workers (the most --threads allows) still give the same counts and moments as the data.
+    result = run("profile", data, "-o", tmp_path / "p.json", "--threads", "1024")
+    assert result.returncode == 0, result.stderr
+    (column,) = json.loads((tmp_path / "p.json").read_text())["columns"]
+    assert (column["count"], column["numeric"]["min"], column["numeric"]["max"]) == (len(values), 1, 2000)
+    assert column["numeric"]["mean"] == pytest.approx(np.mean(values), rel=1e-12)
+    if sanitized_build():
+        return  # AddressSanitizer cannot start under an address-space limit; the refusal is checked in release.
+
+    def limit_address_space():
+        # 1024 thread stacks of 8 MiB do not fit in 1.5 GiB: the system refuses a thread part way.
+        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+
+    result = run("profile", data, "-o", tmp_path / "q.json", "--threads", "1024", preexec_fn=limit_address_space)
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert re.fullmatch(r"driftgov: error: could not start profiling worker \d+ of 1024 \(.+\); use fewer --threads\n",
+                        result.stderr), result.stderr
+    assert not (tmp_path / "q.json").exists()

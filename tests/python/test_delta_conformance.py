@@ -3,6 +3,7 @@
 says a reader must refuse it; every delta-golden table reads or is refused with a clear error. The outcome of each
 table is recorded in delta_conformance_outcomes.txt: a table that matched must keep matching, and the refused list
 may only shrink (a table that starts to read must be moved out of it)."""
+import base64
 import datetime
 import decimal
 import io
@@ -61,7 +62,7 @@ def canonical(value, arrow_type):
             return "Infinity" if value > 0 else "-Infinity"
         return float(value) if not pa.types.is_float32(arrow_type) else float(f"{value:.7g}")
     if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
-        return value if isinstance(value, str) else value.hex()
+        return value if isinstance(value, str) else base64.b64encode(value).decode()  # cat prints base64
     if pa.types.is_struct(arrow_type):
         return {arrow_type.field(i).name: canonical(value.get(arrow_type.field(i).name), arrow_type.field(i).type)
                 for i in range(arrow_type.num_fields)}

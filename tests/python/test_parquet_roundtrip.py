@@ -6,6 +6,7 @@ through tests/tools/parquet_write_probe with random writer options (codecs, tiny
 fallback), then read by each engine. The oracle is the generated data itself: every engine's values are reduced to
 a canonical form and compared with the values that were handed to the writer.
 """
+import base64
 import datetime as dt
 import decimal
 import json
@@ -632,8 +633,8 @@ def cat_canonical(type_, value):
         return UNSIGNED_ZERO if value == 0 else canonical_float(float(np.float32(float(value))))
     if kind == "double":
         return canonical_float(float(value))  # float("NaN"), float("Infinity") parse the texts too
-    if kind == "binary":
-        return bytes.fromhex(value)
+    if kind == "binary":  # base64 (docs/value-text.md)
+        return base64.b64decode(value, validate=True)
     if kind == "date":
         return (dt.date.fromisoformat(value) - EPOCH_DATE).days
     if kind == "timestamp":

@@ -14,6 +14,7 @@ import pytest
 import scipy.spatial.distance
 import scipy.stats
 from scipy.stats._stats_py import _attempt_exact_2kssamp
+from statsmodels.stats.proportion import proportions_ztest
 
 from conftest import tool_binary
 
@@ -338,6 +339,46 @@ def test_chi_squared_degenerate_tables(probe):
     for reference, current in [([5, 0], [7, 0]), ([0, 0], [3, 4]), ([4], [9])]:
         result = probe("chi2", reference=reference, current=current)
         assert (from_json_number(result["statistic"]), from_json_number(result["pvalue"])) == (0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Null-rate rule: two-proportion z-test with pooled variance
+
+
+def null_rate_cases():
+    rng = np.random.default_rng(17)
+    cases = [(80, 4000, 400, 4000), (5000, 100000, 6000, 100000), (1, 10, 9, 10), (0, 500, 3, 700),
+             (499, 500, 500, 500), (12, 1_000_000, 15, 1_000_000), (30_000_000, 1_000_000_000, 3, 100)]
+    for _ in range(200):
+        n1, n2 = (int(v) for v in rng.integers(2, 100_000, 2))
+        cases.append((int(rng.integers(0, n1 + 1)), n1, int(rng.integers(0, n2 + 1)), n2))
+    return cases
+
+
+def test_null_rate_ztest_matches_statsmodels_and_scipy(probe):
+    for x1, n1, x2, n2 in null_rate_cases():
+        result = probe("null_rate", reference_nulls=x1, reference_rows=n1, current_nulls=x2, current_rows=n2)
+        what = f"null rate {x1}/{n1} -> {x2}/{n2}"
+        assert_close(result["change"], 100 * (x2 / n2 - x1 / n1), what, rel=1e-12, abs_tolerance=1e-12)
+        pooled = (x1 + x2) / (n1 + n2)
+        if pooled in (0.0, 1.0):  # no variance: documented as z = 0, p = 1 (statsmodels gives NaN)
+            assert (from_json_number(result["statistic"]), from_json_number(result["pvalue"])) == (0.0, 1.0)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            z, p = proportions_ztest([x2, x1], [n2, n1])
+        assert_close(result["statistic"], z, what, rel=1e-10)
+        # The same p-value from scipy's normal distribution by hand.
+        by_hand = 2 * scipy.stats.norm.sf(abs((x2 / n2 - x1 / n1) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))))
+        assert_pvalue_close(result["pvalue"], p, what)
+        assert_pvalue_close(result["pvalue"], by_hand, what)
+
+
+def test_null_rate_change_is_exact_at_whole_percentage_points(probe):
+    # 6000/100000 - 5000/100000 is 0.00999... in floating point; the rule must see exactly 1 pp.
+    result = probe("null_rate", reference_nulls=5000, reference_rows=100000, current_nulls=6000, current_rows=100000)
+    assert from_json_number(result["change"]) >= 1.0
+    assert 100 * (6000 / 100000 - 5000 / 100000) < 1.0
 
 
 # ----------------------------------------------------------------------------------------------------------------

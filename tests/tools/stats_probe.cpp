@@ -8,6 +8,8 @@
 //   {"op":"chi2","reference":[counts],"current":[counts]} -> {"statistic","pvalue","dof"}
 //   {"op":"psi"|"kl","reference":[p],"current":[p],"floor":F} -> {"value"}
 //   {"op":"js"|"hellinger"|"tv"|"linf","reference":[p],"current":[p]} -> {"value"}
+//   {"op":"null_rate","reference_nulls":X,"reference_rows":N,"current_nulls":Y,"current_rows":M}
+//                                                        -> {"statistic","pvalue","change"}
 // Numbers may be the strings "NaN", "Infinity", "-Infinity" and are written the same way. A request that cannot
 // be evaluated yields {"error": "..."} and the probe goes on with the next line.
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "driftgov/stats/distances.hpp"
+#include "driftgov/stats/drift.hpp"
 #include "driftgov/stats/kolmogorov.hpp"
 #include "stats/json_numbers.hpp"
 
@@ -75,6 +78,14 @@ json evaluate(const json& request) {
     return json{{"statistic", number_to_json(result.statistic)},
                 {"pvalue", number_to_json(result.pvalue)},
                 {"dof", result.dof}};
+  }
+  if (op == "null_rate") {
+    const auto result = stats::null_rate_ztest(
+        request.at("reference_nulls").get<std::int64_t>(), request.at("reference_rows").get<std::int64_t>(),
+        request.at("current_nulls").get<std::int64_t>(), request.at("current_rows").get<std::int64_t>());
+    return json{{"statistic", number_to_json(result.statistic)},
+                {"pvalue", number_to_json(result.pvalue)},
+                {"change", number_to_json(result.change)}};
   }
   const std::vector<double> reference = numbers(request, "reference");
   const std::vector<double> current = numbers(request, "current");

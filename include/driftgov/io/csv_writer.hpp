@@ -2,10 +2,8 @@
 // CSV output (RFC 4180): a header row, then one record per row. A field is quoted when it holds the
 // delimiter, a quote, a line break, leading or trailing spaces, or is an empty string (so that it reads back
 // as an empty string, while a null is an empty unquoted field, as the CSV reader expects). With a single
-// column, a null is written NULL instead, because readers skip empty lines. Value texts: booleans true/false;
-// floating-point numbers in their shortest exact form (with ".0" when integral), NaN, Infinity and -Infinity;
-// decimals exact; dates YYYY-MM-DD; timestamps ISO 8601 (fraction only when non-zero, a trailing Z when
-// UTC-adjusted); binary as lowercase hex; structs, lists and maps as JSON.
+// column, a null is written NULL instead, because readers skip empty lines. Values are written as io::value_text
+// gives them (docs/value-text.md).
 // Not thread-safe.
 
 #include <cstdint>
@@ -21,8 +19,8 @@ struct CsvWriteOptions {
   bool header = true;
 };
 
-// The text of a non-null value at `row` of a flat or nested column (the CSV field before quoting).
-std::string value_text(const core::Column& column, std::int64_t row);
+// Appends `text` to `line` as one field, quoted as described above.
+void append_csv_field(std::string& line, std::string_view text, char delimiter);
 
 class CsvWriter {
  public:
@@ -37,7 +35,6 @@ class CsvWriter {
 
  private:
   void write_header();
-  void write_field(std::string_view text);
 
   std::ostream& out_;
   core::Schema schema_;

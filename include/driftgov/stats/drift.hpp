@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -21,7 +22,7 @@
 
 namespace driftgov::stats {
 
-inline constexpr int kDriftResultFormatVersion = 1;
+inline constexpr int kDriftResultFormatVersion = 2;
 inline constexpr const char* kDriftResultFormatName = "driftgov.drift_result";
 
 enum class DriftTest {
@@ -38,6 +39,8 @@ enum class DriftTest {
 };
 const char* metric_name(DriftTest test);  // "ks_test", "population_stability_index", ...
 DriftTest drift_test_from_string(const std::string& text, const std::string& context);
+// Every accepted test name: "auto, ks (ks_test), chi2 (chi_squared, chisquare, chi_squared_test), ...".
+std::string drift_test_names();
 bool is_hypothesis_test(DriftTest test);
 
 enum class Correction { kNone, kBonferroni, kBenjaminiHochberg };
@@ -65,7 +68,14 @@ struct DriftOptions {
   double wasserstein_std_floor = 0.001;    // wasserstein_normed divides by max(reference std, floor)
   std::size_t max_category_bins = 100;     // top reference categories with a bin of their own
   double drift_share = 0.5;                // dataset drift when the drifted share >= this
-  Correction correction = Correction::kNone;
+  // Null-rate rule: a column drifts when the two-proportion z-test of its null rates gives p < alpha (after
+  // correction) and the null rate moved by at least this many percentage points.
+  bool null_rate_test = true;
+  double null_rate_min_change = 1.0;
+  // Benjamini-Hochberg over every p-value of the run (distribution and null-rate tests); docs/statistics.md.
+  Correction correction = Correction::kBenjaminiHochberg;
+  // Date and timestamp columns are reported with their range but not drift-tested unless this is set.
+  bool test_time_columns = false;
   std::vector<double> quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
   std::map<std::string, ColumnDriftOptions> columns;
 };
@@ -86,16 +96,41 @@ struct TestOutcome {
   std::optional<double> pvalue_adjusted;
   double threshold = 0.0;
   bool drifted = false;
+  // Sketched statistics only: the verdict could change within the statistic's stated bound (the bound straddles
+  // the threshold, or for KS the p-values at the ends of the bound straddle alpha). Compare raw data for an
+  // exact verdict.
+  bool borderline = false;
+  // Sketched statistics with a stated bound: the statistic's range, and for KS the p-values at its ends.
+  std::optional<std::pair<double, double>> statistic_range, pvalue_range;
 };
+
+// Two-proportion z-test of the null rates (pooled variance, two-sided), as statsmodels' proportions_ztest.
+struct NullRateOutcome {
+  double statistic = 0.0;  // z, positive when the current data has more nulls
+  double pvalue = 1.0;
+  std::optional<double> pvalue_adjusted;
+  double change = 0.0;      // percentage points, current - reference
+  double min_change = 0.0;  // percentage points the change must reach
+  bool drifted = false;
+};
+NullRateOutcome null_rate_ztest(std::int64_t reference_nulls, std::int64_t reference_rows, std::int64_t current_nulls,
+                                std::int64_t current_rows);
 
 struct ColumnDrift {
   std::string column_name;
   std::string data_type;
+  core::DataType type;
   ColumnKind kind = ColumnKind::kNumeric;
-  bool evaluated = false;
-  std::string reason;  // why not evaluated
-  bool exact = true;   // false when any statistic came from a sketch
+  bool evaluated = false;  // the distribution test ran
+  std::string reason;      // why the distribution test did not run
+  bool time_column = false;  // a date or timestamp column left out of the tests (reason says so)
+  bool exact = true;       // false when any statistic came from a sketch
   std::optional<TestOutcome> test;
+  // Absent when a side has no rows, when neither side has a null (nothing to test), or when disabled.
+  std::optional<NullRateOutcome> null_rate;
+  bool drifted = false;      // the distribution test or the null-rate test fired
+  std::string drift_reason;  // none | distribution | null_rate | both
+  std::optional<double> min_value, max_value;  // numeric columns: the range over both sides
   std::string drift_level;  // none | moderate | high (from PSI)
 
   std::int64_t reference_count = 0;
@@ -111,7 +146,7 @@ struct ColumnDrift {
   std::map<std::string, double> metrics;  // population_stability_index, js_distance, ...
   std::optional<double> ks_statistic, ks_pvalue, ks_statistic_bound;
   std::string ks_method;
-  std::optional<double> wasserstein_bound;
+  std::optional<double> wasserstein_bound, wasserstein_normed_bound;
   std::optional<ChiSquaredResult> chi_squared;
   Bins bins;
   std::vector<std::string> new_categories, missing_categories;
@@ -120,12 +155,16 @@ struct ColumnDrift {
 
 struct DriftReport {
   std::string reference_source, current_source;
+  // When a side is a stored profile, its source is the profile file and built_from what the profile was built from.
+  std::string reference_built_from, current_built_from;
   std::int64_t reference_rows = 0, current_rows = 0;
   std::vector<ColumnDrift> columns;
   std::int64_t evaluated_columns = 0;
   std::int64_t drifted_columns = 0;
+  std::int64_t tests_run = 0;  // p-values in the correction family
   double share_of_drifted_columns = 0.0;
   bool dataset_drift = false;
+  std::string undecided_reason;  // set when no column was evaluated: why there is no verdict
   DriftOptions options;
 };
 
