@@ -83,8 +83,7 @@ bool write_file_if_absent(const fs::path& target, const std::string& contents, i
 Transaction Transaction::start(const fs::path& table_root) {
   Transaction transaction;
   transaction.table_root_ = table_root;
-  std::error_code error;
-  if (fs::is_directory(table_root / "_delta_log", error)) {
+  if (!io::local_storage().list((table_root / "_delta_log" / "").string()).empty()) {
     const auto listing = list_log(table_root);
     if (listing.latest_version()) transaction.snapshot_ = Snapshot::load(table_root);
   }
