@@ -46,7 +46,7 @@ OutputFormat output_format(const std::string& destination) {
 std::int64_t convert_to_parquet(io::Source& source, const ConvertArguments& args) {
   parquet::WriterOptions options;
   options.compression = parquet::parse_compression(args.codec);
-  if (args.row_group_rows < 1) throw core::InputError("convert: --row-group-rows must be at least 1");
+  DRIFTGOV_USER_CHECK_GE(args.row_group_rows, 1, "convert: --row-group-rows");
   options.row_group_rows = args.row_group_rows;
   options.version = DRIFTGOV_VERSION;
   parquet::FileWriter writer(args.destination, source.schema(), options);

@@ -464,14 +464,9 @@ class FileWriter::Impl {
     const std::pair<const char*, std::int64_t> positive[] = {{"row_group_rows", options_.row_group_rows},
                                                              {"row_group_bytes", options_.row_group_bytes},
                                                              {"data_page_bytes", options_.data_page_bytes}};
-    for (const auto& [name, value] : positive) {
-      if (value < 1)
-        throw core::InputError(fmt::format("Parquet writer: {} must be at least 1, got {}", name, value));
-    }
-    if (options_.dictionary_page_bytes < 0 || options_.max_statistics_bytes < 0) {
-      throw core::InputError(
-          "Parquet writer: dictionary_page_bytes and max_statistics_bytes cannot be negative");
-    }
+    for (const auto& [name, value] : positive) DRIFTGOV_USER_CHECK_GE(value, 1, "Parquet writer: {}", name);
+    DRIFTGOV_USER_CHECK_GE(options_.dictionary_page_bytes, 0, "Parquet writer: dictionary_page_bytes");
+    DRIFTGOV_USER_CHECK_GE(options_.max_statistics_bytes, 0, "Parquet writer: max_statistics_bytes");
     buffers_.resize(shredder_.leaves().size());
     // An unpublished stream removes its temporary file when the writer is destroyed.
     output_ = (options_.storage ? *options_.storage : io::local_storage()).create(path_);
