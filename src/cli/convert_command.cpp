@@ -31,9 +31,7 @@ enum class OutputFormat { kParquet, kCsv, kTsv, kDelta };
 
 OutputFormat output_format(const std::string& destination) {
   if (delta::is_delta_destination(destination)) return OutputFormat::kDelta;
-  auto extension = std::filesystem::path(destination).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char character) { return static_cast<char>(std::tolower(character)); });
+  const auto extension = io::lowercase_extension(destination);
   if (extension == ".parquet" || extension == ".pq") return OutputFormat::kParquet;
   if (extension == ".csv") return OutputFormat::kCsv;
   if (extension == ".tsv") return OutputFormat::kTsv;

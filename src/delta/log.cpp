@@ -162,8 +162,7 @@ TableLocation parse_table_location(std::string_view name) {
 
 bool is_delta_table(const std::string& name) {
   const auto location = parse_table_location(name);
-  std::error_code error;
-  return fs::is_directory(fs::path(location.path) / "_delta_log", error);
+  return io::local_storage().is_folder((fs::path(location.path) / "_delta_log").string());
 }
 
 std::string commit_file_name(std::int64_t version) { return fmt::format("{:020d}.json", version); }
@@ -189,9 +188,9 @@ LogListing list_log(const fs::path& table_root) {
   LogListing listing;
   listing.table_root = table_root;
   listing.log_directory = table_root / "_delta_log";
-  std::error_code error;
-  if (!fs::is_directory(listing.log_directory, error)) {
-    if (!fs::exists(table_root, error)) {
+  auto& storage = io::local_storage();
+  if (!storage.is_folder(listing.log_directory.string())) {
+    if (!storage.is_folder(table_root.string()) && !storage.stat(table_root.string())) {
       throw core::InputError(fmt::format("{}: no such Delta table (the folder does not exist)", table_root.string()));
     }
     throw core::InputError(fmt::format("{}: not a Delta table (no _delta_log folder)", table_root.string()));
@@ -236,7 +235,7 @@ LogListing list_log(const fs::path& table_root) {
 
   // _last_checkpoint is only a hint: a torn or corrupt one is ignored, never fatal.
   const fs::path last = listing.log_directory / "_last_checkpoint";
-  if (fs::exists(last, error)) {
+  if (storage.stat(last.string())) {
     try {
       auto hint = nlohmann::json::parse(read_file_text(last));
       if (hint.is_object() && hint.contains("version") && hint["version"].is_number_integer()) {

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <filesystem>
 #include <span>
 #include <unordered_set>
 
@@ -682,8 +681,7 @@ class CsvSource final : public Source {
 };
 
 bool has_csv_extension(const std::string& location) {
-  auto extension = std::filesystem::path(location).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(), ::tolower);
+  const auto extension = lowercase_extension(location);
   return extension == ".csv" || extension == ".tsv" || extension == ".txt";
 }
 
@@ -691,11 +689,10 @@ bool has_csv_extension(const std::string& location) {
 
 std::unique_ptr<Source> open_csv(const std::string& path, const SourceOptions& options) {
   auto adjusted = options;
-  if (std::filesystem::path(path).extension() == ".tsv" && adjusted.csv.delimiter == ',') {
+  if (lowercase_extension(path) == ".tsv" && adjusted.csv.delimiter == ',') {
     adjusted.csv.delimiter = '\t';
   }
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
+  if (local_storage().is_folder(path)) {
     throw InputError(fmt::format("{}: is a directory, expected a CSV file", path));
   }
   return std::make_unique<CsvSource>(path, adjusted);

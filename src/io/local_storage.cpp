@@ -273,6 +273,11 @@ class LocalStorage final : public Storage {
   void remove(const std::string& path) override {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw core::IOError(path, "remove", errno);
   }
+
+  bool is_folder(const std::string& path) override {
+    struct stat status {};
+    return ::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode);
+  }
 };
 
 }  // namespace

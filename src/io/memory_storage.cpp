@@ -142,6 +142,13 @@ class MemoryStorage final : public Storage {
     files_->files.erase(path);
   }
 
+  bool is_folder(const std::string& path) override {
+    const std::string prefix = path.ends_with('/') ? path : path + "/";
+    const std::lock_guard lock(files_->mutex);
+    const auto found = files_->files.lower_bound(prefix);
+    return found != files_->files.end() && found->first.starts_with(prefix);
+  }
+
  private:
   std::shared_ptr<MemoryFiles> files_ = std::make_shared<MemoryFiles>();
 };

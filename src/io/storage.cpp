@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <random>
 
 namespace driftgov::io {
@@ -16,6 +18,17 @@ std::string temporary_path_for(const std::string& path) {
   const std::string folder = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   return fmt::format("{}.{}.{:08x}-{}.tmp", folder, name, process_token, counter.fetch_add(1));
+}
+
+std::string lowercase_extension(std::string_view path) {
+  const auto name = path.substr(path.rfind('/') + 1);
+  const auto dot = name.rfind('.');
+  // A leading dot starts a hidden name, not an extension: ".profile" has none.
+  if (dot == std::string_view::npos || dot == 0 || name == "..") return {};
+  std::string extension(name.substr(dot));
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char character) { return static_cast<char>(std::tolower(character)); });
+  return extension;
 }
 
 std::string read_file(Storage& storage, const std::string& path) {

@@ -13,11 +13,7 @@ namespace driftgov::monitor {
 namespace {
 
 bool has_parquet_extension(std::string_view path) {
-  const auto dot = path.rfind('.');
-  if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos) return false;
-  std::string extension(path.substr(dot));
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto extension = io::lowercase_extension(path);
   return extension == ".parquet" || extension == ".parq";
 }
 

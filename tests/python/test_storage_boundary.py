@@ -28,16 +28,13 @@ KNOWN_REMAINING = {
     "include/driftgov/delta/table_writer.hpp": "std::filesystem::path in the API",
     "include/driftgov/delta/transaction.hpp": "std::filesystem::path in the API",
     "src/delta/checkpoint.cpp": "path joining with std::filesystem::path",
-    "src/delta/deletion_vector.cpp": "deletion-vector files read with std::ifstream",
-    "src/delta/log.cpp": "folder checks with std::filesystem; commit modification times with stat(2)",
+    "src/delta/deletion_vector.cpp": "std::filesystem::path for the deletion-vector file",
+    "src/delta/log.cpp": "std::filesystem::path joining; commit modification times with stat(2)",
     "src/delta/snapshot.cpp": "path resolution with std::filesystem",
-    "src/delta/table_writer.cpp": "path joining and folder checks with std::filesystem",
-    "src/delta/transaction.cpp": "getpid for the UUID seed; is_directory of the log",
-    # Readers of local files.
-    "src/io/csv_reader.cpp": "extension and folder checks with std::filesystem",
-    "src/io/source.cpp": "existence check of a location with std::filesystem",
-    # CLI: pure path handling (extension, same-file check of source and destination).
-    "src/cli/convert_command.cpp": "extension and same-file check with std::filesystem",
+    "src/delta/table_writer.cpp": "std::filesystem::path joining; is_directory of the destination's log",
+    "src/delta/transaction.cpp": "std::filesystem::path joining; getpid for the UUID seed",
+    # CLI: convert refuses a destination that is its source (std::filesystem::equivalent).
+    "src/cli/convert_command.cpp": "same-file check of source and destination",
 }
 
 

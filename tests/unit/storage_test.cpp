@@ -114,6 +114,11 @@ TEST_P(StorageContract, ListByPrefixWithSizesStatAndRemove) {
   storage_->remove(at("log/01.json"));  // removing a missing file is fine
   EXPECT_FALSE(storage_->stat(at("log/01.json")));
   EXPECT_TRUE(storage_->list(at("nothing/here")).empty());
+  EXPECT_TRUE(storage_->is_folder(at("log")));
+  EXPECT_TRUE(storage_->is_folder(at("log/deeper")));
+  EXPECT_FALSE(storage_->is_folder(at("log/00.json")));
+  EXPECT_FALSE(storage_->is_folder(at("lo")));  // a prefix of a folder's name is not a folder
+  EXPECT_FALSE(storage_->is_folder(at("nothing")));
 }
 
 TEST_P(StorageContract, MissingFileIsTheUsersMistake) {
@@ -152,6 +157,14 @@ TEST(LocalStorage, MapsAnEmptyFileAsAnEmptyView) {
 TEST(LocalStorage, FolderIsNotAFile) {
   EXPECT_THROW(local_storage().open_read(fs::temp_directory_path().string()), core::InputError);
   EXPECT_FALSE(local_storage().stat(fs::temp_directory_path().string()));
+}
+
+TEST(Paths, LowercaseExtensionOfTheLastComponent) {
+  EXPECT_EQ(lowercase_extension("data/Loans.CSV"), ".csv");
+  EXPECT_EQ(lowercase_extension("a.b/table"), "");
+  EXPECT_EQ(lowercase_extension("x.tar.gz"), ".gz");
+  EXPECT_EQ(lowercase_extension("folder/.hidden"), "");
+  EXPECT_EQ(lowercase_extension("name."), ".");
 }
 
 TEST(FaultInjectingStorage, ShortWriteThenFailureLeavesNothing) {

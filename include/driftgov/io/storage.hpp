@@ -101,6 +101,10 @@ class Storage {
 
   // Removes the file; a missing file is not an error. S3/GCS/ADLS: DELETE (idempotent there too).
   virtual void remove(const std::string& path) = 0;
+
+  // Whether `path` is a folder. Local: an existing directory (empty or not). In-memory, S3, GCS and ADLS
+  // (flat namespaces): some file's path starts with "<path>/" (a list with max-keys 1).
+  virtual bool is_folder(const std::string& path) = 0;
 };
 
 // The machine's file system (POSIX). One instance for the process.
@@ -114,6 +118,9 @@ std::string read_file(Storage& storage, const std::string& path);
 
 // Writes `contents` to `path` and publishes it (the previous file stays until the new one is complete).
 void write_file_atomically(Storage& storage, const std::string& path, std::string_view contents);
+
+// The extension of the path's last component, lowercased, with its dot (".csv"); empty when it has none.
+std::string lowercase_extension(std::string_view path);
 
 // The hidden temporary name beside `path` for a file being written: ".<name>.<unique>.tmp".
 std::string temporary_path_for(const std::string& path);
