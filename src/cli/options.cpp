@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "driftgov/core/error.hpp"
-#include "driftgov/monitor/delta_source.hpp"
 
 namespace driftgov::cli {
 
@@ -17,7 +16,8 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
 
 void SourceArguments::add_to(CLI::App* command) {
   command->add_option("--type", types, "Fix a CSV column's type instead of inferring it: COLUMN=TYPE "
-                                        "(int64, double, string, boolean, date, timestamp); repeatable");
+                                        "(int64, int32, int16, int8, double, float, decimal(p,s), string, boolean, date, "
+                                        "timestamp); repeatable");
   command->add_option("--delimiter", delimiter, "CSV field delimiter (default ',', '\\t' for .tsv)");
   command->add_option("--null", null_tokens,
                       "CSV text read as null; repeatable; replaces the defaults: '' NA N/A null NULL None");
@@ -102,7 +102,6 @@ delta::TableWriteOptions DeltaWriteArguments::to_options() const {
     if (!options.replace_where) options.replace_where.emplace();
     for (auto& comparison : predicate.conjuncts) options.replace_where->conjuncts.push_back(std::move(comparison));
   }
-  options.read_file = monitor::read_delta_file;
   for (const auto& property : properties) {
     auto [key, value] = split_assignment(property, "--property", SplitAt::kFirstEquals);
     options.table_properties[key] = value;

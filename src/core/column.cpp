@@ -123,4 +123,75 @@ std::string decimal_to_string(Int128 unscaled, int scale) {
   return negative ? "-" + digits : digits;
 }
 
+DecimalParse parse_decimal(std::string_view text, int precision, int scale, Int128& unscaled) {
+  std::size_t position = 0;
+  bool negative = false;
+  if (position < text.size() && (text[position] == '-' || text[position] == '+')) negative = text[position++] == '-';
+  // The value is digits x 10^exponent, digits without leading zeros.
+  std::string digits;
+  std::int64_t exponent = 0;
+  bool any_digit = false;
+  bool point = false;
+  for (; position < text.size(); ++position) {
+    const char c = text[position];
+    if (c == '.' && !point) {
+      point = true;
+    } else if (c >= '0' && c <= '9') {
+      any_digit = true;
+      if (!digits.empty() || c != '0') digits.push_back(c);
+      if (point) --exponent;
+    } else {
+      break;
+    }
+  }
+  if (!any_digit) return DecimalParse::kNotANumber;
+  if (position < text.size()) {
+    if (text[position] != 'e' && text[position] != 'E') return DecimalParse::kNotANumber;
+    ++position;
+    bool negative_exponent = false;
+    if (position < text.size() && (text[position] == '-' || text[position] == '+')) {
+      negative_exponent = text[position++] == '-';
+    }
+    if (position == text.size()) return DecimalParse::kNotANumber;
+    std::int64_t written = 0;
+    for (; position < text.size(); ++position) {
+      const char c = text[position];
+      if (c < '0' || c > '9') return DecimalParse::kNotANumber;
+      written = std::min<std::int64_t>(written * 10 + (c - '0'), 1'000'000'000);  // beyond any precision anyway
+    }
+    exponent += negative_exponent ? -written : written;
+  }
+  if (digits.empty()) {
+    unscaled = 0;
+    return DecimalParse::kOk;
+  }
+  // Shift to the scale: append zeros, or drop digits and round half up on the first one dropped.
+  const std::int64_t shift = exponent + scale;
+  bool round_up = false;
+  if (shift >= 0) {
+    if (static_cast<std::int64_t>(digits.size()) + shift > precision) return DecimalParse::kOverflow;
+    digits.append(static_cast<std::size_t>(shift), '0');
+  } else {
+    const std::int64_t dropped = -shift;
+    if (dropped > static_cast<std::int64_t>(digits.size())) {
+      digits.clear();
+    } else {
+      const auto kept = digits.size() - static_cast<std::size_t>(dropped);
+      round_up = digits[kept] >= '5';
+      digits.resize(kept);
+    }
+  }
+  if (static_cast<int>(digits.size()) > precision) return DecimalParse::kOverflow;
+  Int128 value = 0;
+  for (const char c : digits) value = value * 10 + (c - '0');
+  if (round_up) {
+    ++value;
+    Int128 limit = 1;
+    for (int i = 0; i < precision; ++i) limit *= 10;
+    if (value >= limit) return DecimalParse::kOverflow;
+  }
+  unscaled = negative ? -value : value;
+  return DecimalParse::kOk;
+}
+
 }  // namespace driftgov::core

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "driftgov/core/error.hpp"
 
 namespace driftgov::core {
@@ -105,15 +107,42 @@ std::string Schema::to_string() const {
 }
 
 DataType parse_type_name(std::string_view name, std::string_view context) {
-  if (name == "int" || name == "int64" || name == "integer" || name == "bigint") return DataType::int64();
+  if (name == "int" || name == "int64" || name == "integer" || name == "bigint" || name == "long") {
+    return DataType::int64();
+  }
   if (name == "int32") return DataType::int32();
-  if (name == "double" || name == "float64" || name == "float") return DataType::float64();
+  if (name == "int16" || name == "smallint" || name == "short") return DataType{TypeId::kInt16};
+  if (name == "int8" || name == "tinyint" || name == "byte") return DataType{TypeId::kInt8};
+  if (name == "double" || name == "float64") return DataType::float64();
+  // "float" is 32 bits, as DataType::to_string, Spark SQL and Parquet name it.
+  if (name == "float" || name == "float32" || name == "real") return DataType::float32();
   if (name == "string" || name == "str" || name == "categorical") return DataType::string();
   if (name == "bool" || name == "boolean") return DataType::boolean();
   if (name == "date") return DataType::date();
   if (name == "timestamp") return DataType::timestamp();
-  throw InputError(fmt::format("{}: unknown type '{}' (expected one of int64, int32, double, string, boolean, "
-                               "date, timestamp)",
+  if (name.starts_with("decimal(") && name.ends_with(")")) {
+    // decimal(p,s) with 1 <= p <= 38 and 0 <= s <= p, as Spark and Delta allow.
+    const auto inside = name.substr(8, name.size() - 9);
+    const auto comma = inside.find(',');
+    int precision = -1;
+    int scale = -1;
+    const auto number = [](std::string_view text, int& out) {
+      while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+      while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+      return !text.empty() && error == std::errc() && end == text.data() + text.size();
+    };
+    if (comma != std::string_view::npos && number(inside.substr(0, comma), precision) &&
+        number(inside.substr(comma + 1), scale) && precision >= 1 && precision <= 38 && scale >= 0 &&
+        scale <= precision) {
+      return DataType::decimal(precision, scale);
+    }
+    throw InputError(fmt::format("{}: '{}' is not a decimal type (expected decimal(p,s) with 1 <= p <= 38 and "
+                                 "0 <= s <= p)",
+                                 context, name));
+  }
+  throw InputError(fmt::format("{}: unknown type '{}' (expected one of int64, int32, int16, int8, double, float, "
+                               "decimal(p,s), string, boolean, date, timestamp)",
                                context, name));
 }
 

@@ -8,6 +8,7 @@
 
 #include "delta/json_columns.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/delta/snapshot.hpp"
 #include "driftgov/parquet/reader.hpp"
 #include "driftgov/parquet/writer.hpp"
 

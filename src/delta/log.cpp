@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -261,65 +262,113 @@ std::vector<Action> read_commit(const fs::path& commit_file) {
   return parse_commit(text, commit_file.string());
 }
 
-std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const StringMap& configuration) {
-  std::optional<std::int64_t> ict_from;
-  auto enabled = configuration.find("delta.enableInCommitTimestamps");
-  if (enabled != configuration.end() && enabled->second == "true") {
-    ict_from = 0;
-    auto from = configuration.find("delta.inCommitTimestampEnablementVersion");
-    if (from != configuration.end()) {
-      if (auto version = parse_version(from->second)) ict_from = *version;
+InCommitTimestamps in_commit_timestamps(const StringMap& configuration) {
+  // Delta 3.2 knows the feature only by its preview names (writer feature inCommitTimestamp-preview); the
+  // protocol's final names came with Delta 3.3. Both forms mean the same.
+  const auto property = [&](const std::string& name) -> const std::string* {
+    for (const auto& key : {name, name + "-preview"}) {
+      if (auto found = configuration.find(key); found != configuration.end()) return &found->second;
+    }
+    return nullptr;
+  };
+  InCommitTimestamps settings;
+  const auto* enabled = property("delta.enableInCommitTimestamps");
+  settings.enabled = enabled && *enabled == "true";
+  if (!settings.enabled) return settings;
+  // Without enablement properties the feature has been on since the table was created.
+  settings.enablement_version = 0;
+  if (const auto* version = property("delta.inCommitTimestampEnablementVersion")) {
+    if (auto parsed = parse_version(*version)) settings.enablement_version = *parsed;
+  }
+  if (const auto* timestamp = property("delta.inCommitTimestampEnablementTimestamp")) {
+    const bool negative = !timestamp->empty() && timestamp->front() == '-';
+    if (auto parsed = parse_version(std::string_view(*timestamp).substr(negative ? 1 : 0))) {
+      settings.enablement_timestamp_ms = negative ? -*parsed : *parsed;
     }
   }
+  return settings;
+}
+
+std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const StringMap& configuration) {
+  const auto in_commit = in_commit_timestamps(configuration);
   std::vector<CommitTimestamp> timestamps;
-  std::optional<std::int64_t> previous;
+  std::optional<std::int64_t> previous_file_time;
   for (const auto& [version, path] : listing.commits) {
-    std::int64_t timestamp = 0;
-    bool from_commit = false;
-    if (ict_from && version >= *ict_from) {
-      for (const auto& action : read_commit(path)) {
-        if (const auto* info = std::get_if<CommitInfo>(&action)) {
-          if (auto ict = info->in_commit_timestamp()) {
-            timestamp = *ict;
-            from_commit = true;
+    if (in_commit.enabled && version >= in_commit.enablement_version) {
+      // The protocol puts commitInfo first in such commits: one line answers, unless a writer broke that rule.
+      std::optional<std::int64_t> stamp;
+      std::string first_line;
+      std::ifstream stream(path, std::ios::binary);
+      if (stream && std::getline(stream, first_line)) {
+        const auto parsed = nlohmann::json::parse(first_line, nullptr, false);
+        if (parsed.is_object() && parsed.contains("commitInfo")) {
+          if (auto action = parse_action(parsed, ActionOrigin{path.string(), 1})) {
+            if (const auto* info = std::get_if<CommitInfo>(&*action)) stamp = info->in_commit_timestamp();
           }
         }
       }
-    }
-    if (!from_commit) {
-      struct stat status {};
-      if (::stat(path.c_str(), &status) != 0) {
-        throw core::InputError(fmt::format("{}: cannot read the modification time", path.string()));
+      if (!stamp) {
+        for (const auto& action : read_commit(path)) {
+          if (const auto* info = std::get_if<CommitInfo>(&action)) stamp = info->in_commit_timestamp();
+        }
       }
-      timestamp = static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000 + status.st_mtim.tv_nsec / 1000000;
-      // File times can go backwards (clock skew, copies); Spark makes them increase for time travel.
-      if (previous && timestamp <= *previous) timestamp = *previous + 1;
+      if (!stamp) {
+        throw core::InputError(fmt::format(
+            "{}: commitInfo.inCommitTimestamp is missing, but the table enables in-commit timestamps from version {} "
+            "on (PROTOCOL.md, \"In-Commit Timestamps\")",
+            path.string(), in_commit.enablement_version));
+      }
+      timestamps.push_back({version, *stamp, true});
+      continue;
     }
-    previous = timestamp;
-    timestamps.push_back({version, timestamp});
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+      throw core::InputError(fmt::format("{}: cannot read the modification time", path.string()));
+    }
+    std::int64_t timestamp =
+        static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000 + status.st_mtim.tv_nsec / 1000000;
+    // File times can go backwards (clock skew, copies); Spark makes them increase for time travel.
+    if (previous_file_time && timestamp <= *previous_file_time) timestamp = *previous_file_time + 1;
+    previous_file_time = timestamp;
+    timestamps.push_back({version, timestamp, false});
   }
   return timestamps;
 }
 
 std::int64_t version_at_timestamp(const std::vector<CommitTimestamp>& timestamps, std::int64_t timestamp_ms,
-                                  const std::string& table) {
+                                  const std::string& table,
+                                  std::optional<std::int64_t> enablement_timestamp_ms) {
   if (timestamps.empty()) throw core::InputError(fmt::format("{}: the table has no commits to travel to", table));
-  if (timestamp_ms < timestamps.front().timestamp_ms) {
+  // File times before the enablement of in-commit timestamps and the in-commit timestamps after it are two
+  // separate orders (a copied table's file times may even lie after every in-commit timestamp): the protocol
+  // searches the commits after enablement when the timestamp is at or after the enablement timestamp, the ones
+  // before it otherwise.
+  const auto first_in_commit = std::find_if(timestamps.begin(), timestamps.end(),
+                                            [](const CommitTimestamp& commit) { return commit.in_commit; });
+  auto begin = timestamps.begin();
+  auto end = timestamps.end();
+  if (first_in_commit != timestamps.end()) {
+    const std::int64_t enabled_at = enablement_timestamp_ms.value_or(first_in_commit->timestamp_ms);
+    if (timestamp_ms >= enabled_at || first_in_commit == timestamps.begin()) {
+      begin = first_in_commit;
+    } else {
+      end = first_in_commit;
+    }
+  }
+  if (timestamp_ms < begin->timestamp_ms) {
     throw core::InputError(fmt::format(
         "{}: timestamp {} is before the earliest available version {} (committed at {})", table,
-        format_timestamp_ms(timestamp_ms), timestamps.front().version,
-        format_timestamp_ms(timestamps.front().timestamp_ms)));
+        format_timestamp_ms(timestamp_ms), begin->version, format_timestamp_ms(begin->timestamp_ms)));
   }
-  if (timestamp_ms > timestamps.back().timestamp_ms) {
+  const auto& latest = timestamps.back();
+  if (end == timestamps.end() && timestamp_ms > latest.timestamp_ms) {
     throw core::InputError(fmt::format(
         "{}: timestamp {} is after the latest version {} (committed at {}); use a timestamp at or before it",
-        table, format_timestamp_ms(timestamp_ms), timestamps.back().version,
-        format_timestamp_ms(timestamps.back().timestamp_ms)));
+        table, format_timestamp_ms(timestamp_ms), latest.version, format_timestamp_ms(latest.timestamp_ms)));
   }
-  auto after = std::upper_bound(timestamps.begin(), timestamps.end(), timestamp_ms,
-                                [](std::int64_t value, const CommitTimestamp& commit) {
-                                  return value < commit.timestamp_ms;
-                                });
+  auto after = std::upper_bound(begin, end, timestamp_ms, [](std::int64_t value, const CommitTimestamp& commit) {
+    return value < commit.timestamp_ms;
+  });
   return std::prev(after)->version;
 }
 

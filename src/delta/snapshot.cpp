@@ -63,8 +63,9 @@ std::int64_t resolve_version(const LogListing& listing, const TimeTravel& travel
   if (travel.timestamp_ms) {
     // In-commit timestamps are a table property, so the latest configuration decides how commits are timed.
     const auto latest_snapshot = Snapshot::load(listing.table_root);
-    const auto timestamps = commit_timestamps(listing, latest_snapshot.metadata().configuration);
-    return version_at_timestamp(timestamps, *travel.timestamp_ms, table);
+    const auto& configuration = latest_snapshot.metadata().configuration;
+    return version_at_timestamp(commit_timestamps(listing, configuration), *travel.timestamp_ms, table,
+                                in_commit_timestamps(configuration).enablement_timestamp_ms);
   }
   return latest;
 }

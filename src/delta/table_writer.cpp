@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/data_skipping.hpp"
 #include "driftgov/delta/log.hpp"
+#include "driftgov/delta/scan.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/io/value_text.hpp"
 
@@ -57,15 +59,27 @@ struct MergeFailure {
   std::string reason;
 };
 
-core::DataType merge_type(const core::DataType& current, const core::DataType& update, const std::string& path);
+core::DataType merge_type(const core::DataType& current, const core::DataType& update, const std::string& path,
+                          bool merge_schema);
+
+// Spark's ANSI store assignment (INSERT into a table): any number goes into a numeric column, checked value by
+// value when the data is written (conform_column); floating and decimal values into integer columns are left out,
+// as a fraction never fits.
+bool store_assignable(const core::DataType& from, const core::DataType& to) {
+  using core::TypeId;
+  const bool from_number = from.is_integer() || from.is_floating() || from.id == TypeId::kDecimal;
+  if (to.is_integer()) return from.is_integer();
+  if (to.is_floating() || to.id == TypeId::kDecimal) return from_number;
+  return false;
+}
 
 std::vector<core::Field> merge_fields(const std::vector<core::Field>& current, const std::vector<core::Field>& update,
-                                      const std::string& path) {
+                                      const std::string& path, bool merge_schema) {
   std::vector<core::Field> merged = current;
   for (auto& field : merged) {
     if (auto found = find_field(update, field.name)) {
       const std::string child_path = path.empty() ? field.name : path + "." + field.name;
-      field.type = merge_type(field.type, update[*found].type, child_path);
+      field.type = merge_type(field.type, update[*found].type, child_path, merge_schema);
     }
   }
   for (const auto& field : update) {
@@ -79,34 +93,37 @@ std::vector<core::Field> merge_fields(const std::vector<core::Field>& current, c
   return merged;
 }
 
-core::DataType merge_type(const core::DataType& current, const core::DataType& update, const std::string& path) {
+core::DataType merge_type(const core::DataType& current, const core::DataType& update, const std::string& path,
+                          bool merge_schema) {
   using core::TypeId;
   if (current.id == TypeId::kStruct && update.id == TypeId::kStruct) {
     core::DataType merged = current;
-    merged.children = merge_fields(current.children, update.children, path);
+    merged.children = merge_fields(current.children, update.children, path, merge_schema);
     return merged;
   }
   if (current.id == TypeId::kList && update.id == TypeId::kList) {
     core::DataType merged = current;
-    merged.children[0].type = merge_type(current.children[0].type, update.children[0].type, path + ".element");
+    merged.children[0].type =
+        merge_type(current.children[0].type, update.children[0].type, path + ".element", merge_schema);
     return merged;
   }
   if (current.id == TypeId::kMap && update.id == TypeId::kMap) {
     core::DataType merged = current;
-    merged.children[0].type = merge_type(current.children[0].type, update.children[0].type, path + ".key");
-    merged.children[1].type = merge_type(current.children[1].type, update.children[1].type, path + ".value");
+    merged.children[0].type = merge_type(current.children[0].type, update.children[0].type, path + ".key", merge_schema);
+    merged.children[1].type =
+        merge_type(current.children[1].type, update.children[1].type, path + ".value", merge_schema);
     return merged;
   }
-  if (current.id == TypeId::kDecimal && update.id == TypeId::kDecimal && current != update) {
-    throw MergeFailure{fmt::format("column '{}': incompatible decimal types {} and {}", path,
-                                   delta_type_name(current), delta_type_name(update))};
-  }
   if (current == update) return current;
-  // Parquet stores byte, short and int alike, so Spark lets these three widen into each other.
+  // Parquet stores byte, short and int alike, so Spark's schema merge lets these three widen into each other.
   const auto small_integer = [](TypeId id) { return id == TypeId::kInt8 || id == TypeId::kInt16 || id == TypeId::kInt32; };
-  if (small_integer(current.id) && small_integer(update.id)) return current.id > update.id ? current : update;
+  if (merge_schema && small_integer(current.id) && small_integer(update.id)) {
+    return current.id > update.id ? current : update;
+  }
   if (current.id == TypeId::kNull) return update;
   if (update.id == TypeId::kNull) return current;
+  // Otherwise the table's type stays and the data is cast into it.
+  if (store_assignable(update, current)) return current;
   throw MergeFailure{fmt::format("column '{}': incompatible types {} (table) and {} (data)", path,
                                  delta_type_name(current), delta_type_name(update))};
 }
@@ -126,8 +143,97 @@ core::Column null_column(const core::DataType& type, std::int64_t rows) {
   return column;
 }
 
-// Reshapes a data column into the table's type: fields reordered and filled with nulls, small integers widened.
-core::Column conform_column(core::Column column, const core::DataType& target) {
+// Where the values of a (possibly nested) data column sit, for a refused cast: the column's path and, per value, the
+// row of the batch; `refuse` throws.
+struct CastSite {
+  std::string path;
+  std::function<std::int64_t(std::int64_t)> row_of;
+  std::function<void(std::int64_t row, const std::string& path, const std::string& value, const std::string& expected)>
+      refuse;
+};
+
+CastSite child_site(const CastSite& site, const std::string& name) {
+  return CastSite{site.path + "." + name, site.row_of, site.refuse};
+}
+
+// The elements of a list or map column belong to the row whose offsets enclose them.
+CastSite element_site(const CastSite& site, const std::string& name, const std::vector<std::int64_t>& offsets) {
+  return CastSite{site.path + "." + name,
+                  [offsets, outer = site.row_of](std::int64_t element) {
+                    const auto after = std::upper_bound(offsets.begin(), offsets.end(), element);
+                    return outer(static_cast<std::int64_t>(after - offsets.begin()) - 1);
+                  },
+                  site.refuse};
+}
+
+// Casts a numeric column into the table's numeric type, value by value, as Spark's ANSI store assignment does:
+// integers must lie in the target's range, doubles into float must stay finite, and numbers into decimal(p,s) are
+// rounded half up to s places (a double by its shortest decimal text, as Spark's Decimal(double)) and must fit p
+// digits. Any value that does not fit is refused through `site`.
+core::Column cast_number(core::Column column, const core::DataType& target, const CastSite& site) {
+  using core::TypeId;
+  const auto& from = column.type;
+  core::Column out(target);
+  out.length = column.length;
+  out.validity = column.validity;
+  const auto refuse = [&](std::int64_t index, const std::string& value, const std::string& expected) {
+    site.refuse(site.row_of(index), site.path, value, fmt::format("{}: {}", delta_type_name(target), expected));
+  };
+  const auto text_of = [&](std::int64_t index) {
+    const auto at = static_cast<std::size_t>(index);
+    if (from.is_integer()) return std::to_string(column.ints[at]);
+    if (from.is_floating()) return io::floating_text(column.doubles[at], false);  // shortest text that reads back
+    return core::decimal_to_string(column.decimals[at], from.scale);
+  };
+  for (std::int64_t index = 0; index < column.length; ++index) {
+    const auto at = static_cast<std::size_t>(index);
+    const bool valid = column.is_valid(index);
+    if (target.is_integer()) {
+      const std::int64_t value = valid ? column.ints[at] : 0;
+      const int bits = target.id == TypeId::kInt8 ? 8 : target.id == TypeId::kInt16 ? 16 : target.id == TypeId::kInt32 ? 32 : 64;
+      if (bits < 64) {
+        const std::int64_t max = (std::int64_t{1} << (bits - 1)) - 1;
+        if (value < -max - 1 || value > max) refuse(index, text_of(index), fmt::format("{} to {}", -max - 1, max));
+      }
+      out.ints.push_back(value);
+    } else if (target.is_floating()) {
+      double value = 0;
+      if (valid) {
+        if (from.is_integer()) {
+          value = static_cast<double>(column.ints[at]);
+        } else if (from.is_floating()) {
+          value = column.doubles[at];
+        } else {
+          const auto text = text_of(index);
+          std::from_chars(text.data(), text.data() + text.size(), value);
+        }
+      }
+      if (target.id == TypeId::kFloat32) {
+        const auto rounded = static_cast<float>(value);
+        if (std::isinf(rounded) && std::isfinite(value)) refuse(index, text_of(index), "magnitude at most 3.4028235e38");
+        value = static_cast<double>(rounded);
+      }
+      out.doubles.push_back(value);
+    } else {
+      core::Int128 unscaled = 0;
+      if (valid) {
+        const auto text = text_of(index);
+        const auto status = core::parse_decimal(text, target.precision, target.scale, unscaled);
+        if (status != core::DecimalParse::kOk) {
+          refuse(index, text,
+                 status == core::DecimalParse::kNotANumber
+                     ? std::string("a finite number")
+                     : fmt::format("at most {} digits before the point", target.precision - target.scale));
+        }
+      }
+      out.decimals.push_back(unscaled);
+    }
+  }
+  return out;
+}
+
+// Reshapes a data column into the table's type: fields reordered and filled with nulls, numbers cast.
+core::Column conform_column(core::Column column, const core::DataType& target, const CastSite& site) {
   using core::TypeId;
   if (column.type == target) return column;
   if (column.type.id == TypeId::kNull) return null_column(target, column.length);
@@ -137,7 +243,8 @@ core::Column conform_column(core::Column column, const core::DataType& target) {
     out.validity = std::move(column.validity);
     for (const auto& field : target.children) {
       auto found = find_field(column.type.children, field.name);
-      out.children.push_back(found ? conform_column(std::move(column.children[*found]), field.type)
+      out.children.push_back(found ? conform_column(std::move(column.children[*found]), field.type,
+                                                    child_site(site, field.name))
                                    : null_column(field.type, column.length));
     }
     return out;
@@ -148,14 +255,17 @@ core::Column conform_column(core::Column column, const core::DataType& target) {
       child_target = core::DataType{TypeId::kStruct};
       child_target.children = target.children;
     }
-    column.children[0] = conform_column(std::move(column.children[0]), child_target);
+    column.children[0] = conform_column(std::move(column.children[0]), child_target,
+                                        element_site(site, target.id == TypeId::kMap ? "entries" : "element",
+                                                     column.offsets));
     column.type = target;
     return column;
   }
-  if (target.is_integer() && column.type.is_integer()) {
+  if (target.is_integer() && column.type.is_integer() && target.id >= column.type.id) {
     column.type = target;  // values are held as int64 whatever the width
     return column;
   }
+  if (store_assignable(column.type, target)) return cast_number(std::move(column), target, site);
   DRIFTGOV_CHECK(false, "cannot conform {} to {} after a schema merge", column.type.to_string(), target.to_string());
   return column;
 }
@@ -346,6 +456,13 @@ void check_writer_protocol(const Snapshot& snapshot, WriteMode mode) {
                                                table, key.substr(18)));
     }
   }
+  // Also without the writer feature listed: readers would look for in-commit timestamps in every new commit.
+  if (in_commit_timestamps(configuration).enabled) {
+    throw core::UnsupportedError(fmt::format(
+        "{}: writing to a table with in-commit timestamps enabled is not supported (driftgov does not write "
+        "commitInfo.inCommitTimestamp)",
+        table));
+  }
   if (auto cdf = configuration.find("delta.enableChangeDataFeed"); cdf != configuration.end() && cdf->second == "true") {
     throw core::UnsupportedError(fmt::format("{}: writing to a table with change data feed enabled is not supported",
                                              table));
@@ -475,7 +592,9 @@ Protocol requested_protocol(StringMap& configuration, const std::string& table) 
   }
   static const std::vector<std::pair<std::string, std::string>> unsupported_when_true = {
       {"delta.enableChangeDataFeed", "change data feed"},       {"delta.enableRowTracking", "row tracking"},
-      {"delta.enableInCommitTimestamps", "in-commit timestamps"}, {"delta.enableIcebergCompatV1", "Iceberg compatibility"},
+      {"delta.enableInCommitTimestamps", "in-commit timestamps"},
+      {"delta.enableInCommitTimestamps-preview", "in-commit timestamps"},
+      {"delta.enableIcebergCompatV1", "Iceberg compatibility"},
       {"delta.enableIcebergCompatV2", "Iceberg compatibility"}};
   for (const auto& [key, what] : unsupported_when_true) {
     if (auto found = configuration.find(key); found != configuration.end() && found->second == "true") {
@@ -600,24 +719,6 @@ TableSchema annotate(const core::Schema& merged, const TableSchema* existing, Co
   return result;
 }
 
-// Whether `predicate` may hold for a file with these logical partition values, judging only the comparisons on
-// partition columns (the others count as maybe).
-bool partition_may_match(const BoundPredicate& predicate, const core::Schema& schema, const PartitionValues& values,
-                         const std::string& context) {
-  std::map<std::string, core::Column> columns;
-  return predicate.may_match([&](const std::string& name) -> const core::Column* {
-    const auto value = values.find(name);
-    if (value == values.end()) return nullptr;
-    auto found = columns.find(name);
-    if (found == columns.end()) {
-      const auto index = schema.find(name);
-      if (!index) return nullptr;
-      found = columns.emplace(name, partition_value_column(schema.fields[*index], value->second, 1, context)).first;
-    }
-    return &found->second;
-  });
-}
-
 }  // namespace
 
 bool is_delta_destination(const std::string& destination) {
@@ -657,7 +758,7 @@ core::Schema merge_schemas(const core::Schema& table, const core::Schema& data, 
   };
   core::Schema merged;
   try {
-    merged.fields = merge_fields(table.fields, data.fields, "");
+    merged.fields = merge_fields(table.fields, data.fields, "", merge_schema);
   } catch (const MergeFailure& failure) {
     throw mismatch(failure.reason);
   }
@@ -839,7 +940,15 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
         }
         conformed.columns.push_back(null_column(field.type, input.num_rows));
       } else {
-        conformed.columns.push_back(conform_column(std::move(input.columns[*found]), field.type));
+        const CastSite site{field.name, [](std::int64_t row) { return row; },
+                            [&](std::int64_t row, const std::string& path, const std::string& value,
+                                const std::string& expected) {
+                              throw core::InputError(fmt::format(
+                                  "{}: row {} of the data, column '{}': {} does not fit the table's type ({}); "
+                                  "nothing was written",
+                                  table, rows_supplied + row + 1, path, value, expected));
+                            }};
+        conformed.columns.push_back(conform_column(std::move(input.columns[*found]), field.type, site));
       }
     }
     if (check && new_rows_predicate) {
@@ -930,40 +1039,43 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   // partition decides, and the rest are read. Files partly matching are rewritten with the other rows.
   std::vector<const AddFile*> replaced_files;
   if (snapshot && old_rows_predicate) {
-    const auto& table_schema = snapshot->schema().schema;
     const auto predicate_columns = old_rows_predicate->columns();
     const bool partition_only = std::all_of(predicate_columns.begin(), predicate_columns.end(), [&](const auto& name) {
       return std::find(partition_columns.begin(), partition_columns.end(), name) != partition_columns.end();
     });
-    for (const auto* file : files_overlapping(*snapshot, old_rows_predicate->ranges())) {
-      const auto values = snapshot->logical_partition_values(*file);
-      if (!partition_may_match(*old_rows_predicate, table_schema, values, file->path)) continue;
-      if (partition_only) {
-        replaced_files.push_back(file);
-        continue;
-      }
-      if (!options.read_file) {
-        throw core::UnsupportedError(
-            fmt::format("{}: a replaceWhere predicate on data columns (no file reader)", table));
-      }
+    Scan scan(*snapshot, ScanOptions{{}, options.replace_where, {}});
+    if (partition_only) {
+      replaced_files = scan.files();
+    } else {
+      const AddFile* file = nullptr;
       std::vector<core::RecordBatch> kept_batches;
       bool any_match = false;
-      for (auto& rows : options.read_file(*snapshot, *file)) {
-        const auto matching = old_rows_predicate->matches(rows);
+      const auto finish_file = [&] {
+        if (any_match) {
+          replaced_files.push_back(file);
+          for (auto& rows : kept_batches) write_rows(std::move(rows), false);
+        }
+        kept_batches.clear();
+        any_match = false;
+      };
+      while (auto rows = scan.next()) {
+        if (scan.current_file() != file) {
+          finish_file();
+          file = scan.current_file();
+        }
+        const auto matching = old_rows_predicate->matches(*rows);
         std::vector<std::int64_t> kept;
-        for (std::int64_t row = 0; row < rows.num_rows; ++row) {
+        for (std::int64_t row = 0; row < rows->num_rows; ++row) {
           if (!matching[static_cast<std::size_t>(row)]) kept.push_back(row);
         }
-        if (static_cast<std::int64_t>(kept.size()) == rows.num_rows) {
-          kept_batches.push_back(std::move(rows));
+        if (static_cast<std::int64_t>(kept.size()) == rows->num_rows) {
+          kept_batches.push_back(std::move(*rows));
           continue;
         }
         any_match = true;
-        if (!kept.empty()) kept_batches.push_back(take_rows(rows, kept));
+        if (!kept.empty()) kept_batches.push_back(take_rows(*rows, kept));
       }
-      if (!any_match) continue;
-      replaced_files.push_back(file);
-      for (auto& rows : kept_batches) write_rows(std::move(rows), false);
+      finish_file();
     }
   }
   for (auto& [folder, file] : open_files) close_file(file);

@@ -8,6 +8,7 @@
 #include <bit>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <span>
@@ -501,6 +502,10 @@ class CsvSource final : public Source {
       case TypeId::kDate: return append_value<TypeId::kDate>(column, i, text, quoted, line);
       case TypeId::kTimestamp: return append_value<TypeId::kTimestamp>(column, i, text, quoted, line);
       case TypeId::kInt32: return append_value<TypeId::kInt32>(column, i, text, quoted, line);
+      case TypeId::kInt16: return append_value<TypeId::kInt16>(column, i, text, quoted, line);
+      case TypeId::kInt8: return append_value<TypeId::kInt8>(column, i, text, quoted, line);
+      case TypeId::kFloat32: return append_value<TypeId::kFloat32>(column, i, text, quoted, line);
+      case TypeId::kDecimal: return append_value<TypeId::kDecimal>(column, i, text, quoted, line);
       default:
         throw InputError(fmt::format("{}: column '{}': type {} cannot be read from CSV", scanner_.path(),
                                      full_schema_.fields[projection_[i]].name, column.type.to_string()));
@@ -549,12 +554,35 @@ class CsvSource final : public Source {
       auto value = parse_timestamp_micros(trim_spaces(text), &has_zone);
       if (!value) throw conversion_error(line, column_index, column.type, text);
       column.append_int(*value);
-    } else if constexpr (kType == TypeId::kInt32) {
+    } else if constexpr (kType == TypeId::kInt32 || kType == TypeId::kInt16 || kType == TypeId::kInt8) {
+      constexpr int kBits = kType == TypeId::kInt32 ? 32 : kType == TypeId::kInt16 ? 16 : 8;
+      constexpr std::int64_t kMax = (std::int64_t{1} << (kBits - 1)) - 1;
       std::int64_t value = 0;
-      if (!parse_int64(trim_spaces(text), value) || value < INT32_MIN || value > INT32_MAX) {
-        throw conversion_error(line, column_index, column.type, text);
+      if (!parse_int64(trim_spaces(text), value)) throw conversion_error(line, column_index, column.type, text);
+      if (value < -kMax - 1 || value > kMax) {
+        throw range_error(line, column_index, column.type, text, fmt::format("{} to {}", -kMax - 1, kMax));
       }
       column.append_int(value);
+    } else if constexpr (kType == TypeId::kFloat32) {
+      double value = 0;
+      if (!parse_double(trim_spaces(text), value)) throw conversion_error(line, column_index, column.type, text);
+      const auto rounded = static_cast<float>(value);
+      // A finite value beyond the float range would become an infinity: refused rather than changed.
+      if (std::isinf(rounded) && std::isfinite(value)) {
+        throw range_error(line, column_index, column.type, text, "magnitude at most 3.4028235e38");
+      }
+      column.append_double(static_cast<double>(rounded));
+    } else if constexpr (kType == TypeId::kDecimal) {
+      core::Int128 unscaled = 0;
+      switch (core::parse_decimal(trim_spaces(text), column.type.precision, column.type.scale, unscaled)) {
+        case core::DecimalParse::kOk: break;
+        case core::DecimalParse::kNotANumber: throw conversion_error(line, column_index, column.type, text);
+        case core::DecimalParse::kOverflow:
+          throw range_error(line, column_index, column.type, text,
+                            fmt::format("at most {} digits before the point, rounded half up to {} after it",
+                                        column.type.precision - column.type.scale, column.type.scale));
+      }
+      column.append_decimal(unscaled);
     }
   }
 
@@ -652,6 +680,14 @@ class CsvSource final : public Source {
         overridden ? std::string("set by --type")
                    : fmt::format("inferred from the first {} rows", options_.csv.infer_rows),
         text.substr(0, 80), name));
+  }
+
+  InputError range_error(std::int64_t line, std::size_t column_index, const DataType& type, std::string_view text,
+                         const std::string& range) const {
+    const auto& name = full_schema_.fields[column_index].name;
+    return InputError(fmt::format("{} line {}: column '{}': '{}' is out of range for {} ({}); choose a wider type "
+                                  "with --type {}=TYPE",
+                                  scanner_.path(), line, name, text.substr(0, 80), type.to_string(), range, name));
   }
 
   SourceOptions options_;

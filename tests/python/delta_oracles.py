@@ -4,7 +4,6 @@ Every reader returns rows as a sorted bag of tuples so that results compare dire
 import base64
 import datetime
 import decimal
-import functools
 import json
 import math
 import re
@@ -140,6 +139,5 @@ def driftgov_rows(source, columns):
     return bag([json.loads(line) for line in result.stdout.splitlines() if line], columns)
 
 
-@functools.lru_cache(maxsize=None)
 def driftgov_info(source):
     return json.loads(run_driftgov("table", "info", source, "--json").stdout)

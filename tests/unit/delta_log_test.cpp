@@ -309,6 +309,34 @@ TEST(DeltaSnapshot, TimeTravelByTimestampUsesCommitTimes) {
   EXPECT_EQ(Snapshot::load(table.root(), TimeTravel{std::nullopt, times[1].timestamp_ms}).version(), 1);
 }
 
+TEST(DeltaSnapshot, InCommitTimestampsInBothFormsAndTheSearchSplitAtEnablement) {
+  for (const std::string suffix : {"", "-preview"}) {
+    const auto settings = in_commit_timestamps({{"delta.enableInCommitTimestamps" + suffix, "true"},
+                                                {"delta.inCommitTimestampEnablementVersion" + suffix, "2"},
+                                                {"delta.inCommitTimestampEnablementTimestamp" + suffix, "5000"}});
+    EXPECT_TRUE(settings.enabled) << suffix;
+    EXPECT_EQ(settings.enablement_version, 2) << suffix;
+    EXPECT_EQ(settings.enablement_timestamp_ms, 5000) << suffix;
+  }
+  EXPECT_FALSE(in_commit_timestamps({{"delta.enableInCommitTimestamps", "false"}}).enabled);
+  EXPECT_EQ(in_commit_timestamps({{"delta.enableInCommitTimestamps", "true"}}).enablement_version, 0);
+
+  // File times of versions 0 and 1 moved after every in-commit timestamp (a restored copy): the protocol searches
+  // versions 2.. for timestamps from 5000 on and versions 0..1 below it.
+  const std::vector<CommitTimestamp> times = {{0, 9000, false}, {1, 9001, false}, {2, 5000, true}, {3, 6000, true}};
+  EXPECT_EQ(version_at_timestamp(times, 5000, "t", 5000), 2);
+  EXPECT_EQ(version_at_timestamp(times, 5999, "t", 5000), 2);
+  EXPECT_EQ(version_at_timestamp(times, 6000, "t", 5000), 3);
+  EXPECT_NE(error_of([&] { version_at_timestamp(times, 6001, "t", 5000); }).find("after the latest version 3"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { version_at_timestamp(times, 4999, "t", 5000); }).find("before the earliest"),
+            std::string::npos);
+  const std::vector<CommitTimestamp> earlier = {{0, 1000, false}, {1, 2000, false}, {2, 5000, true}};
+  EXPECT_EQ(version_at_timestamp(earlier, 1999, "t", 5000), 0);
+  EXPECT_EQ(version_at_timestamp(earlier, 4999, "t", 5000), 1);  // the last commit before enablement
+  EXPECT_EQ(version_at_timestamp(earlier, 4999, "t"), 1);         // enablement timestamp from the first ICT
+}
+
 TEST(DeltaSnapshot, PartitionValuesAreTyped) {
   core::Field date{"d", core::DataType::date(), true, std::nullopt};
   EXPECT_EQ(partition_value_column(date, "2024-01-02", 2, "t").ints, (std::vector<std::int64_t>{19724, 19724}));

@@ -5,10 +5,12 @@
 #include <bit>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "driftgov/core/column.hpp"
 #include "io/text_values.hpp"
 
 namespace driftgov::io {
@@ -96,3 +98,34 @@ TEST(ParseInt64, RefusesWhatIsNoInteger) {
 
 }  // namespace
 }  // namespace driftgov::io
+
+TEST(DecimalText, RoundsHalfUpToTheScaleAndChecksThePrecision) {
+  using driftgov::core::DecimalParse;
+  using driftgov::core::Int128;
+  const auto parse = [](std::string_view text, int precision, int scale) -> std::optional<std::int64_t> {
+    Int128 unscaled = 0;
+    if (driftgov::core::parse_decimal(text, precision, scale, unscaled) != DecimalParse::kOk) return std::nullopt;
+    return static_cast<std::int64_t>(unscaled);
+  };
+  EXPECT_EQ(parse("1.005", 10, 2), 101);    // half up, away from zero
+  EXPECT_EQ(parse("-0.125", 10, 2), -13);
+  EXPECT_EQ(parse("1.004999", 10, 2), 100);
+  EXPECT_EQ(parse("-2.5E1", 10, 2), -2500);
+  EXPECT_EQ(parse("1e-3", 10, 2), 0);
+  EXPECT_EQ(parse("+0.000", 4, 2), 0);
+  EXPECT_EQ(parse("12", 4, 2), 1200);
+  EXPECT_EQ(parse("99.994", 4, 2), 9999);
+  EXPECT_EQ(parse("99.995", 4, 2), std::nullopt);  // rounds to 100.00: five digits
+  EXPECT_EQ(parse("100", 4, 2), std::nullopt);
+  EXPECT_EQ(parse("5e-1", 1, 0), 1);
+  Int128 unscaled = 0;
+  EXPECT_EQ(driftgov::core::parse_decimal("99999999999999999999999999999999999999", 38, 0, unscaled),
+            DecimalParse::kOk);
+  EXPECT_EQ(driftgov::core::parse_decimal("1e38", 38, 0, unscaled), DecimalParse::kOverflow);
+  EXPECT_EQ(driftgov::core::parse_decimal("1e999999999999", 38, 0, unscaled), DecimalParse::kOverflow);
+  EXPECT_EQ(driftgov::core::parse_decimal("1e-999999999999", 38, 2, unscaled), DecimalParse::kOk);
+  EXPECT_EQ(unscaled, 0);
+  for (const char* bad : {"", "-", ".", "1.2.3", "1e", "1e+", "abc", "1 2", "NaN", "Infinity"}) {
+    EXPECT_EQ(driftgov::core::parse_decimal(bad, 10, 2, unscaled), DecimalParse::kNotANumber) << bad;
+  }
+}

@@ -61,6 +61,13 @@ struct Column {
 // Exact decimal text of an unscaled value: decimal_to_string(-12345, 2) == "-123.45", (5, 3) == "0.005".
 std::string decimal_to_string(Int128 unscaled, int scale);
 
+enum class DecimalParse { kOk, kNotANumber, kOverflow };
+// Reads decimal text ("-12.5", "1e3", "0.125E-1"; optional sign, digits with an optional point, an optional
+// exponent) as the unscaled value of a decimal(precision, scale), rounding half away from zero to the scale (as
+// Java's BigDecimal.setScale(scale, HALF_UP), which Spark uses). kOverflow when the rounded value needs more than
+// `precision` digits; `unscaled` is set only for kOk.
+DecimalParse parse_decimal(std::string_view text, int precision, int scale, Int128& unscaled);
+
 struct RecordBatch {
   Schema schema;
   std::vector<Column> columns;

@@ -98,7 +98,8 @@ struct Schema {
 };
 
 // Parses a type name as printed by DataType::to_string and accepted by --type overrides
-// ("int64", "double", "string", "boolean", "date", "timestamp"). Throws InputError naming `context`.
+// ("int64", "int32", "int16", "int8", "double", "float" (32 bits), "decimal(p,s)", "string", "boolean", "date",
+// "timestamp"), and Spark SQL's names for them (bigint, smallint, tinyint, ...). Throws InputError naming `context`.
 DataType parse_type_name(std::string_view name, std::string_view context);
 
 }  // namespace driftgov::core

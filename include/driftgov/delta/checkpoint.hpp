@@ -10,10 +10,12 @@
 
 #include "driftgov/delta/actions.hpp"
 #include "driftgov/delta/log.hpp"
-#include "driftgov/delta/snapshot.hpp"
 #include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
+
+// Declared, not included: snapshot.cpp replays checkpoints through this header (no include loop).
+class Snapshot;
 
 // Receives actions one by one; it may move from them.
 using ActionSink = std::function<void(Action&)>;

@@ -73,17 +73,31 @@ std::string commit_file_name(std::int64_t version);  // 00000000000000000012.jso
 struct CommitTimestamp {
   std::int64_t version = 0;
   std::int64_t timestamp_ms = 0;
+  bool in_commit = false;  // commitInfo.inCommitTimestamp rather than the commit file's modification time
 };
 
-// Commit timestamps as Spark uses them for time travel: the in-commit timestamp where that feature is enabled
-// (from delta.inCommitTimestampEnablementVersion on), otherwise the commit file's modification time, made strictly
-// increasing (a commit whose time is not after its predecessor's counts as one millisecond later).
-// `configuration` is the latest table configuration.
+// In-commit timestamps (PROTOCOL.md, "In-Commit Timestamps") as a table configuration states them, in the final
+// form (delta.enableInCommitTimestamps, ...) or Delta 3.2's preview form (the same names ending in -preview).
+struct InCommitTimestamps {
+  bool enabled = false;
+  std::int64_t enablement_version = 0;                   // the first commit carrying an in-commit timestamp
+  std::optional<std::int64_t> enablement_timestamp_ms;   // that commit's in-commit timestamp, when recorded
+};
+InCommitTimestamps in_commit_timestamps(const StringMap& configuration);
+
+// Commit timestamps as Spark uses them for time travel and history: the in-commit timestamp from the enablement
+// version on where in-commit timestamps are enabled, otherwise the commit file's modification time, made strictly
+// increasing (a commit whose time is not after its predecessor's counts as one millisecond later). Throws
+// InputError naming the commit file when an in-commit timestamp is missing. `configuration` is the latest table
+// configuration.
 std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const StringMap& configuration);
 
-// The version a timestamp selects: the latest commit with timestamp <= t. Refuses (InputError) a timestamp before
-// the first available commit or after the latest one, as Spark does.
+// The version a timestamp selects: the latest commit with timestamp <= t, searching only the commits with
+// in-commit timestamps when t is at or after the enablement timestamp (default: the first in-commit timestamp)
+// and only the ones before them otherwise, as the protocol says. Refuses (InputError) a timestamp before the first
+// commit searched or after the latest one, as Spark does.
 std::int64_t version_at_timestamp(const std::vector<CommitTimestamp>& timestamps, std::int64_t timestamp_ms,
-                                  const std::string& table);
+                                  const std::string& table,
+                                  std::optional<std::int64_t> enablement_timestamp_ms = std::nullopt);
 
 }  // namespace driftgov::delta

@@ -29,10 +29,6 @@ enum class WriteMode {
   kOverwrite,  // replaces every row (or the rows of `replace_where`); creates the table when absent
 };
 
-// The rows of one live data file of `snapshot` in the table's logical schema (partition values filled in, deletion
-// vector applied), in one or more batches. Reading files belongs to a layer above this one, which supplies it.
-using TableFileReader = std::function<std::vector<core::RecordBatch>(const Snapshot& snapshot, const AddFile& file)>;
-
 struct TableWriteOptions {
   WriteMode mode = WriteMode::kCreate;
   bool merge_schema = false;
@@ -40,10 +36,9 @@ struct TableWriteOptions {
   // Partition columns of a new table (or of an overwrite with overwrite_schema).
   std::vector<std::string> partition_by;
   // With kOverwrite: replace only the rows satisfying this predicate (Spark's replaceWhere). Files whose rows all
-  // match are removed; files holding some matching rows are rewritten without them. Every written row must
-  // satisfy the predicate. A predicate on data columns needs `read_file`.
+  // match are removed; files holding some matching rows are rewritten without them (read through delta::Scan).
+  // Every written row must satisfy the predicate.
   std::optional<Predicate> replace_where;
-  TableFileReader read_file;
   // Idempotent write: skipped when the table already records this (app id, version) or a later version.
   std::optional<TransactionId> idempotent;
   // Table properties of a new table (delta.checkpointInterval, ...).
