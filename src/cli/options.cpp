@@ -38,7 +38,7 @@ io::SourceOptions SourceArguments::to_options() const {
     throw core::InputError(fmt::format("--delimiter must be one character, got '{}'", delimiter));
   }
   if (!null_tokens.empty()) options.csv.null_tokens = null_tokens;
-  if (infer_rows < 1) throw core::InputError("--infer-rows must be at least 1");
+  DRIFTGOV_USER_CHECK_GE(infer_rows, 1, "--infer-rows");
   options.csv.infer_rows = infer_rows;
   return options;
 }
@@ -59,7 +59,7 @@ stats::ProfileOptions ProfileArguments::to_options() const {
   if (threads < 0 || threads > kMaxThreads) {
     throw core::InputError(fmt::format("--threads must be from 0 (one per core) to {}, got {}", kMaxThreads, threads));
   }
-  if (category_cap < 1) throw core::InputError("--category-cap must be at least 1");
+  DRIFTGOV_USER_CHECK_GE(category_cap, std::size_t{1}, "--category-cap");
   options.category_cap = category_cap;
   for (const auto& entry : kinds) {
     auto [column, kind] = split_assignment(entry, "--kind");
@@ -95,7 +95,7 @@ delta::TableWriteOptions DeltaWriteArguments::to_options() const {
   options.merge_schema = merge_schema;
   options.overwrite_schema = overwrite_schema;
   options.partition_by = partition_by;
-  if (file_rows < 1) throw core::InputError("--file-rows must be at least 1");
+  DRIFTGOV_USER_CHECK_GE(file_rows, 1, "--file-rows");
   options.target_file_rows = file_rows;
   for (const auto& text : replace_where) {
     auto predicate = delta::parse_replace_where(text, "--replace-where");

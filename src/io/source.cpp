@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::io {
 
@@ -14,8 +13,7 @@ std::unique_ptr<Source> SourceRegistry::open(const std::string& location, const 
   for (const auto& format : formats_) {
     if (format.probe(location)) return format.open(location, options);
   }
-  std::error_code error;
-  if (!std::filesystem::exists(location, error)) {
+  if (!local_storage().stat(location) && !local_storage().is_folder(location)) {
     throw core::InputError(fmt::format("{}: no such file or directory", location));
   }
   throw core::InputError(fmt::format("{}: not a recognised data source (known formats: {})", location,
