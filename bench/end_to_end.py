@@ -14,7 +14,7 @@ time the wall-clock time from start to exit, its CPU time user + system time ove
 figure to trust when other jobs share the cores: a waiting process accrues wall time, not CPU time). Medians over --repetitions runs. The data come from
 scripts/generate_data.py into --scratch (outside the repository: the 10M-row files take about 2.5 GB).
 
-    /work/main/.venv/bin/python bench/end_to_end.py --scratch /tmp/driftgov-bench --json bench/results/e2e.json
+    .venv/bin/python bench/end_to_end.py --scratch /tmp/driftgov-bench --json bench/results/e2e.json
 """
 import argparse
 import json

@@ -92,6 +92,9 @@ int report_failure(const CLI::App& app) {
   } catch (const core::InputError& error) {
     fmt::print(stderr, "driftgov: error: {}\n", error.message_with(flag_spelling));
     return kExitInputError;
+  } catch (const core::IOError& error) {
+    fmt::print(stderr, "driftgov: error: {}\n", error.what());
+    return kExitIOError;
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "driftgov: error: out of memory\n");
     return kExitInternalError;

@@ -12,6 +12,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternalError = 1;
 inline constexpr int kExitInputError = 2;
 inline constexpr int kExitDriftDetected = 3;  // compare --fail-on-drift found dataset drift
+inline constexpr int kExitIOError = 4;        // the storage failed (disk full, permission denied, I/O error)
 
 void register_commands(CLI::App& app);
 // Runs the verb the user chose; returns the exit code.

@@ -1,15 +1,14 @@
 // driftgov compare REFERENCE CURRENT: per-column drift metrics, the selected tests and the dataset verdict.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/profiling.hpp"
 #include "driftgov/stats/drift.hpp"
 #include "stats/time_values.hpp"
@@ -275,17 +274,7 @@ void write_json(const nlohmann::json& json, const std::string& path) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return;
   }
-  const auto temporary = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw core::InputError(fmt::format("--json {}: cannot open for writing", path));
-    out << text;
-    if (!out.flush()) throw core::InputError(fmt::format("--json {}: write failed", path));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw core::InputError(fmt::format("--json {}: cannot rename the finished file into place", path));
-  }
+  io::write_file_atomically(io::local_storage(), path, text);
 }
 
 }  // namespace

@@ -1,18 +1,16 @@
 // driftgov convert SOURCE DEST: CSV <-> Parquet, the format of DEST chosen by its extension.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <ostream>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/table_writer.hpp"
 #include "driftgov/io/csv_writer.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/sources.hpp"
 #include "driftgov/parquet/writer.hpp"
 
@@ -33,9 +31,7 @@ enum class OutputFormat { kParquet, kCsv, kTsv, kDelta };
 
 OutputFormat output_format(const std::string& destination) {
   if (delta::is_delta_destination(destination)) return OutputFormat::kDelta;
-  auto extension = std::filesystem::path(destination).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char character) { return static_cast<char>(std::tolower(character)); });
+  const auto extension = io::lowercase_extension(destination);
   if (extension == ".parquet" || extension == ".pq") return OutputFormat::kParquet;
   if (extension == ".csv") return OutputFormat::kCsv;
   if (extension == ".tsv") return OutputFormat::kTsv;
@@ -48,7 +44,7 @@ OutputFormat output_format(const std::string& destination) {
 std::int64_t convert_to_parquet(io::Source& source, const ConvertArguments& args) {
   parquet::WriterOptions options;
   options.compression = parquet::parse_compression(args.codec);
-  if (args.row_group_rows < 1) throw core::InputError("convert: --row-group-rows must be at least 1");
+  DRIFTGOV_USER_CHECK_GE(args.row_group_rows, 1, "convert: --row-group-rows");
   options.row_group_rows = args.row_group_rows;
   options.version = DRIFTGOV_VERSION;
   parquet::FileWriter writer(args.destination, source.schema(), options);
@@ -72,33 +68,21 @@ std::int64_t convert_to_delta(io::Source& source, const ConvertArguments& args) 
   return result.rows;
 }
 
-// Written beside the destination and renamed into place once complete, like the Parquet writer's output.
+// Published atomically once complete, like the Parquet writer's output.
 std::int64_t convert_to_csv(io::Source& source, const ConvertArguments& args, char delimiter) {
-  const std::filesystem::path destination(args.destination);
-  auto temporary = destination;
-  temporary.replace_filename(fmt::format(".{}.{}.tmp", destination.filename().string(), ::getpid()));
+  const auto output = io::local_storage().create(args.destination);
+  io::OutputStreamBuffer buffer(*output);
+  std::ostream out(&buffer);
+  out.exceptions(std::ios::badbit);  // a storage failure reaches the caller as core::IOError
   std::int64_t rows = 0;
-  try {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw core::InputError(fmt::format("{}: cannot create {}: {}", args.destination, temporary.string(),
-                                         std::strerror(errno)));
-    }
-    io::CsvWriter writer(out, source.schema(), io::CsvWriteOptions{delimiter, true});
-    while (auto batch = source.next()) {
-      writer.write(*batch);
-      rows += batch->num_rows;
-    }
-    writer.finish();
-    out.close();
-    if (!out)
-      throw core::InputError(fmt::format("{}: write failed: {}", args.destination, std::strerror(errno)));
-    std::filesystem::rename(temporary, destination);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw;
+  io::CsvWriter writer(out, source.schema(), io::CsvWriteOptions{delimiter, true});
+  while (auto batch = source.next()) {
+    writer.write(*batch);
+    rows += batch->num_rows;
   }
+  writer.finish();
+  buffer.flush_to_stream();
+  output->publish();
   return rows;
 }
 

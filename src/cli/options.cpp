@@ -140,7 +140,7 @@ delta::TableWriteOptions DeltaWriteArguments::to_options() const {
   options.merge_schema = merge_schema;
   options.overwrite_schema = overwrite_schema;
   options.partition_by = partition_by;
-  if (file_rows < 1) throw core::InputError("--file-rows must be at least 1");
+  DRIFTGOV_USER_CHECK_GE(file_rows, 1, "--file-rows");
   options.target_file_rows = file_rows;
   for (const auto& text : replace_where) {
     auto predicate = delta::parse_replace_where(text, "--replace-where");

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -114,16 +113,6 @@ std::int64_t tombstone_retention_ms(const StringMap& configuration) {
     // An unreadable interval keeps the default.
   }
   return retention;
-}
-
-void write_text_atomically(const fs::path& path, const std::string& text) {
-  const fs::path temp = path.parent_path() / fmt::format(".{}.{}.tmp", path.filename().string(), now_ms());
-  {
-    std::ofstream stream(temp, std::ios::binary | std::ios::trunc);
-    stream << text;
-    if (!stream.flush()) throw core::InputError(fmt::format("{}: cannot write", temp.string()));
-  }
-  fs::rename(temp, path);
 }
 
 bool is_text(const DataType& type) { return type.id == TypeId::kString || type.id == TypeId::kBinary; }
@@ -344,7 +333,7 @@ std::vector<Action> parse_parquet_checkpoint(std::string bytes, const std::strin
   return actions;
 }
 
-void write_checkpoint(const Snapshot& snapshot) {
+void write_checkpoint(const Snapshot& snapshot, io::Storage& storage) {
   std::vector<Action> actions;
   actions.emplace_back(snapshot.protocol());
   actions.emplace_back(snapshot.metadata());
@@ -378,16 +367,17 @@ void write_checkpoint(const Snapshot& snapshot) {
   const fs::path path = log_directory / fmt::format("{:020d}.checkpoint.parquet", snapshot.version());
   parquet::WriterOptions options;
   options.compression = parquet::Compression::kSnappy;
+  options.storage = &storage;
   // Concurrent writers of one version's checkpoint write the same rows; the atomic rename keeps a whole file.
   parquet::write_parquet_file(path.string(), batch, options);
   const json last = {{"version", snapshot.version()},
                      {"size", batch.num_rows},
-                     {"sizeInBytes", static_cast<std::int64_t>(fs::file_size(path))},
+                     {"sizeInBytes", storage.stat(path.string()).value_or(io::FileInfo{}).size},
                      {"numOfAddFiles", snapshot.files().size()}};
   // _last_checkpoint may only move forward: a slower writer of an older checkpoint must not move it back.
   const auto listing = list_log(snapshot.table_root());
   if (!listing.last_checkpoint || listing.last_checkpoint->version < snapshot.version()) {
-    write_text_atomically(log_directory / "_last_checkpoint", last.dump());
+    io::write_file_atomically(storage, (log_directory / "_last_checkpoint").string(), last.dump());
   }
 }
 

@@ -6,11 +6,11 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <memory>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/actions.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -50,17 +50,17 @@ void append_little(std::string& out, std::uint64_t value, int bytes) {
 
 std::string read_range(const std::filesystem::path& path, std::int64_t offset, std::int64_t length,
                        std::string_view context) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) {
+  auto& storage = io::local_storage();
+  if (!storage.stat(path.string())) {
     throw core::InputError(fmt::format("{}: deletion vector file {} cannot be opened", context, path.string()));
   }
-  stream.seekg(offset);
-  std::string bytes(static_cast<std::size_t>(length), '\0');
-  stream.read(bytes.data(), length);
-  if (stream.gcount() != length) {
+  const auto file = storage.open_read(path.string());
+  if (offset < 0 || length < 0 || offset > file->size() || length > file->size() - offset) {
     throw core::InputError(fmt::format("{}: deletion vector file {}: expected {} bytes at offset {}, file is shorter",
                                        context, path.string(), length, offset));
   }
+  std::string bytes(static_cast<std::size_t>(length), '\0');
+  file->read_at(offset, length, bytes.data());
   return bytes;
 }
 

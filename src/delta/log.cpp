@@ -7,12 +7,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include <sys/stat.h>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/core/value_text.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -163,8 +163,7 @@ TableLocation parse_table_location(std::string_view name) {
 
 bool is_delta_table(const std::string& name) {
   const auto location = parse_table_location(name);
-  std::error_code error;
-  return fs::is_directory(fs::path(location.path) / "_delta_log", error);
+  return io::local_storage().is_folder((fs::path(location.path) / "_delta_log").string());
 }
 
 std::string commit_file_name(std::int64_t version) { return fmt::format("{:020d}.json", version); }
@@ -190,25 +189,26 @@ LogListing list_log(const fs::path& table_root) {
   LogListing listing;
   listing.table_root = table_root;
   listing.log_directory = table_root / "_delta_log";
-  std::error_code error;
-  if (!fs::is_directory(listing.log_directory, error)) {
-    if (!fs::exists(table_root, error)) {
+  auto& storage = io::local_storage();
+  if (!storage.is_folder(listing.log_directory.string())) {
+    if (!storage.is_folder(table_root.string()) && !storage.stat(table_root.string())) {
       throw core::InputError(fmt::format("{}: no such Delta table (the folder does not exist)", table_root.string()));
     }
     throw core::InputError(fmt::format("{}: not a Delta table (no _delta_log folder)", table_root.string()));
   }
   // version -> (parts expected -> parts seen)
   std::map<std::int64_t, std::map<std::int64_t, std::map<std::int64_t, fs::path>>> multi_part;
-  for (const auto& entry : fs::directory_iterator(listing.log_directory)) {
-    const std::string name = entry.path().filename().string();
+  for (const auto& file : io::local_storage().list((listing.log_directory / "").string())) {
+    const fs::path path(file.path);
+    const std::string name = path.filename().string();
     if (name.size() < 21 || !all_digits(std::string_view(name).substr(0, 20)) || name[20] != '.') continue;
     const auto version = parse_version(std::string_view(name).substr(0, 20));
     if (!version) continue;
     const std::string_view rest = std::string_view(name).substr(21);
     if (rest == "json") {
-      listing.commits.emplace(*version, entry.path());
+      listing.commits.emplace(*version, path);
     } else if (rest == "checkpoint.parquet") {
-      listing.checkpoints.push_back({*version, CheckpointKind::kClassic, {entry.path()}});
+      listing.checkpoints.push_back({*version, CheckpointKind::kClassic, {path}});
     } else if (rest.starts_with("checkpoint.")) {
       const std::string_view tail = rest.substr(11);
       // checkpoint.<part:10>.<parts:10>.parquet or checkpoint.<uuid>.(json|parquet)
@@ -216,9 +216,9 @@ LogListing list_log(const fs::path& table_root) {
           tail[10] == '.' && all_digits(tail.substr(11, 10))) {
         const auto part = parse_version(tail.substr(0, 10));
         const auto parts = parse_version(tail.substr(11, 10));
-        if (part && parts && *part >= 1 && *part <= *parts) multi_part[*version][*parts][*part] = entry.path();
+        if (part && parts && *part >= 1 && *part <= *parts) multi_part[*version][*parts][*part] = path;
       } else if (tail.ends_with(".json") || tail.ends_with(".parquet")) {
-        listing.checkpoints.push_back({*version, CheckpointKind::kUuid, {entry.path()}});
+        listing.checkpoints.push_back({*version, CheckpointKind::kUuid, {path}});
       }
     }
   }
@@ -236,7 +236,7 @@ LogListing list_log(const fs::path& table_root) {
 
   // _last_checkpoint is only a hint: a torn or corrupt one is ignored, never fatal.
   const fs::path last = listing.log_directory / "_last_checkpoint";
-  if (fs::exists(last, error)) {
+  if (storage.stat(last.string())) {
     try {
       auto hint = nlohmann::json::parse(read_file_text(last));
       if (hint.is_object() && hint.contains("version") && hint["version"].is_number_integer()) {
@@ -255,14 +255,7 @@ LogListing list_log(const fs::path& table_root) {
   return listing;
 }
 
-std::string read_file_text(const fs::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) throw core::InputError(fmt::format("{}: cannot open for reading", path.string()));
-  std::ostringstream buffer;
-  buffer << stream.rdbuf();
-  if (stream.bad()) throw core::InputError(fmt::format("{}: read error", path.string()));
-  return std::move(buffer).str();
-}
+std::string read_file_text(const fs::path& path) { return io::read_file(io::local_storage(), path.string()); }
 
 std::vector<Action> read_commit(const fs::path& commit_file) {
   const std::string text = read_file_text(commit_file);

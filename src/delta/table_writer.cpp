@@ -18,6 +18,7 @@
 #include "driftgov/delta/data_skipping.hpp"
 #include "driftgov/delta/log.hpp"
 #include "driftgov/delta/scan.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -907,13 +908,13 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
 
   std::map<std::string, OpenFile> open_files;  // by partition folder
   std::vector<AddFile> written;
+  io::Storage& storage = options.parquet.storage ? *options.parquet.storage : io::local_storage();
   const auto close_file = [&](OpenFile& file) {
     file.writer->close();
     AddFile add;
     add.path = encode_path(file.relative_path);
     add.partition_values = file.partition_values;
-    std::error_code error;
-    add.size = static_cast<std::int64_t>(fs::file_size(table_root / file.relative_path, error));
+    add.size = storage.stat((table_root / file.relative_path).string()).value_or(io::FileInfo{}).size;
     add.modification_time = now_ms();
     add.data_change = true;
     add.stats = file.statistics.finish();
@@ -921,7 +922,6 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     written.push_back(std::move(add));
   };
 
-  fs::create_directories(table_root);
   std::vector<fs::path> created_files;
   std::int64_t rows_supplied = 0;
   // Writes rows into the open files; `check` refuses rows outside the replaceWhere predicate (new data only: the
@@ -986,7 +986,6 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
           file.relative_path =
               fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(), new_uuid(),
                           parquet::compression_name(options.parquet.compression));
-          fs::create_directories((table_root / file.relative_path).parent_path());
           created_files.push_back(table_root / file.relative_path);
           file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(),
                                                               file_schema, options.parquet);
@@ -1026,8 +1025,13 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     // No commit will refer to the files written so far (refused data, unreadable input): remove them rather than
     // leave them to a vacuum.
     open_files.clear();
-    std::error_code ignored;
-    for (const auto& path : created_files) fs::remove(path, ignored);
+    for (const auto& path : created_files) {
+      try {
+        storage.remove(path.string());
+      } catch (const core::IOError&) {
+        // Best effort: the error being reported is the one that matters; a stray file is only unreferenced.
+      }
+    }
     throw;
   }
 

@@ -1,12 +1,9 @@
 #include "driftgov/delta/transaction.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <random>
 #include <thread>
 
@@ -25,22 +22,6 @@ namespace fs = std::filesystem;
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-[[noreturn]] void throw_io(const std::string& what, const fs::path& path) {
-  throw core::InputError(fmt::format("{}: {}: {}", path.string(), what, std::strerror(errno)));
-}
-
-void write_all(int descriptor, const std::string& contents, const fs::path& path) {
-  std::size_t written = 0;
-  while (written < contents.size()) {
-    const auto result = ::write(descriptor, contents.data() + written, contents.size() - written);
-    if (result < 0) {
-      if (errno == EINTR) continue;
-      throw_io("write failed", path);
-    }
-    written += static_cast<std::size_t>(result);
-  }
 }
 
 // What a winning commit did, in the terms Spark's ConflictChecker uses.
@@ -95,42 +76,14 @@ std::string new_uuid() {
                      low >> 48, low & 0xffffffffffffULL);
 }
 
-bool write_file_if_absent(const fs::path& target, const std::string& contents) {
-  const fs::path temp = target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(), new_uuid());
-  const int descriptor = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (descriptor < 0) throw_io("cannot create temporary commit file", temp);
-  try {
-    write_all(descriptor, contents, temp);
-    if (::fsync(descriptor) != 0) throw_io("fsync failed", temp);
-  } catch (...) {
-    ::close(descriptor);
-    ::unlink(temp.c_str());
-    throw;
-  }
-  ::close(descriptor);
-  // link() fails with EEXIST if the name exists, which makes the commit put-if-absent; the file appears whole.
-  const int linked = ::link(temp.c_str(), target.c_str());
-  const int link_error = errno;
-  ::unlink(temp.c_str());
-  if (linked == 0) {
-    // Make the new directory entry durable before the commit is reported.
-    const int directory = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (directory >= 0) {
-      ::fsync(directory);
-      ::close(directory);
-    }
-    return true;
-  }
-  if (link_error == EEXIST) return false;
-  errno = link_error;
-  throw_io("cannot create commit file", target);
+bool write_file_if_absent(const fs::path& target, const std::string& contents, io::Storage& storage) {
+  return storage.put_if_absent(target.string(), contents);
 }
 
 Transaction Transaction::start(const fs::path& table_root) {
   Transaction transaction;
   transaction.table_root_ = table_root;
-  std::error_code error;
-  if (fs::is_directory(table_root / "_delta_log", error)) {
+  if (!io::local_storage().list((table_root / "_delta_log" / "").string()).empty()) {
     const auto listing = list_log(table_root);
     if (listing.latest_version()) transaction.snapshot_ = Snapshot::load(table_root);
   }
@@ -308,12 +261,12 @@ CommitResult Transaction::commit(const CommitOptions& options) {
     throw core::InputError(fmt::format("{}: a new table needs its protocol in the first commit", table_root_.string()));
   }
   const fs::path log_directory = table_root_ / "_delta_log";
-  fs::create_directories(log_directory);
+  io::Storage& storage = options.storage ? *options.storage : io::local_storage();
   CommitResult result;
   std::int64_t attempt_version = read_version() + 1;
   for (int attempt = 1;; ++attempt) {
     const auto actions = build_actions(attempt_version);
-    if (write_file_if_absent(log_directory / commit_file_name(attempt_version), serialize_commit(actions))) {
+    if (write_file_if_absent(log_directory / commit_file_name(attempt_version), serialize_commit(actions), storage)) {
       committed_ = true;
       result.version = attempt_version;
       result.attempts = attempt;
@@ -349,7 +302,7 @@ CommitResult Transaction::commit(const CommitOptions& options) {
   }
   if (interval > 0 && result.version > 0 && result.version % interval == 0) {
     try {
-      write_checkpoint(Snapshot::load(table_root_, TimeTravel{result.version, std::nullopt}));
+      write_checkpoint(Snapshot::load(table_root_, TimeTravel{result.version, std::nullopt}), storage);
       result.checkpoint_written = true;
     } catch (const core::UnsupportedError&) {
       // A build without the Parquet writer commits without checkpoints; they only speed up reading.

@@ -1,9 +1,7 @@
 #include "driftgov/io/csv_reader.hpp"
 
 #include <fast_float/fast_float.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -13,7 +11,6 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
-#include <filesystem>
 #include <span>
 #include <unordered_set>
 
@@ -22,6 +19,7 @@
 #endif
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 #include "io/text_values.hpp"
 
 namespace driftgov::io {
@@ -70,14 +68,8 @@ class RecordScanner {
 
   RecordScanner(std::string path, char delimiter, char quote)
       : path_(std::move(path)), delimiter_(delimiter), quote_(quote), stop_bytes_(delimiter, quote) {
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      throw InputError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
-    }
+    file_ = local_storage().open_read(path_);
     buffer_.resize(kInitialBuffer);
-  }
-  ~RecordScanner() {
-    if (fd_ >= 0) ::close(fd_);
   }
   RecordScanner(const RecordScanner&) = delete;
   RecordScanner& operator=(const RecordScanner&) = delete;
@@ -129,8 +121,9 @@ class RecordScanner {
       end_ = remaining;
     }
     if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    const auto got = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
-    if (got < 0) throw InputError(fmt::format("{}: read failed: {}", path_, std::strerror(errno)));
+    const auto got = std::min(static_cast<std::int64_t>(buffer_.size() - end_), file_->size() - file_offset_);
+    file_->read_at(file_offset_, got, buffer_.data() + end_);
+    file_offset_ += got;
     if (got == 0) eof_ = true;
     end_ += static_cast<std::size_t>(got);
   }
@@ -273,7 +266,8 @@ class RecordScanner {
   char delimiter_;
   char quote_;
   StopBytes stop_bytes_;
-  int fd_ = -1;
+  std::unique_ptr<RandomAccessFile> file_;
+  std::int64_t file_offset_ = 0;
   std::vector<char> buffer_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
@@ -727,8 +721,7 @@ class CsvSource final : public Source {
 };
 
 bool has_csv_extension(const std::string& location) {
-  auto extension = std::filesystem::path(location).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(), ::tolower);
+  const auto extension = lowercase_extension(location);
   return extension == ".csv" || extension == ".tsv" || extension == ".txt";
 }
 
@@ -737,11 +730,10 @@ bool has_csv_extension(const std::string& location) {
 std::unique_ptr<Source> open_csv(const std::string& path, const SourceOptions& options) {
   options.validate();
   auto adjusted = options;
-  if (std::filesystem::path(path).extension() == ".tsv" && adjusted.csv.delimiter == ',') {
+  if (lowercase_extension(path) == ".tsv" && adjusted.csv.delimiter == ',') {
     adjusted.csv.delimiter = '\t';
   }
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
+  if (local_storage().is_folder(path)) {
     throw InputError(fmt::format("{}: is a directory, expected a CSV file", path));
   }
   return std::make_unique<CsvSource>(path, adjusted);

@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::io {
 
@@ -20,16 +19,12 @@ void CsvOptions::validate() const {
     throw core::option_error(core::OptionName{"csv.delimiter"},
                              fmt::format(" must differ from the quote character, both are {}", printable(quote)));
   }
-  if (infer_rows < 1) {
-    throw core::option_error(core::OptionName{"csv.infer_rows"}, fmt::format(" must be at least 1, got {}", infer_rows));
-  }
+  core::check_option_at_least(infer_rows, 1, {"csv.infer_rows"});
 }
 
 void SourceOptions::validate() const {
   csv.validate();
-  if (batch_rows < 1) {
-    throw core::option_error(core::OptionName{"batch_rows"}, fmt::format(" must be at least 1, got {}", batch_rows));
-  }
+  core::check_option_at_least(batch_rows, 1, {"batch_rows"});
 }
 
 void SourceRegistry::add(SourceFormat format) { formats_.push_back(std::move(format)); }
@@ -39,8 +34,7 @@ std::unique_ptr<Source> SourceRegistry::open(const std::string& location, const 
   for (const auto& format : formats_) {
     if (format.probe(location)) return format.open(location, options);
   }
-  std::error_code error;
-  if (!std::filesystem::exists(location, error)) {
+  if (!local_storage().stat(location) && !local_storage().is_folder(location)) {
     throw core::InputError(fmt::format("{}: no such file or directory", location));
   }
   throw core::InputError(fmt::format("{}: not a recognised data source (known formats: {})", location,

@@ -3,62 +3,59 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <filesystem>
+#include <string_view>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/parquet/reader.hpp"
 
 namespace driftgov::monitor {
 namespace {
 
-namespace fs = std::filesystem;
-
-bool has_parquet_extension(const fs::path& path) {
-  std::string extension = path.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+bool has_parquet_extension(std::string_view path) {
+  const auto extension = io::lowercase_extension(path);
   return extension == ".parquet" || extension == ".parq";
 }
 
-bool is_hidden(const fs::path& path) {
-  const std::string name = path.filename().string();
+bool is_hidden(std::string_view path) {
+  const auto name = path.substr(path.rfind('/') + 1);
   return name.empty() || name[0] == '_' || name[0] == '.';
+}
+
+// The folder's prefix for io::Storage::list: the location with one trailing '/'.
+std::string folder_prefix(std::string location) {
+  while (location.size() > 1 && location.back() == '/') location.pop_back();
+  return location + "/";
 }
 
 // The data files of a folder, in name order.
 std::vector<std::string> folder_files(const std::string& location) {
   std::vector<std::string> files;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(location, error)) {
-    if (entry.is_regular_file(error) && has_parquet_extension(entry.path()) && !is_hidden(entry.path())) {
-      files.push_back(entry.path().string());
-    }
+  for (const auto& file : io::local_storage().list(folder_prefix(location))) {
+    if (has_parquet_extension(file.path) && !is_hidden(file.path)) files.push_back(file.path);
   }
-  if (error) throw core::InputError(fmt::format("{}: cannot list the folder: {}", location, error.message()));
-  std::sort(files.begin(), files.end());
   return files;
 }
 
 // Parquet files start with "PAR1" (or "PARE" when the footer is encrypted) whatever their name.
 bool has_parquet_magic(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return false;
-  char magic[4] = {};
-  const bool matches = std::fread(magic, 1, 4, file) == 4 &&
-                       (std::string_view(magic, 4) == "PAR1" || std::string_view(magic, 4) == "PARE");
-  std::fclose(file);
-  return matches;
+  try {
+    const auto file = io::local_storage().open_read(path);
+    if (file->size() < 4) return false;
+    char magic[4] = {};
+    file->read_at(0, 4, magic);
+    return std::string_view(magic, 4) == "PAR1" || std::string_view(magic, 4) == "PARE";
+  } catch (const core::InputError&) {
+    return false;
+  }
 }
 
 bool probe(const std::string& location) {
-  std::error_code error;
-  if (fs::is_regular_file(location, error)) return has_parquet_extension(location) || has_parquet_magic(location);
-  if (!fs::is_directory(location, error) || fs::exists(fs::path(location) / "_delta_log", error)) return false;
-  for (const auto& entry : fs::directory_iterator(location, error)) {
-    if (entry.is_regular_file(error) && has_parquet_extension(entry.path()) && !is_hidden(entry.path())) return true;
-  }
-  return false;
+  auto& storage = io::local_storage();
+  if (storage.stat(location)) return has_parquet_extension(location) || has_parquet_magic(location);
+  // A folder of Parquet files, unless it is a Delta table.
+  if (!storage.list(folder_prefix(location) + "_delta_log/").empty()) return false;
+  return !folder_files(location).empty();
 }
 
 class ParquetSource final : public io::Source {
@@ -120,12 +117,11 @@ class ParquetSource final : public io::Source {
 }  // namespace
 
 std::unique_ptr<io::Source> open_parquet(const std::string& location, const io::SourceOptions& options) {
-  std::error_code error;
   std::vector<std::string> files;
-  if (fs::is_directory(location, error)) {
-    files = folder_files(location);
-  } else {
+  if (io::local_storage().stat(location)) {
     files.push_back(location);
+  } else {
+    files = folder_files(location);
   }
   return std::make_unique<ParquetSource>(location, std::move(files), options);
 }

@@ -5,8 +5,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -14,51 +12,36 @@
 #include <thread>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/sources.hpp"
 
 namespace driftgov::monitor {
 
 bool is_profile_file(const std::string& location) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(location, error)) return false;
-  std::ifstream in(location, std::ios::binary);
-  char first = 0;
-  in >> std::ws;
-  if (!in.get(first) || first != '{') return false;  // data files never start with a JSON object
+  auto& storage = io::local_storage();
+  if (!storage.stat(location)) return false;
+  const auto file = storage.open_read(location);
+  const auto text = file->mapped().value_or(std::string_view());
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{') return false;  // data files never start with JSON
   // Object keys are written in sorted order, so the format name can sit anywhere: scan the whole document.
   const std::string needle = fmt::format("\"format\":\"{}\"", stats::kProfileFormatName);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text.find(needle) != std::string::npos;
+  return text.find(needle) != std::string_view::npos;
 }
 
 stats::DatasetProfile load_profile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw core::InputError(fmt::format("{}: cannot open profile", path));
+  const std::string text = io::read_file(io::local_storage(), path);
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(in);
+    json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& error) {  // parse_error, and out_of_range for a number beyond double
     throw core::InputError(fmt::format("{}: not valid JSON: {}", path, error.what()));
   }
   return stats::DatasetProfile::from_json(json, path);
 }
 
-void save_profile(const stats::DatasetProfile& profile, const std::string& path) {
-  const auto target = std::filesystem::path(path);
-  const auto temporary = target.parent_path() / ("." + target.filename().string() + ".tmp");
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw core::InputError(fmt::format("{}: cannot write", temporary.string()));
-    out << profile.to_json().dump() << '\n';
-    out.flush();
-    if (!out) throw core::InputError(fmt::format("{}: write failed", temporary.string()));
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, target, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
-    throw core::InputError(fmt::format("{}: cannot write: rename failed", path));
-  }
+void save_profile(const stats::DatasetProfile& profile, const std::string& path, io::Storage& storage) {
+  io::write_file_atomically(storage, path, profile.to_json().dump() + '\n');
 }
 
 namespace {

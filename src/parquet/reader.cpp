@@ -1,19 +1,16 @@
 #include "driftgov/parquet/reader.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 
 #include "decoding.hpp"
 #include "flat_column_decoder.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/parquet/compression.hpp"
 #include "driftgov/parquet/thrift_compact.hpp"
 
@@ -45,45 +42,21 @@ class Input {
   virtual std::string_view read(std::int64_t offset, std::int64_t length, std::string& scratch) const = 0;
 };
 
-class FileInput final : public Input {
+// A file of a storage, read with io::RandomAccessFile::read_at.
+class StorageInput final : public Input {
  public:
-  FileInput(const std::string& path) : path_(path) {
-    descriptor_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (descriptor_ < 0) throw core::InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-    struct stat status {};
-    if (::fstat(descriptor_, &status) != 0 || !S_ISREG(status.st_mode)) {
-      ::close(descriptor_);
-      throw core::InputError(fmt::format("{}: not a regular file", path));
-    }
-    size_ = status.st_size;
-  }
-  ~FileInput() override { ::close(descriptor_); }
-  FileInput(const FileInput&) = delete;
-  FileInput& operator=(const FileInput&) = delete;
-
-  std::int64_t size() const override { return size_; }
+  explicit StorageInput(std::unique_ptr<io::RandomAccessFile> file) : file_(std::move(file)) {}
+  std::int64_t size() const override { return file_->size(); }
   std::string_view read(std::int64_t offset, std::int64_t length, std::string& scratch) const override {
     // The scratch only grows, so that reads of varying size do not zero-fill it again.
     const auto wanted = static_cast<std::size_t>(length);
     if (scratch.size() < wanted) scratch.resize(wanted);
-    std::size_t done = 0;
-    while (done < wanted) {
-      const ssize_t got = ::pread(descriptor_, scratch.data() + done, wanted - done,
-                                  static_cast<off_t>(offset) + static_cast<off_t>(done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        throw core::InputError(fmt::format("{}: read of {} bytes at offset {} failed: {}", path_, length, offset,
-                                           got == 0 ? "file shrank while reading" : std::strerror(errno)));
-      }
-      done += static_cast<std::size_t>(got);
-    }
+    file_->read_at(offset, length, scratch.data());
     return std::string_view(scratch.data(), wanted);
   }
 
  private:
-  std::string path_;
-  int descriptor_ = -1;
-  std::int64_t size_ = 0;
+  std::unique_ptr<io::RandomAccessFile> file_;
 };
 
 class MemoryInput final : public Input {
@@ -1209,7 +1182,7 @@ FileReader FileReader::open(const std::string& path, ReaderOptions options) {
   auto state = std::make_unique<State>();
   state->description = path;
   state->options = options;
-  state->input = std::make_unique<FileInput>(path);
+  state->input = std::make_unique<StorageInput>((options.storage ? *options.storage : io::local_storage()).open_read(path));
   state->load();
   return FileReader(std::move(state));
 }

@@ -1,19 +1,15 @@
 #include "driftgov/parquet/writer.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <span>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/parquet/encoding.hpp"
 #include "driftgov/parquet/metadata.hpp"
 #include "driftgov/parquet/thrift_compact_writer.hpp"
@@ -468,31 +464,18 @@ class FileWriter::Impl {
     const std::pair<const char*, std::int64_t> positive[] = {{"row_group_rows", options_.row_group_rows},
                                                              {"row_group_bytes", options_.row_group_bytes},
                                                              {"data_page_bytes", options_.data_page_bytes}};
-    for (const auto& [name, value] : positive) {
-      if (value < 1)
-        throw core::InputError(fmt::format("Parquet writer: {} must be at least 1, got {}", name, value));
-    }
-    if (options_.dictionary_page_bytes < 0 || options_.max_statistics_bytes < 0) {
-      throw core::InputError(
-          "Parquet writer: dictionary_page_bytes and max_statistics_bytes cannot be negative");
-    }
+    for (const auto& [name, value] : positive) DRIFTGOV_USER_CHECK_GE(value, 1, "Parquet writer: {}", name);
+    DRIFTGOV_USER_CHECK_GE(options_.dictionary_page_bytes, 0, "Parquet writer: dictionary_page_bytes");
+    DRIFTGOV_USER_CHECK_GE(options_.max_statistics_bytes, 0, "Parquet writer: max_statistics_bytes");
     buffers_.resize(shredder_.leaves().size());
-    open_temporary();
+    // An unpublished stream removes its temporary file when the writer is destroyed.
+    output_ = (options_.storage ? *options_.storage : io::local_storage()).create(path_);
     write_bytes(kMagic);
   }
 
-  ~Impl() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      std::error_code ignored;
-      std::filesystem::remove(temporary_path_, ignored);
-    }
-  }
-
   void write(const core::RecordBatch& batch) {
-    if (closed_) throw core::InputError(fmt::format("{}: write after close", path_));
-    if (failed_)
-      throw core::InputError(fmt::format("{}: an earlier write failed; the file is abandoned", path_));
+    DRIFTGOV_CHECK(!closed_, "{}: write after close", path_);
+    DRIFTGOV_CHECK(!failed_, "{}: write after an earlier write failed; the file is abandoned", path_);
     if (batch.schema != schema_) {
       throw core::InputError(fmt::format("{}: batch schema\n{}does not match the file's schema\n{}", path_,
                                          batch.schema.to_string(), schema_.to_string()));
@@ -518,25 +501,11 @@ class FileWriter::Impl {
 
   void close() {
     if (closed_) return;
-    if (failed_)
-      throw core::InputError(fmt::format("{}: an earlier write failed; the file is abandoned", path_));
+    DRIFTGOV_CHECK(!failed_, "{}: close after an earlier write failed; the file is abandoned", path_);
     try {
       if (buffered_rows_ > 0) flush_row_group();
       write_footer();
-      if (::fsync(fd_) != 0) fail_io("fsync");
-      if (::close(fd_) != 0) {
-        fd_ = -1;
-        fail_io("close");
-      }
-      fd_ = -1;
-      std::error_code error;
-      std::filesystem::rename(temporary_path_, path_, error);
-      if (error) {
-        std::filesystem::remove(temporary_path_, error);
-        throw core::InputError(
-            fmt::format("{}: cannot move the finished file into place: {}", path_, error.message()));
-      }
-      sync_directory();
+      output_->publish();
       closed_ = true;
     } catch (...) {
       failed_ = true;
@@ -547,47 +516,9 @@ class FileWriter::Impl {
   std::int64_t rows_written() const { return rows_written_ + buffered_rows_; }
 
  private:
-  void open_temporary() {
-    const std::filesystem::path final_path(path_);
-    auto directory = final_path.parent_path();
-    if (directory.empty()) directory = ".";
-    static std::atomic<int> counter{0};
-    // Hidden, and named after the final file and this process, so leftovers of a crash are recognisable.
-    temporary_path_ = (directory / fmt::format(".{}.{}-{}.tmp", final_path.filename().string(), ::getpid(),
-                                               counter.fetch_add(1)))
-                          .string();
-    fd_ = ::open(temporary_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd_ < 0) {
-      throw core::InputError(
-          fmt::format("{}: cannot create {}: {}", path_, temporary_path_, std::strerror(errno)));
-    }
-  }
-
-  [[noreturn]] void fail_io(const char* operation) {
-    throw core::InputError(
-        fmt::format("{}: {} failed on {}: {}", path_, operation, temporary_path_, std::strerror(errno)));
-  }
-
-  void sync_directory() {
-    auto directory = std::filesystem::path(path_).parent_path();
-    if (directory.empty()) directory = ".";
-    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-      ::fsync(fd);  // best effort: some file systems refuse fsync on directories
-      ::close(fd);
-    }
-  }
-
   void write_bytes(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const auto written = ::write(fd_, bytes.data(), bytes.size());
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        fail_io("write");
-      }
-      bytes.remove_prefix(static_cast<std::size_t>(written));
-      offset_ += written;
-    }
+    output_->write(bytes);
+    offset_ += static_cast<std::int64_t>(bytes.size());
   }
 
   // Sizes the buffers of flat columns for the rows a row group is about to receive (byte arrays as if the
@@ -798,8 +729,7 @@ class FileWriter::Impl {
   }
 
   std::string path_;
-  std::string temporary_path_;
-  int fd_ = -1;
+  std::unique_ptr<io::OutputStream> output_;
   std::int64_t offset_ = 0;
   core::Schema schema_;
   WriterOptions options_;

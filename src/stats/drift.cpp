@@ -838,16 +838,12 @@ void DriftOptions::validate() const {
     }
     check_distance_threshold(found->second, {"distance_thresholds", entry.metric});
   }
-  if (small_sample_limit < 0) {
-    throw option_error(OptionName{"small_sample_limit"}, fmt::format(" must be 0 or more, got {}", small_sample_limit));
-  }
+  core::check_option_at_least(small_sample_limit, 0, {"small_sample_limit"});
   if (!(wasserstein_std_floor > 0.0 && std::isfinite(wasserstein_std_floor))) {
     throw option_error(OptionName{"wasserstein_std_floor"},
                        fmt::format(" must be a finite number above 0, got {}", wasserstein_std_floor));
   }
-  if (max_category_bins < 1) {
-    throw option_error(OptionName{"max_category_bins"}, fmt::format(" must be at least 1, got {}", max_category_bins));
-  }
+  core::check_option_at_least(max_category_bins, std::size_t{1}, {"max_category_bins"});
   if (!(drift_share > 0.0 && drift_share <= 1.0)) {
     throw option_error(OptionName{"drift_share"}, fmt::format(" must be in (0, 1], got {}", drift_share));
   }

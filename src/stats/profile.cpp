@@ -184,13 +184,8 @@ void ProfileOptions::validate() const {
                                                                        QuantileSketch::kMinK, QuantileSketch::kMaxK,
                                                                        sketch_k));
   }
-  if (category_cap < 1) {
-    throw core::option_error(core::OptionName{"category_cap"}, fmt::format(" must be at least 1, got {}", category_cap));
-  }
-  if (exact_value_limit < 0) {
-    throw core::option_error(core::OptionName{"exact_value_limit"},
-                             fmt::format(" must be 0 or more, got {}", exact_value_limit));
-  }
+  core::check_option_at_least(category_cap, std::size_t{1}, {"category_cap"});
+  core::check_option_at_least(exact_value_limit, 0, {"exact_value_limit"});
 }
 
 Profiler::Profiler(ProfileOptions options) : options_(std::move(options)) {

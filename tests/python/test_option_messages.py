@@ -43,9 +43,9 @@ def data(tmp_path):
     (["--alpha", "1.5"], "--alpha must be in (0, 1), got 1.5"),
     (["--drift-share", "0"], "--drift-share must be in (0, 1], got 0"),
     (["--proportion-floor", "1"], "--proportion-floor must be in (0, 1), got 1"),
-    (["--max-category-bins", "0"], "--max-category-bins must be at least 1, got 0"),
+    (["--max-category-bins", "0"], "--max-category-bins: expected >= 1, got 0"),
     (["--null-rate-min-change", "101"], "--null-rate-min-change must be from 0 to 100 percentage points, got 101"),
-    (["--small-sample-limit", "-1"], "--small-sample-limit must be 0 or more, got -1"),
+    (["--small-sample-limit", "-1"], "--small-sample-limit: expected >= 0, got -1"),
     (["--bins", "1"], "--bins must be a whole number from 2 to 10000, got 1"),
     (["--bins", "a=10001"], "--bins a=... must be a whole number from 2 to 10000, got 10001"),
     (["--test", "a=ks", "--threshold", "a=2"], "--threshold a=... must be in (0, 1), got 2"),
@@ -54,11 +54,11 @@ def data(tmp_path):
     (["--test", "psi", "--threshold", "0"],
      "--threshold must be a finite number above 0, got 0"),
     (["--sketch-k", "7"], "--sketch-k must be from 8 to 65535, got 7"),
-    (["--category-cap", "0"], "--category-cap must be at least 1, got 0"),
-    (["--exact-limit", "-1"], "--exact-limit must be 0 or more, got -1"),
+    (["--category-cap", "0"], "--category-cap: expected >= 1, got 0"),
+    (["--exact-limit", "-1"], "--exact-limit: expected >= 0, got -1"),
     (["--threads", "-1"], "--threads must be from 0 (one per core) to 1024, got -1"),
     (["--threads", "1025"], "--threads must be from 0 (one per core) to 1024, got 1025"),
-    (["--infer-rows", "0"], "--infer-rows must be at least 1, got 0"),
+    (["--infer-rows", "0"], "--infer-rows: expected >= 1, got 0"),
     (["--delimiter", '"'], '--delimiter must differ from the quote character, both are "\\""'),
     (["--kind", "zz=numeric"], "--kind names column 'zz', which the data does not have"),
     (["--test", "a=chi2"], "column 'a': the chi-squared test needs a categorical column, but it is numeric (int64); "
@@ -108,7 +108,7 @@ def test_different_columns_name_the_columns_flag(tmp_path):
 def test_bad_profiling_options_are_reported_when_both_sides_are_stored_profiles(data, tmp_path):
     stored = tmp_path / "p.json"
     run_driftgov("profile", data, "-o", stored)
-    for arguments, message in [(["--category-cap", "0"], "--category-cap must be at least 1, got 0"),
-                               (["--infer-rows", "0"], "--infer-rows must be at least 1, got 0")]:
+    for arguments, message in [(["--category-cap", "0"], "--category-cap: expected >= 1, got 0"),
+                               (["--infer-rows", "0"], "--infer-rows: expected >= 1, got 0")]:
         result = run_driftgov("compare", stored, stored, *arguments, check=False)
         assert (result.returncode, result.stderr) == (2, f"driftgov: error: {message}\n")

@@ -70,10 +70,10 @@ TEST(OptionsValidation, DriftOptionsNameTheField) {
       {[](auto& o) { o.proportion_floor = 1.0; }, "proportion_floor", "proportion_floor must be in (0, 1), got 1"},
       {[](auto& o) { o.bins = 1; }, "bins", "bins must be a whole number from 2 to 10000, got 1"},
       {[](auto& o) { o.bins = 10001; }, "bins", "bins must be a whole number from 2 to 10000, got 10001"},
-      {[](auto& o) { o.small_sample_limit = -1; }, "small_sample_limit", "small_sample_limit must be 0 or more, got -1"},
+      {[](auto& o) { o.small_sample_limit = -1; }, "small_sample_limit", "small_sample_limit: expected >= 0, got -1"},
       {[](auto& o) { o.wasserstein_std_floor = 0.0; }, "wasserstein_std_floor",
        "wasserstein_std_floor must be a finite number above 0, got 0"},
-      {[](auto& o) { o.max_category_bins = 0; }, "max_category_bins", "max_category_bins must be at least 1, got 0"},
+      {[](auto& o) { o.max_category_bins = 0; }, "max_category_bins", "max_category_bins: expected >= 1, got 0"},
       {[](auto& o) { o.null_rate_min_change = -0.5; }, "null_rate_min_change",
        "null_rate_min_change must be from 0 to 100 percentage points, got -0.5"},
       {[](auto& o) { o.null_rate_min_change = 101; }, "null_rate_min_change",
@@ -121,8 +121,8 @@ TEST(OptionsValidation, ProfileOptionsNameTheField) {
   } cases[] = {
       {[](auto& o) { o.sketch_k = 7; }, "sketch_k", "sketch_k must be from 8 to 65535, got 7"},
       {[](auto& o) { o.sketch_k = 65536; }, "sketch_k", "sketch_k must be from 8 to 65535, got 65536"},
-      {[](auto& o) { o.category_cap = 0; }, "category_cap", "category_cap must be at least 1, got 0"},
-      {[](auto& o) { o.exact_value_limit = -1; }, "exact_value_limit", "exact_value_limit must be 0 or more, got -1"},
+      {[](auto& o) { o.category_cap = 0; }, "category_cap", "category_cap: expected >= 1, got 0"},
+      {[](auto& o) { o.exact_value_limit = -1; }, "exact_value_limit", "exact_value_limit: expected >= 0, got -1"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.message);
@@ -178,13 +178,13 @@ TEST(OptionsValidation, SourceOptionsNameTheField) {
     const char* field;
     const char* message;
   } cases[] = {
-      {[](auto& o) { o.csv.infer_rows = 0; }, "csv.infer_rows", "csv.infer_rows must be at least 1, got 0"},
+      {[](auto& o) { o.csv.infer_rows = 0; }, "csv.infer_rows", "csv.infer_rows: expected >= 1, got 0"},
       {[](auto& o) { o.csv.delimiter = '\n'; }, "csv.delimiter",
        "csv.delimiter must not be a line break or a NUL byte, got \"\\n\""},
       {[](auto& o) { o.csv.quote = '\r'; }, "csv.quote", "csv.quote must not be a line break or a NUL byte, got \"\\r\""},
       {[](auto& o) { o.csv.delimiter = '"'; }, "csv.delimiter",
        "csv.delimiter must differ from the quote character, both are \"\\\"\""},
-      {[](auto& o) { o.batch_rows = 0; }, "batch_rows", "batch_rows must be at least 1, got 0"},
+      {[](auto& o) { o.batch_rows = 0; }, "batch_rows", "batch_rows: expected >= 1, got 0"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.message);

@@ -10,6 +10,7 @@
 
 #include "driftgov/delta/actions.hpp"
 #include "driftgov/delta/log.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
 
@@ -26,9 +27,10 @@ using ActionSink = std::function<void(Action&)>;
 void read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing, const ActionSink& sink);
 
 // Writes a classic single-file checkpoint of `snapshot` (protocol, metadata, txn, domain metadata, live adds and
-// unexpired tombstones) put-if-absent, then `_last_checkpoint`. Throws core::UnsupportedError when this build
-// has no Parquet writer.
-void write_checkpoint(const Snapshot& snapshot);
+// unexpired tombstones), published atomically to `storage`, then `_last_checkpoint`. Throws
+// core::UnsupportedError when this build has no Parquet writer, core::IOError on a storage failure (the
+// previous checkpoint and `_last_checkpoint` stay as they were).
+void write_checkpoint(const Snapshot& snapshot, io::Storage& storage = io::local_storage());
 
 // The actions in a Parquet checkpoint (or sidecar) held in memory; `description` names it in messages.
 std::vector<Action> parse_parquet_checkpoint(std::string bytes, const std::string& description);

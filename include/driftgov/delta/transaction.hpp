@@ -20,6 +20,7 @@
 #include "driftgov/delta/actions.hpp"
 #include "driftgov/delta/schema.hpp"
 #include "driftgov/delta/snapshot.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
 
@@ -42,6 +43,8 @@ struct CommitOptions {
   // A checkpoint is written after every commit whose version is a multiple of this (the table property
   // delta.checkpointInterval overrides it). 0 disables checkpoints.
   int checkpoint_interval = 10;
+  // Where the commit file (put-if-absent) and the checkpoint are written; nullptr means io::local_storage().
+  io::Storage* storage = nullptr;
 };
 
 struct CommitResult {
@@ -77,7 +80,7 @@ class Transaction {
   void set_operation(std::string operation, nlohmann::json parameters);
 
   // Commits; returns the version written. Throws ConcurrentModificationError per Spark's conflict rules,
-  // core::InputError on I/O failure. A transaction commits at most once.
+  // core::IOError on a storage failure (the commit file then does not exist). A transaction commits at most once.
   CommitResult commit(const CommitOptions& options = {});
 
   // The metadata the commit will leave (the new one, or the snapshot's).
@@ -103,9 +106,10 @@ class Transaction {
   bool committed_ = false;
 };
 
-// Creates `target` with `contents` only if it does not exist: writes and syncs a temp file beside it, then
-// hard-links it to the final name. Returns false when `target` already exists.
-bool write_file_if_absent(const std::filesystem::path& target, const std::string& contents);
+// Creates `target` with `contents` only if it does not exist (io::Storage::put_if_absent). Returns false when
+// `target` already exists.
+bool write_file_if_absent(const std::filesystem::path& target, const std::string& contents,
+                          io::Storage& storage = io::local_storage());
 
 // "driftgov/<version>", the engineInfo of every commit.
 std::string engine_info();

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "driftgov/io/storage.hpp"
 #include "driftgov/io/source.hpp"
 #include "driftgov/stats/profile.hpp"
 
@@ -12,8 +13,10 @@ namespace driftgov::monitor {
 bool is_profile_file(const std::string& location);
 
 stats::DatasetProfile load_profile(const std::string& path);
-// Writes atomically: a temporary file in the same folder, renamed over `path` once complete.
-void save_profile(const stats::DatasetProfile& profile, const std::string& path);
+// Writes atomically (io::write_file_atomically): the previous file stays until the new one is complete.
+// Throws core::IOError on a storage failure.
+void save_profile(const stats::DatasetProfile& profile, const std::string& path,
+                  io::Storage& storage = io::local_storage());
 
 inline constexpr int kMaxThreads = 1024;
 

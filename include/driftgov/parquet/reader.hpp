@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "driftgov/core/column.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/parquet/metadata.hpp"
 
 namespace driftgov::parquet {
@@ -32,6 +33,8 @@ struct ReaderOptions {
   std::int64_t max_chunk_entries = std::int64_t{1} << 31;
   // Verify the CRC-32 of pages that carry one.
   bool verify_checksums = true;
+  // Where open() reads the file; nullptr means io::local_storage(). Not owned; must outlive the reader.
+  io::Storage* storage = nullptr;
 };
 
 // A value bound in the representation core::Column uses for the column's type: integers, booleans, dates and

@@ -4,9 +4,11 @@
 // Guarantees:
 //  * Readable by parquet-mr/Spark, Arrow and DuckDB: standard 3-level LIST and MAP groups, logical types with
 //    their legacy converted types, v1 data pages, min/max statistics under TYPE_DEFINED_ORDER.
-//  * Atomic: bytes go to a hidden temporary file in the destination folder, which close() flushes, fsyncs and
-//    renames over `path`. A crash or an exception leaves either no file or the previous file under `path`; an
-//    unclosed writer removes its temporary file when destroyed.
+//  * Atomic: bytes go to an io::OutputStream of the storage (a hidden temporary file in the destination folder),
+//    which close() publishes over `path` (fsync, rename, fsync of the folder). A crash or an exception leaves
+//    either no file or the previous file under `path`; an unclosed writer removes its temporary file when
+//    destroyed. Storage failures throw core::IOError; write() or close() after close() or after a failure is a
+//    misuse (core::InternalError).
 //  * Bounded memory: one row group of encoded values at a time (row_group_rows / row_group_bytes).
 // Type mapping: int8/int16 -> INT32 INT(8|16), int32 -> INT32, int64 -> INT64, float -> FLOAT, double ->
 // DOUBLE, boolean -> BOOLEAN, string -> BYTE_ARRAY STRING, binary -> BYTE_ARRAY, date -> INT32 DATE,
@@ -19,6 +21,7 @@
 #include <string>
 
 #include "driftgov/core/column.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/parquet/compression_writer.hpp"
 
 namespace driftgov::parquet {
@@ -45,11 +48,13 @@ struct WriterOptions {
   bool write_statistics = true;
   // Written into the footer as created_by, after "driftgov version ".
   std::string version = "0.1.0";
+  // Where the file is written; nullptr means io::local_storage(). Not owned; must outlive the writer.
+  io::Storage* storage = nullptr;
 };
 
 class FileWriter {
  public:
-  // Creates the temporary file. Throws core::InputError if it cannot be created, core::UnsupportedError for a
+  // Creates the temporary file. Throws core::IOError if it cannot be created, core::UnsupportedError for a
   // schema the writer cannot express (for example a map whose key is nested).
   FileWriter(std::string path, core::Schema schema, WriterOptions options = {});
   ~FileWriter();

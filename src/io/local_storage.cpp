@@ -1,0 +1,290 @@
+// The local file system behind io::Storage. This file and the other Storage implementations are the only places
+// that call the operating system's file functions (tests/python/test_storage_boundary.py checks it).
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "driftgov/core/error.hpp"
+#include "driftgov/io/storage.hpp"
+
+namespace driftgov::io {
+namespace {
+
+// Owns one file descriptor.
+class FileDescriptor {
+ public:
+  FileDescriptor() = default;
+  explicit FileDescriptor(int descriptor) : descriptor_(descriptor) {}
+  ~FileDescriptor() { reset(); }
+  FileDescriptor(FileDescriptor&& other) noexcept : descriptor_(other.release()) {}
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept {
+    if (this != &other) {
+      reset();
+      descriptor_ = other.release();
+    }
+    return *this;
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+
+  int get() const { return descriptor_; }
+  bool valid() const { return descriptor_ >= 0; }
+  int release() { return std::exchange(descriptor_, -1); }
+  void reset() {
+    if (descriptor_ >= 0) ::close(descriptor_);
+    descriptor_ = -1;
+  }
+  // Closes and reports the result (close can report a deferred write error on some file systems).
+  int close_checked() { return ::close(release()); }
+
+ private:
+  int descriptor_ = -1;
+};
+
+// Owns one read-only memory mapping.
+class Mapping {
+ public:
+  Mapping(void* address, std::size_t length) : address_(address), length_(length) {}
+  ~Mapping() { ::munmap(address_, length_); }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  std::string_view view() const { return {static_cast<const char*>(address_), length_}; }
+
+ private:
+  void* address_;
+  std::size_t length_;
+};
+
+std::string folder_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::int64_t modified_ms(const struct stat& status) {
+  return static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000 + status.st_mtim.tv_nsec / 1000000;
+}
+
+// Best effort: some file systems refuse fsync on a folder; the rename itself has happened either way.
+void sync_folder(const std::string& folder) {
+  const FileDescriptor descriptor(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (descriptor.valid()) ::fsync(descriptor.get());
+}
+
+void create_folders(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(folder_of(path), error);
+  if (error) throw core::IOError(folder_of(path), "create folder", error.value());
+}
+
+class LocalFile final : public RandomAccessFile {
+ public:
+  explicit LocalFile(std::string path) : path_(std::move(path)) {
+    descriptor_ = FileDescriptor(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!descriptor_.valid()) {
+      if (errno == ENOENT || errno == ENOTDIR) {
+        throw core::InputError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
+      }
+      throw core::IOError(path_, "open", errno);
+    }
+    struct stat status {};
+    if (::fstat(descriptor_.get(), &status) != 0) throw core::IOError(path_, "stat", errno);
+    if (!S_ISREG(status.st_mode)) throw core::InputError(fmt::format("{}: not a regular file", path_));
+    size_ = status.st_size;
+  }
+
+  const std::string& path() const override { return path_; }
+  std::int64_t size() const override { return size_; }
+
+  void read_at(std::int64_t offset, std::int64_t length, char* out) const override {
+    std::int64_t done = 0;
+    while (done < length) {
+      const ssize_t got = ::pread(descriptor_.get(), out + done, static_cast<std::size_t>(length - done),
+                                  static_cast<off_t>(offset + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw core::IOError(path_, fmt::format("read of {} bytes at offset {}", length, offset), errno);
+      if (got == 0) {
+        throw core::InputError(fmt::format("{}: read of {} bytes at offset {} failed: file shrank while reading",
+                                           path_, length, offset));
+      }
+      done += got;
+    }
+  }
+
+  std::optional<std::string_view> mapped() const override {
+    if (size_ == 0) return std::string_view();
+    if (!mapping_) {
+      void* address = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_PRIVATE, descriptor_.get(), 0);
+      if (address == MAP_FAILED) throw core::IOError(path_, "mmap", errno);
+      mapping_ = std::make_unique<Mapping>(address, static_cast<std::size_t>(size_));
+    }
+    return mapping_->view();
+  }
+
+ private:
+  std::string path_;
+  FileDescriptor descriptor_;
+  std::int64_t size_ = 0;
+  mutable std::unique_ptr<Mapping> mapping_;
+};
+
+class LocalOutputStream final : public OutputStream {
+ public:
+  explicit LocalOutputStream(std::string path) : path_(std::move(path)), temporary_(temporary_path_for(path_)) {
+    create_folders(path_);
+    descriptor_ = FileDescriptor(::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+    if (!descriptor_.valid()) throw core::IOError(path_, "create of the temporary file " + temporary_, errno);
+  }
+
+  ~LocalOutputStream() override {
+    if (state_ == State::kOpen) {
+      descriptor_.reset();
+      ::unlink(temporary_.c_str());
+    }
+  }
+
+  const std::string& path() const override { return path_; }
+  std::int64_t position() const override { return position_; }
+
+  void write(std::string_view bytes) override {
+    require_open("write");
+    while (!bytes.empty()) {
+      const auto written = ::write(descriptor_.get(), bytes.data(), bytes.size());
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        throw core::IOError(path_, "write", errno);
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(written));
+      position_ += written;
+    }
+  }
+
+  void sync() override {
+    require_open("sync");
+    if (::fsync(descriptor_.get()) != 0) throw core::IOError(path_, "fsync", errno);
+  }
+
+  void publish() override { publish_as(/*replace=*/true); }
+
+  // Returns false when `replace` is false and the final name exists (the temporary file is removed then).
+  bool publish_as(bool replace) {
+    sync();
+    if (descriptor_.close_checked() != 0) throw core::IOError(path_, "close", errno);
+    if (replace) {
+      if (::rename(temporary_.c_str(), path_.c_str()) != 0) throw core::IOError(path_, "rename into place", errno);
+    } else {
+      // link(2) fails with EEXIST if the name exists, which makes the creation put-if-absent; rename would
+      // overwrite.
+      const int linked = ::link(temporary_.c_str(), path_.c_str());
+      const int link_error = errno;
+      ::unlink(temporary_.c_str());
+      if (linked != 0) {
+        state_ = State::kDone;
+        if (link_error == EEXIST) return false;
+        throw core::IOError(path_, "create (if absent)", link_error);
+      }
+    }
+    state_ = State::kDone;
+    sync_folder(folder_of(path_));
+    return true;
+  }
+
+  void forget() override {
+    descriptor_.reset();
+    state_ = State::kDone;
+  }
+
+ private:
+  enum class State { kOpen, kDone };
+
+  void require_open(const char* operation) const {
+    DRIFTGOV_CHECK(state_ == State::kOpen, "{} on {} after it was published or abandoned", operation, path_);
+  }
+
+  std::string path_;
+  std::string temporary_;
+  FileDescriptor descriptor_;
+  std::int64_t position_ = 0;
+  State state_ = State::kOpen;
+};
+
+class LocalStorage final : public Storage {
+ public:
+  std::unique_ptr<RandomAccessFile> open_read(const std::string& path) override {
+    return std::make_unique<LocalFile>(path);
+  }
+
+  std::unique_ptr<OutputStream> create(const std::string& path) override {
+    return std::make_unique<LocalOutputStream>(path);
+  }
+
+  bool put_if_absent(const std::string& path, std::string_view contents) override {
+    LocalOutputStream stream(path);
+    stream.write(contents);
+    return stream.publish_as(/*replace=*/false);
+  }
+
+  std::vector<FileInfo> list(const std::string& prefix) override {
+    const auto slash = prefix.rfind('/');
+    const std::string folder = slash == std::string::npos ? "." : prefix.substr(0, slash == 0 ? 1 : slash);
+    const std::string directory_part = slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+    const std::string name_prefix = slash == std::string::npos ? prefix : prefix.substr(slash + 1);
+    std::vector<FileInfo> files;
+    DIR* directory = ::opendir(folder.c_str());
+    if (directory == nullptr) {
+      if (errno == ENOENT || errno == ENOTDIR) return files;
+      throw core::IOError(folder, "list", errno);
+    }
+    const std::unique_ptr<DIR, int (*)(DIR*)> owner(directory, ::closedir);
+    errno = 0;
+    while (const dirent* entry = ::readdir(directory)) {
+      const std::string_view name = entry->d_name;
+      if (name == "." || name == ".." || !name.starts_with(name_prefix)) continue;
+      const std::string path = directory_part + std::string(name);
+      struct stat status {};
+      // A file removed between readdir and stat is simply not listed.
+      if (::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) continue;
+      files.push_back({path, static_cast<std::int64_t>(status.st_size), modified_ms(status)});
+    }
+    std::sort(files.begin(), files.end(), [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
+    return files;
+  }
+
+  std::optional<FileInfo> stat(const std::string& path) override {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+      throw core::IOError(path, "stat", errno);
+    }
+    if (!S_ISREG(status.st_mode)) return std::nullopt;
+    return FileInfo{path, static_cast<std::int64_t>(status.st_size), modified_ms(status)};
+  }
+
+  void remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw core::IOError(path, "remove", errno);
+  }
+
+  bool is_folder(const std::string& path) override {
+    struct stat status {};
+    return ::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode);
+  }
+};
+
+}  // namespace
+
+Storage& local_storage() {
+  static LocalStorage storage;
+  return storage;
+}
+
+}  // namespace driftgov::io
