@@ -253,7 +253,8 @@ class LocalStorage final : public Storage {
       const std::string path = directory_part + std::string(name);
       struct stat status {};
       // A file removed between readdir and stat is simply not listed.
-      if (::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) continue;
+      // Relative to the open folder: the folder's path is not resolved again for every entry.
+      if (::fstatat(::dirfd(directory), entry->d_name, &status, 0) != 0 || !S_ISREG(status.st_mode)) continue;
       files.push_back({path, static_cast<std::int64_t>(status.st_size), modified_ms(status)});
     }
     std::sort(files.begin(), files.end(), [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });

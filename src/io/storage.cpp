@@ -32,8 +32,9 @@ std::string lowercase_extension(std::string_view path) {
 }
 
 std::string read_file(Storage& storage, const std::string& path) {
+  // One read into the string: mapping the file first would add a mapping, its page faults and an unmap to the
+  // same copy (a Delta log read is many small files).
   const auto file = storage.open_read(path);
-  if (const auto view = file->mapped()) return std::string(*view);
   std::string bytes(static_cast<std::size_t>(file->size()), '\0');
   file->read_at(0, file->size(), bytes.data());
   return bytes;
