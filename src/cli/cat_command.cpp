@@ -1,5 +1,5 @@
 // driftgov cat SOURCE [--columns a,b] [--limit N] [--format jsonl|csv]: prints rows so anyone can inspect a source.
-// Values print through io::value_text and io::append_json, whose rules are in docs/value-text.md.
+// Values print through core::value_text and core::append_json, whose rules are in docs/value-text.md.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/csv_writer.hpp"
-#include "driftgov/io/value_text.hpp"
+#include "driftgov/core/value_text.hpp"
 #include "driftgov/monitor/sources.hpp"
 
 namespace driftgov::cli {
@@ -32,7 +32,7 @@ int run_cat(const CatArguments& args) {
   std::string out;
   std::vector<std::string> json_keys;  // each column's quoted name and colon, written before its value
   for (const auto& field : schema.fields) {
-    io::append_json_string(json_keys.emplace_back(), field.name);
+    core::append_json_string(json_keys.emplace_back(), field.name);
     json_keys.back() += ':';
   }
   if (args.format == "csv") {
@@ -52,7 +52,7 @@ int run_cat(const CatArguments& args) {
         for (std::size_t i = 0; i < batch->columns.size(); ++i) {
           if (i != 0) out += ',';
           out += json_keys[i];
-          io::append_json(out, batch->columns[i], row);
+          core::append_json(out, batch->columns[i], row);
         }
         out += '}';
       } else {
@@ -61,7 +61,7 @@ int run_cat(const CatArguments& args) {
           const auto& column = batch->columns[i];
           // A null is an empty field.
           if (column.is_valid(row) && column.type.id != core::TypeId::kNull) {
-            io::append_csv_field(out, io::value_text(column, row), ',');
+            io::append_csv_field(out, core::value_text(column, row), ',');
           }
         }
       }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 
 namespace driftgov::cli {
@@ -89,7 +90,7 @@ int report_failure(const CLI::App& app) {
     fmt::print(stderr, "{}{}: error: {}\n", app.help(), name, describe_parse_error(verb, error));
     return kExitInputError;
   } catch (const core::InputError& error) {
-    fmt::print(stderr, "driftgov: error: {}\n", error.what());
+    fmt::print(stderr, "driftgov: error: {}\n", error.message_with(flag_spelling));
     return kExitInputError;
   } catch (const core::IOError& error) {
     fmt::print(stderr, "driftgov: error: {}\n", error.what());

@@ -2,9 +2,59 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "driftgov/core/error.hpp"
 
 namespace driftgov::cli {
+namespace {
+
+struct FlagName {
+  const char* flag;
+  // The option's key is a column, written COLUMN=VALUE after the flag; otherwise the key is not shown.
+  bool key_is_column;
+};
+
+// Library option fields (DriftOptions, ProfileOptions, SourceOptions, profile_location) and their flags.
+const std::map<std::string, FlagName, std::less<>>& flag_names() {
+  static const std::map<std::string, FlagName, std::less<>> names = {
+      {"alpha", {"--alpha", false}},
+      {"bins", {"--bins", false}},
+      {"category_cap", {"--category-cap", false}},
+      {"columns", {"--columns", false}},
+      {"columns[].bins", {"--bins", true}},
+      {"columns[].test", {"--test", true}},
+      {"columns[].threshold", {"--threshold", true}},
+      {"correction", {"--correction", false}},
+      {"csv.delimiter", {"--delimiter", false}},
+      {"csv.infer_rows", {"--infer-rows", false}},
+      {"csv.null_tokens", {"--null", false}},
+      {"distance_thresholds", {"--threshold", false}},
+      {"drift_share", {"--drift-share", false}},
+      {"exact_value_limit", {"--exact-limit", false}},
+      {"kind_overrides", {"--kind", true}},
+      {"max_category_bins", {"--max-category-bins", false}},
+      {"null_rate_min_change", {"--null-rate-min-change", false}},
+      {"proportion_floor", {"--proportion-floor", false}},
+      {"sketch_k", {"--sketch-k", false}},
+      {"small_sample_limit", {"--small-sample-limit", false}},
+      {"test", {"--test", false}},
+      {"test_time_columns", {"--test-time-columns", false}},
+      {"threads", {"--threads", false}},
+      {"type_overrides", {"--type", true}},
+  };
+  return names;
+}
+
+}  // namespace
+
+std::string flag_spelling(const core::OptionName& option) {
+  const auto found = flag_names().find(option.field);
+  if (found == flag_names().end()) return core::to_string(option);
+  const auto& [flag, key_is_column] = found->second;
+  if (!key_is_column || option.key.empty()) return flag;
+  return fmt::format("{} {}={}", flag, option.key, option.value.empty() ? "..." : option.value);
+}
 
 std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option, SplitAt at) {
   const auto equals = at == SplitAt::kFirstEquals ? text.find('=') : text.rfind('=');
@@ -38,7 +88,6 @@ io::SourceOptions SourceArguments::to_options() const {
     throw core::InputError(fmt::format("--delimiter must be one character, got '{}'", delimiter));
   }
   if (!null_tokens.empty()) options.csv.null_tokens = null_tokens;
-  DRIFTGOV_USER_CHECK_GE(infer_rows, 1, "--infer-rows");
   options.csv.infer_rows = infer_rows;
   return options;
 }
@@ -56,10 +105,6 @@ void ProfileArguments::add_to(CLI::App* command) {
 stats::ProfileOptions ProfileArguments::to_options() const {
   stats::ProfileOptions options;
   options.sketch_k = sketch_k;
-  if (threads < 0 || threads > kMaxThreads) {
-    throw core::InputError(fmt::format("--threads must be from 0 (one per core) to {}, got {}", kMaxThreads, threads));
-  }
-  DRIFTGOV_USER_CHECK_GE(category_cap, std::size_t{1}, "--category-cap");
   options.category_cap = category_cap;
   for (const auto& entry : kinds) {
     auto [column, kind] = split_assignment(entry, "--kind");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "driftgov/core/error.hpp"
 #include "driftgov/delta/table_writer.hpp"
 #include "driftgov/io/source.hpp"
 #include "driftgov/stats/profile.hpp"
@@ -31,7 +32,6 @@ struct SourceArguments {
 };
 
 struct ProfileArguments {
-  static constexpr int kMaxThreads = 1024;
   int sketch_k = stats::QuantileSketch::kDefaultK;
   std::size_t category_cap = 10000;
   std::vector<std::string> kinds;  // COLUMN=numeric|categorical
@@ -60,6 +60,11 @@ struct DeltaWriteArguments {
   // The line printed when an idempotent write finds its (app id, version) already committed.
   std::string skipped_message(const std::string& destination, std::int64_t table_version) const;
 };
+
+// How the command line names a library option (core::OptionName) in an error message: its flag ("alpha" is
+// --alpha; an entry of a per-column option is "--kind x=categorical"). An option without a flag keeps the library's
+// spelling. The one table of field names and flags is in options.cpp.
+std::string flag_spelling(const core::OptionName& option);
 
 // Which '=' separates NAME from VALUE: the last suits names that may hold '=' (CSV columns), the first suits values
 // that may (partition values, table properties; Delta forbids '=' in those names).

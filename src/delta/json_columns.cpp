@@ -7,7 +7,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/actions.hpp"
 #include "driftgov/delta/log.hpp"
-#include "driftgov/io/value_text.hpp"
+#include "driftgov/core/value_text.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -142,13 +142,13 @@ json json_at(const core::Column& column, std::int64_t row) {
     case TypeId::kDecimal:
       return json::parse(core::decimal_to_string(column.decimals[index], type.scale));
     case TypeId::kDate:
-      return io::date_text(column.ints[index]);
+      return core::date_text(column.ints[index]);
     case TypeId::kTimestamp: {
       std::int64_t value = column.ints[index];
       if (type.unit == core::TimeUnit::kMicro) value = value >= 0 ? value / 1000 : -((-value + 999) / 1000);
       if (type.unit == core::TimeUnit::kNano) value = value >= 0 ? value / 1000000 : -((-value + 999999) / 1000000);
       // Delta statistics hold timestamps in milliseconds, with the fraction always written.
-      return io::timestamp_text(value, core::TimeUnit::kMilli, type.utc, io::TimestampLayout{.always_fraction = true});
+      return core::timestamp_text(value, core::TimeUnit::kMilli, type.utc, core::TimestampLayout{.always_fraction = true});
     }
     case TypeId::kString:
     case TypeId::kBinary:

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/core/value_text.hpp"
 #include "driftgov/io/storage.hpp"
-#include "driftgov/io/value_text.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -134,7 +134,7 @@ std::int64_t parse_timestamp_us(std::string_view text, std::string_view context)
 }
 
 std::string format_timestamp_ms(std::int64_t milliseconds) {
-  return io::timestamp_text(milliseconds, core::TimeUnit::kMilli, true, io::TimestampLayout{.always_fraction = true});
+  return core::timestamp_text(milliseconds, core::TimeUnit::kMilli, true, core::TimestampLayout{.always_fraction = true});
 }
 
 TableLocation parse_table_location(std::string_view name) {

@@ -14,11 +14,11 @@
 #include "delta/json_columns.hpp"
 #include "delta/row_selection.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/core/value_text.hpp"
 #include "driftgov/delta/data_skipping.hpp"
 #include "driftgov/delta/log.hpp"
 #include "driftgov/delta/scan.hpp"
 #include "driftgov/io/storage.hpp"
-#include "driftgov/io/value_text.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -182,7 +182,7 @@ core::Column cast_number(core::Column column, const core::DataType& target, cons
   const auto text_of = [&](std::int64_t index) {
     const auto at = static_cast<std::size_t>(index);
     if (from.is_integer()) return std::to_string(column.ints[at]);
-    if (from.is_floating()) return io::floating_text(column.doubles[at], false);  // shortest text that reads back
+    if (from.is_floating()) return core::floating_text(column.doubles[at], false);  // shortest text that reads back
     return core::decimal_to_string(column.decimals[at], from.scale);
   };
   for (std::int64_t index = 0; index < column.length; ++index) {
@@ -293,7 +293,7 @@ std::int64_t to_micros(std::int64_t value, core::TimeUnit unit) {
 
 // "yyyy-mm-dd hh:mm:ss[.ffffff]" as Spark writes timestamp partition values.
 std::string timestamp_partition_text(std::int64_t micros) {
-  return io::timestamp_text(micros, core::TimeUnit::kMicro, false, io::TimestampLayout{.separator = ' '});
+  return core::timestamp_text(micros, core::TimeUnit::kMicro, false, core::TimestampLayout{.separator = ' '});
 }
 
 void update_bounds(ColumnBounds& bounds, const core::Column& column) {
@@ -335,17 +335,17 @@ void finish_bounds(ColumnBounds& bounds, const core::DataType& type) {
   if (!bounds.usable) return;
   if (bounds.min_int) {
     if (type.id == TypeId::kDate) {
-      bounds.min = io::date_text(*bounds.min_int);
-      bounds.max = io::date_text(*bounds.max_int);
+      bounds.min = core::date_text(*bounds.min_int);
+      bounds.max = core::date_text(*bounds.max_int);
     } else if (type.id == TypeId::kTimestamp) {
       // Stats hold milliseconds: the minimum rounds down and the maximum up so both stay true bounds.
       const auto min_us = to_micros(*bounds.min_int, type.unit);
       const auto max_us = to_micros(*bounds.max_int, type.unit);
       const std::int64_t min_ms = min_us >= 0 ? min_us / 1000 : -((-min_us + 999) / 1000);
       const std::int64_t max_ms = max_us >= 0 ? (max_us + 999) / 1000 : -((-max_us) / 1000);
-      const io::TimestampLayout layout{.always_fraction = true};
-      bounds.min = io::timestamp_text(min_ms, core::TimeUnit::kMilli, type.utc, layout);
-      bounds.max = io::timestamp_text(max_ms, core::TimeUnit::kMilli, type.utc, layout);
+      const core::TimestampLayout layout{.always_fraction = true};
+      bounds.min = core::timestamp_text(min_ms, core::TimeUnit::kMilli, type.utc, layout);
+      bounds.max = core::timestamp_text(max_ms, core::TimeUnit::kMilli, type.utc, layout);
     } else {
       bounds.min = *bounds.min_int;
       bounds.max = *bounds.max_int;
@@ -411,7 +411,7 @@ std::optional<std::string> partition_text(const core::Column& column, std::int64
     case TypeId::kFloat32:
     case TypeId::kFloat64: return fmt::format("{}", column.doubles[index]);
     case TypeId::kDecimal: return core::decimal_to_string(column.decimals[index], column.type.scale);
-    case TypeId::kDate: return io::date_text(column.ints[index]);
+    case TypeId::kDate: return core::date_text(column.ints[index]);
     case TypeId::kTimestamp: return timestamp_partition_text(to_micros(column.ints[index], column.type.unit));
     case TypeId::kString: return std::string(column.string_at(row));
     default:

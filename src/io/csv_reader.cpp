@@ -471,8 +471,8 @@ class CsvSource final : public Source {
     }
     for (const auto& [name, type] : options_.type_overrides) {
       if (!full_schema_.find(name)) {
-        throw InputError(fmt::format("{}: --type names column '{}', which is not in the header", scanner_.path(),
-                                     name));
+        throw core::option_error(scanner_.path() + ": ", core::OptionName{"type_overrides"},
+                                 fmt::format(" names column '{}', which is not in the header", name));
       }
     }
     for (std::size_t c = 0; c < width; ++c) {
@@ -673,21 +673,25 @@ class CsvSource final : public Source {
     const bool overridden = options_.type_overrides.count(name) > 0;
     const auto type_name = type.to_string();
     const bool vowel = !type_name.empty() && std::string_view("aeiou").find(type_name.front()) != std::string_view::npos;
-    return InputError(fmt::format(
-        "{} line {}: column '{}': expected {} {} value ({}), found '{}'; set the column's type with --type {}=string "
-        "or list the text as a null token",
-        scanner_.path(), line, name, vowel ? "an" : "a", type_name,
-        overridden ? std::string("set by --type")
-                   : fmt::format("inferred from the first {} rows", options_.csv.infer_rows),
-        text.substr(0, 80), name));
+    const auto found = fmt::format("{} line {}: column '{}': expected {} {} value (", scanner_.path(), line, name,
+                                   vowel ? "an" : "a", type_name);
+    const auto rest = fmt::format("), found '{}'; set the column's type with ", text.substr(0, 80));
+    const core::OptionName string_type{"type_overrides", name, "string"};
+    const auto advice = " or list the text as a null token";
+    if (overridden) {
+      return core::option_error(found, "set by ", core::OptionName{"type_overrides"}, rest, string_type, advice);
+    }
+    return core::option_error(found, fmt::format("inferred from the first {} rows", options_.csv.infer_rows), rest,
+                              string_type, advice);
   }
 
   InputError range_error(std::int64_t line, std::size_t column_index, const DataType& type, std::string_view text,
                          const std::string& range) const {
     const auto& name = full_schema_.fields[column_index].name;
-    return InputError(fmt::format("{} line {}: column '{}': '{}' is out of range for {} ({}); choose a wider type "
-                                  "with --type {}=TYPE",
-                                  scanner_.path(), line, name, text.substr(0, 80), type.to_string(), range, name));
+    return core::option_error(fmt::format("{} line {}: column '{}': '{}' is out of range for {} ({}); choose a wider "
+                                          "type with ",
+                                          scanner_.path(), line, name, text.substr(0, 80), type.to_string(), range),
+                              core::OptionName{"type_overrides", name, "TYPE"});
   }
 
   SourceOptions options_;
@@ -724,6 +728,7 @@ bool has_csv_extension(const std::string& location) {
 }  // namespace
 
 std::unique_ptr<Source> open_csv(const std::string& path, const SourceOptions& options) {
+  options.validate();
   auto adjusted = options;
   if (lowercase_extension(path) == ".tsv" && adjusted.csv.delimiter == ',') {
     adjusted.csv.delimiter = '\t';

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "driftgov/core/error.hpp"
-#include "driftgov/io/value_text.hpp"
+#include "driftgov/core/value_text.hpp"
 
 namespace driftgov::io {
 namespace {
@@ -61,7 +61,7 @@ void CsvWriter::write(const core::RecordBatch& batch) {
       const auto& column = batch.columns[column_index];
       // A null is an empty unquoted field; an empty string is quoted, so the two stay apart.
       if (column.is_valid(row) && column.type.id != TypeId::kNull) {
-        append_csv_field(line_, value_text(column, row), options_.delimiter);
+        append_csv_field(line_, core::value_text(column, row), options_.delimiter);
       } else if (batch.columns.size() == 1) {
         // An empty line would be skipped as blank when read back, losing the row.
         line_.append(kSingleColumnNull);

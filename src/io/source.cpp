@@ -7,9 +7,30 @@
 
 namespace driftgov::io {
 
+void CsvOptions::validate() const {
+  const auto printable = [](char c) { return fmt::format("{:?}", std::string(1, c)); };
+  for (const auto& [field, value] : {std::pair{"csv.delimiter", delimiter}, std::pair{"csv.quote", quote}}) {
+    if (value == '\n' || value == '\r' || value == '\0') {
+      throw core::option_error(core::OptionName{field},
+                               fmt::format(" must not be a line break or a NUL byte, got {}", printable(value)));
+    }
+  }
+  if (delimiter == quote) {
+    throw core::option_error(core::OptionName{"csv.delimiter"},
+                             fmt::format(" must differ from the quote character, both are {}", printable(quote)));
+  }
+  core::check_option_at_least(infer_rows, 1, {"csv.infer_rows"});
+}
+
+void SourceOptions::validate() const {
+  csv.validate();
+  core::check_option_at_least(batch_rows, 1, {"batch_rows"});
+}
+
 void SourceRegistry::add(SourceFormat format) { formats_.push_back(std::move(format)); }
 
 std::unique_ptr<Source> SourceRegistry::open(const std::string& location, const SourceOptions& options) const {
+  options.validate();
   for (const auto& format : formats_) {
     if (format.probe(location)) return format.open(location, options);
   }

@@ -34,7 +34,7 @@ stats::DatasetProfile load_profile(const std::string& path) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // parse_error, and out_of_range for a number beyond double
     throw core::InputError(fmt::format("{}: not valid JSON: {}", path, error.what()));
   }
   return stats::DatasetProfile::from_json(json, path);
@@ -157,6 +157,12 @@ stats::DatasetProfile profile_parallel(io::Source& source, const stats::ProfileO
 
 stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
                                        const stats::ProfileOptions& profile_options, int threads) {
+  if (threads < 0 || threads > kMaxThreads) {
+    throw core::option_error(core::OptionName{"threads"},
+                             fmt::format(" must be from 0 (one per core) to {}, got {}", kMaxThreads, threads));
+  }
+  profile_options.validate();
+  source_options.validate();
   if (is_profile_file(location)) {
     return load_profile(location);
   }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "driftgov/core/error.hpp"
+#include "stats/json_numbers.hpp"
 
 namespace driftgov::stats {
 
@@ -61,7 +62,7 @@ nlohmann::json DistinctCountSketch::to_json() const {
 DistinctCountSketch DistinctCountSketch::from_json(const nlohmann::json& json, const std::string& context) {
   DistinctCountSketch sketch;
   try {
-    if (json.at("precision").get<int>() != kPrecision) {
+    if (integer_from_json<int>(json.at("precision"), context, "distinct.precision") != kPrecision) {
       throw core::InputError(fmt::format("{}: distinct-count sketch precision {} is not supported (expected {})",
                                          context, json.at("precision").get<int>(), kPrecision));
     }

@@ -27,6 +27,27 @@ constexpr const char* kOtherLabel = "__other__";
 constexpr const char* kUnseenLabel = "__unseen__";
 constexpr std::size_t kListedCategories = 20;  // new/missing category names listed per column
 
+using core::OptionName;
+using core::option_error;
+
+void check_bins(int bins, const OptionName& option) {
+  if (bins < DriftOptions::kMinBins || bins > DriftOptions::kMaxBins) {
+    throw option_error(option, fmt::format(" must be a whole number from {} to {}, got {}", DriftOptions::kMinBins,
+                                           DriftOptions::kMaxBins, bins));
+  }
+}
+
+void check_alpha(double alpha, const OptionName& option) {
+  if (!(alpha > 0.0 && alpha < 1.0)) throw option_error(option, fmt::format(" must be in (0, 1), got {}", alpha));
+}
+
+void check_distance_threshold(double threshold, const OptionName& option) {
+  if (!(threshold > 0.0 && std::isfinite(threshold))) {
+    throw option_error(option, fmt::format(" must be a finite number above 0, got {}", threshold));
+  }
+}
+
+
 struct TestName {
   DriftTest test;
   const char* metric;
@@ -438,7 +459,7 @@ ColumnDrift compare_column(const ColumnProfile& reference, const ColumnProfile& 
   fill_moments(result, reference, current);
   if (is_time_type(reference.type) && !options.test_time_columns) {
     result.time_column = true;
-    result.reason = "time column: not drift-tested (--test-time-columns tests it)";
+    result.reason = "time column: not drift-tested (test_time_columns tests it)";
     return result;
   }
   if (options.null_rate_test) {
@@ -479,14 +500,17 @@ ColumnDrift compare_column(const ColumnProfile& reference, const ColumnProfile& 
                                        reference.name, metric_name(test), result.data_type));
   }
   if (reference.kind == ColumnKind::kNumeric && test == DriftTest::kChiSquared) {
-    throw core::InputError(fmt::format(
-        "column '{}': the chi-squared test needs a categorical column, but it is numeric ({}); "
-        "declare it categorical with --kind {}=categorical",
-        reference.name, result.data_type, reference.name));
+    throw option_error(fmt::format("column '{}': the chi-squared test needs a categorical column, but it is numeric "
+                                   "({}); declare it categorical with ",
+                                   reference.name, result.data_type),
+                       OptionName{"kind_overrides", reference.name, "categorical"});
   }
   TestOutcome outcome;
   outcome.name = metric_name(test);
   outcome.threshold = overrides && overrides->threshold ? *overrides->threshold : default_threshold(test, options);
+  if (overrides && overrides->threshold && is_hypothesis_test(test)) {
+    check_alpha(outcome.threshold, {"columns[].threshold", reference.name});
+  }
   const auto value = metric_value(result, test);
   DRIFTGOV_CHECK(value.has_value(), "metric {} was not computed for column {}", outcome.name, reference.name);
   outcome.statistic = *value;
@@ -800,14 +824,55 @@ const char* psi_level(double psi) {
   return psi < 0.25 ? "moderate" : "high";
 }
 
-DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfile& current,
-                             const DriftOptions& options, const std::vector<std::string>& columns) {
-  if (options.bins < 2) throw core::InputError(fmt::format("bins must be at least 2, got {}", options.bins));
-  for (const auto& [name, column_options] : options.columns) {
-    if (column_options.bins && *column_options.bins < 2) {
-      throw core::InputError(fmt::format("column '{}': bins must be at least 2, got {}", name, *column_options.bins));
+void DriftOptions::validate() const {
+  check_bins(bins, {"bins"});
+  if (!(proportion_floor > 0.0 && proportion_floor < 1.0)) {
+    throw option_error(OptionName{"proportion_floor"}, fmt::format(" must be in (0, 1), got {}", proportion_floor));
+  }
+  check_alpha(alpha, {"alpha"});
+  for (const auto& entry : test_names()) {
+    if (entry.test == DriftTest::kAuto || is_hypothesis_test(entry.test)) continue;
+    const auto found = distance_thresholds.find(entry.test);
+    if (found == distance_thresholds.end()) {
+      throw option_error(OptionName{"distance_thresholds"}, fmt::format(" has no threshold for {}", entry.metric));
+    }
+    check_distance_threshold(found->second, {"distance_thresholds", entry.metric});
+  }
+  core::check_option_at_least(small_sample_limit, 0, {"small_sample_limit"});
+  if (!(wasserstein_std_floor > 0.0 && std::isfinite(wasserstein_std_floor))) {
+    throw option_error(OptionName{"wasserstein_std_floor"},
+                       fmt::format(" must be a finite number above 0, got {}", wasserstein_std_floor));
+  }
+  core::check_option_at_least(max_category_bins, std::size_t{1}, {"max_category_bins"});
+  if (!(drift_share > 0.0 && drift_share <= 1.0)) {
+    throw option_error(OptionName{"drift_share"}, fmt::format(" must be in (0, 1], got {}", drift_share));
+  }
+  if (!(null_rate_min_change >= 0.0 && null_rate_min_change <= 100.0)) {
+    throw option_error(OptionName{"null_rate_min_change"},
+                       fmt::format(" must be from 0 to 100 percentage points, got {}", null_rate_min_change));
+  }
+  for (const double q : quantiles) {
+    if (!(q >= 0.0 && q <= 1.0)) throw option_error(OptionName{"quantiles"}, fmt::format(" must lie in [0, 1], got {}", q));
+  }
+  for (const auto& [name, column] : columns) {
+    if (column.bins) check_bins(*column.bins, {"columns[].bins", name});
+    if (column.test && *column.test == DriftTest::kAuto) continue;
+    if (column.threshold && column.test) {
+      if (is_hypothesis_test(*column.test)) {
+        check_alpha(*column.threshold, {"columns[].threshold", name});
+      } else {
+        check_distance_threshold(*column.threshold, {"columns[].threshold", name});
+      }
+    } else if (column.threshold) {
+      // The test is chosen per column later: a p-value threshold must be below 1, a distance's above 0.
+      check_distance_threshold(*column.threshold, {"columns[].threshold", name});
     }
   }
+}
+
+DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfile& current,
+                             const DriftOptions& options, const std::vector<std::string>& columns) {
+  options.validate();
   std::vector<std::string> names = columns;
   if (names.empty()) {
     std::vector<std::string> missing_current;
@@ -829,8 +894,7 @@ DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfi
         message += fmt::format(" missing in the reference ({}): {};", reference.source,
                                fmt::join(missing_reference, ", "));
       }
-      message += " choose columns with --columns or leave some out with --exclude";
-      throw core::InputError(message);
+      throw option_error(message + " choose the columns to compare with ", OptionName{"columns"});
     }
   }
   DriftReport report;
@@ -851,11 +915,12 @@ DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfi
       continue;
     }
     if (ref->kind != cur->kind) {
-      throw core::InputError(fmt::format(
-          "column '{}' is {} ({}) in the reference ({}) but {} ({}) in the current data ({}); a numeric column "
-          "must hold numbers on both sides (fix the data, or set --type {}=string on both sides)",
-          name, to_string(ref->kind), ref->type.to_string(), reference.source, to_string(cur->kind),
-          cur->type.to_string(), current.source, name));
+      throw option_error(
+          fmt::format("column '{}' is {} ({}) in the reference ({}) but {} ({}) in the current data ({}); a numeric "
+                      "column must hold numbers on both sides (fix the data, or set ",
+                      name, to_string(ref->kind), ref->type.to_string(), reference.source, to_string(cur->kind),
+                      cur->type.to_string(), current.source),
+          OptionName{"type_overrides", name, "string"}, " on both sides)");
     }
     report.columns.push_back(compare_column(*ref, *cur, options));
   }

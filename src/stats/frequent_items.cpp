@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "driftgov/core/error.hpp"
+#include "stats/json_numbers.hpp"
 
 namespace driftgov::stats {
 
@@ -76,11 +77,11 @@ nlohmann::json FrequentItems::to_json() const {
 
 FrequentItems FrequentItems::from_json(const nlohmann::json& json, const std::string& context) {
   try {
-    FrequentItems sketch(json.at("capacity").get<std::size_t>());
-    sketch.total_weight_ = json.at("total_weight").get<std::int64_t>();
-    sketch.max_error_ = json.at("max_error").get<std::int64_t>();
+    FrequentItems sketch(integer_from_json<std::size_t>(json.at("capacity"), context, "frequent_items.capacity", 1));
+    sketch.total_weight_ = integer_from_json<std::int64_t>(json.at("total_weight"), context, "frequent_items.total_weight", 0);
+    sketch.max_error_ = integer_from_json<std::int64_t>(json.at("max_error"), context, "frequent_items.max_error", 0);
     for (const auto& entry : json.at("items")) {
-      const auto count = entry.at(1).get<std::int64_t>();
+      const auto count = integer_from_json<std::int64_t>(entry.at(1), context, "frequent_items.items count");
       if (count <= 0) throw core::InputError(fmt::format("{}: frequent item count must be positive", context));
       sketch.counters_[entry.at(0).get<std::string>()] = count;
     }

@@ -178,7 +178,18 @@ std::int64_t CategoricalSummary::max_count_error() const { return exact_counts ?
 
 // ---------------------------------------------------------------- profiler
 
+void ProfileOptions::validate() const {
+  if (sketch_k < QuantileSketch::kMinK || sketch_k > QuantileSketch::kMaxK) {
+    throw core::option_error(core::OptionName{"sketch_k"}, fmt::format(" must be from {} to {}, got {}",
+                                                                       QuantileSketch::kMinK, QuantileSketch::kMaxK,
+                                                                       sketch_k));
+  }
+  core::check_option_at_least(category_cap, std::size_t{1}, {"category_cap"});
+  core::check_option_at_least(exact_value_limit, 0, {"exact_value_limit"});
+}
+
 Profiler::Profiler(ProfileOptions options) : options_(std::move(options)) {
+  options_.validate();
   profile_.sketch_k = options_.sketch_k;
   profile_.category_cap = options_.category_cap;
 }
@@ -187,7 +198,8 @@ void Profiler::start(const core::Schema& schema) {
   for (const auto& [name, kind] : options_.kind_overrides) {
     (void)kind;
     if (!schema.find(name)) {
-      throw InputError(fmt::format("--kind names column '{}', which the data does not have", name));
+      throw core::option_error(core::OptionName{"kind_overrides"},
+                               fmt::format(" names column '{}', which the data does not have", name));
     }
   }
   for (const auto& field : schema.fields) {
@@ -734,18 +746,27 @@ DatasetProfile DatasetProfile::from_json(const nlohmann::json& json, const std::
       throw InputError(fmt::format("{}: not a driftgov profile (expected \"format\": \"{}\")", context,
                                    kProfileFormatName));
     }
-    const int version = json.at("version").get<int>();
+    const int version = integer_from_json<int>(json.at("version"), context, "version");
     if (version != kProfileFormatVersion) {
       throw InputError(fmt::format("{}: profile format version {} is not supported (this driftgov reads version {})",
                                    context, version, kProfileFormatVersion));
     }
     profile.source = json.value("source", std::string());
-    profile.row_count = json.at("row_count").get<std::int64_t>();
-    profile.sketch_k = json.at("sketch_k").get<int>();
-    profile.category_cap = json.at("category_cap").get<std::size_t>();
+    profile.row_count = integer_from_json<std::int64_t>(json.at("row_count"), context, "row_count");
+    if (profile.row_count < 0) throw InputError(fmt::format("{}: row_count must be 0 or more, got {}", context, profile.row_count));
+    profile.sketch_k = integer_from_json<int>(json.at("sketch_k"), context, "sketch_k");
+    if (profile.sketch_k < QuantileSketch::kMinK || profile.sketch_k > QuantileSketch::kMaxK) {
+      throw InputError(fmt::format("{}: sketch_k must be from {} to {}, got {}", context, QuantileSketch::kMinK,
+                                   QuantileSketch::kMaxK, profile.sketch_k));
+    }
+    profile.category_cap = integer_from_json<std::size_t>(json.at("category_cap"), context, "category_cap");
+    if (profile.category_cap < 1) throw InputError(fmt::format("{}: category_cap must be at least 1, got 0", context));
     for (const auto& entry : json.at("columns")) {
       ColumnProfile column;
       column.name = entry.at("name").get<std::string>();
+      if (profile.find(column.name)) {
+        throw InputError(fmt::format("{}: columns: column '{}' appears twice", context, column.name));
+      }
       where = fmt::format("{}: column '{}'", context, column.name);
       column.kind = column_kind_from_string(entry.at("kind").get<std::string>(), where);
       const auto type_name = entry.at("type").get<std::string>();
@@ -754,23 +775,36 @@ DatasetProfile DatasetProfile::from_json(const nlohmann::json& json, const std::
       } catch (const InputError&) {
         column.type = column.kind == ColumnKind::kNumeric ? core::DataType::float64() : core::DataType::string();
       }
-      column.count = entry.at("count").get<std::int64_t>();
-      column.null_count = entry.at("null_count").get<std::int64_t>();
+      column.count = integer_from_json<std::int64_t>(entry.at("count"), where, "count");
+      column.null_count = integer_from_json<std::int64_t>(entry.at("null_count"), where, "null_count");
       if (column.count < 0 || column.null_count < 0 || column.null_count > column.count) {
         throw InputError(fmt::format("{}: count {} and null_count {} are inconsistent", where, column.count,
                                      column.null_count));
       }
+      if (column.count != profile.row_count) {
+        throw InputError(fmt::format("{}: count {} differs from the profile's row_count {}", where, column.count,
+                                     profile.row_count));
+      }
       if (column.kind == ColumnKind::kNumeric) {
         const auto& n = entry.at("numeric");
         NumericSummary summary(profile.sketch_k);
-        summary.nan_count = n.at("nan_count").get<std::int64_t>();
-        summary.zero_count = n.at("zero_count").get<std::int64_t>();
-        summary.infinite_count = n.at("infinite_count").get<std::int64_t>();
+        summary.nan_count = integer_from_json<std::int64_t>(n.at("nan_count"), where, "numeric.nan_count");
+        summary.zero_count = integer_from_json<std::int64_t>(n.at("zero_count"), where, "numeric.zero_count");
+        summary.infinite_count = integer_from_json<std::int64_t>(n.at("infinite_count"), where, "numeric.infinite_count");
         summary.min = number_from_json(n.at("min"));
         summary.max = number_from_json(n.at("max"));
-        summary.moments.count = n.at("finite_count").get<std::int64_t>();
+        summary.moments.count = integer_from_json<std::int64_t>(n.at("finite_count"), where, "numeric.finite_count");
         summary.moments.mean = number_from_json(n.at("mean"));
         summary.moments.m2 = number_from_json(n.at("m2"));
+        const auto values = column.count - column.null_count;
+        for (const auto& [field, count] : {std::pair{"nan_count", summary.nan_count}, {"zero_count", summary.zero_count},
+                                           {"infinite_count", summary.infinite_count},
+                                           {"finite_count", summary.moments.count}}) {
+          if (count < 0 || count > values) {
+            throw InputError(fmt::format("{}: numeric.{} must be from 0 to count - null_count ({}), got {}", where,
+                                         field, values, count));
+          }
+        }
         summary.sketch = QuantileSketch::from_json(n.at("sketch"), where);
         if (summary.sketch.k() != profile.sketch_k) {
           throw InputError(fmt::format("{}: sketch k {} differs from the profile's sketch_k {}", where,
@@ -787,10 +821,22 @@ DatasetProfile DatasetProfile::from_json(const nlohmann::json& json, const std::
         summary.cap = profile.category_cap;
         if (c.at("exact").get<bool>()) {
           summary.exact_counts.emplace();
+          std::int64_t total = 0;
           for (const auto& pair : c.at("counts")) {
-            const auto count = pair.at(1).get<std::int64_t>();
-            if (count <= 0) throw InputError(fmt::format("{}: category counts must be positive", where));
-            (*summary.exact_counts)[pair.at(0).get<std::string>()] = count;
+            const auto count = integer_from_json<std::int64_t>(pair.at(1), where, "categorical.counts count");
+            if (count <= 0 || count > column.count - total) {
+              throw InputError(fmt::format("{}: categorical.counts must be positive and add up to count - null_count "
+                                           "({})", where, column.count - column.null_count));
+            }
+            total += count;
+            if (!summary.exact_counts->emplace(pair.at(0).get<std::string>(), count).second) {
+              throw InputError(fmt::format("{}: categorical.counts: category '{}' appears twice", where,
+                                           pair.at(0).get<std::string>()));
+            }
+          }
+          if (total != column.count - column.null_count) {
+            throw InputError(fmt::format("{}: categorical.counts add up to {}, but count - null_count is {}", where,
+                                         total, column.count - column.null_count));
           }
         } else {
           summary.frequent = FrequentItems::from_json(c.at("frequent_items"), where);

@@ -232,8 +232,8 @@ nlohmann::json QuantileSketch::to_json() const {
 
 QuantileSketch QuantileSketch::from_json(const nlohmann::json& json, const std::string& context) {
   try {
-    QuantileSketch sketch(json.at("k").get<int>());
-    sketch.count_ = json.at("n").get<std::int64_t>();
+    QuantileSketch sketch(integer_from_json<int>(json.at("k"), context, "sketch.k", kMinK, kMaxK));
+    sketch.count_ = integer_from_json<std::int64_t>(json.at("n"), context, "sketch.n", 0);
     sketch.min_ = number_from_json(json.at("min"));
     sketch.max_ = number_from_json(json.at("max"));
     sketch.levels_.clear();

@@ -1,5 +1,6 @@
 #pragma once
-// Dates and timestamps as ISO 8601 text for human-readable output (tables, notes, the `*_iso` JSON fields).
+// Dates and timestamps as ISO 8601 text for human-readable output (tables, notes, the `*_iso` JSON fields), through
+// core::date_text and core::timestamp_text (one formatter for every output).
 // Profiles hold them as numbers (days since 1970-01-01; counts of the type's unit since the epoch).
 
 #include <string>

@@ -165,3 +165,46 @@ def test_merge_of_many_profiles_equals_numpy_on_the_concatenated_data(tmp_path):
     label = column(merged, "label")
     assert label["null_count"] == int(data["label"].isna().sum())
     assert dict(map(tuple, label["categorical"]["counts"])) == data["label"].value_counts(dropna=True).to_dict()
+
+
+def test_inconsistent_profiles_are_refused_naming_the_field(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,c\n1.5,a\n2.5,b\n,a\n")
+    good = tmp_path / "good.json"
+    run_driftgov("profile", data, "-o", good)
+
+    def tamper(change):
+        doc = load(good)
+        change(doc)
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(doc))
+        result = run_driftgov("profile", "merge", path, good, "-o", tmp_path / "out.json", check=False)
+        assert result.returncode == 2, result
+        return result.stderr
+
+    assert f"{tmp_path / 'bad.json'}: sketch_k must be from 8 to 65535, got 2147483647" in tamper(
+        lambda d: d.update(sketch_k=2**31 - 1))
+    assert "category_cap must be at least 1, got 0" in tamper(lambda d: d.update(category_cap=0))
+    assert "column 'x' appears twice" in tamper(lambda d: d["columns"].append(d["columns"][0]))
+    assert "column 'x': count 3 differs from the profile's row_count 4" in tamper(lambda d: d.update(row_count=4))
+    assert "column 'x': numeric.nan_count must be from 0 to count - null_count (2), got 3" in tamper(
+        lambda d: column(d, "x")["numeric"].update(nan_count=3))
+    # A number beyond the integer's range is refused, never converted (undefined behaviour).
+    assert "column 'x': count must be a whole number from -9223372036854775808 to 9223372036854775807, got 3e+48" in \
+        tamper(lambda d: column(d, "x").update(count=3e48))
+    assert "column 'x': sketch.k must be a whole number from 8 to 65535, got 1.5" in tamper(
+        lambda d: column(d, "x")["numeric"]["sketch"].update(k=1.5))
+    assert "column 'c': categorical.counts add up to 2, but count - null_count is 3" in tamper(
+        lambda d: column(d, "c")["categorical"]["counts"].pop())
+
+
+def test_number_beyond_double_is_an_input_error(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x\n1.5\n")
+    good = tmp_path / "good.json"
+    run_driftgov("profile", data, "-o", good)
+    bad = tmp_path / "huge.json"
+    bad.write_text(good.read_text().replace('"m2":', '"m2":1' + "0" * 400 + ',"unused":', 1))
+    result = run_driftgov("profile", "merge", bad, good, "-o", tmp_path / "out.json", check=False)
+    assert result.returncode == 2, result
+    assert result.stderr.startswith(f"driftgov: error: {bad}: not valid JSON: ") and "number overflow" in result.stderr

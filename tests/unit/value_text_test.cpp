@@ -1,16 +1,14 @@
 // Value texts against hand-computed calendar, decimal and base64 results (docs/value-text.md); the same rules
 // against Python's datetime, decimal and base64 are checked in tests/python/test_value_text.py.
-#include "driftgov/io/value_text.hpp"
+#include "driftgov/core/value_text.hpp"
 
 #include <gtest/gtest.h>
 
 #include <limits>
 
-namespace driftgov::io {
+namespace driftgov::core {
 namespace {
 
-using core::Column;
-using core::DataType;
 
 Column column_of(DataType type, std::int64_t value) {
   Column column(std::move(type));
@@ -124,5 +122,14 @@ TEST(ValueText, JsonKeepsEveryDigitOfIntegers) {
   EXPECT_EQ(out, "-9223372036854775808 18446744073709551615 \"-1.50\" \"NaN\" 2.0");
 }
 
+TEST(ValueText, ShortestFractionDropsWholeGroupsOfZeros) {
+  const TimestampLayout shortest{.shortest_fraction = true};
+  EXPECT_EQ(timestamp_text(250'000, TimeUnit::kMicro, true, shortest), "1970-01-01T00:00:00.250Z");
+  EXPECT_EQ(timestamp_text(250'000, TimeUnit::kMicro, true), "1970-01-01T00:00:00.250000Z");
+  EXPECT_EQ(timestamp_text(1, TimeUnit::kNano, false, shortest), "1970-01-01T00:00:00.000000001");
+  EXPECT_EQ(timestamp_text(-1'000, TimeUnit::kNano, false, shortest), "1969-12-31T23:59:59.999999");
+  EXPECT_EQ(timestamp_text(86'400'000, TimeUnit::kMilli, true, shortest), "1970-01-02T00:00:00Z");
+}
+
 }  // namespace
-}  // namespace driftgov::io
+}  // namespace driftgov::core

@@ -10,15 +10,59 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <variant>
+#include <vector>
 
 namespace driftgov::core {
 
+// An option of the library named in a message: a field of an options struct (DriftOptions::alpha is "alpha",
+// CsvOptions::infer_rows is "csv.infer_rows"), optionally one entry of a map-valued option (`key`, e.g. the column
+// of kind_overrides) and a value suggested for it. The library spells it `field`, `field['key']` or
+// `field['key'] = value` (a field with "[]", as "columns[].bins", takes the key there: columns['x'].bins); a front end with its own names for the options (the CLI's flags) spells it its own way
+// through InputError::message_with, so no front end has to rewrite message text.
+struct OptionName {
+  OptionName(std::string field_name, std::string entry_key = {}, std::string suggested_value = {})
+      : field(std::move(field_name)), key(std::move(entry_key)), value(std::move(suggested_value)) {}
+  std::string field;
+  std::string key;
+  std::string value;
+};
+std::string to_string(const OptionName& option);
+
 class InputError : public std::runtime_error {
  public:
+  // A piece of a message: text, or the name of an option.
+  using Piece = std::variant<std::string, OptionName>;
+
   explicit InputError(const std::string& message) : std::runtime_error(message) {}
+  // A message naming options: what() spells each option by its field name (see OptionName).
+  explicit InputError(std::vector<Piece> pieces);
+
+  // The options the message names, in order (empty for a message built from plain text).
+  std::vector<OptionName> options() const;
+  // The message with every option spelled by `spell` (what() itself when the message names no option).
+  std::string message_with(const std::function<std::string(const OptionName&)>& spell) const;
+
+ private:
+  std::vector<Piece> pieces_;
 };
+
+// An InputError whose message names options: each argument is text (std::string, const char*) or an OptionName,
+// e.g. option_error(OptionName{"alpha"}, " must be in (0, 1), got 1.5").
+template <typename... Parts>
+InputError option_error(Parts&&... parts) {
+  return InputError(std::vector<InputError::Piece>{InputError::Piece(std::forward<Parts>(parts))...});
+}
+
+// The option's lower bound, worded as DRIFTGOV_USER_CHECK_GE words it: "csv.infer_rows: expected >= 1, got 0".
+template <typename Value, typename Bound>
+void check_option_at_least(const Value& value, const Bound& bound, const OptionName& option) {
+  if (!(value >= bound)) throw option_error(option, fmt::format(": expected >= {}, got {}", bound, value));
+}
 
 // Input that uses a feature driftgov does not implement (for example an encrypted Parquet file).
 class UnsupportedError : public InputError {

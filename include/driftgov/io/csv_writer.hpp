@@ -2,7 +2,7 @@
 // CSV output (RFC 4180): a header row, then one record per row. A field is quoted when it holds the
 // delimiter, a quote, a line break, leading or trailing spaces, or is an empty string (so that it reads back
 // as an empty string, while a null is an empty unquoted field, as the CSV reader expects). With a single
-// column, a null is written NULL instead, because readers skip empty lines. Values are written as io::value_text
+// column, a null is written NULL instead, because readers skip empty lines. Values are written as core::value_text
 // gives them (docs/value-text.md).
 // Not thread-safe.
 

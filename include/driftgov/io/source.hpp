@@ -23,6 +23,9 @@ struct CsvOptions {
   std::vector<std::string> null_tokens = {"", "NA", "N/A", "null", "NULL", "None"};
   // Rows inspected to infer column types before the first batch is produced.
   std::int64_t infer_rows = 20000;
+
+  // Throws core::InputError naming the offending field ("csv.delimiter", ...).
+  void validate() const;
 };
 
 struct SourceOptions {
@@ -30,6 +33,10 @@ struct SourceOptions {
   std::map<std::string, core::DataType> type_overrides;  // CSV: fixed types for named columns
   CsvOptions csv;
   std::int64_t batch_rows = 65536;
+
+  // Throws core::InputError naming the offending field (core::OptionName). Every open_* and SourceRegistry::open
+  // call it first.
+  void validate() const;
 };
 
 class Source {

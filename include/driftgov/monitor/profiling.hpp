@@ -18,8 +18,11 @@ stats::DatasetProfile load_profile(const std::string& path);
 void save_profile(const stats::DatasetProfile& profile, const std::string& path,
                   io::Storage& storage = io::local_storage());
 
+inline constexpr int kMaxThreads = 1024;
+
 // Loads a profile file, or reads the data source and profiles it on `threads` workers besides the reading
-// thread (threads <= 0: one per remaining core, at least one).
+// thread (threads 0: one per remaining core, at least one; at most kMaxThreads). Validates every option first
+// (ProfileOptions::validate, SourceOptions::validate), whichever the location is.
 stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
                                        const stats::ProfileOptions& profile_options, int threads = 0);
 

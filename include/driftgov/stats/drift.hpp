@@ -78,6 +78,12 @@ struct DriftOptions {
   bool test_time_columns = false;
   std::vector<double> quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
   std::map<std::string, ColumnDriftOptions> columns;
+
+  static constexpr int kMinBins = 2;
+  static constexpr int kMaxBins = 10000;
+  // Throws core::InputError naming the offending field (core::OptionName) and the accepted range.
+  // compare_profiles calls it first.
+  void validate() const;
 };
 
 struct Bins {
@@ -169,7 +175,7 @@ struct DriftReport {
 };
 
 // Compares columns present in both profiles, in the reference's order, restricted to `columns` when not empty.
-// Throws core::InputError when a requested column is missing on one side or its kind differs between the sides.
+// Throws core::InputError when `options` are out of range (DriftOptions::validate), when a requested column is missing on one side or its kind differs between the sides.
 DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfile& current,
                              const DriftOptions& options, const std::vector<std::string>& columns = {});
 

@@ -141,6 +141,9 @@ struct ProfileOptions {
   // Keep every numeric value in memory for exact comparisons, up to this many values per column (0 = never).
   std::int64_t exact_value_limit = 0;
   std::map<std::string, ColumnKind> kind_overrides;
+
+  // Throws core::InputError naming the offending field (core::OptionName). The Profiler calls it first.
+  void validate() const;
 };
 
 struct DatasetProfile {

@@ -1,4 +1,4 @@
-#include "driftgov/io/value_text.hpp"
+#include "driftgov/core/value_text.hpp"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -9,10 +9,8 @@
 
 #include "driftgov/core/error.hpp"
 
-namespace driftgov::io {
+namespace driftgov::core {
 namespace {
-
-using core::TypeId;
 
 std::int64_t floor_divide(std::int64_t value, std::int64_t divisor) {
   const std::int64_t quotient = value / divisor;
@@ -57,7 +55,13 @@ std::string timestamp_text(std::int64_t value, core::TimeUnit unit, bool utc, Ti
   const std::int64_t second_of_day = seconds - days * 86400;
   std::string text = fmt::format("{}{}{:02}:{:02}:{:02}", date_text(days), layout.separator, second_of_day / 3600,
                                  second_of_day / 60 % 60, second_of_day % 60);
-  if (fraction != 0 || layout.always_fraction) text += fmt::format(".{:0{}}", fraction, digits);
+  if (fraction != 0 || layout.always_fraction) {
+    std::string fraction_text = fmt::format("{:0{}}", fraction, digits);
+    if (layout.shortest_fraction) {
+      while (fraction_text.size() > 3 && fraction_text.ends_with("000")) fraction_text.resize(fraction_text.size() - 3);
+    }
+    text += "." + fraction_text;
+  }
   if (utc && layout.zone_suffix) text += 'Z';
   return text;
 }
@@ -198,4 +202,4 @@ void append_json(std::string& out, const core::Column& column, std::int64_t row)
   }
 }
 
-}  // namespace driftgov::io
+}  // namespace driftgov::core
