@@ -131,7 +131,9 @@ class RecordScanner {
   // Splits a record without quotes that ends at least a block before the buffered bytes do, 16 bytes at a time.
   // Returns false, having appended nothing, for anything else (a quote, a blank line, a record near the end of
   // the buffer): parse() then handles it byte by byte.
-  bool parse_unquoted(std::vector<std::string_view>& fields, std::vector<std::uint8_t>& quoted) {
+  // Hot: runs for every field of an unquoted record. flatten keeps the field appends inlined here, whatever the
+  // inliner decides for the rest of this file (they were once outlined, costing 6% of a CSV compare).
+  [[gnu::flatten]] bool parse_unquoted(std::vector<std::string_view>& fields, std::vector<std::uint8_t>& quoted) {
     const std::size_t first_field = fields.size();
     const char* data = buffer_.data();
     std::size_t field_start = begin_;
@@ -667,7 +669,8 @@ class CsvSource final : public Source {
     column.type = DataType::float64();
   }
 
-  InputError conversion_error(std::int64_t line, std::size_t column_index, const DataType& type,
+  // Error paths stay out of line, so the per-field loops that call them keep their inlining.
+  [[gnu::cold, gnu::noinline]] InputError conversion_error(std::int64_t line, std::size_t column_index, const DataType& type,
                               std::string_view text) const {
     const auto& name = full_schema_.fields[column_index].name;
     const bool overridden = options_.type_overrides.count(name) > 0;
@@ -685,7 +688,7 @@ class CsvSource final : public Source {
                               string_type, advice);
   }
 
-  InputError range_error(std::int64_t line, std::size_t column_index, const DataType& type, std::string_view text,
+  [[gnu::cold, gnu::noinline]] InputError range_error(std::int64_t line, std::size_t column_index, const DataType& type, std::string_view text,
                          const std::string& range) const {
     const auto& name = full_schema_.fields[column_index].name;
     return core::option_error(fmt::format("{} line {}: column '{}': '{}' is out of range for {} ({}); choose a wider "
