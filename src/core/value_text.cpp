@@ -50,7 +50,10 @@ std::string date_text(std::int64_t days) {
 std::string timestamp_text(std::int64_t value, core::TimeUnit unit, bool utc, TimestampLayout layout) {
   const auto [per_second, digits] = scale_of(unit);
   const std::int64_t seconds = floor_divide(value, per_second);
-  const std::int64_t fraction = value - seconds * per_second;
+  // The remainder of the floor division, without multiplying back (seconds * per_second overflows at the
+  // smallest nanosecond timestamp).
+  std::int64_t fraction = value % per_second;
+  if (fraction < 0) fraction += per_second;
   const std::int64_t days = floor_divide(seconds, 86400);
   const std::int64_t second_of_day = seconds - days * 86400;
   std::string text = fmt::format("{}{}{:02}:{:02}:{:02}", date_text(days), layout.separator, second_of_day / 3600,
