@@ -1,0 +1,98 @@
+#pragma once
+// Time for monitors (docs/monitoring.md, "Windows" and "Scheduling"): Lakehouse Monitoring granularities, the
+// windows they cut a timeline into (aligned in a time zone; weeks start on Monday, months are calendar months),
+// and Quartz cron schedules with the "is a refresh due" rule of `driftgov monitor run --due`.
+//
+// Instants are microseconds since 1970-01-01T00:00:00Z (the unit of Delta timestamps), as std::int64_t.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace driftgov::monitor {
+
+enum class TimeUnit { kMinute, kHour, kDay, kWeek, kMonth, kYear };
+
+// One of Lakehouse Monitoring's granularity strings: "5 minutes", "30 minutes", "1 hour", "1 day",
+// "1 week" .. "4 weeks", "1 month", "1 year" (singular and plural unit names both accepted, case-insensitive,
+// one or more spaces). `text` is the canonical spelling written to the metric tables' `granularity` column.
+struct Granularity {
+  int count = 1;
+  TimeUnit unit = TimeUnit::kDay;
+  std::string text;  // canonical: "1 day", "2 weeks", "30 minutes"
+  friend bool operator==(const Granularity& a, const Granularity& b) { return a.count == b.count && a.unit == b.unit; }
+};
+
+// Throws core::InputError "<context>: expected a granularity such as ..., found '<text>'" listing the legal ones.
+Granularity parse_granularity(std::string_view text, std::string_view context);
+
+// An IANA time zone (the system's tzdata), or UTC.
+class TimeZone {
+ public:
+  static TimeZone utc();
+  // Throws core::InputError "<context>: unknown time zone '<id>'" (with a close name when there is one).
+  static TimeZone named(const std::string& id, std::string_view context = "timezone_id");
+  const std::string& id() const;
+  // Local wall-clock microseconds (since the local 1970-01-01T00:00) of an instant, and back. Back resolves a
+  // wall time in a gap to the instant after the gap, and an ambiguous one to the earlier instant.
+  std::int64_t to_local(std::int64_t instant_us) const;
+  std::int64_t to_instant(std::int64_t local_us) const;
+  TimeZone(const TimeZone&);
+  TimeZone& operator=(const TimeZone&);
+  ~TimeZone();
+
+ private:
+  TimeZone();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A half-open interval [start, end) of instants.
+struct Window {
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+  friend bool operator==(const Window&, const Window&) = default;
+  friend auto operator<=>(const Window&, const Window&) = default;
+};
+
+// The window holding `instant`. Windows are aligned to local midnight (days and longer), the local hour (hours)
+// or multiples of `count` minutes since local midnight; N-week windows are N-week runs of Monday-started weeks
+// counted from Monday 1970-01-05; months and years are calendar months and years (N-month runs counted from
+// January 1970). Window boundaries are local wall times converted to instants, so a day window on a DST change
+// lasts 23 or 25 hours.
+Window window_of(std::int64_t instant_us, const Granularity& granularity, const TimeZone& zone);
+// The windows just before and after `window` (a window returned by window_of with the same arguments).
+Window previous_window(const Window& window, const Granularity& granularity, const TimeZone& zone);
+Window next_window(const Window& window, const Granularity& granularity, const TimeZone& zone);
+
+// A Quartz cron expression: "sec min hour day-of-month month day-of-week [year]" with , - / * ? L W # and
+// month/day names (JAN..DEC, SUN..SAT; day-of-week 1 = Sunday as in Quartz). Exactly one of day-of-month and
+// day-of-week is '?'.
+class CronSchedule {
+ public:
+  // Throws core::InputError "<context>: field <n> (<name>): expected ..., found '<text>'".
+  static CronSchedule parse(std::string_view expression, std::string_view context);
+  const std::string& text() const;
+  // The first fire time strictly after `instant_us`, in `zone`; nullopt when there is none (a year list in the
+  // past).
+  std::optional<std::int64_t> next_fire_after(std::int64_t instant_us, const TimeZone& zone) const;
+  CronSchedule(const CronSchedule&);
+  CronSchedule& operator=(const CronSchedule&);
+  ~CronSchedule();
+
+ private:
+  CronSchedule();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// `monitor run --due`: a monitor is due when its schedule fired at least once in (last_success, now]; a monitor
+// that never succeeded is due. Many missed fire times still make one refresh (catch up once).
+bool is_due(const CronSchedule& schedule, const TimeZone& zone, std::optional<std::int64_t> last_success_us,
+            std::int64_t now_us);
+
+// "2026-03-29T01:00:00Z" (UTC, microseconds shown only when not zero).
+std::string format_instant(std::int64_t instant_us);
+
+}  // namespace driftgov::monitor
