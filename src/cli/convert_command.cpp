@@ -65,6 +65,7 @@ std::int64_t convert_to_delta(io::Source& source, const ConvertArguments& args) 
     fmt::print("{}: committed version {} ({} file{})\n", args.destination, result.version, result.files,
                result.files == 1 ? "" : "s");
   }
+  warn_if_checkpoint_failed(args.destination, result);
   return result.rows;
 }
 

@@ -163,4 +163,10 @@ std::string DeltaWriteArguments::skipped_message(const std::string& destination,
                      app_version, table_version);
 }
 
+void warn_if_checkpoint_failed(const std::string& destination, const delta::TableWriteResult& result) {
+  if (!result.checkpoint_error.empty()) {
+    fmt::print(stderr, "driftgov: warning: {}: {}\n", destination, result.checkpoint_error);
+  }
+}
+
 }  // namespace driftgov::cli

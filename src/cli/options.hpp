@@ -61,6 +61,10 @@ struct DeltaWriteArguments {
   std::string skipped_message(const std::string& destination, std::int64_t table_version) const;
 };
 
+// Prints `driftgov: warning: ...` on stderr when the checkpoint after a committed write failed; the write itself
+// succeeded (the exit code stays 0).
+void warn_if_checkpoint_failed(const std::string& destination, const delta::TableWriteResult& result);
+
 // How the command line names a library option (core::OptionName) in an error message: its flag ("alpha" is
 // --alpha; an entry of a per-column option is "--kind x=categorical"). An option without a flag keeps the library's
 // spelling. The one table of field names and flags is in options.cpp.

@@ -159,7 +159,9 @@ int run_write(const TableCommandArguments& args) {
   if (args.json_output) {
     fmt::print("{}\n", json{{"version", result.version}, {"skipped", result.skipped}, {"rows", result.rows},
                             {"files", result.files}, {"attempts", result.attempts},
-                            {"checkpoint", result.checkpoint_written}}
+                            {"checkpoint", result.checkpoint_written},
+                            {"checkpoint_error", result.checkpoint_error.empty() ? json(nullptr)
+                                                                                 : json(result.checkpoint_error)}}
                            .dump());
   } else if (result.skipped) {
     fmt::print("{}\n", args.write.skipped_message(args.destination, result.version));
@@ -167,6 +169,7 @@ int run_write(const TableCommandArguments& args) {
     fmt::print("{}: committed version {} ({} rows in {} file{})\n", args.destination, result.version, result.rows,
                result.files, result.files == 1 ? "" : "s");
   }
+  warn_if_checkpoint_failed(args.destination, result);
   return kExitOk;
 }
 

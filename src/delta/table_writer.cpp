@@ -1111,6 +1111,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   result.version = committed.version;
   result.attempts = committed.attempts;
   result.checkpoint_written = committed.checkpoint_written;
+  result.checkpoint_error = committed.checkpoint_error;
   return result;
 }
 

@@ -19,6 +19,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::string checkpoint_failure(std::int64_t version, const char* reason) {
+  return fmt::format("version {} is committed, but its checkpoint was not written (readers replay the commits "
+                     "instead): {}",
+                     version, reason);
+}
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -260,6 +266,19 @@ CommitResult Transaction::commit(const CommitOptions& options) {
   if (!snapshot_ && !new_protocol_) {
     throw core::InputError(fmt::format("{}: a new table needs its protocol in the first commit", table_root_.string()));
   }
+  // Checked before committing: after the commit nothing may fail the write.
+  int interval = options.checkpoint_interval;
+  if (const Metadata* metadata = effective_metadata()) {
+    auto found = metadata->configuration.find("delta.checkpointInterval");
+    if (found != metadata->configuration.end()) {
+      try {
+        interval = std::stoi(found->second);
+      } catch (const std::exception&) {
+        throw core::InputError(fmt::format("{}: table property delta.checkpointInterval '{}' is not an integer",
+                                           table_root_.string(), found->second));
+      }
+    }
+  }
   const fs::path log_directory = table_root_ / "_delta_log";
   io::Storage& storage = options.storage ? *options.storage : io::local_storage();
   CommitResult result;
@@ -287,25 +306,19 @@ CommitResult Transaction::commit(const CommitOptions& options) {
     attempt_version = latest + 1;
   }
 
-  const Metadata* metadata = effective_metadata();
-  int interval = options.checkpoint_interval;
-  if (metadata) {
-    auto found = metadata->configuration.find("delta.checkpointInterval");
-    if (found != metadata->configuration.end()) {
-      try {
-        interval = std::stoi(found->second);
-      } catch (const std::exception&) {
-        throw core::InputError(fmt::format("{}: table property delta.checkpointInterval '{}' is not an integer",
-                                           table_root_.string(), found->second));
-      }
-    }
-  }
   if (interval > 0 && result.version > 0 && result.version % interval == 0) {
+    // The commit stands from here on. A checkpoint only speeds up reading (readers replay the commits without
+    // it), so a failure to write one is reported beside the result, not thrown: the caller would otherwise take
+    // a committed write for a failed one and retry it. Spark logs such failures and continues the same way.
     try {
       write_checkpoint(Snapshot::load(table_root_, TimeTravel{result.version, std::nullopt}), storage);
       result.checkpoint_written = true;
     } catch (const core::UnsupportedError&) {
-      // A build without the Parquet writer commits without checkpoints; they only speed up reading.
+      // A build without the Parquet writer commits without checkpoints.
+    } catch (const core::IOError& error) {
+      result.checkpoint_error = checkpoint_failure(result.version, error.what());
+    } catch (const core::InputError& error) {
+      result.checkpoint_error = checkpoint_failure(result.version, error.what());
     }
   }
   return result;

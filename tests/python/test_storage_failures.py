@@ -3,14 +3,19 @@ system's reason, and leaves the previous state (no half file under the final nam
 
 The disk is a real tmpfs of 64 KiB mounted for the test; it needs root and a kernel that lets the test mount
 one, and is skipped otherwise with the reason.
+
+A checkpoint that fails after its commit is the exception: the write succeeded, so it exits 0 with a warning.
 """
 import contextlib
 import errno
+import json
 import os
 import subprocess
 from pathlib import Path
 
+import deltalake
 import numpy as np
+import pyarrow.csv
 import pytest
 
 from conftest import run_driftgov
@@ -97,3 +102,41 @@ def test_read_only_file_system_exits_4(tmp_path):
         assert result.returncode == 4, result.stderr
         assert str(output) in result.stderr
         assert os.strerror(errno.EROFS) in result.stderr
+
+
+def test_checkpoint_failing_after_the_commit_is_a_warning(tmp_path):
+    """The commit stands when the checkpoint after it cannot be written (Spark logs such a failure and goes on):
+    exit 0, a warning on stderr naming the checkpoint and the system's reason, every row readable by deltalake,
+    no temporary file. A folder where the checkpoint file would go makes its rename into place fail (EISDIR)."""
+    source = tmp_path / "rows.csv"
+    source.write_text("id,label\n1,a\n2,b\n3,c\n")
+    table = tmp_path / "table"
+    log = table / "_delta_log"
+    run_driftgov("convert", source, table, "--property", "delta.checkpointInterval=2")
+    run_driftgov("convert", source, table, "--mode", "append")
+    (log / "00000000000000000002.checkpoint.parquet").mkdir()
+    result = run_driftgov("convert", source, table, "--mode", "append", check=False)
+    assert result.returncode == 0, result.stderr
+    assert f"{table}: committed version 2" in result.stdout
+    warning = result.stderr.strip()
+    assert warning.startswith(f"driftgov: warning: {table}: version 2 is committed, but its checkpoint was not written")
+    assert str(log / "00000000000000000002.checkpoint.parquet") in warning
+    assert os.strerror(errno.EISDIR) in warning
+    assert len(warning.splitlines()) == 1
+
+    # `table write --json` says the same in its result.
+    run_driftgov("table", "write", source, table, "--mode", "append")
+    (log / "00000000000000000004.checkpoint.parquet").mkdir()
+    result = run_driftgov("table", "write", source, table, "--mode", "append", "--json", check=False)
+    assert result.returncode == 0, result.stderr
+    written = json.loads(result.stdout)
+    assert written["version"] == 4 and written["checkpoint"] is False
+    assert written["checkpoint_error"].startswith("version 4 is committed, but its checkpoint was not written")
+    assert os.strerror(errno.EISDIR) in written["checkpoint_error"]
+    assert "driftgov: warning:" in result.stderr
+
+    expected = sorted(pyarrow.csv.read_csv(source).to_pylist() * 5, key=lambda row: (row["id"], row["label"]))
+    delta_table = deltalake.DeltaTable(str(table))
+    assert delta_table.version() == 4
+    assert sorted(delta_table.to_pyarrow_table().to_pylist(), key=lambda row: (row["id"], row["label"])) == expected
+    assert not [path for path in table.rglob("*") if path.name.endswith(".tmp")]

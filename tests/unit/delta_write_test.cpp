@@ -75,6 +75,35 @@ void append_with(const fs::path& root, const std::string& name, const core::Data
 
 const core::DataType kNtz = core::DataType::timestamp(core::TimeUnit::kMicro, false);
 
+// The checkpoint interval is read before committing: a table property that is not an integer refuses the write
+// and commits nothing (after the commit nothing may fail a write).
+TEST(DeltaWrite, BadCheckpointIntervalRefusesTheWriteBeforeCommitting) {
+  Folder folder;
+  core::Schema schema;
+  schema.fields = {core::Field{"x", core::DataType::int64(), true, std::nullopt}};
+  bool done = false;
+  const BatchSupplier supplier = [&]() -> std::optional<core::RecordBatch> {
+    if (std::exchange(done, true)) return std::nullopt;
+    core::RecordBatch batch;
+    batch.schema = schema;
+    batch.columns = {core::Column(core::DataType::int64())};
+    batch.columns[0].append_int(1);
+    batch.num_rows = 1;
+    return batch;
+  };
+  TableWriteOptions options;
+  options.table_properties = {{"delta.checkpointInterval", "often"}};
+  try {
+    write_table(folder.root(), schema, supplier, options);
+    ADD_FAILURE() << "no error";
+  } catch (const core::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("table property delta.checkpointInterval 'often' is not an integer"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_FALSE(fs::exists(folder.root() / "_delta_log" / commit_file_name(0)));
+}
+
 TEST(DeltaWrite, WriterOnlyFeaturesKeepTheReaderVersion) {
   Folder folder;
   create(folder.root(), Protocol{1, 7, std::nullopt, std::vector<std::string>{"appendOnly", "domainMetadata"}}, {});

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <cstring>
 #include <functional>
+#include <tuple>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/checkpoint.hpp"
@@ -206,6 +208,69 @@ TEST(WriterFaults, CheckpointAndItsPointerAreWholeOrAbsent) {
         EXPECT_EQ(rows_of(snapshot), 6) << label;
         expect_no_visible_temporary(root, outcome, label);
       });
+}
+
+// A checkpoint that fails after the commit does not fail the write (Spark logs such a failure and goes on): for
+// every write, fsync and rename of the checkpoint and of _last_checkpoint, the write returns with the version
+// committed and every row readable, says why no checkpoint was written, and leaves no temporary file.
+TEST(WriterFaults, CheckpointFailingAfterTheCommitIsAWarning) {
+  Folder folder;
+  const auto root = folder.root() / "table";
+  const auto log = root / "_delta_log";
+  const auto append = [&](io::Storage& storage, std::int64_t first, std::int64_t count, int checkpoint_interval) {
+    auto options = append_options(storage);
+    options.commit.checkpoint_interval = checkpoint_interval;
+    bool done = false;
+    return delta::write_table(root, numbers(0, 0).schema, [&]() -> std::optional<core::RecordBatch> {
+      if (std::exchange(done, true)) return std::nullopt;
+      return numbers(first, count);
+    }, options);
+  };
+  const auto reset = [&] {
+    fs::remove_all(root);
+    append(io::local_storage(), 0, 5, 0);  // version 0
+  };
+  // The operations up to the commit, then those of the same write followed by its checkpoint.
+  reset();
+  FaultInjectingStorage commit_only(io::local_storage(), {});
+  append(commit_only, 100, 7, 0);
+  reset();
+  FaultInjectingStorage with_checkpoint(io::local_storage(), {});
+  ASSERT_TRUE(append(with_checkpoint, 100, 7, 1).checkpoint_written);
+  const std::tuple<Fault, int, int> plans[] = {
+      {Fault::kFailWrite, commit_only.writes(), with_checkpoint.writes()},
+      {Fault::kShortWrite, commit_only.writes(), with_checkpoint.writes()},
+      {Fault::kFailSync, commit_only.syncs(), with_checkpoint.syncs()},
+      {Fault::kFailRename, commit_only.renames(), with_checkpoint.renames()}};
+  int runs = 0;
+  for (const auto& [fault, committed_at, total] : plans) {
+    for (int nth = committed_at + 1; nth <= total; ++nth) {
+      reset();
+      FaultInjectingStorage faulty(io::local_storage(), {fault, nth, ENOSPC});
+      const auto label = fmt::format("fault {} at operation {} of {}", static_cast<int>(fault), nth, total);
+      delta::TableWriteResult result;
+      ASSERT_NO_THROW(result = append(faulty, 100, 7, 1)) << label;
+      EXPECT_TRUE(faulty.fired()) << label;
+      EXPECT_EQ(result.version, 1) << label;
+      EXPECT_EQ(result.rows, 7) << label;
+      EXPECT_FALSE(result.checkpoint_written) << label;
+      EXPECT_NE(result.checkpoint_error.find("version 1 is committed, but its checkpoint was not written"),
+                std::string::npos)
+          << label << ": " << result.checkpoint_error;
+      EXPECT_NE(result.checkpoint_error.find(std::strerror(ENOSPC)), std::string::npos) << label;
+      EXPECT_NE(result.checkpoint_error.find(log.string()), std::string::npos) << label;
+      // A pointer never names a checkpoint that is not there.
+      EXPECT_TRUE(fs::exists(log / "00000000000000000001.checkpoint.parquet") || !fs::exists(log / "_last_checkpoint"))
+          << label;
+      const auto snapshot = delta::Snapshot::load(root);
+      EXPECT_EQ(snapshot.version(), 1) << label;
+      EXPECT_EQ(rows_of(snapshot), 12) << label;
+      expect_no_visible_temporary(root, Outcome::kFailed, label);
+      ++runs;
+    }
+  }
+  // The checkpoint and _last_checkpoint: each at least one write, one fsync and one rename.
+  EXPECT_GE(runs, 4 * 2);
 }
 
 TEST(WriterFaults, ProfileFileIsWholeOrThePreviousOne) {

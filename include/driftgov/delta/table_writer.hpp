@@ -55,6 +55,9 @@ struct TableWriteResult {
   std::int64_t files = 0;
   int attempts = 0;
   bool checkpoint_written = false;
+  // Why the checkpoint due after the commit was not written (a storage failure, say); empty otherwise. The write
+  // succeeded all the same: show this as a warning (see CommitResult::checkpoint_error).
+  std::string checkpoint_error;
 };
 
 // Produces the next batch to write, or nullopt at the end. Every batch has the schema given to write_table.
@@ -62,7 +65,8 @@ using BatchSupplier = std::function<std::optional<core::RecordBatch>()>;
 
 // Writes the supplied rows to the table at `table_root`. Throws core::InputError for a schema mismatch (showing
 // the table's and the data's schema), a mode that does not fit the table's state, or rows outside replace_where;
-// ConcurrentModificationError when a concurrent commit conflicts.
+// ConcurrentModificationError when a concurrent commit conflicts; core::IOError when the storage fails before
+// the commit. Once committed it returns: a checkpoint that then fails is TableWriteResult::checkpoint_error.
 TableWriteResult write_table(const std::filesystem::path& table_root, const core::Schema& data_schema,
                              const BatchSupplier& next_batch, const TableWriteOptions& options);
 

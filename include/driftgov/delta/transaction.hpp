@@ -51,6 +51,9 @@ struct CommitResult {
   std::int64_t version = -1;
   int attempts = 0;
   bool checkpoint_written = false;
+  // Why the checkpoint due after the commit was not written (empty when none was due or it was written). The
+  // commit stands either way: a checkpoint only speeds up reading, so its failure is a warning, as in Spark.
+  std::string checkpoint_error;
 };
 
 class Transaction {
@@ -80,7 +83,9 @@ class Transaction {
   void set_operation(std::string operation, nlohmann::json parameters);
 
   // Commits; returns the version written. Throws ConcurrentModificationError per Spark's conflict rules,
-  // core::IOError on a storage failure (the commit file then does not exist). A transaction commits at most once.
+  // core::IOError on a storage failure (the commit file then does not exist), InputError for a table property
+  // delta.checkpointInterval that is not an integer (before committing). A checkpoint that fails after the commit
+  // does not throw: CommitResult::checkpoint_error says why. A transaction commits at most once.
   CommitResult commit(const CommitOptions& options = {});
 
   // The metadata the commit will leave (the new one, or the snapshot's).
