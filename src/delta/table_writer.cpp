@@ -782,6 +782,18 @@ std::string file_statistics_json(const core::RecordBatch& batch) {
 TableWriteResult write_table(const fs::path& table_root, const core::Schema& data_schema,
                              const BatchSupplier& next_batch, const TableWriteOptions& options) {
   const std::string table = table_root.string();
+  // One storage for the whole write: the Parquet and commit options carry it from here on.
+  io::Storage& storage = options.storage ? *options.storage : io::local_storage();
+  DRIFTGOV_CHECK(!options.parquet.storage || options.parquet.storage == &storage,
+                 "(TableWriteOptions::parquet.storage names another storage than TableWriteOptions::storage; set "
+                 "only TableWriteOptions::storage)");
+  DRIFTGOV_CHECK(!options.commit.storage || options.commit.storage == &storage,
+                 "(TableWriteOptions::commit.storage names another storage than TableWriteOptions::storage; set "
+                 "only TableWriteOptions::storage)");
+  parquet::WriterOptions parquet_options = options.parquet;
+  parquet_options.storage = &storage;
+  CommitOptions commit_options = options.commit;
+  commit_options.storage = &storage;
   auto transaction = Transaction::start(table_root);
   const auto& snapshot = transaction.snapshot();
   TableWriteResult result;
@@ -908,7 +920,6 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
 
   std::map<std::string, OpenFile> open_files;  // by partition folder
   std::vector<AddFile> written;
-  io::Storage& storage = options.parquet.storage ? *options.parquet.storage : io::local_storage();
   const auto close_file = [&](OpenFile& file) {
     file.writer->close();
     AddFile add;
@@ -985,10 +996,10 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
           OpenFile file;
           file.relative_path =
               fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(), new_uuid(),
-                          parquet::compression_name(options.parquet.compression));
+                          parquet::compression_name(parquet_options.compression));
           created_files.push_back(table_root / file.relative_path);
           file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(),
-                                                              file_schema, options.parquet);
+                                                              file_schema, parquet_options);
           file.partition_values = group.first;
           found = open_files.emplace(folder, std::move(file)).first;
         }
@@ -1107,7 +1118,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   for (auto& add : written) transaction.add_file(std::move(add));
   transaction.set_operation("WRITE", parameters);
   result.files = static_cast<std::int64_t>(written.size());
-  const auto committed = transaction.commit(options.commit);
+  const auto committed = transaction.commit(commit_options);
   result.version = committed.version;
   result.attempts = committed.attempts;
   result.checkpoint_written = committed.checkpoint_written;

@@ -139,8 +139,7 @@ TEST(WriterFaults, ParquetFileIsWholeOrThePreviousOne) {
 delta::TableWriteOptions append_options(io::Storage& storage) {
   delta::TableWriteOptions options;
   options.mode = delta::WriteMode::kAppend;
-  options.parquet.storage = &storage;
-  options.commit.storage = &storage;
+  options.storage = &storage;
   options.commit.checkpoint_interval = 0;  // checkpoints are tested apart
   return options;
 }
@@ -271,6 +270,50 @@ TEST(WriterFaults, CheckpointFailingAfterTheCommitIsAWarning) {
   }
   // The checkpoint and _last_checkpoint: each at least one write, one fsync and one rename.
   EXPECT_GE(runs, 4 * 2);
+}
+
+// TableWriteOptions::storage is the one storage of a table write: data file, commit and checkpoint all go through
+// it; a Parquet or commit storage naming another one is refused before anything is written.
+TEST(WriterFaults, TableWriteGoesThroughItsOneStorage) {
+  Folder folder;
+  const auto root = folder.root() / "table";
+  const auto write = [&](const delta::TableWriteOptions& options) {
+    bool done = false;
+    return delta::write_table(root, numbers(0, 0).schema, [&]() -> std::optional<core::RecordBatch> {
+      if (std::exchange(done, true)) return std::nullopt;
+      return numbers(0, 3);
+    }, options);
+  };
+  delta::TableWriteOptions create;
+  write(create);  // version 0 on the local storage
+  FaultInjectingStorage counting(io::local_storage(), {});
+  delta::TableWriteOptions options;
+  options.mode = delta::WriteMode::kAppend;
+  options.storage = &counting;
+  options.parquet.storage = &counting;  // the same storage again is no conflict
+  options.commit.checkpoint_interval = 1;
+  const auto result = write(options);
+  EXPECT_EQ(result.version, 1);
+  EXPECT_TRUE(result.checkpoint_written);
+  // Published through it: the data file, the commit (put-if-absent), the checkpoint and _last_checkpoint.
+  EXPECT_EQ(counting.renames(), 4);
+
+  for (const bool parquet_side : {true, false}) {
+    FaultInjectingStorage other(io::local_storage(), {});
+    auto conflicting = options;
+    conflicting.parquet.storage = parquet_side ? &other : nullptr;
+    conflicting.commit.storage = parquet_side ? nullptr : &other;
+    try {
+      write(conflicting);
+      ADD_FAILURE() << "no error";
+    } catch (const core::InternalError& error) {
+      EXPECT_NE(std::string(error.what()).find(parquet_side ? "parquet.storage" : "commit.storage"),
+                std::string::npos)
+          << error.what();
+    }
+    EXPECT_EQ(counting.renames() + other.renames() + other.writes(), 4);
+    EXPECT_EQ(delta::Snapshot::load(root).version(), 1);
+  }
 }
 
 TEST(WriterFaults, ProfileFileIsWholeOrThePreviousOne) {

@@ -19,6 +19,7 @@
 #include "driftgov/delta/schema.hpp"
 #include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/transaction.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/parquet/writer.hpp"
 
 namespace driftgov::delta {
@@ -44,6 +45,12 @@ struct TableWriteOptions {
   // Table properties of a new table (delta.checkpointInterval, ...).
   StringMap table_properties;
   std::int64_t target_file_rows = 1 << 20;
+  // Where the data files, the commit and the checkpoint are written; nullptr means io::local_storage(). The one
+  // storage of the write: write_table passes it down to the Parquet writer and the commit.
+  io::Storage* storage = nullptr;
+  // How data files are written (compression, row groups, ...) and committed (attempts, checkpoint interval).
+  // Their own `storage` fields stay null (or name the same storage as `storage`): write_table refuses another
+  // one as a misuse of the API (core::InternalError).
   parquet::WriterOptions parquet;
   CommitOptions commit;
 };
