@@ -375,8 +375,8 @@ void write_checkpoint(const Snapshot& snapshot, io::Storage& storage) {
                      {"sizeInBytes", storage.stat(path.string()).value_or(io::FileInfo{}).size},
                      {"numOfAddFiles", snapshot.files().size()}};
   // _last_checkpoint may only move forward: a slower writer of an older checkpoint must not move it back.
-  const auto listing = list_log(snapshot.table_root());
-  if (!listing.last_checkpoint || listing.last_checkpoint->version < snapshot.version()) {
+  const auto previous = read_last_checkpoint(snapshot.table_root());
+  if (!previous || previous->version < snapshot.version()) {
     io::write_file_atomically(storage, (log_directory / "_last_checkpoint").string(), last.dump());
   }
 }

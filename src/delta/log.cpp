@@ -185,20 +185,13 @@ const CheckpointFiles* LogListing::checkpoint_at_or_before(std::int64_t version)
   return best;
 }
 
-LogListing list_log(const fs::path& table_root) {
-  LogListing listing;
-  listing.table_root = table_root;
-  listing.log_directory = table_root / "_delta_log";
-  auto& storage = io::local_storage();
-  if (!storage.is_folder(listing.log_directory.string())) {
-    if (!storage.is_folder(table_root.string()) && !storage.stat(table_root.string())) {
-      throw core::InputError(fmt::format("{}: no such Delta table (the folder does not exist)", table_root.string()));
-    }
-    throw core::InputError(fmt::format("{}: not a Delta table (no _delta_log folder)", table_root.string()));
-  }
+namespace {
+
+// Sorts the files of a log listing into commits and complete checkpoints.
+void add_log_files(LogListing& listing, const std::vector<io::FileInfo>& files) {
   // version -> (parts expected -> parts seen)
   std::map<std::int64_t, std::map<std::int64_t, std::map<std::int64_t, fs::path>>> multi_part;
-  for (const auto& file : io::local_storage().list((listing.log_directory / "").string())) {
+  for (const auto& file : files) {
     const fs::path path(file.path);
     const std::string name = path.filename().string();
     if (name.size() < 21 || !all_digits(std::string_view(name).substr(0, 20)) || name[20] != '.') continue;
@@ -224,35 +217,60 @@ LogListing list_log(const fs::path& table_root) {
   }
   // A multi-part checkpoint with a missing part is ignored (PROTOCOL.md: it cannot be written atomically).
   for (auto& [version, by_count] : multi_part) {
-    for (auto& [parts, files] : by_count) {
-      if (static_cast<std::int64_t>(files.size()) != parts) continue;
+    for (auto& [parts, files_of_part] : by_count) {
+      if (static_cast<std::int64_t>(files_of_part.size()) != parts) continue;
       CheckpointFiles checkpoint{version, CheckpointKind::kMultiPart, {}};
-      for (auto& [part, path] : files) checkpoint.files.push_back(path);
+      for (auto& [part, path] : files_of_part) checkpoint.files.push_back(path);
       listing.checkpoints.push_back(std::move(checkpoint));
     }
   }
   std::stable_sort(listing.checkpoints.begin(), listing.checkpoints.end(),
                    [](const CheckpointFiles& a, const CheckpointFiles& b) { return a.version < b.version; });
+}
 
-  // _last_checkpoint is only a hint: a torn or corrupt one is ignored, never fatal.
-  const fs::path last = listing.log_directory / "_last_checkpoint";
-  if (storage.stat(last.string())) {
-    try {
-      auto hint = nlohmann::json::parse(read_file_text(last));
-      if (hint.is_object() && hint.contains("version") && hint["version"].is_number_integer()) {
-        LastCheckpointHint parsed;
-        parsed.version = hint["version"].get<std::int64_t>();
-        if (hint.contains("size") && hint["size"].is_number_integer()) parsed.size = hint["size"].get<std::int64_t>();
-        if (hint.contains("parts") && hint["parts"].is_number_integer()) {
-          parsed.parts = hint["parts"].get<std::int64_t>();
-        }
-        listing.last_checkpoint = parsed;
-      }
-    } catch (const nlohmann::json::exception&) {
-      listing.last_checkpoint.reset();
+}  // namespace
+
+LogListing list_log(const fs::path& table_root) {
+  LogListing listing;
+  listing.table_root = table_root;
+  listing.log_directory = table_root / "_delta_log";
+  auto& storage = io::local_storage();
+  if (!storage.is_folder(listing.log_directory.string())) {
+    if (!storage.is_folder(table_root.string()) && !storage.stat(table_root.string())) {
+      throw core::InputError(fmt::format("{}: no such Delta table (the folder does not exist)", table_root.string()));
     }
+    throw core::InputError(fmt::format("{}: not a Delta table (no _delta_log folder)", table_root.string()));
   }
+  add_log_files(listing, storage.list((listing.log_directory / "").string()));
+  listing.last_checkpoint = read_last_checkpoint(table_root);
   return listing;
+}
+
+LogListing list_log_from(const fs::path& table_root, std::int64_t version) {
+  LogListing listing;
+  listing.table_root = table_root;
+  listing.log_directory = table_root / "_delta_log";
+  // Every name of a version sorts after its bare number: "…012" < "…012.checkpoint.parquet" < "…012.json".
+  add_log_files(listing, io::local_storage().list_after((listing.log_directory / "").string(),
+                                                        (listing.log_directory / fmt::format("{:020d}", version)).string()));
+  return listing;
+}
+
+std::optional<LastCheckpointHint> read_last_checkpoint(const fs::path& table_root) {
+  // Only a hint: a missing, torn or corrupt one is ignored, never fatal.
+  const fs::path last = table_root / "_delta_log" / "_last_checkpoint";
+  if (!io::local_storage().stat(last.string())) return std::nullopt;
+  try {
+    auto hint = nlohmann::json::parse(read_file_text(last));
+    if (!hint.is_object() || !hint.contains("version") || !hint["version"].is_number_integer()) return std::nullopt;
+    LastCheckpointHint parsed;
+    parsed.version = hint["version"].get<std::int64_t>();
+    if (hint.contains("size") && hint["size"].is_number_integer()) parsed.size = hint["size"].get<std::int64_t>();
+    if (hint.contains("parts") && hint["parts"].is_number_integer()) parsed.parts = hint["parts"].get<std::int64_t>();
+    return parsed;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 std::string read_file_text(const fs::path& path) { return io::read_file(io::local_storage(), path.string()); }

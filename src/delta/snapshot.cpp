@@ -199,16 +199,36 @@ Snapshot Snapshot::load(const TableLocation& location) {
 }
 
 Snapshot Snapshot::load(const fs::path& table_root, const TimeTravel& travel) {
-  const std::string table = table_root.string();
-  const LogListing listing = list_log(table_root);
+  // The latest version, or one at or after the last checkpoint, is replayed from that checkpoint with the log
+  // listed from the checkpoint's version on (Delta's listFrom), so a long log costs no more than its tail. When
+  // that listing cannot serve (the checkpoint is gone, incomplete or unreadable here), the whole log is listed;
+  // a timestamp needs every commit's time.
+  if (!travel.timestamp_ms) {
+    const auto hint = read_last_checkpoint(table_root);
+    if (hint && (!travel.version || *travel.version >= hint->version)) {
+      auto listing = list_log_from(table_root, hint->version);
+      listing.last_checkpoint = hint;
+      if (auto snapshot = from_listing(listing, travel, /*whole_log=*/false)) return std::move(*snapshot);
+    }
+  }
+  return std::move(*from_listing(list_log(table_root), travel, /*whole_log=*/true));
+}
+
+std::optional<Snapshot> Snapshot::from_listing(const LogListing& listing, const TimeTravel& travel, bool whole_log) {
+  const std::string table = listing.table_root.string();
   const auto latest = listing.latest_version();
-  if (!latest) throw core::InputError(fmt::format("{}: the Delta log holds no commits", table));
+  if (!latest) {
+    if (!whole_log) return std::nullopt;
+    throw core::InputError(fmt::format("{}: the Delta log holds no commits", table));
+  }
   const std::int64_t version = resolve_version(listing, travel, table, *latest);
 
   LogReplay replay;
   std::int64_t start = -1;
   std::optional<std::int64_t> checkpoint_version;
-  if (const auto* checkpoint = listing.checkpoint_at_or_before(version)) {
+  const auto* checkpoint = listing.checkpoint_at_or_before(version);
+  if (!checkpoint && !whole_log) return std::nullopt;
+  if (checkpoint) {
     bool can_replay_without = true;
     for (std::int64_t v = 0; v <= checkpoint->version && can_replay_without; ++v) {
       can_replay_without = listing.commits.contains(v);
@@ -221,7 +241,9 @@ Snapshot Snapshot::load(const fs::path& table_root, const TimeTravel& travel) {
       start = checkpoint->version;
       checkpoint_version = checkpoint->version;
     } catch (const core::UnsupportedError&) {
-      // A checkpoint this build cannot read is only an optimisation when every commit is still there.
+      // A checkpoint this build cannot read is only an optimisation when every commit is still there, which
+      // only the whole listing shows.
+      if (!whole_log) return std::nullopt;
       if (!can_replay_without) throw;
       replay = LogReplay{};
     }
@@ -241,7 +263,7 @@ Snapshot Snapshot::load(const fs::path& table_root, const TimeTravel& travel) {
   check_reader_protocol(*replay.protocol_, table);
 
   Snapshot snapshot;
-  snapshot.table_root_ = table_root;
+  snapshot.table_root_ = listing.table_root;
   snapshot.version_ = version;
   snapshot.protocol_ = std::move(*replay.protocol_);
   snapshot.metadata_ = std::move(*replay.metadata_);

@@ -218,6 +218,36 @@ class LocalOutputStream final : public OutputStream {
   State state_ = State::kOpen;
 };
 
+// The files of the prefix's folder whose names start with the prefix's last component and whose paths sort after
+// `start_after` (every path sorts after an empty one), by path.
+std::vector<FileInfo> list_folder(const std::string& prefix, std::string_view start_after) {
+  const auto slash = prefix.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : prefix.substr(0, slash == 0 ? 1 : slash);
+  const std::string directory_part = slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+  const std::string name_prefix = slash == std::string::npos ? prefix : prefix.substr(slash + 1);
+  std::vector<FileInfo> files;
+  DIR* directory = ::opendir(folder.c_str());
+  if (directory == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return files;
+    throw core::IOError(folder, "list", errno);
+  }
+  const std::unique_ptr<DIR, int (*)(DIR*)> owner(directory, ::closedir);
+  errno = 0;
+  while (const dirent* entry = ::readdir(directory)) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == ".." || !name.starts_with(name_prefix)) continue;
+    std::string path = directory_part + std::string(name);
+    if (path <= start_after) continue;  // dropped before its stat, which is what a listing costs
+    struct stat status {};
+    // A file removed between readdir and stat is simply not listed.
+    // Relative to the open folder: the folder's path is not resolved again for every entry.
+    if (::fstatat(::dirfd(directory), entry->d_name, &status, 0) != 0 || !S_ISREG(status.st_mode)) continue;
+    files.push_back({std::move(path), static_cast<std::int64_t>(status.st_size), modified_ms(status)});
+  }
+  std::sort(files.begin(), files.end(), [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
+  return files;
+}
+
 class LocalStorage final : public Storage {
  public:
   std::unique_ptr<RandomAccessFile> open_read(const std::string& path) override {
@@ -234,31 +264,10 @@ class LocalStorage final : public Storage {
     return stream.publish_as(/*replace=*/false);
   }
 
-  std::vector<FileInfo> list(const std::string& prefix) override {
-    const auto slash = prefix.rfind('/');
-    const std::string folder = slash == std::string::npos ? "." : prefix.substr(0, slash == 0 ? 1 : slash);
-    const std::string directory_part = slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
-    const std::string name_prefix = slash == std::string::npos ? prefix : prefix.substr(slash + 1);
-    std::vector<FileInfo> files;
-    DIR* directory = ::opendir(folder.c_str());
-    if (directory == nullptr) {
-      if (errno == ENOENT || errno == ENOTDIR) return files;
-      throw core::IOError(folder, "list", errno);
-    }
-    const std::unique_ptr<DIR, int (*)(DIR*)> owner(directory, ::closedir);
-    errno = 0;
-    while (const dirent* entry = ::readdir(directory)) {
-      const std::string_view name = entry->d_name;
-      if (name == "." || name == ".." || !name.starts_with(name_prefix)) continue;
-      const std::string path = directory_part + std::string(name);
-      struct stat status {};
-      // A file removed between readdir and stat is simply not listed.
-      // Relative to the open folder: the folder's path is not resolved again for every entry.
-      if (::fstatat(::dirfd(directory), entry->d_name, &status, 0) != 0 || !S_ISREG(status.st_mode)) continue;
-      files.push_back({path, static_cast<std::int64_t>(status.st_size), modified_ms(status)});
-    }
-    std::sort(files.begin(), files.end(), [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
-    return files;
+  std::vector<FileInfo> list(const std::string& prefix) override { return list_folder(prefix, {}); }
+
+  std::vector<FileInfo> list_after(const std::string& prefix, const std::string& start_after) override {
+    return list_folder(prefix, start_after);
   }
 
   std::optional<FileInfo> stat(const std::string& path) override {

@@ -117,13 +117,17 @@ class MemoryStorage final : public Storage {
     return stream.publish_as(/*replace=*/false);
   }
 
-  std::vector<FileInfo> list(const std::string& prefix) override {
+  std::vector<FileInfo> list(const std::string& prefix) override { return list_after(prefix, {}); }
+
+  std::vector<FileInfo> list_after(const std::string& prefix, const std::string& start_after) override {
     const auto slash = prefix.rfind('/');
     const std::size_t folder_length = slash == std::string::npos ? 0 : slash + 1;
     std::vector<FileInfo> result;
     const std::lock_guard lock(files_->mutex);
-    for (auto it = files_->files.lower_bound(prefix); it != files_->files.end() && it->first.starts_with(prefix);
-         ++it) {
+    // From the first path after both the prefix's start and `start_after`: the paths with the prefix are
+    // contiguous in the map, so the walk ends at the first one without it.
+    auto it = start_after < prefix ? files_->files.lower_bound(prefix) : files_->files.upper_bound(start_after);
+    for (; it != files_->files.end() && it->first.starts_with(prefix); ++it) {
       if (it->first.find('/', folder_length) != std::string::npos) continue;  // deeper than the folder
       result.push_back({it->first, static_cast<std::int64_t>(it->second.bytes->size()), it->second.modified_ms});
     }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -91,6 +92,85 @@ TEST(DeltaTransaction, BlindAppendsRetryPastEachOther) {
   EXPECT_EQ(snapshot.files().size(), 2u);
   EXPECT_EQ(snapshot.commit_info()->value["isBlindAppend"], true);
   EXPECT_EQ(snapshot.commit_info()->value["engineInfo"].get<std::string>().rfind("driftgov/", 0), 0u);
+}
+
+// A table at version 7 with checkpoints at 3 and 6 (_last_checkpoint names 6); version v holds files 1..v.
+void table_with_checkpoints(const fs::path& root) {
+  create_table(root);
+  CommitOptions options;
+  options.checkpoint_interval = 3;
+  for (int version = 1; version <= 7; ++version) {
+    auto transaction = Transaction::start(root);
+    transaction.add_file(data_file(fmt::format("f{}", version)));
+    EXPECT_EQ(transaction.commit(options).version, version);
+  }
+}
+
+std::string checkpoint_name(std::int64_t version) { return fmt::format("{:020d}.checkpoint.parquet", version); }
+
+// The log listed from a version on holds that version's commit and checkpoint and everything later, nothing
+// earlier; a snapshot from the last checkpoint is built from it alone.
+TEST(DeltaSnapshotListing, FromTheLastCheckpointOnly) {
+  TableFolder folder;
+  table_with_checkpoints(folder.root());
+  const auto hint = read_last_checkpoint(folder.root());
+  ASSERT_TRUE(hint);
+  EXPECT_EQ(hint->version, 6);
+  const auto tail = list_log_from(folder.root(), 6);
+  std::vector<std::int64_t> commits;
+  for (const auto& [version, path] : tail.commits) commits.push_back(version);
+  EXPECT_EQ(commits, (std::vector<std::int64_t>{6, 7}));
+  ASSERT_EQ(tail.checkpoints.size(), 1u);
+  EXPECT_EQ(tail.checkpoints[0].version, 6);
+  EXPECT_EQ(list_log(folder.root()).commits.size(), 8u);
+
+  const auto snapshot = Snapshot::load(folder.root());
+  EXPECT_EQ(snapshot.version(), 7);
+  EXPECT_EQ(snapshot.checkpoint_version(), 6);
+  EXPECT_EQ(snapshot.files().size(), 7u);
+  // The commits before the checkpoint are not needed (Spark's log cleanup deletes them).
+  for (int version = 0; version < 6; ++version) fs::remove(folder.root() / "_delta_log" / commit_file_name(version));
+  EXPECT_EQ(Snapshot::load(folder.root()).files().size(), 7u);
+  EXPECT_EQ(Snapshot::load(folder.root(), TimeTravel{6, std::nullopt}).files().size(), 6u);
+}
+
+// Where the listing from _last_checkpoint cannot serve, the whole log is listed and the result is the same.
+TEST(DeltaSnapshotListing, FallsBackToTheWholeLog) {
+  TableFolder folder;
+  table_with_checkpoints(folder.root());
+  const auto log = folder.root() / "_delta_log";
+  // A version before the last checkpoint.
+  auto snapshot = Snapshot::load(folder.root(), TimeTravel{4, std::nullopt});
+  EXPECT_EQ(snapshot.version(), 4);
+  EXPECT_EQ(snapshot.checkpoint_version(), 3);
+  EXPECT_EQ(snapshot.files().size(), 4u);
+  // A version after the latest.
+  try {
+    Snapshot::load(folder.root(), TimeTravel{9, std::nullopt});
+    ADD_FAILURE() << "no error";
+  } catch (const core::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("version 9 does not exist (the latest version is 7)"), std::string::npos)
+        << error.what();
+  }
+  // _last_checkpoint naming a version beyond the log.
+  fs::copy_file(log / "_last_checkpoint", folder.root() / "saved_last_checkpoint");
+  { std::ofstream(log / "_last_checkpoint") << R"({"version":99,"size":9})"; }
+  snapshot = Snapshot::load(folder.root());
+  EXPECT_EQ(snapshot.version(), 7);
+  EXPECT_EQ(snapshot.checkpoint_version(), 6);
+  EXPECT_EQ(snapshot.files().size(), 7u);
+  // _last_checkpoint naming a checkpoint that is gone: the one before it serves.
+  fs::copy_file(folder.root() / "saved_last_checkpoint", log / "_last_checkpoint", fs::copy_options::overwrite_existing);
+  fs::remove(log / checkpoint_name(6));
+  snapshot = Snapshot::load(folder.root());
+  EXPECT_EQ(snapshot.version(), 7);
+  EXPECT_EQ(snapshot.checkpoint_version(), 3);
+  EXPECT_EQ(snapshot.files().size(), 7u);
+  // No checkpoint at all: every commit is replayed.
+  fs::remove(log / checkpoint_name(3));
+  snapshot = Snapshot::load(folder.root());
+  EXPECT_EQ(snapshot.checkpoint_version(), std::nullopt);
+  EXPECT_EQ(snapshot.files().size(), 7u);
 }
 
 TEST(DeltaTransaction, OverwriteAfterConcurrentOverwriteFailsAsSparkDoes) {

@@ -51,6 +51,9 @@ class FaultInjectingStorage final : public io::Storage {
 
   std::unique_ptr<io::RandomAccessFile> open_read(const std::string& path) override { return inner_.open_read(path); }
   std::vector<io::FileInfo> list(const std::string& prefix) override { return inner_.list(prefix); }
+  std::vector<io::FileInfo> list_after(const std::string& prefix, const std::string& start_after) override {
+    return inner_.list_after(prefix, start_after);
+  }
   std::optional<io::FileInfo> stat(const std::string& path) override { return inner_.stat(path); }
   void remove(const std::string& path) override { inner_.remove(path); }
   bool is_folder(const std::string& path) override { return inner_.is_folder(path); }

@@ -121,6 +121,32 @@ TEST_P(StorageContract, ListByPrefixWithSizesStatAndRemove) {
   EXPECT_FALSE(storage_->is_folder(at("nothing")));
 }
 
+TEST_P(StorageContract, ListAfterLeavesOutEveryPathUpToTheStart) {
+  for (const auto* name : {"log/00.json", "log/01.checkpoint", "log/01.json", "log/02.json", "log/_last"}) {
+    write_file_atomically(*storage_, at(name), name);
+  }
+  write_file_atomically(*storage_, at("log/deeper/03.json"), "not listed: deeper than the folder");
+  const auto names_after = [&](const std::string& prefix, const std::string& start_after) {
+    std::vector<std::string> result;
+    for (const auto& file : storage_->list_after(at(prefix), start_after)) {
+      result.push_back(file.path.substr(folder_.size() + 1));
+    }
+    return result;
+  };
+  using Names = std::vector<std::string>;
+  // A start that is no file: everything of that version on (Delta's listFrom), in path order.
+  EXPECT_EQ(names_after("log/", at("log/01")), (Names{"log/01.checkpoint", "log/01.json", "log/02.json", "log/_last"}));
+  EXPECT_EQ(names_after("log/", at("log/01.json")), (Names{"log/02.json", "log/_last"}));  // the start itself is out
+  EXPECT_EQ(names_after("log/0", at("log/01.json")), (Names{"log/02.json"}));
+  EXPECT_EQ(names_after("log/02", at("log/00")), (Names{"log/02.json"}));  // a start before the prefix
+  EXPECT_EQ(names_after("log/", at("log/zz")), Names{});
+  EXPECT_EQ(names_after("log/", ""), names(at("log/")));
+  const auto listed = storage_->list_after(at("log/"), at("log/01.json"));
+  ASSERT_FALSE(listed.empty());
+  EXPECT_EQ(listed[0].size, static_cast<std::int64_t>(std::string("log/02.json").size()));
+  EXPECT_GT(listed[0].modified_ms, 1'600'000'000'000);
+}
+
 TEST_P(StorageContract, MissingFileIsTheUsersMistake) {
   try {
     storage_->open_read(at("missing.csv"));

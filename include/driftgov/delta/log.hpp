@@ -63,6 +63,12 @@ struct LogListing {
 
 // Lists `_delta_log`. Throws InputError when the folder does not exist (naming the table).
 LogListing list_log(const std::filesystem::path& table_root);
+// Lists `_delta_log` from `version` on (Delta's LogStore listFrom, io::Storage::list_after): the commits and
+// checkpoints of `version` and later only, so that a snapshot replayed from a checkpoint lists none of the files
+// before it. `last_checkpoint` is left empty; a missing folder lists as empty.
+LogListing list_log_from(const std::filesystem::path& table_root, std::int64_t version);
+// `_delta_log/_last_checkpoint`, or nullopt when it is missing, torn or unreadable (it is only a hint).
+std::optional<LastCheckpointHint> read_last_checkpoint(const std::filesystem::path& table_root);
 
 // Reads one commit file, parsing every action (errors name the file and line).
 std::vector<Action> read_commit(const std::filesystem::path& commit_file);

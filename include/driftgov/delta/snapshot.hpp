@@ -64,6 +64,10 @@ class Snapshot {
   std::filesystem::path file_path(const AddFile& file) const;
 
  private:
+  // Replays `listing` as `travel` says. A listing of part of the log (`whole_log` false, from list_log_from)
+  // gives nullopt when it cannot serve: no usable checkpoint in it, or one this build cannot read.
+  static std::optional<Snapshot> from_listing(const LogListing& listing, const TimeTravel& travel, bool whole_log);
+
   std::filesystem::path table_root_;
   std::int64_t version_ = -1;
   Protocol protocol_;

@@ -96,8 +96,20 @@ class Storage {
   // delimiter; ADLS: List Paths of the folder, filtered by prefix.
   virtual std::vector<FileInfo> list(const std::string& prefix) = 0;
 
+  // The files list(prefix) returns whose path sorts after `start_after` (byte order; a file named exactly
+  // `start_after` is left out, and it need not exist): a Delta log from one version on (Delta's LogStore
+  // listFrom), so that a long log costs no more than its tail. `start_after` names a path in the folder of
+  // `prefix`. Local: a POSIX folder cannot be read from a name on, so every name is read, but only the ones
+  // after `start_after` are stat'ed (the stats are the cost of a listing). S3: ListObjectsV2 with prefix,
+  // delimiter '/' and StartAfter. GCS: objects.list with prefix, delimiter and startOffset, which is inclusive
+  // (an object named exactly `start_after` is dropped from the answer). ADLS: List Paths of the folder has no
+  // start position (its continuation token is opaque), so the folder is listed and the names up to
+  // `start_after` dropped, as Delta's Azure LogStore does.
+  virtual std::vector<FileInfo> list_after(const std::string& prefix, const std::string& start_after) = 0;
+
   // The file's size and modification time, or nullopt if it does not exist. S3/GCS/ADLS: HEAD.
   virtual std::optional<FileInfo> stat(const std::string& path) = 0;
+
 
   // Removes the file; a missing file is not an error. S3/GCS/ADLS: DELETE (idempotent there too).
   virtual void remove(const std::string& path) = 0;
