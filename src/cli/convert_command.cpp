@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <ostream>
 
 #include "cli/commands.hpp"
@@ -115,9 +114,7 @@ void register_convert(CLI::App& app) {
           "--app-version and --property apply to Delta tables, and '{}' is a file",
           args->destination));
     }
-    std::error_code error;
-    if (std::filesystem::exists(args->source, error) && std::filesystem::exists(args->destination, error) &&
-        std::filesystem::equivalent(args->source, args->destination, error)) {
+    if (io::local_storage().same_file(args->source, args->destination)) {
       throw core::InputError(
           fmt::format("convert: SOURCE and DEST are the same file ({})", args->destination));
     }

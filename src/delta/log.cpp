@@ -4,11 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
-
-#include <sys/stat.h>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/core/value_text.hpp"
@@ -80,6 +79,30 @@ class TimestampScanner {
   std::string_view context_;
   std::size_t position_ = 0;
 };
+
+// The first line of a file without its newline, read in pieces so that a large commit is not read whole;
+// nullopt when the file cannot be opened (the caller reads it whole and reports that).
+std::optional<std::string> read_first_line(const std::string& path) {
+  constexpr std::int64_t kPiece = 4096;
+  std::unique_ptr<io::RandomAccessFile> file;
+  try {
+    file = io::local_storage().open_read(path);
+  } catch (const core::InputError&) {
+    return std::nullopt;
+  }
+  std::string line;
+  for (std::int64_t offset = 0; offset < file->size(); offset += kPiece) {
+    const std::size_t before = line.size();
+    const auto length = std::min(kPiece, file->size() - offset);
+    line.resize(before + static_cast<std::size_t>(length));
+    file->read_at(offset, length, line.data() + before);
+    if (const auto newline = line.find('\n', before); newline != std::string::npos) {
+      line.resize(newline);
+      return line;
+    }
+  }
+  return line;
+}
 
 }  // namespace
 
@@ -315,10 +338,8 @@ std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const 
     if (in_commit.enabled && version >= in_commit.enablement_version) {
       // The protocol puts commitInfo first in such commits: one line answers, unless a writer broke that rule.
       std::optional<std::int64_t> stamp;
-      std::string first_line;
-      std::ifstream stream(path, std::ios::binary);
-      if (stream && std::getline(stream, first_line)) {
-        const auto parsed = nlohmann::json::parse(first_line, nullptr, false);
+      if (const auto first_line = read_first_line(path.string())) {
+        const auto parsed = nlohmann::json::parse(*first_line, nullptr, false);
         if (parsed.is_object() && parsed.contains("commitInfo")) {
           if (auto action = parse_action(parsed, ActionOrigin{path.string(), 1})) {
             if (const auto* info = std::get_if<CommitInfo>(&*action)) stamp = info->in_commit_timestamp();
@@ -339,12 +360,9 @@ std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const 
       timestamps.push_back({version, *stamp, true});
       continue;
     }
-    struct stat status {};
-    if (::stat(path.c_str(), &status) != 0) {
-      throw core::InputError(fmt::format("{}: cannot read the modification time", path.string()));
-    }
-    std::int64_t timestamp =
-        static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000 + status.st_mtim.tv_nsec / 1000000;
+    const auto status = io::local_storage().stat(path.string());
+    if (!status) throw core::InputError(fmt::format("{}: cannot read the modification time", path.string()));
+    std::int64_t timestamp = status->modified_ms;
     // File times can go backwards (clock skew, copies); Spark makes them increase for time travel.
     if (previous_file_time && timestamp <= *previous_file_time) timestamp = *previous_file_time + 1;
     previous_file_time = timestamp;

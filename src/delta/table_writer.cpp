@@ -722,9 +722,7 @@ TableSchema annotate(const core::Schema& merged, const TableSchema* existing, Co
 }  // namespace
 
 bool is_delta_destination(const std::string& destination) {
-  const fs::path path(destination);
-  std::error_code error;
-  return fs::is_directory(path / "_delta_log", error) || path.extension().empty();
+  return io::local_storage().is_folder(destination + "/_delta_log") || io::lowercase_extension(destination).empty();
 }
 
 WriteMode parse_write_mode(const std::string& text) {

@@ -1,7 +1,6 @@
 #include "driftgov/delta/transaction.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <random>
@@ -71,9 +70,12 @@ struct WinningCommitSummary {
 std::string engine_info() { return std::string("driftgov/") + DRIFTGOV_VERSION; }
 
 std::string new_uuid() {
-  static thread_local std::mt19937_64 generator{std::random_device{}() ^
-                                                static_cast<std::uint64_t>(now_ms()) ^
-                                                (static_cast<std::uint64_t>(::getpid()) << 32)};
+  // Seeded from the system's entropy source (64 bits) and the clock: two processes or threads never share a seed
+  // in practice, without asking the operating system for a process id.
+  static thread_local std::mt19937_64 generator{[] {
+    std::random_device entropy;
+    return ((static_cast<std::uint64_t>(entropy()) << 32) | entropy()) ^ static_cast<std::uint64_t>(now_ms());
+  }()};
   std::uint64_t high = generator();
   std::uint64_t low = generator();
   high = (high & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4

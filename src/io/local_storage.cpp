@@ -280,6 +280,13 @@ class LocalStorage final : public Storage {
     return FileInfo{path, static_cast<std::int64_t>(status.st_size), modified_ms(status)};
   }
 
+  bool same_file(const std::string& a, const std::string& b) override {
+    struct stat first {};
+    struct stat second {};
+    return ::stat(a.c_str(), &first) == 0 && ::stat(b.c_str(), &second) == 0 && first.st_dev == second.st_dev &&
+           first.st_ino == second.st_ino;
+  }
+
   void remove(const std::string& path) override {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw core::IOError(path, "remove", errno);
   }

@@ -141,6 +141,11 @@ class MemoryStorage final : public Storage {
     return FileInfo{path, static_cast<std::int64_t>(found->second.bytes->size()), found->second.modified_ms};
   }
 
+  bool same_file(const std::string& a, const std::string& b) override {
+    const std::lock_guard lock(files_->mutex);
+    return a == b && files_->files.contains(a);
+  }
+
   void remove(const std::string& path) override {
     const std::lock_guard lock(files_->mutex);
     files_->files.erase(path);

@@ -745,3 +745,22 @@ def test_cat_keeps_the_sign_of_float32_zero(tmp_path, driftgov):
     pq.write_table(pa.table({"f": pa.array([-0.0], pa.float32())}), path)
     row = json.loads(run_driftgov("cat", path, "--format", "jsonl").stdout)
     assert math.copysign(1, row["f"]) == -1
+
+
+def test_convert_refuses_to_write_over_its_source_under_any_name(tmp_path):
+    """The same file under another name (./x, a symbolic link, a hard link) is refused naming DEST, and the source
+    keeps its rows; a different file with the same contents is not the same file."""
+    source = tmp_path / "data.parquet"
+    table = pa.table({"id": pa.array(range(10), pa.int64())})
+    pq.write_table(table, source)
+    (tmp_path / "link.parquet").symlink_to(source)
+    os.link(source, tmp_path / "hard.parquet")
+    for destination in (source, tmp_path / "." / "data.parquet", tmp_path / "link.parquet", tmp_path / "hard.parquet"):
+        result = run_driftgov("convert", source, destination, check=False)
+        assert result.returncode == 2, result.stderr
+        assert f"convert: SOURCE and DEST are the same file ({destination})" in result.stderr
+    assert pq.read_table(source).equals(table)
+    copy = tmp_path / "copy.parquet"
+    copy.write_bytes(source.read_bytes())
+    run_driftgov("convert", source, copy)
+    assert pq.read_table(copy).equals(table)

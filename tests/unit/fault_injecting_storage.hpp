@@ -55,6 +55,7 @@ class FaultInjectingStorage final : public io::Storage {
     return inner_.list_after(prefix, start_after);
   }
   std::optional<io::FileInfo> stat(const std::string& path) override { return inner_.stat(path); }
+  bool same_file(const std::string& a, const std::string& b) override { return inner_.same_file(a, b); }
   void remove(const std::string& path) override { inner_.remove(path); }
   bool is_folder(const std::string& path) override { return inner_.is_folder(path); }
 

@@ -147,6 +147,15 @@ TEST_P(StorageContract, ListAfterLeavesOutEveryPathUpToTheStart) {
   EXPECT_GT(listed[0].modified_ms, 1'600'000'000'000);
 }
 
+TEST_P(StorageContract, SameFileIsOneExistingFile) {
+  write_file_atomically(*storage_, at("a.csv"), "x");
+  write_file_atomically(*storage_, at("b.csv"), "x");  // the same contents: still another file
+  EXPECT_TRUE(storage_->same_file(at("a.csv"), at("a.csv")));
+  EXPECT_FALSE(storage_->same_file(at("a.csv"), at("b.csv")));
+  EXPECT_FALSE(storage_->same_file(at("missing.csv"), at("missing.csv")));
+  EXPECT_FALSE(storage_->same_file(at("a.csv"), at("missing.csv")));
+}
+
 TEST_P(StorageContract, MissingFileIsTheUsersMistake) {
   try {
     storage_->open_read(at("missing.csv"));
@@ -178,6 +187,19 @@ TEST(LocalStorage, MapsAnEmptyFileAsAnEmptyView) {
   EXPECT_EQ(file->size(), 0);
   EXPECT_EQ(*file->mapped(), "");
   fs::remove(path);
+}
+
+TEST(LocalStorage, SameFileUnderAnotherNameThroughLinks) {
+  const auto root = fs::temp_directory_path() / fmt::format("driftgov-same-file-{}", ::getpid());
+  fs::remove_all(root);
+  fs::create_directories(root);
+  write_file_atomically(local_storage(), (root / "a.csv").string(), "x");
+  fs::create_symlink(root / "a.csv", root / "symbolic.csv");
+  fs::create_hard_link(root / "a.csv", root / "hard.csv");
+  for (const auto* name : {"symbolic.csv", "hard.csv", "./a.csv"}) {
+    EXPECT_TRUE(local_storage().same_file((root / "a.csv").string(), (root / name).string())) << name;
+  }
+  fs::remove_all(root);
 }
 
 TEST(LocalStorage, FolderIsNotAFile) {

@@ -110,6 +110,10 @@ class Storage {
   // The file's size and modification time, or nullopt if it does not exist. S3/GCS/ADLS: HEAD.
   virtual std::optional<FileInfo> stat(const std::string& path) = 0;
 
+  // Whether `a` and `b` both exist and are one file under two names (a writer refuses to replace its own input).
+  // Local: the same device and inode, so a symbolic link, a hard link and "./x" for "x" count as the same file.
+  // In-memory, S3, GCS, ADLS (no links): the same path, existing.
+  virtual bool same_file(const std::string& a, const std::string& b) = 0;
 
   // Removes the file; a missing file is not an error. S3/GCS/ADLS: DELETE (idempotent there too).
   virtual void remove(const std::string& path) = 0;
