@@ -15,7 +15,8 @@ struct FlagName {
   bool key_is_column;
 };
 
-// Library option fields (DriftOptions, ProfileOptions, SourceOptions, profile_location) and their flags.
+// Library option fields (DriftOptions, ProfileOptions, SourceOptions, profile_location, delta::TableWriteOptions)
+// and their flags.
 const std::map<std::string, FlagName, std::less<>>& flag_names() {
   static const std::map<std::string, FlagName, std::less<>> names = {
       {"alpha", {"--alpha", false}},
@@ -34,8 +35,12 @@ const std::map<std::string, FlagName, std::less<>>& flag_names() {
       {"exact_value_limit", {"--exact-limit", false}},
       {"kind_overrides", {"--kind", true}},
       {"max_category_bins", {"--max-category-bins", false}},
+      {"merge_schema", {"--merge-schema", false}},
+      {"mode", {"--mode", false}},
       {"null_rate_min_change", {"--null-rate-min-change", false}},
+      {"overwrite_schema", {"--overwrite-schema", false}},
       {"proportion_floor", {"--proportion-floor", false}},
+      {"replace_where", {"--replace-where", false}},
       {"sketch_k", {"--sketch-k", false}},
       {"small_sample_limit", {"--small-sample-limit", false}},
       {"test", {"--test", false}},
@@ -52,7 +57,9 @@ std::string flag_spelling(const core::OptionName& option) {
   const auto found = flag_names().find(option.field);
   if (found == flag_names().end()) return core::to_string(option);
   const auto& [flag, key_is_column] = found->second;
-  if (!key_is_column || option.key.empty()) return flag;
+  // A suggested value of a plain option follows its flag: "mode = overwrite" is --mode overwrite.
+  if (!key_is_column) return option.value.empty() ? std::string(flag) : fmt::format("{} {}", flag, option.value);
+  if (option.key.empty()) return flag;
   return fmt::format("{} {}={}", flag, option.key, option.value.empty() ? "..." : option.value);
 }
 

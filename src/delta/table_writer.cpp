@@ -719,6 +719,19 @@ TableSchema annotate(const core::Schema& merged, const TableSchema* existing, Co
   return result;
 }
 
+// The replaceWhere predicate bound to `schema`; its errors name the option ("TABLE: replace_where: ...").
+BoundPredicate bind_replace_where(const Predicate& predicate, const core::Schema& schema, const std::string& table) {
+  try {
+    return BoundPredicate(predicate, schema, table);
+  } catch (const core::InputError& error) {
+    // The message starts with the context given, the table: the option's name goes after it.
+    std::string rest = std::string(error.what()).substr(table.size());
+    std::vector<core::InputError::Piece> pieces{table + ": ", core::OptionName{"replace_where"}, std::move(rest)};
+    if (dynamic_cast<const core::UnsupportedError*>(&error)) throw core::UnsupportedError(std::move(pieces));
+    throw core::InputError(std::move(pieces));
+  }
+}
+
 }  // namespace
 
 bool is_delta_destination(const std::string& destination) {
@@ -729,7 +742,7 @@ WriteMode parse_write_mode(const std::string& text) {
   if (text.empty() || text == "create" || text == "errorifexists") return WriteMode::kCreate;
   if (text == "append") return WriteMode::kAppend;
   if (text == "overwrite") return WriteMode::kOverwrite;
-  throw core::InputError(fmt::format("--mode: '{}' is not one of create, append, overwrite", text));
+  throw core::option_error(core::OptionName{"mode"}, fmt::format(": '{}' is not one of create, append, overwrite", text));
 }
 
 std::string escape_partition_value(std::string_view value) {
@@ -748,11 +761,15 @@ std::string escape_partition_value(std::string_view value) {
 
 core::Schema merge_schemas(const core::Schema& table, const core::Schema& data, bool merge_schema) {
   const auto mismatch = [&](const std::string& reason) {
-    return core::InputError(fmt::format(
-        "schema mismatch: the data does not fit the table ({}){}\n  table schema:\n{}  data schema:\n{}", reason,
-        merge_schema ? "" : "; to add columns, write with --merge-schema (or replace the schema with --mode "
-                            "overwrite --overwrite-schema)",
-        schema_text(table), schema_text(data)));
+    std::vector<core::InputError::Piece> pieces{
+        fmt::format("schema mismatch: the data does not fit the table ({})", reason)};
+    if (!merge_schema) {
+      pieces.insert(pieces.end(), {"; to add columns, write with ", core::OptionName{"merge_schema"},
+                                   " (or replace the schema with ", core::OptionName{"mode", "", "overwrite"}, " and ",
+                                   core::OptionName{"overwrite_schema"}, ")"});
+    }
+    pieces.emplace_back(fmt::format("\n  table schema:\n{}  data schema:\n{}", schema_text(table), schema_text(data)));
+    return core::InputError(std::move(pieces));
   };
   core::Schema merged;
   try {
@@ -796,21 +813,25 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   const auto& snapshot = transaction.snapshot();
   TableWriteResult result;
   if (options.mode == WriteMode::kCreate && snapshot) {
-    throw core::InputError(fmt::format(
-        "{}: the Delta table already exists (version {}); write with --mode append or --mode overwrite", table,
-        snapshot->version()));
+    throw core::option_error(fmt::format("{}: the Delta table already exists (version {}); write with ", table,
+                                         snapshot->version()),
+                             core::OptionName{"mode", "", "append"}, " or ", core::OptionName{"mode", "", "overwrite"});
   }
   if (options.overwrite_schema && options.mode != WriteMode::kOverwrite) {
-    throw core::InputError(fmt::format("{}: --overwrite-schema needs --mode overwrite", table));
+    throw core::option_error(table + ": ", core::OptionName{"overwrite_schema"}, " needs ",
+                             core::OptionName{"mode", "", "overwrite"});
   }
   if (options.replace_where && options.mode != WriteMode::kOverwrite) {
-    throw core::InputError(fmt::format("{}: --replace-where needs --mode overwrite", table));
+    throw core::option_error(table + ": ", core::OptionName{"replace_where"}, " needs ",
+                             core::OptionName{"mode", "", "overwrite"});
   }
   if (options.overwrite_schema && options.replace_where) {
-    throw core::InputError(fmt::format("{}: --overwrite-schema cannot be combined with a partial overwrite", table));
+    throw core::option_error(table + ": ", core::OptionName{"overwrite_schema"},
+                             " cannot be combined with a partial overwrite (", core::OptionName{"replace_where"}, ")");
   }
   if (options.overwrite_schema && options.merge_schema) {
-    throw core::InputError(fmt::format("{}: choose one of --merge-schema and --overwrite-schema", table));
+    throw core::option_error(table + ": choose one of ", core::OptionName{"merge_schema"}, " and ",
+                             core::OptionName{"overwrite_schema"});
   }
   if (options.idempotent) {
     const auto recorded = transaction.read_transaction_version(options.idempotent->app_id);
@@ -875,10 +896,8 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   std::optional<BoundPredicate> new_rows_predicate;
   std::optional<BoundPredicate> old_rows_predicate;
   if (options.replace_where) {
-    new_rows_predicate.emplace(*options.replace_where, target.schema, table + ": --replace-where");
-    if (snapshot) {
-      old_rows_predicate.emplace(*options.replace_where, snapshot->schema().schema, table + ": --replace-where");
-    }
+    new_rows_predicate.emplace(bind_replace_where(*options.replace_where, target.schema, table));
+    if (snapshot) old_rows_predicate.emplace(bind_replace_where(*options.replace_where, snapshot->schema().schema, table));
   }
 
   if (replace_schema || target.schema != snapshot->schema().schema || configuration != snapshot->metadata().configuration) {

@@ -1,5 +1,5 @@
 """Options are checked by the library, which names them by field ("alpha must be in (0, 1)"); the CLI spells the
-same options as its flags ("--alpha must be in (0, 1)"). The statistics and I/O layers never name a flag."""
+same options as its flags ("--alpha must be in (0, 1)"). The statistics, I/O and Delta layers never name a flag."""
 import re
 
 import pytest
@@ -19,10 +19,11 @@ def flags_in_string_literals(text, name):
     return found
 
 
-def test_statistics_and_io_layers_name_no_command_line_flag():
-    sources = [path for layer in ("stats", "io") for folder in (ROOT / "src" / layer, ROOT / "include" / "driftgov" / layer)
+def test_statistics_io_and_delta_layers_name_no_command_line_flag():
+    sources = [path for layer in ("stats", "io", "delta")
+               for folder in (ROOT / "src" / layer, ROOT / "include" / "driftgov" / layer)
                for path in sorted(folder.glob("*.[ch]pp"))]
-    assert len(sources) > 10
+    assert len(sources) > 30
     assert [hit for path in sources for hit in flags_in_string_literals(path.read_text(), path.name)] == []
 
 
@@ -112,3 +113,38 @@ def test_bad_profiling_options_are_reported_when_both_sides_are_stored_profiles(
                                (["--infer-rows", "0"], "--infer-rows: expected >= 1, got 0")]:
         result = run_driftgov("compare", stored, stored, *arguments, check=False)
         assert (result.returncode, result.stderr) == (2, f"driftgov: error: {message}\n")
+
+
+def test_delta_writes_name_the_flags(tmp_path):
+    """The Delta writer names its options by field (merge_schema, mode = overwrite); the CLI prints the flags."""
+    source = tmp_path / "rows.csv"
+    source.write_text("id,label\n1,a\n2,b\n")
+    wider = tmp_path / "wider.csv"
+    wider.write_text("id,label,extra\n3,c,x\n")
+    table = tmp_path / "table"
+    run_driftgov("table", "write", source, table)
+
+    def error(*arguments):
+        result = run_driftgov("table", "write", *arguments, check=False)
+        assert result.returncode == 2, result
+        assert result.stderr.startswith("driftgov: error: "), result.stderr
+        return result.stderr[len("driftgov: error: "):]
+
+    assert error(source, table) == (f"{table}: the Delta table already exists (version 0); write with --mode append "
+                                    "or --mode overwrite\n")
+    assert error(source, table, "--mode", "sometimes") == \
+        "--mode: 'sometimes' is not one of create, append, overwrite\n"
+    assert error(source, table, "--mode", "append", "--overwrite-schema") == \
+        f"{table}: --overwrite-schema needs --mode overwrite\n"
+    assert error(source, table, "--mode", "append", "--replace-where", "id = 1") == \
+        f"{table}: --replace-where needs --mode overwrite\n"
+    assert error(source, table, "--mode", "overwrite", "--overwrite-schema", "--replace-where", "id = 1") == \
+        f"{table}: --overwrite-schema cannot be combined with a partial overwrite (--replace-where)\n"
+    assert error(source, table, "--mode", "overwrite", "--overwrite-schema", "--merge-schema") == \
+        f"{table}: choose one of --merge-schema and --overwrite-schema\n"
+    assert error(source, table, "--mode", "overwrite", "--replace-where", "nosuch = 1").startswith(
+        f"{table}: --replace-where: ")
+    mismatch = error(wider, table, "--mode", "append")
+    assert mismatch.startswith("schema mismatch: the data does not fit the table (new columns: extra); to add "
+                               "columns, write with --merge-schema (or replace the schema with --mode overwrite and "
+                               "--overwrite-schema)\n  table schema:\n"), mismatch

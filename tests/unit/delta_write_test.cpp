@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <tuple>
 
 #include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/table_writer.hpp"
@@ -102,6 +104,44 @@ TEST(DeltaWrite, BadCheckpointIntervalRefusesTheWriteBeforeCommitting) {
         << error.what();
   }
   EXPECT_FALSE(fs::exists(folder.root() / "_delta_log" / commit_file_name(0)));
+}
+
+// The library names the writer's options by field; a front end spells them its own way (the CLI: its flags).
+TEST(DeltaWrite, MessagesNameOptionsByField) {
+  const auto message_of = [](const std::function<void()>& body) -> std::pair<std::string, std::vector<std::string>> {
+    try {
+      body();
+    } catch (const core::InputError& error) {
+      std::vector<std::string> fields;
+      for (const auto& option : error.options()) fields.push_back(option.field);
+      return {error.what(), fields};
+    }
+    return {"no error", {}};
+  };
+  using Fields = std::vector<std::string>;
+  auto [text, fields] = message_of([] { parse_write_mode("sometimes"); });
+  EXPECT_EQ(text, "mode: 'sometimes' is not one of create, append, overwrite");
+  EXPECT_EQ(fields, Fields{"mode"});
+
+  Folder folder;
+  core::Schema schema;
+  schema.fields = {core::Field{"x", core::DataType::int64(), true, std::nullopt}};
+  const BatchSupplier none = [] { return std::optional<core::RecordBatch>(); };
+  TableWriteOptions options;
+  options.mode = WriteMode::kAppend;
+  options.overwrite_schema = true;
+  std::tie(text, fields) = message_of([&] { write_table(folder.root(), schema, none, options); });
+  EXPECT_EQ(text, folder.root().string() + ": overwrite_schema needs mode = overwrite");
+  EXPECT_EQ(fields, (Fields{"overwrite_schema", "mode"}));
+
+  core::Schema wider = schema;
+  wider.fields.push_back(core::Field{"y", core::DataType::int64(), true, std::nullopt});
+  std::tie(text, fields) = message_of([&] { merge_schemas(schema, wider, false); });
+  EXPECT_NE(text.find("; to add columns, write with merge_schema (or replace the schema with mode = overwrite and "
+                      "overwrite_schema)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(fields, (Fields{"merge_schema", "mode", "overwrite_schema"}));
 }
 
 TEST(DeltaWrite, WriterOnlyFeaturesKeepTheReaderVersion) {

@@ -68,6 +68,7 @@ void check_option_at_least(const Value& value, const Bound& bound, const OptionN
 class UnsupportedError : public InputError {
  public:
   explicit UnsupportedError(const std::string& message) : InputError(message) {}
+  explicit UnsupportedError(std::vector<Piece> pieces) : InputError(std::move(pieces)) {}
 };
 
 class IOError : public std::runtime_error {

@@ -93,7 +93,9 @@ std::string escape_partition_value(std::string_view value);
 // --overwrite-schema.
 bool is_delta_destination(const std::string& destination);
 
-// Parses "--mode" text: create (or empty), append, overwrite. Throws InputError naming the option.
+// Parses the text of the `mode` option: create (or empty), append, overwrite. Throws InputError naming the option
+// (core::OptionName "mode"). Every message of the writer names its options by field (merge_schema,
+// overwrite_schema, replace_where, mode = overwrite), which a front end spells its own way (the CLI: its flags).
 WriteMode parse_write_mode(const std::string& text);
 
 }  // namespace driftgov::delta
