@@ -25,6 +25,10 @@ struct QualityArguments {
 };
 
 stats::ModelQuality measure(const QualityArguments& args) {
+  for (const auto& [value, flag] : {std::pair{&args.prediction_column, "--prediction-col"},
+                                    {&args.label_column, "--label-col"}, {&args.problem_type, "--problem-type"}}) {
+    if (value->empty()) throw CLI::RequiredError(flag);
+  }
   if (args.max_score_bins < 1) throw core::InputError("--max-score-bins: expected >= 1, got 0");
   const auto problem = args.problem_type == "classification" ? stats::QualityProblem::kClassification
                                                              : stats::QualityProblem::kRegression;
@@ -112,13 +116,13 @@ void register_quality(CLI::App& app) {
   auto* command = app.add_subcommand(
       "quality", "Model quality of an inference log: accuracy, F1, ROC AUC, MSE, R2... as scikit-learn (docs/quality.md)");
   command->add_option("DATA", args->data, kSourceHelp)->required();
-  command->add_option("--prediction-col", args->prediction_column, "Column of the model's predictions")->required();
-  command->add_option("--label-col", args->label_column, "Column of the true labels (null: not labelled yet)")
-      ->required();
+  // The three required options are checked when the verb runs, as `profile` checks its own: CLI11 would report a
+  // missing one before an excess argument or an unknown option.
+  command->add_option("--prediction-col", args->prediction_column, "Column of the model's predictions (required)");
+  command->add_option("--label-col", args->label_column, "Column of the true labels, null: not labelled yet (required)");
   command->add_option("--proba-col", args->probability_column,
                       "Classification: column of the positive class's probability (ROC AUC, log loss)");
-  command->add_option("--problem-type", args->problem_type, "classification or regression")
-      ->required()
+  command->add_option("--problem-type", args->problem_type, "classification or regression (required)")
       ->check(CLI::IsMember({"classification", "regression"}));
   command->add_option("--max-score-bins", args->max_score_bins,
                       "Distinct probabilities kept exactly for ROC AUC; beyond, equal-width bins with a stated bound")
@@ -130,7 +134,10 @@ void register_quality(CLI::App& app) {
     const auto metrics = quality.metrics();
     if (args->json_output != "-") print_table(metrics, quality.problem());
     if (!args->json_output.empty()) {
-      const auto text = stats::to_json(metrics).dump(2) + "\n";
+      auto json = stats::to_json(metrics);
+      json["format"] = "driftgov.quality_metrics";
+      json["format_version"] = 1;
+      const auto text = json.dump(2) + "\n";
       if (args->json_output == "-") {
         std::fwrite(text.data(), 1, text.size(), stdout);
       } else {

@@ -240,3 +240,36 @@ def test_bad_input_names_row_and_column(tmp_path):
     result = run_driftgov("quality", path, "--prediction-col", "prediction", "--label-col", "label",
                           "--problem-type", "ranking", check=False)
     assert result.returncode == 2 and "ranking" in result.stderr, result.stderr
+
+
+def test_a_missing_probability_leaves_roc_auc_and_log_loss_null(tmp_path):
+    y = np.array([0, 1, 1, 0, 1])
+    proba = pa.array([0.1, 0.9, None, 0.2, 0.7])
+    path = write(tmp_path, "log", {"prediction": y, "label": y, "p": proba})
+    result = quality(path, "--problem-type", "classification", "--proba-col", "p")
+    check_classification(result, y, y)  # accuracy etc. over every row; no probability-based metric
+
+
+def test_regression_of_one_row_has_no_r2(tmp_path):
+    path = write(tmp_path, "log", {"prediction": [2.5], "label": [1.0]})
+    result = quality(path, "--problem-type", "regression")
+    assert np.isnan(skm.r2_score([1.0], [2.5]))  # scikit-learn: not defined for one sample
+    assert result["r2_score"] is None
+    close(result["mean_squared_error"], skm.mean_squared_error([1.0], [2.5]))
+
+
+def test_regression_of_decimal_columns(tmp_path):
+    import decimal
+    rng = np.random.default_rng(21)
+    y_true = np.round(rng.normal(50, 20, 300), 2)
+    y_pred = np.round(y_true + rng.normal(0, 3, 300), 2)
+    as_decimal = lambda values: pa.array([decimal.Decimal(f"{v:.2f}") for v in values], type=pa.decimal128(10, 2))
+    path = write(tmp_path, "log", {"prediction": as_decimal(y_pred), "label": as_decimal(y_true)})
+    check_regression(quality(path, "--problem-type", "regression"), y_true, y_pred)
+
+
+def test_string_probability_column_is_refused(tmp_path):
+    path = write(tmp_path, "log", {"prediction": [1, 0], "label": [1, 0], "p": ["high", "low"]})
+    result = run_driftgov("quality", path, "--prediction-col", "prediction", "--label-col", "label", "--proba-col",
+                          "p", "--problem-type", "classification", check=False)
+    assert result.returncode == 2 and "probability column is string" in result.stderr, result.stderr
