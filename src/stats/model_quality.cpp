@@ -10,6 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/core/value_text.hpp"
@@ -119,6 +122,45 @@ std::size_t bin_of(double probability, std::size_t bins) {
   return std::min(index, bins - 1);
 }
 
+// Numbers the classes of a batch: each distinct class text gets a small number, the same in every column numbered.
+class BatchClasses {
+ public:
+  // The class number of each row of `column`, -1 for a null.
+  std::vector<std::int32_t> number(const core::Column& column) {
+    std::vector<std::int32_t> numbers(static_cast<std::size_t>(column.length), -1);
+    std::unordered_map<std::int64_t, std::int32_t> by_integer;
+    std::unordered_map<std::string_view, std::int32_t> by_string;
+    const bool integers = column.type.is_integer();
+    const bool strings = column.type.id == TypeId::kString;
+    for (std::int64_t row = 0; row < column.length; ++row) {
+      if (!column.is_valid(row)) continue;
+      auto& number = numbers[static_cast<std::size_t>(row)];
+      if (integers) {
+        const auto [slot, added] = by_integer.try_emplace(column.ints[static_cast<std::size_t>(row)], 0);
+        if (added) slot->second = of_text(class_text(column, row));
+        number = slot->second;
+      } else if (strings) {
+        const auto [slot, added] = by_string.try_emplace(column.string_at(row), 0);
+        if (added) slot->second = of_text(std::string(slot->first));
+        number = slot->second;
+      } else {
+        number = of_text(class_text(column, row));
+      }
+    }
+    return numbers;
+  }
+  const std::string& text(std::int32_t number) const { return texts_[static_cast<std::size_t>(number)]; }
+
+ private:
+  std::int32_t of_text(std::string text) {
+    const auto [slot, added] = numbers_.try_emplace(std::move(text), static_cast<std::int32_t>(texts_.size()));
+    if (added) texts_.push_back(slot->first);
+    return slot->second;
+  }
+  std::unordered_map<std::string, std::int32_t> numbers_;
+  std::vector<std::string> texts_;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------- compensated sums
@@ -161,22 +203,51 @@ void ModelQuality::add_classification(const core::Column& prediction, const core
                                       const core::Column* probability, const std::string& context,
                                       std::int64_t first_row) {
   if (probability != nullptr) require_numbers(*probability, context, "probability");
+  // A batch is counted with small class numbers first and folded into the text-keyed state once: class text,
+  // map lookups and allocations then cost per distinct class, not per row.
+  BatchClasses classes;
+  const auto truths = classes.number(label);
+  const auto predictions = classes.number(prediction);
+  std::unordered_map<std::uint64_t, std::int64_t> pair_rows;
+  std::vector<std::pair<double, std::int32_t>> scored;  // (probability or bin, true class) of each scored row
+  std::vector<LogLossSums> losses;
   for (std::int64_t row = 0; row < label.length; ++row) {
-    if (!label.is_valid(row) || !prediction.is_valid(row)) continue;
-    auto truth = class_text(label, row);
-    ++pairs_[{truth, class_text(prediction, row)}];
+    const auto truth = truths[static_cast<std::size_t>(row)];
+    const auto predicted = predictions[static_cast<std::size_t>(row)];
+    if (truth < 0 || predicted < 0) continue;
+    ++pair_rows[(static_cast<std::uint64_t>(truth) << 32) | static_cast<std::uint32_t>(predicted)];
     if (probability == nullptr || !probability->is_valid(row)) continue;
     const double p = number_at(*probability, row);
     if (!(p >= 0.0 && p <= 1.0)) {
       throw InputError(fmt::format("{}: row {}: the probability column holds {}; expected a probability from 0 to 1",
                                    context, first_row + row + 1, p));
     }
-    ++probability_rows_;
-    auto& sums = log_loss_sums_[truth];
-    sums.as_positive.add(-std::log(clipped(p)));
-    sums.as_negative.add(-std::log(clipped(1.0 - p)));
-    const double key = scores_binned_ ? static_cast<double>(bin_of(p, max_score_bins_)) : p;
-    ++scores_[key][std::move(truth)];
+    if (losses.size() <= static_cast<std::size_t>(truth)) losses.resize(static_cast<std::size_t>(truth) + 1);
+    losses[static_cast<std::size_t>(truth)].as_positive.add(-std::log(clipped(p)));
+    losses[static_cast<std::size_t>(truth)].as_negative.add(-std::log(clipped(1.0 - p)));
+    scored.emplace_back(p, truth);
+  }
+  // Nothing above changed the state: a refused batch leaves it as it was.
+  for (const auto& [key, rows] : pair_rows) {
+    pairs_[{classes.text(static_cast<std::int32_t>(key >> 32)), classes.text(static_cast<std::int32_t>(key & 0xffffffffu))}] +=
+        rows;
+  }
+  for (std::size_t truth = 0; truth < losses.size(); ++truth) {
+    if (losses[truth].as_positive.sum == 0.0 && losses[truth].as_negative.sum == 0.0) continue;
+    auto& sums = log_loss_sums_[classes.text(static_cast<std::int32_t>(truth))];
+    sums.as_positive.merge(losses[truth].as_positive);
+    sums.as_negative.merge(losses[truth].as_negative);
+  }
+  probability_rows_ += static_cast<std::int64_t>(scored.size());
+  if (scores_binned_) {
+    for (auto& entry : scored) entry.first = static_cast<double>(bin_of(entry.first, max_score_bins_));
+  }
+  std::sort(scored.begin(), scored.end());
+  for (std::size_t i = 0; i < scored.size();) {
+    std::size_t j = i;
+    while (j < scored.size() && scored[j] == scored[i]) ++j;
+    scores_[scored[i].first][classes.text(scored[i].second)] += static_cast<std::int64_t>(j - i);
+    i = j;
   }
   if (!scores_binned_ && scores_.size() > max_score_bins_) bin_scores();
 }
