@@ -256,6 +256,8 @@ void ModelQuality::add_regression(const core::Column& prediction, const core::Co
                                   const std::string& context, std::int64_t first_row) {
   require_numbers(prediction, context, "prediction");
   require_numbers(label, context, "label");
+  // The batch's own sums, merged once it is all valid: a refused batch leaves the state as it was.
+  ModelQuality batch(QualityProblem::kRegression, max_score_bins_);
   std::vector<double> labels;
   labels.reserve(static_cast<std::size_t>(label.length));
   for (std::int64_t row = 0; row < label.length; ++row) {
@@ -269,16 +271,17 @@ void ModelQuality::add_regression(const core::Column& prediction, const core::Co
       }
     }
     const double error = y - predicted;
-    squared_error_.add(error * error);
-    absolute_error_.add(std::fabs(error));
-    percentage_error_.add(std::fabs(error) / std::max(std::fabs(y), kEpsilon));
-    prediction_sum_.add(predicted);
-    if (labels.empty() && label_moments_.count == 0) label_min_ = label_max_ = y;
-    label_min_ = std::min(label_min_, y);
-    label_max_ = std::max(label_max_, y);
+    batch.squared_error_.add(error * error);
+    batch.absolute_error_.add(std::fabs(error));
+    batch.percentage_error_.add(std::fabs(error) / std::max(std::fabs(y), kEpsilon));
+    batch.prediction_sum_.add(predicted);
+    if (labels.empty()) batch.label_min_ = batch.label_max_ = y;
+    batch.label_min_ = std::min(batch.label_min_, y);
+    batch.label_max_ = std::max(batch.label_max_, y);
     labels.push_back(y);
   }
-  label_moments_.add_block(labels);
+  batch.label_moments_.add_block(labels);
+  merge(batch);
 }
 
 // Exact scores become equal-width bins; the order of scores within one bin is forgotten (see roc_auc_bound).

@@ -267,6 +267,9 @@ TEST(ModelQuality, BadInputIsRefusedWithItsPlace) {
   for (const double value : {1.0, std::nan(""), 2.0}) not_finite.append_double(value);
   EXPECT_EQ(input_error_of([&] { regression.add(log.prediction, not_finite, nullptr, "log.csv"); }),
             "log.csv: row 2: the label is nan; expected a finite number");
+  // A refused batch leaves nothing behind.
+  EXPECT_EQ(quality.metrics().labelled_rows, 0);
+  EXPECT_EQ(regression.metrics().labelled_rows, 0);
 
   EXPECT_EQ(input_error_of([&] { quality.merge(regression); }),
             "cannot merge model quality of a regression problem into one of a classification problem");
