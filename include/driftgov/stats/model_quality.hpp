@@ -67,7 +67,7 @@ class ModelQuality {
   // messages (the position of the batch in its source).
   void add(const core::Column& prediction, const core::Column& label, const core::Column* probability,
            const std::string& context, std::int64_t first_row = 0);
-  // Throws core::InputError when the problems differ.
+  // Throws core::InputError when the problems or the max_score_bins differ (the message names both values).
   void merge(const ModelQuality& other);
   QualityMetrics metrics() const;
 
