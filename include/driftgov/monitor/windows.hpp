@@ -38,6 +38,14 @@ class TimeZone {
   // wall time in a gap to the instant after the gap, and an ambiguous one to the earlier instant.
   std::int64_t to_local(std::int64_t instant_us) const;
   std::int64_t to_instant(std::int64_t local_us) const;
+  // The UTC offset in force at an instant and the instants [begin, end) it holds for (UTC: one period over the
+  // supported range). Instants must lie in the years 0001..9999 (core::InputError otherwise).
+  struct Period {
+    std::int64_t begin = 0;
+    std::int64_t end = 0;
+    std::int64_t offset_us = 0;  // local minus UTC
+  };
+  Period period_at(std::int64_t instant_us) const;
   TimeZone(const TimeZone&);
   TimeZone& operator=(const TimeZone&);
   ~TimeZone();
