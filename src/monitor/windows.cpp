@@ -474,6 +474,20 @@ class FieldParser {
 
   const std::string& text() const { return text_; }
 
+  // The text with month and weekday names blotted out by '0's (JUL holds an 'L', WED a 'W'), for finding the
+  // special characters.
+  std::string symbols() const {
+    std::string result = text_;
+    const auto blot = [&](const auto& names) {
+      for (const char* name : names) {
+        for (auto at = result.find(name); at != std::string::npos; at = result.find(name, at)) result.replace(at, 3, "000");
+      }
+    };
+    if (number_ == 5) blot(kMonthNames);
+    if (number_ == 6) blot(kWeekdayNames);
+    return result;
+  }
+
  private:
   std::string_view context_;
   int number_;
@@ -622,8 +636,8 @@ CronSchedule CronSchedule::parse(std::string_view expression, std::string_view c
   for (int number : {1, 2, 3, 5, 7}) {
     if (number == 7 && fields.size() == 6) break;
     const FieldParser parser = field(number);
-    if (parser.text().find_first_of("?LW#") != std::string::npos) {
-      const char special = parser.text()[parser.text().find_first_of("?LW#")];
+    if (const auto symbols = parser.symbols(); symbols.find_first_of("?LW#") != std::string::npos) {
+      const char special = symbols[symbols.find_first_of("?LW#")];
       parser.fail(fmt::format("'*', values, ranges, steps or lists ('{}' is allowed only in {})", special,
                               special == '#' ? "day-of-week" : special == 'W' ? "day-of-month" : "day-of-month and day-of-week"),
                   parser.text());
@@ -688,7 +702,8 @@ void CronSchedule::Impl::parse_day_of_month(const FieldParser& field) {
 
 void CronSchedule::Impl::parse_day_of_week(const FieldParser& field) {
   const std::string& text = field.text();
-  if (text.find_first_of("?W") != std::string::npos) {
+  const std::string symbols = field.symbols();
+  if (symbols.find_first_of("?W") != std::string::npos) {
     field.fail("'*', days 1..7 (1 = Sunday) or SUN..SAT, ranges, steps or lists, or one of nL, n#k alone ('?' "
                "alone; 'W' belongs to day-of-month)",
                text);
@@ -701,18 +716,20 @@ void CronSchedule::Impl::parse_day_of_week(const FieldParser& field) {
     days_of_week[7] = true;
   } else if (const auto hash = text.find('#'); hash != std::string::npos) {
     const std::string occurrence = text.substr(hash + 1);
-    if (text.find_first_of(",-/L*") != std::string::npos || hash == 0 || !all_digits(occurrence) ||
+    if (symbols.find_first_of(",-/L*") != std::string::npos || hash == 0 || !all_digits(occurrence) ||
         std::stoi(occurrence) < 1 || std::stoi(occurrence) > 5) {
       field.fail(special, text);
     }
     rule = DayRule::kNthWeekday;
     day_argument = field.value(text.substr(0, hash));
     nth = std::stoi(occurrence);
-  } else if (text.back() == 'L') {
-    if (text.find_first_of(",-/*") != std::string::npos || text.find('L') != text.size() - 1) field.fail(special, text);
+  } else if (symbols.back() == 'L') {
+    if (symbols.find_first_of(",-/*") != std::string::npos || symbols.find('L') != symbols.size() - 1) {
+      field.fail(special, text);
+    }
     rule = DayRule::kLastOfWeekday;
     day_argument = field.value(text.substr(0, text.size() - 1));
-  } else if (text.find('L') != std::string::npos) {
+  } else if (symbols.find('L') != std::string::npos) {
     field.fail(special, text);
   } else {
     rule = DayRule::kWeekdays;
