@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/core/value_text.hpp"
 
 namespace driftgov::monitor {
 
@@ -516,6 +517,9 @@ struct CronSchedule::Impl {
   DayRule rule = DayRule::kDaysOfMonth;
   int day_argument = 0;            // L-n: n; nW: n; nL and n#k: the weekday n
   int nth = 0;                     // n#k: k
+  // An interval schedule ('*', '-' or '/' in seconds, minutes or hours) fires through both passes of a wall-clock
+  // hour that repeats; a fixed-time schedule ("0 30 2 * * ?") fires once, at the first pass.
+  bool interval = false;
 
   // Day-of-month: a list, or one of L, L-n, LW, nW alone. Day-of-week: a list, or one of L, nL, n#k alone.
   void parse_day_of_month(const FieldParser& field);
@@ -632,6 +636,8 @@ CronSchedule CronSchedule::parse(std::string_view expression, std::string_view c
   text.erase(text.begin(), std::find_if(text.begin(), text.end(), not_space));
   text.erase(std::find_if(text.rbegin(), text.rend(), not_space).base(), text.end());
   impl.text = text;
+  impl.interval = std::any_of(fields.begin(), fields.begin() + 3,
+                              [](const std::string& field) { return field.find_first_of("*-/") != std::string::npos; });
   const auto field = [&](int number) { return FieldParser(context, number, fields[static_cast<std::size_t>(number - 1)]); };
   for (int number : {1, 2, 3, 5, 7}) {
     if (number == 7 && fields.size() == 6) break;
@@ -737,18 +743,46 @@ void CronSchedule::Impl::parse_day_of_week(const FieldParser& field) {
   }
 }
 
+namespace {
+
+Micros ceil_to_second(Micros value) { return -floor_div(-value, kSecond) * kSecond; }
+
+}  // namespace
+
 // Fire times are the matching wall times of `zone`, converted by TimeZone::to_instant: a wall time in a gap fires at
-// the first instant after the gap, a repeated wall time fires once, at its first occurrence. That conversion never
-// runs backwards, so the first matching wall time whose instant is after `instant_us` is the answer.
+// the first instant after the gap, a repeated wall time fires at its first occurrence. That conversion never runs
+// backwards, so the first matching wall time whose instant is after `instant_us` is the first such fire. An
+// interval schedule also fires in the second pass of repeated wall times: those instants are searched for in the
+// folds between `instant_us` and that first fire (or the next two days when there is none).
 std::optional<std::int64_t> CronSchedule::next_fire_after(std::int64_t instant_us, const TimeZone& zone) const {
-  Micros wall = floor_div(zone.to_local(instant_us), kSecond) * kSecond + kSecond;
-  while (true) {
+  std::optional<Micros> first_pass;
+  for (Micros wall = floor_div(zone.to_local(instant_us), kSecond) * kSecond + kSecond;;) {
     const auto match = impl_->next_match(wall);
-    if (!match) return std::nullopt;
+    if (!match) break;
     const Micros fire = zone.to_instant(*match);
-    if (fire > instant_us) return fire;
+    if (fire > instant_us) {
+      first_pass = fire;
+      break;
+    }
     wall = *match + kSecond;  // a wall time repeated by a fold that already fired in its first occurrence
   }
+  if (!impl_->interval) return first_pass;
+  const Micros limit = first_pass ? *first_pass : std::min(instant_us + 2 * kDay, kLatest);
+  // A fold ends its period's first `fold` microseconds: the wall times there were already shown once.
+  for (TimeZone::Period period = zone.period_at(std::max(instant_us - kDay, kEarliest)); period.begin < limit;) {
+    if (period.begin > kEarliest) {
+      const Micros fold = zone.period_at(period.begin - 1).offset_us - period.offset_us;
+      const Micros from = std::max(period.begin, instant_us + 1);
+      const Micros to = std::min({period.begin + fold, period.end, limit});
+      if (fold > 0 && from < to) {
+        const auto match = impl_->next_match(ceil_to_second(from + period.offset_us));
+        if (match && *match - period.offset_us < to) return *match - period.offset_us;
+      }
+    }
+    if (period.end > kLatest) break;
+    period = zone.period_at(period.end);
+  }
+  return first_pass;
 }
 
 bool is_due(const CronSchedule& schedule, const TimeZone& zone, std::optional<std::int64_t> last_success_us,
@@ -760,17 +794,7 @@ bool is_due(const CronSchedule& schedule, const TimeZone& zone, std::optional<st
 }
 
 std::string format_instant(std::int64_t instant_us) {
-  if (instant_us < kEarliest || instant_us > kLatest + kSecond - 1) {
-    return fmt::format("{} microseconds after 1970-01-01T00:00:00Z", instant_us);
-  }
-  const std::int64_t day_number = floor_div(instant_us, kDay);
-  const date::year_month_day ymd{date::sys_days(date::days(day_number))};
-  const Micros time = instant_us - day_number * kDay;
-  std::string text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), time / kHour,
-                                 time % kHour / kMinute, time % kMinute / kSecond);
-  if (time % kSecond != 0) text += fmt::format(".{:06}", time % kSecond);
-  return text + "Z";
+  return core::timestamp_text(instant_us, core::TimeUnit::kMicro, /*utc=*/true);
 }
 
 }  // namespace driftgov::monitor

@@ -330,8 +330,19 @@ def wall_to_instant(wall, zone):
     return high * MICROS
 
 
+def second_pass(wall, zone):
+    """The later instant of a wall time the clock shows twice, else None."""
+    instants = {wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    real = sorted(i for i in instants if i.astimezone(zone).replace(tzinfo=None) == wall)
+    return (real[1] - EPOCH) // dt.timedelta(microseconds=1) if len(real) == 2 else None
+
+
 def oracle_next_fire(expression, instant, name):
+    """The first fire after `instant`: matching wall times at their first (or only) instant, a skipped one when the
+    clock jumps; an interval expression ('*', '-' or '/' in seconds, minutes or hours) also at the second pass of a
+    repeated wall time."""
     fields = expression.upper().split()
+    interval = any(c in field for field in fields[:3] for c in "*-/")
     seconds, minutes, hours = (sorted(cron_values(fields[i], i)) for i in range(3))
     months = cron_values(fields[4], 4)
     years = cron_values(fields[6], 6) if len(fields) == 7 else None
@@ -359,6 +370,13 @@ def oracle_next_fire(expression, instant, name):
                     low = middle + 1
             if low < len(times):
                 found.append(fire(times[low]))
+            midnight = dt.datetime(day.year, day.month, day.day)
+            offsets = [(midnight + dt.timedelta(hours=h)).replace(tzinfo=zone).utcoffset() for h in (-2, 26)]
+            if interval and offsets[0] > offsets[1]:  # the clock goes back this day: look at every time
+                later = [p for p in (second_pass(midnight.replace(hour=h, minute=m, second=s_), zone)
+                                     for h, m, s_ in times) if p is not None and p > instant]
+                if later:
+                    found.append(min(later))
         day += dt.timedelta(days=1)
     return min(found) if found else None
 
@@ -370,7 +388,7 @@ CRON_EXPRESSIONS = [
     "0 0/30 1-3 * * ?", "30 45 1,2 ? * SUN", "0 0 0 LW * ?", "0 0 9 15W * ?", "0 0 9 1W * ?", "0 0 9 31W * ?",
     "*/20 * 2 * * ?", "0 0 22-2 ? * FRI-MON", "0 0 12 ? JAN,JUL 2#1 2027-2030", "0 0 0 29 2 ? 2028/4",
     "0 */7 * * * ?", "0 0 0 ? * L", "0 0 3 ? * 1#5", "15,45 */15 2,3 ? * sat-sun", "0 59 23 L * ?",
-    "0 0 0 1 1 ? 2031", "0 0 6 ? NOV-FEB 1L",
+    "0 0 0 1 1 ? 2031", "0 0 6 ? NOV-FEB 1L", "0 30 * * * ?", "0 0,40 1,2,3 * * ?", "0 15-45/15 1,2 * * ?",
 ]
 
 
