@@ -27,7 +27,7 @@ DAY = 24 * HOUR
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"]
 GRANULARITIES = ["5 minutes", "30 minutes", "1 hour", "1 day", "1 week", "2 weeks", "3 weeks", "4 weeks", "1 month",
                  "1 year"]
-FIRST_YEAR, LAST_YEAR = 1900, 2060  # beyond 2037 the system tzdata lists no transitions: the zone's rule applies
+FIRST_YEAR, LAST_YEAR = 1900, 2101  # beyond 2037 the system tzdata lists no transitions: the zone's rule applies
 
 
 class Probe:
@@ -208,6 +208,20 @@ def test_windows_match_zoneinfo(probe, name, granularity):
         assert window == expected, what
         assert previous == oracle_window(expected[0] - 1, granularity, name), what
         assert following == oracle_window(expected[1], granularity, name), what
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_windows_across_the_end_of_the_listed_transitions(probe, name):
+    """The tzdata lists transitions through 2037; later years are derived year by year from March 1 (UTC). Windows
+    holding those seams match zoneinfo, which reads the zone's rule."""
+    seams = [dt.datetime(year, 3, 1, tzinfo=UTC) for year in (2038, 2039, 2040, 2041, 2100)] + \
+            [dt.datetime(2038, 1, 1, tzinfo=UTC), dt.datetime(2037, 12, 31, 23, tzinfo=UTC)]
+    instants = [(seam - EPOCH) // dt.timedelta(microseconds=1) + delta for seam in seams
+                for delta in (-HOUR - 1, -1, 0, 1, HOUR, 13 * HOUR)]
+    for granularity in GRANULARITIES:
+        result = call(probe, "window", zone=name, granularity=granularity, instants=instants)
+        for instant, window in zip(instants, result["windows"]):
+            assert window == oracle_window(instant, granularity, name), f"{name} {granularity} at {instant}"
 
 
 @pytest.mark.parametrize("name, day, hours", [
@@ -396,7 +410,7 @@ CRON_EXPRESSIONS = [
 @pytest.mark.parametrize("expression", CRON_EXPRESSIONS)
 def test_cron_next_fire_matches_oracle(probe, name, expression):
     rng = random.Random(f"{name} {expression}")
-    instants = [i for i in random_instants(name, 40, rng) if i >= 0]
+    instants = random_instants(name, 40, rng)
     fires = call(probe, "cron", zone=name, expression=expression, instants=instants)["fires"]
     for instant, fire in zip(instants, fires):
         expected = oracle_next_fire(expression, instant, name)
