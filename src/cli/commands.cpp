@@ -72,6 +72,7 @@ void register_commands(CLI::App& app) {
   register_profile(app);
   register_table(app);
   register_convert(app);
+  register_validate(app);
 }
 
 int run_selected(CLI::App& app) {

@@ -31,5 +31,6 @@ void register_compare(CLI::App& app);
 void register_convert(CLI::App& app);
 void register_profile(CLI::App& app);
 void register_table(CLI::App& app);
+void register_validate(CLI::App& app);
 
 }  // namespace driftgov::cli
