@@ -1133,11 +1133,9 @@ class TableChecker {
         } catch (const core::IOError&) {
         }
       }
-      add(at(monitor, where_key), fmt::format("monitors.{}.{}: cannot open the Delta table '{}': {}", monitor.name,
-                                              where_key, path, error.what()));
+      add(at(monitor, where_key), fmt::format("monitors.{}.{}: {}", monitor.name, where_key, error.what()));
     } catch (const core::IOError& error) {
-      add(at(monitor, key), fmt::format("monitors.{}.{}: cannot open the Delta table '{}': {}", monitor.name, key, path,
-                                        error.what()));
+      add(at(monitor, key), fmt::format("monitors.{}.{}: {}", monitor.name, key, error.what()));
     }
     return std::nullopt;
   }

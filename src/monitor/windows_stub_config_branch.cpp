@@ -92,7 +92,10 @@ CronSchedule CronSchedule::parse(std::string_view expression, std::string_view c
   }
   for (std::size_t index = 0; index < fields.size(); ++index) {
     for (const char character : fields[index]) {
-      if (!std::isalnum(static_cast<unsigned char>(character)) && std::string_view(",-*/?LW#").find(character) == std::string_view::npos) {
+      const bool name_allowed = index >= 3;  // months, day names, L and W only from day-of-month on
+      if (!(std::isdigit(static_cast<unsigned char>(character)) ||
+            (name_allowed && std::isalpha(static_cast<unsigned char>(character))) ||
+            std::string_view(",-*/?#").find(character) != std::string_view::npos)) {
         throw core::InputError(fmt::format("{}: field {} ({}): expected a number, a name or one of , - * / ? L W #, "
                                            "found '{}'", context, index + 1, names[index], fields[index]));
       }

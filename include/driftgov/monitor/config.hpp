@@ -142,7 +142,8 @@ struct LoadOptions {
 
 // Reads and checks the file (see above). Relative lakehouse paths and profile files resolve against the
 // configuration file's folder; `table` resolves against the target's lakehouse unless absolute or a URI.
-// Throws ConfigError with every issue found; core::IOError when the file cannot be read.
+// Throws ConfigError with every issue found; core::InputError when the file does not exist, core::IOError when
+// reading it fails.
 Config load_config(const std::string& path, const LoadOptions& options = {});
 // The same for a configuration already in memory: `file_name` names it in messages and its folder is the one
 // relative paths resolve against.
