@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -22,6 +23,14 @@ namespace driftgov::monitor {
 namespace {
 
 // ------------------------------------------------------------------------------------------ names and paths
+
+// Issues in file order (those of the command line, without a position, first); equal positions keep their order.
+std::vector<ConfigIssue> sorted(std::vector<ConfigIssue> issues) {
+  std::stable_sort(issues.begin(), issues.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  });
+  return issues;
+}
 
 bool is_identifier(std::string_view text) {
   if (text.empty() || !(std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_')) return false;
@@ -993,7 +1002,16 @@ Config Loader::load(const std::string& text) {
   config.file = file_;
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    const auto documents = YAML::LoadAll(text);
+    if (documents.size() > 1) {
+      add(at(documents[1], {file_, 0, 0}),
+          fmt::format("expected one YAML document, found {} (a line '---' starts another)", documents.size()));
+      throw ConfigError(std::move(issues_));
+    }
+    if (!documents.empty()) root = documents.front();
+  } catch (const YAML::DeepRecursion& error) {
+    add(at(error.mark), fmt::format("YAML syntax: expected at most {} nested lists and mappings", error.depth() - 1));
+    throw ConfigError(std::move(issues_));
   } catch (const YAML::Exception& error) {
     add(at(error.mark), fmt::format("YAML syntax: {}", error.msg));
     throw ConfigError(std::move(issues_));
@@ -1086,12 +1104,7 @@ Config Loader::load(const std::string& text) {
     }
     monitor.config_hash = sha256_hex(canonical_json(monitor));
   }
-  if (!issues_.empty()) {
-    std::stable_sort(issues_.begin(), issues_.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
-      return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
-    });
-    throw ConfigError(std::move(issues_));
-  }
+  if (!issues_.empty()) throw ConfigError(sorted(std::move(issues_)));
   return config;
 }
 
@@ -1370,17 +1383,21 @@ const MonitorConfig& Config::monitor(const std::string& name) const {
 }
 
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
+  // Close: at most a third of the name's letters changed (at least one), and not the whole name.
+  const std::size_t limit = std::max<std::size_t>(1, (name.size() + 2) / 3);
+  constexpr std::size_t kLongestName = 256;  // longer names get no suggestion (quadratic distance)
   std::string best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  if (name.size() > kLongestName) return best;
   for (const auto& candidate : candidates) {
+    const auto length_difference = candidate.size() > name.size() ? candidate.size() - name.size() : name.size() - candidate.size();
+    if (length_difference > limit) continue;  // the distance is at least the difference in length
     const auto distance = edit_distance(name, candidate);
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;
     }
   }
-  // Close: at most a third of the name's letters changed (at least one), and not the whole name.
-  const std::size_t limit = std::max<std::size_t>(1, (name.size() + 2) / 3);
   if (best.empty() || best_distance > limit || best_distance >= std::max(name.size(), best.size())) return {};
   return best;
 }
@@ -1396,7 +1413,7 @@ Config load_config(const std::string& path, const LoadOptions& options) {
 
 void check_config_tables(const Config& config) {
   auto issues = TableChecker(config).check();
-  if (!issues.empty()) throw ConfigError(std::move(issues));
+  if (!issues.empty()) throw ConfigError(sorted(std::move(issues)));
 }
 
 }  // namespace driftgov::monitor
