@@ -1046,8 +1046,8 @@ Config Loader::load(const std::string& text) {
     if (config.targets.contains(options_.target)) {
       config.target = options_.target;
     } else if (!config.targets.empty()) {
-      add({file_, 0, 0}, fmt::format("--target {}: no such target{}; expected one of: {}", options_.target,
-                                     suggestion(options_.target, names), fmt::join(names, ", ")));
+      add({file_, 0, 0}, fmt::format("--target {}: no such target; expected one of: {}{}", options_.target,
+                                     fmt::join(names, ", "), suggestion(options_.target, names)));
     }
   } else {
     std::vector<std::string> defaults;

@@ -273,7 +273,7 @@ TEST(MonitorConfig, TargetSelection) {
   options.target = "bb";
   const auto issues = issues_of(two, options);
   ASSERT_EQ(issues.size(), 1u);
-  EXPECT_EQ(issues[0].text(), kFile + ": --target bb: no such target; did you mean 'b'?; expected one of: a, b");
+  EXPECT_EQ(issues[0].text(), kFile + ": --target bb: no such target; expected one of: a, b; did you mean 'b'?");
   options.target = "b";
   EXPECT_EQ(load_config_text(two, kFile, options).selected_target().lakehouse, "/b");
   options = {};
