@@ -73,6 +73,7 @@ void register_commands(CLI::App& app) {
   register_quality(app);
   register_table(app);
   register_convert(app);
+  register_validate(app);
 }
 
 int run_selected(CLI::App& app) {
