@@ -314,6 +314,15 @@ TEST(WriterFaults, TableWriteGoesThroughItsOneStorage) {
     EXPECT_EQ(counting.renames() + other.renames() + other.writes(), 4);
     EXPECT_EQ(delta::Snapshot::load(root).version(), 1);
   }
+  // A caller written before TableWriteOptions::storage, naming one storage in both nested options.
+  FaultInjectingStorage nested(io::local_storage(), {});
+  delta::TableWriteOptions nested_only;
+  nested_only.mode = delta::WriteMode::kAppend;
+  nested_only.parquet.storage = &nested;
+  nested_only.commit.storage = &nested;
+  nested_only.commit.checkpoint_interval = 2;
+  EXPECT_EQ(write(nested_only).version, 2);
+  EXPECT_EQ(nested.renames(), 4);
 }
 
 TEST(WriterFaults, ProfileFileIsWholeOrThePreviousOne) {

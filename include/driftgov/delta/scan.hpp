@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,14 @@ struct ScanOptions {
   // Top-level logical columns, in the order the batches hold them; empty reads every column.
   std::vector<std::string> columns;
   // Files that cannot hold a row satisfying it are skipped (rows are not filtered, see above). Comparisons on
-  // partition columns are judged on partition values (every operator); the others through the files' stats.
+  // partition columns are judged on partition values (every operator); the others, fields inside structs too
+  // (window.start), through the files' stats.
   std::optional<Predicate> predicate;
   // Further ranges a row must lie in for its file to be read (same meaning as files_overlapping).
   std::vector<ColumnRange> ranges;
+  // When set, only the live files whose AddFile::key() (path and deletion vector) is in the set are read: an
+  // incremental reader's files added since the version it last read.
+  std::optional<std::set<std::string>> file_keys;
 };
 
 class Scan {

@@ -37,8 +37,9 @@ struct TableWriteOptions {
   // Partition columns of a new table (or of an overwrite with overwrite_schema).
   std::vector<std::string> partition_by;
   // With kOverwrite: replace only the rows satisfying this predicate (Spark's replaceWhere). Files whose rows all
-  // match are removed; files holding some matching rows are rewritten without them (read through delta::Scan).
-  // Every written row must satisfy the predicate.
+  // match are removed; files holding some matching rows are rewritten without them (read through delta::Scan,
+  // which skips files by their stats, nested fields such as window.start too). Every written row must satisfy
+  // the predicate.
   std::optional<Predicate> replace_where;
   // Idempotent write: skipped when the table already records this (app id, version) or a later version.
   std::optional<TransactionId> idempotent;
@@ -49,8 +50,9 @@ struct TableWriteOptions {
   // storage of the write: write_table passes it down to the Parquet writer and the commit.
   io::Storage* storage = nullptr;
   // How data files are written (compression, row groups, ...) and committed (attempts, checkpoint interval).
-  // Their own `storage` fields stay null (or name the same storage as `storage`): write_table refuses another
-  // one as a misuse of the API (core::InternalError).
+  // Leave their own `storage` fields null. Callers written before `storage` existed may set both to one storage,
+  // which then serves as `storage`; write_table refuses two different storages as a misuse of the API
+  // (core::InternalError).
   parquet::WriterOptions parquet;
   CommitOptions commit;
 };
@@ -82,7 +84,9 @@ TableWriteResult write_table(const std::filesystem::path& table_root, const core
 core::Schema merge_schemas(const core::Schema& table, const core::Schema& data, bool merge_schema);
 
 // Stats JSON for one data file as Delta writers record it: numRecords, and minValues/maxValues/nullCount keyed
-// by the file's (physical) column names for top-level primitive columns.
+// by the batch's names (the file's physical names under column mapping) for primitive columns, and for the
+// primitive fields inside struct columns as nested objects, as Spark writes them ({"window": {"start": ...}}; a
+// field under a null struct counts as null). Lists and maps, and everything inside them, carry no stats.
 std::string file_statistics_json(const core::RecordBatch& batch);
 
 // Escapes a partition value for a folder name as Hive and Spark do (%XX for characters unsafe in paths).
