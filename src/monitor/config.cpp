@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "driftgov/delta/predicate.hpp"
@@ -101,6 +103,29 @@ std::string describe(const YAML::Node& node) {
   }
 }
 
+// Where a second YAML document starts, if there is one. YAML::LoadAll is not used: in yaml-cpp 0.7 it loops
+// forever on a stray ',' at the top level (upstream pull request 1319); asking the parser for two documents at
+// most cannot.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  struct DocumentStart : YAML::EventHandler {
+    void OnDocumentStart(const YAML::Mark& where) override { mark = where; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+    YAML::Mark mark = YAML::Mark::null_mark();
+  };
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStart first, second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) return std::nullopt;
+  return second.mark;
+}
+
 struct Entry {
   YAML::Node key;
   YAML::Node value;
@@ -176,7 +201,6 @@ class Loader {
   std::map<std::string, std::optional<std::string>> defaults_;
   std::map<std::string, SourcePosition> declared_at_;
   std::map<std::string, Variables> target_overrides_;
-  std::map<std::string, std::map<std::string, SourcePosition>> target_override_at_;
   // The substitution in force: the selected target's variables and name.
   Variables variables_;
   std::string target_;
@@ -412,7 +436,6 @@ void Loader::read_targets(const Entry& entry, Config& config) {
           }
           if (const auto value = raw_text(variable, "a text value")) {
             target_overrides_[target.name][name] = *value;
-            target_override_at_[target.name][name] = at(variable);
           }
         }
       }
@@ -1002,13 +1025,11 @@ Config Loader::load(const std::string& text) {
   config.file = file_;
   YAML::Node root;
   try {
-    const auto documents = YAML::LoadAll(text);
-    if (documents.size() > 1) {
-      add(at(documents[1], {file_, 0, 0}),
-          fmt::format("expected one YAML document, found {} (a line '---' starts another)", documents.size()));
+    root = YAML::Load(text);
+    if (const auto second = second_document(text)) {
+      add(at(*second), "expected the end of the YAML document, found more (a configuration file holds one document)");
       throw ConfigError(std::move(issues_));
     }
-    if (!documents.empty()) root = documents.front();
   } catch (const YAML::DeepRecursion& error) {
     add(at(error.mark), fmt::format("YAML syntax: expected at most {} nested lists and mappings", error.depth() - 1));
     throw ConfigError(std::move(issues_));

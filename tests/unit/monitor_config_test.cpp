@@ -167,9 +167,12 @@ TEST(MonitorConfig, YamlSyntaxError) {
   const auto issue = only_issue(with_monitor("    table: a: b\n"), 5, 13);
   EXPECT_EQ(issue.message, "YAML syntax: illegal map value");
   EXPECT_EQ(issue.text(), kFile + ":5:13: YAML syntax: illegal map value");
-  // A second document (line 3 starts it) would be ignored silently by a plain YAML::Load.
-  EXPECT_EQ(only_issue("project: p\n---\nproject: q\n", 3, 1).message,
-            "expected one YAML document, found 2 (a line '---' starts another)");
+  // A second document (the '---' of line 2 starts it) would be ignored silently by a plain YAML::Load.
+  EXPECT_EQ(only_issue("project: p\n---\nproject: q\n", 2, 1).message,
+            "expected the end of the YAML document, found more (a configuration file holds one document)");
+  // A stray ',' after a node: yaml-cpp 0.7's LoadAll loops forever on it.
+  EXPECT_EQ(only_issue("&anchor_name, x\n", 1, 13).message,
+            "expected the end of the YAML document, found more (a configuration file holds one document)");
   // Nesting beyond yaml-cpp's recursion guard is an issue, not a stack overflow.
   const auto deep = issues_of("project: " + std::string(100000, '[') + std::string(100000, ']') + "\n");
   ASSERT_EQ(deep.size(), 1u);
