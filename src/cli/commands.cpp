@@ -70,6 +70,7 @@ void register_commands(CLI::App& app) {
   register_cat(app);
   register_compare(app);
   register_profile(app);
+  register_quality(app);
   register_table(app);
   register_convert(app);
   register_validate(app);

@@ -28,7 +28,7 @@ from deltalake import DeltaTable, write_deltalake
 from conftest import BUILD_DIR, ROOT, driftgov_binary
 
 # Every verb and subverb docs/cli.md describes.
-DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "table", "table info", "table history",
+DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info", "table history",
                     "table schema", "table write", "validate"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
@@ -340,6 +340,7 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
     args = {"cat": [missing], "compare": [missing, missing], "convert": [missing, tmp_path / "out.parquet"],
             "profile": [missing, "-o", tmp_path / "p.json"],
             "profile merge": [missing, missing, "-o", tmp_path / "m.json"],
+            "quality": [missing, "--prediction-col", "p", "--label-col", "l", "--problem-type", "regression"],
             "table write": [missing, tmp_path / "table"],
             "validate": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
