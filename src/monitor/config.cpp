@@ -184,7 +184,7 @@ class Loader {
 
   void declare_variables(const Entry& entry);
   void read_targets(const Entry& entry, Config& config);
-  std::optional<Variables> variables_for(const std::string& target);
+  Variables variables_for(const std::string& target, std::vector<std::string>& missing);
   void read_monitor(const Entry& entry, Config& config);
   void read_baseline(const Entry& entry, MonitorConfig& monitor);
   void read_columns(const Entry& entry, MonitorConfig& monitor);
@@ -455,27 +455,34 @@ void Loader::read_targets(const Entry& entry, Config& config) {
   }
   // Lakehouse roots, each with its own target's variables.
   for (const auto& [name, lakehouse] : lakehouses) {
-    const auto variables = variables_for(name);
-    if (!variables) continue;
-    const auto resolved = substitute(lakehouse.value.Scalar(), lakehouse, *variables, name);
+    std::vector<std::string> missing;  // reported for the selected target only
+    const auto variables = variables_for(name, missing);
+    if (!missing.empty()) continue;
+    const auto resolved = substitute(lakehouse.value.Scalar(), lakehouse, variables, name);
     if (resolved && resolved->empty()) expected(lakehouse, "a folder or URI");
     if (resolved && !resolved->empty()) config.targets[name].lakehouse = resolve_path(folder_, *resolved);
   }
 }
 
-// Defaults, then the target's values, then --var. Variables without a value are reported by the caller once.
-std::optional<Variables> Loader::variables_for(const std::string& target) {
+// Defaults, then the target's values, then --var; `${target}` inside a value is the target's name. Variables with
+// none of them go to `missing` (with an empty value, so that substitution can go on without reporting them at every
+// use).
+Variables Loader::variables_for(const std::string& target, std::vector<std::string>& missing) {
   Variables values;
+  const auto overrides = target_overrides_.find(target);
   for (const auto& [name, value] : defaults_) {
-    if (value) values[name] = *value;
+    const auto command_line = options_.variables.find(name);
+    if (command_line != options_.variables.end()) {
+      values[name] = command_line->second;
+    } else if (overrides != target_overrides_.end() && overrides->second.contains(name)) {
+      values[name] = overrides->second.at(name);
+    } else if (value) {
+      values[name] = *value;
+    } else {
+      missing.push_back(name);
+      values[name] = "";
+    }
   }
-  if (const auto found = target_overrides_.find(target); found != target_overrides_.end()) {
-    for (const auto& [name, value] : found->second) values[name] = value;
-  }
-  for (const auto& [name, value] : options_.variables) {
-    if (defaults_.contains(name)) values[name] = value;
-  }
-  // ${target} inside a variable's value.
   for (auto& [name, value] : values) {
     std::string replaced;
     std::size_t position = 0;
@@ -486,9 +493,6 @@ std::optional<Variables> Loader::variables_for(const std::string& target) {
     }
     replaced.append(value, position, std::string::npos);
     value = std::move(replaced);
-  }
-  for (const auto& [name, value] : defaults_) {
-    if (!values.contains(name)) return std::nullopt;
   }
   return values;
 }
@@ -751,7 +755,13 @@ void Loader::read_drift(const Entry& entry, MonitorConfig& monitor) {
       } else if (key == "thresholds") {
         if (const auto thresholds = mapping(field, {})) {
           for (const auto& threshold : thresholds->entries) {
-            const auto test = stats::drift_test_from_string(threshold.key.Scalar(), threshold.path);
+            stats::DriftTest test;
+            try {
+              test = stats::drift_test_from_string(threshold.key.Scalar(), threshold.path);
+            } catch (const core::InputError& error) {
+              add(at(threshold.key.Mark()), error.what());
+              continue;
+            }
             if (test == stats::DriftTest::kAuto || stats::is_hypothesis_test(test)) {
               add(at(threshold.key.Mark()),
                   fmt::format("{}: expected a distance ({}), found the {}; the threshold of ks and chi-squared is "
@@ -1086,21 +1096,16 @@ Config Loader::load(const std::string& text) {
       add(start, fmt::format("targets: none has default: true; choose one with --target ({})", fmt::join(names, ", ")));
     }
   }
+  // Without a target (already reported) substitution goes on with the defaults, so that one mistake is not
+  // reported again at every use of a variable.
+  target_ = config.target;
+  std::vector<std::string> missing;
+  variables_ = variables_for(config.target, missing);
   if (!config.target.empty()) {
-    target_ = config.target;
-    if (const auto variables = variables_for(config.target)) {
-      variables_ = *variables;
-    } else {
-      for (const auto& [name, value] : defaults_) {
-        const auto overrides = target_overrides_.find(config.target);
-        const bool given = value || (overrides != target_overrides_.end() && overrides->second.contains(name)) ||
-                           options_.variables.contains(name);
-        if (!given) {
-          add(declared_at_[name], fmt::format("variables.{}: no value for target '{}': give it a default, a value "
-                                              "under targets.{}.variables or --var {}=VALUE",
-                                              name, config.target, config.target, name));
-        }
-      }
+    for (const auto& name : missing) {
+      add(declared_at_[name], fmt::format("variables.{}: no value for target '{}': give it a default, a value "
+                                          "under targets.{}.variables or --var {}=VALUE",
+                                          name, config.target, config.target, name));
     }
     config.variables = variables_;
   }

@@ -228,6 +228,29 @@ TEST(MonitorConfig, UnknownVariable) {
   EXPECT_EQ(other.message, "monitors.m.table: unknown variable 'x' in '${var.x}'; no variables are declared");
 }
 
+TEST(MonitorConfig, VariableWithoutValue) {
+  const std::string text = "project: p\nvariables:\n  lake: {description: root}\n"
+                           "targets: {dev: {lakehouse: \"${var.lake}\"}, prod: {lakehouse: /p, variables: {lake: /x}}}\n"
+                           "monitors: {}\n";
+  LoadOptions options;
+  options.target = "dev";
+  const auto issues = issues_of(text, options);
+  ASSERT_EQ(issues.size(), 1u) << ConfigError(issues).what();
+  EXPECT_EQ(issues[0].text(), kFile + ":3:3: variables.lake: no value for target 'dev': give it a default, a value "
+                                      "under targets.dev.variables or --var lake=VALUE");
+  options.target = "prod";
+  EXPECT_EQ(load_config_text(text, kFile, options).variables.at("lake"), "/x");
+  options.variables = {{"lake", "/cli"}};
+  options.target = "dev";
+  EXPECT_EQ(load_config_text(text, kFile, options).selected_target().lakehouse, "/cli");
+  // Without a target the variables' uses are not reported again.
+  EXPECT_EQ(only_issue("project: \"${var.v}\"\nvariables: {v: x}\ntargets: {a: {lakehouse: /a}, b: {lakehouse: /b}}\n"
+                       "monitors: {}\n",
+                       1, 1)
+                .message,
+            "targets: none has default: true; choose one with --target (a, b)");
+}
+
 TEST(MonitorConfig, MissingRequiredKey) {
   const auto issues = issues_of(with_monitor("    table: t\n    profile_type: inference_log\n    timestamp_col: ts\n"
                                              "    granularities: [1 day]\n"));
@@ -257,6 +280,18 @@ TEST(MonitorConfig, BadDriftOptionsAreEachReportedWhereWritten) {
             kFile + ":6:83: monitors.m.drift.columns.a.bins must be a whole number from 2 to 10000, got 0");
   EXPECT_EQ(issues[4].text(), kFile + ":6:100: monitors.m.drift.correction: unknown correction 'holm'; expected none, "
                                       "bonferroni or benjamini-hochberg");
+}
+
+TEST(MonitorConfig, ThresholdsTakeDistancesOnly) {
+  const auto issues = issues_of(with_monitor("    table: t\n    drift:\n      thresholds: {pssi: 0.2, ks: 0.01, js: 0}\n"));
+  ASSERT_EQ(issues.size(), 3u) << ConfigError(issues).what();
+  EXPECT_TRUE(issues[0].text().starts_with(kFile + ":7:20: monitors.m.drift.thresholds.pssi: unknown test 'pssi'"))
+      << issues[0].text();
+  EXPECT_EQ(issues[1].text(), kFile + ":7:31: monitors.m.drift.thresholds.ks: expected a distance "
+                                      "(population_stability_index, js_distance, hellinger, ...), found the hypothesis "
+                                      "test; the threshold of ks and chi-squared is monitors.m.drift.alpha");
+  EXPECT_EQ(issues[2].text(),
+            kFile + ":7:45: monitors.m.drift.thresholds.js must be a finite number above 0, got 0");
 }
 
 TEST(MonitorConfig, BreachRules) {
