@@ -28,8 +28,8 @@ from deltalake import DeltaTable, write_deltalake
 from conftest import BUILD_DIR, ROOT, driftgov_binary
 
 # Every verb and subverb docs/cli.md describes.
-DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info", "table history",
-                    "table schema", "table write", "validate"}
+DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
+                    "table history", "table schema", "table write", "validate"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
