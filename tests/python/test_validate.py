@@ -322,3 +322,9 @@ def test_baseline_profile(project, driftgov):
                    capture_output=True)
     result = validate(project, text=text)
     assert result.returncode == 0, result.stderr
+
+
+def test_variable_assignment_needs_a_name(project):
+    result = validate(project, "--var", "=/x")
+    assert result.returncode == 2
+    assert result.stderr == "driftgov: error: --var: expected NAME=VALUE, found '=/x'\n"
