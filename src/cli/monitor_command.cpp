@@ -105,7 +105,7 @@ int run_refresh(const MonitorArguments& args) {
                 {"rows_read", summary.rows_read}, {"files_read", summary.files_read},
                 {"windows_touched", summary.windows_touched}, {"windows_recomputed", summary.windows_recomputed},
                 {"null_timestamp_rows", summary.null_timestamp_rows}, {"seconds", summary.seconds},
-                {"breaches", summary.telemetry.value("breaches", json::array())},
+                {"breaches", summary.telemetry.is_object() ? summary.telemetry.value("breaches", json::array()) : json::array()},
                 {"telemetry", summary.telemetry_path.empty() ? json(nullptr) : json(summary.telemetry_path)}};
       j["table_version_from"] = summary.version_from ? json(*summary.version_from) : json(nullptr);
       results.push_back(std::move(j));

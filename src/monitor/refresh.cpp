@@ -1397,6 +1397,10 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     }
 
     // ---- Which finest windows change, and their state
+    const auto seconds_since = [](std::chrono::steady_clock::time_point from) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+    };
+    const auto read_start = std::chrono::steady_clock::now();
     StateMap state;
     std::set<std::int64_t> touched;     // finest windows whose state this refresh rewrites
     std::set<std::int64_t> recomputed;  // finest windows rebuilt from the table
@@ -1507,6 +1511,8 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     summary.null_timestamp_rows = counters.null_timestamp_rows;
     summary.windows_recomputed = static_cast<std::int64_t>(recomputed.size());
 
+    const double read_seconds = seconds_since(read_start);
+    const auto compute_start = std::chrono::steady_clock::now();
     // ---- Output windows: every coarse window holding a touched finest window, and the window after each
     // (its CONSECUTIVE drift compares with a changed window). Rows are replaced by window start, so every row
     // whose window starts at one of those starts is rewritten, whatever its granularity.
@@ -1584,6 +1590,8 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     const auto breaches = evaluate_breaches(monitor, values, written, plan);
     summary.breaches = breaches;
 
+    const double compute_seconds = seconds_since(compute_start);
+    const auto write_start = std::chrono::steady_clock::now();
     // ---- Write: metric tables first, the state last (its txn marks the version as processed).
     const delta::TransactionId processed_txn{plan.app_id, source.version(), std::nullopt};
     const std::optional<delta::TransactionId> txn = full ? std::nullopt : std::optional(processed_txn);
@@ -1617,6 +1625,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
                        },
                        state_options);
 
+    const double write_seconds = seconds_since(write_start);
     // ---- Telemetry and the refresh record
     summary.state = "SUCCESS";
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
@@ -1697,7 +1706,10 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
                            {"breaches", breaches_table(monitor)},
                            {"refreshes", refreshes_table(monitor)}};
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
-    telemetry["timings"] = {{"total_seconds", summary.seconds}};
+    telemetry["timings"] = {{"total_seconds", summary.seconds},
+                            {"read_seconds", read_seconds},
+                            {"compute_seconds", compute_seconds},
+                            {"write_seconds", write_seconds}};
     telemetry["state"] = summary.state;
     summary.telemetry = telemetry;
     summary.telemetry_path =
