@@ -139,9 +139,10 @@ def bench_driftgov(args, paths: dict, results: dict) -> None:
 
     incremental = run_repeated("driftgov monitor run (incremental, 1 new window)", command, args.repetitions,
                                before=append_new_day)
-    append = {"label": f"driftgov convert --mode append (day {FIRST_DAY + WINDOWS})", "command": "driftgov convert DAY.parquet TABLE "
-              "--mode append", **{f"median_{key}": statistics.median(r[key] for r in appends)
-                                  for key in ("seconds", "cpu_seconds", "peak_rss_bytes")}}
+    append = {"label": f"driftgov convert --mode append (day {FIRST_DAY + WINDOWS})",
+              "command": "driftgov convert DAY.parquet TABLE --mode append",
+              **{f"median_{key}": statistics.median(r[key] for r in appends)
+                 for key in ("seconds", "cpu_seconds", "peak_rss_bytes")}}
     for entry in (full, incremental):
         entry.pop("last_stdout")
     results["driftgov"] = {"full": full, "incremental": incremental, "append": append}
@@ -223,8 +224,9 @@ def markdown(results: dict) -> str:
                 f"{name} {phases[name + '_seconds']:.2f} s ({phases[name + '_cpu_seconds']:.2f} s CPU)"
                 for name in ("import", "load", "compute"))
             if "compute_seconds_extrapolated" in phases:
-                described += (f", compute extrapolated to {WINDOWS} windows {phases['compute_seconds_extrapolated']:.2f}"
-                              f" s ({phases['compute_cpu_seconds_extrapolated']:.2f} s CPU)")
+                described += (f", compute extrapolated to {WINDOWS} windows "
+                              f"{phases['compute_seconds_extrapolated']:.2f} s "
+                              f"({phases['compute_cpu_seconds_extrapolated']:.2f} s CPU)")
             text += f"\n{peer} phases (medians, wall and CPU seconds inside the process): {described}"
     return text + "\n"
 

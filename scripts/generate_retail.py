@@ -292,7 +292,8 @@ def main() -> None:
     size.add_argument("--rows", type=int, help="total rows over --days (rows per day = ceil(N / days))")
     parser.add_argument("--train-rows", type=int, default=20000, help="rows of the training set (default 20000)")
     parser.add_argument("--as-of", type=int, default=DAYS,
-                        help=f"the extraction day: labels of days >= AS_OF-{LABEL_DELAY_DAYS} are null (default {DAYS})")
+                        help=f"the extraction day: labels of days >= AS_OF-{LABEL_DELAY_DAYS} are null "
+                             f"(default {DAYS})")
     parser.add_argument("--label-fill", type=int, metavar="DAY",
                         help="write only the label updates known on DAY (rows of days [AS_OF-3, DAY-3))")
     parser.add_argument("--one-file", action="store_true", help="one Parquet file for the whole --days range")

@@ -89,7 +89,8 @@ def test_deterministic_across_calls_and_ranges(full, tmp_path):
 
     other = tmp_path / "other-seed"
     assert generate(other, "--days", "38:39", seed=SEED + 1).returncode == 0
-    assert not np.allclose(read(other / "inference_log" / "day=38.parquet")["price"], log.loc[log["day"] == 38, "price"])
+    other_prices = read(other / "inference_log" / "day=38.parquet")["price"]
+    assert not np.allclose(other_prices, log.loc[log["day"] == 38, "price"])
 
 
 NUMERIC_UNDRIFTED = [name for name in GEN.NUMERIC if name != "price"]
