@@ -70,8 +70,10 @@ void register_commands(CLI::App& app) {
   register_cat(app);
   register_compare(app);
   register_profile(app);
+  register_quality(app);
   register_table(app);
   register_convert(app);
+  register_validate(app);
 }
 
 int run_selected(CLI::App& app) {

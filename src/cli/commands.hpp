@@ -30,6 +30,8 @@ void register_cat(CLI::App& app);
 void register_compare(CLI::App& app);
 void register_convert(CLI::App& app);
 void register_profile(CLI::App& app);
+void register_quality(CLI::App& app);
 void register_table(CLI::App& app);
+void register_validate(CLI::App& app);
 
 }  // namespace driftgov::cli

@@ -1,16 +1,8 @@
 #pragma once
-// Gathering rows of column batches: used to split a batch by partition and to drop rows a deletion vector
-// deletes. Works for every column type, nested ones included.
-
-#include <cstdint>
-#include <vector>
-
+// Gathering rows of column batches lives in core (core::take_rows); the Delta readers and writers use it to split a
+// batch by partition and to drop rows a deletion vector deletes.
 #include "driftgov/core/column.hpp"
 
 namespace driftgov::delta {
-
-// The rows of `column` at `rows` (in that order; indexes must be valid).
-core::Column take_rows(const core::Column& column, const std::vector<std::int64_t>& rows);
-core::RecordBatch take_rows(const core::RecordBatch& batch, const std::vector<std::int64_t>& rows);
-
+using core::take_rows;
 }  // namespace driftgov::delta

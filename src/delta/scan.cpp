@@ -182,6 +182,7 @@ Scan::Scan(const Snapshot& snapshot, ScanOptions options) : state_(std::make_uni
     for (auto& range : predicate->ranges()) options.ranges.push_back(std::move(range));
   }
   for (const auto* file : files_overlapping(snapshot, options.ranges)) {
+    if (options.file_keys && !options.file_keys->contains(file->key())) continue;
     if (predicate &&
         !partition_may_match(*predicate, table.schema, snapshot.logical_partition_values(*file), file->path)) {
       continue;

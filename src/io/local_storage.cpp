@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -278,6 +279,24 @@ class LocalStorage final : public Storage {
   bool is_folder(const std::string& path) override {
     struct stat status {};
     return ::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode);
+  }
+
+  std::unique_ptr<Lock> try_lock(const std::string& path) override {
+    class FileLock final : public Lock {
+     public:
+      explicit FileLock(FileDescriptor descriptor) : descriptor_(std::move(descriptor)) {}
+
+     private:
+      FileDescriptor descriptor_;  // closing it releases the flock
+    };
+    create_folders(path);
+    FileDescriptor descriptor(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!descriptor.valid()) throw core::IOError(path, "open lock file", errno);
+    if (::flock(descriptor.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) return nullptr;
+      throw core::IOError(path, "flock", errno);
+    }
+    return std::make_unique<FileLock>(std::move(descriptor));
   }
 };
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/storage.hpp"
@@ -28,6 +29,7 @@ struct StoredFile {
 struct MemoryFiles {
   std::mutex mutex;
   std::map<std::string, StoredFile> files;
+  std::set<std::string> locks;
 };
 
 class MemoryFile final : public RandomAccessFile {
@@ -147,6 +149,26 @@ class MemoryStorage final : public Storage {
     const std::lock_guard lock(files_->mutex);
     const auto found = files_->files.lower_bound(prefix);
     return found != files_->files.end() && found->first.starts_with(prefix);
+  }
+
+  std::unique_ptr<Lock> try_lock(const std::string& path) override {
+    class MemoryLock final : public Lock {
+     public:
+      MemoryLock(std::shared_ptr<MemoryFiles> files, std::string path)
+          : files_(std::move(files)), path_(std::move(path)) {}
+      ~MemoryLock() override {
+        const std::lock_guard lock(files_->mutex);
+        files_->locks.erase(path_);
+      }
+
+     private:
+      std::shared_ptr<MemoryFiles> files_;
+      std::string path_;
+    };
+    const std::lock_guard lock(files_->mutex);
+    if (!files_->locks.insert(path).second) return nullptr;
+    files_->files.try_emplace(path, StoredFile{std::make_shared<std::string>(), now_ms()});
+    return std::make_unique<MemoryLock>(files_, path);
   }
 
  private:

@@ -28,8 +28,8 @@ from deltalake import DeltaTable, write_deltalake
 from conftest import BUILD_DIR, ROOT, driftgov_binary
 
 # Every verb and subverb docs/cli.md describes.
-DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "table", "table info", "table history",
-                    "table schema", "table write"}
+DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
+                    "table history", "table schema", "table write", "validate"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -201,7 +201,7 @@ def test_missing_output_option(driftgov, path):
 @pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb)])
 def test_bad_number_for_every_numeric_option(driftgov, path):
     options = options_taking(path, NUMERIC_TYPES)
-    assert options or path in ("profile merge", "table info", "table schema"), path
+    assert options or path in ("profile merge", "table info", "table schema", "validate"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
@@ -340,9 +340,11 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
     args = {"cat": [missing], "compare": [missing, missing], "convert": [missing, tmp_path / "out.parquet"],
             "profile": [missing, "-o", tmp_path / "p.json"],
             "profile merge": [missing, missing, "-o", tmp_path / "m.json"],
-            "table write": [missing, tmp_path / "table"]}.get(path, [tmp_path / "no-such-table"])
+            "quality": [missing, "--prediction-col", "p", "--label-col", "l", "--problem-type", "regression"],
+            "table write": [missing, tmp_path / "table"],
+            "validate": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
-    assert_input_error(result, str(args[0]))
+    assert_input_error(result, str(args[1] if path == "validate" else args[0]))
     assert result.stdout == ""
 
 

@@ -54,6 +54,7 @@ class FaultInjectingStorage final : public io::Storage {
   std::optional<io::FileInfo> stat(const std::string& path) override { return inner_.stat(path); }
   void remove(const std::string& path) override { inner_.remove(path); }
   bool is_folder(const std::string& path) override { return inner_.is_folder(path); }
+  std::unique_ptr<Lock> try_lock(const std::string& path) override { return inner_.try_lock(path); }
 
   std::unique_ptr<io::OutputStream> create(const std::string& path) override {
     return std::make_unique<Stream>(*this, inner_.create(path));

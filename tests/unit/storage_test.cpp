@@ -97,6 +97,16 @@ TEST_P(StorageContract, PutIfAbsentCreatesOnceAndNeverOverwrites) {
   EXPECT_EQ(names(at("_log/")), std::vector<std::string>{"_log/0.json"});  // no temporary file remains
 }
 
+TEST_P(StorageContract, LockIsExclusiveUntilReleased) {
+  auto first = storage_->try_lock(at("locks/monitor.lock"));
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(storage_->try_lock(at("locks/monitor.lock")), nullptr);  // held: refused, no waiting
+  auto other = storage_->try_lock(at("locks/other.lock"));           // another name is independent
+  EXPECT_NE(other, nullptr);
+  first.reset();
+  EXPECT_NE(storage_->try_lock(at("locks/monitor.lock")), nullptr);  // released with the handle
+}
+
 TEST_P(StorageContract, ListByPrefixWithSizesStatAndRemove) {
   write_file_atomically(*storage_, at("log/00.json"), "ab");
   write_file_atomically(*storage_, at("log/01.json"), "abcd");

@@ -74,4 +74,9 @@ struct RecordBatch {
   std::int64_t num_rows = 0;
 };
 
+// The rows of `column` at `rows` (in that order; indexes must be valid). Works for every type, nested ones
+// included: used to split a batch by partition or group and to drop rows a deletion vector deletes.
+Column take_rows(const Column& column, const std::vector<std::int64_t>& rows);
+RecordBatch take_rows(const RecordBatch& batch, const std::vector<std::int64_t>& rows);
+
 }  // namespace driftgov::core

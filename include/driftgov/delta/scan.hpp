@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct ScanOptions {
   std::optional<Predicate> predicate;
   // Further ranges a row must lie in for its file to be read (same meaning as files_overlapping).
   std::vector<ColumnRange> ranges;
+  // When set, only the live files whose AddFile::key() (path and deletion vector) is in the set are read: an
+  // incremental reader's files added since the version it last read.
+  std::optional<std::set<std::string>> file_keys;
 };
 
 class Scan {

@@ -105,6 +105,18 @@ class Storage {
   // Whether `path` is a folder. Local: an existing directory (empty or not). In-memory, S3, GCS and ADLS
   // (flat namespaces): some file's path starts with "<path>/" (a list with max-keys 1).
   virtual bool is_folder(const std::string& path) = 0;
+
+  // An exclusive advisory lock named by `path` (a monitor refresh holds one so that two refreshes of one monitor
+  // never run at once), released when the returned handle is destroyed or the process ends, however it ends.
+  // nullptr when another holder has it (no waiting). Creates the lock file and its folders when absent; the file
+  // stays behind, empty. Local: flock(2) on the file (released by the kernel when the process dies). In-memory:
+  // a set of held names. S3, GCS, ADLS: a lease object written with put-if-absent that carries an expiry the
+  // holder renews, taken over once expired (the process's death cannot release it).
+  class Lock {
+   public:
+    virtual ~Lock() = default;
+  };
+  virtual std::unique_ptr<Lock> try_lock(const std::string& path) = 0;
 };
 
 // The machine's file system (POSIX). One instance for the process.

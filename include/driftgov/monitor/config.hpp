@@ -33,7 +33,7 @@ struct SourcePosition {
 struct ConfigIssue {
   SourcePosition where;
   std::string message;
-  std::string text() const;  // "<file>:<line>:<column>: <message>"
+  std::string text() const;  // "<file>:<line>:<column>: <message>"; "<file>: <message>" when the line is unknown
 };
 
 // Thrown by load_config and check_config_tables: every issue found (not only the first), one per line in what().
@@ -142,8 +142,12 @@ struct LoadOptions {
 
 // Reads and checks the file (see above). Relative lakehouse paths and profile files resolve against the
 // configuration file's folder; `table` resolves against the target's lakehouse unless absolute or a URI.
-// Throws ConfigError with every issue found; core::IOError when the file cannot be read.
+// Throws ConfigError with every issue found; core::InputError when the file does not exist, core::IOError when
+// reading it fails.
 Config load_config(const std::string& path, const LoadOptions& options = {});
+// The same for a configuration already in memory: `file_name` names it in messages and its folder is the one
+// relative paths resolve against.
+Config load_config_text(const std::string& text, const std::string& file_name, const LoadOptions& options = {});
 
 // Checks every monitor against its tables (see above). Throws ConfigError with every issue found.
 void check_config_tables(const Config& config);
