@@ -1,5 +1,6 @@
 // Fuzzes the replaceWhere predicate language: parsing, the text form (which must parse back to itself), binding
-// to a schema of every literal type, and evaluation with SQL null semantics. Arbitrary text must give a predicate
+// to a schema of every literal type and of struct fields (w.start, w.`in`.v), and evaluation with SQL null
+// semantics (a field under a null struct is null). Arbitrary text must give a predicate
 // or a core::InputError / core::UnsupportedError, never a crash or a hang.
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,31 @@ using driftgov::core::Column;
 using driftgov::core::DataType;
 using driftgov::core::Field;
 
+// w: struct<start: timestamp, n: long, in: struct<v: string>>; row 0 valid, row 1 a null struct whose fields
+// hold values, row 2 null throughout.
+void append_window(Column& w, int row) {
+  if (row == 2) {
+    w.append_null();
+    return;
+  }
+  auto& inner = w.children[2];
+  w.children[0].append_int(row == 0 ? 1704067200000000 : -1);
+  w.children[1].append_int(row == 0 ? 7 : std::numeric_limits<std::int64_t>::min());
+  inner.children[0].append_string(row == 0 ? "EU" : "");
+  inner.validity.push_back(1);
+  ++inner.length;
+  w.validity.push_back(row == 0 ? 1 : 0);
+  ++w.length;
+}
+
+Column window_column(const DataType& type) {
+  Column w(type);
+  Column inner(type.children[2].type);
+  inner.children.emplace_back(DataType::string());
+  w.children = {Column(DataType::timestamp()), Column(DataType::int64()), std::move(inner)};
+  return w;
+}
+
 // Rows 0-2: ordinary values, extremes (NaN, minimum integers, dates before 1970), nulls. `rows` picks which.
 driftgov::core::RecordBatch make_batch(std::initializer_list<int> rows) {
   driftgov::core::RecordBatch batch;
@@ -29,10 +55,18 @@ driftgov::core::RecordBatch make_batch(std::initializer_list<int> rows) {
     batch.schema.fields.push_back(Field{names[i], types[i], true, std::nullopt});
     batch.columns.emplace_back(types[i]);
   }
+  DataType inner(driftgov::core::TypeId::kStruct);
+  inner.children = {Field{"v", DataType::string(), true, std::nullopt}};
+  DataType window(driftgov::core::TypeId::kStruct);
+  window.children = {Field{"start", DataType::timestamp(), true, std::nullopt},
+                     Field{"n", DataType::int64(), true, std::nullopt}, Field{"in", inner, true, std::nullopt}};
+  batch.schema.fields.push_back(Field{"w", window, true, std::nullopt});
+  batch.columns.push_back(window_column(window));
   for (const int row : rows) {
     auto& c = batch.columns;
+    append_window(c.back(), row);
     if (row == 2) {
-      for (auto& column : c) column.append_null();
+      for (std::size_t i = 0; i + 1 < c.size(); ++i) c[i].append_null();
       continue;
     }
     const bool extreme = row == 1;

@@ -74,6 +74,7 @@ void register_commands(CLI::App& app) {
   register_table(app);
   register_convert(app);
   register_validate(app);
+  register_monitor(app);
 }
 
 int run_selected(CLI::App& app) {

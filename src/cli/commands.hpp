@@ -13,6 +13,7 @@ inline constexpr int kExitInternalError = 1;
 inline constexpr int kExitInputError = 2;
 inline constexpr int kExitDriftDetected = 3;  // compare --fail-on-drift found dataset drift
 inline constexpr int kExitIOError = 4;        // the storage failed (disk full, permission denied, I/O error)
+inline constexpr int kExitBusy = 5;           // monitor run: another refresh of the monitor is running
 
 void register_commands(CLI::App& app);
 // Runs the verb the user chose; returns the exit code.
@@ -33,5 +34,6 @@ void register_profile(CLI::App& app);
 void register_quality(CLI::App& app);
 void register_table(CLI::App& app);
 void register_validate(CLI::App& app);
+void register_monitor(CLI::App& app);
 
 }  // namespace driftgov::cli

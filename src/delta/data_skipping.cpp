@@ -4,10 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/log.hpp"
+#include "driftgov/delta/predicate.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -87,12 +89,73 @@ std::optional<BoundValue> stats_value(const json& value, const core::DataType& t
 
 struct ResolvedRange {
   const ColumnRange* range;
-  std::size_t index;
+  const core::Field* field;                 // the column, or the nested field
   bool is_partition;
-  std::string physical_name;
+  std::vector<std::string> physical_path;  // names in the data files and the stats, top-level first
 };
 
+// The stats entry of a column path inside minValues, maxValues or nullCount (nested objects for struct fields).
+const json* stats_entry(const json& stats, const char* key, const std::vector<std::string>& path) {
+  const auto values = stats.find(key);
+  if (values == stats.end()) return nullptr;
+  const json* node = &*values;
+  for (const auto& name : path) {
+    if (!node->is_object()) return nullptr;
+    const auto child = node->find(name);
+    if (child == node->end()) return nullptr;
+    node = &*child;
+  }
+  return node;
+}
+
 }  // namespace
+
+std::vector<std::size_t> resolve_field_path(const core::Schema& schema, const std::string& column,
+                                            const std::vector<std::string>& fields, const std::string& context) {
+  const auto names_of = [](const std::vector<core::Field>& children) {
+    std::vector<std::string> names;
+    for (const auto& field : children) names.push_back(column_path_text(field.name, {}));
+    return fmt::format("{}", fmt::join(names, ", "));
+  };
+  std::vector<std::size_t> path;
+  const auto index = schema.find(column);
+  if (!index) {
+    std::string hint;
+    std::string joined = column;
+    for (const auto& field : fields) joined += "." + field;
+    if (!fields.empty() && schema.find(joined)) {
+      hint = fmt::format("; the top-level column '{}' is written {}", joined, column_path_text(joined, {}));
+    }
+    throw core::InputError(fmt::format("{}: no column '{}' (columns: {}){}", context,
+                                       column_path_text(column, fields), names_of(schema.fields), hint));
+  }
+  path.push_back(*index);
+  const core::Field* field = &schema.fields[*index];
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const auto parent = column_path_text(column, std::vector<std::string>(fields.begin(), fields.begin() + i));
+    if (field->type.id != core::TypeId::kStruct) {
+      throw core::InputError(fmt::format("{}: '{}' is not a struct (it is {}), so it has no field '{}'", context,
+                                         parent, field->type.to_string(), fields[i]));
+    }
+    const auto& children = field->type.children;
+    const auto found = std::find_if(children.begin(), children.end(),
+                                    [&](const core::Field& child) { return child.name == fields[i]; });
+    if (found == children.end()) {
+      throw core::InputError(fmt::format("{}: the struct '{}' has no field '{}' (fields: {})", context, parent,
+                                         fields[i], names_of(children)));
+    }
+    path.push_back(static_cast<std::size_t>(found - children.begin()));
+    field = &*found;
+  }
+  return path;
+}
+
+const core::Field& field_at(const core::Schema& schema, const std::vector<std::size_t>& path) {
+  DRIFTGOV_CHECK(!path.empty(), "an empty column path");
+  const core::Field* field = &schema.fields.at(path[0]);
+  for (std::size_t i = 1; i < path.size(); ++i) field = &field->type.children.at(path[i]);
+  return *field;
+}
 
 std::optional<BoundValue> column_value(const core::Column& column, std::int64_t row) {
   if (!column.is_valid(row)) return std::nullopt;
@@ -120,14 +183,12 @@ int compare(const BoundValue& a, const BoundValue& b) {
 std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const std::vector<ColumnRange>& ranges) {
   const auto& schema = snapshot.schema();
   const auto& partitions = snapshot.metadata().partition_columns;
+  const core::Schema physical = physical_schema(schema, snapshot.column_mapping_mode());
+  const std::string context = snapshot.table_root().string() + ": data skipping";
   std::vector<ResolvedRange> resolved;
   for (const auto& range : ranges) {
-    const auto index = schema.schema.find(range.column);
-    if (!index) {
-      throw core::InputError(fmt::format("{}: data skipping: no column '{}'", snapshot.table_root().string(),
-                                         range.column));
-    }
-    const auto& field = schema.schema.fields[*index];
+    const auto path = resolve_field_path(schema.schema, range.column, range.fields, context);
+    const auto& field = field_at(schema.schema, path);
     const BoundKind kind = kind_of(field.type);
     for (const auto* bound : {&range.lower, &range.upper}) {
       if (!*bound) continue;
@@ -136,13 +197,19 @@ std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const st
                         (kind == BoundKind::kDecimal && std::holds_alternative<core::Int128>(**bound)) ||
                         (kind == BoundKind::kText && std::holds_alternative<std::string>(**bound));
       if (!fits) {
-        throw core::InputError(fmt::format("{}: data skipping: a bound for column '{}' does not match its type {}",
-                                           snapshot.table_root().string(), range.column, field.type.to_string()));
+        throw core::InputError(fmt::format("{}: a bound for column '{}' does not match its type {}", context,
+                                           column_path_text(range.column, range.fields), field.type.to_string()));
       }
     }
-    const bool is_partition = std::find(partitions.begin(), partitions.end(), field.name) != partitions.end();
-    resolved.push_back(
-        {&range, *index, is_partition, physical_column_name(schema, *index, snapshot.column_mapping_mode())});
+    const bool is_partition = range.fields.empty() &&
+                              std::find(partitions.begin(), partitions.end(), field.name) != partitions.end();
+    // Under column mapping physical_schema renames every level; its shape is the logical schema's.
+    std::vector<std::string> physical_path;
+    for (std::size_t depth = 1; depth <= path.size(); ++depth) {
+      physical_path.push_back(
+          field_at(physical, std::vector<std::size_t>(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(depth))).name);
+    }
+    resolved.push_back({&range, &field, is_partition, std::move(physical_path)});
   }
 
   std::vector<const AddFile*> kept;
@@ -150,11 +217,11 @@ std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const st
     std::optional<json> stats;
     bool keep = true;
     for (const auto& item : resolved) {
-      const auto& field = schema.schema.fields[item.index];
+      const auto& field = *item.field;
       std::optional<BoundValue> minimum;
       std::optional<BoundValue> maximum;
       if (item.is_partition) {
-        auto found = file.partition_values.find(item.physical_name);
+        auto found = file.partition_values.find(item.physical_path[0]);
         const auto value = found == file.partition_values.end() ? std::nullopt : found->second;
         const auto typed = column_value(partition_value_column(field, value, 1, file.path), 0);
         if (!typed) {
@@ -169,20 +236,15 @@ std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const st
         }
         if (!stats->is_object()) continue;
         const auto records = stats->find("numRecords");
-        const auto nulls = stats->find("nullCount");
-        if (records != stats->end() && nulls != stats->end() && nulls->is_object() && records->is_number_integer()) {
-          auto count = nulls->find(item.physical_name);
-          if (count != nulls->end() && count->is_number_integer() && *count == *records &&
-              !file.deletion_vector) {
-            keep = false;  // every row is null
-            break;
-          }
+        const auto* count = stats_entry(*stats, "nullCount", item.physical_path);
+        if (records != stats->end() && records->is_number_integer() && count && count->is_number_integer() &&
+            *count == *records && !file.deletion_vector) {
+          keep = false;  // every row is null
+          break;
         }
         const auto bound = [&](const char* key, bool upper) -> std::optional<BoundValue> {
-          auto values = stats->find(key);
-          if (values == stats->end() || !values->is_object()) return std::nullopt;
-          auto value = values->find(item.physical_name);
-          return value == values->end() ? std::nullopt : stats_value(*value, field.type, upper);
+          const auto* value = stats_entry(*stats, key, item.physical_path);
+          return value ? stats_value(*value, field.type, upper) : std::nullopt;
         };
         minimum = bound("minValues", false);
         maximum = bound("maxValues", true);

@@ -6,10 +6,13 @@
 #include <cctype>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/delta/schema.hpp"
 #include "driftgov/delta/snapshot.hpp"
 
 namespace driftgov::delta {
 namespace {
+
+constexpr const char* kReserved[] = {"AND", "OR", "NOT", "IS", "IN", "NULL"};
 
 bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -102,16 +105,29 @@ class Parser {
     }
   }
 
-  std::string column() {
-    skip_spaces();
-    if (position_ < text_.size() && text_[position_] == '`') return quoted('`', "a column name");
+  // One part of a column path: a bare name or `any text`. Keywords are refused only where a column starts.
+  std::string column_part(bool first) {
+    if (position_ < text_.size() && text_[position_] == '`') return quoted('`', first ? "a column name" : "a field name");
     const auto word = peek_word();
-    if (word.empty()) fail("a column name");
-    for (const auto* reserved : {"AND", "OR", "NOT", "IS", "IN", "NULL"}) {
-      if (same_keyword(word, reserved)) fail("a column name");
+    if (word.empty()) fail(first ? "a column name" : "a field name after '.'");
+    if (first) {
+      for (const auto* reserved : kReserved) {
+        if (same_keyword(word, reserved)) fail("a column name");
+      }
     }
     position_ += word.size();
     return std::string(word);
+  }
+
+  void column(Comparison& comparison) {
+    skip_spaces();
+    comparison.column = column_part(true);
+    while (position_ < text_.size() && text_[position_] == '.') {
+      ++position_;
+      if (position_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[position_])))
+        fail("a field name right after '.'");
+      comparison.fields.push_back(column_part(false));
+    }
   }
 
   Literal literal() {
@@ -163,7 +179,7 @@ class Parser {
 
   Comparison comparison() {
     Comparison result;
-    result.column = column();
+    column(result);
     if (keyword("IS")) {
       const bool negated = keyword("NOT");
       if (!keyword("NULL")) fail(negated ? "NULL" : "NULL or NOT NULL");
@@ -224,9 +240,12 @@ std::string literal_text(const Literal& literal) {
   return literal.text;
 }
 
-std::string column_text(const std::string& name) {
-  const bool plain =
-      !name.empty() && is_name_start(name[0]) && std::all_of(name.begin(), name.end(), is_name_char);
+// A name as one part of a column path, quoted when a bare word would not read back as it (a keyword only where
+// a column starts).
+std::string column_text(const std::string& name, bool first) {
+  const bool plain = !name.empty() && is_name_start(name[0]) && std::all_of(name.begin(), name.end(), is_name_char) &&
+                     !(first && std::any_of(std::begin(kReserved), std::end(kReserved),
+                                            [&](const char* reserved) { return same_keyword(name, reserved); }));
   if (plain) return name;
   std::string out = "`";
   for (const char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
@@ -270,8 +289,14 @@ Predicate parse_replace_where(std::string_view text, std::string_view context) {
   return parse_predicate(text, context);
 }
 
+std::string column_path_text(const std::string& column, const std::vector<std::string>& fields) {
+  std::string text = column_text(column, true);
+  for (const auto& field : fields) text += "." + column_text(field, false);
+  return text;
+}
+
 std::string comparison_text(const Comparison& comparison) {
-  const auto column = column_text(comparison.column);
+  const auto column = column_path_text(comparison.column, comparison.fields);
   std::vector<std::string> values;
   for (const auto& value : comparison.values) values.push_back(literal_text(value));
   switch (comparison.op) {
@@ -321,7 +346,8 @@ std::optional<BoundValue> literal_value(const Literal& literal, const core::Fiel
   auto typed = column_value(partition_value_column(field, literal.text, 1, context_text), 0);
   if (!typed) {
     throw core::UnsupportedError(
-        fmt::format("{}: comparing column '{}' of type {}", context, field.name, field.type.to_string()));
+        fmt::format("{}: comparing column '{}' of type {}", context,
+                    column_path_text(comparison.column, comparison.fields), field.type.to_string()));
   }
   return typed;
 }
@@ -331,18 +357,13 @@ std::optional<BoundValue> literal_value(const Literal& literal, const core::Fiel
 BoundPredicate::BoundPredicate(const Predicate& predicate, const core::Schema& schema,
                                const std::string& context) {
   for (const auto& comparison : predicate.conjuncts) {
-    const auto index = schema.find(comparison.column);
-    if (!index) {
-      std::vector<std::string> names;
-      for (const auto& field : schema.fields) names.push_back(field.name);
-      throw core::InputError(
-          fmt::format("{}: the predicate names column '{}', which the table does not have (columns: {})",
-                      context, comparison.column, fmt::join(names, ", ")));
-    }
-    const auto& field = schema.fields[*index];
+    const auto path = resolve_field_path(schema, comparison.column, comparison.fields,
+                                         context);
+    const auto& field = field_at(schema, path);
     if (field.type.is_nested()) {
-      throw core::UnsupportedError(
-          fmt::format("{}: a predicate on the nested column '{}'", context, field.name));
+      throw core::UnsupportedError(fmt::format("{}: a predicate on the {} column '{}'", context,
+                                               delta_type_name(field.type),
+                                               column_path_text(comparison.column, comparison.fields)));
     }
     Bound bound{comparison, field, {}};
     for (const auto& literal : comparison.values) {
@@ -355,8 +376,8 @@ BoundPredicate::BoundPredicate(const Predicate& predicate, const core::Schema& s
 std::vector<std::string> BoundPredicate::columns() const {
   std::vector<std::string> names;
   for (const auto& bound : bound_) {
-    if (std::find(names.begin(), names.end(), bound.field.name) == names.end())
-      names.push_back(bound.field.name);
+    if (std::find(names.begin(), names.end(), bound.comparison.column) == names.end())
+      names.push_back(bound.comparison.column);
   }
   return names;
 }
@@ -364,7 +385,7 @@ std::vector<std::string> BoundPredicate::columns() const {
 std::vector<ColumnRange> BoundPredicate::ranges() const {
   std::vector<ColumnRange> ranges;
   for (const auto& bound : bound_) {
-    ColumnRange range{bound.field.name, std::nullopt, std::nullopt};
+    ColumnRange range{bound.comparison.column, std::nullopt, std::nullopt, bound.comparison.fields};
     const auto op = bound.comparison.op;
     const bool floating = bound.field.type.is_floating();
     if (op == ComparisonOperator::kIn) {
@@ -387,9 +408,7 @@ std::vector<ColumnRange> BoundPredicate::ranges() const {
   return ranges;
 }
 
-std::optional<bool> BoundPredicate::evaluate(const Bound& bound, const core::Column& column,
-                                             std::int64_t row) const {
-  const auto value = column_value(column, row);
+std::optional<bool> BoundPredicate::evaluate(const Bound& bound, const std::optional<BoundValue>& value) const {
   const auto op = bound.comparison.op;
   if (op == ComparisonOperator::kIsNull) return !value;
   if (op == ComparisonOperator::kIsNotNull) return value.has_value();
@@ -454,13 +473,27 @@ std::optional<bool> BoundPredicate::evaluate(const Bound& bound, const core::Col
 std::vector<bool> BoundPredicate::matches(const core::RecordBatch& batch) const {
   std::vector<bool> result(static_cast<std::size_t>(batch.num_rows), true);
   for (const auto& bound : bound_) {
-    const auto index = batch.schema.find(bound.field.name);
-    DRIFTGOV_CHECK(index.has_value(), "the batch lacks the predicate column {}", bound.field.name);
-    const auto& column = batch.columns[*index];
+    const auto index = batch.schema.find(bound.comparison.column);
+    DRIFTGOV_CHECK(index.has_value(), "the batch lacks the predicate column {}", bound.comparison.column);
+    // The structs on the way to the field: a row where one of them is null has a null field.
+    std::vector<const core::Column*> structs;
+    const core::Column* column = &batch.columns[*index];
+    for (const auto& name : bound.comparison.fields) {
+      const auto& children = column->type.children;
+      const auto found = std::find_if(children.begin(), children.end(),
+                                      [&](const core::Field& child) { return child.name == name; });
+      DRIFTGOV_CHECK(column->type.id == core::TypeId::kStruct && found != children.end(),
+                     "the batch column {} lacks the predicate field {}", bound.comparison.column, name);
+      structs.push_back(column);
+      column = &column->children[static_cast<std::size_t>(found - children.begin())];
+    }
     for (std::int64_t row = 0; row < batch.num_rows; ++row) {
       const auto index_of_row = static_cast<std::size_t>(row);
-      if (result[index_of_row] && evaluate(bound, column, row) != std::optional<bool>(true))
-        result[index_of_row] = false;
+      if (!result[index_of_row]) continue;
+      const bool under_null = std::any_of(structs.begin(), structs.end(),
+                                          [&](const core::Column* parent) { return !parent->is_valid(row); });
+      const auto value = under_null ? std::nullopt : column_value(*column, row);
+      if (evaluate(bound, value) != std::optional<bool>(true)) result[index_of_row] = false;
     }
   }
   return result;
@@ -468,8 +501,9 @@ std::vector<bool> BoundPredicate::matches(const core::RecordBatch& batch) const 
 
 bool BoundPredicate::may_match(const std::function<const core::Column*(const std::string&)>& value_of) const {
   for (const auto& bound : bound_) {
+    if (!bound.comparison.fields.empty()) continue;
     const auto* column = value_of(bound.field.name);
-    if (column && evaluate(bound, *column, 0) != std::optional<bool>(true)) return false;
+    if (column && evaluate(bound, column_value(*column, 0)) != std::optional<bool>(true)) return false;
   }
   return true;
 }

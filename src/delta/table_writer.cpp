@@ -281,6 +281,7 @@ struct ColumnBounds {
   std::optional<double> min_double, max_double;
   std::optional<core::Int128> min_decimal, max_decimal;
   std::optional<std::string> min_text, max_text;
+  std::vector<ColumnBounds> children;  // struct columns: one per field (lists and maps carry no stats)
 };
 
 constexpr std::size_t kMaxStatsStringLength = 32;
@@ -296,13 +297,30 @@ std::string timestamp_partition_text(std::int64_t micros) {
   return core::timestamp_text(micros, core::TimeUnit::kMicro, false, core::TimestampLayout{.separator = ' '});
 }
 
-void update_bounds(ColumnBounds& bounds, const core::Column& column) {
+// `absent` marks the rows where an enclosing struct is null (empty: none); the field counts as null there, as
+// Spark counts window.start null where window is.
+void update_bounds(ColumnBounds& bounds, const core::Column& column, const std::vector<std::uint8_t>& absent) {
   using core::TypeId;
-  bounds.null_count += column.null_count();
+  const auto present = [&](std::int64_t row) {
+    return column.is_valid(row) && (absent.empty() || !absent[static_cast<std::size_t>(row)]);
+  };
   const auto& type = column.type;
+  if (type.id == TypeId::kStruct) {
+    bounds.children.resize(column.children.size());
+    std::vector<std::uint8_t> absent_below(static_cast<std::size_t>(column.length));
+    for (std::int64_t row = 0; row < column.length; ++row) absent_below[static_cast<std::size_t>(row)] = !present(row);
+    for (std::size_t i = 0; i < column.children.size(); ++i)
+      update_bounds(bounds.children[i], column.children[i], absent_below);
+    return;
+  }
+  if (absent.empty()) {
+    bounds.null_count += column.null_count();
+  } else {
+    for (std::int64_t row = 0; row < column.length; ++row) bounds.null_count += present(row) ? 0 : 1;
+  }
   const bool integer_like = type.is_integer() || type.id == TypeId::kDate || type.id == TypeId::kTimestamp;
   for (std::int64_t row = 0; row < column.length && bounds.usable; ++row) {
-    if (!column.is_valid(row)) continue;
+    if (!present(row)) continue;
     const auto index = static_cast<std::size_t>(row);
     if (integer_like) {
       const auto value = column.ints[index];
@@ -366,6 +384,29 @@ void finish_bounds(ColumnBounds& bounds, const core::DataType& type) {
   }
 }
 
+// One field's entries of minValues, maxValues and nullCount under its (physical) name: a nested object of its
+// fields for a struct (left out when empty), nothing for a list or a map.
+void finish_field(ColumnBounds& bounds, const core::Field& field, json& minimum, json& maximum, json& nulls) {
+  if (field.type.id == core::TypeId::kStruct) {
+    bounds.children.resize(field.type.children.size());
+    json nested_minimum = json::object();
+    json nested_maximum = json::object();
+    json nested_nulls = json::object();
+    for (std::size_t i = 0; i < field.type.children.size(); ++i) {
+      finish_field(bounds.children[i], field.type.children[i], nested_minimum, nested_maximum, nested_nulls);
+    }
+    if (!nested_minimum.empty()) minimum[field.name] = std::move(nested_minimum);
+    if (!nested_maximum.empty()) maximum[field.name] = std::move(nested_maximum);
+    if (!nested_nulls.empty()) nulls[field.name] = std::move(nested_nulls);
+    return;
+  }
+  if (field.type.is_nested()) return;
+  finish_bounds(bounds, field.type);
+  if (bounds.min) minimum[field.name] = *bounds.min;
+  if (bounds.max) maximum[field.name] = *bounds.max;
+  nulls[field.name] = bounds.null_count;
+}
+
 class StatisticsAccumulator {
  public:
   void add(const core::RecordBatch& batch) {
@@ -374,20 +415,14 @@ class StatisticsAccumulator {
       schema_ = batch.schema;
     }
     rows_ += batch.num_rows;
-    for (std::size_t i = 0; i < batch.columns.size(); ++i) update_bounds(columns_[i], batch.columns[i]);
+    for (std::size_t i = 0; i < batch.columns.size(); ++i) update_bounds(columns_[i], batch.columns[i], {});
   }
   std::int64_t rows() const { return rows_; }
   std::string finish() {
     json minimum = json::object();
     json maximum = json::object();
     json nulls = json::object();
-    for (std::size_t i = 0; i < columns_.size(); ++i) {
-      const auto& field = schema_.fields[i];
-      finish_bounds(columns_[i], field.type);
-      if (columns_[i].min) minimum[field.name] = *columns_[i].min;
-      if (columns_[i].max) maximum[field.name] = *columns_[i].max;
-      if (!field.type.is_nested()) nulls[field.name] = columns_[i].null_count;
-    }
+    for (std::size_t i = 0; i < columns_.size(); ++i) finish_field(columns_[i], schema_.fields[i], minimum, maximum, nulls);
     return dump_json(json{{"numRecords", rows_}, {"minValues", minimum}, {"maxValues", maximum}, {"nullCount", nulls}},
                      "file statistics");
   }

@@ -184,5 +184,149 @@ TEST(DeltaPredicate, DecimalsBooleansAndTimestampsTakeTheColumnsType) {
   EXPECT_EQ(rows("at <= '2024-01-01T00:00:00.000001Z'"), (Rows{true, true}));
 }
 
+// window: struct<start: timestamp, end: timestamp, tag: struct<`x.y`: string>>, plus a top-level column named
+// "window.start" (a long) that only backticks reach.
+//   row 0: window {2026-01-05, 2026-01-06, {x.y "a"}}, `window.start` 1
+//   row 1: window null, but its children hold values (a null struct hides them), `window.start` 2
+//   row 2: window {2026-01-06, null, null}, `window.start` null
+core::RecordBatch windows() {
+  constexpr std::int64_t kDay = 86400000000;
+  constexpr std::int64_t kJan5 = 1767571200000000;  // 2026-01-05 00:00:00 UTC, in microseconds
+  const core::DataType timestamp = core::DataType::timestamp();
+  core::DataType tag(core::TypeId::kStruct);
+  tag.children = {core::Field{"x.y", core::DataType::string(), true, std::nullopt}};
+  core::DataType window(core::TypeId::kStruct);
+  window.children = {core::Field{"start", timestamp, true, std::nullopt},
+                     core::Field{"end", timestamp, true, std::nullopt},
+                     core::Field{"tag", tag, true, std::nullopt}};
+  core::RecordBatch batch;
+  batch.schema.fields = {core::Field{"window", window, true, std::nullopt},
+                         core::Field{"window.start", core::DataType::int64(), true, std::nullopt}};
+  core::Column structs(window);
+  structs.children = {core::Column(timestamp), core::Column(timestamp), core::Column(tag)};
+  structs.children[2].children = {core::Column(core::DataType::string())};
+  structs.length = 3;
+  structs.validity = {1, 0, 1};
+  auto& start = structs.children[0];
+  auto& end = structs.children[1];
+  auto& tags = structs.children[2];
+  start.append_int(kJan5);
+  start.append_int(kJan5);
+  start.append_int(kJan5 + kDay);
+  end.append_int(kJan5 + kDay);
+  end.append_int(kJan5 + kDay);
+  end.append_null();
+  tags.length = 3;
+  tags.validity = {1, 1, 0};
+  tags.children[0].append_string("a");
+  tags.children[0].append_string("a");
+  tags.children[0].append_null();
+  core::Column flat(core::DataType::int64());
+  flat.append_int(1);
+  flat.append_int(2);
+  flat.append_null();
+  batch.columns = {std::move(structs), std::move(flat)};
+  batch.num_rows = 3;
+  return batch;
+}
+
+TEST(DeltaPredicate, ParsesDottedPathsThroughStructs) {
+  const auto predicate =
+      parse_predicate("window.start IN (TIMESTAMP '2026-01-05 00:00:00') AND `a.b` = 1 AND a.`b.c`.d IS NULL "
+                      "AND x.and = 2 AND `odd name`.`x` > 0",
+                      "test");
+  ASSERT_EQ(predicate.conjuncts.size(), 5u);
+  EXPECT_EQ(predicate.conjuncts[0].column, "window");
+  EXPECT_EQ(predicate.conjuncts[0].fields, (std::vector<std::string>{"start"}));
+  EXPECT_EQ(predicate.conjuncts[1].column, "a.b");
+  EXPECT_TRUE(predicate.conjuncts[1].fields.empty());
+  EXPECT_EQ(predicate.conjuncts[2].column, "a");
+  EXPECT_EQ(predicate.conjuncts[2].fields, (std::vector<std::string>{"b.c", "d"}));
+  EXPECT_EQ(predicate.conjuncts[3].fields, (std::vector<std::string>{"and"}));  // a keyword is a field after a dot
+  EXPECT_EQ(predicate.conjuncts[4].column, "odd name");
+  EXPECT_EQ(predicate_text(predicate),
+            "window.start IN (TIMESTAMP '2026-01-05 00:00:00') AND `a.b` = 1 AND a.`b.c`.d IS NULL AND x.and = 2 "
+            "AND `odd name`.x > 0");
+  EXPECT_EQ(predicate_text(parse_predicate(predicate_text(predicate), "test")), predicate_text(predicate));
+  // A top-level column named like a keyword reads back only quoted.
+  EXPECT_EQ(predicate_text(parse_predicate("`and` = 1", "test")), "`and` = 1");
+  EXPECT_NE(error_of("window. start = 1").find("position 8: expected a field name right after '.'"),
+            std::string::npos)
+      << error_of("window. start = 1");
+  EXPECT_NE(error_of("window.= 1").find("position 8: expected a field name after '.'"), std::string::npos)
+      << error_of("window.= 1");
+  EXPECT_NE(error_of("window.`start = 1").find("expected a field name closed by `"), std::string::npos);
+}
+
+TEST(DeltaPredicate, NestedFieldsAreNullUnderANullStruct) {
+  const auto batch = windows();
+  const auto rows = [&](std::string_view text) {
+    return BoundPredicate(parse_predicate(text, "t"), batch.schema, "t").matches(batch);
+  };
+  using Rows = std::vector<bool>;
+  EXPECT_EQ(rows("window.start = TIMESTAMP '2026-01-05 00:00:00'"), (Rows{true, false, false}));
+  EXPECT_EQ(rows("window.start IN (TIMESTAMP '2026-01-05 00:00:00', TIMESTAMP '2026-01-06 00:00:00')"),
+            (Rows{true, false, true}));
+  EXPECT_EQ(rows("window.start IS NULL"), (Rows{false, true, false}));
+  EXPECT_EQ(rows("window.end IS NULL"), (Rows{false, true, true}));
+  EXPECT_EQ(rows("window.start != TIMESTAMP '2026-01-06 00:00:00'"), (Rows{true, false, false}));
+  EXPECT_EQ(rows("window.tag.`x.y` = 'a'"), (Rows{true, false, false}));
+  EXPECT_EQ(rows("window.tag.`x.y` IS NULL"), (Rows{false, true, true}));
+  // Backticks name the top-level column whose name holds the dot.
+  EXPECT_EQ(rows("`window.start` = 2"), (Rows{false, true, false}));
+  EXPECT_EQ(rows("`window.start` >= 1 AND window.start > TIMESTAMP '2026-01-05 00:00:00'"),
+            (Rows{false, false, false}));
+}
+
+TEST(DeltaPredicate, NestedBindingNamesThePathAndReadsTheTopLevelColumn) {
+  const auto batch = windows();
+  const auto bound = BoundPredicate(
+      parse_predicate("window.start >= TIMESTAMP '2026-01-05 12:00:00' AND `window.start` < 5", "t"), batch.schema,
+      "t");
+  EXPECT_EQ(bound.columns(), (std::vector<std::string>{"window", "window.start"}));
+  const auto ranges = bound.ranges();
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[0].column, "window");
+  EXPECT_EQ(ranges[0].fields, (std::vector<std::string>{"start"}));
+  EXPECT_EQ(std::get<std::int64_t>(*ranges[0].lower), 1767571200000000 + 43200000000);
+  EXPECT_FALSE(ranges[0].upper.has_value());
+  EXPECT_EQ(ranges[1].column, "window.start");
+  EXPECT_TRUE(ranges[1].fields.empty());
+  // Partition values are top-level: a nested comparison is a maybe, the top-level one is judged.
+  core::Column two(core::DataType::int64());
+  two.append_int(7);
+  EXPECT_FALSE(bound.may_match([&](const std::string& name) { return name == "window.start" ? &two : nullptr; }));
+  EXPECT_TRUE(bound.may_match([&](const std::string& name) { return name == "window" ? &two : nullptr; }));
+
+  const auto message = [&](std::string_view text) {
+    try {
+      BoundPredicate(parse_predicate(text, "t"), batch.schema, "t: --replace-where");
+    } catch (const std::exception& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message("window.begin = 1"),
+            "t: --replace-where: the struct 'window' has no field 'begin' (fields: start, end, tag)");
+  EXPECT_EQ(message("window.start.x = 1"),
+            "t: --replace-where: 'window.start' is not a struct (it is timestamp[us, UTC]), so it has no field 'x'");
+  EXPECT_EQ(message("win.start = 1"), "t: --replace-where: no column 'win.start' (columns: window, `window.start`)");
+  EXPECT_EQ(message("window.tag.x.y = 'a'"),
+            "t: --replace-where: the struct 'window.tag' has no field 'x' (fields: `x.y`)");
+  EXPECT_THROW(BoundPredicate(parse_predicate("window.tag = 'a'", "t"), batch.schema, "t"), core::UnsupportedError);
+  EXPECT_THROW(BoundPredicate(parse_predicate("window.start = 'soon'", "t"), batch.schema, "t"), core::InputError);
+}
+
+TEST(DeltaPredicate, DottedTextNamingATopLevelColumnPointsToTheBackticks) {
+  core::Schema schema;
+  schema.fields = {core::Field{"a.b", core::DataType::int64(), true, std::nullopt}};
+  try {
+    BoundPredicate(parse_predicate("a.b = 1", "t"), schema, "t");
+    FAIL() << "a.b resolved without a column a";
+  } catch (const core::InputError& error) {
+    EXPECT_EQ(std::string(error.what()), "t: no column 'a.b' (columns: `a.b`); the top-level column 'a.b' is written `a.b`");
+  }
+}
+
 }  // namespace
 }  // namespace driftgov::delta

@@ -7,12 +7,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/data_skipping.hpp"
 #include "driftgov/delta/scan.hpp"
 #include "driftgov/delta/table_writer.hpp"
 #include "driftgov/parquet/reader.hpp"
+#include "window_table.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -143,6 +145,115 @@ TEST(DeltaScan, ReadsTheFilesThePredicateAllowsAndEveryRowOfThem) {
   EXPECT_THROW(Scan(snapshot, ScanOptions{{}, parse_predicate("id = 'x'", "test"), {}}), core::InputError);
   fs::remove_all(root);
 }
+
+// The window starts (days after 2026-01-01; nullopt for a null window) each live file holds, read through a
+// Scan without a predicate (logical names, column mapping undone).
+std::map<const AddFile*, std::vector<std::optional<std::int64_t>>> window_days_by_file(const Snapshot& snapshot) {
+  std::map<const AddFile*, std::vector<std::optional<std::int64_t>>> days;
+  Scan scan(snapshot, ScanOptions{{"window"}, std::nullopt, {}});
+  while (auto batch = scan.next()) {
+    const auto& windows = batch->columns[0];
+    for (std::int64_t row = 0; row < batch->num_rows; ++row) {
+      const auto index = static_cast<std::size_t>(row);
+      auto& held = days[scan.current_file()];
+      if (!windows.is_valid(row)) {
+        held.push_back(std::nullopt);
+      } else {
+        held.push_back((windows.children[0].ints[index] - testing::kJan1Micros) / testing::kDayMicros);
+      }
+    }
+  }
+  return days;
+}
+
+// Files of four rows: days {0,0,1,1}, {2,2,3,3}, {null x4}, {4,null,5,5}, {6,6,7,7}; under column mapping (name
+// mode) too, where the stats are keyed by physical names at every level.
+class DeltaNestedSkipping : public ::testing::TestWithParam<bool> {};
+
+TEST_P(DeltaNestedSkipping, SkipsByTheNestedStatsOfAStructField) {
+  const bool mapped = GetParam();
+  const fs::path root = table_folder(mapped ? "nested-skip-mapped" : "nested-skip");
+  TableWriteOptions options;
+  options.target_file_rows = 4;
+  if (mapped) options.table_properties = {{"delta.columnMapping.mode", "name"}};
+  testing::write_windows(root, {testing::window_rows({0, 0, 1, 1, 2, 2, 3, 3}, 0),
+                                testing::window_rows({std::nullopt, std::nullopt, std::nullopt, std::nullopt}, 8),
+                                testing::window_rows({4, std::nullopt, 5, 5, 6, 6, 7, 7}, 12)},
+                         options);
+  const auto snapshot = Snapshot::load(root);
+  ASSERT_EQ(snapshot.files().size(), 5u);
+  auto days_in = window_days_by_file(snapshot);
+
+  // The stats are nested objects under the physical names of window and start.
+  const auto& window_metadata = snapshot.schema().metadata[0];
+  const std::string window_name = mapped ? *window_metadata.physical_name() : "window";
+  const std::string start_name = mapped ? *window_metadata.children.at(0).physical_name() : "start";
+  const std::string end_name = mapped ? *window_metadata.children.at(1).physical_name() : "end";
+  if (mapped) {
+    EXPECT_NE(window_name, "window");
+  }
+  for (const auto& file : snapshot.files()) {
+    const auto stats = nlohmann::json::parse(file.stats.value());
+    const auto& days = days_in[&file];
+    const auto nulls = std::count(days.begin(), days.end(), std::nullopt);
+    EXPECT_EQ(stats["nullCount"][window_name][start_name], nulls) << *file.stats;
+    EXPECT_EQ(stats["nullCount"][window_name][end_name], nulls) << *file.stats;
+    if (nulls == static_cast<std::ptrdiff_t>(days.size())) {
+      EXPECT_FALSE(stats["minValues"].contains(window_name)) << *file.stats;
+      continue;
+    }
+    std::int64_t low = 1000, high = -1;
+    for (const auto& day : days) {
+      if (day) low = std::min(low, *day), high = std::max(high, *day);
+    }
+    const auto text = [](std::int64_t day) { return fmt::format("2026-01-{:02d}T00:00:00.000Z", day + 1); };
+    EXPECT_EQ(stats["minValues"][window_name][start_name], text(low)) << *file.stats;
+    EXPECT_EQ(stats["maxValues"][window_name][start_name], text(high)) << *file.stats;
+    EXPECT_EQ(stats["maxValues"][window_name][end_name], text(high + 1)) << *file.stats;
+  }
+
+  // Every range of days, judged against the days each file really holds.
+  for (std::int64_t from = -1; from <= 8; ++from) {
+    for (std::int64_t to = from; to <= 8; ++to) {
+      ColumnRange range;
+      range.column = "window";
+      range.fields = {"start"};
+      range.lower = BoundValue{testing::kJan1Micros + from * testing::kDayMicros};
+      range.upper = BoundValue{testing::kJan1Micros + to * testing::kDayMicros};
+      std::vector<const AddFile*> expected;
+      for (const auto& file : snapshot.files()) {
+        const auto& days = days_in[&file];
+        if (std::any_of(days.begin(), days.end(), [&](const auto& day) { return day && *day >= from && *day <= to; }))
+          expected.push_back(&file);
+      }
+      EXPECT_EQ(files_overlapping(snapshot, {range}), expected) << from << ".." << to;
+    }
+  }
+
+  // A Scan with the replaceWhere text of an incremental refresh reads only the files of those windows.
+  Scan scan(snapshot, ScanOptions{{}, parse_predicate("window.start IN (TIMESTAMP '2026-01-03 00:00:00', "
+                                                      "TIMESTAMP '2026-01-04 00:00:00')",
+                                                      "test"),
+                                  {}});
+  ASSERT_EQ(scan.files().size(), 1u);
+  EXPECT_EQ(days_in[scan.files()[0]], (std::vector<std::optional<std::int64_t>>{2, 2, 3, 3}));
+
+  ColumnRange wrong;
+  wrong.column = "window";
+  wrong.fields = {"start"};
+  wrong.lower = BoundValue{std::string("x")};
+  EXPECT_THROW(files_overlapping(snapshot, {wrong}), core::InputError);
+  wrong.fields = {"begin"};
+  wrong.lower.reset();
+  EXPECT_THROW(files_overlapping(snapshot, {wrong}), core::InputError);
+  wrong.column = "value";
+  wrong.fields = {"start"};
+  EXPECT_THROW(files_overlapping(snapshot, {wrong}), core::InputError);
+  fs::remove_all(root);
+}
+
+INSTANTIATE_TEST_SUITE_P(ColumnMapping, DeltaNestedSkipping, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "NameMode" : "NoMapping"; });
 
 }  // namespace
 }  // namespace driftgov::delta

@@ -30,7 +30,8 @@ struct ScanOptions {
   // Top-level logical columns, in the order the batches hold them; empty reads every column.
   std::vector<std::string> columns;
   // Files that cannot hold a row satisfying it are skipped (rows are not filtered, see above). Comparisons on
-  // partition columns are judged on partition values (every operator); the others through the files' stats.
+  // partition columns are judged on partition values (every operator); the others, fields inside structs too
+  // (window.start), through the files' stats.
   std::optional<Predicate> predicate;
   // Further ranges a row must lie in for its file to be read (same meaning as files_overlapping).
   std::vector<ColumnRange> ranges;

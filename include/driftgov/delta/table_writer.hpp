@@ -36,8 +36,9 @@ struct TableWriteOptions {
   // Partition columns of a new table (or of an overwrite with overwrite_schema).
   std::vector<std::string> partition_by;
   // With kOverwrite: replace only the rows satisfying this predicate (Spark's replaceWhere). Files whose rows all
-  // match are removed; files holding some matching rows are rewritten without them (read through delta::Scan).
-  // Every written row must satisfy the predicate.
+  // match are removed; files holding some matching rows are rewritten without them (read through delta::Scan,
+  // which skips files by their stats, nested fields such as window.start too). Every written row must satisfy
+  // the predicate.
   std::optional<Predicate> replace_where;
   // Idempotent write: skipped when the table already records this (app id, version) or a later version.
   std::optional<TransactionId> idempotent;
@@ -71,7 +72,9 @@ TableWriteResult write_table(const std::filesystem::path& table_root, const core
 core::Schema merge_schemas(const core::Schema& table, const core::Schema& data, bool merge_schema);
 
 // Stats JSON for one data file as Delta writers record it: numRecords, and minValues/maxValues/nullCount keyed
-// by the file's (physical) column names for top-level primitive columns.
+// by the batch's names (the file's physical names under column mapping) for primitive columns, and for the
+// primitive fields inside struct columns as nested objects, as Spark writes them ({"window": {"start": ...}}; a
+// field under a null struct counts as null). Lists and maps, and everything inside them, carry no stats.
 std::string file_statistics_json(const core::RecordBatch& batch);
 
 // Escapes a partition value for a folder name as Hive and Spark do (%XX for characters unsafe in paths).
