@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/monitor/config.hpp"
 #include "driftgov/monitor/refresh.hpp"
@@ -29,16 +30,7 @@ struct MonitorArguments {
 };
 
 monitor::Config load(const MonitorArguments& args) {
-  monitor::LoadOptions options;
-  options.target = args.target;
-  for (const auto& assignment : args.variables) {
-    const auto equals = assignment.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      throw core::InputError(fmt::format("--var: expected NAME=VALUE, found '{}'", assignment));
-    }
-    options.variables[assignment.substr(0, equals)] = assignment.substr(equals + 1);
-  }
-  return monitor::load_config(args.config, options);
+  return monitor::load_config(args.config, config_load_options(args.target, args.variables));
 }
 
 std::string instant_or_dash(const std::optional<std::int64_t>& instant) {

@@ -724,10 +724,11 @@ void add_profile_rows(BatchBuilder& rows, const Context& context, const OutKey& 
         rows["min"].real(n.min);
         rows["max"].real(n.max);
         const auto sketch = n.completed_sketch();
-        rows["median"].real(sketch.quantile(0.5));
+        const auto view = sketch.sorted_view();
+        rows["median"].real(view.quantile(0.5, n.min, n.max));
         auto& quantiles = rows["quantiles"];
         for (int i = 0; i < kQuantileCount; ++i) {
-          quantiles.element().real(sketch.quantile(static_cast<double>(i) / (kQuantileCount - 1)));
+          quantiles.element().real(view.quantile(static_cast<double>(i) / (kQuantileCount - 1), n.min, n.max));
         }
         quantiles.end_list(kQuantileCount);
         rows["sketch_bound"].real(sketch.normalized_rank_error());
@@ -863,7 +864,9 @@ MetricValues profile_values(const GroupState& group) {
 MetricValues add_drift_rows(BatchBuilder* rows, const Context& context, const OutKey& key, const Window& compared,
                             const char* drift_type, const GroupState& reference, const GroupState& current) {
   const auto& plan = context.plan;
-  const auto report = stats::compare_profiles(reference.profile, current.profile, plan.monitor->drift);
+  auto options = plan.monitor->drift;
+  options.exact_sketch_ks_pvalue = false;  // sketched statistics: the asymptotic p-value (docs/monitoring.md)
+  const auto report = stats::compare_profiles(reference.profile, current.profile, options);
   MetricValues values;
   const auto begin_row = [&](const std::string& column_name, const std::string& data_type) {
     window_value((*rows)["window"], key.window);
@@ -1540,7 +1543,17 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     BatchBuilder profile_rows(profile_metrics_schema(monitor.model_id_col));
     BatchBuilder drift_rows(drift_metrics_schema(monitor.model_id_col));
     ValueIndex values;
-    std::map<std::string, std::int64_t> drift_levels;
+    // The whole baseline: its own group, or the union of the covering partition's values.
+    std::optional<GroupState> baseline_whole;
+    for (const auto& [bkey, bgroup] : baseline) {
+      if (!bkey.slice_key) {
+        baseline_whole = bgroup;
+        break;
+      }
+      if (plan.covering < 0 || bkey.slice_key != plan.partitions[static_cast<std::size_t>(plan.covering)].key) continue;
+      if (!baseline_whole) baseline_whole = bgroup;
+      else merge_into(*baseline_whole, bgroup);
+    }
     for (const auto& [key, group] : groups) {
       const bool write = written.contains(key);
       const GroupIdentity identity{key.granularity, key.slice_key, key.slice_value, key.model};
@@ -1548,17 +1561,12 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       values["PROFILE"][identity][key.window] = profile_values(group.state);
       // BASELINE drift: the baseline's same slice.
       if (!baseline.empty()) {
-        const auto found = baseline.find(GroupKey{0, key.slice_key, key.slice_value, std::string(kAllModels)});
-        std::optional<GroupState> reference;
-        if (found != baseline.end()) {
-          reference = found->second;
-        } else if (!key.slice_key && plan.covering >= 0) {
-          // The whole baseline from the covering partition's values.
-          for (const auto& [bkey, bgroup] : baseline) {
-            if (bkey.slice_key != plan.partitions[static_cast<std::size_t>(plan.covering)].key) continue;
-            if (!reference) reference = bgroup;
-            else merge_into(*reference, bgroup);
-          }
+        const GroupState* reference = nullptr;
+        if (!key.slice_key) {
+          if (baseline_whole) reference = &*baseline_whole;
+        } else {
+          const auto found = baseline.find(GroupKey{0, key.slice_key, key.slice_value, std::string(kAllModels)});
+          if (found != baseline.end()) reference = &found->second;
         }
         if (reference) {
           values["BASELINE"][identity][key.window] =
