@@ -279,7 +279,7 @@ class GroupReader {
     quality_ = plan.has_quality && prediction_ >= 0 && label_ >= 0;
   }
 
-  void consume(const core::RecordBatch& batch, const std::function<bool(std::int64_t)>& keep,
+  void consume(core::RecordBatch& batch, const std::function<bool(std::int64_t)>& keep,
                std::map<GroupKey, Accumulator>& groups, Counters& counters) {
     const auto rows = batch.num_rows;
     counters.rows_read += rows;
@@ -319,16 +319,16 @@ class GroupReader {
     std::vector<std::optional<std::string>> models{std::nullopt};
     if (model_ >= 0) code_values(batch.columns[static_cast<std::size_t>(model_)], model_code, models);
 
-    core::RecordBatch monitored;
-    monitored.schema = monitored_schema_;
-    monitored.num_rows = rows;
-    for (const auto index : monitored_) monitored.columns.push_back(batch.columns[static_cast<std::size_t>(index)]);
-
+    // Slice codes of every partition, before the batch's columns move into the profiled batch.
+    std::vector<std::vector<std::int32_t>> partition_codes(plan_.partitions.size());
+    std::vector<std::vector<std::optional<std::string>>> partition_values(plan_.partitions.size());
     for (std::size_t p = 0; p < plan_.partitions.size(); ++p) {
       auto& columns = partitions_[p];
       if (!columns.usable) continue;
-      std::vector<std::int32_t> value_code(static_cast<std::size_t>(rows), 0);
-      std::vector<std::optional<std::string>> values{std::nullopt};
+      auto& value_code = partition_codes[p];
+      auto& values = partition_values[p];
+      value_code.assign(static_cast<std::size_t>(rows), 0);
+      values = {std::nullopt};
       if (columns.column >= 0) {
         code_values(batch.columns[static_cast<std::size_t>(columns.column)], value_code, values);
       } else if (columns.predicate) {
@@ -336,6 +336,23 @@ class GroupReader {
         values = {std::string("false"), std::string("true")};
         for (std::int64_t row = 0; row < rows; ++row) value_code[static_cast<std::size_t>(row)] = matches[static_cast<std::size_t>(row)] ? 1 : 0;
       }
+    }
+    // The profiled columns, moved out of the batch (no copy); the quality columns are read from wherever they are.
+    core::RecordBatch monitored;
+    monitored.schema = monitored_schema_;
+    monitored.num_rows = rows;
+    std::vector<const core::Column*> located(batch.columns.size(), nullptr);
+    for (std::size_t i = 0; i < batch.columns.size(); ++i) located[i] = &batch.columns[i];
+    monitored.columns.reserve(monitored_.size());
+    for (const auto index : monitored_) {
+      monitored.columns.push_back(std::move(batch.columns[static_cast<std::size_t>(index)]));
+    }
+    for (std::size_t m = 0; m < monitored_.size(); ++m) located[static_cast<std::size_t>(monitored_[m])] = &monitored.columns[m];
+
+    for (std::size_t p = 0; p < plan_.partitions.size(); ++p) {
+      if (!partitions_[p].usable) continue;
+      const auto& value_code = partition_codes[p];
+      const auto& values = partition_values[p];
       // Rows of each (window, model, value).
       std::unordered_map<std::uint64_t, std::vector<std::int64_t>> by_group;
       for (std::int64_t row = 0; row < rows; ++row) {
@@ -367,7 +384,7 @@ class GroupReader {
                                             : stats::QualityProblem::kRegression);
           }
           const auto pick = [&](int index) {
-            const auto& column = batch.columns[static_cast<std::size_t>(index)];
+            const auto& column = *located[static_cast<std::size_t>(index)];
             return all ? column : core::take_rows(column, group_rows);
           };
           const auto prediction = pick(prediction_);
