@@ -1628,9 +1628,15 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       write_rows(breaches_table(monitor), breach_rows(breaches, config, monitor, context), full, where, txn, storage);
     }
     // State: INPUT rows of the touched windows (every window and the BASELINE rows on a full refresh).
-    std::vector<core::RecordBatch> state_batches;
-    state_batches.push_back(state_rows(state, touched, false, full));
-    if (full && !baseline.empty()) state_batches.push_back(state_rows(baseline, {}, true, true));
+    // One batch per finest window, built as the writer asks for it: the serialized profiles of one window at a
+    // time are in memory, not the whole state's.
+    std::vector<std::int64_t> state_windows;
+    for (const auto& [key, group] : state) {
+      if ((full || touched.contains(key.window_start)) &&
+          (state_windows.empty() || state_windows.back() != key.window_start)) {
+        state_windows.push_back(key.window_start);
+      }
+    }
     delta::TableWriteOptions state_options;
     state_options.mode = full ? delta::WriteMode::kOverwrite : delta::WriteMode::kAppend;
     state_options.overwrite_schema = full;
@@ -1641,12 +1647,20 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     }
     state_options.idempotent = processed_txn;
     state_options.parquet.storage = &storage;
+    state_options.parquet.row_group_bytes = std::int64_t{16} << 20;
     state_options.commit.storage = &storage;
-    std::size_t next_batch = 0;
+    std::size_t next_window = 0;
+    bool baseline_written = !full || baseline.empty();
     delta::write_table(state_location, state_schema(),
                        [&]() -> std::optional<core::RecordBatch> {
-                         if (next_batch == state_batches.size()) return std::nullopt;
-                         return std::move(state_batches[next_batch++]);
+                         if (next_window < state_windows.size()) {
+                           return state_rows(state, {state_windows[next_window++]}, false, false);
+                         }
+                         if (!baseline_written) {
+                           baseline_written = true;
+                           return state_rows(baseline, {}, true, true);
+                         }
+                         return std::nullopt;
                        },
                        state_options);
 
