@@ -1535,6 +1535,18 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     BatchBuilder drift_rows(drift_metrics_schema(monitor.model_id_col));
     ValueIndex values;
     std::map<std::string, std::int64_t> drift_levels;
+    // The whole baseline (slice_key NULL): its own group, or with a covering column slice the merge of its values.
+    std::optional<GroupState> whole_baseline;
+    if (const auto found = baseline.find(GroupKey{0, std::nullopt, std::nullopt, std::string(kAllModels)});
+        found != baseline.end()) {
+      whole_baseline = found->second;
+    } else if (plan.covering >= 0) {
+      for (const auto& [bkey, bgroup] : baseline) {
+        if (bkey.slice_key != plan.partitions[static_cast<std::size_t>(plan.covering)].key) continue;
+        if (!whole_baseline) whole_baseline = bgroup;
+        else merge_into(*whole_baseline, bgroup);
+      }
+    }
     for (const auto& [key, group] : groups) {
       const bool write = written.contains(key);
       const GroupIdentity identity{key.granularity, key.slice_key, key.slice_value, key.model};
@@ -1544,16 +1556,8 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       if (!baseline.empty()) {
         const auto found = baseline.find(GroupKey{0, key.slice_key, key.slice_value, std::string(kAllModels)});
         std::optional<GroupState> reference;
-        if (found != baseline.end()) {
-          reference = found->second;
-        } else if (!key.slice_key && plan.covering >= 0) {
-          // The whole baseline from the covering partition's values.
-          for (const auto& [bkey, bgroup] : baseline) {
-            if (bkey.slice_key != plan.partitions[static_cast<std::size_t>(plan.covering)].key) continue;
-            if (!reference) reference = bgroup;
-            else merge_into(*reference, bgroup);
-          }
-        }
+        if (found != baseline.end()) reference = found->second;
+        else if (!key.slice_key) reference = whole_baseline;
         if (reference) {
           values["BASELINE"][identity][key.window] =
               add_drift_rows(write ? &drift_rows : nullptr, context, key, key.window, "BASELINE", *reference,
@@ -1575,10 +1579,16 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       }
     }
     if (full) {
-      // BASELINE rows of profile_metrics (no window), written with every full refresh.
+      // BASELINE rows of profile_metrics (no window), written with every full refresh; the whole baseline too
+      // when it is not a group of its own (a covering column slice gives it).
       for (const auto& [bkey, bgroup] : baseline) {
         add_profile_rows(profile_rows, context, OutKey{"", Window{}, bkey.slice_key, bkey.slice_value, bkey.model},
                          bgroup, "BASELINE");
+      }
+      if (whole_baseline && !baseline.contains(GroupKey{0, std::nullopt, std::nullopt, std::string(kAllModels)})) {
+        add_profile_rows(profile_rows, context,
+                         OutKey{"", Window{}, std::nullopt, std::nullopt, std::string(kAllModels)}, *whole_baseline,
+                         "BASELINE");
       }
     }
     const auto breaches = evaluate_breaches(monitor, values, written, plan);
