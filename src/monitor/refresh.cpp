@@ -144,7 +144,16 @@ Plan make_plan(const Config& config, const MonitorConfig& monitor, const core::S
                      return approximate_length_us(a) < approximate_length_us(b);
                    });
   if (is_snapshot(monitor)) plan.granularities.clear();
-  if (!plan.granularities.empty()) plan.finest = plan.granularities.front();
+  if (!plan.granularities.empty()) {
+    // The state's windows must nest in the windows of every granularity. Minutes and hours (counted from local
+    // midnight), days and months do; weeks do not nest in months or years, nor runs of weeks in runs whose length
+    // is not a multiple of theirs: the state is then kept per day.
+    plan.finest = plan.granularities.front();
+    const bool nested = std::all_of(plan.granularities.begin(), plan.granularities.end(), [&](const Granularity& g) {
+      return plan.finest.unit != TimeUnit::kWeek || (g.unit == TimeUnit::kWeek && g.count % plan.finest.count == 0);
+    });
+    if (!nested) plan.finest = parse_granularity("1 day", "monitor state");
+  }
 
   std::set<std::string> own = {monitor.timestamp_col, monitor.model_id_col};
   own.erase("");
