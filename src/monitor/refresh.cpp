@@ -1355,6 +1355,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
   bool full = options.full || !processed || snapshot_monitor;
   if (!options.full && processed && *processed == source.version()) {
     summary.state = "UP_TO_DATE";
+    summary.telemetry = nlohmann::json::object();  // no telemetry document: nothing was written
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     return summary;
   }
