@@ -1,7 +1,7 @@
-// Fuzzes the replaceWhere predicate language: parsing, the text form (which must parse back to itself), binding
-// to a schema of every literal type and of struct fields (w.start, w.`in`.v), and evaluation with SQL null
-// semantics (a field under a null struct is null). Arbitrary text must give a predicate
-// or a core::InputError / core::UnsupportedError, never a crash or a hang.
+// Fuzzes the replaceWhere predicate language: parsing, the text form (which must parse back to itself),
+// binding to a schema of every literal type and of struct fields (w.start, w.`in`.v), and evaluation with SQL
+// null semantics (a field under a null struct is null). Arbitrary text must give a predicate or a
+// core::InputError / core::UnsupportedError, never a crash or a hang.
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -59,7 +59,8 @@ driftgov::core::RecordBatch make_batch(std::initializer_list<int> rows) {
   inner.children = {Field{"v", DataType::string(), true, std::nullopt}};
   DataType window(driftgov::core::TypeId::kStruct);
   window.children = {Field{"start", DataType::timestamp(), true, std::nullopt},
-                     Field{"n", DataType::int64(), true, std::nullopt}, Field{"in", inner, true, std::nullopt}};
+                     Field{"n", DataType::int64(), true, std::nullopt},
+                     Field{"in", inner, true, std::nullopt}};
   batch.schema.fields.push_back(Field{"w", window, true, std::nullopt});
   batch.columns.push_back(window_column(window));
   for (const int row : rows) {

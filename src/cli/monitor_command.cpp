@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/monitor/config.hpp"
 #include "driftgov/monitor/refresh.hpp"
@@ -29,16 +30,7 @@ struct MonitorArguments {
 };
 
 monitor::Config load(const MonitorArguments& args) {
-  monitor::LoadOptions options;
-  options.target = args.target;
-  for (const auto& assignment : args.variables) {
-    const auto equals = assignment.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      throw core::InputError(fmt::format("--var: expected NAME=VALUE, found '{}'", assignment));
-    }
-    options.variables[assignment.substr(0, equals)] = assignment.substr(equals + 1);
-  }
-  return monitor::load_config(args.config, options);
+  return monitor::load_config(args.config, config_load_options(args.target, args.variables));
 }
 
 std::string instant_or_dash(const std::optional<std::int64_t>& instant) {
@@ -113,7 +105,7 @@ int run_refresh(const MonitorArguments& args) {
                 {"rows_read", summary.rows_read}, {"files_read", summary.files_read},
                 {"windows_touched", summary.windows_touched}, {"windows_recomputed", summary.windows_recomputed},
                 {"null_timestamp_rows", summary.null_timestamp_rows}, {"seconds", summary.seconds},
-                {"breaches", summary.telemetry.value("breaches", json::array())},
+                {"breaches", summary.telemetry.is_object() ? summary.telemetry.value("breaches", json::array()) : json::array()},
                 {"telemetry", summary.telemetry_path.empty() ? json(nullptr) : json(summary.telemetry_path)}};
       j["table_version_from"] = summary.version_from ? json(*summary.version_from) : json(nullptr);
       results.push_back(std::move(j));

@@ -64,6 +64,19 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
   return {text.substr(0, equals), text.substr(equals + 1)};
 }
 
+monitor::LoadOptions config_load_options(const std::string& target, const std::vector<std::string>& variables) {
+  monitor::LoadOptions options;
+  options.target = target;
+  for (const auto& assignment : variables) {
+    const auto equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw core::InputError(fmt::format("--var: expected NAME=VALUE, found '{}'", assignment));
+    }
+    options.variables[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+  }
+  return options;
+}
+
 void SourceArguments::add_to(CLI::App* command) {
   command->add_option("--type", types, "Fix a CSV column's type instead of inferring it: COLUMN=TYPE "
                                         "(int64, int32, int16, int8, double, float, decimal(p,s), string, boolean, date, "

@@ -10,6 +10,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/table_writer.hpp"
 #include "driftgov/io/source.hpp"
+#include "driftgov/monitor/config.hpp"
 #include "driftgov/stats/profile.hpp"
 
 namespace driftgov::cli {
@@ -73,5 +74,9 @@ enum class SplitAt { kLastEquals, kFirstEquals };
 // Splits "NAME=VALUE"; throws InputError naming the option when there is no '='.
 std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option,
                                                      SplitAt at = SplitAt::kLastEquals);
+
+// How the verbs that read driftgov.yaml (validate, monitor ...) load it: --target, and --var NAME=VALUE (repeatable;
+// the first '=' separates, so a value may hold '='). Throws InputError for an assignment without a name or '='.
+monitor::LoadOptions config_load_options(const std::string& target, const std::vector<std::string>& variables);
 
 }  // namespace driftgov::cli

@@ -4,11 +4,11 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/monitor/config.hpp"
 
@@ -23,17 +23,8 @@ struct ValidateArguments {
 };
 
 int run_validate(const ValidateArguments& args) {
-  monitor::LoadOptions options;
-  options.target = args.target;
-  for (const auto& assignment : args.variables) {
-    const auto equals = assignment.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      throw core::InputError(fmt::format("--var expects NAME=VALUE, got '{}'", assignment));
-    }
-    options.variables[assignment.substr(0, equals)] = assignment.substr(equals + 1);
-  }
   try {
-    const auto config = monitor::load_config(args.config, options);
+    const auto config = monitor::load_config(args.config, config_load_options(args.target, args.variables));
     if (!args.no_tables) monitor::check_config_tables(config);
     fmt::print("{}: OK, target {}, {} monitor{}\n", args.config, config.target, config.monitors.size(),
                config.monitors.size() == 1 ? "" : "s");

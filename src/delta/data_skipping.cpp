@@ -89,12 +89,13 @@ std::optional<BoundValue> stats_value(const json& value, const core::DataType& t
 
 struct ResolvedRange {
   const ColumnRange* range;
-  const core::Field* field;                 // the column, or the nested field
+  const core::Field* field;  // the column, or the nested field
   bool is_partition;
   std::vector<std::string> physical_path;  // names in the data files and the stats, top-level first
 };
 
-// The stats entry of a column path inside minValues, maxValues or nullCount (nested objects for struct fields).
+// The stats entry of a column path inside minValues, maxValues or nullCount (nested objects for struct
+// fields).
 const json* stats_entry(const json& stats, const char* key, const std::vector<std::string>& path) {
   const auto values = stats.find(key);
   if (values == stats.end()) return nullptr;
@@ -111,7 +112,8 @@ const json* stats_entry(const json& stats, const char* key, const std::vector<st
 }  // namespace
 
 std::vector<std::size_t> resolve_field_path(const core::Schema& schema, const std::string& column,
-                                            const std::vector<std::string>& fields, const std::string& context) {
+                                            const std::vector<std::string>& fields,
+                                            const std::string& context) {
   const auto names_of = [](const std::vector<core::Field>& children) {
     std::vector<std::string> names;
     for (const auto& field : children) names.push_back(column_path_text(field.name, {}));
@@ -132,17 +134,18 @@ std::vector<std::size_t> resolve_field_path(const core::Schema& schema, const st
   path.push_back(*index);
   const core::Field* field = &schema.fields[*index];
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    const auto parent = column_path_text(column, std::vector<std::string>(fields.begin(), fields.begin() + i));
+    const auto parent =
+        column_path_text(column, std::vector<std::string>(fields.begin(), fields.begin() + i));
     if (field->type.id != core::TypeId::kStruct) {
-      throw core::InputError(fmt::format("{}: '{}' is not a struct (it is {}), so it has no field '{}'", context,
-                                         parent, field->type.to_string(), fields[i]));
+      throw core::InputError(fmt::format("{}: '{}' is not a struct (it is {}), so it has no field '{}'",
+                                         context, parent, field->type.to_string(), fields[i]));
     }
     const auto& children = field->type.children;
     const auto found = std::find_if(children.begin(), children.end(),
                                     [&](const core::Field& child) { return child.name == fields[i]; });
     if (found == children.end()) {
-      throw core::InputError(fmt::format("{}: the struct '{}' has no field '{}' (fields: {})", context, parent,
-                                         fields[i], names_of(children)));
+      throw core::InputError(fmt::format("{}: the struct '{}' has no field '{}' (fields: {})", context,
+                                         parent, fields[i], names_of(children)));
     }
     path.push_back(static_cast<std::size_t>(found - children.begin()));
     field = &*found;
@@ -198,16 +201,18 @@ std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const st
                         (kind == BoundKind::kText && std::holds_alternative<std::string>(**bound));
       if (!fits) {
         throw core::InputError(fmt::format("{}: a bound for column '{}' does not match its type {}", context,
-                                           column_path_text(range.column, range.fields), field.type.to_string()));
+                                           column_path_text(range.column, range.fields),
+                                           field.type.to_string()));
       }
     }
     const bool is_partition = range.fields.empty() &&
                               std::find(partitions.begin(), partitions.end(), field.name) != partitions.end();
     // Under column mapping physical_schema renames every level; its shape is the logical schema's.
     std::vector<std::string> physical_path;
-    for (std::size_t depth = 1; depth <= path.size(); ++depth) {
-      physical_path.push_back(
-          field_at(physical, std::vector<std::size_t>(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(depth))).name);
+    const std::vector<core::Field>* level = &physical.fields;
+    for (const auto index : path) {
+      physical_path.push_back((*level)[index].name);
+      level = &(*level)[index].type.children;
     }
     resolved.push_back({&range, &field, is_partition, std::move(physical_path)});
   }

@@ -107,7 +107,8 @@ class Parser {
 
   // One part of a column path: a bare name or `any text`. Keywords are refused only where a column starts.
   std::string column_part(bool first) {
-    if (position_ < text_.size() && text_[position_] == '`') return quoted('`', first ? "a column name" : "a field name");
+    if (position_ < text_.size() && text_[position_] == '`')
+      return quoted('`', first ? "a column name" : "a field name");
     const auto word = peek_word();
     if (word.empty()) fail(first ? "a column name" : "a field name after '.'");
     if (first) {
@@ -240,12 +241,13 @@ std::string literal_text(const Literal& literal) {
   return literal.text;
 }
 
-// A name as one part of a column path, quoted when a bare word would not read back as it (a keyword only where
-// a column starts).
+// A name as one part of a column path, quoted when a bare word would not read back as it (a keyword only
+// where a column starts).
 std::string column_text(const std::string& name, bool first) {
-  const bool plain = !name.empty() && is_name_start(name[0]) && std::all_of(name.begin(), name.end(), is_name_char) &&
-                     !(first && std::any_of(std::begin(kReserved), std::end(kReserved),
-                                            [&](const char* reserved) { return same_keyword(name, reserved); }));
+  const bool plain =
+      !name.empty() && is_name_start(name[0]) && std::all_of(name.begin(), name.end(), is_name_char) &&
+      !(first && std::any_of(std::begin(kReserved), std::end(kReserved),
+                             [&](const char* reserved) { return same_keyword(name, reserved); }));
   if (plain) return name;
   std::string out = "`";
   for (const char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
@@ -345,9 +347,9 @@ std::optional<BoundValue> literal_value(const Literal& literal, const core::Fiel
       fmt::format("{}: the value {} in '{}'", context, literal_text(literal), comparison_text(comparison));
   auto typed = column_value(partition_value_column(field, literal.text, 1, context_text), 0);
   if (!typed) {
-    throw core::UnsupportedError(
-        fmt::format("{}: comparing column '{}' of type {}", context,
-                    column_path_text(comparison.column, comparison.fields), field.type.to_string()));
+    throw core::UnsupportedError(fmt::format("{}: comparing column '{}' of type {}", context,
+                                             column_path_text(comparison.column, comparison.fields),
+                                             field.type.to_string()));
   }
   return typed;
 }
@@ -357,8 +359,7 @@ std::optional<BoundValue> literal_value(const Literal& literal, const core::Fiel
 BoundPredicate::BoundPredicate(const Predicate& predicate, const core::Schema& schema,
                                const std::string& context) {
   for (const auto& comparison : predicate.conjuncts) {
-    const auto path = resolve_field_path(schema, comparison.column, comparison.fields,
-                                         context);
+    const auto path = resolve_field_path(schema, comparison.column, comparison.fields, context);
     const auto& field = field_at(schema, path);
     if (field.type.is_nested()) {
       throw core::UnsupportedError(fmt::format("{}: a predicate on the {} column '{}'", context,
@@ -408,7 +409,8 @@ std::vector<ColumnRange> BoundPredicate::ranges() const {
   return ranges;
 }
 
-std::optional<bool> BoundPredicate::evaluate(const Bound& bound, const std::optional<BoundValue>& value) const {
+std::optional<bool> BoundPredicate::evaluate(const Bound& bound,
+                                             const std::optional<BoundValue>& value) const {
   const auto op = bound.comparison.op;
   if (op == ComparisonOperator::kIsNull) return !value;
   if (op == ComparisonOperator::kIsNotNull) return value.has_value();

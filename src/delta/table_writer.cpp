@@ -299,7 +299,8 @@ std::string timestamp_partition_text(std::int64_t micros) {
 
 // `absent` marks the rows where an enclosing struct is null (empty: none); the field counts as null there, as
 // Spark counts window.start null where window is.
-void update_bounds(ColumnBounds& bounds, const core::Column& column, const std::vector<std::uint8_t>& absent) {
+void update_bounds(ColumnBounds& bounds, const core::Column& column,
+                   const std::vector<std::uint8_t>& absent) {
   using core::TypeId;
   const auto present = [&](std::int64_t row) {
     return column.is_valid(row) && (absent.empty() || !absent[static_cast<std::size_t>(row)]);
@@ -308,7 +309,8 @@ void update_bounds(ColumnBounds& bounds, const core::Column& column, const std::
   if (type.id == TypeId::kStruct) {
     bounds.children.resize(column.children.size());
     std::vector<std::uint8_t> absent_below(static_cast<std::size_t>(column.length));
-    for (std::int64_t row = 0; row < column.length; ++row) absent_below[static_cast<std::size_t>(row)] = !present(row);
+    for (std::int64_t row = 0; row < column.length; ++row)
+      absent_below[static_cast<std::size_t>(row)] = !present(row);
     for (std::size_t i = 0; i < column.children.size(); ++i)
       update_bounds(bounds.children[i], column.children[i], absent_below);
     return;
@@ -422,7 +424,8 @@ class StatisticsAccumulator {
     json minimum = json::object();
     json maximum = json::object();
     json nulls = json::object();
-    for (std::size_t i = 0; i < columns_.size(); ++i) finish_field(columns_[i], schema_.fields[i], minimum, maximum, nulls);
+    for (std::size_t i = 0; i < columns_.size(); ++i)
+      finish_field(columns_[i], schema_.fields[i], minimum, maximum, nulls);
     return dump_json(json{{"numRecords", rows_}, {"minValues", minimum}, {"maxValues", maximum}, {"nullCount", nulls}},
                      "file statistics");
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "driftgov/delta/predicate.hpp"
@@ -101,6 +103,29 @@ std::string describe(const YAML::Node& node) {
   }
 }
 
+// Where a second YAML document starts, if there is one. YAML::LoadAll is not used: in yaml-cpp 0.7 it loops
+// forever on a stray ',' at the top level (upstream pull request 1319); asking the parser for two documents at
+// most cannot.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  struct DocumentStart : YAML::EventHandler {
+    void OnDocumentStart(const YAML::Mark& where) override { mark = where; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+    YAML::Mark mark = YAML::Mark::null_mark();
+  };
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStart first, second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) return std::nullopt;
+  return second.mark;
+}
+
 struct Entry {
   YAML::Node key;
   YAML::Node value;
@@ -159,7 +184,7 @@ class Loader {
 
   void declare_variables(const Entry& entry);
   void read_targets(const Entry& entry, Config& config);
-  std::optional<Variables> variables_for(const std::string& target);
+  Variables variables_for(const std::string& target, std::vector<std::string>& missing);
   void read_monitor(const Entry& entry, Config& config);
   void read_baseline(const Entry& entry, MonitorConfig& monitor);
   void read_columns(const Entry& entry, MonitorConfig& monitor);
@@ -176,7 +201,6 @@ class Loader {
   std::map<std::string, std::optional<std::string>> defaults_;
   std::map<std::string, SourcePosition> declared_at_;
   std::map<std::string, Variables> target_overrides_;
-  std::map<std::string, std::map<std::string, SourcePosition>> target_override_at_;
   // The substitution in force: the selected target's variables and name.
   Variables variables_;
   std::string target_;
@@ -412,7 +436,6 @@ void Loader::read_targets(const Entry& entry, Config& config) {
           }
           if (const auto value = raw_text(variable, "a text value")) {
             target_overrides_[target.name][name] = *value;
-            target_override_at_[target.name][name] = at(variable);
           }
         }
       }
@@ -432,27 +455,34 @@ void Loader::read_targets(const Entry& entry, Config& config) {
   }
   // Lakehouse roots, each with its own target's variables.
   for (const auto& [name, lakehouse] : lakehouses) {
-    const auto variables = variables_for(name);
-    if (!variables) continue;
-    const auto resolved = substitute(lakehouse.value.Scalar(), lakehouse, *variables, name);
+    std::vector<std::string> missing;  // reported for the selected target only
+    const auto variables = variables_for(name, missing);
+    if (!missing.empty()) continue;
+    const auto resolved = substitute(lakehouse.value.Scalar(), lakehouse, variables, name);
     if (resolved && resolved->empty()) expected(lakehouse, "a folder or URI");
     if (resolved && !resolved->empty()) config.targets[name].lakehouse = resolve_path(folder_, *resolved);
   }
 }
 
-// Defaults, then the target's values, then --var. Variables without a value are reported by the caller once.
-std::optional<Variables> Loader::variables_for(const std::string& target) {
+// Defaults, then the target's values, then --var; `${target}` inside a value is the target's name. Variables with
+// none of them go to `missing` (with an empty value, so that substitution can go on without reporting them at every
+// use).
+Variables Loader::variables_for(const std::string& target, std::vector<std::string>& missing) {
   Variables values;
+  const auto overrides = target_overrides_.find(target);
   for (const auto& [name, value] : defaults_) {
-    if (value) values[name] = *value;
+    const auto command_line = options_.variables.find(name);
+    if (command_line != options_.variables.end()) {
+      values[name] = command_line->second;
+    } else if (overrides != target_overrides_.end() && overrides->second.contains(name)) {
+      values[name] = overrides->second.at(name);
+    } else if (value) {
+      values[name] = *value;
+    } else {
+      missing.push_back(name);
+      values[name] = "";
+    }
   }
-  if (const auto found = target_overrides_.find(target); found != target_overrides_.end()) {
-    for (const auto& [name, value] : found->second) values[name] = value;
-  }
-  for (const auto& [name, value] : options_.variables) {
-    if (defaults_.contains(name)) values[name] = value;
-  }
-  // ${target} inside a variable's value.
   for (auto& [name, value] : values) {
     std::string replaced;
     std::size_t position = 0;
@@ -463,9 +493,6 @@ std::optional<Variables> Loader::variables_for(const std::string& target) {
     }
     replaced.append(value, position, std::string::npos);
     value = std::move(replaced);
-  }
-  for (const auto& [name, value] : defaults_) {
-    if (!values.contains(name)) return std::nullopt;
   }
   return values;
 }
@@ -728,7 +755,13 @@ void Loader::read_drift(const Entry& entry, MonitorConfig& monitor) {
       } else if (key == "thresholds") {
         if (const auto thresholds = mapping(field, {})) {
           for (const auto& threshold : thresholds->entries) {
-            const auto test = stats::drift_test_from_string(threshold.key.Scalar(), threshold.path);
+            stats::DriftTest test;
+            try {
+              test = stats::drift_test_from_string(threshold.key.Scalar(), threshold.path);
+            } catch (const core::InputError& error) {
+              add(at(threshold.key.Mark()), error.what());
+              continue;
+            }
             if (test == stats::DriftTest::kAuto || stats::is_hypothesis_test(test)) {
               add(at(threshold.key.Mark()),
                   fmt::format("{}: expected a distance ({}), found the {}; the threshold of ks and chi-squared is "
@@ -1002,13 +1035,11 @@ Config Loader::load(const std::string& text) {
   config.file = file_;
   YAML::Node root;
   try {
-    const auto documents = YAML::LoadAll(text);
-    if (documents.size() > 1) {
-      add(at(documents[1], {file_, 0, 0}),
-          fmt::format("expected one YAML document, found {} (a line '---' starts another)", documents.size()));
+    root = YAML::Load(text);
+    if (const auto second = second_document(text)) {
+      add(at(*second), "expected the end of the YAML document, found more (a configuration file holds one document)");
       throw ConfigError(std::move(issues_));
     }
-    if (!documents.empty()) root = documents.front();
   } catch (const YAML::DeepRecursion& error) {
     add(at(error.mark), fmt::format("YAML syntax: expected at most {} nested lists and mappings", error.depth() - 1));
     throw ConfigError(std::move(issues_));
@@ -1065,21 +1096,16 @@ Config Loader::load(const std::string& text) {
       add(start, fmt::format("targets: none has default: true; choose one with --target ({})", fmt::join(names, ", ")));
     }
   }
+  // Without a target (already reported) substitution goes on with the defaults, so that one mistake is not
+  // reported again at every use of a variable.
+  target_ = config.target;
+  std::vector<std::string> missing;
+  variables_ = variables_for(config.target, missing);
   if (!config.target.empty()) {
-    target_ = config.target;
-    if (const auto variables = variables_for(config.target)) {
-      variables_ = *variables;
-    } else {
-      for (const auto& [name, value] : defaults_) {
-        const auto overrides = target_overrides_.find(config.target);
-        const bool given = value || (overrides != target_overrides_.end() && overrides->second.contains(name)) ||
-                           options_.variables.contains(name);
-        if (!given) {
-          add(declared_at_[name], fmt::format("variables.{}: no value for target '{}': give it a default, a value "
-                                              "under targets.{}.variables or --var {}=VALUE",
-                                              name, config.target, config.target, name));
-        }
-      }
+    for (const auto& name : missing) {
+      add(declared_at_[name], fmt::format("variables.{}: no value for target '{}': give it a default, a value "
+                                          "under targets.{}.variables or --var {}=VALUE",
+                                          name, config.target, config.target, name));
     }
     config.variables = variables_;
   }

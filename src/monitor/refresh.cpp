@@ -733,10 +733,11 @@ void add_profile_rows(BatchBuilder& rows, const Context& context, const OutKey& 
         rows["min"].real(n.min);
         rows["max"].real(n.max);
         const auto sketch = n.completed_sketch();
-        rows["median"].real(sketch.quantile(0.5));
+        const auto view = sketch.sorted_view();
+        rows["median"].real(view.quantile(0.5, n.min, n.max));
         auto& quantiles = rows["quantiles"];
         for (int i = 0; i < kQuantileCount; ++i) {
-          quantiles.element().real(sketch.quantile(static_cast<double>(i) / (kQuantileCount - 1)));
+          quantiles.element().real(view.quantile(static_cast<double>(i) / (kQuantileCount - 1), n.min, n.max));
         }
         quantiles.end_list(kQuantileCount);
         rows["sketch_bound"].real(sketch.normalized_rank_error());
@@ -872,7 +873,9 @@ MetricValues profile_values(const GroupState& group) {
 MetricValues add_drift_rows(BatchBuilder* rows, const Context& context, const OutKey& key, const Window& compared,
                             const char* drift_type, const GroupState& reference, const GroupState& current) {
   const auto& plan = context.plan;
-  const auto report = stats::compare_profiles(reference.profile, current.profile, plan.monitor->drift);
+  auto options = plan.monitor->drift;
+  options.exact_sketch_ks_pvalue = false;  // sketched statistics: the asymptotic p-value (docs/monitoring.md)
+  const auto report = stats::compare_profiles(reference.profile, current.profile, options);
   MetricValues values;
   const auto begin_row = [&](const std::string& column_name, const std::string& data_type) {
     window_value((*rows)["window"], key.window);
@@ -1407,6 +1410,10 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     }
 
     // ---- Which finest windows change, and their state
+    const auto seconds_since = [](std::chrono::steady_clock::time_point from) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+    };
+    const auto read_start = std::chrono::steady_clock::now();
     StateMap state;
     std::set<std::int64_t> touched;     // finest windows whose state this refresh rewrites
     std::set<std::int64_t> recomputed;  // finest windows rebuilt from the table
@@ -1517,6 +1524,8 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     summary.null_timestamp_rows = counters.null_timestamp_rows;
     summary.windows_recomputed = static_cast<std::int64_t>(recomputed.size());
 
+    const double read_seconds = seconds_since(read_start);
+    const auto compute_start = std::chrono::steady_clock::now();
     // ---- Output windows: every coarse window holding a touched finest window, and the window after each
     // (its CONSECUTIVE drift compares with a changed window). Rows are replaced by window start, so every row
     // whose window starts at one of those starts is rewritten, whatever its granularity.
@@ -1544,18 +1553,16 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     BatchBuilder profile_rows(profile_metrics_schema(monitor.model_id_col));
     BatchBuilder drift_rows(drift_metrics_schema(monitor.model_id_col));
     ValueIndex values;
-    std::map<std::string, std::int64_t> drift_levels;
-    // The whole baseline (slice_key NULL): its own group, or with a covering column slice the merge of its values.
-    std::optional<GroupState> whole_baseline;
-    if (const auto found = baseline.find(GroupKey{0, std::nullopt, std::nullopt, std::string(kAllModels)});
-        found != baseline.end()) {
-      whole_baseline = found->second;
-    } else if (plan.covering >= 0) {
-      for (const auto& [bkey, bgroup] : baseline) {
-        if (bkey.slice_key != plan.partitions[static_cast<std::size_t>(plan.covering)].key) continue;
-        if (!whole_baseline) whole_baseline = bgroup;
-        else merge_into(*whole_baseline, bgroup);
+    // The whole baseline: its own group, or the union of the covering partition's values.
+    std::optional<GroupState> baseline_whole;
+    for (const auto& [bkey, bgroup] : baseline) {
+      if (!bkey.slice_key) {
+        baseline_whole = bgroup;
+        break;
       }
+      if (plan.covering < 0 || bkey.slice_key != plan.partitions[static_cast<std::size_t>(plan.covering)].key) continue;
+      if (!baseline_whole) baseline_whole = bgroup;
+      else merge_into(*baseline_whole, bgroup);
     }
     for (const auto& [key, group] : groups) {
       const bool write = written.contains(key);
@@ -1564,10 +1571,13 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       values["PROFILE"][identity][key.window] = profile_values(group.state);
       // BASELINE drift: the baseline's same slice.
       if (!baseline.empty()) {
-        const auto found = baseline.find(GroupKey{0, key.slice_key, key.slice_value, std::string(kAllModels)});
-        std::optional<GroupState> reference;
-        if (found != baseline.end()) reference = found->second;
-        else if (!key.slice_key) reference = whole_baseline;
+        const GroupState* reference = nullptr;
+        if (!key.slice_key) {
+          if (baseline_whole) reference = &*baseline_whole;
+        } else {
+          const auto found = baseline.find(GroupKey{0, key.slice_key, key.slice_value, std::string(kAllModels)});
+          if (found != baseline.end()) reference = &found->second;
+        }
         if (reference) {
           values["BASELINE"][identity][key.window] =
               add_drift_rows(write ? &drift_rows : nullptr, context, key, key.window, "BASELINE", *reference,
@@ -1595,15 +1605,17 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
         add_profile_rows(profile_rows, context, OutKey{"", Window{}, bkey.slice_key, bkey.slice_value, bkey.model},
                          bgroup, "BASELINE");
       }
-      if (whole_baseline && !baseline.contains(GroupKey{0, std::nullopt, std::nullopt, std::string(kAllModels)})) {
+      if (baseline_whole && !baseline.contains(GroupKey{0, std::nullopt, std::nullopt, std::string(kAllModels)})) {
         add_profile_rows(profile_rows, context,
-                         OutKey{"", Window{}, std::nullopt, std::nullopt, std::string(kAllModels)}, *whole_baseline,
+                         OutKey{"", Window{}, std::nullopt, std::nullopt, std::string(kAllModels)}, *baseline_whole,
                          "BASELINE");
       }
     }
     const auto breaches = evaluate_breaches(monitor, values, written, plan);
     summary.breaches = breaches;
 
+    const double compute_seconds = seconds_since(compute_start);
+    const auto write_start = std::chrono::steady_clock::now();
     // ---- Write: metric tables first, the state last (its txn marks the version as processed).
     const delta::TransactionId processed_txn{plan.app_id, source.version(), std::nullopt};
     const std::optional<delta::TransactionId> txn = full ? std::nullopt : std::optional(processed_txn);
@@ -1637,6 +1649,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
                        },
                        state_options);
 
+    const double write_seconds = seconds_since(write_start);
     // ---- Telemetry and the refresh record
     summary.state = "SUCCESS";
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
@@ -1717,7 +1730,10 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
                            {"breaches", breaches_table(monitor)},
                            {"refreshes", refreshes_table(monitor)}};
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
-    telemetry["timings"] = {{"total_seconds", summary.seconds}};
+    telemetry["timings"] = {{"total_seconds", summary.seconds},
+                            {"read_seconds", read_seconds},
+                            {"compute_seconds", compute_seconds},
+                            {"write_seconds", write_seconds}};
     telemetry["state"] = summary.state;
     summary.telemetry = telemetry;
     summary.telemetry_path =

@@ -276,7 +276,8 @@ void compare_numeric(ColumnDrift& result, const ColumnProfile& reference, const 
     const auto [supremum, integral] = cdf_distances(ref, cur);
     std::string method;
     result.ks_statistic = supremum;
-    result.ks_pvalue = ks_two_sample_pvalue(ref.n, cur.n, supremum, &method);
+    result.ks_pvalue = options.exact_sketch_ks_pvalue ? ks_two_sample_pvalue(ref.n, cur.n, supremum, &method)
+                                                      : ks_two_sample_asymptotic_pvalue(ref.n, cur.n, supremum);
     result.ks_method = "sketch";
     // A side with its exact values contributes no error; only sketched sides do.
     result.ks_statistic_bound = ks_sketch_statistic_bound(ref.error, cur.error);
@@ -524,7 +525,11 @@ ColumnDrift compare_column(const ColumnProfile& reference, const ColumnProfile& 
       const auto m = current.value_count();
       outcome.statistic_range = {low, high};
       // A larger statistic gives a smaller p-value.
-      outcome.pvalue_range = {ks_two_sample_pvalue(n, m, high, nullptr), ks_two_sample_pvalue(n, m, low, nullptr)};
+      const auto pvalue = [&](double d) {
+        return options.exact_sketch_ks_pvalue ? ks_two_sample_pvalue(n, m, d, nullptr)
+                                              : ks_two_sample_asymptotic_pvalue(n, m, d);
+      };
+      outcome.pvalue_range = {pvalue(high), pvalue(low)};
     }
   }
   if (test == DriftTest::kWasserstein && result.wasserstein_normed_bound) {

@@ -581,6 +581,12 @@ double ks_two_sample_pvalue(std::int64_t n1, std::int64_t n2, double d, std::str
   return result.pvalue;
 }
 
+double ks_two_sample_asymptotic_pvalue(std::int64_t n1, std::int64_t n2, double d) {
+  DRIFTGOV_CHECK(n1 >= 1 && n2 >= 1, "sample sizes must be positive: {} and {}", n1, n2);
+  DRIFTGOV_CHECK(!std::isnan(d), "KS statistic is NaN for sample sizes {} and {}", n1, n2);
+  return clamp_probability(asymptotic_pvalue(n1, n2, std::clamp(d, 0.0, 1.0)));
+}
+
 double ks_sketch_statistic_bound(double ea, double eb) { return ea + eb; }
 
 }  // namespace driftgov::stats

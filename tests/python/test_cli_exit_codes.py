@@ -29,7 +29,8 @@ from conftest import BUILD_DIR, ROOT, driftgov_binary
 
 # Every verb and subverb docs/cli.md describes.
 DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
-                    "table history", "table schema", "table write", "validate"}
+                    "table history", "table schema", "table write", "validate", "monitor", "monitor run",
+                    "monitor list", "monitor status", "monitor history"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -201,7 +202,8 @@ def test_missing_output_option(driftgov, path):
 @pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb)])
 def test_bad_number_for_every_numeric_option(driftgov, path):
     options = options_taking(path, NUMERIC_TYPES)
-    assert options or path in ("profile merge", "table info", "table schema", "validate"), path
+    assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
+                               "monitor status"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
@@ -217,13 +219,15 @@ def test_option_without_its_value(driftgov, path):
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb) and verb != "profile merge"])
 def test_excess_argument(driftgov, path):
-    result = run(*path.split(), *filler(path), "one-too-many")
+    # monitor run takes an optional NAME: the excess argument is the one after it.
+    optional = ["m"] if path == "monitor run" else []
+    result = run(*path.split(), *filler(path), *optional, "one-too-many")
     assert_usage_error(result, path, "one-too-many")
 
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if requires_subverb(verb)])
 def test_missing_subverb(driftgov, path):
-    assert path == "table"
+    assert path in ("table", "monitor")
     assert_usage_error(run(*path.split()), path, "verb is required", *subverbs(path))
 
 
@@ -342,9 +346,14 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "profile merge": [missing, missing, "-o", tmp_path / "m.json"],
             "quality": [missing, "--prediction-col", "p", "--label-col", "l", "--problem-type", "regression"],
             "table write": [missing, tmp_path / "table"],
-            "validate": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(path, [tmp_path / "no-such-table"])
+            "validate": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "monitor run": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
+            "monitor list": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "monitor status": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
+            "monitor history": ["--config", tmp_path / "no-such-driftgov.yaml", "m"]}.get(
+                path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
-    assert_input_error(result, str(args[1] if path == "validate" else args[0]))
+    assert_input_error(result, str(args[1] if args[0] == "--config" else args[0]))
     assert result.stdout == ""
 
 

@@ -174,12 +174,12 @@ def test_illegal_granularity(project):
 
 
 def test_illegal_cron(project):
-    text = edited('"0 0 * * * ?"', '"0 x7 * * * ?"')
-    line, column = position(text, '"0 x7')
+    text = edited('"0 0 * * * ?"', '"0 75 * * * ?"')
+    line, column = position(text, '"0 75')
     problem = only_problem(validate(project, text=text))
     assert problem.startswith(
         f"driftgov.yaml:{line}:{column}: monitors.demand_forecast.schedule.quartz_cron_expression: field 2 (minutes)")
-    assert "'x7'" in problem
+    assert problem.endswith("found '75'")
 
 
 def test_unknown_time_zone(project):
@@ -322,3 +322,9 @@ def test_baseline_profile(project, driftgov):
                    capture_output=True)
     result = validate(project, text=text)
     assert result.returncode == 0, result.stderr
+
+
+def test_variable_assignment_needs_a_name(project):
+    result = validate(project, "--var", "=/x")
+    assert result.returncode == 2
+    assert result.stderr == "driftgov: error: --var: expected NAME=VALUE, found '=/x'\n"

@@ -231,10 +231,10 @@ core::RecordBatch windows() {
 }
 
 TEST(DeltaPredicate, ParsesDottedPathsThroughStructs) {
-  const auto predicate =
-      parse_predicate("window.start IN (TIMESTAMP '2026-01-05 00:00:00') AND `a.b` = 1 AND a.`b.c`.d IS NULL "
-                      "AND x.and = 2 AND `odd name`.`x` > 0",
-                      "test");
+  const auto predicate = parse_predicate(
+      "window.start IN (TIMESTAMP '2026-01-05 00:00:00') AND `a.b` = 1 AND a.`b.c`.d IS NULL "
+      "AND x.and = 2 AND `odd name`.`x` > 0",
+      "test");
   ASSERT_EQ(predicate.conjuncts.size(), 5u);
   EXPECT_EQ(predicate.conjuncts[0].column, "window");
   EXPECT_EQ(predicate.conjuncts[0].fields, (std::vector<std::string>{"start"}));
@@ -242,11 +242,13 @@ TEST(DeltaPredicate, ParsesDottedPathsThroughStructs) {
   EXPECT_TRUE(predicate.conjuncts[1].fields.empty());
   EXPECT_EQ(predicate.conjuncts[2].column, "a");
   EXPECT_EQ(predicate.conjuncts[2].fields, (std::vector<std::string>{"b.c", "d"}));
-  EXPECT_EQ(predicate.conjuncts[3].fields, (std::vector<std::string>{"and"}));  // a keyword is a field after a dot
+  EXPECT_EQ(predicate.conjuncts[3].fields,
+            (std::vector<std::string>{"and"}));  // a keyword is a field after a dot
   EXPECT_EQ(predicate.conjuncts[4].column, "odd name");
-  EXPECT_EQ(predicate_text(predicate),
-            "window.start IN (TIMESTAMP '2026-01-05 00:00:00') AND `a.b` = 1 AND a.`b.c`.d IS NULL AND x.and = 2 "
-            "AND `odd name`.x > 0");
+  EXPECT_EQ(
+      predicate_text(predicate),
+      "window.start IN (TIMESTAMP '2026-01-05 00:00:00') AND `a.b` = 1 AND a.`b.c`.d IS NULL AND x.and = 2 "
+      "AND `odd name`.x > 0");
   EXPECT_EQ(predicate_text(parse_predicate(predicate_text(predicate), "test")), predicate_text(predicate));
   // A top-level column named like a keyword reads back only quoted.
   EXPECT_EQ(predicate_text(parse_predicate("`and` = 1", "test")), "`and` = 1");
@@ -281,8 +283,8 @@ TEST(DeltaPredicate, NestedFieldsAreNullUnderANullStruct) {
 TEST(DeltaPredicate, NestedBindingNamesThePathAndReadsTheTopLevelColumn) {
   const auto batch = windows();
   const auto bound = BoundPredicate(
-      parse_predicate("window.start >= TIMESTAMP '2026-01-05 12:00:00' AND `window.start` < 5", "t"), batch.schema,
-      "t");
+      parse_predicate("window.start >= TIMESTAMP '2026-01-05 12:00:00' AND `window.start` < 5", "t"),
+      batch.schema, "t");
   EXPECT_EQ(bound.columns(), (std::vector<std::string>{"window", "window.start"}));
   const auto ranges = bound.ranges();
   ASSERT_EQ(ranges.size(), 2u);
@@ -295,7 +297,8 @@ TEST(DeltaPredicate, NestedBindingNamesThePathAndReadsTheTopLevelColumn) {
   // Partition values are top-level: a nested comparison is a maybe, the top-level one is judged.
   core::Column two(core::DataType::int64());
   two.append_int(7);
-  EXPECT_FALSE(bound.may_match([&](const std::string& name) { return name == "window.start" ? &two : nullptr; }));
+  EXPECT_FALSE(
+      bound.may_match([&](const std::string& name) { return name == "window.start" ? &two : nullptr; }));
   EXPECT_TRUE(bound.may_match([&](const std::string& name) { return name == "window" ? &two : nullptr; }));
 
   const auto message = [&](std::string_view text) {
@@ -309,12 +312,16 @@ TEST(DeltaPredicate, NestedBindingNamesThePathAndReadsTheTopLevelColumn) {
   EXPECT_EQ(message("window.begin = 1"),
             "t: --replace-where: the struct 'window' has no field 'begin' (fields: start, end, tag)");
   EXPECT_EQ(message("window.start.x = 1"),
-            "t: --replace-where: 'window.start' is not a struct (it is timestamp[us, UTC]), so it has no field 'x'");
-  EXPECT_EQ(message("win.start = 1"), "t: --replace-where: no column 'win.start' (columns: window, `window.start`)");
+            "t: --replace-where: 'window.start' is not a struct (it is timestamp[us, UTC]), so it has no "
+            "field 'x'");
+  EXPECT_EQ(message("win.start = 1"),
+            "t: --replace-where: no column 'win.start' (columns: window, `window.start`)");
   EXPECT_EQ(message("window.tag.x.y = 'a'"),
             "t: --replace-where: the struct 'window.tag' has no field 'x' (fields: `x.y`)");
-  EXPECT_THROW(BoundPredicate(parse_predicate("window.tag = 'a'", "t"), batch.schema, "t"), core::UnsupportedError);
-  EXPECT_THROW(BoundPredicate(parse_predicate("window.start = 'soon'", "t"), batch.schema, "t"), core::InputError);
+  EXPECT_THROW(BoundPredicate(parse_predicate("window.tag = 'a'", "t"), batch.schema, "t"),
+               core::UnsupportedError);
+  EXPECT_THROW(BoundPredicate(parse_predicate("window.start = 'soon'", "t"), batch.schema, "t"),
+               core::InputError);
 }
 
 TEST(DeltaPredicate, DottedTextNamingATopLevelColumnPointsToTheBackticks) {
@@ -324,7 +331,8 @@ TEST(DeltaPredicate, DottedTextNamingATopLevelColumnPointsToTheBackticks) {
     BoundPredicate(parse_predicate("a.b = 1", "t"), schema, "t");
     FAIL() << "a.b resolved without a column a";
   } catch (const core::InputError& error) {
-    EXPECT_EQ(std::string(error.what()), "t: no column 'a.b' (columns: `a.b`); the top-level column 'a.b' is written `a.b`");
+    EXPECT_EQ(std::string(error.what()),
+              "t: no column 'a.b' (columns: `a.b`); the top-level column 'a.b' is written `a.b`");
   }
 }
 

@@ -148,7 +148,8 @@ TEST(DeltaScan, ReadsTheFilesThePredicateAllowsAndEveryRowOfThem) {
 
 // The window starts (days after 2026-01-01; nullopt for a null window) each live file holds, read through a
 // Scan without a predicate (logical names, column mapping undone).
-std::map<const AddFile*, std::vector<std::optional<std::int64_t>>> window_days_by_file(const Snapshot& snapshot) {
+std::map<const AddFile*, std::vector<std::optional<std::int64_t>>> window_days_by_file(
+    const Snapshot& snapshot) {
   std::map<const AddFile*, std::vector<std::optional<std::int64_t>>> days;
   Scan scan(snapshot, ScanOptions{{"window"}, std::nullopt, {}});
   while (auto batch = scan.next()) {
@@ -166,8 +167,8 @@ std::map<const AddFile*, std::vector<std::optional<std::int64_t>>> window_days_b
   return days;
 }
 
-// Files of four rows: days {0,0,1,1}, {2,2,3,3}, {null x4}, {4,null,5,5}, {6,6,7,7}; under column mapping (name
-// mode) too, where the stats are keyed by physical names at every level.
+// Files of four rows: days {0,0,1,1}, {2,2,3,3}, {null x4}, {4,null,5,5}, {6,6,7,7}; under column mapping
+// (name mode) too, where the stats are keyed by physical names at every level.
 class DeltaNestedSkipping : public ::testing::TestWithParam<bool> {};
 
 TEST_P(DeltaNestedSkipping, SkipsByTheNestedStatsOfAStructField) {
@@ -176,9 +177,10 @@ TEST_P(DeltaNestedSkipping, SkipsByTheNestedStatsOfAStructField) {
   TableWriteOptions options;
   options.target_file_rows = 4;
   if (mapped) options.table_properties = {{"delta.columnMapping.mode", "name"}};
-  testing::write_windows(root, {testing::window_rows({0, 0, 1, 1, 2, 2, 3, 3}, 0),
-                                testing::window_rows({std::nullopt, std::nullopt, std::nullopt, std::nullopt}, 8),
-                                testing::window_rows({4, std::nullopt, 5, 5, 6, 6, 7, 7}, 12)},
+  testing::write_windows(root,
+                         {testing::window_rows({0, 0, 1, 1, 2, 2, 3, 3}, 0),
+                          testing::window_rows({std::nullopt, std::nullopt, std::nullopt, std::nullopt}, 8),
+                          testing::window_rows({4, std::nullopt, 5, 5, 6, 6, 7, 7}, 12)},
                          options);
   const auto snapshot = Snapshot::load(root);
   ASSERT_EQ(snapshot.files().size(), 5u);
@@ -223,7 +225,8 @@ TEST_P(DeltaNestedSkipping, SkipsByTheNestedStatsOfAStructField) {
       std::vector<const AddFile*> expected;
       for (const auto& file : snapshot.files()) {
         const auto& days = days_in[&file];
-        if (std::any_of(days.begin(), days.end(), [&](const auto& day) { return day && *day >= from && *day <= to; }))
+        if (std::any_of(days.begin(), days.end(),
+                        [&](const auto& day) { return day && *day >= from && *day <= to; }))
           expected.push_back(&file);
       }
       EXPECT_EQ(files_overlapping(snapshot, {range}), expected) << from << ".." << to;
@@ -231,9 +234,10 @@ TEST_P(DeltaNestedSkipping, SkipsByTheNestedStatsOfAStructField) {
   }
 
   // A Scan with the replaceWhere text of an incremental refresh reads only the files of those windows.
-  Scan scan(snapshot, ScanOptions{{}, parse_predicate("window.start IN (TIMESTAMP '2026-01-03 00:00:00', "
-                                                      "TIMESTAMP '2026-01-04 00:00:00')",
-                                                      "test"),
+  Scan scan(snapshot, ScanOptions{{},
+                                  parse_predicate("window.start IN (TIMESTAMP '2026-01-03 00:00:00', "
+                                                  "TIMESTAMP '2026-01-04 00:00:00')",
+                                                  "test"),
                                   {}});
   ASSERT_EQ(scan.files().size(), 1u);
   EXPECT_EQ(days_in[scan.files()[0]], (std::vector<std::optional<std::int64_t>>{2, 2, 3, 3}));

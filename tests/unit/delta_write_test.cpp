@@ -1,6 +1,7 @@
-// Protocol upgrades by write_table (PROTOCOL.md, "Table Features"): a legacy protocol moving to table features
-// lists the features its versions implied; writer-only table features never drag the reader version up.
-// replaceWhere on a nested field (window.start), as the monitoring pipeline's incremental refresh writes it.
+// Protocol upgrades by write_table (PROTOCOL.md, "Table Features"): a legacy protocol moving to table
+// features lists the features its versions implied; writer-only table features never drag the reader version
+// up. replaceWhere on a nested field (window.start), as the monitoring pipeline's incremental refresh writes
+// it.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,10 +11,10 @@
 #include <map>
 #include <set>
 
-#include "driftgov/delta/snapshot.hpp"
-#include "driftgov/delta/table_writer.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/delta/scan.hpp"
+#include "driftgov/delta/snapshot.hpp"
+#include "driftgov/delta/table_writer.hpp"
 #include "driftgov/delta/transaction.hpp"
 #include "window_table.hpp"
 
@@ -123,9 +124,10 @@ std::map<std::int64_t, std::int64_t> window_day_by_value(const Snapshot& snapsho
     for (std::int64_t row = 0; row < batch->num_rows; ++row) {
       const auto index = static_cast<std::size_t>(row);
       const auto& windows = batch->columns[1];
-      const std::int64_t day = windows.is_valid(row)
-                                   ? (windows.children[0].ints[index] - testing::kJan1Micros) / testing::kDayMicros
-                                   : -1;
+      const std::int64_t day =
+          windows.is_valid(row)
+              ? (windows.children[0].ints[index] - testing::kJan1Micros) / testing::kDayMicros
+              : -1;
       EXPECT_TRUE(rows.emplace(batch->columns[0].ints[index], day).second) << "value twice";
     }
   }
@@ -140,8 +142,9 @@ TEST_P(DeltaNestedReplaceWhere, RewritesTheWindowsTheRefreshTouched) {
   options.target_file_rows = 4;
   if (GetParam()) options.table_properties = {{"delta.columnMapping.mode", "name"}};
   // Files {0,0,1,1}, {2,2,3,3}, {4,null,5,5}, {6,6,6,6}, values 0..15.
-  testing::write_windows(folder.root(), {testing::window_rows({0, 0, 1, 1, 2, 2, 3, 3, 4, std::nullopt, 5, 5}, 0),
-                                         testing::window_rows({6, 6, 6, 6}, 12)},
+  testing::write_windows(folder.root(),
+                         {testing::window_rows({0, 0, 1, 1, 2, 2, 3, 3, 4, std::nullopt, 5, 5}, 0),
+                          testing::window_rows({6, 6, 6, 6}, 12)},
                          options);
   const auto before = Snapshot::load(folder.root());
   ASSERT_EQ(before.files().size(), 4u);
@@ -158,9 +161,10 @@ TEST_P(DeltaNestedReplaceWhere, RewritesTheWindowsTheRefreshTouched) {
   testing::write_windows(folder.root(), {testing::window_rows({1, 2, 6}, 100)}, options);
   const auto after = Snapshot::load(folder.root());
   EXPECT_EQ(after.version(), before.version() + 1);
-  // Expected from first principles: every old row outside days 1, 2, 6 (the null window too) and the new rows.
-  const std::map<std::int64_t, std::int64_t> expected = {{0, 0},  {1, 0},  {6, 3},   {7, 3},   {8, 4},  {9, -1},
-                                                         {10, 5}, {11, 5}, {100, 1}, {101, 2}, {102, 6}};
+  // Expected from first principles: every old row outside days 1, 2, 6 (the null window too) and the new
+  // rows.
+  const std::map<std::int64_t, std::int64_t> expected = {
+      {0, 0}, {1, 0}, {6, 3}, {7, 3}, {8, 4}, {9, -1}, {10, 5}, {11, 5}, {100, 1}, {101, 2}, {102, 6}};
   EXPECT_EQ(window_day_by_value(after), expected);
   // The file without a matching row stays; the others are gone (removed, or rewritten without their matches).
   std::set<std::string> kept;
@@ -170,7 +174,8 @@ TEST_P(DeltaNestedReplaceWhere, RewritesTheWindowsTheRefreshTouched) {
   ASSERT_EQ(kept.size(), 1u);
   for (const auto& file : before.files()) {
     if (kept.contains(file.path)) {
-      EXPECT_NE(file.stats->find("2026-01-05T"), std::string::npos) << *file.stats;  // the file {4, null, 5, 5}
+      EXPECT_NE(file.stats->find("2026-01-05T"), std::string::npos)
+          << *file.stats;  // the file {4, null, 5, 5}
     }
   }
 
@@ -179,8 +184,9 @@ TEST_P(DeltaNestedReplaceWhere, RewritesTheWindowsTheRefreshTouched) {
     testing::write_windows(folder.root(), {testing::window_rows({1, 3}, 200)}, options);
     FAIL() << "a row outside replaceWhere was written";
   } catch (const core::InputError& error) {
-    EXPECT_NE(std::string(error.what()).find("Data written out does not match replaceWhere 'window.start IN ("),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(error.what()).find("Data written out does not match replaceWhere 'window.start IN ("),
+        std::string::npos)
         << error.what();
     EXPECT_NE(std::string(error.what()).find("row 2 of the data"), std::string::npos) << error.what();
   }

@@ -167,9 +167,12 @@ TEST(MonitorConfig, YamlSyntaxError) {
   const auto issue = only_issue(with_monitor("    table: a: b\n"), 5, 13);
   EXPECT_EQ(issue.message, "YAML syntax: illegal map value");
   EXPECT_EQ(issue.text(), kFile + ":5:13: YAML syntax: illegal map value");
-  // A second document (line 3 starts it) would be ignored silently by a plain YAML::Load.
-  EXPECT_EQ(only_issue("project: p\n---\nproject: q\n", 3, 1).message,
-            "expected one YAML document, found 2 (a line '---' starts another)");
+  // A second document (the '---' of line 2 starts it) would be ignored silently by a plain YAML::Load.
+  EXPECT_EQ(only_issue("project: p\n---\nproject: q\n", 2, 1).message,
+            "expected the end of the YAML document, found more (a configuration file holds one document)");
+  // A stray ',' after a node: yaml-cpp 0.7's LoadAll loops forever on it.
+  EXPECT_EQ(only_issue("&anchor_name, x\n", 1, 13).message,
+            "expected the end of the YAML document, found more (a configuration file holds one document)");
   // Nesting beyond yaml-cpp's recursion guard is an issue, not a stack overflow.
   const auto deep = issues_of("project: " + std::string(100000, '[') + std::string(100000, ']') + "\n");
   ASSERT_EQ(deep.size(), 1u);
@@ -202,10 +205,10 @@ TEST(MonitorConfig, IllegalGranularity) {
 
 TEST(MonitorConfig, IllegalCron) {
   const auto issue =
-      only_issue(with_monitor("    table: t\n    schedule: {quartz_cron_expression: \"0 abc * * * ?\"}\n"), 6, 40);
+      only_issue(with_monitor("    table: t\n    schedule: {quartz_cron_expression: \"0 61 * * * ?\"}\n"), 6, 40);
   EXPECT_TRUE(issue.message.starts_with("monitors.m.schedule.quartz_cron_expression: field 2 (minutes)"))
       << issue.message;
-  EXPECT_NE(issue.message.find("'abc'"), std::string::npos) << issue.message;
+  EXPECT_NE(issue.message.find("found '61'"), std::string::npos) << issue.message;
 }
 
 TEST(MonitorConfig, UnknownTimeZone) {
@@ -223,6 +226,29 @@ TEST(MonitorConfig, UnknownVariable) {
   EXPECT_EQ(issue.message, "targets.dev.lakehouse: unknown variable 'laek' in '${var.laek}/dev'; did you mean 'lake'?");
   const auto other = only_issue(with_monitor("    table: ${var.x}\n"), 5, 12);
   EXPECT_EQ(other.message, "monitors.m.table: unknown variable 'x' in '${var.x}'; no variables are declared");
+}
+
+TEST(MonitorConfig, VariableWithoutValue) {
+  const std::string text = "project: p\nvariables:\n  lake: {description: root}\n"
+                           "targets: {dev: {lakehouse: \"${var.lake}\"}, prod: {lakehouse: /p, variables: {lake: /x}}}\n"
+                           "monitors: {}\n";
+  LoadOptions options;
+  options.target = "dev";
+  const auto issues = issues_of(text, options);
+  ASSERT_EQ(issues.size(), 1u) << ConfigError(issues).what();
+  EXPECT_EQ(issues[0].text(), kFile + ":3:3: variables.lake: no value for target 'dev': give it a default, a value "
+                                      "under targets.dev.variables or --var lake=VALUE");
+  options.target = "prod";
+  EXPECT_EQ(load_config_text(text, kFile, options).variables.at("lake"), "/x");
+  options.variables = {{"lake", "/cli"}};
+  options.target = "dev";
+  EXPECT_EQ(load_config_text(text, kFile, options).selected_target().lakehouse, "/cli");
+  // Without a target the variables' uses are not reported again.
+  EXPECT_EQ(only_issue("project: \"${var.v}\"\nvariables: {v: x}\ntargets: {a: {lakehouse: /a}, b: {lakehouse: /b}}\n"
+                       "monitors: {}\n",
+                       1, 1)
+                .message,
+            "targets: none has default: true; choose one with --target (a, b)");
 }
 
 TEST(MonitorConfig, MissingRequiredKey) {
@@ -254,6 +280,18 @@ TEST(MonitorConfig, BadDriftOptionsAreEachReportedWhereWritten) {
             kFile + ":6:83: monitors.m.drift.columns.a.bins must be a whole number from 2 to 10000, got 0");
   EXPECT_EQ(issues[4].text(), kFile + ":6:100: monitors.m.drift.correction: unknown correction 'holm'; expected none, "
                                       "bonferroni or benjamini-hochberg");
+}
+
+TEST(MonitorConfig, ThresholdsTakeDistancesOnly) {
+  const auto issues = issues_of(with_monitor("    table: t\n    drift:\n      thresholds: {pssi: 0.2, ks: 0.01, js: 0}\n"));
+  ASSERT_EQ(issues.size(), 3u) << ConfigError(issues).what();
+  EXPECT_TRUE(issues[0].text().starts_with(kFile + ":7:20: monitors.m.drift.thresholds.pssi: unknown test 'pssi'"))
+      << issues[0].text();
+  EXPECT_EQ(issues[1].text(), kFile + ":7:31: monitors.m.drift.thresholds.ks: expected a distance "
+                                      "(population_stability_index, js_distance, hellinger, ...), found the hypothesis "
+                                      "test; the threshold of ks and chi-squared is monitors.m.drift.alpha");
+  EXPECT_EQ(issues[2].text(),
+            kFile + ":7:45: monitors.m.drift.thresholds.js must be a finite number above 0, got 0");
 }
 
 TEST(MonitorConfig, BreachRules) {

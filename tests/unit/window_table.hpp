@@ -49,7 +49,8 @@ inline core::RecordBatch window_rows(const std::vector<std::optional<int>>& days
   return batch;
 }
 
-inline TableWriteResult write_windows(const std::filesystem::path& root, std::vector<core::RecordBatch> batches,
+inline TableWriteResult write_windows(const std::filesystem::path& root,
+                                      std::vector<core::RecordBatch> batches,
                                       const TableWriteOptions& options) {
   std::size_t next = 0;
   return write_table(

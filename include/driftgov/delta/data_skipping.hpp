@@ -19,8 +19,8 @@ namespace driftgov::delta {
 using BoundValue = std::variant<std::int64_t, double, core::Int128, std::string>;
 
 // Rows whose `column` (a top-level logical column), or its struct field at `fields` (logical names, outermost
-// first), lies in [lower, upper]; a missing bound is open. Nulls (a field under a null struct too) never match a
-// range. Nested fields are judged by the nested stats PROTOCOL.md describes ("Per-file Statistics":
+// first), lies in [lower, upper]; a missing bound is open. Nulls (a field under a null struct too) never
+// match a range. Nested fields are judged by the nested stats PROTOCOL.md describes ("Per-file Statistics":
 // minValues {"window": {"start": ...}}); partition columns are top-level only.
 struct ColumnRange {
   std::string column;
@@ -29,11 +29,12 @@ struct ColumnRange {
   std::vector<std::string> fields = {};
 };
 
-// Where a column path lies in `schema`: the top-level column's index, then the index of each struct field among
-// its parent's children. Names match exactly. Throws InputError naming `context`, the path and the names there are
-// for an unknown column or field, or for a path through a column that is not a struct.
+// Where a column path lies in `schema`: the top-level column's index, then the index of each struct field
+// among its parent's children. Names match exactly. Throws InputError naming `context`, the path and the
+// names there are for an unknown column or field, or for a path through a column that is not a struct.
 std::vector<std::size_t> resolve_field_path(const core::Schema& schema, const std::string& column,
-                                            const std::vector<std::string>& fields, const std::string& context);
+                                            const std::vector<std::string>& fields,
+                                            const std::string& context);
 // The field at a path resolve_field_path returned.
 const core::Field& field_at(const core::Schema& schema, const std::vector<std::size_t>& path);
 

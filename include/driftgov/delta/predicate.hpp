@@ -1,6 +1,6 @@
 #pragma once
-// Row predicates for partial overwrites (Spark's replaceWhere): a conjunction of comparisons on columns and on
-// primitive fields inside struct columns,
+// Row predicates for partial overwrites (Spark's replaceWhere): a conjunction of comparisons on columns and
+// on primitive fields inside struct columns,
 //   predicate  := comparison (AND comparison)*
 //   comparison := column (= | == | != | <> | < | <= | > | >=) literal | column IS [NOT] NULL
 //               | column [NOT] IN (literal, ...)
@@ -9,11 +9,12 @@
 //               | TRUE | FALSE | NULL
 //   column     := part ('.' part)*        (no spaces around the dots)
 //   part       := name | `any text` (`` inside is a backtick)
-// A dotted column is a path: the first part names a top-level column (its exact name), each further part a field
-// of the struct before it, as Spark resolves `window.start`. A top-level column whose name holds a dot is named
-// with backticks (`a.b`); unquoted, a.b is the field b of the column a. Keywords are case-insensitive (after a
-// dot they are field names). Evaluation follows SQL: a comparison with null is unknown, never true, and
-// only rows for which every comparison is true match. Literals take the column's type when bound to a schema.
+// A dotted column is a path: the first part names a top-level column (its exact name), each further part a
+// field of the struct before it, as Spark resolves `window.start`. A top-level column whose name holds a dot
+// is named with backticks (`a.b`); unquoted, a.b is the field b of the column a. Keywords are
+// case-insensitive (after a dot they are field names). Evaluation follows SQL: a comparison with null is
+// unknown, never true, and only rows for which every comparison is true match. Literals take the column's
+// type when bound to a schema.
 
 #include <cstdint>
 #include <functional>
@@ -51,7 +52,8 @@ struct Comparison {
   std::string column;  // the top-level column
   ComparisonOperator op = ComparisonOperator::kEqual;
   std::vector<Literal> values;  // one, none (IS [NOT] NULL) or the IN list
-  std::vector<std::string> fields = {};  // struct fields below `column`, outermost first; empty for the column
+  // Struct fields below `column`, outermost first; empty for the column itself.
+  std::vector<std::string> fields = {};
 };
 
 struct Predicate {
@@ -74,8 +76,8 @@ std::string column_path_text(const std::string& column, const std::vector<std::s
 std::string predicate_text(const Predicate& predicate);
 
 // A predicate bound to a schema: literals converted to each compared column's (or field's) type. Throws
-// InputError for an unknown column or field, a path through a column that is not a struct, or a literal the type
-// cannot hold; UnsupportedError for a comparison on a struct, list or map itself.
+// InputError for an unknown column or field, a path through a column that is not a struct, or a literal the
+// type cannot hold; UnsupportedError for a comparison on a struct, list or map itself.
 class BoundPredicate {
  public:
   BoundPredicate(const Predicate& predicate, const core::Schema& schema, const std::string& context);
@@ -84,12 +86,12 @@ class BoundPredicate {
   std::vector<std::string> columns() const;
   // Ranges for data skipping (nested fields as paths): files outside them hold no matching row.
   std::vector<ColumnRange> ranges() const;
-  // Whether row `row` of `batch` (which holds every top-level column the predicate reads, nested fields found by
-  // their logical names) satisfies every comparison. A field under a null struct is null.
+  // Whether row `row` of `batch` (which holds every top-level column the predicate reads, nested fields found
+  // by their logical names) satisfies every comparison. A field under a null struct is null.
   std::vector<bool> matches(const core::RecordBatch& batch) const;
   // Whether comparisons on the given top-level columns alone may be true: false only when one of them is not
-  // true for `values` (logical column name -> one-row column); comparisons on other columns and on nested fields
-  // count as maybe. Partition values, the use of this, are top-level only.
+  // true for `values` (logical column name -> one-row column); comparisons on other columns and on nested
+  // fields count as maybe. Partition values, the use of this, are top-level only.
   bool may_match(const std::function<const core::Column*(const std::string&)>& value_of) const;
 
  private:

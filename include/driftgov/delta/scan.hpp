@@ -37,7 +37,7 @@ struct ScanOptions {
   std::vector<ColumnRange> ranges;
   // When set, only the live files whose AddFile::key() (path and deletion vector) is in the set are read: an
   // incremental reader's files added since the version it last read.
-  std::optional<std::set<std::string>> file_keys;
+  std::optional<std::set<std::string>> file_keys = {};
 };
 
 class Scan {

@@ -35,10 +35,10 @@ struct TableWriteOptions {
   bool overwrite_schema = false;  // only with kOverwrite, and not with replace_where
   // Partition columns of a new table (or of an overwrite with overwrite_schema).
   std::vector<std::string> partition_by;
-  // With kOverwrite: replace only the rows satisfying this predicate (Spark's replaceWhere). Files whose rows all
-  // match are removed; files holding some matching rows are rewritten without them (read through delta::Scan,
-  // which skips files by their stats, nested fields such as window.start too). Every written row must satisfy
-  // the predicate.
+  // With kOverwrite: replace only the rows satisfying this predicate (Spark's replaceWhere). Files whose rows
+  // all match are removed; files holding some matching rows are rewritten without them (read through
+  // delta::Scan, which skips files by their stats, nested fields such as window.start too). Every written row
+  // must satisfy the predicate.
   std::optional<Predicate> replace_where;
   // Idempotent write: skipped when the table already records this (app id, version) or a later version.
   std::optional<TransactionId> idempotent;
@@ -71,10 +71,11 @@ TableWriteResult write_table(const std::filesystem::path& table_root, const core
 // showing both schemas when the data does not fit and `merge_schema` is false or cannot help.
 core::Schema merge_schemas(const core::Schema& table, const core::Schema& data, bool merge_schema);
 
-// Stats JSON for one data file as Delta writers record it: numRecords, and minValues/maxValues/nullCount keyed
-// by the batch's names (the file's physical names under column mapping) for primitive columns, and for the
-// primitive fields inside struct columns as nested objects, as Spark writes them ({"window": {"start": ...}}; a
-// field under a null struct counts as null). Lists and maps, and everything inside them, carry no stats.
+// Stats JSON for one data file as Delta writers record it: numRecords, and minValues/maxValues/nullCount
+// keyed by the batch's names (the file's physical names under column mapping) for primitive columns, and for
+// the primitive fields inside struct columns as nested objects, as Spark writes them ({"window": {"start":
+// ...}}; a field under a null struct counts as null). Lists and maps, and everything inside them, carry no
+// stats.
 std::string file_statistics_json(const core::RecordBatch& batch);
 
 // Escapes a partition value for a folder name as Hive and Spark do (%XX for characters unsafe in paths).

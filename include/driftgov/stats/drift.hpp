@@ -77,6 +77,10 @@ struct DriftOptions {
   // Date and timestamp columns are reported with their range but not drift-tested unless this is set.
   bool test_time_columns = false;
   std::vector<double> quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
+  // KS p-values of statistics taken from sketches: scipy's 'auto' method (exact for up to 10000 values a side,
+  // O(n * m)) when set, the asymptotic distribution (O(1)) otherwise. Monitors compare thousands of sketched
+  // windows and use the asymptotic one (docs/statistics.md); raw-data statistics are always scipy's 'auto'.
+  bool exact_sketch_ks_pvalue = true;
   std::map<std::string, ColumnDriftOptions> columns;
 
   static constexpr int kMinBins = 2;

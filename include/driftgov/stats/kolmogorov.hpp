@@ -34,6 +34,9 @@ KsResult ks_two_sample(std::int64_t n1, std::int64_t n2, const CdfGaps& gaps);
 // statistic from sketch CDFs may overshoot by rounding) and must not be NaN. Writes "exact" or "asymp" to *method
 // when method is not null.
 double ks_two_sample_pvalue(std::int64_t n1, std::int64_t n2, double d, std::string* method);
+// The same p-value from the asymptotic distribution alone (scipy's method='asymp'): O(1) where the exact method
+// costs O(n1 * n2).
+double ks_two_sample_asymptotic_pvalue(std::int64_t n1, std::int64_t n2, double d);
 
 // Bound on |D_sketch - D_exact| when D is computed from two quantile sketches whose normalized rank errors are
 // ea and eb: each empirical CDF is off by at most its rank error everywhere, so the maximum gap moves by at most
