@@ -4,8 +4,6 @@ compared with one `--full` refresh on target `full` of the same table. A refresh
 a refresh killed at any moment leaves readable tables that the next refresh completes; two refreshes at once never
 duplicate a row."""
 import datetime
-import math
-import os
 import signal
 import subprocess
 import time
@@ -16,8 +14,8 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from conftest import driftgov_binary, run_driftgov
-from monitor_oracles import (DRIFT_KEY, PROFILE_KEY, SKETCH_FIELDS, UTC, window_start, baseline_of, close, keyed, output_table, random_log,
-                             read_rows, run_monitor, write_config)
+from monitor_oracles import (DRIFT_KEY, PROFILE_KEY, UTC, baseline_of, compare_with_full, keyed, output_table,
+                             random_log, read_rows, run_monitor, write_config)
 
 OUTPUTS = ("profile_metrics", "drift_metrics", "breaches")
 START = datetime.datetime(2024, 3, 4, tzinfo=UTC)  # a Monday
@@ -40,99 +38,6 @@ def make_monitor(tmp_path, rng, n=300, days=8, granularities=("1 day", "1 week")
     write_deltalake(str(tmp_path / "train"), baseline_of(random_log(rng, [None] * 200)))
     return write_config(tmp_path, tmp_path / "log", tmp_path / "train", granularities,
                         ["region", "price > 100"], extra=BREACH)
-
-
-def assert_rows_equal(incremental, full, key, what, sketched=None):
-    """Same keys; every field equal (floats to rel 1e-9), except when and where a row was written. With
-    `sketched` (a function checking one sketch field of two rows), the fields filled from quantile sketches go to
-    it instead."""
-    a, b = keyed(incremental, key), keyed(full, key)
-    assert set(a) == set(b), f"{what}: only incremental {sorted(set(a) - set(b), key=str)[:5]}, only full " \
-                             f"{sorted(set(b) - set(a), key=str)[:5]}"
-    for k, row in a.items():
-        other = b[k]
-        for field, value in row.items():
-            if field in ("logging_table_commit_version", "refresh_id", "detected_at", "target"):
-                continue
-            if sketched and field in SKETCH_FIELDS:
-                sketched(k, field, row, other)
-                continue
-            assert equal_values(value, other[field]), f"{what} {k} {field}: incremental {value!r}, full {other[field]!r}"
-
-
-def equal_values(a, b):
-    if isinstance(a, float) or isinstance(b, float):
-        return close(a, b, rel=1e-9, abs_tol=1e-9)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(equal_values(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(equal_values(x, y) for x, y in zip(a, b))
-    return a == b
-
-
-class SketchCheck:
-    """Sketch fields of two refreshes of one table. KS statistics: each side is within eps_reference + eps_current
-    of the true statistic (eps = the rows' sketch_bound), so the two differ by at most twice that. Quantiles and
-    medians of the whole table per window: within the stated rank bound of the true sorted data. Other fields
-    computed from sketch bins (binned distances, the verdicts on them) have no stated bound and are not compared."""
-
-    def __init__(self, table_path, profile_rows):
-        self.values = {}
-        for row in DeltaTable(str(table_path)).to_pyarrow_table().to_pylist():
-            if row["ts"] is None:
-                continue
-            for granularity in ("1 day", "1 week"):
-                start = window_start(row["ts"], granularity)
-                for column in ("price", "qty", "prediction", "label"):
-                    v = row[column]
-                    if v is not None and not math.isnan(v):
-                        self.values.setdefault((granularity, start, column), []).append(float(v))
-        self.values = {k: np.sort(v) for k, v in self.values.items()}
-        self.epsilon = max((r["sketch_bound"] or 0.0) for r in profile_rows)
-        assert 0 < self.epsilon < 0.02
-        self.checked_quantiles = self.checked_ks = 0
-
-    def __call__(self, key, field, row, other):
-        if field == "ks_test" and row[field] is not None:
-            assert abs(row[field]["statistic"] - other[field]["statistic"]) <= 4 * self.epsilon + 1e-12, \
-                (key, row[field], other[field])
-            self.checked_ks += 1
-        if field in ("median", "quantiles") and row["slice_key"] is None and row["model_version"] == "*":
-            ordered = self.values.get((row["granularity"], row["window_start"], row["column_name"]))
-            if ordered is None:
-                return
-            n = len(ordered)
-            for side in (row, other):
-                points = [(0.5, side["median"])] if field == "median" else \
-                    [(i / (len(side["quantiles"]) - 1), v) for i, v in enumerate(side["quantiles"])]
-                for q, value in points:
-                    low = np.searchsorted(ordered, value, side="left")
-                    high = np.searchsorted(ordered, value, side="right")
-                    distance = 0 if low <= q * n <= high else min(abs(low - q * n), abs(high - q * n))
-                    assert distance <= side["sketch_bound"] * n + 1, (key, field, q, value, low, high, n)
-                    self.checked_quantiles += 1
-
-
-def compare_with_full(tmp_path, config, sketched=False):
-    """The tables of target dev equal those of a full refresh on target full. `sketched`: groups large enough for
-    the quantile sketches to compact (SketchCheck); breaches, which follow binned distances, are then only checked
-    for duplicates."""
-    summary = run_monitor(config, "--target", "full", "--full")
-    assert summary["state"] == "SUCCESS" and summary["full_refresh"]
-    profile = read_rows(output_table(tmp_path, "profile_metrics"))
-    check = SketchCheck(tmp_path / "log", profile) if sketched else None
-    assert_rows_equal(profile, read_rows(output_table(tmp_path, "profile_metrics", "lake_full")), PROFILE_KEY,
-                      "profile_metrics", check)
-    assert_rows_equal(read_rows(output_table(tmp_path, "drift_metrics")),
-                      read_rows(output_table(tmp_path, "drift_metrics", "lake_full")), DRIFT_KEY, "drift_metrics",
-                      check)
-    breach_key = ("breach_id",)
-    if sketched:
-        keyed(read_rows(output_table(tmp_path, "breaches")), breach_key)
-        assert check.checked_quantiles > 0 and check.checked_ks > 0
-    else:
-        assert_rows_equal(read_rows(output_table(tmp_path, "breaches")),
-                          read_rows(output_table(tmp_path, "breaches", "lake_full")), breach_key, "breaches")
 
 
 STEPS = ["append", "append_late", "delete", "overwrite", "fill_labels", "update_feature"]
