@@ -1,6 +1,7 @@
 """The monitor's output tables read by Apache Spark (Delta) and DuckDB, and the queries of a Lakehouse Monitoring
 style dashboard run on them in Spark SQL and DuckDB SQL, against the same values read with deltalake."""
 import datetime
+import json
 import math
 
 import delta  # noqa: F401 - delta-spark, the Spark oracle of these tests
@@ -11,8 +12,8 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from delta_oracles import spark_session
-from monitor_oracles import (DRIFT_KEY, PROFILE_KEY, UTC, baseline_of, keyed, output_table, random_log, read_rows,
-                             run_monitor, write_config)
+from monitor_oracles import (DRIFT_KEY, PROFILE_KEY, UTC, baseline_of, compare_with_full, keyed, output_table,
+                             random_log, read_rows, run_monitor, write_config)
 
 pytestmark = pytest.mark.interop
 TABLES = ("profile_metrics", "drift_metrics", "breaches")
@@ -156,3 +157,32 @@ def test_dashboard_queries_in_spark_sql_and_duckdb(monitored, spark):
                         for row in connection.execute(sql.replace("`", '"')).to_arrow_table().to_pylist()]
     assert duck(PSI_SQL.format(drift="drift_metrics")) == psi
     assert duck(R2_SQL.format(profile="profile_metrics")) == r2
+
+
+def test_deletion_vectors_written_by_spark_refresh_incrementally(tmp_path, spark):
+    """Spark's DELETE and UPDATE with deletion vectors on the monitored table: the incremental refreshes after
+    each equal a full refresh."""
+    rng = np.random.default_rng(31)
+    start = datetime.datetime(2024, 5, 6, tzinfo=UTC)
+    log = tmp_path / "log"
+    write_deltalake(str(log), random_log(rng, [start + datetime.timedelta(seconds=int(s))
+                                              for s in rng.integers(0, 9 * 86400, 400)]))
+    write_deltalake(str(tmp_path / "train"), baseline_of(random_log(rng, [None] * 300)))
+    spark.sql(f"ALTER TABLE delta.`{log}` SET TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
+    config = write_config(tmp_path, log, tmp_path / "train", ["1 day", "1 week"], ["region", "price > 100"])
+    run_monitor(config)
+    spark.sql(f"DELETE FROM delta.`{log}` WHERE qty = 3")
+    spark.sql(f"UPDATE delta.`{log}` SET label = 4.5 WHERE label IS NULL AND qty < 2")
+    commits = [json.loads(line) for path in sorted((log / "_delta_log").glob("*.json"))
+               for line in path.read_text().splitlines()]
+    assert any("deletionVector" in c.get("add", {}) for c in commits), "Spark wrote no deletion vector"
+    summary = run_monitor(config)
+    assert summary["state"] == "SUCCESS" and not summary["full_refresh"] and summary["windows_recomputed"] > 0
+    compare_with_full(tmp_path, config)
+    # The rows Spark deleted are gone from every window.
+    counts = {r["window_start"]: r["count"] for r in read_rows(output_table(tmp_path, "profile_metrics"))
+              if r["column_name"] == "qty" and r["granularity"] == "1 day" and r["slice_key"] is None
+              and r["model_version"] == "*"}
+    live = spark.sql(f"SELECT date_trunc('DAY', ts) AS day, count(*) AS n FROM delta.`{log}` "
+                     "WHERE ts IS NOT NULL GROUP BY 1").collect()
+    assert {normal(row["day"]): row["n"] for row in live} == {normal(k): v for k, v in counts.items()}
