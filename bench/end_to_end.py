@@ -67,9 +67,13 @@ def measure(command: list[str]) -> dict:
     }
 
 
-def run_repeated(label: str, command: list[str], repetitions: int) -> dict:
+def run_repeated(label: str, command: list[str], repetitions: int, before=None, keep_stdout: bool = False) -> dict:
+    """Medians over `repetitions` runs of `command`; `before()`, when given, runs (unmeasured) before each one, to
+    put the files back into the same state. keep_stdout keeps every run's output under "stdouts"."""
     runs = []
     for index in range(repetitions):
+        if before is not None:
+            before()
         result = measure(command)
         if result["exit_code"] != 0:
             sys.exit(f"{label}: exit code {result['exit_code']}\n{' '.join(command)}\n{result['stderr'][-2000:]}")
@@ -88,6 +92,7 @@ def run_repeated(label: str, command: list[str], repetitions: int) -> dict:
         "median_peak_rss_bytes": statistics.median(r["peak_rss_bytes"] for r in runs),
         "load_average": [r["load_average"] for r in runs],
         "last_stdout": runs[-1]["stdout"],
+        **({"stdouts": [r["stdout"] for r in runs]} if keep_stdout else {}),
     }
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv-bench (repository root) with the peer tools bench/end_to_end.py compares against, from
-# bench/requirements.txt. Idempotent: reinstalls only when the requirements file changed.
+# Creates .venv-bench (repository root) with the peer tools bench/end_to_end.py and bench/monitor_bench.py compare
+# against (Evidently, NannyML), from bench/requirements.txt. Idempotent: reinstalls only when the requirements file
+# changed.
 # Usage: bench/setup-bench.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,4 +19,5 @@ if [ ! -f "$stamp" ] || ! cmp -s bench/requirements.txt "$stamp"; then
   .venv-bench/bin/pip install -q -r bench/requirements.txt
   cp bench/requirements.txt "$stamp"
 fi
-.venv-bench/bin/python -c 'import evidently, pandas; print("setup-bench: evidently", evidently.__version__, "pandas", pandas.__version__)'
+NML_DISABLE_USAGE_LOGGING=1 .venv-bench/bin/python -c 'import evidently, nannyml, pandas
+print("setup-bench: evidently", evidently.__version__, "nannyml", nannyml.__version__, "pandas", pandas.__version__)'

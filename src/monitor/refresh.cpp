@@ -288,7 +288,7 @@ class GroupReader {
     quality_ = plan.has_quality && prediction_ >= 0 && label_ >= 0;
   }
 
-  void consume(const core::RecordBatch& batch, const std::function<bool(std::int64_t)>& keep,
+  void consume(core::RecordBatch& batch, const std::function<bool(std::int64_t)>& keep,
                std::map<GroupKey, Accumulator>& groups, Counters& counters) {
     const auto rows = batch.num_rows;
     counters.rows_read += rows;
@@ -328,16 +328,16 @@ class GroupReader {
     std::vector<std::optional<std::string>> models{std::nullopt};
     if (model_ >= 0) code_values(batch.columns[static_cast<std::size_t>(model_)], model_code, models);
 
-    core::RecordBatch monitored;
-    monitored.schema = monitored_schema_;
-    monitored.num_rows = rows;
-    for (const auto index : monitored_) monitored.columns.push_back(batch.columns[static_cast<std::size_t>(index)]);
-
+    // Slice codes of every partition, before the batch's columns move into the profiled batch.
+    std::vector<std::vector<std::int32_t>> partition_codes(plan_.partitions.size());
+    std::vector<std::vector<std::optional<std::string>>> partition_values(plan_.partitions.size());
     for (std::size_t p = 0; p < plan_.partitions.size(); ++p) {
       auto& columns = partitions_[p];
       if (!columns.usable) continue;
-      std::vector<std::int32_t> value_code(static_cast<std::size_t>(rows), 0);
-      std::vector<std::optional<std::string>> values{std::nullopt};
+      auto& value_code = partition_codes[p];
+      auto& values = partition_values[p];
+      value_code.assign(static_cast<std::size_t>(rows), 0);
+      values = {std::nullopt};
       if (columns.column >= 0) {
         code_values(batch.columns[static_cast<std::size_t>(columns.column)], value_code, values);
       } else if (columns.predicate) {
@@ -345,6 +345,23 @@ class GroupReader {
         values = {std::string("false"), std::string("true")};
         for (std::int64_t row = 0; row < rows; ++row) value_code[static_cast<std::size_t>(row)] = matches[static_cast<std::size_t>(row)] ? 1 : 0;
       }
+    }
+    // The profiled columns, moved out of the batch (no copy); the quality columns are read from wherever they are.
+    core::RecordBatch monitored;
+    monitored.schema = monitored_schema_;
+    monitored.num_rows = rows;
+    std::vector<const core::Column*> located(batch.columns.size(), nullptr);
+    for (std::size_t i = 0; i < batch.columns.size(); ++i) located[i] = &batch.columns[i];
+    monitored.columns.reserve(monitored_.size());
+    for (const auto index : monitored_) {
+      monitored.columns.push_back(std::move(batch.columns[static_cast<std::size_t>(index)]));
+    }
+    for (std::size_t m = 0; m < monitored_.size(); ++m) located[static_cast<std::size_t>(monitored_[m])] = &monitored.columns[m];
+
+    for (std::size_t p = 0; p < plan_.partitions.size(); ++p) {
+      if (!partitions_[p].usable) continue;
+      const auto& value_code = partition_codes[p];
+      const auto& values = partition_values[p];
       // Rows of each (window, model, value).
       std::unordered_map<std::uint64_t, std::vector<std::int64_t>> by_group;
       for (std::int64_t row = 0; row < rows; ++row) {
@@ -376,7 +393,7 @@ class GroupReader {
                                             : stats::QualityProblem::kRegression);
           }
           const auto pick = [&](int index) {
-            const auto& column = batch.columns[static_cast<std::size_t>(index)];
+            const auto& column = *located[static_cast<std::size_t>(index)];
             return all ? column : core::take_rows(column, group_rows);
           };
           const auto prediction = pick(prediction_);
@@ -1627,9 +1644,15 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       write_rows(breaches_table(monitor), breach_rows(breaches, config, monitor, context), full, where, txn, storage);
     }
     // State: INPUT rows of the touched windows (every window and the BASELINE rows on a full refresh).
-    std::vector<core::RecordBatch> state_batches;
-    state_batches.push_back(state_rows(state, touched, false, full));
-    if (full && !baseline.empty()) state_batches.push_back(state_rows(baseline, {}, true, true));
+    // One batch per finest window, built as the writer asks for it: the serialized profiles of one window at a
+    // time are in memory, not the whole state's.
+    std::vector<std::int64_t> state_windows;
+    for (const auto& [key, group] : state) {
+      if ((full || touched.contains(key.window_start)) &&
+          (state_windows.empty() || state_windows.back() != key.window_start)) {
+        state_windows.push_back(key.window_start);
+      }
+    }
     delta::TableWriteOptions state_options;
     state_options.mode = full ? delta::WriteMode::kOverwrite : delta::WriteMode::kAppend;
     state_options.overwrite_schema = full;
@@ -1640,12 +1663,20 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     }
     state_options.idempotent = processed_txn;
     state_options.parquet.storage = &storage;
+    state_options.parquet.row_group_bytes = std::int64_t{16} << 20;
     state_options.commit.storage = &storage;
-    std::size_t next_batch = 0;
+    std::size_t next_window = 0;
+    bool baseline_written = !full || baseline.empty();
     delta::write_table(state_location, state_schema(),
                        [&]() -> std::optional<core::RecordBatch> {
-                         if (next_batch == state_batches.size()) return std::nullopt;
-                         return std::move(state_batches[next_batch++]);
+                         if (next_window < state_windows.size()) {
+                           return state_rows(state, {state_windows[next_window++]}, false, false);
+                         }
+                         if (!baseline_written) {
+                           baseline_written = true;
+                           return state_rows(baseline, {}, true, true);
+                         }
+                         return std::nullopt;
                        },
                        state_options);
 

@@ -97,7 +97,7 @@ struct NumericSide {
   bool counted = false;
   std::vector<double> distinct;
   std::vector<std::int64_t> at_most;
-  QuantileSketch::SortedView view;
+  std::shared_ptr<const QuantileSketch::SortedView> view;
   double error = 0.0;
   std::int64_t n = 0;
 
@@ -118,7 +118,7 @@ struct NumericSide {
       exact = *numeric.exact_values;
       has_exact = true;
     } else {
-      view = numeric.sketch.sorted_view();
+      view = numeric.sketch.shared_sorted_view();
       error = numeric.sketch.normalized_rank_error();
     }
   }
@@ -132,7 +132,7 @@ struct NumericSide {
   DistinctValues distinct_values() const { return {distinct, at_most}; }
   double quantile(double q) const {
     if (has_exact) return linear_quantile(exact_size(), q, [this](std::size_t k) { return exact_at(k); });
-    return view.quantile(q, profile->numeric->min, profile->numeric->max);
+    return view->quantile(q, profile->numeric->min, profile->numeric->max);
   }
   // Number of values <= x (estimated from the sketch when not exact).
   double count_at_most(double x) const {
@@ -141,13 +141,22 @@ struct NumericSide {
       return slot == 0 ? 0.0 : static_cast<double>(at_most[static_cast<std::size_t>(slot - 1)]);
     }
     if (has_exact) return static_cast<double>(std::upper_bound(exact.begin(), exact.end(), x) - exact.begin());
-    return view.cdf(x) * static_cast<double>(n);
+    return view->cdf(x) * static_cast<double>(n);
+  }
+  // Values at most support()[i - 1] (0 for i = 0): count_at_most at the support's points, in one pass.
+  double count_through(std::size_t i) const {
+    if (i == 0) return 0.0;
+    if (counted) return static_cast<double>(at_most[i - 1]);
+    if (has_exact) return static_cast<double>(i);
+    return view->total_weight == 0 ? 0.0
+                                   : static_cast<double>(view->cumulative_weights[i - 1]) /
+                                         static_cast<double>(view->total_weight) * static_cast<double>(n);
   }
   double cdf(double x) const { return n == 0 ? 0.0 : count_at_most(x) / static_cast<double>(n); }
   // Points where the empirical CDF can change.
   std::span<const double> support() const {
     if (counted) return distinct;
-    return has_exact ? exact : std::span<const double>(view.values);
+    return has_exact ? exact : std::span<const double>(view->values);
   }
 };
 
@@ -166,8 +175,16 @@ std::pair<double, double> cdf_distances(const NumericSide& a, const NumericSide&
   const auto points = union_support(a, b);
   double supremum = 0.0;
   double integral = 0.0;
+  // Walk both supports alongside the union: at each point, every support value <= it has been passed.
+  const auto sa = a.support();
+  const auto sb = b.support();
+  std::size_t ia = 0, ib = 0;
+  const auto cdf_at = [](const NumericSide& side, std::span<const double> support, std::size_t& index, double x) {
+    while (index < support.size() && support[index] <= x) ++index;
+    return side.n == 0 ? 0.0 : side.count_through(index) / static_cast<double>(side.n);
+  };
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const double gap = std::abs(a.cdf(points[i]) - b.cdf(points[i]));
+    const double gap = std::abs(cdf_at(a, sa, ia, points[i]) - cdf_at(b, sb, ib, points[i]));
     supremum = std::max(supremum, gap);
     if (i + 1 < points.size() && std::isfinite(points[i]) && std::isfinite(points[i + 1])) {
       integral += gap * (points[i + 1] - points[i]);

@@ -57,6 +57,7 @@ bool QuantileSketch::coin() {
 }
 
 void QuantileSketch::update(double value) {
+  view_.reset();
   DRIFTGOV_CHECK(!std::isnan(value), "NaN passed to a quantile sketch");
   staging_.push_back(value);
   min_ = std::min(min_, value);
@@ -66,6 +67,7 @@ void QuantileSketch::update(double value) {
 }
 
 void QuantileSketch::update(std::span<const double> values) {
+  view_.reset();
   while (!values.empty()) {
     const std::size_t room = kStagingSize - staging_.size();
     const std::size_t take = std::min(room, values.size());
@@ -142,6 +144,7 @@ void QuantileSketch::compress() {
 }
 
 void QuantileSketch::merge(const QuantileSketch& other) {
+  view_.reset();
   if (other.k_ != k_) {
     throw core::InputError(
         fmt::format("cannot merge quantile sketches with different k: this sketch has k={}, the other k={}", k_,
@@ -184,6 +187,11 @@ QuantileSketch::SortedView QuantileSketch::sorted_view() const {
   }
   view.total_weight = running;
   return view;
+}
+
+std::shared_ptr<const QuantileSketch::SortedView> QuantileSketch::shared_sorted_view() const {
+  if (!view_) view_ = std::make_shared<const SortedView>(sorted_view());
+  return view_;
 }
 
 double QuantileSketch::SortedView::cdf(double x) const {

@@ -12,6 +12,7 @@
 // Not thread-safe; merge per-thread sketches instead.
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -54,6 +55,9 @@ class QuantileSketch {
     double quantile(double q, double exact_min, double exact_max) const;
   };
   SortedView sorted_view() const;
+  // The same view, built once and kept until the sketch changes (a baseline compared with many windows sorts its
+  // items once). Copies of a sketch share the kept view. Not thread-safe, like the sketch itself.
+  std::shared_ptr<const SortedView> shared_sorted_view() const;
   double quantile(double q) const;
   double cdf(double x) const;
 
@@ -78,6 +82,7 @@ class QuantileSketch {
   std::vector<std::size_t> capacities_;      // per level, for the current number of levels
   std::size_t total_capacity_ = 0;
   std::uint64_t random_state_;
+  mutable std::shared_ptr<const SortedView> view_;  // shared_sorted_view(); reset by every change
 };
 
 }  // namespace driftgov::stats
