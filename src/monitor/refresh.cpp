@@ -144,7 +144,16 @@ Plan make_plan(const Config& config, const MonitorConfig& monitor, const core::S
                      return approximate_length_us(a) < approximate_length_us(b);
                    });
   if (is_snapshot(monitor)) plan.granularities.clear();
-  if (!plan.granularities.empty()) plan.finest = plan.granularities.front();
+  if (!plan.granularities.empty()) {
+    // The state's windows must nest in the windows of every granularity. Minutes and hours (counted from local
+    // midnight), days and months do; weeks do not nest in months or years, nor runs of weeks in runs whose length
+    // is not a multiple of theirs: the state is then kept per day.
+    plan.finest = plan.granularities.front();
+    const bool nested = std::all_of(plan.granularities.begin(), plan.granularities.end(), [&](const Granularity& g) {
+      return plan.finest.unit != TimeUnit::kWeek || (g.unit == TimeUnit::kWeek && g.count % plan.finest.count == 0);
+    });
+    if (!nested) plan.finest = parse_granularity("1 day", "monitor state");
+  }
 
   std::set<std::string> own = {monitor.timestamp_col, monitor.model_id_col};
   own.erase("");
@@ -1366,6 +1375,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
   bool full = options.full || !processed || snapshot_monitor;
   if (!options.full && processed && *processed == source.version()) {
     summary.state = "UP_TO_DATE";
+    summary.telemetry = nlohmann::json::object();  // no telemetry document: nothing was written
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     return summary;
   }
@@ -1606,10 +1616,16 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       }
     }
     if (full) {
-      // BASELINE rows of profile_metrics (no window), written with every full refresh.
+      // BASELINE rows of profile_metrics (no window), written with every full refresh; the whole baseline too
+      // when it is not a group of its own (a covering column slice gives it).
       for (const auto& [bkey, bgroup] : baseline) {
         add_profile_rows(profile_rows, context, OutKey{"", Window{}, bkey.slice_key, bkey.slice_value, bkey.model},
                          bgroup, "BASELINE");
+      }
+      if (baseline_whole && !baseline.contains(GroupKey{0, std::nullopt, std::nullopt, std::string(kAllModels)})) {
+        add_profile_rows(profile_rows, context,
+                         OutKey{"", Window{}, std::nullopt, std::nullopt, std::string(kAllModels)}, *baseline_whole,
+                         "BASELINE");
       }
     }
     const auto breaches = evaluate_breaches(monitor, values, written, plan);
