@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the embedded default (a local folder, no server):
+#   first the monitoring story (scripts/demo-monitoring.sh, into OUT_DIR/retail): a monitor over a growing retail
+#   inference log, a full and two incremental refreshes, late labels, a drift breach and the SQL on the metric
+#   tables; then the comparison story:
 #   1. generate a realistic reference/current pair (a loan portfolio) with drift injected into five features,
 #   2. profile the reference once into a stored baseline,
 #   3. compare the current data with the raw reference and with the stored baseline, and write the JSON result.
@@ -11,6 +14,9 @@ out="${1:-build/demo}"
 bin="${DRIFTGOV_BUILD_DIR:-build/release}/driftgov"
 rows="${DRIFTGOV_DEMO_ROWS:-200000}"
 mkdir -p "$out"
+
+scripts/demo-monitoring.sh "$out/retail"
+echo
 
 echo "== 1. generating $rows reference rows and $((rows / 2)) current rows (seed 7) into $out"
 .venv/bin/python scripts/generate_data.py --rows "$rows" --current-rows "$((rows / 2))" --seed 7 --out-dir "$out"
@@ -42,6 +48,8 @@ echo "   driftgov compare loans@v=0 loans@v=1 (the table's two versions):"
 
 echo
 echo "files written to $out:"
+echo "   retail/                              the monitoring story: driftgov.yaml, the lakehouse with the inference log,"
+echo "                                        the training set and the monitor's tables (scripts/demo-monitoring.sh)"
 echo "   reference.csv, current.csv           generated data (step 1)"
 echo "   baseline.profile.json                stored baseline of the reference (step 2)"
 echo "   drift_result.json                    raw reference vs current (step 3; format: docs/json-formats.md)"

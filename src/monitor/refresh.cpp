@@ -144,7 +144,16 @@ Plan make_plan(const Config& config, const MonitorConfig& monitor, const core::S
                      return approximate_length_us(a) < approximate_length_us(b);
                    });
   if (is_snapshot(monitor)) plan.granularities.clear();
-  if (!plan.granularities.empty()) plan.finest = plan.granularities.front();
+  if (!plan.granularities.empty()) {
+    // The state's windows must nest in the windows of every granularity. Minutes and hours (counted from local
+    // midnight), days and months do; weeks do not nest in months or years, nor runs of weeks in runs whose length
+    // is not a multiple of theirs: the state is then kept per day.
+    plan.finest = plan.granularities.front();
+    const bool nested = std::all_of(plan.granularities.begin(), plan.granularities.end(), [&](const Granularity& g) {
+      return plan.finest.unit != TimeUnit::kWeek || (g.unit == TimeUnit::kWeek && g.count % plan.finest.count == 0);
+    });
+    if (!nested) plan.finest = parse_granularity("1 day", "monitor state");
+  }
 
   std::set<std::string> own = {monitor.timestamp_col, monitor.model_id_col};
   own.erase("");
@@ -1364,6 +1373,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
   bool full = options.full || !processed || snapshot_monitor;
   if (!options.full && processed && *processed == source.version()) {
     summary.state = "UP_TO_DATE";
+    summary.telemetry = nlohmann::json::object();  // no telemetry document: nothing was written
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     return summary;
   }
@@ -1604,10 +1614,16 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       }
     }
     if (full) {
-      // BASELINE rows of profile_metrics (no window), written with every full refresh.
+      // BASELINE rows of profile_metrics (no window), written with every full refresh; the whole baseline too
+      // when it is not a group of its own (a covering column slice gives it).
       for (const auto& [bkey, bgroup] : baseline) {
         add_profile_rows(profile_rows, context, OutKey{"", Window{}, bkey.slice_key, bkey.slice_value, bkey.model},
                          bgroup, "BASELINE");
+      }
+      if (baseline_whole && !baseline.contains(GroupKey{0, std::nullopt, std::nullopt, std::string(kAllModels)})) {
+        add_profile_rows(profile_rows, context,
+                         OutKey{"", Window{}, std::nullopt, std::nullopt, std::string(kAllModels)}, *baseline_whole,
+                         "BASELINE");
       }
     }
     const auto breaches = evaluate_breaches(monitor, values, written, plan);
@@ -1626,9 +1642,15 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       write_rows(breaches_table(monitor), breach_rows(breaches, config, monitor, context), full, where, txn, storage);
     }
     // State: INPUT rows of the touched windows (every window and the BASELINE rows on a full refresh).
-    std::vector<core::RecordBatch> state_batches;
-    state_batches.push_back(state_rows(state, touched, false, full));
-    if (full && !baseline.empty()) state_batches.push_back(state_rows(baseline, {}, true, true));
+    // One batch per finest window, built as the writer asks for it: the serialized profiles of one window at a
+    // time are in memory, not the whole state's.
+    std::vector<std::int64_t> state_windows;
+    for (const auto& [key, group] : state) {
+      if ((full || touched.contains(key.window_start)) &&
+          (state_windows.empty() || state_windows.back() != key.window_start)) {
+        state_windows.push_back(key.window_start);
+      }
+    }
     delta::TableWriteOptions state_options;
     state_options.mode = full ? delta::WriteMode::kOverwrite : delta::WriteMode::kAppend;
     state_options.overwrite_schema = full;
@@ -1639,11 +1661,19 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     }
     state_options.idempotent = processed_txn;
     state_options.storage = &storage;
-    std::size_t next_batch = 0;
+    state_options.parquet.row_group_bytes = std::int64_t{16} << 20;
+    std::size_t next_window = 0;
+    bool baseline_written = !full || baseline.empty();
     delta::write_table(state_location, state_schema(),
                        [&]() -> std::optional<core::RecordBatch> {
-                         if (next_batch == state_batches.size()) return std::nullopt;
-                         return std::move(state_batches[next_batch++]);
+                         if (next_window < state_windows.size()) {
+                           return state_rows(state, {state_windows[next_window++]}, false, false);
+                         }
+                         if (!baseline_written) {
+                           baseline_written = true;
+                           return state_rows(baseline, {}, true, true);
+                         }
+                         return std::nullopt;
                        },
                        state_options);
 

@@ -164,14 +164,25 @@ void QuantileSketch::merge(const QuantileSketch& other) {
 }
 
 QuantileSketch::SortedView QuantileSketch::sorted_view() const {
-  std::vector<std::pair<double, std::uint64_t>> items;
+  // Every level is already sorted: merge them (and the sorted staging values) instead of sorting every item.
+  using Item = std::pair<double, std::uint64_t>;
+  std::vector<Item> items, merged, next;
   items.reserve(retained());
-  for (double v : staging_) items.emplace_back(v, 1);
+  std::vector<double> staged(staging_);
+  sort_ascending(staged);
+  for (double v : staged) items.emplace_back(v, 1);
+  const auto by_value = [](const Item& a, const Item& b) { return a.first < b.first; };
   for (std::size_t h = 0; h < levels_.size(); ++h) {
+    if (levels_[h].empty()) continue;
     const std::uint64_t weight = std::uint64_t{1} << h;
-    for (double v : levels_[h]) items.emplace_back(v, weight);
+    next.clear();
+    next.reserve(levels_[h].size());
+    for (double v : levels_[h]) next.emplace_back(v, weight);
+    merged.clear();
+    merged.reserve(items.size() + next.size());
+    std::merge(items.begin(), items.end(), next.begin(), next.end(), std::back_inserter(merged), by_value);
+    items.swap(merged);
   }
-  std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   SortedView view;
   view.values.reserve(items.size());
   view.cumulative_weights.reserve(items.size());

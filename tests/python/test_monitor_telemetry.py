@@ -153,3 +153,27 @@ def test_no_new_commit_writes_nothing(project):
     assert summary["state"] == "UP_TO_DATE"
     assert {name: DeltaTable(str(project / "lake" / "monitoring" / name)).version() for name in outputs} == versions
     assert set(telemetry_documents(project)) == documents
+
+
+def test_due_list_status_and_history(project):
+    # An hourly schedule: a monitor that never ran is due; right after a refresh it is not (unless an hour boundary
+    # passed in between, which the test allows for by reading the clock around the run).
+    write_config(project, "      - {metric: dataset_drift}\n    schedule: {quartz_cron_expression: \"0 0 * * * ?\"}")
+    config = project / "driftgov.yaml"
+    before = pd.Timestamp.now(tz="UTC")
+    first = run_driftgov("monitor", "run", "--due", "--config", config, "--json")
+    ran = json.loads(first.stdout)
+    assert [r["monitor"] for r in ran] == ["sales"] and ran[0]["state"] == "SUCCESS"
+    second = run_driftgov("monitor", "run", "--due", "--config", config)
+    after = pd.Timestamp.now(tz="UTC")
+    if before.floor("h") == after.floor("h"):
+        assert "sales: not due" in second.stdout
+    history = json.loads(run_driftgov("monitor", "history", "sales", "--config", config, "--json").stdout)
+    assert [h["refresh_id"] for h in history] == [ran[0]["refresh_id"]] or \
+        history[0]["refresh_id"] == ran[0]["refresh_id"]
+    assert history[0]["trigger"] == "SCHEDULE" and history[0]["state"] == "SUCCESS"
+    assert history[0]["rows_read"] == 6 * 400 and history[0]["table_version_to"] == 0
+    status = json.loads(run_driftgov("monitor", "status", "sales", "--config", config, "--json").stdout)
+    assert status["refresh_id"] == history[-1]["refresh_id"]
+    listing = json.loads(run_driftgov("monitor", "list", "--config", config, "--json").stdout)
+    assert listing[0]["monitor"] == "sales" and listing[0]["last_refresh"]["refresh_id"] == status["refresh_id"]

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The monitoring story on the embedded default (a local folder lakehouse, no server), on generated retail data:
+# an inference log of two model versions whose predictions come from real XGBoost models, labels arriving three
+# days late, and drift from day 40 in two features of one region.
+#   1. generate the training set and the first 38 days; write them as Delta tables; validate driftgov.yaml
+#   2. full refresh of the monitor: profile and drift metrics per day and week, slice and model version
+#   3. two more days arrive: an incremental refresh reads only the new files
+#   4. late labels are filled in (a replaceWhere rewrite) and three more days arrive, drift included: the
+#      incremental refresh recomputes the rewritten windows and finds the breach
+#   5. the breaches, and the SQL a user would run on the metric tables (run here with DuckDB)
+# Usage: scripts/demo-monitoring.sh [OUT_DIR] (default build/demo/retail). Run scripts/setup.sh first.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+out="${1:-build/demo/retail}"
+bin="$(cd "$(dirname "${DRIFTGOV_BUILD_DIR:-build/release}/driftgov")" && pwd)/driftgov"
+per_day="${DRIFTGOV_DEMO_ROWS_PER_DAY:-6000}"
+python="$root/.venv/bin/python"
+rm -rf "$out"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+data="$out/data"
+lake="$out/lakehouse/dev"
+
+append_days() {  # append_days A B: generate days A..B-1 as of day B (labels null for the last three days) and
+                 # append them to the inference log, one commit per day as a daily job would
+  "$python" scripts/generate_retail.py --out-dir "$data" --days "$1:$2" --as-of "$2" --rows-per-day "$per_day" \
+    >/dev/null
+  for ((day = $1; day < $2; day++)); do
+    "$bin" convert "$data/inference_log/day=$(printf %02d "$day").parquet" "$lake/sales/inference_log" \
+      --mode append >/dev/null
+  done
+}
+
+echo "== monitor 1. generating the training set and days 0-37 ($per_day orders a day, seed 7), as Delta tables"
+append_days 0 38
+"$bin" convert "$data/training_set.parquet" "$lake/sales/training_set" >/dev/null
+cat >"$out/driftgov.yaml" <<'EOF'
+project: retail-models
+variables: {lake: {default: ./lakehouse}}
+targets:
+  dev:  {mode: development, lakehouse: "${var.lake}/dev", default: true}
+  prod: {mode: production, lakehouse: "${var.lake}/prod"}
+monitors:
+  demand_forecast:
+    table: sales/inference_log
+    profile_type: inference_log
+    timestamp_col: ts
+    granularities: ["1 day", "1 week"]
+    model_id_col: model_version
+    prediction_col: prediction
+    label_col: label
+    problem_type: regression
+    baseline: {table: sales/training_set}
+    slicing_exprs: ["region", "price > 20"]
+    columns: {exclude: [order_id]}
+    drift: {drift_share: 0.5}
+    breach:
+      - {metric: population_stability_index, op: ">=", value: 0.1, columns: [price, promo], num_violation_windows: 2}
+      - {metric: r2_score, op: "<", value: 0.3}
+    schedule: {quartz_cron_expression: "0 0 * * * ?", timezone_id: UTC}
+EOF
+(cd "$out" && "$bin" validate) | sed 's/^/   /'
+
+echo
+echo "== monitor 2. full refresh (the first refresh of a monitor is full)"
+(cd "$out" && "$bin" monitor run demand_forecast) | sed 's/^/   /'
+
+echo
+echo "== monitor 3. days 38-39 arrive: an incremental refresh reads only the new files"
+append_days 38 40
+(cd "$out" && "$bin" monitor run demand_forecast) | sed 's/^/   /'
+
+echo
+echo "== monitor 4. the labels of days 35-36 arrive (a replaceWhere rewrite), and days 40-42 with the drift"
+predicate="$("$python" scripts/generate_retail.py --out-dir "$data" --as-of 38 --label-fill 40 \
+  --rows-per-day "$per_day" | sed -n 's/.*--replace-where "\(.*\)".*/\1/p' | tail -1)"
+"$bin" convert "$data/label_updates/asof=40.parquet" "$lake/sales/inference_log" --mode overwrite \
+  --replace-where "$predicate" >/dev/null
+echo "   labels filled where $predicate"
+append_days 40 43
+(cd "$out" && "$bin" monitor run demand_forecast) | sed 's/^/   /'
+
+echo
+echo "== monitor 5. the refresh history, and the SQL a user runs on the metric tables (here in DuckDB)"
+(cd "$out" && "$bin" monitor history demand_forecast) | sed 's/^/   /'
+"$python" - "$lake/monitoring" <<'EOF'
+import sys
+import duckdb
+from deltalake import DeltaTable
+
+monitoring = sys.argv[1]
+con = duckdb.connect()
+for name in ("drift_metrics", "profile_metrics", "breaches"):
+    # deltalake resolves the live files (deletion vectors are not used by these tables); DuckDB queries them.
+    con.register(name, DeltaTable(f"{monitoring}/demand_forecast_{name}").to_pyarrow_dataset())
+queries = {
+    "PSI of price and promo in the west slice, all models, per day (BASELINE drift)": """
+SELECT strftime("window".start, '%Y-%m-%d') AS day, column_name, round(population_stability_index, 3) AS psi,
+       drift_level
+FROM drift_metrics
+WHERE drift_type = 'BASELINE' AND granularity = '1 day' AND slice_key = 'region' AND slice_value = 'west'
+  AND model_version = '*' AND column_name IN ('price', 'promo') AND "window".start >= TIMESTAMP '2026-10-13'
+ORDER BY day, column_name""",
+    "R2 per model version and region, last three labelled days": """
+SELECT strftime("window".start, '%Y-%m-%d') AS day, model_version, slice_value AS region, round(r2_score, 3) AS r2,
+       labelled_rows
+FROM profile_metrics
+WHERE column_name = ':table' AND log_type = 'INPUT' AND granularity = '1 day' AND slice_key = 'region'
+  AND slice_value IN ('west', 'north') AND labelled_rows > 0
+ORDER BY day DESC, model_version, region LIMIT 8""",
+    "breaches": """
+SELECT substr(breach_id, 1, 12) AS breach, rule, strftime("window".start, '%Y-%m-%d') AS day,
+       coalesce(slice_key || '=' || slice_value, 'whole table') AS slice, model_version, column_name,
+       round(value, 3) AS value
+FROM breaches ORDER BY day, rule, slice, model_version, column_name""",
+}
+for title, sql in queries.items():
+    print(f"   -- {title}")
+    for line in sql.strip().splitlines():
+        print(f"   {line}")
+    print(con.sql(sql).df().to_string(index=False).replace("\n", "\n   ").join(["   ", ""]))
+    print()
+EOF
+echo "   files: $out/driftgov.yaml, $lake/sales (the tables), $lake/monitoring (the metric tables)"
