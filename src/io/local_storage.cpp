@@ -318,6 +318,14 @@ class LocalStorage final : public Storage {
 
 }  // namespace
 
+std::string absolute_local_path(const std::string& path) {
+  if (path.starts_with('/')) return normalize_path(path);
+  std::error_code error;
+  const auto absolute = std::filesystem::absolute(std::filesystem::path(path), error);
+  if (error) throw core::IOError(path, "make absolute", error.value());
+  return normalize_path(absolute.string());
+}
+
 Storage& local_storage() {
   static LocalStorage storage;
   return storage;

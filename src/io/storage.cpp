@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cctype>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace driftgov::io {
 
@@ -18,6 +20,31 @@ std::string temporary_path_for(const std::string& path) {
   const std::string folder = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   return fmt::format("{}.{}.{:08x}-{}.tmp", folder, name, process_token, counter.fetch_add(1));
+}
+
+std::string normalize_path(std::string_view path) {
+  const bool absolute = path.starts_with('/');
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    const auto end = slash == std::string_view::npos ? path.size() : slash;
+    const auto part = path.substr(start, end - start);
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") parts.pop_back();
+      else if (!absolute) parts.push_back(part);
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  std::string out = absolute ? "/" : "";
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += '/';
+    out += parts[i];
+  }
+  return out.empty() ? "." : out;
 }
 
 std::string lowercase_extension(std::string_view path) {

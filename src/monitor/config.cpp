@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -51,18 +50,16 @@ bool is_uri(const std::string& text) {
 // `path` as written under `base` (a folder or URI): URIs and absolute paths stay as they are (normalised).
 std::string resolve_path(const std::string& base, const std::string& path) {
   if (is_uri(path)) return path;
-  std::filesystem::path result(path);
-  if (!result.is_absolute()) {
+  std::string result = path;
+  if (!path.starts_with('/')) {
     if (is_uri(base)) {
       std::string joined = base;
       while (joined.ends_with('/')) joined.pop_back();
       return joined + "/" + path;
     }
-    result = std::filesystem::path(base) / result;
+    result = base + "/" + path;
   }
-  std::string text = result.lexically_normal().string();
-  while (text.size() > 1 && text.ends_with('/')) text.pop_back();
-  return text;
+  return io::normalize_path(result);
 }
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -1330,7 +1327,9 @@ class TableChecker {
 };
 
 std::string folder_of(const std::string& file) {
-  return std::filesystem::absolute(std::filesystem::path(file)).parent_path().lexically_normal().string();
+  const auto absolute = io::absolute_local_path(file);
+  const auto slash = absolute.rfind('/');
+  return slash == 0 ? std::string("/") : absolute.substr(0, slash);
 }
 
 }  // namespace

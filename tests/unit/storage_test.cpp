@@ -301,3 +301,22 @@ TEST(IOError, IsNeitherAUserErrorNorABug) {
 
 }  // namespace
 }  // namespace driftgov::core
+
+namespace driftgov::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(StoragePaths, NormalizeLikeLexicallyNormal) {
+  for (const char* path : {"a/./b/../c/", "/../x", "", ".", "a//b", "../a/../../b", "/a/b/..", "/", "a/b/c/../../.."}) {
+    std::string expected = fs::path(path).lexically_normal().string();
+    while (expected.size() > 1 && expected.ends_with('/')) expected.pop_back();
+    if (expected.empty()) expected = ".";
+    EXPECT_EQ(normalize_path(path), expected) << path;
+  }
+  EXPECT_EQ(absolute_local_path("/x/./y/"), "/x/y");
+  EXPECT_EQ(absolute_local_path("rel/../z"), normalize_path(fs::current_path().string() + "/z"));
+}
+
+}  // namespace
+}  // namespace driftgov::io

@@ -153,6 +153,13 @@ std::string lowercase_extension(std::string_view path);
 // The hidden temporary name beside `path` for a file being written: ".<name>.<unique>.tmp".
 std::string temporary_path_for(const std::string& path);
 
+// `path` with "." parts and doubled or trailing slashes dropped and "dir/.." folded, as the standard library's
+// lexically_normal does, on text alone ("a/./b/../c/" -> "a/c", "/../x" -> "/x", "" -> ".").
+std::string normalize_path(std::string_view path);
+// A local path made absolute against the process's working directory (normalized); absolute paths are only
+// normalized. Object-store keys are absolute already.
+std::string absolute_local_path(const std::string& path);
+
 // A std::streambuf over an OutputStream, for writers that produce a std::ostream (the CSV writer). Buffers
 // 64 KiB. Set badbit in the ostream's exceptions() so that a core::IOError from the stream reaches the caller.
 class OutputStreamBuffer : public std::streambuf {
