@@ -612,7 +612,7 @@ def test_demo_prints_the_delta_verdict_and_lists_every_file(tmp_path):
     import subprocess
     from conftest import BUILD_DIR, ROOT
     out = tmp_path / "demo"
-    env = dict(os.environ, DRIFTGOV_DEMO_ROWS="2000", DRIFTGOV_BUILD_DIR=str(BUILD_DIR))
+    env = dict(os.environ, DRIFTGOV_DEMO_ROWS="2000", DRIFTGOV_DEMO_ROWS_PER_DAY="500", DRIFTGOV_BUILD_DIR=str(BUILD_DIR))
     run = subprocess.run([str(ROOT / "scripts" / "demo.sh"), str(out)], capture_output=True, text=True, env=env,
                          timeout=600)
     assert run.returncode == 0, run.stderr
