@@ -143,7 +143,7 @@ int run_refresh(const MonitorArguments& args) {
       }
     }
   }
-  if (args.json_output) fmt::print("{}\n", results.dump(2));
+  if (args.json_output) fmt::print("{}\n", results.dump(2, ' ', false, json::error_handler_t::replace));
   return code;
 }
 
@@ -168,7 +168,7 @@ int run_list(const MonitorArguments& args) {
                                   version_or_dash(last->version_to))
                     : "never");
   }
-  if (args.json_output) fmt::print("{}\n", out.dump(2));
+  if (args.json_output) fmt::print("{}\n", out.dump(2, ' ', false, json::error_handler_t::replace));
   return kExitOk;
 }
 
@@ -183,7 +183,7 @@ int run_history(const MonitorArguments& args, bool latest_only) {
   if (args.json_output) {
     json out = json::array();
     for (const auto& r : records) out.push_back(record_json(r));
-    fmt::print("{}\n", (latest_only ? (out.empty() ? json(nullptr) : out.back()) : out).dump(2));
+    fmt::print("{}\n", (latest_only ? (out.empty() ? json(nullptr) : out.back()) : out).dump(2, ' ', false, json::error_handler_t::replace));
     return kExitOk;
   }
   if (records.empty()) {

@@ -1011,7 +1011,8 @@ std::string canonical_json(const MonitorConfig& monitor) {
       {"schedule", schedule},
       {"output_schema", monitor.output_schema},
       {"output_root", monitor.output_root}};
-  return json.dump();
+  // Invalid UTF-8 in a value (YAML files are not checked for it) is replaced, so the hash is still defined.
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string sha256_hex(const std::string& text) {

@@ -372,7 +372,9 @@ class GroupReader {
                          static_cast<std::uint64_t>(value_code[static_cast<std::size_t>(row)]);
         by_group[key].push_back(row);
       }
-      for (auto& [key, group_rows] : by_group) {
+      for (auto& entry : by_group) {
+        const auto key = entry.first;
+        const auto& group_rows = entry.second;  // a plain reference: lambdas below use it (clang 14)
         const auto& window = windows[static_cast<std::size_t>(key >> 40)];
         GroupKey group;
         group.window_start = window.start;
@@ -594,8 +596,9 @@ OutMap output_groups(const Plan& plan, const StateMap& state, bool model_column)
   std::map<std::tuple<std::string, Window, std::string>, std::map<std::string, std::int64_t>> totals;
   for (const auto& [key, group] : out) {
     if (!key.slice_key || !key.slice_value) continue;
+    const auto& slice_key = key.slice_key;
     const bool column_slice = std::any_of(plan.partitions.begin(), plan.partitions.end(), [&](const Partition& p) {
-      return p.key == key.slice_key && !p.column.empty();
+      return p.key == slice_key && !p.column.empty();
     });
     if (!column_slice) continue;
     totals[{key.granularity, key.window, *key.slice_key}][*key.slice_value] += group.state.profile.row_count;
@@ -1601,8 +1604,9 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
       }
       // CONSECUTIVE drift: the same group in the previous window.
       if (!key.granularity.empty()) {
+        const auto& granularity_text = key.granularity;
         const auto g = std::find_if(plan.granularities.begin(), plan.granularities.end(),
-                                    [&](const Granularity& x) { return x.text == key.granularity; });
+                                    [&](const Granularity& x) { return x.text == granularity_text; });
         const auto before = previous_window(key.window, *g, zone);
         OutKey previous_key = key;
         previous_key.window = before;
@@ -1766,7 +1770,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     summary.telemetry = telemetry;
     summary.telemetry_path =
         join(join(join(monitor.output_root, "_driftgov"), "telemetry"), monitor.name + "/" + summary.refresh_id + ".json");
-    io::write_file_atomically(storage, summary.telemetry_path, telemetry.dump(2) + "\n");
+    io::write_file_atomically(storage, summary.telemetry_path, telemetry.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
     record.state = "SUCCESS";
     record.end_time_us = now_us + static_cast<std::int64_t>(summary.seconds * 1e6);

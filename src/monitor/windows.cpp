@@ -316,7 +316,9 @@ std::int64_t TimeZone::to_instant(std::int64_t local_us) const {
 // found period by period: it is where the local time reaches a window bound, or an offset change that leaves it.
 Window window_of(std::int64_t instant_us, const Granularity& granularity, const TimeZone& zone) {
   const TimeZone::Period here = zone.period_at(instant_us);
-  const auto [local_start, local_end] = local_window(instant_us + here.offset_us, granularity);
+  const auto local_bounds = local_window(instant_us + here.offset_us, granularity);
+  const auto local_start = local_bounds.first;
+  const auto local_end = local_bounds.second;
   const auto outside = [&](Micros local) { return local < local_start || local >= local_end; };
   Window window;
   for (TimeZone::Period period = here;;) {
