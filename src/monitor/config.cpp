@@ -1,3 +1,4 @@
+#include "driftgov/core/text_distance.hpp"
 #include "driftgov/monitor/config.hpp"
 
 #include <fmt/format.h>
@@ -60,21 +61,6 @@ std::string resolve_path(const std::string& base, const std::string& path) {
     result = base + "/" + path;
   }
   return io::normalize_path(result);
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // "; did you mean 'x'?" or nothing.
@@ -1418,7 +1404,7 @@ std::string closest_name(const std::string& name, const std::vector<std::string>
   for (const auto& candidate : candidates) {
     const auto length_difference = candidate.size() > name.size() ? candidate.size() - name.size() : name.size() - candidate.size();
     if (length_difference > limit) continue;  // the distance is at least the difference in length
-    const auto distance = edit_distance(name, candidate);
+    const auto distance = core::edit_distance(name, candidate);
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;

@@ -1,3 +1,4 @@
+#include "driftgov/core/text_distance.hpp"
 #include "driftgov/monitor/windows.hpp"
 
 #include <date/date.h>
@@ -202,21 +203,6 @@ TimeZone TimeZone::utc() {
 
 namespace {
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // The zone or link name closest to `id` (case-insensitively, at most a few edits away), or "".
 std::string close_zone_name(const std::string& id) {
   const auto& database = date::get_tzdb();
@@ -224,7 +210,7 @@ std::string close_zone_name(const std::string& id) {
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(3, wanted.size() / 4) + 1;
   const auto consider = [&](const std::string& name) {
-    const std::size_t distance = edit_distance(wanted, lower(name));
+    const std::size_t distance = core::edit_distance(wanted, lower(name));
     if (distance < best_distance) {
       best_distance = distance;
       best = name;
