@@ -60,7 +60,7 @@ json snapshot_json(const delta::Snapshot& snapshot) {
   if (protocol.writer_features) protocol_json["writerFeatures"] = *protocol.writer_features;
   json transactions = json::object();
   for (const auto& [app_id, txn] : snapshot.transactions()) transactions[app_id] = txn.version;
-  json info = {{"location", snapshot.table_root().string()},
+  json info = {{"location", snapshot.table_root()},
                {"version", snapshot.version()},
                {"id", metadata.id},
                {"partitionColumns", metadata.partition_columns},
@@ -94,7 +94,7 @@ int run_info(const TableCommandArguments& args) {
   }
   std::int64_t total_bytes = 0;
   for (const auto& file : snapshot.files()) total_bytes += file.size;
-  fmt::print("table       {}\nversion     {}\nid          {}\n", snapshot.table_root().string(), snapshot.version(),
+  fmt::print("table       {}\nversion     {}\nid          {}\n", snapshot.table_root(), snapshot.version(),
              snapshot.metadata().id);
   fmt::print("protocol    reader {} writer {}\n", snapshot.protocol().min_reader_version,
              snapshot.protocol().min_writer_version);

@@ -16,7 +16,6 @@
 namespace driftgov::delta {
 namespace {
 
-namespace fs = std::filesystem;
 using core::DataType;
 using core::Field;
 using core::TypeId;
@@ -319,8 +318,10 @@ void parquet_actions(parquet::FileReader& reader, const ActionSink& sink) {
   }
 }
 
-void read_parquet_actions(const fs::path& file, const ActionSink& sink) {
-  auto reader = parquet::FileReader::open(file.string());
+void read_parquet_actions(const std::string& file, io::Storage& storage, const ActionSink& sink) {
+  parquet::ReaderOptions options;
+  options.storage = &storage;
+  auto reader = parquet::FileReader::open(file, options);
   parquet_actions(reader, sink);
 }
 
@@ -363,21 +364,21 @@ void write_checkpoint(const Snapshot& snapshot, io::Storage& storage) {
   }
   batch.num_rows = static_cast<std::int64_t>(actions.size());
 
-  const fs::path log_directory = snapshot.table_root() / "_delta_log";
-  const fs::path path = log_directory / fmt::format("{:020d}.checkpoint.parquet", snapshot.version());
+  const std::string log_directory = io::join_path(snapshot.table_root(), "_delta_log");
+  const std::string path = io::join_path(log_directory, fmt::format("{:020d}.checkpoint.parquet", snapshot.version()));
   parquet::WriterOptions options;
   options.compression = parquet::Compression::kSnappy;
   options.storage = &storage;
   // Concurrent writers of one version's checkpoint write the same rows; the atomic rename keeps a whole file.
-  parquet::write_parquet_file(path.string(), batch, options);
+  parquet::write_parquet_file(path, batch, options);
   const json last = {{"version", snapshot.version()},
                      {"size", batch.num_rows},
-                     {"sizeInBytes", storage.stat(path.string()).value_or(io::FileInfo{}).size},
+                     {"sizeInBytes", storage.stat(path).value_or(io::FileInfo{}).size},
                      {"numOfAddFiles", snapshot.files().size()}};
   // _last_checkpoint may only move forward: a slower writer of an older checkpoint must not move it back.
-  const auto previous = read_last_checkpoint(snapshot.table_root());
+  const auto previous = read_last_checkpoint(snapshot.table_root(), storage);
   if (!previous || previous->version < snapshot.version()) {
-    io::write_file_atomically(storage, (log_directory / "_last_checkpoint").string(), last.dump());
+    io::write_file_atomically(storage, io::join_path(log_directory, "_last_checkpoint"), last.dump());
   }
 }
 
@@ -386,22 +387,23 @@ std::vector<Action> parse_json_checkpoint(std::string_view text, const std::stri
 }
 
 void read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing, const ActionSink& sink) {
-  const auto forward = [&](const fs::path& file, Action& action) {
+  io::Storage& storage = listing.storage ? *listing.storage : io::local_storage();
+  const auto forward = [&](const std::string& file, Action& action) {
     if (const auto* sidecar = std::get_if<SidecarFile>(&action)) {
-      const std::string decoded = decode_path(sidecar->path, file.string());
-      const fs::path sidecar_path = decoded.starts_with("/") || decoded.starts_with("file:")
-                                        ? fs::path(decoded.starts_with("file:") ? decoded.substr(5) : decoded)
-                                        : listing.log_directory / "_sidecars" / decoded;
-      read_parquet_actions(sidecar_path, sink);
+      const std::string decoded = decode_path(sidecar->path, file);
+      const std::string sidecar_path = decoded.starts_with("/") || decoded.starts_with("file:")
+                                           ? (decoded.starts_with("file:") ? decoded.substr(5) : decoded)
+                                           : io::join_path(io::join_path(listing.log_directory, "_sidecars"), decoded);
+      read_parquet_actions(sidecar_path, storage, sink);
       return;
     }
     sink(action);
   };
   for (const auto& file : checkpoint.files) {
-    if (file.extension() == ".json") {
-      for (auto& action : parse_json_checkpoint(read_file_text(file), file.string())) forward(file, action);
+    if (file.ends_with(".json")) {
+      for (auto& action : parse_json_checkpoint(read_file_text(file, storage), file)) forward(file, action);
     } else {
-      read_parquet_actions(file, [&](Action& action) { forward(file, action); });
+      read_parquet_actions(file, storage, [&](Action& action) { forward(file, action); });
     }
   }
 }

@@ -187,7 +187,7 @@ std::vector<const AddFile*> files_overlapping(const Snapshot& snapshot, const st
   const auto& schema = snapshot.schema();
   const auto& partitions = snapshot.metadata().partition_columns;
   const core::Schema physical = physical_schema(schema, snapshot.column_mapping_mode());
-  const std::string context = snapshot.table_root().string() + ": data skipping";
+  const std::string context = snapshot.table_root() + ": data skipping";
   std::vector<ResolvedRange> resolved;
   for (const auto& range : ranges) {
     const auto path = resolve_field_path(schema.schema, range.column, range.fields, context);

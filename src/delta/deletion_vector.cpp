@@ -48,16 +48,15 @@ void append_little(std::string& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
 }
 
-std::string read_range(const std::filesystem::path& path, std::int64_t offset, std::int64_t length,
+std::string read_range(io::Storage& storage, const std::string& path, std::int64_t offset, std::int64_t length,
                        std::string_view context) {
-  auto& storage = io::local_storage();
-  if (!storage.stat(path.string())) {
-    throw core::InputError(fmt::format("{}: deletion vector file {} cannot be opened", context, path.string()));
+  if (!storage.stat(path)) {
+    throw core::InputError(fmt::format("{}: deletion vector file {} cannot be opened", context, path));
   }
-  const auto file = storage.open_read(path.string());
+  const auto file = storage.open_read(path);
   if (offset < 0 || length < 0 || offset > file->size() || length > file->size() - offset) {
     throw core::InputError(fmt::format("{}: deletion vector file {}: expected {} bytes at offset {}, file is shorter",
-                                       context, path.string(), length, offset));
+                                       context, path, length, offset));
   }
   std::string bytes(static_cast<std::size_t>(length), '\0');
   file->read_at(offset, length, bytes.data());
@@ -213,14 +212,13 @@ std::string encode_bitmap_array(const std::vector<std::uint64_t>& sorted_rows) {
   return out;
 }
 
-std::filesystem::path deletion_vector_file(const DeletionVectorDescriptor& descriptor,
-                                           const std::filesystem::path& table_root) {
+std::string deletion_vector_file(const DeletionVectorDescriptor& descriptor, const std::string& table_root) {
   const std::string& text = descriptor.path_or_inline_dv;
   if (descriptor.storage_type == 'p') {
     std::string decoded = decode_path(text, "deletionVector.pathOrInlineDv");
     if (decoded.starts_with("file://")) decoded = decoded.substr(7);
     else if (decoded.starts_with("file:")) decoded = decoded.substr(5);
-    return std::filesystem::path(decoded);
+    return decoded;
   }
   if (descriptor.storage_type != 'u' || text.size() < kEncodedUuidLength) {
     throw core::InputError(fmt::format("deletion vector '{}': not a relative ('u') descriptor with a 20-character UUID",
@@ -234,13 +232,12 @@ std::filesystem::path deletion_vector_file(const DeletionVectorDescriptor& descr
     if (i == 4 || i == 6 || i == 8 || i == 10) hex += '-';
     hex += fmt::format("{:02x}", static_cast<unsigned char>(uuid[i]));
   }
-  std::filesystem::path path = table_root;
-  if (!prefix.empty()) path /= prefix;
-  return path / ("deletion_vector_" + hex + ".bin");
+  const std::string folder = prefix.empty() ? table_root : io::join_path(table_root, prefix);
+  return io::join_path(folder, "deletion_vector_" + hex + ".bin");
 }
 
-DeletionVector load_deletion_vector(const DeletionVectorDescriptor& descriptor, const std::filesystem::path& table_root,
-                                    std::string_view context) {
+DeletionVector load_deletion_vector(const DeletionVectorDescriptor& descriptor, const std::string& table_root,
+                                    std::string_view context, io::Storage& storage) {
   std::string bitmap_bytes;
   if (descriptor.storage_type == 'i') {
     bitmap_bytes = z85_decode(descriptor.path_or_inline_dv, context);
@@ -253,12 +250,12 @@ DeletionVector load_deletion_vector(const DeletionVectorDescriptor& descriptor, 
     const auto path = deletion_vector_file(descriptor, table_root);
     const std::int64_t offset = descriptor.offset.value_or(0);
     // Layout at offset: 4-byte big-endian size, the bitmap, 4-byte big-endian CRC-32 of the bitmap.
-    const std::string framed = read_range(path, offset, 4 + static_cast<std::int64_t>(descriptor.size_in_bytes) + 4,
+    const std::string framed = read_range(storage, path, offset, 4 + static_cast<std::int64_t>(descriptor.size_in_bytes) + 4,
                                           context);
     const std::uint32_t size = read_big_32(framed, 0);
     if (size != static_cast<std::uint32_t>(descriptor.size_in_bytes)) {
       throw core::InputError(fmt::format("{}: deletion vector in {} at offset {} has size {}, descriptor says {}",
-                                         context, path.string(), offset, size, descriptor.size_in_bytes));
+                                         context, path, offset, size, descriptor.size_in_bytes));
     }
     bitmap_bytes = framed.substr(4, size);
     const std::uint32_t expected = read_big_32(framed, 4 + size);
@@ -266,7 +263,7 @@ DeletionVector load_deletion_vector(const DeletionVectorDescriptor& descriptor, 
         crc32(0L, reinterpret_cast<const Bytef*>(bitmap_bytes.data()), static_cast<uInt>(bitmap_bytes.size())));
     if (actual != expected) {
       throw core::InputError(fmt::format("{}: deletion vector in {} at offset {}: checksum {:08x}, expected {:08x}",
-                                         context, path.string(), offset, actual, expected));
+                                         context, path, offset, actual, expected));
     }
   }
   auto vector = decode_bitmap_array(bitmap_bytes, context);

@@ -16,8 +16,6 @@
 namespace driftgov::delta {
 namespace {
 
-namespace fs = std::filesystem;
-
 bool all_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -82,11 +80,11 @@ class TimestampScanner {
 
 // The first line of a file without its newline, read in pieces so that a large commit is not read whole;
 // nullopt when the file cannot be opened (the caller reads it whole and reports that).
-std::optional<std::string> read_first_line(const std::string& path) {
+std::optional<std::string> read_first_line(const std::string& path, io::Storage& storage) {
   constexpr std::int64_t kPiece = 4096;
   std::unique_ptr<io::RandomAccessFile> file;
   try {
-    file = io::local_storage().open_read(path);
+    file = storage.open_read(path);
   } catch (const core::InputError&) {
     return std::nullopt;
   }
@@ -184,9 +182,9 @@ TableLocation parse_table_location(std::string_view name) {
   return location;
 }
 
-bool is_delta_table(const std::string& name) {
+bool is_delta_table(const std::string& name, io::Storage& storage) {
   const auto location = parse_table_location(name);
-  return io::local_storage().is_folder((fs::path(location.path) / "_delta_log").string());
+  return storage.is_folder(io::join_path(location.path, "_delta_log"));
 }
 
 std::string commit_file_name(std::int64_t version) { return fmt::format("{:020d}.json", version); }
@@ -213,14 +211,14 @@ namespace {
 // Sorts the files of a log listing into commits and complete checkpoints.
 void add_log_files(LogListing& listing, const std::vector<io::FileInfo>& files) {
   // version -> (parts expected -> parts seen)
-  std::map<std::int64_t, std::map<std::int64_t, std::map<std::int64_t, fs::path>>> multi_part;
+  std::map<std::int64_t, std::map<std::int64_t, std::map<std::int64_t, std::string>>> multi_part;
   for (const auto& file : files) {
-    const fs::path path(file.path);
-    const std::string name = path.filename().string();
-    if (name.size() < 21 || !all_digits(std::string_view(name).substr(0, 20)) || name[20] != '.') continue;
-    const auto version = parse_version(std::string_view(name).substr(0, 20));
+    const std::string& path = file.path;
+    const std::string_view name = io::file_name(path);
+    if (name.size() < 21 || !all_digits(name.substr(0, 20)) || name[20] != '.') continue;
+    const auto version = parse_version(name.substr(0, 20));
     if (!version) continue;
-    const std::string_view rest = std::string_view(name).substr(21);
+    const std::string_view rest = name.substr(21);
     if (rest == "json") {
       listing.commits.emplace(*version, path);
     } else if (rest == "checkpoint.parquet") {
@@ -251,40 +249,49 @@ void add_log_files(LogListing& listing, const std::vector<io::FileInfo>& files) 
                    [](const CheckpointFiles& a, const CheckpointFiles& b) { return a.version < b.version; });
 }
 
+LogListing empty_listing(const std::string& table_root, io::Storage& storage) {
+  LogListing listing;
+  listing.table_root = table_root;
+  listing.log_directory = io::join_path(table_root, "_delta_log");
+  listing.storage = &storage;
+  return listing;
+}
+
 }  // namespace
 
-LogListing list_log(const fs::path& table_root) {
-  LogListing listing;
-  listing.table_root = table_root;
-  listing.log_directory = table_root / "_delta_log";
-  auto& storage = io::local_storage();
-  if (!storage.is_folder(listing.log_directory.string())) {
-    if (!storage.is_folder(table_root.string()) && !storage.stat(table_root.string())) {
-      throw core::InputError(fmt::format("{}: no such Delta table (the folder does not exist)", table_root.string()));
+LogListing list_log(const std::string& table_root, io::Storage& storage) {
+  LogListing listing = empty_listing(table_root, storage);
+  if (!storage.is_folder(listing.log_directory)) {
+    if (!storage.is_folder(table_root) && !storage.stat(table_root)) {
+      throw core::InputError(fmt::format("{}: no such Delta table (the folder does not exist)", table_root));
     }
-    throw core::InputError(fmt::format("{}: not a Delta table (no _delta_log folder)", table_root.string()));
+    throw core::InputError(fmt::format("{}: not a Delta table (no _delta_log folder)", table_root));
   }
-  add_log_files(listing, storage.list((listing.log_directory / "").string()));
-  listing.last_checkpoint = read_last_checkpoint(table_root);
+  add_log_files(listing, storage.list(io::join_path(listing.log_directory, "")));
+  listing.last_checkpoint = read_last_checkpoint(table_root, storage);
   return listing;
 }
 
-LogListing list_log_from(const fs::path& table_root, std::int64_t version) {
-  LogListing listing;
-  listing.table_root = table_root;
-  listing.log_directory = table_root / "_delta_log";
+LogListing list_log_if_present(const std::string& table_root, io::Storage& storage) {
+  LogListing listing = empty_listing(table_root, storage);
+  add_log_files(listing, storage.list(io::join_path(listing.log_directory, "")));
+  return listing;
+}
+
+LogListing list_log_from(const std::string& table_root, std::int64_t version, io::Storage& storage) {
+  LogListing listing = empty_listing(table_root, storage);
   // Every name of a version sorts after its bare number: "…012" < "…012.checkpoint.parquet" < "…012.json".
-  add_log_files(listing, io::local_storage().list_after((listing.log_directory / "").string(),
-                                                        (listing.log_directory / fmt::format("{:020d}", version)).string()));
+  add_log_files(listing, storage.list_after(io::join_path(listing.log_directory, ""),
+                                            io::join_path(listing.log_directory, fmt::format("{:020d}", version))));
   return listing;
 }
 
-std::optional<LastCheckpointHint> read_last_checkpoint(const fs::path& table_root) {
+std::optional<LastCheckpointHint> read_last_checkpoint(const std::string& table_root, io::Storage& storage) {
   // Only a hint: a missing, torn or corrupt one is ignored, never fatal.
-  const fs::path last = table_root / "_delta_log" / "_last_checkpoint";
-  if (!io::local_storage().stat(last.string())) return std::nullopt;
+  const std::string last = io::join_path(io::join_path(table_root, "_delta_log"), "_last_checkpoint");
+  if (!storage.stat(last)) return std::nullopt;
   try {
-    auto hint = nlohmann::json::parse(read_file_text(last));
+    auto hint = nlohmann::json::parse(read_file_text(last, storage));
     if (!hint.is_object() || !hint.contains("version") || !hint["version"].is_number_integer()) return std::nullopt;
     LastCheckpointHint parsed;
     parsed.version = hint["version"].get<std::int64_t>();
@@ -296,11 +303,11 @@ std::optional<LastCheckpointHint> read_last_checkpoint(const fs::path& table_roo
   }
 }
 
-std::string read_file_text(const fs::path& path) { return io::read_file(io::local_storage(), path.string()); }
+std::string read_file_text(const std::string& path, io::Storage& storage) { return io::read_file(storage, path); }
 
-std::vector<Action> read_commit(const fs::path& commit_file) {
-  const std::string text = read_file_text(commit_file);
-  return parse_commit(text, commit_file.string());
+std::vector<Action> read_commit(const std::string& commit_file, io::Storage& storage) {
+  const std::string text = read_file_text(commit_file, storage);
+  return parse_commit(text, commit_file);
 }
 
 InCommitTimestamps in_commit_timestamps(const StringMap& configuration) {
@@ -332,22 +339,23 @@ InCommitTimestamps in_commit_timestamps(const StringMap& configuration) {
 
 std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const StringMap& configuration) {
   const auto in_commit = in_commit_timestamps(configuration);
+  io::Storage& storage = listing.storage ? *listing.storage : io::local_storage();
   std::vector<CommitTimestamp> timestamps;
   std::optional<std::int64_t> previous_file_time;
   for (const auto& [version, path] : listing.commits) {
     if (in_commit.enabled && version >= in_commit.enablement_version) {
       // The protocol puts commitInfo first in such commits: one line answers, unless a writer broke that rule.
       std::optional<std::int64_t> stamp;
-      if (const auto first_line = read_first_line(path.string())) {
+      if (const auto first_line = read_first_line(path, storage)) {
         const auto parsed = nlohmann::json::parse(*first_line, nullptr, false);
         if (parsed.is_object() && parsed.contains("commitInfo")) {
-          if (auto action = parse_action(parsed, ActionOrigin{path.string(), 1})) {
+          if (auto action = parse_action(parsed, ActionOrigin{path, 1})) {
             if (const auto* info = std::get_if<CommitInfo>(&*action)) stamp = info->in_commit_timestamp();
           }
         }
       }
       if (!stamp) {
-        for (const auto& action : read_commit(path)) {
+        for (const auto& action : read_commit(path, storage)) {
           if (const auto* info = std::get_if<CommitInfo>(&action)) stamp = info->in_commit_timestamp();
         }
       }
@@ -355,13 +363,13 @@ std::vector<CommitTimestamp> commit_timestamps(const LogListing& listing, const 
         throw core::InputError(fmt::format(
             "{}: commitInfo.inCommitTimestamp is missing, but the table enables in-commit timestamps from version {} "
             "on (PROTOCOL.md, \"In-Commit Timestamps\")",
-            path.string(), in_commit.enablement_version));
+            path, in_commit.enablement_version));
       }
       timestamps.push_back({version, *stamp, true});
       continue;
     }
-    const auto status = io::local_storage().stat(path.string());
-    if (!status) throw core::InputError(fmt::format("{}: cannot read the modification time", path.string()));
+    const auto status = storage.stat(path);
+    if (!status) throw core::InputError(fmt::format("{}: cannot read the modification time", path));
     std::int64_t timestamp = status->modified_ms;
     // File times can go backwards (clock skew, copies); Spark makes them increase for time travel.
     if (previous_file_time && timestamp <= *previous_file_time) timestamp = *previous_file_time + 1;

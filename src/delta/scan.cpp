@@ -170,7 +170,7 @@ Scan::Scan(const Snapshot& snapshot, ScanOptions options) : state_(std::make_uni
   auto& state = *state_;
   state.snapshot = &snapshot;
   const auto& table = snapshot.schema();
-  const auto table_name = snapshot.table_root().string();
+  const auto& table_name = snapshot.table_root();
   state.physical = physical_schema(table, snapshot.column_mapping_mode());
   state.by_id = snapshot.column_mapping_mode() == ColumnMappingMode::kId;
   state.selected = io::resolve_projection(table.schema, options.columns, table_name);
@@ -216,14 +216,16 @@ std::optional<core::RecordBatch> Scan::next() {
 
 void Scan::State::open_file(const AddFile& file) {
   current = &file;
-  const auto path = snapshot->file_path(file);
-  current_path = path.string();
-  reader = std::make_unique<parquet::FileReader>(parquet::FileReader::open(current_path));
+  current_path = snapshot->file_path(file);
+  parquet::ReaderOptions options;
+  options.storage = &snapshot->storage();
+  reader = std::make_unique<parquet::FileReader>(parquet::FileReader::open(current_path, options));
   ++files_opened;
   row_group = 0;
   file_row = 0;
   partition_values = snapshot->logical_partition_values(file);
-  deleted = file.deletion_vector ? load_deletion_vector(*file.deletion_vector, snapshot->table_root(), current_path)
+  deleted = file.deletion_vector ? load_deletion_vector(*file.deletion_vector, snapshot->table_root(), current_path,
+                                                         snapshot->storage())
                                  : DeletionVector();
   // Where each selected logical column comes from in this file.
   file_fields.clear();

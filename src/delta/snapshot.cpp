@@ -13,8 +13,6 @@
 namespace driftgov::delta {
 namespace {
 
-namespace fs = std::filesystem;
-
 // Replays actions in commit order. Add and remove maps are keyed by (path, dvId).
 class LogReplay {
  public:
@@ -62,7 +60,7 @@ std::int64_t resolve_version(const LogListing& listing, const TimeTravel& travel
   }
   if (travel.timestamp_ms) {
     // In-commit timestamps are a table property, so the latest configuration decides how commits are timed.
-    const auto latest_snapshot = Snapshot::load(listing.table_root);
+    const auto latest_snapshot = Snapshot::load(listing.table_root, {}, *listing.storage);
     const auto& configuration = latest_snapshot.metadata().configuration;
     return version_at_timestamp(commit_timestamps(listing, configuration), *travel.timestamp_ms, table,
                                 in_commit_timestamps(configuration).enablement_timestamp_ms);
@@ -163,17 +161,17 @@ std::optional<std::int64_t> Snapshot::transaction_version(const std::string& app
   return found == transactions_.end() ? std::nullopt : std::optional(found->second.version);
 }
 
-fs::path resolve_data_path(const fs::path& table_root, const std::string& log_path) {
-  std::string decoded = decode_path(log_path, table_root.string());
-  if (decoded.starts_with("file://")) return fs::path(decoded.substr(7));
-  if (decoded.starts_with("file:")) return fs::path(decoded.substr(5));
-  if (decoded.starts_with("/")) return fs::path(decoded);
+std::string resolve_data_path(const std::string& table_root, const std::string& log_path) {
+  std::string decoded = decode_path(log_path, table_root);
+  if (decoded.starts_with("file://")) return decoded.substr(7);
+  if (decoded.starts_with("file:")) return decoded.substr(5);
+  if (decoded.starts_with("/")) return decoded;
   if (const auto colon = decoded.find(':'); colon != std::string::npos && decoded.find('/') > colon) {
     throw core::UnsupportedError(
         fmt::format("{}: data file '{}' is on a remote file system (only local paths are supported)",
-                    table_root.string(), log_path));
+                    table_root, log_path));
   }
-  return table_root / decoded;
+  return io::join_path(table_root, decoded);
 }
 
 PartitionValues Snapshot::logical_partition_values(const AddFile& file) const {
@@ -185,37 +183,53 @@ PartitionValues Snapshot::logical_partition_values(const AddFile& file) const {
     auto found = file.partition_values.find(physical);
     if (found == file.partition_values.end()) {
       throw core::InputError(fmt::format("{}@v={}: file '{}' has no partition value for column '{}'",
-                                         table_root_.string(), version_, file.path, column));
+                                         table_root_, version_, file.path, column));
     }
     values.emplace(column, found->second);
   }
   return values;
 }
 
-fs::path Snapshot::file_path(const AddFile& file) const { return resolve_data_path(table_root_, file.path); }
+std::string Snapshot::file_path(const AddFile& file) const { return resolve_data_path(table_root_, file.path); }
 
-Snapshot Snapshot::load(const TableLocation& location) {
-  return load(fs::path(location.path), TimeTravel{location.version, location.timestamp_ms});
+Snapshot Snapshot::load(const TableLocation& location, io::Storage& storage) {
+  return load(location.path, TimeTravel{location.version, location.timestamp_ms}, storage);
 }
 
-Snapshot Snapshot::load(const fs::path& table_root, const TimeTravel& travel) {
+std::optional<Snapshot> Snapshot::from_last_checkpoint(const std::string& table_root,
+                                                       const std::optional<LastCheckpointHint>& hint,
+                                                       const TimeTravel& travel, io::Storage& storage) {
   // The latest version, or one at or after the last checkpoint, is replayed from that checkpoint with the log
   // listed from the checkpoint's version on (Delta's listFrom), so a long log costs no more than its tail. When
-  // that listing cannot serve (the checkpoint is gone, incomplete or unreadable here), the whole log is listed;
-  // a timestamp needs every commit's time.
+  // that listing cannot serve (the checkpoint is gone, incomplete or unreadable here), the caller lists the whole
+  // log; a timestamp needs every commit's time.
+  if (travel.timestamp_ms || !hint || (travel.version && *travel.version < hint->version)) return std::nullopt;
+  auto listing = list_log_from(table_root, hint->version, storage);
+  listing.last_checkpoint = hint;
+  return from_listing(listing, travel, /*whole_log=*/false);
+}
+
+Snapshot Snapshot::load(const std::string& table_root, const TimeTravel& travel, io::Storage& storage) {
   if (!travel.timestamp_ms) {
-    const auto hint = read_last_checkpoint(table_root);
-    if (hint && (!travel.version || *travel.version >= hint->version)) {
-      auto listing = list_log_from(table_root, hint->version);
-      listing.last_checkpoint = hint;
-      if (auto snapshot = from_listing(listing, travel, /*whole_log=*/false)) return std::move(*snapshot);
+    if (auto snapshot = from_last_checkpoint(table_root, read_last_checkpoint(table_root, storage), travel, storage)) {
+      return std::move(*snapshot);
     }
   }
-  return std::move(*from_listing(list_log(table_root), travel, /*whole_log=*/true));
+  return std::move(*from_listing(list_log(table_root, storage), travel, /*whole_log=*/true));
+}
+
+std::optional<Snapshot> Snapshot::load_latest_if_any(const std::string& table_root, io::Storage& storage) {
+  const auto hint = read_last_checkpoint(table_root, storage);
+  if (auto snapshot = from_last_checkpoint(table_root, hint, {}, storage)) return snapshot;
+  // One listing answers both questions: is there a table yet, and what is its latest version.
+  auto listing = list_log_if_present(table_root, storage);
+  if (!listing.latest_version()) return std::nullopt;
+  listing.last_checkpoint = hint;
+  return from_listing(listing, {}, /*whole_log=*/true);
 }
 
 std::optional<Snapshot> Snapshot::from_listing(const LogListing& listing, const TimeTravel& travel, bool whole_log) {
-  const std::string table = listing.table_root.string();
+  const std::string& table = listing.table_root;
   const auto latest = listing.latest_version();
   if (!latest) {
     if (!whole_log) return std::nullopt;
@@ -250,7 +264,7 @@ std::optional<Snapshot> Snapshot::from_listing(const LogListing& listing, const 
   }
   require_contiguous(listing, start, version, table);
   for (std::int64_t v = start + 1; v <= version; ++v) {
-    auto actions = read_commit(listing.commits.at(v));
+    auto actions = read_commit(listing.commits.at(v), *listing.storage);
     for (auto& action : actions) replay.apply(action);
   }
 
@@ -264,6 +278,7 @@ std::optional<Snapshot> Snapshot::from_listing(const LogListing& listing, const 
 
   Snapshot snapshot;
   snapshot.table_root_ = listing.table_root;
+  snapshot.storage_ = listing.storage;
   snapshot.version_ = version;
   snapshot.protocol_ = std::move(*replay.protocol_);
   snapshot.metadata_ = std::move(*replay.metadata_);
@@ -296,7 +311,7 @@ std::optional<Snapshot> Snapshot::from_listing(const LogListing& listing, const 
   snapshot.domains_ = std::move(replay.domains_);
   snapshot.checkpoint_version_ = checkpoint_version;
   if (auto commit = listing.commits.find(version); commit != listing.commits.end()) {
-    for (auto& action : read_commit(commit->second)) {
+    for (auto& action : read_commit(commit->second, *listing.storage)) {
       if (auto* info = std::get_if<CommitInfo>(&action)) snapshot.commit_info_ = std::move(*info);
     }
   }

@@ -23,7 +23,6 @@
 namespace driftgov::delta {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::int64_t now_ms() {
@@ -468,7 +467,7 @@ struct OpenFile {
 
 void check_writer_protocol(const Snapshot& snapshot, WriteMode mode) {
   const auto& protocol = snapshot.protocol();
-  const std::string table = snapshot.table_root().string();
+  const std::string& table = snapshot.table_root();
   if (protocol.min_writer_version > 7) {
     throw core::UnsupportedError(
         fmt::format("{}: Delta writer protocol version {} is not supported", table, protocol.min_writer_version));
@@ -832,9 +831,9 @@ std::string file_statistics_json(const core::RecordBatch& batch) {
   return accumulator.finish();
 }
 
-TableWriteResult write_table(const fs::path& table_root, const core::Schema& data_schema,
+TableWriteResult write_table(const std::string& table_root, const core::Schema& data_schema,
                              const BatchSupplier& next_batch, const TableWriteOptions& options) {
-  const std::string table = table_root.string();
+  const std::string& table = table_root;
   // One storage for the whole write: the Parquet and commit options carry it from here on. A caller written
   // before TableWriteOptions::storage existed may still name it in both nested options; two different ones are
   // refused.
@@ -853,7 +852,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
   parquet_options.storage = &storage;
   CommitOptions commit_options = options.commit;
   commit_options.storage = &storage;
-  auto transaction = Transaction::start(table_root);
+  auto transaction = Transaction::start(table_root, storage);
   const auto& snapshot = transaction.snapshot();
   TableWriteResult result;
   if (options.mode == WriteMode::kCreate && snapshot) {
@@ -986,7 +985,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     AddFile add;
     add.path = encode_path(file.relative_path);
     add.partition_values = file.partition_values;
-    add.size = storage.stat((table_root / file.relative_path).string()).value_or(io::FileInfo{}).size;
+    add.size = storage.stat(io::join_path(table_root, file.relative_path)).value_or(io::FileInfo{}).size;
     add.modification_time = now_ms();
     add.data_change = true;
     add.stats = file.statistics.finish();
@@ -994,7 +993,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     written.push_back(std::move(add));
   };
 
-  std::vector<fs::path> created_files;
+  std::vector<std::string> created_files;
   std::int64_t rows_supplied = 0;
   // Writes rows into the open files; `check` refuses rows outside the replaceWhere predicate (new data only: the
   // rows kept from rewritten files are exactly the ones outside it).
@@ -1058,8 +1057,8 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
           file.relative_path =
               fmt::format("{}part-{:05d}-{}.c000.{}.parquet", folder, written.size() + open_files.size(), new_uuid(),
                           parquet::compression_name(parquet_options.compression));
-          created_files.push_back(table_root / file.relative_path);
-          file.writer = std::make_unique<parquet::FileWriter>((table_root / file.relative_path).string(),
+          created_files.push_back(io::join_path(table_root, file.relative_path));
+          file.writer = std::make_unique<parquet::FileWriter>(created_files.back(),
                                                               file_schema, parquet_options);
           file.partition_values = group.first;
           found = open_files.emplace(folder, std::move(file)).first;
@@ -1099,7 +1098,7 @@ TableWriteResult write_table(const fs::path& table_root, const core::Schema& dat
     open_files.clear();
     for (const auto& path : created_files) {
       try {
-        storage.remove(path.string());
+        storage.remove(path);
       } catch (const core::IOError&) {
         // Best effort: the error being reported is the one that matters; a stray file is only unreferenced.
       }

@@ -16,8 +16,6 @@
 namespace driftgov::delta {
 namespace {
 
-namespace fs = std::filesystem;
-
 std::string checkpoint_failure(std::int64_t version, const char* reason) {
   return fmt::format("version {} is committed, but its checkpoint was not written (readers replay the commits "
                      "instead): {}",
@@ -84,17 +82,15 @@ std::string new_uuid() {
                      low >> 48, low & 0xffffffffffffULL);
 }
 
-bool write_file_if_absent(const fs::path& target, const std::string& contents, io::Storage& storage) {
-  return storage.put_if_absent(target.string(), contents);
+bool write_file_if_absent(const std::string& target, const std::string& contents, io::Storage& storage) {
+  return storage.put_if_absent(target, contents);
 }
 
-Transaction Transaction::start(const fs::path& table_root) {
+Transaction Transaction::start(const std::string& table_root, io::Storage& storage) {
   Transaction transaction;
   transaction.table_root_ = table_root;
-  if (!io::local_storage().list((table_root / "_delta_log" / "").string()).empty()) {
-    const auto listing = list_log(table_root);
-    if (listing.latest_version()) transaction.snapshot_ = Snapshot::load(table_root);
-  }
+  transaction.storage_ = &storage;
+  transaction.snapshot_ = Snapshot::load_latest_if_any(table_root, storage);
   return transaction;
 }
 
@@ -187,12 +183,12 @@ std::vector<Action> Transaction::build_actions(std::int64_t attempt_version) con
 void Transaction::check_conflicts(std::int64_t winning_version, const std::vector<Action>& winning) const {
   const WinningCommitSummary summary(winning);
   const std::string context = fmt::format("{}: a concurrent transaction committed version {} ({})",
-                                          table_root_.string(), winning_version,
+                                          table_root_, winning_version,
                                           summary.operation.empty() ? "unknown operation" : summary.operation);
   if (summary.has_protocol) {
     // The winner's protocol must still be one we can read (this throws UnsupportedError otherwise).
     for (const auto& action : winning) {
-      if (const auto* protocol = std::get_if<Protocol>(&action)) check_reader_protocol(*protocol, table_root_.string());
+      if (const auto* protocol = std::get_if<Protocol>(&action)) check_reader_protocol(*protocol, table_root_);
     }
     if (new_protocol_) {
       throw ConcurrentModificationError("ProtocolChangedException",
@@ -260,13 +256,13 @@ void Transaction::check_conflicts(std::int64_t winning_version, const std::vecto
 }
 
 CommitResult Transaction::commit(const CommitOptions& options) {
-  DRIFTGOV_CHECK(!committed_, "transaction on {} committed twice", table_root_.string());
+  DRIFTGOV_CHECK(!committed_, "transaction on {} committed twice", table_root_);
   if (!snapshot_ && !new_metadata_) {
     throw core::InputError(fmt::format("{}: a new table needs its metadata (schema) in the first commit",
-                                       table_root_.string()));
+                                       table_root_));
   }
   if (!snapshot_ && !new_protocol_) {
-    throw core::InputError(fmt::format("{}: a new table needs its protocol in the first commit", table_root_.string()));
+    throw core::InputError(fmt::format("{}: a new table needs its protocol in the first commit", table_root_));
   }
   // Checked before committing: after the commit nothing may fail the write.
   int interval = options.checkpoint_interval;
@@ -277,17 +273,17 @@ CommitResult Transaction::commit(const CommitOptions& options) {
         interval = std::stoi(found->second);
       } catch (const std::exception&) {
         throw core::InputError(fmt::format("{}: table property delta.checkpointInterval '{}' is not an integer",
-                                           table_root_.string(), found->second));
+                                           table_root_, found->second));
       }
     }
   }
-  const fs::path log_directory = table_root_ / "_delta_log";
-  io::Storage& storage = options.storage ? *options.storage : io::local_storage();
+  const std::string log_directory = io::join_path(table_root_, "_delta_log");
+  io::Storage& storage = options.storage ? *options.storage : *storage_;
   CommitResult result;
   std::int64_t attempt_version = read_version() + 1;
   for (int attempt = 1;; ++attempt) {
     const auto actions = build_actions(attempt_version);
-    if (write_file_if_absent(log_directory / commit_file_name(attempt_version), serialize_commit(actions), storage)) {
+    if (write_file_if_absent(io::join_path(log_directory, commit_file_name(attempt_version)), serialize_commit(actions), storage)) {
       committed_ = true;
       result.version = attempt_version;
       result.attempts = attempt;
@@ -295,15 +291,15 @@ CommitResult Transaction::commit(const CommitOptions& options) {
     }
     if (attempt >= options.max_attempts) {
       throw core::InputError(fmt::format("{}: gave up committing after {} attempts lost to concurrent writers",
-                                         table_root_.string(), attempt));
+                                         table_root_, attempt));
     }
     // Check every commit that won since our last attempt, then try after the newest.
-    const auto listing = list_log(table_root_);
+    const auto listing = list_log(table_root_, storage);
     const std::int64_t latest = listing.latest_version().value_or(attempt_version);
     for (std::int64_t version = attempt_version; version <= latest; ++version) {
       auto found = listing.commits.find(version);
       if (found == listing.commits.end()) continue;
-      check_conflicts(version, read_commit(found->second));
+      check_conflicts(version, read_commit(found->second, storage));
     }
     attempt_version = latest + 1;
   }
@@ -313,7 +309,7 @@ CommitResult Transaction::commit(const CommitOptions& options) {
     // it), so a failure to write one is reported beside the result, not thrown: the caller would otherwise take
     // a committed write for a failed one and retry it. Spark logs such failures and continues the same way.
     try {
-      write_checkpoint(Snapshot::load(table_root_, TimeTravel{result.version, std::nullopt}), storage);
+      write_checkpoint(Snapshot::load(table_root_, TimeTravel{result.version, std::nullopt}, storage), storage);
       result.checkpoint_written = true;
     } catch (const core::UnsupportedError&) {
       // A build without the Parquet writer commits without checkpoints.

@@ -47,8 +47,18 @@ std::string normalize_path(std::string_view path) {
   return out.empty() ? "." : out;
 }
 
+std::string join_path(std::string_view folder, std::string_view name) {
+  if (folder.empty() || name.starts_with('/')) return std::string(name);
+  std::string joined(folder);
+  if (!joined.ends_with('/')) joined += '/';
+  joined += name;
+  return joined;
+}
+
+std::string_view file_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
+
 std::string lowercase_extension(std::string_view path) {
-  const auto name = path.substr(path.rfind('/') + 1);
+  const auto name = file_name(path);
   const auto dot = name.rfind('.');
   // A leading dot starts a hidden name, not an extension: ".profile" has none.
   if (dot == std::string_view::npos || dot == 0 || name == "..") return {};

@@ -1239,11 +1239,11 @@ std::string state_table(const MonitorConfig& monitor) {
 }
 std::string refreshes_table(const MonitorConfig& monitor) { return join(monitor.output_root, "refreshes"); }
 
-std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor) {
+std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Storage& storage) {
   std::vector<RefreshRecord> records;
   const auto table = refreshes_table(monitor);
-  if (!table_exists(io::local_storage(), table)) return records;
-  const auto snapshot = delta::Snapshot::load(table);
+  if (!table_exists(storage, table)) return records;
+  const auto snapshot = delta::Snapshot::load(table, {}, storage);
   delta::ScanOptions options;
   options.predicate = delta::parse_predicate("monitor_name = '" + [&] {
     std::string quoted;
@@ -1329,7 +1329,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
   RefreshSummary summary;
   summary.refresh_id = new_refresh_id();
   summary.monitor = monitor.name;
-  const auto history = read_refreshes(monitor);
+  const auto history = read_refreshes(monitor, storage);
   RefreshRecord record;
   record.refresh_id = summary.refresh_id;
   record.monitor = monitor.name;
@@ -1363,11 +1363,11 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     }
   }
 
-  const auto source = delta::Snapshot::load(monitor.table);
+  const auto source = delta::Snapshot::load(monitor.table, {}, storage);
   const auto plan = make_plan(config, monitor, source.schema().schema);
   const auto state_location = state_table(monitor);
   std::optional<delta::Snapshot> state_snapshot;
-  if (table_exists(storage, state_location)) state_snapshot = delta::Snapshot::load(state_location);
+  if (table_exists(storage, state_location)) state_snapshot = delta::Snapshot::load(state_location, {}, storage);
   std::optional<std::int64_t> processed;
   if (state_snapshot) processed = state_snapshot->transaction_version(plan.app_id);
   summary.version_from = processed;
@@ -1383,7 +1383,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
   std::optional<delta::Snapshot> previous;
   if (!full) {
     try {
-      previous = delta::Snapshot::load(monitor.table, delta::TimeTravel{*processed, std::nullopt});
+      previous = delta::Snapshot::load(monitor.table, delta::TimeTravel{*processed, std::nullopt}, storage);
     } catch (const core::InputError&) {
       full = true;  // the processed version is gone (log cleaned up): start over
     }
@@ -1410,7 +1410,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
           baseline.emplace(GroupKey{0, std::nullopt, std::nullopt, std::string(kAllModels)}, std::move(whole));
         } else {
           const auto base = delta::Snapshot::load(
-              monitor.baseline->table, delta::TimeTravel{monitor.baseline->version, std::nullopt});
+              monitor.baseline->table, delta::TimeTravel{monitor.baseline->version, std::nullopt}, storage);
           std::vector<std::string> columns;
           std::set<std::string> wanted(plan.scan_columns.begin(), plan.scan_columns.end());
           for (const auto& f : base.schema().schema.fields) {

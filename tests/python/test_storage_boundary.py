@@ -19,21 +19,7 @@ FILE_SYSTEM_CALL = re.compile(
 STORAGE_IMPLEMENTATIONS = {"src/io/local_storage.cpp", "src/io/memory_storage.cpp"}
 
 # Known remaining uses, to be moved onto io::Storage. Do not add to this list.
-KNOWN_REMAINING = {
-    # Delta: std::filesystem::path in the public API and the log, snapshot and deletion-vector readers.
-    "include/driftgov/delta/checkpoint.hpp": "std::filesystem::path in the API",
-    "include/driftgov/delta/deletion_vector.hpp": "std::filesystem::path in the API",
-    "include/driftgov/delta/log.hpp": "std::filesystem::path in the API",
-    "include/driftgov/delta/snapshot.hpp": "std::filesystem::path in the API",
-    "include/driftgov/delta/table_writer.hpp": "std::filesystem::path in the API",
-    "include/driftgov/delta/transaction.hpp": "std::filesystem::path in the API",
-    "src/delta/checkpoint.cpp": "path joining with std::filesystem::path",
-    "src/delta/deletion_vector.cpp": "std::filesystem::path for the deletion-vector file",
-    "src/delta/log.cpp": "std::filesystem::path in the listing and its API",
-    "src/delta/snapshot.cpp": "path resolution with std::filesystem",
-    "src/delta/table_writer.cpp": "std::filesystem::path joining",
-    "src/delta/transaction.cpp": "std::filesystem::path joining",
-}
+KNOWN_REMAINING: dict[str, str] = {}
 
 
 def library_files():

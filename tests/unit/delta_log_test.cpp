@@ -130,7 +130,7 @@ TEST(DeltaDeletionVectors, DerivesTheRelativePathOfTheProtocolExample) {
   // PROTOCOL.md, "JSON Example 1": prefix "ab", UUID d2c639aa-8816-431a-aaf6-d3fe2512ff61.
   DeletionVectorDescriptor descriptor{'u', "ab^-aqEH.-t@S}K{vb[*k^", 4, 40, 6};
   EXPECT_EQ(deletion_vector_file(descriptor, "/table"),
-            fs::path("/table/ab/deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin"));
+            "/table/ab/deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin");
 }
 
 TEST(DeltaDeletionVectors, EncodeDecodeRoundTripAcrossBuckets) {
@@ -165,7 +165,7 @@ TEST(DeltaDeletionVectors, OnDiskFileWithChecksum) {
   const std::string uuid_bytes = "0123456789abcdef";
   DeletionVectorDescriptor descriptor{'u', "xy" + z85_encode(uuid_bytes), 1, static_cast<std::int32_t>(bitmap.size()),
                                       3};
-  const auto path = deletion_vector_file(descriptor, table.root());
+  const fs::path path = deletion_vector_file(descriptor, table.root());
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << file;
   EXPECT_EQ(load_deletion_vector(descriptor, table.root(), "t").rows(), rows);

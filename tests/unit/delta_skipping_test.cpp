@@ -39,7 +39,7 @@ core::Schema id_and_part_schema() {
 std::map<const AddFile*, std::vector<std::int64_t>> ids_by_file(const Snapshot& snapshot) {
   std::map<const AddFile*, std::vector<std::int64_t>> ids;
   for (const auto& file : snapshot.files()) {
-    auto reader = parquet::FileReader::open(snapshot.file_path(file).string());
+    auto reader = parquet::FileReader::open(snapshot.file_path(file));
     for (int group = 0; group < reader.num_row_groups(); ++group) {
       const auto batch = reader.read_row_group(group);
       ids[&file].insert(ids[&file].end(), batch.columns[0].ints.begin(), batch.columns[0].ints.end());

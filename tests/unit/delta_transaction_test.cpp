@@ -12,6 +12,7 @@
 #include "driftgov/delta/log.hpp"
 #include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/transaction.hpp"
+#include "fault_injecting_storage.hpp"
 
 namespace driftgov::delta {
 namespace {
@@ -43,8 +44,8 @@ AddFile data_file(const std::string& name, const std::string& part = "a") {
 }
 
 // Returns false when the table already existed when the transaction started.
-bool create_table(const fs::path& root) {
-  auto transaction = Transaction::start(root);
+bool create_table(const std::string& root, io::Storage& storage = io::local_storage()) {
+  auto transaction = Transaction::start(root, storage);
   if (transaction.snapshot()) return false;
   Metadata metadata;
   metadata.id = new_uuid();
@@ -132,6 +133,56 @@ TEST(DeltaSnapshotListing, FromTheLastCheckpointOnly) {
   for (int version = 0; version < 6; ++version) fs::remove(folder.root() / "_delta_log" / commit_file_name(version));
   EXPECT_EQ(Snapshot::load(folder.root()).files().size(), 7u);
   EXPECT_EQ(Snapshot::load(folder.root(), TimeTravel{6, std::nullopt}).files().size(), 6u);
+}
+
+// Starting a transaction lists the log once: the listing that loads the snapshot also tells whether there is a
+// table yet (on an object store every listing is a request).
+TEST(DeltaTransaction, StartListsTheLogOnce) {
+  TableFolder folder;
+  const auto lists_of_start = [&](std::int64_t expected_version) {
+    testing::FaultInjectingStorage counting(io::local_storage(), {});
+    const auto transaction = Transaction::start(folder.root(), counting);
+    EXPECT_EQ(transaction.read_version(), expected_version);
+    return counting.lists();
+  };
+  EXPECT_EQ(lists_of_start(-1), 1);  // no folder yet
+  create_table(folder.root());
+  EXPECT_EQ(lists_of_start(0), 1);  // no checkpoint: the whole log
+  fs::remove_all(folder.root());
+  table_with_checkpoints(folder.root());
+  EXPECT_EQ(lists_of_start(7), 1);  // from the last checkpoint on
+  // A _delta_log folder holding no commit starts a new table, as an empty one does.
+  fs::remove_all(folder.root());
+  fs::create_directories(folder.root() / "_delta_log");
+  { std::ofstream(folder.root() / "_delta_log" / "_last_checkpoint") << R"({"version":3})"; }
+  EXPECT_EQ(lists_of_start(-1), 2);  // the hint's listing finds nothing, then the whole log
+}
+
+// A table written through a storage is read back through it: the writer's snapshot, its commits, its checkpoint
+// and the files' paths.
+TEST(DeltaTransaction, ATableLivesInTheStorageItIsWrittenTo) {
+  const auto storage = io::make_memory_storage();
+  const std::string root = "tables/t";
+  ASSERT_TRUE(create_table(root, *storage));
+  EXPECT_FALSE(create_table(root, *storage));  // the second start sees version 0
+  CommitOptions options;
+  options.checkpoint_interval = 2;
+  for (int version = 1; version <= 3; ++version) {
+    auto transaction = Transaction::start(root, *storage);
+    EXPECT_EQ(transaction.read_version(), version - 1);
+    transaction.add_file(data_file(fmt::format("f{}", version)));
+    EXPECT_EQ(transaction.commit(options).version, version);
+  }
+  EXPECT_TRUE(storage->stat("tables/t/_delta_log/00000000000000000003.json"));
+  EXPECT_TRUE(storage->stat("tables/t/_delta_log/00000000000000000002.checkpoint.parquet"));
+  EXPECT_FALSE(fs::exists("tables"));
+  const auto snapshot = Snapshot::load(root, {}, *storage);
+  EXPECT_EQ(snapshot.version(), 3);
+  EXPECT_EQ(snapshot.checkpoint_version(), 2);
+  EXPECT_EQ(snapshot.files().size(), 3u);
+  EXPECT_EQ(&snapshot.storage(), storage.get());
+  EXPECT_EQ(snapshot.file_path(snapshot.files()[0]), "tables/t/p=a/f1.parquet");
+  EXPECT_THROW(Snapshot::load(root), core::InputError);  // not on the local disk
 }
 
 // Where the listing from _last_checkpoint cannot serve, the whole log is listed and the result is the same.

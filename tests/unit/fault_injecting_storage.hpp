@@ -5,7 +5,8 @@
 // Counting: every OutputStream::write is a write; OutputStream::publish is an fsync then a rename (a publish
 // calls sync first); Storage::put_if_absent is one write, one fsync and one rename. A crash throws
 // SimulatedCrash and leaves what a killed process would leave: the stream is dropped with forget(), so its
-// temporary file stays.
+// temporary file stays. Listings (list and list_after, never faulted) are counted too: on an object store each is
+// a request, so tests bound how many a reader makes.
 
 #include <cerrno>
 #include <memory>
@@ -47,11 +48,16 @@ class FaultInjectingStorage final : public io::Storage {
   int writes() const { return writes_; }
   int syncs() const { return syncs_; }
   int renames() const { return renames_; }
+  int lists() const { return lists_; }
   bool fired() const { return fired_; }
 
   std::unique_ptr<io::RandomAccessFile> open_read(const std::string& path) override { return inner_.open_read(path); }
-  std::vector<io::FileInfo> list(const std::string& prefix) override { return inner_.list(prefix); }
+  std::vector<io::FileInfo> list(const std::string& prefix) override {
+    ++lists_;
+    return inner_.list(prefix);
+  }
   std::vector<io::FileInfo> list_after(const std::string& prefix, const std::string& start_after) override {
+    ++lists_;
     return inner_.list_after(prefix, start_after);
   }
   std::optional<io::FileInfo> stat(const std::string& path) override { return inner_.stat(path); }
@@ -131,6 +137,7 @@ class FaultInjectingStorage final : public io::Storage {
   int writes_ = 0;
   int syncs_ = 0;
   int renames_ = 0;
+  int lists_ = 0;
   bool fired_ = false;
 };
 

@@ -146,7 +146,7 @@ delta::TableWriteOptions append_options(io::Storage& storage) {
 
 std::int64_t rows_of(const delta::Snapshot& snapshot) {
   std::int64_t rows = 0;
-  for (const auto& file : snapshot.files()) rows += parquet::FileReader::open(snapshot.file_path(file).string()).num_rows();
+  for (const auto& file : snapshot.files()) rows += parquet::FileReader::open(snapshot.file_path(file)).num_rows();
   return rows;
 }
 

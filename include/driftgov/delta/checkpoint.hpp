@@ -4,7 +4,6 @@
 // feeds the same log replay as commit files. Parquet rows are read through parquet::FileReader; stats are taken
 // from `stats` (JSON text) or, when a checkpoint carries only `stats_parsed`, rebuilt as JSON from it.
 
-#include <filesystem>
 #include <functional>
 #include <vector>
 
@@ -20,14 +19,16 @@ class Snapshot;
 // Receives actions one by one; it may move from them.
 using ActionSink = std::function<void(Action&)>;
 
-// Passes every action of a complete checkpoint, sidecars included, to `sink` in file order, without holding them
+// Passes every action of a complete checkpoint, sidecars included (read from the listing's storage), to `sink` in
+// file order, without holding them
 // all (a large table's checkpoint is mostly adds, read column-wise). Throws core::UnsupportedError when this build
 // cannot read the checkpoint's file format (the caller may fall back to replaying commit files, discarding what
 // the sink received), InputError for a malformed checkpoint (naming the file and field).
 void read_checkpoint(const CheckpointFiles& checkpoint, const LogListing& listing, const ActionSink& sink);
 
 // Writes a classic single-file checkpoint of `snapshot` (protocol, metadata, txn, domain metadata, live adds and
-// unexpired tombstones), published atomically to `storage`, then `_last_checkpoint`. Throws
+// unexpired tombstones), published atomically to `storage`, then `_last_checkpoint` (read there first: it only
+// moves forward). Throws
 // core::UnsupportedError when this build has no Parquet writer, core::IOError on a storage failure (the
 // previous checkpoint and `_last_checkpoint` stay as they were).
 void write_checkpoint(const Snapshot& snapshot, io::Storage& storage = io::local_storage());

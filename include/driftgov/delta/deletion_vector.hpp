@@ -4,12 +4,12 @@
 // A DeletionVector is an immutable value once loaded.
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "driftgov/delta/actions.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
 
@@ -37,13 +37,14 @@ DeletionVector decode_bitmap_array(std::string_view bytes, std::string_view cont
 // The RoaringBitmapArray bytes for a set of rows (used by writers and tests).
 std::string encode_bitmap_array(const std::vector<std::uint64_t>& sorted_rows);
 
-// The file a 'u' or 'p' descriptor points to. Throws InputError for an inline descriptor or a malformed UUID.
-std::filesystem::path deletion_vector_file(const DeletionVectorDescriptor& descriptor,
-                                           const std::filesystem::path& table_root);
+// The file a 'u' or 'p' descriptor points to (a path in the table's storage). Throws InputError for an inline
+// descriptor or a malformed UUID.
+std::string deletion_vector_file(const DeletionVectorDescriptor& descriptor, const std::string& table_root);
 
 // Loads the rows a descriptor names: inline bytes, or a file with version byte, big-endian size, bitmap and a
-// CRC-32 checked against the data. Verifies the cardinality. Errors name `context` (e.g. the data file).
-DeletionVector load_deletion_vector(const DeletionVectorDescriptor& descriptor, const std::filesystem::path& table_root,
-                                    std::string_view context);
+// CRC-32 checked against the data, read from `storage`. Verifies the cardinality. Errors name `context` (e.g. the
+// data file).
+DeletionVector load_deletion_vector(const DeletionVectorDescriptor& descriptor, const std::string& table_root,
+                                    std::string_view context, io::Storage& storage = io::local_storage());
 
 }  // namespace driftgov::delta

@@ -1,10 +1,11 @@
 #pragma once
-// The files of a Delta log (PROTOCOL.md, "Delta Log Entries", "Checkpoints", "Last Checkpoint File") on the local
-// file system, and how a source name states the table version (docs/delta.md, "Naming a version").
-// Reading the log never changes it; every function here is safe to call while writers commit.
+// The files of a Delta log (PROTOCOL.md, "Delta Log Entries", "Checkpoints", "Last Checkpoint File") in an
+// io::Storage, and how a source name states the table version (docs/delta.md, "Naming a version").
+// A table root is a path in its storage (a local path, a key prefix); the log's files are named by joining it
+// with "_delta_log/..." (io::join_path). Reading the log never changes it; every function here is safe to call
+// while writers commit.
 
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "driftgov/delta/actions.hpp"
+#include "driftgov/io/storage.hpp"
 
 namespace driftgov::delta {
 
@@ -33,14 +35,14 @@ std::int64_t parse_timestamp_us(std::string_view text, std::string_view context)
 std::string format_timestamp_ms(std::int64_t milliseconds);  // "2024-01-01T00:00:00.000Z"
 
 // True when `path` is a folder holding a `_delta_log` folder (the version suffix, if any, is ignored).
-bool is_delta_table(const std::string& name);
+bool is_delta_table(const std::string& name, io::Storage& storage = io::local_storage());
 
 enum class CheckpointKind { kClassic, kMultiPart, kUuid };
 
 struct CheckpointFiles {
   std::int64_t version = 0;
   CheckpointKind kind = CheckpointKind::kClassic;
-  std::vector<std::filesystem::path> files;  // parts in order; one file unless multi-part
+  std::vector<std::string> files;  // parts in order; one file unless multi-part
 };
 
 struct LastCheckpointHint {
@@ -50,11 +52,12 @@ struct LastCheckpointHint {
 };
 
 struct LogListing {
-  std::filesystem::path table_root;
-  std::filesystem::path log_directory;
-  std::map<std::int64_t, std::filesystem::path> commits;  // version -> NNN.json
+  std::string table_root;
+  std::string log_directory;                              // table_root joined with "_delta_log"
+  std::map<std::int64_t, std::string> commits;            // version -> NNN.json
   std::vector<CheckpointFiles> checkpoints;               // complete checkpoints only, by version
   std::optional<LastCheckpointHint> last_checkpoint;      // absent when missing or unreadable
+  io::Storage* storage = nullptr;                         // where the files are (never null once listed)
 
   std::optional<std::int64_t> latest_version() const;
   // The newest complete checkpoint at or below `version`.
@@ -62,17 +65,22 @@ struct LogListing {
 };
 
 // Lists `_delta_log`. Throws InputError when the folder does not exist (naming the table).
-LogListing list_log(const std::filesystem::path& table_root);
+LogListing list_log(const std::string& table_root, io::Storage& storage = io::local_storage());
+// The same, except that a missing `_delta_log` folder lists as empty (a table not created yet) and
+// `last_checkpoint` is left empty.
+LogListing list_log_if_present(const std::string& table_root, io::Storage& storage = io::local_storage());
 // Lists `_delta_log` from `version` on (Delta's LogStore listFrom, io::Storage::list_after): the commits and
 // checkpoints of `version` and later only, so that a snapshot replayed from a checkpoint lists none of the files
 // before it. `last_checkpoint` is left empty; a missing folder lists as empty.
-LogListing list_log_from(const std::filesystem::path& table_root, std::int64_t version);
+LogListing list_log_from(const std::string& table_root, std::int64_t version,
+                         io::Storage& storage = io::local_storage());
 // `_delta_log/_last_checkpoint`, or nullopt when it is missing, torn or unreadable (it is only a hint).
-std::optional<LastCheckpointHint> read_last_checkpoint(const std::filesystem::path& table_root);
+std::optional<LastCheckpointHint> read_last_checkpoint(const std::string& table_root,
+                                                       io::Storage& storage = io::local_storage());
 
 // Reads one commit file, parsing every action (errors name the file and line).
-std::vector<Action> read_commit(const std::filesystem::path& commit_file);
-std::string read_file_text(const std::filesystem::path& path);
+std::vector<Action> read_commit(const std::string& commit_file, io::Storage& storage = io::local_storage());
+std::string read_file_text(const std::string& path, io::Storage& storage = io::local_storage());
 
 std::string commit_file_name(std::int64_t version);  // 00000000000000000012.json
 

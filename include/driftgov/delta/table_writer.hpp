@@ -7,7 +7,6 @@
 // them (see transaction.hpp). A crash at any point leaves the table at the old or the new version.
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -46,8 +45,9 @@ struct TableWriteOptions {
   // Table properties of a new table (delta.checkpointInterval, ...).
   StringMap table_properties;
   std::int64_t target_file_rows = 1 << 20;
-  // Where the data files, the commit and the checkpoint are written; nullptr means io::local_storage(). The one
-  // storage of the write: write_table passes it down to the Parquet writer and the commit.
+  // Where the table is read (its snapshot, rows kept by replace_where) and the data files, the commit and the
+  // checkpoint are written; nullptr means io::local_storage(). The one storage of the write: write_table passes
+  // it down to the transaction, the Parquet writer and the commit.
   io::Storage* storage = nullptr;
   // How data files are written (compression, row groups, ...) and committed (attempts, checkpoint interval).
   // Leave their own `storage` fields null. Callers written before `storage` existed may set both to one storage,
@@ -72,11 +72,11 @@ struct TableWriteResult {
 // Produces the next batch to write, or nullopt at the end. Every batch has the schema given to write_table.
 using BatchSupplier = std::function<std::optional<core::RecordBatch>()>;
 
-// Writes the supplied rows to the table at `table_root`. Throws core::InputError for a schema mismatch (showing
+// Writes the supplied rows to the table at `table_root` (a path in the options' storage). Throws core::InputError for a schema mismatch (showing
 // the table's and the data's schema), a mode that does not fit the table's state, or rows outside replace_where;
 // ConcurrentModificationError when a concurrent commit conflicts; core::IOError when the storage fails before
 // the commit. Once committed it returns: a checkpoint that then fails is TableWriteResult::checkpoint_error.
-TableWriteResult write_table(const std::filesystem::path& table_root, const core::Schema& data_schema,
+TableWriteResult write_table(const std::string& table_root, const core::Schema& data_schema,
                              const BatchSupplier& next_batch, const TableWriteOptions& options);
 
 // The table schema after writing `data` into `table` under Spark's rules (see above). Throws core::InputError

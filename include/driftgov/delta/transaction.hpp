@@ -8,7 +8,6 @@
 // snapshot references. A Transaction object is used from one thread; separate processes may commit concurrently.
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -43,7 +42,8 @@ struct CommitOptions {
   // A checkpoint is written after every commit whose version is a multiple of this (the table property
   // delta.checkpointInterval overrides it). 0 disables checkpoints.
   int checkpoint_interval = 10;
-  // Where the commit file (put-if-absent) and the checkpoint are written; nullptr means io::local_storage().
+  // Where the commit file (put-if-absent) and the checkpoint are written and concurrent commits are read;
+  // nullptr means the storage the transaction was started on.
   io::Storage* storage = nullptr;
 };
 
@@ -58,10 +58,11 @@ struct CommitResult {
 
 class Transaction {
  public:
-  // Starts a transaction on the latest snapshot of `table_root`; a folder without a log starts a new table.
-  static Transaction start(const std::filesystem::path& table_root);
+  // Starts a transaction on the latest snapshot of `table_root` (a path in `storage`, which must outlive the
+  // transaction); a folder without a log, or with no commit in it, starts a new table. Lists the log once.
+  static Transaction start(const std::string& table_root, io::Storage& storage = io::local_storage());
 
-  const std::filesystem::path& table_root() const { return table_root_; }
+  const std::string& table_root() const { return table_root_; }
   // -1 for a table that does not exist yet.
   std::int64_t read_version() const { return snapshot_ ? snapshot_->version() : -1; }
   const std::optional<Snapshot>& snapshot() const { return snapshot_; }
@@ -96,7 +97,8 @@ class Transaction {
   void check_conflicts(std::int64_t winning_version, const std::vector<Action>& winning) const;
   bool is_blind_append() const;
 
-  std::filesystem::path table_root_;
+  std::string table_root_;
+  io::Storage* storage_ = nullptr;
   std::optional<Snapshot> snapshot_;
   bool read_whole_table_ = false;
   std::vector<std::function<bool(const PartitionValues&)>> read_predicates_;
@@ -113,7 +115,7 @@ class Transaction {
 
 // Creates `target` with `contents` only if it does not exist (io::Storage::put_if_absent). Returns false when
 // `target` already exists.
-bool write_file_if_absent(const std::filesystem::path& target, const std::string& contents,
+bool write_file_if_absent(const std::string& target, const std::string& contents,
                           io::Storage& storage = io::local_storage());
 
 // "driftgov/<version>", the engineInfo of every commit.

@@ -156,6 +156,13 @@ std::string temporary_path_for(const std::string& path);
 // `path` with "." parts and doubled or trailing slashes dropped and "dir/.." folded, as the standard library's
 // lexically_normal does, on text alone ("a/./b/../c/" -> "a/c", "/../x" -> "/x", "" -> ".").
 std::string normalize_path(std::string_view path);
+// `name` under `folder`, joined as the standard library's path operator/ joins POSIX paths, on text alone: one
+// '/' between them ("t" + "_delta_log" -> "t/_delta_log", "t/" + "x" -> "t/x"), an empty folder gives `name`, an
+// absolute `name` replaces the folder, and an empty `name` leaves a trailing '/' ("t" + "" -> "t/", a prefix that
+// lists the folder's files).
+std::string join_path(std::string_view folder, std::string_view name);
+// The path's last component: the text after its last '/' ("t/_delta_log/0.json" -> "0.json").
+std::string_view file_name(std::string_view path);
 // A local path made absolute against the process's working directory (normalized); absolute paths are only
 // normalized. Object-store keys are absolute already.
 std::string absolute_local_path(const std::string& path);

@@ -40,7 +40,7 @@ struct RefreshOptions {
   std::string trigger = "MANUAL";  // MANUAL | SCHEDULE (monitor run --due)
   double wait_seconds = 0.0;    // wait this long for a running refresh of the same monitor before refusing
   std::optional<std::int64_t> now_us;  // the refresh's clock (tests); default: the system clock
-  io::Storage* storage = nullptr;      // nullptr: io::local_storage()
+  io::Storage* storage = nullptr;      // every table read and written; nullptr: io::local_storage()
   std::string driftgov_version = "0.1.0";
 };
 
@@ -96,7 +96,7 @@ struct RefreshRecord {
   std::int64_t rows_read = 0, windows_touched = 0, null_timestamp_rows = 0, monitor_version = 1;
   bool full = false;
 };
-// Every refresh of `monitor`, oldest first (empty when the table does not exist yet).
-std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor);
+// Every refresh of `monitor`, oldest first (empty when the table does not exist yet), read from `storage`.
+std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Storage& storage = io::local_storage());
 
 }  // namespace driftgov::monitor
