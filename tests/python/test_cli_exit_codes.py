@@ -30,7 +30,7 @@ from conftest import BUILD_DIR, ROOT, driftgov_binary
 # Every verb and subverb docs/cli.md describes.
 DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
-                    "monitor list", "monitor status", "monitor history"}
+                    "monitor list", "monitor status", "monitor history", "export"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
