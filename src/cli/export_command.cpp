@@ -21,7 +21,7 @@ struct ExportArguments {
   std::string target;
   std::vector<std::string> variables;
   std::string name;
-  std::string format;
+  std::string format = "dashboard-json";
   std::string out = "-";
   std::string index;
   std::string host;
@@ -92,8 +92,7 @@ void register_export(CLI::App& app) {
   auto* command = app.add_subcommand("export", "A monitor's results as a dashboard document, Splunk HEC events or "
                                                "a Databricks AI/BI dashboard (docs/export.md)");
   command->add_option("MONITOR", args->name, "The monitor (a name in driftgov.yaml)")->required();
-  command->add_option("--format", args->format, "dashboard-json, splunk-hec or lakeview")
-      ->required()
+  command->add_option("--format", args->format, "dashboard-json (default), splunk-hec or lakeview")
       ->check(CLI::IsMember({"dashboard-json", "splunk-hec", "lakeview"}));
   command->add_option("--out", args->out, "Output file; - for stdout (default)");
   command->add_option("--config", args->config, "The configuration file")->capture_default_str();
