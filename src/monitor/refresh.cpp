@@ -943,7 +943,10 @@ MetricValues add_drift_rows(BatchBuilder* rows, const Context& context, const Ou
       v["chi_squared_test.statistic"] = v["chi_squared_test"] = column.chi_squared->statistic;
       v["chi_squared_test.pvalue"] = column.chi_squared->pvalue;
     }
-    v["drifted"] = column.drifted ? 1.0 : 0.0;
+    // Decided: the distribution test or the null-rate test ran (the columns the dataset verdict counts). An
+    // undecided column (no values on a side) has no drifted value and says why in drift_reason.
+    const bool decided = column.evaluated || column.null_rate.has_value();
+    if (decided) v["drifted"] = column.drifted ? 1.0 : 0.0;
     if (column.test) {
       v["drift_statistic"] = column.test->statistic;
       if (column.test->pvalue_adjusted) v["pvalue_adjusted"] = *column.test->pvalue_adjusted;
@@ -980,9 +983,9 @@ MetricValues add_drift_rows(BatchBuilder* rows, const Context& context, const Ou
       r["borderline"].boolean(column.test->borderline);
     }
     if (!column.drift_level.empty()) r["drift_level"].text(column.drift_level);
-    r["drifted"].boolean(column.drifted);
-    r["drift_reason"].text(column.drift_reason.empty() ? (column.evaluated ? "none" : column.reason)
-                                                       : column.drift_reason);
+    if (decided) r["drifted"].boolean(column.drifted);
+    else r["drifted"].null();
+    r["drift_reason"].text(!decided ? column.reason : column.drift_reason.empty() ? "none" : column.drift_reason);
     r["exact"].boolean(column.exact);
     r.end_row();
   }
