@@ -1,11 +1,11 @@
-// driftgov export MONITOR --format dashboard-json|splunk-hec|lakeview: a monitor's results for dashboards, Splunk
-// and Databricks (docs/export.md).
+// driftgov export MONITOR --format dashboard-json|splunk-hec|lakeview: a monitor's results for dashboards,
+// Splunk and Databricks (docs/export.md).
 #include <fmt/format.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <limits.h>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
@@ -44,13 +44,15 @@ int run_export(const ExportArguments& args) {
   const auto& monitor = config.monitor(args.name);
   const bool document_format = args.format == "dashboard-json";
   if (args.embed_charts && !document_format) {
-    throw core::InputError(fmt::format("--embed-charts applies to --format dashboard-json, not {}", args.format));
+    throw core::InputError(
+        fmt::format("--embed-charts applies to --format dashboard-json, not {}", args.format));
   }
   if (!args.index.empty() && args.format != "splunk-hec") {
     throw core::InputError(fmt::format("--index applies to --format splunk-hec, not {}", args.format));
   }
   if ((!args.catalog.empty() || !args.schema.empty()) && args.format != "lakeview") {
-    throw core::InputError(fmt::format("--catalog and --schema apply to --format lakeview, not {}", args.format));
+    throw core::InputError(
+        fmt::format("--catalog and --schema apply to --format lakeview, not {}", args.format));
   }
   std::string text;
   if (args.format == "lakeview") {
@@ -89,20 +91,25 @@ int run_export(const ExportArguments& args) {
 
 void register_export(CLI::App& app) {
   auto args = std::make_shared<ExportArguments>();
-  auto* command = app.add_subcommand("export", "A monitor's results as a dashboard document, Splunk HEC events or "
-                                               "a Databricks AI/BI dashboard (docs/export.md)");
+  auto* command = app.add_subcommand("export",
+                                     "A monitor's results as a dashboard document, Splunk HEC events or "
+                                     "a Databricks AI/BI dashboard (docs/export.md)");
   command->add_option("MONITOR", args->name, "The monitor (a name in driftgov.yaml)")->required();
   command->add_option("--format", args->format, "dashboard-json (default), splunk-hec or lakeview")
       ->check(CLI::IsMember({"dashboard-json", "splunk-hec", "lakeview"}));
   command->add_option("--out", args->out, "Output file; - for stdout (default)");
   command->add_option("--config", args->config, "The configuration file")->capture_default_str();
-  command->add_option("--target", args->target, "Target (dev, staging, prod, ...); default: the default target");
+  command->add_option("--target", args->target,
+                      "Target (dev, staging, prod, ...); default: the default target");
   command->add_option("--var", args->variables, "Override a variable: NAME=VALUE (repeatable)");
-  command->add_flag("--embed-charts", args->embed_charts, "dashboard-json: embed the charts as SVG data URIs");
+  command->add_flag("--embed-charts", args->embed_charts,
+                    "dashboard-json: embed the charts as SVG data URIs");
   command->add_option("--index", args->index, "splunk-hec: the Splunk index of every event");
-  command->add_option("--host", args->host, "splunk-hec: the host of every event (default: this machine's name)");
+  command->add_option("--host", args->host,
+                      "splunk-hec: the host of every event (default: this machine's name)");
   command->add_option("--catalog", args->catalog, "lakeview: the Unity Catalog holding the metric tables");
-  command->add_option("--schema", args->schema, "lakeview: their schema (default: the monitor's output_schema)");
+  command->add_option("--schema", args->schema,
+                      "lakeview: their schema (default: the monitor's output_schema)");
   add_verb(command, [args] { return run_export(*args); });
 }
 

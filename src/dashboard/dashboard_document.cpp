@@ -8,8 +8,8 @@
 #include "dashboard/metric_tables.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/core/value_text.hpp"
-#include "driftgov/io/storage.hpp"
 #include "driftgov/dashboard/export.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/refresh.hpp"
 #include "driftgov/monitor/windows.hpp"
 
@@ -18,27 +18,43 @@ namespace {
 
 using nlohmann::json;
 
-// The PSI bands of drift_level (stats::psi_level, docs/statistics.md), stated in the document for its readers.
+// The PSI bands of drift_level (stats::psi_level, docs/statistics.md), stated in the document for its
+// readers.
 constexpr double kPsiModerate = 0.1;
 constexpr double kPsiHigh = 0.25;
 
 // The columns a drift point carries, as the drift_metrics table names them.
-const std::vector<std::string> kDriftValues = {"data_type", "drift_test", "drift_statistic", "pvalue_adjusted",
-                                               "drift_threshold", "population_stability_index", "drift_level",
-                                               "drifted", "drift_reason", "percent_null_delta", "dataset_drift",
-                                               "share_of_drifted_columns"};
+const std::vector<std::string> kDriftValues = {
+    "data_type",          "drift_test",      "drift_statistic",
+    "pvalue_adjusted",    "drift_threshold", "population_stability_index",
+    "drift_level",        "drifted",         "drift_reason",
+    "percent_null_delta", "dataset_drift",   "share_of_drifted_columns"};
 // Model quality on the :table rows of profile_metrics.
-const std::vector<std::string> kQualityValues = {
-    "count", "labelled_rows", "accuracy_score", "precision", "recall", "f1_score", "roc_auc", "log_loss",
-    "mean_squared_error", "root_mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "r2_score", "mean_prediction", "mean_label"};
+const std::vector<std::string> kQualityValues = {"count",
+                                                 "labelled_rows",
+                                                 "quality_invalid_rows",
+                                                 "accuracy_score",
+                                                 "precision",
+                                                 "recall",
+                                                 "f1_score",
+                                                 "roc_auc",
+                                                 "log_loss",
+                                                 "mean_squared_error",
+                                                 "root_mean_squared_error",
+                                                 "mean_absolute_error",
+                                                 "mean_absolute_percentage_error",
+                                                 "r2_score",
+                                                 "mean_prediction",
+                                                 "mean_label"};
 
 std::string text_or(const json& value, const char* fallback) {
   return value.is_string() ? value.get<std::string>() : fallback;
 }
 
 json provenance(const char* table, const TableRows& rows, const json& row) {
-  return {{"table", table}, {"table_version", rows.version}, {"refresh_id", row.value("refresh_id", json(nullptr))}};
+  return {{"table", table},
+          {"table_version", rows.version},
+          {"refresh_id", row.value("refresh_id", json(nullptr))}};
 }
 
 // Keys of a row: granularity, slice and model id (the model id column renamed to "model_id").
@@ -64,7 +80,8 @@ json window_of(const json& row) {
 // A row's or point's window start; points order by it (ISO 8601 instants of one form order as text).
 std::string start_of(const json& point) {
   const auto& window = point["window"];
-  return window.is_object() && window["start"].is_string() ? window["start"].get<std::string>() : std::string();
+  return window.is_object() && window["start"].is_string() ? window["start"].get<std::string>()
+                                                           : std::string();
 }
 bool earlier(const json& a, const json& b) { return start_of(a) < start_of(b); }
 
@@ -83,9 +100,10 @@ TableRows read_output(const std::string& path, const std::string& monitor, std::
   try {
     return read_table_rows(path, columns);
   } catch (const core::InputError& error) {
-    throw core::InputError(fmt::format("monitor '{}': cannot read its table {} ({}); `driftgov monitor run {}` "
-                                       "writes it",
-                                       monitor, path, error.what(), monitor));
+    throw core::InputError(
+        fmt::format("monitor '{}': cannot read its table {} ({}); `driftgov monitor run {}` "
+                    "writes it",
+                    monitor, path, error.what(), monitor));
   }
 }
 
@@ -97,7 +115,8 @@ json refresh_records(const TableRows& table, const std::string& monitor) {
     if (text_or(row["monitor_name"], "") != monitor) continue;
     json record = row;
     record.erase("monitor_name");
-    record["provenance"] = {{"table", "refreshes"}, {"table_version", table.version}, {"refresh_id", row["refresh_id"]}};
+    record["provenance"] = {
+        {"table", "refreshes"}, {"table_version", table.version}, {"refresh_id", row["refresh_id"]}};
     const auto id = text_or(row["refresh_id"], "");
     const auto found = by_id.find(id);
     if (found == by_id.end()) {
@@ -117,7 +136,8 @@ json refresh_records(const TableRows& table, const std::string& monitor) {
 // The breach rules as the configuration hashes them, each with its text as written.
 json breach_rules(const monitor::MonitorConfig& monitor, const json& settings) {
   json rules = settings["breach"];
-  for (std::size_t i = 0; i < rules.size() && i < monitor.breach.size(); ++i) rules[i]["rule"] = monitor.breach[i].text;
+  for (std::size_t i = 0; i < rules.size() && i < monitor.breach.size(); ++i)
+    rules[i]["rule"] = monitor.breach[i].text;
   return rules;
 }
 
@@ -136,9 +156,10 @@ json dashboard_document(const monitor::Config& config, const monitor::MonitorCon
   const auto& model_id_col = monitor.model_id_col;
   const auto refreshes_path = monitor::refreshes_table(monitor);
   if (!io::local_storage().is_folder(refreshes_path + "/_delta_log")) {
-    throw core::InputError(fmt::format("monitor '{}' has no refresh yet (no table {}): run `driftgov monitor run "
-                                       "{}` first",
-                                       monitor.name, refreshes_path, monitor.name));
+    throw core::InputError(
+        fmt::format("monitor '{}' has no refresh yet (no table {}): run `driftgov monitor run "
+                    "{}` first",
+                    monitor.name, refreshes_path, monitor.name));
   }
   const auto refresh_table = read_output(refreshes_path, monitor.name, {});
   const json refreshes = refresh_records(refresh_table, monitor.name);
@@ -147,13 +168,14 @@ json dashboard_document(const monitor::Config& config, const monitor::MonitorCon
     if (record["state"] == "SUCCESS") latest_success = &record;
   }
   if (latest_success == nullptr) {
-    throw core::InputError(fmt::format("monitor '{}' has no successful refresh yet ({} recorded in {}): run "
-                                       "`driftgov monitor run {}` first",
-                                       monitor.name, refreshes.size(), refreshes_path, monitor.name));
+    throw core::InputError(
+        fmt::format("monitor '{}' has no successful refresh yet ({} recorded in {}): run "
+                    "`driftgov monitor run {}` first",
+                    monitor.name, refreshes.size(), refreshes_path, monitor.name));
   }
 
-  std::vector<std::string> group_columns = {"window", "granularity", "slice_key", "slice_value", "column_name",
-                                            "refresh_id"};
+  std::vector<std::string> group_columns = {"window",      "granularity", "slice_key",
+                                            "slice_value", "column_name", "refresh_id"};
   if (!model_id_col.empty()) group_columns.push_back(model_id_col);
   auto drift_columns = group_columns;
   drift_columns.insert(drift_columns.end(), {"window_cmp", "drift_type"});
@@ -163,9 +185,19 @@ json dashboard_document(const monitor::Config& config, const monitor::MonitorCon
   profile_columns.insert(profile_columns.end(), kQualityValues.begin(), kQualityValues.end());
   const auto drift = read_output(monitor::drift_metrics_table(monitor), monitor.name, drift_columns);
   const auto profile = read_output(monitor::profile_metrics_table(monitor), monitor.name, profile_columns);
-  std::vector<std::string> breach_columns = {"breach_id", "rule",   "metric", "drift_type", "granularity",
-                                             "window",    "slice_key", "slice_value", "column_name", "value",
-                                             "violation_windows", "logging_table_commit_version", "refresh_id",
+  std::vector<std::string> breach_columns = {"breach_id",
+                                             "rule",
+                                             "metric",
+                                             "drift_type",
+                                             "granularity",
+                                             "window",
+                                             "slice_key",
+                                             "slice_value",
+                                             "column_name",
+                                             "value",
+                                             "violation_windows",
+                                             "logging_table_commit_version",
+                                             "refresh_id",
                                              "detected_at"};
   if (!model_id_col.empty()) breach_columns.push_back(model_id_col);
   const auto breaches = read_output(monitor::breaches_table(monitor), monitor.name, breach_columns);
@@ -179,7 +211,8 @@ json dashboard_document(const monitor::Config& config, const monitor::MonitorCon
                    {"monitor", monitor.name},
                    {"table", monitor.table},
                    {"profile_type", monitor::to_string(monitor.profile_type)},
-                   {"problem_type", monitor.problem_type ? json(monitor::to_string(*monitor.problem_type)) : json(nullptr)},
+                   {"problem_type",
+                    monitor.problem_type ? json(monitor::to_string(*monitor.problem_type)) : json(nullptr)},
                    {"model_id_col", model_id_col.empty() ? json(nullptr) : json(model_id_col)},
                    {"config_hash", monitor.config_hash},
                    {"monitor_version", (*latest_success)["monitor_version"]},
@@ -187,13 +220,18 @@ json dashboard_document(const monitor::Config& config, const monitor::MonitorCon
   document["thresholds"] = {{"psi_levels", {{"moderate", kPsiModerate}, {"high", kPsiHigh}}},
                             {"drift", document["configuration"]["drift"]},
                             {"breach_rules", breach_rules(monitor, document["configuration"])}};
-  const auto table_entry = [](const TableRows& rows) { return json{{"path", rows.path}, {"version", rows.version}}; };
-  document["tables"] = {{"profile_metrics", table_entry(profile)}, {"drift_metrics", table_entry(drift)},
-                        {"breaches", table_entry(breaches)}, {"refreshes", table_entry(refresh_table)}};
+  const auto table_entry = [](const TableRows& rows) {
+    return json{{"path", rows.path}, {"version", rows.version}};
+  };
+  document["tables"] = {{"profile_metrics", table_entry(profile)},
+                        {"drift_metrics", table_entry(drift)},
+                        {"breaches", table_entry(breaches)},
+                        {"refreshes", table_entry(refresh_table)}};
   document["latest_refresh"] = *latest_success;
   document["refreshes"] = refreshes;
 
-  // Status: the newest window of every (granularity, slice, model id), against the baseline when there is one.
+  // Status: the newest window of every (granularity, slice, model id), against the baseline when there is
+  // one.
   const std::string status_type = monitor.baseline ? "BASELINE" : "CONSECUTIVE";
   std::map<Group, std::string> newest;
   for (const auto& row : drift.rows) {
@@ -208,12 +246,18 @@ json dashboard_document(const monitor::Config& config, const monitor::MonitorCon
     if (start_of(row) != newest[group]) continue;
     auto& entry = status[group];
     if (entry.is_null()) {
-      entry = {{"granularity", group.granularity}, {"slice_key", group.slice_key},
-               {"slice_value", group.slice_value}, {"model_id", group.model_id},
-               {"drift_type", status_type},        {"window", window_of(row)},
-               {"dataset_drift", nullptr},         {"share_of_drifted_columns", nullptr},
-               {"drifted_columns", json::array()}, {"columns", json::array()},
-               {"quality", nullptr},               {"provenance", nullptr}};
+      entry = {{"granularity", group.granularity},
+               {"slice_key", group.slice_key},
+               {"slice_value", group.slice_value},
+               {"model_id", group.model_id},
+               {"drift_type", status_type},
+               {"window", window_of(row)},
+               {"dataset_drift", nullptr},
+               {"share_of_drifted_columns", nullptr},
+               {"drifted_columns", json::array()},
+               {"columns", json::array()},
+               {"quality", nullptr},
+               {"provenance", nullptr}};
     }
     const auto column = text_or(row["column_name"], "");
     if (column == ":table") {

@@ -73,7 +73,8 @@ TableRows read_table_rows(const std::string& path, const std::vector<std::string
   while (auto batch = scan.next()) {
     for (std::int64_t row = 0; row < batch->num_rows; ++row) {
       auto object = nlohmann::json::object();
-      for (std::size_t i = 0; i < fields.size(); ++i) object[fields[i].name] = value_json(batch->columns[i], row);
+      for (std::size_t i = 0; i < fields.size(); ++i)
+        object[fields[i].name] = value_json(batch->columns[i], row);
       out.rows.push_back(std::move(object));
     }
   }

@@ -1,8 +1,9 @@
 // Splunk HTTP Event Collector envelopes of the dashboard document's events (docs/export.md).
+#include <date/date.h>
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstdio>
+#include <sstream>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/dashboard/export.hpp"
@@ -14,18 +15,14 @@ using nlohmann::json;
 
 // Seconds since the epoch of an instant of the document ("2026-03-02T00:00:00Z", "...:00.250000Z").
 double epoch_seconds(const json& instant) {
-  if (!instant.is_string()) throw core::InternalError(fmt::format("dashboard document: instant expected, got {}", instant.dump()));
-  const auto text = instant.get<std::string>();
-  int year = 0, consumed = 0;
-  unsigned month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (std::sscanf(text.c_str(), "%d-%u-%uT%u:%u:%u%n", &year, &month, &day, &hour, &minute, &second, &consumed) != 6) {
-    throw core::InternalError(fmt::format("dashboard document: '{}' is not an ISO 8601 instant", text));
+  date::sys_time<std::chrono::microseconds> time;
+  std::istringstream in(instant.is_string() ? instant.get<std::string>() : std::string());
+  in >> date::parse("%FT%TZ", time);
+  if (in.fail()) {
+    throw core::InternalError(
+        fmt::format("dashboard document: {} is not an ISO 8601 instant", instant.dump()));
   }
-  double fraction = 0.0;
-  if (text[static_cast<std::size_t>(consumed)] == '.') fraction = std::stod("0" + text.substr(static_cast<std::size_t>(consumed), text.size() - static_cast<std::size_t>(consumed) - 1));
-  const std::chrono::sys_days days{std::chrono::year{year} / std::chrono::month{month} / std::chrono::day{day}};
-  return static_cast<double>(days.time_since_epoch().count()) * 86400.0 + hour * 3600.0 + minute * 60.0 + second +
-         fraction;
+  return static_cast<double>(time.time_since_epoch().count()) / 1e6;
 }
 
 class Writer {
@@ -58,12 +55,14 @@ class Writer {
 
 std::string splunk_hec_events(const json& document, const HecOptions& options) {
   Writer writer(document, options);
-  // Drift: every point of the whole-table trends, then the newest window of every slice (the whole table's newest
-  // window is already among the trend points).
+  // Drift: every point of the whole-table trends, then the newest window of every slice (the whole table's
+  // newest window is already among the trend points).
   for (const auto& series : document["trends"]) {
     for (const auto& point : series["points"]) {
       json event = point;
-      for (const char* key : {"granularity", "drift_type", "model_id", "column", "data_type"}) event[key] = series[key];
+      for (const char* key : {"granularity", "drift_type", "model_id", "column", "data_type"}) {
+        event[key] = series[key];
+      }
       event["slice_key"] = nullptr;
       event["slice_value"] = nullptr;
       writer.event("driftgov:drift", "drift_metrics", point["window"]["start"], std::move(event));
@@ -72,7 +71,8 @@ std::string splunk_hec_events(const json& document, const HecOptions& options) {
   for (const auto& entry : document["status"]) {
     if (entry["slice_key"].is_null()) continue;
     const auto base = [&](json event) {
-      for (const char* key : {"granularity", "drift_type", "model_id", "slice_key", "slice_value", "window"}) {
+      for (const char* key :
+           {"granularity", "drift_type", "model_id", "slice_key", "slice_value", "window"}) {
         event[key] = entry[key];
       }
       return event;
@@ -86,7 +86,8 @@ std::string splunk_hec_events(const json& document, const HecOptions& options) {
       writer.event("driftgov:drift", "drift_metrics", entry["window"]["start"], base(column));
     }
   }
-  for (const auto& breach : document["breaches"]) writer.event("driftgov:breach", "breaches", breach["detected_at"], breach);
+  for (const auto& breach : document["breaches"])
+    writer.event("driftgov:breach", "breaches", breach["detected_at"], breach);
   for (const auto& refresh : document["refreshes"]) {
     const auto& time = refresh["end_time"].is_string() ? refresh["end_time"] : refresh["start_time"];
     writer.event("driftgov:refresh", "refreshes", time, refresh);

@@ -83,7 +83,11 @@ def test_dashboard_document_is_valid_and_equals_the_tables(monitored):
     # The configuration hash is the SHA-256 of the exported configuration's compact text.
     text = json.dumps(document["configuration"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert hashlib.sha256(text.encode()).hexdigest() == document["config_hash"]
-    assert document["thresholds"]["psi_levels"] == {"moderate": 0.1, "high": 0.25}
+    assert document["thresholds"]["psi_levels"] == {"moderate": 0.1, "high": 0.25}  # docs/statistics.md
+
+    def band(psi):
+        levels = document["thresholds"]["psi_levels"]
+        return "none" if psi < levels["moderate"] else "moderate" if psi < levels["high"] else "high"
     assert [r["metric"] for r in document["thresholds"]["breach_rules"]] == ["population_stability_index",
                                                                            "dataset_drift"]
 
@@ -122,7 +126,10 @@ def test_dashboard_document_is_valid_and_equals_the_tables(monitored):
                 assert close(point.get(name), row[name]), (key, name)
             assert point["provenance"] == {"table": "drift_metrics", "table_version": drift_version,
                                            "refresh_id": row["refresh_id"]}
+            if "population_stability_index" in point:  # the stated bands are the ones the levels follow
+                assert point["drift_level"] == band(point["population_stability_index"])
     assert seen == set(by_key)
+    assert sum("population_stability_index" in p for s in document["trends"] for p in s["points"]) > 100
 
     # Status: the newest BASELINE window of every granularity, slice and model id.
     baseline = [r for r in drift if r["drift_type"] == "BASELINE"]

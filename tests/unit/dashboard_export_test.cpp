@@ -1,15 +1,14 @@
-// The dashboard document's chart plug-in (docs/export.md, "Charts"): a renderer receives the document and its SVG
-// texts come back as data URIs under "charts"; without one there is no "charts" member. The tables come from a
-// real refresh of a small monitor written here. The document's values are checked against the tables in
-// tests/python/test_export.py.
+// The dashboard document's chart plug-in (docs/export.md, "Charts"): a renderer receives the document and its
+// SVG texts come back as data URIs under "charts"; without one there is no "charts" member. The tables come
+// from a real refresh of a small monitor written here. The document's values are checked against the tables
+// in tests/python/test_export.py.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/dashboard/export.hpp"
@@ -24,7 +23,8 @@ namespace fs = std::filesystem;
 class Lakehouse {
  public:
   Lakehouse() {
-    root_ = fs::temp_directory_path() / fmt::format("driftgov-dashboard-test-{}", static_cast<long>(::getpid()));
+    root_ =
+        fs::temp_directory_path() / fmt::format("driftgov-dashboard-test-{}", static_cast<long>(::getpid()));
     fs::remove_all(root_);
     fs::create_directories(root_);
   }
@@ -77,7 +77,8 @@ TEST(DashboardDocument, ChartRendererGetsTheDocumentAndItsSvgBecomesADataUri) {
     (void)dashboard_document(config, monitor, options);
     ADD_FAILURE() << "no error before the first refresh";
   } catch (const core::InputError& error) {
-    EXPECT_NE(std::string(error.what()).find("monitor 'm' has no refresh yet"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("monitor 'm' has no refresh yet"), std::string::npos)
+        << error.what();
   }
 
   monitor::refresh_monitor(config, monitor);
@@ -92,7 +93,8 @@ TEST(DashboardDocument, ChartRendererGetsTheDocumentAndItsSvgBecomesADataUri) {
     EXPECT_EQ(document["monitor"], "m");
     bool found = false;
     for (const auto& series : document["trends"]) {
-      if (series["column"] == "x" && series["drift_type"] == "CONSECUTIVE") found = series["points"].size() == 1;
+      if (series["column"] == "x" && series["drift_type"] == "CONSECUTIVE")
+        found = series["points"].size() == 1;
     }
     EXPECT_TRUE(found);
     return std::vector<std::pair<std::string, std::string>>{{"psi_heatmap", "<svg/>"}, {"empty", ""}};
