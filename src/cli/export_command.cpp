@@ -1,8 +1,7 @@
 // driftgov export MONITOR --format dashboard-json|splunk-hec|lakeview: a monitor's results for dashboards,
 // Splunk and Databricks (docs/export.md).
 #include <fmt/format.h>
-#include <limits.h>
-#include <unistd.h>
+#include <sys/utsname.h>
 
 #include <chrono>
 #include <cstdio>
@@ -34,9 +33,9 @@ struct ExportArguments {
 dashboard::ChartRenderer chart_renderer() { return {}; }
 
 std::string host_name() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
-  return name;
+  utsname system{};
+  if (uname(&system) != 0) return "localhost";
+  return system.nodename;
 }
 
 int run_export(const ExportArguments& args) {

@@ -1,12 +1,9 @@
 // Splunk HTTP Event Collector envelopes of the dashboard document's events (docs/export.md).
-#include <date/date.h>
 #include <fmt/format.h>
-
-#include <chrono>
-#include <sstream>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/dashboard/export.hpp"
+#include "driftgov/delta/log.hpp"
 
 namespace driftgov::dashboard {
 namespace {
@@ -15,14 +12,11 @@ using nlohmann::json;
 
 // Seconds since the epoch of an instant of the document ("2026-03-02T00:00:00Z", "...:00.250000Z").
 double epoch_seconds(const json& instant) {
-  date::sys_time<std::chrono::microseconds> time;
-  std::istringstream in(instant.is_string() ? instant.get<std::string>() : std::string());
-  in >> date::parse("%FT%TZ", time);
-  if (in.fail()) {
-    throw core::InternalError(
-        fmt::format("dashboard document: {} is not an ISO 8601 instant", instant.dump()));
+  if (!instant.is_string()) {
+    throw core::InternalError(fmt::format("dashboard document: {} is not an instant", instant.dump()));
   }
-  return static_cast<double>(time.time_since_epoch().count()) / 1e6;
+  return static_cast<double>(delta::parse_timestamp_us(instant.get<std::string>(), "dashboard document")) /
+         1e6;
 }
 
 class Writer {

@@ -350,3 +350,29 @@ def test_bad_input_gives_clear_messages(monitored, tmp_path):
     missing = export(copy_config, "--format", "dashboard-json", check=False)
     assert missing.returncode == 2, missing.stderr
     assert str(output_table(copy, "drift_metrics")) in missing.stderr and "monitor run m" in missing.stderr
+
+
+def test_tables_without_refresh_ids_gain_them_and_export_null_provenance(tmp_path, driftgov):
+    """Metric tables written before rows recorded their refresh: the next incremental refresh adds the column (older
+    rows null), and the document says null where it cannot know the refresh."""
+    config, _ = lakehouse(tmp_path, seed=11)
+    for name in ("profile_metrics", "drift_metrics"):
+        path = str(output_table(tmp_path, name))
+        table = DeltaTable(path).to_pyarrow_table()
+        write_deltalake(path, table.drop_columns(["refresh_id"]), mode="overwrite", schema_mode="overwrite")
+    rng = np.random.default_rng(12)
+    late = [datetime.datetime(2024, 5, 13, tzinfo=UTC) + datetime.timedelta(seconds=int(s))
+            for s in rng.integers(0, 86400, 40)]
+    write_deltalake(str(tmp_path / "log"), random_log(rng, late), mode="append")
+    summary = run_monitor(config)
+    assert summary["state"] == "SUCCESS" and not summary["full_refresh"]
+    drift = read_rows(output_table(tmp_path, "drift_metrics"))
+    ids = {r["refresh_id"] for r in drift}
+    assert ids == {None, summary["refresh_id"]}
+    document = json.loads(export(config).stdout)
+    jsonschema.validate(document, DASHBOARD_SCHEMA, cls=VALIDATOR)
+    by_key = {(r["granularity"], r["drift_type"], r["model_version"], r["column_name"], instant(r["window_start"])):
+              r["refresh_id"] for r in drift if r["slice_key"] is None}
+    provenance = {(s["granularity"], s["drift_type"], s["model_id"], s["column"], p["window"]["start"]):
+                  p["provenance"]["refresh_id"] for s in document["trends"] for p in s["points"]}
+    assert provenance == by_key
