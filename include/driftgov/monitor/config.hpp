@@ -14,8 +14,11 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/monitor/windows.hpp"
@@ -149,8 +152,18 @@ Config load_config(const std::string& path, const LoadOptions& options = {});
 // relative paths resolve against.
 Config load_config_text(const std::string& text, const std::string& file_name, const LoadOptions& options = {});
 
+// The monitor's resolved settings as JSON (keys sorted; positions left out): config_hash is the SHA-256 of its
+// compact text (`dump()`, invalid UTF-8 replaced).
+nlohmann::json settings_json(const MonitorConfig& monitor);
+
 // Checks every monitor against its tables (see above). Throws ConfigError with every issue found.
 void check_config_tables(const Config& config);
+
+// The metrics a breach rule can name (docs/monitoring.md, "Breaches"). Drift metrics are read from the drift
+// metric rows of the rule's drift_type; profile metrics from the profile metric rows (per column, or the :table
+// row for the row count and model quality). A rule naming anything else is refused by load_config.
+const std::set<std::string>& drift_metric_names();
+const std::set<std::string>& profile_metric_names();
 
 // Closest candidate by edit distance, for "did you mean"; empty when nothing is close.
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
