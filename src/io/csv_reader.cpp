@@ -59,11 +59,9 @@ class StopBytes {
   char quote_;
 };
 
-// Reads a file and splits it into records without copying field text, except for quoted fields with escaped
-// quotes, which are unescaped into an arena. A file the storage can map (a local file) is read through the map:
-// the whole file is in view from the start, nothing is copied and no buffer moves. Otherwise the bytes come
-// through a growable buffer. The views it hands out stay valid until release(): the caller can collect many
-// records and convert them column by column.
+// Reads a file through a growable buffer and splits it into records without copying field text, except for
+// quoted fields with escaped quotes, which are unescaped into an arena. The views it hands out stay valid until
+// release(): the caller can collect many records and convert them column by column.
 class RecordScanner {
  public:
   enum class Next { kRecord, kEnd, kMustRelease };
@@ -71,14 +69,7 @@ class RecordScanner {
   RecordScanner(std::string path, char delimiter, char quote)
       : path_(std::move(path)), delimiter_(delimiter), quote_(quote), stop_bytes_(delimiter, quote) {
     file_ = local_storage().open_read(path_);
-    if (const auto whole = file_->mapped()) {
-      data_ = whole->data();
-      end_ = whole->size();
-      eof_ = true;
-    } else {
-      buffer_.resize(kInitialBuffer);
-      data_ = buffer_.data();
-    }
+    buffer_.resize(kInitialBuffer);
   }
   RecordScanner(const RecordScanner&) = delete;
   RecordScanner& operator=(const RecordScanner&) = delete;
@@ -129,10 +120,7 @@ class RecordScanner {
       begin_ = 0;
       end_ = remaining;
     }
-    if (end_ == buffer_.size()) {
-      buffer_.resize(buffer_.size() * 2);
-      data_ = buffer_.data();
-    }
+    if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
     const auto got = std::min(static_cast<std::int64_t>(buffer_.size() - end_), file_->size() - file_offset_);
     file_->read_at(file_offset_, got, buffer_.data() + end_);
     file_offset_ += got;
@@ -147,7 +135,7 @@ class RecordScanner {
   // inliner decides for the rest of this file (they were once outlined, costing 6% of a CSV compare).
   [[gnu::flatten]] bool parse_unquoted(std::vector<std::string_view>& fields, std::vector<std::uint8_t>& quoted) {
     const std::size_t first_field = fields.size();
-    const char* data = data_;
+    const char* data = buffer_.data();
     std::size_t field_start = begin_;
     for (std::size_t block = begin_; block + StopBytes::kBlock <= end_; block += StopBytes::kBlock) {
       for (std::uint32_t bits = stop_bytes_.mask(data + block); bits != 0; bits &= bits - 1) {
@@ -182,7 +170,7 @@ class RecordScanner {
       quoted.resize(first_quoted);
       return Status::kNeedMore;
     };
-    const char* data = data_;
+    const char* data = buffer_.data();
     std::size_t pos = begin_;
     std::int64_t newlines = 0;
     if (pos >= end_) return Status::kNeedMore;
@@ -282,8 +270,7 @@ class RecordScanner {
   StopBytes stop_bytes_;
   std::unique_ptr<RandomAccessFile> file_;
   std::int64_t file_offset_ = 0;
-  std::vector<char> buffer_;  // unless mapped
-  const char* data_ = nullptr;  // the mapped file, or buffer_
+  std::vector<char> buffer_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool eof_ = false;

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/storage.hpp"
@@ -315,6 +317,17 @@ TEST(StoragePaths, NormalizeLikeLexicallyNormal) {
     EXPECT_EQ(normalize_path(path), expected) << path;
   }
   EXPECT_EQ(absolute_local_path("/x/./y/"), "/x/y");
+}
+
+TEST(StoragePaths, JoinLikeThePathOperator) {
+  for (const auto& [folder, name] : std::vector<std::pair<const char*, const char*>>{
+           {"t", "_delta_log"}, {"t/", "x"}, {"", "x"}, {"t", ""}, {"t/", ""}, {"/a/b", "c/d.json"}, {"a", "/abs"},
+           {"/", "x"}, {"a//", "b"}, {"s3://bucket/t", "_delta_log"}}) {
+    EXPECT_EQ(join_path(folder, name), (fs::path(folder) / name).string()) << folder << " + " << name;
+  }
+  EXPECT_EQ(file_name("t/_delta_log/0.json"), "0.json");
+  EXPECT_EQ(file_name("0.json"), "0.json");
+  EXPECT_EQ(file_name("t/"), "");
   EXPECT_EQ(absolute_local_path("rel/../z"), normalize_path(fs::current_path().string() + "/z"));
 }
 

@@ -1,7 +1,6 @@
 #pragma once
 // Streaming CSV reader (RFC 4180 quoting, configurable delimiter and null tokens, type inference).
-// Memory is bounded by one batch plus one read buffer, whatever the file size. A local file is read through a
-// read-only memory map instead of the buffer: its pages are the kernel's page cache, which it reclaims as needed.
+// Memory is bounded by one batch plus one read buffer, whatever the file size.
 // Type inference looks at the first CsvOptions::infer_rows rows; a later integer column value that only parses
 // as a double widens the column to double; any other mismatch is an InputError naming line, column and value.
 
