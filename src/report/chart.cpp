@@ -285,7 +285,8 @@ std::string psi_summary_table(const ChartHeading& heading, const std::vector<Fea
     // The PSI and level cells carry the level colour; the row gets a light stripe for reading across.
     if (r % 2 == 1) svg.rect(edges[0], y, edges[9] - edges[0], kRowHeight, "#F7F7F7");
     svg.rect(edges[5], y + 2, edges[7] - edges[5], kRowHeight - 4, colour,
-             fmt::format(R"(class="level-{}" fill-opacity="0.85")", to_string(row.level)));
+             fmt::format(R"(class="level-{}" fill-opacity="0.85" data-feature="{}")",
+                         row.level == Level::kUnknown ? "unknown" : to_string(row.level), escape_markup(row.feature)));
     const std::array<std::string, 9> cells = {
         shorten(row.feature, 28), shorten(row.data_type, 14), row.test.empty() ? "not evaluated" : row.test,
         number(row.statistic, "{:.4g}"), number(row.pvalue, "{:.3g}"), number(row.psi, "{:.4f}"),

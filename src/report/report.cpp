@@ -42,7 +42,7 @@ TimeSeriesData series_of(const ReportData& data, const std::vector<std::size_t>&
   for (const auto& breach : data.breaches) {
     const auto found = window_index.find(breach.window);
     if (found == window_index.end() || breach.slice != data.slice || breach.column.empty()) continue;
-    if (!breach.model_id.empty() && breach.model_id != data.model_id) continue;
+    if (breach.model_id != data.model_id) continue;
     series.breaches.push_back({breach.column, found->second, breach.drift_type.empty() ? "BASELINE" : breach.drift_type});
   }
   return series;
