@@ -99,6 +99,10 @@ constexpr std::array<const char*, 6> kSeriesColours = {"#0072B2", "#CC79A7", "#0
 constexpr const char* kTextColour = "#222222";
 constexpr const char* kGridColour = "#DDDDDD";
 
+// A coordinate to a tenth of a pixel, printed in the fewest digits ("110", "400.6"): the charts are 1,600 px wide,
+// and report.html holds thousands of coordinates.
+double px(double value) { return std::round(value * 10) / 10; }
+
 // Appends SVG elements to one string; every text goes through escape_markup.
 class Svg {
  public:
@@ -117,15 +121,16 @@ class Svg {
   int height() const { return height_; }
 
   void text(double x, double y, std::string_view content, std::string_view attributes = "") {
-    fmt::format_to(out(), R"(<text x="{:.1f}" y="{:.1f}" {}>{}</text>)", x, y, attributes, escape_markup(content));
+    fmt::format_to(out(), R"(<text x="{}" y="{}"{}{}>{}</text>)", px(x), px(y), attributes.empty() ? "" : " ",
+                   attributes, escape_markup(content));
   }
   void rect(double x, double y, double w, double h, std::string_view fill, std::string_view attributes = "") {
-    fmt::format_to(out(), R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}" {}/>)", x, y,
-                   std::max(w, 0.0), std::max(h, 0.0), fill, attributes);
+    fmt::format_to(out(), R"(<rect x="{}" y="{}" width="{}" height="{}" fill="{}"{}{}/>)", px(x), px(y),
+                   px(std::max(w, 0.0)), px(std::max(h, 0.0)), fill, attributes.empty() ? "" : " ", attributes);
   }
   void line(double x1, double y1, double x2, double y2, std::string_view stroke, std::string_view attributes = "") {
-    fmt::format_to(out(), R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" {}/>)", x1, y1, x2,
-                   y2, stroke, attributes);
+    fmt::format_to(out(), R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"{}{}/>)", px(x1), px(y1), px(x2),
+                   px(y2), stroke, attributes.empty() ? "" : " ", attributes);
   }
   void raw(std::string_view markup) { text_ += markup; }
   std::string finish() {
@@ -173,11 +178,15 @@ struct Plot {
 };
 
 void y_axis(Svg& svg, const Plot& plot, const std::string& label) {
+  std::string grid;
+  svg.raw(R"(<g text-anchor="end">)");
   for (const double t : ticks(plot.low, plot.high)) {
     const double y = plot.y(t);
-    svg.line(plot.left, y, plot.right, y, kGridColour);
-    svg.text(plot.left - 8, y + 5, fmt::format("{:.3g}", t), R"(text-anchor="end")");
+    fmt::format_to(std::back_inserter(grid), "M{} {}H{}", px(plot.left), px(y), px(plot.right));
+    svg.text(plot.left - 8, y + 5, fmt::format("{:.3g}", t));
   }
+  svg.raw("</g>");
+  fmt::format_to(svg.out(), R"(<path d="{}" stroke="{}"/>)", grid, kGridColour);
   svg.line(plot.left, plot.top, plot.left, plot.bottom, kTextColour);
   const double middle = (plot.top + plot.bottom) / 2;
   svg.text(28, middle, label,
@@ -189,11 +198,15 @@ void window_axis(Svg& svg, const Plot& plot, const std::vector<std::int64_t>& wi
   svg.line(plot.left, plot.bottom, plot.right, plot.bottom, kTextColour);
   const double step = windows.empty() ? 1.0 : plot.width() / static_cast<double>(windows.size());
   const std::size_t every = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(110.0 / step)));
+  std::string marks;
+  svg.raw(R"(<g text-anchor="middle" font-size="15">)");
   for (std::size_t i = 0; i < windows.size(); i += every) {
     const double x = plot.left + (static_cast<double>(i) + 0.5) * step;
-    svg.line(x, plot.bottom, x, plot.bottom + 6, kTextColour);
-    svg.text(x, plot.bottom + 24, format_window(windows[i]), R"(text-anchor="middle" font-size="15")");
+    fmt::format_to(std::back_inserter(marks), "M{} {}v6", px(x), px(plot.bottom));
+    svg.text(x, plot.bottom + 24, format_window(windows[i]));
   }
+  svg.raw("</g>");
+  if (!marks.empty()) fmt::format_to(svg.out(), R"(<path d="{}" stroke="{}"/>)", marks, kTextColour);
   svg.text((plot.left + plot.right) / 2, plot.bottom + 52, label, R"(text-anchor="middle" font-size="17")");
 }
 
@@ -375,7 +388,7 @@ std::string psi_timeseries(const ChartHeading& heading, const TimeSeriesData& da
         flush();  // a window without data breaks the line
         continue;
       }
-      fmt::format_to(std::back_inserter(points), "{:.1f},{:.1f} ", window_x(plot, n, w), plot.y(*v));
+      fmt::format_to(std::back_inserter(points), "{:.0f},{:.0f} ", window_x(plot, n, w), plot.y(*v));
       if (n <= 40 && !consecutive) {
         fmt::format_to(svg.out(), R"(<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="{}"/>)", window_x(plot, n, w),
                        plot.y(*v), colour);
@@ -383,6 +396,8 @@ std::string psi_timeseries(const ChartHeading& heading, const TimeSeriesData& da
     }
     flush();
   }
+  // One path of triangles per feature and drift type: a noisy monitor has thousands of breaches.
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::size_t>> triangles;
   std::size_t marks = 0;
   for (const auto& breach : data.breaches) {
     if (!colour_of.count(breach.feature) || breach.window >= n) continue;
@@ -393,14 +408,18 @@ std::string psi_timeseries(const ChartHeading& heading, const TimeSeriesData& da
         value = series.values[breach.window];
       }
     }
-    const double x = window_x(plot, n, breach.window);
-    const double y = value ? plot.y(*value) : plot.top + 12;
-    fmt::format_to(svg.out(),
-                   R"(<path class="breach" d="M{:.1f} {:.1f}l9 -16h-18z" fill="#000000" stroke="#FFFFFF" )"
-                   R"(stroke-width="1.5"><title>breach: {} {} {}</title></path>)",
-                   x, y - 6, escape_markup(breach.feature), escape_markup(breach.drift_type),
-                   format_window(data.windows[breach.window]));
+    auto& group = triangles[{breach.feature, breach.drift_type}];
+    fmt::format_to(std::back_inserter(group.first), "M{:.0f} {:.0f}l9 -16h-18z", window_x(plot, n, breach.window),
+                   (value ? plot.y(*value) : plot.top + 12) - 6);
+    ++group.second;
     ++marks;
+  }
+  for (const auto& group : triangles) {
+    fmt::format_to(svg.out(),
+                   R"(<path class="breach" data-feature="{}" data-drift-type="{}" data-count="{}" d="{}" )"
+                   R"(fill="#000000" stroke="#FFFFFF" stroke-width="1.5"><title>{} breaches: {} {}</title></path>)",
+                   escape_markup(group.first.first), group.first.second, group.second.second, group.second.first,
+                   group.second.second, escape_markup(group.first.first), group.first.second);
   }
   Legend legend{plot.right + 30, plot.top + 10};
   legend.heading(svg, data.top_n > 0 && latest.size() > data.top_n
@@ -484,8 +503,8 @@ std::string psi_heatmap(const ChartHeading& heading, const HeatmapData& data) {
       static const std::optional<double> kMissing;
       const auto& v = f < data.values.size() && w < data.values[f].size() ? data.values[f][w] : kMissing;
       const double x = kLeft + cell_width * static_cast<double>(w);
-      fmt::format_to(std::back_inserter(paths[bucket_of(v)]), "M{:.1f} {:.1f}h{:.1f}v{:.1f}h-{:.1f}z", x, y,
-                     cell_width - 1, row_height - 1, cell_width - 1);
+      fmt::format_to(std::back_inserter(paths[bucket_of(v)]), "M{} {}h{}v{}h-{}z", px(x), px(y), px(cell_width - 1),
+                     px(row_height - 1), px(cell_width - 1));
       if (values_fit && v && std::isfinite(*v)) {
         fmt::format_to(std::back_inserter(labels), R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)",
                        x + cell_width / 2, y + row_height / 2 + 5, fmt::format("{:.2f}", *v));
@@ -566,6 +585,7 @@ std::string distribution(const ChartHeading& heading, const Distribution& data) 
   const auto x_of = [&](double value) {
     return high > low ? plot.left + (value - low) / (high - low) * plot.width() : plot.left;
   };
+  std::string reference_bars, current_bars;
   for (std::size_t i = 0; i < bars; ++i) {
     // Numeric bins span their values (quantile bins have unequal widths); categories get equal slots. In each,
     // the reference bar is on the left half, the current bar on the right half.
@@ -574,9 +594,14 @@ std::string distribution(const ChartHeading& heading, const Distribution& data) 
     const double margin = (to - from) * 0.1;
     const double bar = std::max(0.5, (to - from - 2 * margin) / 2);
     const double ref = plot.y(data.reference[i] * 100), cur = plot.y(data.current[i] * 100);
-    svg.rect(from + margin, ref, bar, plot.bottom - ref, kReferenceColour, R"(class="reference")");
-    svg.rect(from + margin + bar, cur, bar, plot.bottom - cur, kCurrentColour, R"(class="current")");
+    fmt::format_to(std::back_inserter(reference_bars), "M{} {}h{}V{}h-{}z", px(from + margin), px(ref), px(bar),
+                   px(plot.bottom), px(bar));
+    fmt::format_to(std::back_inserter(current_bars), "M{} {}h{}V{}h-{}z", px(from + margin + bar), px(cur), px(bar),
+                   px(plot.bottom), px(bar));
   }
+  // One path per side, a bar per bin or category: report.html holds a distribution per feature.
+  fmt::format_to(svg.out(), R"(<path class="reference" fill="{}" d="{}"/><path class="current" fill="{}" d="{}"/>)",
+                 kReferenceColour, reference_bars, kCurrentColour, current_bars);
   Legend legend{plot.right + 30, plot.top + 10};
   legend.swatch(svg, kReferenceColour, "reference");
   legend.swatch(svg, kCurrentColour, "current");
@@ -681,7 +706,7 @@ std::string model_quality(const ChartHeading& heading, const QualityData& data) 
         flush();
         continue;
       }
-      fmt::format_to(std::back_inserter(points), "{:.1f},{:.1f} ", window_x(plot, n, w), plot.y(*v));
+      fmt::format_to(std::back_inserter(points), "{:.0f},{:.0f} ", window_x(plot, n, w), plot.y(*v));
     }
     flush();
     legend.swatch(svg, colour, shorten(data.series[s].model_id, 22));

@@ -185,7 +185,7 @@ std::string build_html(const ReportData& data) {
           "<th scope=\"col\">rule</th><th scope=\"col\">column</th><th scope=\"col\">slice</th>"
           "<th scope=\"col\">model</th><th scope=\"col\">value</th></tr></thead><tbody>");
       std::size_t shown = 0;
-      for (auto it = data.breaches.rbegin(); it != data.breaches.rend() && shown < 200; ++it, ++shown) {
+      for (auto it = data.breaches.rbegin(); it != data.breaches.rend() && shown < 100; ++it, ++shown) {
         add(fmt::format(R"(<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td></tr>)",
                         format_window(it->window), escape_markup(it->rule), escape_markup(it->column),
                         escape_markup(it->slice.empty() ? "whole table" : it->slice), escape_markup(it->model_id),

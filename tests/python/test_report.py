@@ -117,14 +117,16 @@ def test_categorical_distribution_calls_out_the_new_category_escaped(comparison)
     notes = [t.text for t in root.iter(f"{SVG}text") if t.text and t.text.startswith("New in the current data")]
     assert notes == ["New in the current data: violet <&>"]
     assert "violet &lt;&amp;&gt;" in text
-    assert root.findall(f".//{SVG}rect[@class='reference']") and root.findall(f".//{SVG}rect[@class='current']")
+    # One bar per category on each side: the three reference categories (the new one has no reference bin).
+    assert root.find(f".//{SVG}path[@class='reference']").get("d").count("z") >= 3
+    assert root.find(f".//{SVG}path[@class='current']").get("d").count("z") >= 3
 
 
 def test_numeric_distribution_has_bins_and_quantile_markers(comparison):
     root = svg_root(comparison["out"] / "distribution_shifted.svg")
-    reference = root.findall(f".//{SVG}rect[@class='reference']")
-    current = root.findall(f".//{SVG}rect[@class='current']")
-    assert len(reference) == len(current) == 10  # the ten bins of the test, the same for both sides
+    reference = root.find(f".//{SVG}path[@class='reference']").get("d")
+    current = root.find(f".//{SVG}path[@class='current']").get("d")
+    assert reference.count("z") == current.count("z") == 10  # the ten bins of the test, the same for both sides
     # The current sample sits 3 standard deviations higher: its median marker is to the right of the reference's.
     ref_marks = [float(line.get("x1")) for line in root.findall(f".//{SVG}line[@class='quantile-reference']")]
     cur_marks = [float(line.get("x1")) for line in root.findall(f".//{SVG}line[@class='quantile-current']")]
@@ -273,7 +275,9 @@ def test_monitor_report_marks_empty_windows_null_features_and_missing_labels(tmp
     assert heatmap.find(f".//{SVG}path[@class='level-high']") is not None
     series = svg_root(out / "psi_timeseries.svg")
     breaches = series.findall(f".//{SVG}path[@class='breach']")
-    assert len(breaches) == 2 and all("x0 BASELINE" in b.find(f"{SVG}title").text for b in breaches)
+    assert [(b.get("data-feature"), b.get("data-drift-type"), b.get("d").count("z")) for b in breaches] == [
+        ("x0", "BASELINE", 2)]
+    assert breaches[0].find(f"{SVG}title").text == "2 breaches: x0 BASELINE"
     assert {p.get("data-drift-type") for p in series.iter(f"{SVG}polyline")} == {"BASELINE", "CONSECUTIVE"}
     # The all-null feature: an explicit empty state in its drill-down, never a broken chart.
     assert "Every value of all_null is null" in html
@@ -293,3 +297,55 @@ def test_unknown_slice_and_granularity_are_named(tmp_path):
     result = run_driftgov("report", "m", "--config", config, "--out", tmp_path / "o", "--granularity", "1 week",
                           check=False)
     assert result.returncode == 2 and "(it has: 1 day)" in result.stderr
+
+
+def write_wide_monitor(folder, rows_per_day=40, features=50, days=90, regions=5, seed=1):
+    """A time-series monitor of `features` numeric features over `days` daily windows, sliced by a column with
+    `regions` values; from the middle day on, feature f moves by f / features standard deviations."""
+    rng = np.random.default_rng(seed)
+    n = days * rows_per_day
+    start = pd.Timestamp("2026-01-01", tz="UTC")
+    frame = pd.DataFrame({
+        "ts": (start + pd.to_timedelta(rng.uniform(0, days * 86400, n), unit="s")).astype("datetime64[us, UTC]"),
+        "region": rng.choice([chr(ord("a") + r) for r in range(regions)], n),
+    })
+    day = ((frame.ts - start).dt.total_seconds() // 86400).to_numpy()
+    for f in range(features):
+        frame[f"feature_{f:02d}"] = rng.normal(np.where(day >= days // 2, f / features, 0.0), 1.0, n)
+    write_deltalake(str(folder / "lake" / "log"), pa.Table.from_pandas(frame, preserve_index=False))
+    config = folder / "driftgov.yaml"
+    config.write_text("""project: wide
+targets:
+  dev: {mode: development, lakehouse: ./lake, default: true}
+monitors:
+  wide:
+    table: log
+    profile_type: time_series
+    timestamp_col: ts
+    granularities: ["1 day"]
+    slicing_exprs: ["region"]
+    baseline: {table: log, version: 0}
+    breach:
+      - {metric: population_stability_index, op: ">=", value: 0.25}
+""")
+    return config
+
+
+def test_report_of_50_features_90_windows_5_slices_stays_under_1_mb(tmp_path):
+    config = write_wide_monitor(tmp_path)
+    run_driftgov("monitor", "run", "wide", "--config", config)
+    out = tmp_path / "out"
+    run_driftgov("report", "wide", "--config", config, "--out", out)
+    html = (out / "report.html").read_text()
+    assert len(html.encode()) < 1_000_000, len(html.encode())
+    assert html.count('<article class="detail"') == 51  # the 50 features and the slicing column
+    assert html.count("<details><summary>region = ") == 5
+    heatmap = svg_root(out / "psi_heatmap.svg")
+    labels = {t.text for t in heatmap.iter(f"{SVG}text")}
+    assert {f"feature_{f:02d}" for f in range(50)} <= labels
+    assert int(heatmap.get("width")) == 1600
+    # Legible: every feature row is at least 16 px high (font 14 px), the window labels do not overlap.
+    assert int(heatmap.get("height")) >= 100 + 50 * 16
+    window_labels = [float(t.get("x")) for t in heatmap.iter(f"{SVG}text") if re.fullmatch(r"\d{4}-\d\d-\d\d", t.text)]
+    assert len(window_labels) >= 8 and min(np.diff(window_labels)) >= 100
+    check_png(out / "psi_heatmap.svg")
