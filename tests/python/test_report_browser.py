@@ -9,13 +9,10 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
 import pytest
-from deltalake import write_deltalake
 
 from conftest import ROOT, run_driftgov
+from test_report import write_wide_monitor
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -24,7 +21,6 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 ARTIFACTS = ROOT / "build" / "test-artifacts" / "report"
-START = pd.Timestamp("2026-03-02", tz="UTC")
 
 
 def browser_paths():
@@ -38,37 +34,9 @@ def browser_paths():
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser_report")
-    rng = np.random.default_rng(5)
-    frames = []
-    for day in range(12):
-        n = 150
-        frame = pd.DataFrame({
-            "ts": (START + pd.Timedelta(days=day) + pd.to_timedelta(rng.uniform(0, 86399, n), unit="s")).astype(
-                "datetime64[us, UTC]"),
-            "region": rng.choice(["north", "south", "west"], n),
-            "colour": rng.choice(["red", "green"] + (["blue"] if day > 8 else []), n),
-        })
-        for f in range(6):
-            frame[f"feature_{f}"] = rng.normal(1.5 * f / 5 if day > 6 else 0.0, 1.0, n)
-        frames.append(frame)
-    write_deltalake(str(folder / "lake" / "log"),
-                    pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False))
-    (folder / "driftgov.yaml").write_text("""project: browser
-targets:
-  dev: {mode: development, lakehouse: ./lake, default: true}
-monitors:
-  shop:
-    table: log
-    profile_type: time_series
-    timestamp_col: ts
-    granularities: ["1 day"]
-    slicing_exprs: ["region"]
-    baseline: {table: log, version: 0}
-    breach:
-      - {metric: population_stability_index, op: ">=", value: 0.25}
-""")
-    run_driftgov("monitor", "run", "shop", "--config", folder / "driftgov.yaml")
-    run_driftgov("report", "shop", "--config", folder / "driftgov.yaml", "--out", folder / "out")
+    config = write_wide_monitor(folder, rows_per_day=150, features=6, days=12, regions=3, seed=5)
+    run_driftgov("monitor", "run", "wide", "--config", config)
+    run_driftgov("report", "wide", "--config", config, "--out", folder / "out")
     return folder / "out" / "report.html"
 
 
@@ -103,13 +71,13 @@ def cell_number(row, index):
 def test_report_in_chromium(report, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.get(report.as_uri())
-    assert browser.title == "Drift report: monitor shop"
+    assert browser.title == "Drift report: monitor wide"
 
     # Sorting: the PSI header sorts descending on the first click, ascending on the second.
     psi_header = browser.find_element(By.XPATH, "//table[@id='feature-table']//th[button='PSI']")
     psi_header.find_element(By.TAG_NAME, "button").click()
     values = [cell_number(r, 5) for r in rows(browser)]
-    assert values == sorted(values, reverse=True) and len(values) == 8
+    assert values == sorted(values, reverse=True) and len(values) == 7
     assert psi_header.get_attribute("aria-sort") == "descending"
     psi_header.find_element(By.TAG_NAME, "button").click()
     assert [cell_number(r, 5) for r in rows(browser)] == sorted(values)
@@ -121,10 +89,10 @@ def test_report_in_chromium(report, browser):
     # Filtering by name and by level.
     box = browser.find_element(By.ID, "feature-filter")
     box.send_keys("feature_")
-    assert sorted(visible_features(browser)) == [f"feature_{f}" for f in range(6)]
-    box.send_keys("5")
-    assert visible_features(browser) == ["feature_5"]
-    assert browser.find_element(By.ID, "feature-count").text == "1 of 8 features shown"
+    assert sorted(visible_features(browser)) == [f"feature_{f:02d}" for f in range(6)]
+    box.send_keys("05")
+    assert visible_features(browser) == ["feature_05"]
+    assert browser.find_element(By.ID, "feature-count").text == "1 of 7 features shown"
     box.clear()
     box.send_keys(Keys.SPACE, Keys.BACKSPACE)  # an input event with the box empty
     Select(browser.find_element(By.ID, "level-filter")).select_by_value("none")
@@ -133,18 +101,18 @@ def test_report_in_chromium(report, browser):
     assert shown and shown == [name for name in [r.get_attribute("data-feature") for r in rows(browser)]
                                if levels[name] == "none"]
     Select(browser.find_element(By.ID, "level-filter")).select_by_value("")
-    assert len(visible_features(browser)) == 8
+    assert len(visible_features(browser)) == 7
 
     # Drill-down with the keyboard: focus a feature's button, press Enter; its article shows and takes the focus.
     detail = browser.find_element(By.ID, "details")
     assert not any(a.is_displayed() for a in detail.find_elements(By.CSS_SELECTOR, "article.detail"))
-    button = browser.find_element(By.CSS_SELECTOR, "#feature-table tr[data-feature='feature_5'] button.drill")
+    button = browser.find_element(By.CSS_SELECTOR, "#feature-table tr[data-feature='feature_05'] button.drill")
     button.send_keys(Keys.ENTER)
     target = browser.find_element(By.ID, button.get_attribute("aria-controls"))
     assert target.is_displayed()
     assert button.get_attribute("aria-expanded") == "true"
     assert browser.switch_to.active_element == target
-    assert target.find_element(By.TAG_NAME, "h3").text == "feature_5"
+    assert target.find_element(By.TAG_NAME, "h3").text == "feature_05"
     charts = [svg.get_attribute("data-chart") for svg in target.find_elements(By.TAG_NAME, "svg")]
     assert charts == ["distribution", "psi_timeseries"]
     shown_articles = [a for a in detail.find_elements(By.CSS_SELECTOR, "article.detail") if a.is_displayed()]
