@@ -384,7 +384,10 @@ void register_compare(CLI::App& app) {
     const bool json_to_stdout = args->json_output == "-";
     if (!args->quiet && !json_to_stdout) print_table(report);
     if (!args->json_output.empty()) write_json(stats::to_json(report), args->json_output);
-    if (!args->report_folder.empty()) write_report_files(report::comparison_report(report), args->report_folder, false);
+    if (!args->report_folder.empty()) {
+      write_report_files(report::comparison_report(report), args->report_folder, false,
+                         json_to_stdout ? stderr : stdout);
+    }
     return args->fail_on_drift && report.dataset_drift ? kExitDriftDetected : kExitOk;
   });
 }

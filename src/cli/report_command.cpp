@@ -13,12 +13,12 @@
 
 namespace driftgov::cli {
 
-void write_report_files(const report::ReportData& data, const std::string& folder, bool pdf) {
+void write_report_files(const report::ReportData& data, const std::string& folder, bool pdf, std::FILE* listing) {
   auto& storage = io::local_storage();
   const auto path = [&](const std::string& name) { return folder + "/" + name; };
   const auto charts = report::build_charts(data);
   io::write_file_atomically(storage, path("report.html"), report::build_html(data));
-  fmt::print("report: {}\n", path("report.html"));
+  fmt::print(listing, "report: {}\n", path("report.html"));
   for (const auto& chart : charts) {
     io::write_file_atomically(storage, path(chart.name + ".svg"), chart.svg);
     io::write_file_atomically(storage, path(chart.name + ".png"),
@@ -27,7 +27,7 @@ void write_report_files(const report::ReportData& data, const std::string& folde
       io::write_file_atomically(storage, path(chart.name + ".pdf"),
                                 report::render_svg(chart.svg, report::ImageFormat::kPdf));
     }
-    fmt::print("png: {}\n", path(chart.name + ".png"));
+    fmt::print(listing, "png: {}\n", path(chart.name + ".png"));
   }
   if (!data.empty_reason.empty()) fmt::print(stderr, "driftgov: warning: {}\n", data.empty_reason);
 }
@@ -47,6 +47,7 @@ struct ReportArguments {
 };
 
 int run_report(const ReportArguments& args) {
+  if (args.out.empty()) throw CLI::RequiredError("--out");
   const auto config = monitor::load_config(args.config, config_load_options(args.target, args.variables));
   const auto& m = config.monitor(args.monitor);
   report::MonitorReportOptions options;
@@ -71,7 +72,8 @@ void register_report(CLI::App& app) {
   auto* command = app.add_subcommand(
       "report", "Charts (SVG, PNG) and a one-file report.html of a monitor's metric tables (docs/report.md)");
   command->add_option("MONITOR", args->monitor, "The monitor of driftgov.yaml")->required();
-  command->add_option("--out", args->out, "Folder to write report.html and the charts to")->required();
+  // Required, but checked when the verb runs, so that an excess argument is reported as such (as profile's -o).
+  command->add_option("--out", args->out, "Folder to write report.html and the charts to (required)");
   command->add_option("--config", args->config, "The configuration file")->capture_default_str();
   command->add_option("--target", args->target, "Target (dev, staging, prod, ...); default: the default target");
   command->add_option("--var", args->variables, "Override a variable: NAME=VALUE (repeatable)");

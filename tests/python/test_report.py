@@ -6,6 +6,7 @@ docs/statistics.md) gives the level, the Okabe-Ito colours of docs/report.md giv
 SVG's declared size gives the PNG's size, and the pixels of the PNG are sampled where the SVG says a level was
 drawn.
 """
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -180,6 +181,14 @@ def test_summary_png_shows_the_level_colours_where_the_svg_put_them(comparison):
         y = float(rect.get("y")) + float(rect.get("height")) / 2
         expected = blend(rect.get("fill"), float(rect.get("fill-opacity")))
         assert close_to(rgb.getpixel((int(x), int(y))), expected), (name, rgb.getpixel((int(x), int(y))), expected)
+
+
+def test_report_paths_go_to_stderr_when_stdout_carries_the_json(tmp_path, comparison):
+    folder = comparison["out"].parent
+    result = run_driftgov("compare", folder / "reference.csv", folder / "current.csv", "--report", tmp_path / "r",
+                          "--json", "-", "--type", "empty=double")
+    assert json.loads(result.stdout)["columns"]
+    assert f"report: {tmp_path / 'r' / 'report.html'}" in result.stderr
 
 
 def test_report_html_is_self_contained(comparison):
