@@ -624,6 +624,7 @@ std::string distribution(const ChartHeading& heading, const Distribution& data) 
     }
     legend.stroke(svg, kReferenceColour, "reference quantiles", R"(stroke-dasharray="6 4")");
     legend.stroke(svg, kCurrentColour, "current quantiles", R"(stroke-dasharray="2 3")");
+    if (!data.note.empty()) svg.text(24, svg.height() - 14, data.note, R"(font-size="15" fill="#555555")");
     return svg.finish();
   }
   const auto listed = [](const std::vector<std::string>& list, const std::string& label) {

@@ -111,18 +111,31 @@ Distribution distribution_of(const std::string& feature, const ProfileRow* refer
       d.empty_reason = fmt::format("{} has no quantiles on one side: no distribution to draw", feature);
       return d;
     }
-    double low = std::min(reference->quantiles.front(), current->quantiles.front());
-    double high = std::max(reference->quantiles.back(), current->quantiles.back());
+    // The bins span the 5%..95% quantiles of both sides with a margin, so that a long tail does not squeeze the
+    // bulk of the data into one bar; the outer bins then hold the tails (said under the chart).
+    const double minimum = std::min(reference->quantiles.front(), current->quantiles.front());
+    const double maximum = std::max(reference->quantiles.back(), current->quantiles.back());
+    const double p05 = std::min(reference->quantiles[1], current->quantiles[1]);
+    const double p95 = std::max(reference->quantiles[19], current->quantiles[19]);
+    double low = std::max(minimum, p05 - (p95 - p05) * 0.15);
+    double high = std::min(maximum, p95 + (p95 - p05) * 0.15);
+    if (!(high > low)) {
+      low = minimum;
+      high = maximum;
+    }
     if (!(high > low)) {
       low -= 0.5;
       high += 0.5;
     }
+    if (low > minimum || high < maximum) {
+      d.note = fmt::format("The outer bins also hold the values beyond the range shown (from {:.4g} to {:.4g}).",
+                           minimum, maximum);
+    }
     for (int b = 0; b <= kHistogramBins; ++b) d.edges.push_back(low + (high - low) * b / kHistogramBins);
     for (int b = 0; b < kHistogramBins; ++b) {
       const auto share = [&](const std::vector<double>& q) {
-        // The last bin includes the maximum.
         const double upper = b + 1 == kHistogramBins ? 1.0 : share_below(q, d.edges[b + 1]);
-        return upper - share_below(q, d.edges[b]);
+        return upper - (b == 0 ? 0.0 : share_below(q, d.edges[b]));
       };
       d.reference.push_back(share(reference->quantiles));
       d.current.push_back(share(current->quantiles));
@@ -215,12 +228,11 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
   const auto in_range = [&](std::int64_t start) {
     return (!options.from_us || start >= *options.from_us) && (!options.to_us || start < *options.to_us);
   };
-  const auto group_matches = [&](const Rows& rows, std::int64_t row, const core::Column* granularity_column,
+  const auto group_matches = [&](std::int64_t row, const core::Column* granularity_column,
                                  const core::Column* model_column) {
     const auto g = Rows::text(granularity_column, row);
     if (g.value_or("") != granularity) return false;
     if (!m.model_id_col.empty() && Rows::text(model_column, row).value_or("") != options.model_id) return false;
-    (void)rows;
     return true;
   };
   std::vector<DriftRow> drift_rows;
@@ -249,7 +261,7 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
       const auto *column_name = rows.column("column_name"), *drift_type = rows.column("drift_type");
       const auto* metric = rows.column(options.metric);
       for (std::int64_t row = 0; row < batch->num_rows; ++row) {
-        if (!group_matches(rows, row, granularity_column, model_column)) continue;
+        if (!group_matches(row, granularity_column, model_column)) continue;
         const auto w = Rows::window(window, row);
         if (!w || !in_range(w->first)) continue;
         DriftRow r;

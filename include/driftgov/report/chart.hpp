@@ -106,6 +106,7 @@ struct Distribution {
   std::vector<Marker> quantiles;  // numeric only
   std::vector<std::string> new_categories, missing_categories;
   std::string empty_reason;  // set: nothing to draw, and why (e.g. "every value is null")
+  std::string note;          // printed under the chart (e.g. what the outer bins hold)
 };
 std::string distribution(const ChartHeading& heading, const Distribution& data);
 
