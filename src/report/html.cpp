@@ -272,10 +272,10 @@ std::string build_html(const ReportData& data) {
     add(fmt::format(R"(<article class="detail" id="detail-{}" tabindex="-1" hidden aria-labelledby="detail-{}-heading">)"
                     R"(<h3 id="detail-{}-heading">{}</h3>)",
                     i, i, i, escape_markup(f.summary.feature)));
-    add(fmt::format("<p>Level {} ({}), PSI {}, test {} {}.</p>", level_badge(f.summary.level),
+    add(fmt::format("<p>Level {} ({}), PSI {}, test {}{}.</p>", level_badge(f.summary.level),
                     f.summary.drifted ? "drifted" : "not drifted", number(f.summary.psi, "{:.4f}"),
                     escape_markup(f.summary.test.empty() ? "none" : f.summary.test),
-                    f.summary.note.empty() ? "" : "(" + escape_markup(f.summary.note) + ")"));
+                    f.summary.note.empty() ? "" : " (" + escape_markup(f.summary.note) + ")"));
     add(figure(distribution_chart(data, f), "Reference and current distributions."));
     if (monitor) add(figure(feature_series_chart(data, f), "BASELINE (solid) and CONSECUTIVE (dashed) drift."));
     add("</article>\n");
