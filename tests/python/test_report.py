@@ -358,3 +358,40 @@ def test_report_of_50_features_90_windows_5_slices_stays_under_1_mb(tmp_path):
     window_labels = [float(t.get("x")) for t in heatmap.iter(f"{SVG}text") if re.fullmatch(r"\d{4}-\d\d-\d\d", t.text)]
     assert len(window_labels) >= 8 and min(np.diff(window_labels)) >= 100
     check_png(out / "psi_heatmap.svg")
+
+
+def test_model_quality_chart_has_the_baseline_reference_line(tmp_path):
+    from sklearn.metrics import r2_score
+
+    def labelled(days, seed, noise):
+        frame = daily_frame(days, 300, seed)
+        rng = np.random.default_rng(seed + 100)
+        frame["label"] = 2.0 * frame.x1 + rng.normal(0, noise, len(frame))
+        frame["prediction"] = 2.0 * frame.x1
+        frame["model"] = rng.choice(["v1", "v2"], len(frame))
+        return frame
+
+    baseline = labelled([0], 7, 0.5)
+    write_deltalake(str(tmp_path / "lake" / "train"), pa.Table.from_pandas(baseline, preserve_index=False))
+    config = write_monitor(tmp_path, labelled(range(4), 8, 1.5), profile_type="inference_log", extra="""\
+    model_id_col: model
+    prediction_col: prediction
+    label_col: label
+    problem_type: regression
+    baseline: {table: train}
+""")
+    run_driftgov("monitor", "run", "m", "--config", config)
+    run_driftgov("report", "m", "--config", config, "--out", tmp_path / "out")
+    root = svg_root(tmp_path / "out" / "model_quality.svg")
+    assert root.get("data-chart") == "model_quality"
+    expected = r2_score(baseline.label, baseline.prediction)
+    labels = [t.text for t in root.iter(f"{SVG}text") if t.text and t.text.startswith("baseline ")]
+    assert labels == [f"baseline {expected:.4g}"]
+    assert root.find(f".//{SVG}line[@class='baseline']") is not None
+    # One line per model id and one for all models together, each over the 4 windows.
+    lines = {p.get("data-model"): p.get("points").split() for p in root.iter(f"{SVG}polyline")}
+    assert set(lines) == {"*", "v1", "v2"} and all(len(points) == 4 for points in lines.values())
+    # The noisier current data scores below the baseline: every point lies below the reference line (larger y).
+    y_baseline = float(root.find(f".//{SVG}line[@class='baseline']").get("y1"))
+    assert all(float(point.split(",")[1]) > y_baseline for point in lines["*"])
+    assert [t.text for t in root.iter(f"{SVG}text") if t.text == "r2_score (unit of the metric)"]
