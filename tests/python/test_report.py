@@ -395,3 +395,20 @@ def test_model_quality_chart_has_the_baseline_reference_line(tmp_path):
     y_baseline = float(root.find(f".//{SVG}line[@class='baseline']").get("y1"))
     assert all(float(point.split(",")[1]) > y_baseline for point in lines["*"])
     assert [t.text for t in root.iter(f"{SVG}text") if t.text == "r2_score (unit of the metric)"]
+
+
+def test_export_embeds_the_report_charts(tmp_path):
+    import base64
+
+    config = write_wide_monitor(tmp_path, rows_per_day=60, features=3, days=6, regions=2)
+    run_driftgov("monitor", "run", "wide", "--config", config)
+    document = json.loads(run_driftgov("export", "wide", "--config", config, "--embed-charts").stdout)
+    charts = document["charts"]
+    assert {"psi_summary_table", "psi_timeseries", "psi_heatmap", "drift_level_bins"} <= set(charts)
+    assert "gallery" not in charts and "model_quality" not in charts  # no labels in this monitor
+    for name, uri in charts.items():
+        prefix = "data:image/svg+xml;base64,"
+        assert uri.startswith(prefix)
+        root = ET.fromstring(base64.b64decode(uri[len(prefix):]))
+        assert root.tag == f"{SVG}svg" and root.get("data-chart") == (
+            "distribution" if name.startswith("distribution_") else name)
