@@ -16,6 +16,10 @@ skip_summary=()
 
 step() { echo; echo "== $*"; }
 
+# The fast suites run on every core (pytest-xdist), a test file per worker so that module fixtures are built once.
+# The interop suite stays in one process: it shares one Spark session.
+parallel=(-n "${DRIFTGOV_TEST_WORKERS:-$(nproc)}" --dist loadfile)
+
 check_skips() {  # SUITE: counts the skips in the suite's JUnit report against tests/skip-budget.txt
   local output status=0
   output="$(.venv/bin/python scripts/check_skips.py "$1" "$reports/$1.xml" 2>&1)" || status=$?
@@ -54,7 +58,7 @@ cmake --build --preset release
 run_ctest release-ctest release
 
 step "Python suite (fast) against scipy, numpy, pyarrow, DuckDB"
-DRIFTGOV_BUILD_DIR="$root/build/release" run_pytest fast-pytest -m "not interop" -q
+DRIFTGOV_BUILD_DIR="$root/build/release" run_pytest fast-pytest -m "not interop" -q "${parallel[@]}"
 
 if [ "$fast" = 1 ]; then print_skip_summary; exit 0; fi
 
@@ -65,7 +69,7 @@ ASAN_OPTIONS=detect_leaks=1 run_ctest asan-ctest asan
 
 step "Python suite (fast) against the ASan/UBSan build"
 ASAN_OPTIONS=detect_leaks=0 DRIFTGOV_BUILD_DIR="$root/build/asan" run_pytest asan-pytest -m "not interop" -q \
-  -p no:cacheprovider
+  -p no:cacheprovider "${parallel[@]}"
 
 step "interop suite (Spark, deltalake, DuckDB, large data)"
 DRIFTGOV_BUILD_DIR="$root/build/release" run_pytest interop-pytest -m interop -q

@@ -1,4 +1,3 @@
-#include "driftgov/core/text_distance.hpp"
 #include "driftgov/monitor/config.hpp"
 
 #include <fmt/format.h>
@@ -16,6 +15,7 @@
 #include <sstream>
 #include <utility>
 
+#include "driftgov/core/text_distance.hpp"
 #include "driftgov/delta/predicate.hpp"
 #include "driftgov/delta/snapshot.hpp"
 #include "driftgov/io/storage.hpp"
@@ -839,10 +839,16 @@ void Loader::read_breach(const Entry& entry, MonitorConfig& monitor) {
     bool complete = true;
     if (const auto* metric = fields->find("metric")) {
       const auto name = text(*metric, "a metric name");
-      if (name && is_identifier(*name)) {
+      if (name && (drift_metric_names().contains(*name) || profile_metric_names().contains(*name))) {
         rule.metric = *name;
       } else {
-        if (name) expected(*metric, "a metric name (such as dataset_drift, population_stability_index, r2_score)");
+        if (name) {
+          std::vector<std::string> known(drift_metric_names().begin(), drift_metric_names().end());
+          known.insert(known.end(), profile_metric_names().begin(), profile_metric_names().end());
+          add(at(*metric), fmt::format("{}: expected a metric a breach rule can name (such as dataset_drift, "
+                                       "population_stability_index, r2_score; docs/monitoring.md lists them), found "
+                                       "{}{}", metric->path, describe(metric->value), suggestion(*name, known)));
+        }
         complete = false;
       }
     } else {
@@ -1392,6 +1398,26 @@ const MonitorConfig& Config::monitor(const std::string& name) const {
   }
   throw core::InputError(fmt::format("{}: no monitor '{}'{}; the monitors are: {}", file, name, suggestion(name, names),
                                      names.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(names, ", "))));
+}
+
+const std::set<std::string>& drift_metric_names() {
+  static const std::set<std::string> names = {
+      "dataset_drift", "share_of_drifted_columns", "count_delta", "avg_delta", "percent_null_delta",
+      "js_distance", "wasserstein_distance", "population_stability_index", "tv_distance", "l_infinity_distance",
+      "hellinger_distance", "ks_test", "ks_test.statistic", "ks_test.pvalue", "chi_squared_test",
+      "chi_squared_test.statistic", "chi_squared_test.pvalue", "drifted", "drift_statistic", "pvalue_adjusted"};
+  return names;
+}
+
+const std::set<std::string>& profile_metric_names() {
+  static const std::set<std::string> names = {
+      // per column
+      "count", "num_nulls", "percent_null", "percent_zeros", "avg", "percent_distinct", "min", "max", "stddev",
+      // the :table row: model quality
+      "accuracy_score", "precision.macro", "precision.weighted", "recall.macro", "recall.weighted",
+      "f1_score.macro", "f1_score.weighted", "roc_auc", "log_loss", "mean_squared_error", "root_mean_squared_error",
+      "mean_absolute_error", "mean_absolute_percentage_error", "r2_score", "labelled_rows", "quality_invalid_rows"};
+  return names;
 }
 
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {

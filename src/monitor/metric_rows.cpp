@@ -177,6 +177,7 @@ core::Schema profile_metrics_schema(const std::string& model_id_col) {
   }
   // driftgov's own columns.
   f.push_back(field("labelled_rows", DataType::int64()));
+  f.push_back(field("quality_invalid_rows", DataType::int64()));  // left out of quality: non-finite or bad proba
   f.push_back(field("mean_prediction", DataType::float64()));
   f.push_back(field("mean_label", DataType::float64()));
   f.push_back(field("sketch_bound", DataType::float64()));  // rank error of quantiles/median (0 when exact)

@@ -437,7 +437,8 @@ class GroupReader {
       if (!accumulator.quality) {
         accumulator.quality.emplace(*plan_.monitor->problem_type == ProblemType::kClassification
                                         ? stats::QualityProblem::kClassification
-                                        : stats::QualityProblem::kRegression);
+                                        : stats::QualityProblem::kRegression,
+                                    stats::ModelQuality::kDefaultMaxScoreBins, stats::InvalidRows::kSkip);
       }
       const std::vector<std::int64_t> selection = all ? std::vector<std::int64_t>{}
                                                       : std::vector<std::int64_t>(selected.begin(), selected.end());
@@ -641,7 +642,7 @@ StateMap read_state(const std::string& table, const delta::Snapshot& snapshot, b
       group.profile = stats::DatasetProfile::from_json(
           nlohmann::json::parse(batch->columns[profile].string_at(row)), context);
       if (const auto q = text(batch->columns[quality], row)) {
-        group.quality = stats::ModelQuality::from_json(nlohmann::json::parse(*q), context);
+        group.quality = stats::ModelQuality::from_json(nlohmann::json::parse(*q), context, stats::InvalidRows::kSkip);
       }
       state.emplace(std::move(key), std::move(group));
     }
@@ -919,6 +920,7 @@ void add_profile_rows(BatchBuilder& rows, const Context& context, const OutKey& 
   if (group.quality) {
     const auto q = group.quality->metrics();
     rows["labelled_rows"].integer(q.labelled_rows);
+    rows["quality_invalid_rows"].integer(q.invalid_rows);
     rows["accuracy_score"].optional_real(q.accuracy_score);
     const auto pair = [&](const char* name, const std::optional<double>& macro, const std::optional<double>& weighted) {
       auto& column = rows[name];
@@ -1004,6 +1006,7 @@ MetricValues profile_values(const GroupState& group) {
     put("mean_absolute_percentage_error", q.mean_absolute_percentage_error);
     put("r2_score", q.r2_score);
     table["labelled_rows"] = static_cast<double>(q.labelled_rows);
+    table["quality_invalid_rows"] = static_cast<double>(q.invalid_rows);
   }
   return values;
 }
@@ -1058,7 +1061,10 @@ MetricValues add_drift_rows(BatchBuilder* rows, const Context& context, const Ou
       v["chi_squared_test.statistic"] = v["chi_squared_test"] = column.chi_squared->statistic;
       v["chi_squared_test.pvalue"] = column.chi_squared->pvalue;
     }
-    v["drifted"] = column.drifted ? 1.0 : 0.0;
+    // Decided: the distribution test or the null-rate test ran (the columns the dataset verdict counts). An
+    // undecided column (no values on a side) has no drifted value and says why in drift_reason.
+    const bool decided = column.evaluated || column.null_rate.has_value();
+    if (decided) v["drifted"] = column.drifted ? 1.0 : 0.0;
     if (column.test) {
       v["drift_statistic"] = column.test->statistic;
       if (column.test->pvalue_adjusted) v["pvalue_adjusted"] = *column.test->pvalue_adjusted;
@@ -1095,9 +1101,9 @@ MetricValues add_drift_rows(BatchBuilder* rows, const Context& context, const Ou
       r["borderline"].boolean(column.test->borderline);
     }
     if (!column.drift_level.empty()) r["drift_level"].text(column.drift_level);
-    r["drifted"].boolean(column.drifted);
-    r["drift_reason"].text(column.drift_reason.empty() ? (column.evaluated ? "none" : column.reason)
-                                                       : column.drift_reason);
+    if (decided) r["drifted"].boolean(column.drifted);
+    else r["drifted"].null();
+    r["drift_reason"].text(!decided ? column.reason : column.drift_reason.empty() ? "none" : column.drift_reason);
     r["exact"].boolean(column.exact);
     r.end_row();
   }
@@ -1135,15 +1141,6 @@ MetricValues add_drift_rows(BatchBuilder* rows, const Context& context, const Ou
 
 // ---------------------------------------------------------------------------------------------------------------
 // Breaches
-
-const std::set<std::string>& drift_metric_names() {
-  static const std::set<std::string> names = {
-      "dataset_drift", "share_of_drifted_columns", "count_delta", "avg_delta", "percent_null_delta",
-      "js_distance", "wasserstein_distance", "population_stability_index", "tv_distance", "l_infinity_distance",
-      "hellinger_distance", "ks_test", "ks_test.statistic", "ks_test.pvalue", "chi_squared_test",
-      "chi_squared_test.statistic", "chi_squared_test.pvalue", "drifted", "drift_statistic", "pvalue_adjusted"};
-  return names;
-}
 
 
 

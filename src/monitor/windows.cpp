@@ -1,4 +1,3 @@
-#include "driftgov/core/text_distance.hpp"
 #include "driftgov/monitor/windows.hpp"
 
 #include <date/date.h>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/core/text_distance.hpp"
 #include "driftgov/core/value_text.hpp"
 
 namespace driftgov::monitor {

@@ -179,8 +179,8 @@ void ModelQuality::CompensatedSum::merge(const CompensatedSum& other) {
 
 // ---------------------------------------------------------------- adding rows
 
-ModelQuality::ModelQuality(QualityProblem problem, std::size_t max_score_bins)
-    : problem_(problem), max_score_bins_(max_score_bins) {
+ModelQuality::ModelQuality(QualityProblem problem, std::size_t max_score_bins, InvalidRows invalid)
+    : problem_(problem), max_score_bins_(max_score_bins), invalid_(invalid) {
   if (max_score_bins < 1) throw core::option_error(core::OptionName{"max_score_bins"}, ": expected >= 1, got 0");
 }
 
@@ -211,23 +211,30 @@ void ModelQuality::add_classification(const core::Column& prediction, const core
   std::unordered_map<std::uint64_t, std::int64_t> pair_rows;
   std::vector<std::pair<double, std::int32_t>> scored;  // (probability or bin, true class) of each scored row
   std::vector<LogLossSums> losses;
+  std::int64_t invalid = 0;
   for (std::int64_t row = 0; row < label.length; ++row) {
     const auto truth = truths[static_cast<std::size_t>(row)];
     const auto predicted = predictions[static_cast<std::size_t>(row)];
     if (truth < 0 || predicted < 0) continue;
-    ++pair_rows[(static_cast<std::uint64_t>(truth) << 32) | static_cast<std::uint32_t>(predicted)];
-    if (probability == nullptr || !probability->is_valid(row)) continue;
-    const double p = number_at(*probability, row);
-    if (!(p >= 0.0 && p <= 1.0)) {
+    const bool scored_row = probability != nullptr && probability->is_valid(row);
+    const double p = scored_row ? number_at(*probability, row) : 0.0;
+    if (scored_row && !(p >= 0.0 && p <= 1.0)) {
+      if (invalid_ == InvalidRows::kSkip) {
+        ++invalid;
+        continue;
+      }
       throw InputError(fmt::format("{}: row {}: the probability column holds {}; expected a probability from 0 to 1",
                                    context, first_row + row + 1, p));
     }
+    ++pair_rows[(static_cast<std::uint64_t>(truth) << 32) | static_cast<std::uint32_t>(predicted)];
+    if (!scored_row) continue;
     if (losses.size() <= static_cast<std::size_t>(truth)) losses.resize(static_cast<std::size_t>(truth) + 1);
     losses[static_cast<std::size_t>(truth)].as_positive.add(-std::log(clipped(p)));
     losses[static_cast<std::size_t>(truth)].as_negative.add(-std::log(clipped(1.0 - p)));
     scored.emplace_back(p, truth);
   }
   // Nothing above changed the state: a refused batch leaves it as it was.
+  invalid_rows_ += invalid;
   for (const auto& [key, rows] : pair_rows) {
     pairs_[{classes.text(static_cast<std::int32_t>(key >> 32)), classes.text(static_cast<std::int32_t>(key & 0xffffffffu))}] +=
         rows;
@@ -257,18 +264,22 @@ void ModelQuality::add_regression(const core::Column& prediction, const core::Co
   require_numbers(prediction, context, "prediction");
   require_numbers(label, context, "label");
   // The batch's own sums, merged once it is all valid: a refused batch leaves the state as it was.
-  ModelQuality batch(QualityProblem::kRegression, max_score_bins_);
+  ModelQuality batch(QualityProblem::kRegression, max_score_bins_, invalid_);
   std::vector<double> labels;
   labels.reserve(static_cast<std::size_t>(label.length));
   for (std::int64_t row = 0; row < label.length; ++row) {
     if (!label.is_valid(row) || !prediction.is_valid(row)) continue;
     const double y = number_at(label, row);
     const double predicted = number_at(prediction, row);
-    for (const auto& [value, role] : {std::pair{y, "label"}, {predicted, "prediction"}}) {
-      if (!std::isfinite(value)) {
-        throw InputError(fmt::format("{}: row {}: the {} is {}; expected a finite number", context,
-                                     first_row + row + 1, role, value));
+    if (!std::isfinite(y) || !std::isfinite(predicted)) {
+      if (invalid_ == InvalidRows::kSkip) {
+        ++batch.invalid_rows_;
+        continue;
       }
+      const bool label_bad = !std::isfinite(y);
+      throw InputError(fmt::format("{}: row {}: the {} is {}; expected a finite number", context,
+                                   first_row + row + 1, label_bad ? "label" : "prediction",
+                                   label_bad ? y : predicted));
     }
     const double error = y - predicted;
     batch.squared_error_.add(error * error);
@@ -304,6 +315,7 @@ void ModelQuality::merge(const ModelQuality& other) {
     throw InputError(fmt::format("cannot merge model quality with max_score_bins {} into one with max_score_bins {}",
                                  other.max_score_bins_, max_score_bins_));
   }
+  invalid_rows_ += other.invalid_rows_;
   for (const auto& [pair, rows] : other.pairs_) pairs_[pair] += rows;
   probability_rows_ += other.probability_rows_;
   for (const auto& [truth, sums] : other.log_loss_sums_) {
@@ -345,6 +357,7 @@ QualityMetrics ModelQuality::metrics() const {
   } else {
     fill_regression(metrics);
   }
+  metrics.invalid_rows = invalid_rows_;
   return metrics;
 }
 
@@ -490,7 +503,8 @@ nlohmann::json ModelQuality::to_json() const {
   nlohmann::json json{{"format", kQualityFormatName},
                       {"version", kQualityFormatVersion},
                       {"problem", problem_name(problem_)},
-                      {"max_score_bins", max_score_bins_}};
+                      {"max_score_bins", max_score_bins_},
+                      {"invalid_rows", invalid_rows_}};
   const auto sum_json = [](const CompensatedSum& sum) { return sum_to_json(sum.sum, sum.compensation); };
   if (problem_ == QualityProblem::kClassification) {
     nlohmann::json pairs = nlohmann::json::array();
@@ -524,7 +538,7 @@ nlohmann::json ModelQuality::to_json() const {
   return json;
 }
 
-ModelQuality ModelQuality::from_json(const nlohmann::json& json, const std::string& context) {
+ModelQuality ModelQuality::from_json(const nlohmann::json& json, const std::string& context, InvalidRows invalid) {
   try {
     if (!json.is_object() || json.value("format", std::string()) != kQualityFormatName) {
       throw InputError(fmt::format("{}: not a driftgov model quality state (expected \"format\": \"{}\")", context,
@@ -546,7 +560,12 @@ ModelQuality ModelQuality::from_json(const nlohmann::json& json, const std::stri
                                    problem_text));
     }
     ModelQuality quality(problem, integer_from_json<std::size_t>(json.at("max_score_bins"), context,
-                                                                 "max_score_bins", 1));
+                                                                 "max_score_bins", 1),
+                         invalid);
+    // States written before invalid rows were counted have no such field: none were skipped.
+    if (json.contains("invalid_rows")) {
+      quality.invalid_rows_ = integer_from_json<std::int64_t>(json.at("invalid_rows"), context, "invalid_rows", 0);
+    }
     const auto read_sum = [&](const nlohmann::json& value, const std::string& field) {
       CompensatedSum sum;
       if (!value.is_array() || value.size() != 2) {
@@ -631,6 +650,7 @@ nlohmann::json to_json(const QualityMetrics& metrics) {
                             {"counts", metrics.confusion_matrix->counts}};
   }
   return nlohmann::json{{"labelled_rows", metrics.labelled_rows},
+                        {"invalid_rows", metrics.invalid_rows},
                         {"accuracy_score", optional(metrics.accuracy_score)},
                         {"precision", averages(metrics.precision_macro, metrics.precision_weighted)},
                         {"recall", averages(metrics.recall_macro, metrics.recall_weighted)},

@@ -390,6 +390,30 @@ def run_oracle(tmp_path, seed, granularities, slicing, classification, regions, 
                              oracle.mask(g, row["window_cmp_start"], row["slice_key"], row["slice_value"],
                                          row["model_version"]))
         check_categorical_drift(row, previous, current, where)
+
+    # ---- the :table drift rows: the row counts compared, and the dataset verdict of the group's columns (the
+    # share of the decided columns that drifted, against the default drift_share 0.5).
+    group_of = lambda r: (r["drift_type"], r["granularity"], r["window_start"], r["slice_key"], r["slice_value"],
+                          r["model_version"])
+    verdicts = {group_of(r): r for r in drift if r["column_name"] == ":table"}
+    assert set(verdicts) == {group_of(r) for r in drift}
+    for group, row in verdicts.items():
+        drift_type, g, start, key, value, model = group
+        where = f"{drift_type} {g} {start} {key}={value} model {model} :table"
+        current = int(oracle.mask(g, start, key, value, model).sum())
+        if drift_type == "BASELINE":
+            reference = len(baseline_values(key, value, "promo"))
+        else:
+            reference = int(oracle.mask(g, row["window_cmp_start"], key, value, model).sum())
+        assert close(row["count_delta"], float(current - reference)), where
+        tested = [r for r in drift if group_of(r) == group and r["column_name"] != ":table"
+                  and r["drifted"] is not None]  # a test, or the null-rate change, decided it
+        if not tested:
+            assert row["dataset_drift"] is None, where
+            continue
+        share = sum(r["drifted"] for r in tested) / len(tested)
+        assert close(row["share_of_drifted_columns"], share), where
+        assert row["dataset_drift"] == (share >= 0.5), where
     return oracle, profile, drift
 
 

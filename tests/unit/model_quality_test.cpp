@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <limits>
 #include <optional>
 #include <random>
 #include <string>
@@ -250,6 +251,36 @@ std::string input_error_of(Action action) {
     return error.what();
   }
   return "(no error)";
+}
+
+TEST(ModelQuality, SkippedInvalidRowsAreCountedMergedAndStored) {
+  // Regression: rows 2 (NaN label) and 4 (infinite prediction) are left out; the rest is the hand-derived case.
+  core::Column label(core::DataType::float64()), prediction(core::DataType::float64());
+  for (const double y : {0.0, std::nan(""), 2.0, 7.0, 4.0}) label.append_double(y);
+  for (const double p : {1.0, 3.0, 2.0, std::numeric_limits<double>::infinity(), 2.0}) prediction.append_double(p);
+  ModelQuality regression(QualityProblem::kRegression, ModelQuality::kDefaultMaxScoreBins, InvalidRows::kSkip);
+  regression.add(prediction, label, nullptr, "log");
+  auto metrics = regression.metrics();
+  EXPECT_EQ(metrics.invalid_rows, 2);
+  EXPECT_EQ(metrics.labelled_rows, 3);
+  EXPECT_DOUBLE_EQ(*metrics.mean_squared_error, 5.0 / 3);
+  EXPECT_DOUBLE_EQ(*metrics.r2_score, 1.0 - 5.0 / 8.0);
+  // Stored and read back (the monitor's state), then merged with itself: the count adds up.
+  auto restored = ModelQuality::from_json(regression.to_json(), "state", InvalidRows::kSkip);
+  EXPECT_EQ(restored.metrics().invalid_rows, 2);
+  restored.merge(regression);
+  EXPECT_EQ(restored.metrics().invalid_rows, 4);
+  EXPECT_EQ(restored.metrics().labelled_rows, 6);
+
+  // Classification: a probability of 1.5 or NaN leaves its row out of every metric, accuracy included.
+  const auto log = classification_log({0, 1, 1, 0}, {0, 1, 0, 1}, {0.2, 0.9, 1.5, std::nan("")});
+  ModelQuality quality(QualityProblem::kClassification, ModelQuality::kDefaultMaxScoreBins, InvalidRows::kSkip);
+  quality.add(log.prediction, log.label, &log.probability, "log");
+  metrics = quality.metrics();
+  EXPECT_EQ(metrics.invalid_rows, 2);
+  EXPECT_EQ(metrics.labelled_rows, 2);
+  EXPECT_DOUBLE_EQ(*metrics.accuracy_score, 1.0);
+  EXPECT_DOUBLE_EQ(*metrics.roc_auc, 1.0);
 }
 
 TEST(ModelQuality, BadInputIsRefusedWithItsPlace) {

@@ -297,10 +297,13 @@ TEST(MonitorConfig, ThresholdsTakeDistancesOnly) {
 TEST(MonitorConfig, BreachRules) {
   const auto issues = issues_of(with_monitor("    table: t\n    breach:\n      - {metric: r2_score}\n"
                                              "      - {metric: psi, op: \"=>\", value: 1}\n"));
-  ASSERT_EQ(issues.size(), 2u);
+  ASSERT_EQ(issues.size(), 3u) << ConfigError(issues).what();
   EXPECT_EQ(issues[0].text(), kFile + ":7:9: monitors.m.breach[0]: metric 'r2_score' needs both 'op' and 'value' (for "
                                       "example op: \">=\", value: 0.2)");
-  EXPECT_EQ(issues[1].text(), kFile + ":8:27: monitors.m.breach[1].op: expected one of <, <=, >, >=, ==, !=, found "
+  EXPECT_EQ(issues[1].text(), kFile + ":8:18: monitors.m.breach[1].metric: expected a metric a breach rule can name "
+                                      "(such as dataset_drift, population_stability_index, r2_score; docs/monitoring.md "
+                                      "lists them), found 'psi'");
+  EXPECT_EQ(issues[2].text(), kFile + ":8:27: monitors.m.breach[1].op: expected one of <, <=, >, >=, ==, !=, found "
                                       "'=>'; did you mean '>'?");
 }
 

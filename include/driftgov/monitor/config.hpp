@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,12 @@ Config load_config_text(const std::string& text, const std::string& file_name, c
 
 // Checks every monitor against its tables (see above). Throws ConfigError with every issue found.
 void check_config_tables(const Config& config);
+
+// The metrics a breach rule can name (docs/monitoring.md, "Breaches"). Drift metrics are read from the drift
+// metric rows of the rule's drift_type; profile metrics from the profile metric rows (per column, or the :table
+// row for the row count and model quality). A rule naming anything else is refused by load_config.
+const std::set<std::string>& drift_metric_names();
+const std::set<std::string>& profile_metric_names();
 
 // Closest candidate by edit distance, for "did you mean"; empty when nothing is close.
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);

@@ -23,6 +23,11 @@
 // Merging is exact for counts and for every classification metric except a binned log loss; floating-point sums
 // of regression metrics merge up to rounding (relative 1e-15 in practice). to_json/from_json keep the state bit
 // for bit. Not thread-safe; use one ModelQuality per thread and merge.
+//
+// Invalid rows (a regression prediction or label that is not a finite number; a probability that is NaN or
+// outside [0, 1]) are refused by default, as scikit-learn refuses them. With InvalidRows::kSkip (what a monitor
+// uses: one bad row must not stop a refresh) such a row is left out of every metric and counted in
+// `invalid_rows`, which merges and is stored like the rest of the state.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -37,6 +42,7 @@
 namespace driftgov::stats {
 
 enum class QualityProblem { kClassification, kRegression };
+enum class InvalidRows { kRefuse, kSkip };
 
 struct ConfusionMatrix {
   std::vector<std::string> classes;                  // row and column order
@@ -45,6 +51,7 @@ struct ConfusionMatrix {
 
 struct QualityMetrics {
   std::int64_t labelled_rows = 0;  // rows that took part
+  std::int64_t invalid_rows = 0;   // rows left out for an invalid value (InvalidRows::kSkip)
   // classification
   std::optional<double> accuracy_score, precision_macro, precision_weighted, recall_macro, recall_weighted,
       f1_macro, f1_weighted, roc_auc, log_loss;
@@ -58,13 +65,15 @@ struct QualityMetrics {
 class ModelQuality {
  public:
   static constexpr std::size_t kDefaultMaxScoreBins = 1 << 16;
-  explicit ModelQuality(QualityProblem problem, std::size_t max_score_bins = kDefaultMaxScoreBins);
+  explicit ModelQuality(QualityProblem problem, std::size_t max_score_bins = kDefaultMaxScoreBins,
+                        InvalidRows invalid = InvalidRows::kRefuse);
 
   QualityProblem problem() const;
   // Adds rows. `prediction` and `label` have the same length; `probability` (may be null) is a numeric column of
   // the positive class's probability. Throws core::InputError naming `context` and the row for a regression value
-  // that is not a finite number, or a probability outside [0, 1]. Rows are numbered from `first_row` + 1 in
-  // messages (the position of the batch in its source).
+  // that is not a finite number, or a probability outside [0, 1] (with InvalidRows::kRefuse; kSkip counts the row
+  // in invalid_rows instead). Rows are numbered from `first_row` + 1 in messages (the position of the batch in its
+  // source).
   void add(const core::Column& prediction, const core::Column& label, const core::Column* probability,
            const std::string& context, std::int64_t first_row = 0);
   // Throws core::InputError when the problems or the max_score_bins differ (the message names both values).
@@ -73,7 +82,8 @@ class ModelQuality {
 
   // Exact state, for storing between refreshes.
   nlohmann::json to_json() const;
-  static ModelQuality from_json(const nlohmann::json& json, const std::string& context);
+  static ModelQuality from_json(const nlohmann::json& json, const std::string& context,
+                                InvalidRows invalid = InvalidRows::kRefuse);
 
  private:
   // Neumaier's compensated sum: the sum and the running error term, both kept so that storage is exact.
@@ -101,6 +111,8 @@ class ModelQuality {
 
   QualityProblem problem_;
   std::size_t max_score_bins_;
+  InvalidRows invalid_;
+  std::int64_t invalid_rows_ = 0;
   // classification: (true class, predicted class) -> rows
   std::map<std::pair<std::string, std::string>, std::int64_t> pairs_;
   // probability -> true class -> rows; once binned, bin index (floor(p * bins), p = 1 in the last) -> ...
