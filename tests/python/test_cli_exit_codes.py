@@ -30,7 +30,7 @@ from conftest import BUILD_DIR, ROOT, driftgov_binary
 # Every verb and subverb docs/cli.md describes.
 DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
-                    "monitor list", "monitor status", "monitor history"}
+                    "monitor list", "monitor status", "monitor history", "export"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -203,7 +203,7 @@ def test_missing_output_option(driftgov, path):
 def test_bad_number_for_every_numeric_option(driftgov, path):
     options = options_taking(path, NUMERIC_TYPES)
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
-                               "monitor status"), path
+                               "monitor status", "export"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
@@ -350,7 +350,8 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "monitor run": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
             "monitor list": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "monitor status": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
-            "monitor history": ["--config", tmp_path / "no-such-driftgov.yaml", "m"]}.get(
+            "monitor history": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
+            "export": ["--config", tmp_path / "no-such-driftgov.yaml", "m"]}.get(
                 path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
     assert_input_error(result, str(args[1] if args[0] == "--config" else args[0]))
