@@ -8,6 +8,7 @@
 #   4. late labels are filled in (a replaceWhere rewrite) and three more days arrive, drift included: the
 #      incremental refresh recomputes the rewritten windows and finds the breach
 #   5. the breaches, and the SQL a user would run on the metric tables (run here with DuckDB)
+#   6. the report: charts (SVG, PNG) and one report.html, for the whole table and for the drifting west region
 # Usage: scripts/demo-monitoring.sh [OUT_DIR] (default build/demo/retail). Run scripts/setup.sh first.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -123,3 +124,8 @@ for title, sql in queries.items():
     print()
 EOF
 echo "   files: $out/driftgov.yaml, $lake/sales (the tables), $lake/monitoring (the metric tables)"
+
+echo
+echo "== monitor 6. the report of the monitor: charts and report.html (docs/report.md)"
+(cd "$out" && "$bin" report demand_forecast --out "$out/report" &&
+  "$bin" report demand_forecast --slice region=west --out "$out/report-west") | sed 's/^/   /'

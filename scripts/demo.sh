@@ -47,9 +47,14 @@ echo "   driftgov compare loans@v=0 loans@v=1 (the table's two versions):"
   grep '^dataset drift:' | sed 's/^/   /'
 
 echo
+echo "== 6. the report of the retail monitor (docs/report.md): open report.html in a browser, offline"
+"$bin" report demand_forecast --config "$out/retail/driftgov.yaml" --out "$out/retail/report" | sed 's/^/   /'
+
+echo
 echo "files written to $out:"
 echo "   retail/                              the monitoring story: driftgov.yaml, the lakehouse with the inference log,"
 echo "                                        the training set and the monitor's tables (scripts/demo-monitoring.sh)"
+echo "   retail/report/report.html            the monitor's report, with its charts as SVG and PNG (step 6)"
 echo "   reference.csv, current.csv           generated data (step 1)"
 echo "   baseline.profile.json                stored baseline of the reference (step 2)"
 echo "   drift_result.json                    raw reference vs current (step 3; format: docs/json-formats.md)"

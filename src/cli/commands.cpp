@@ -75,6 +75,7 @@ void register_commands(CLI::App& app) {
   register_convert(app);
   register_validate(app);
   register_monitor(app);
+  register_report(app);
   register_export(app);
 }
 

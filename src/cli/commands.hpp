@@ -35,6 +35,7 @@ void register_quality(CLI::App& app);
 void register_table(CLI::App& app);
 void register_validate(CLI::App& app);
 void register_monitor(CLI::App& app);
+void register_report(CLI::App& app);
 void register_export(CLI::App& app);
 
 }  // namespace driftgov::cli

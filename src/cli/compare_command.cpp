@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/report_output.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/profiling.hpp"
@@ -35,6 +36,7 @@ struct CompareArguments {
   double proportion_floor = 1e-4;
   std::size_t max_category_bins = 100;
   std::string json_output;
+  std::string report_folder;
   bool fail_on_drift = false;
   bool quiet = false;
   SourceArguments source;
@@ -342,6 +344,8 @@ void register_compare(CLI::App& app) {
                    "Reference categories with a bin of their own; the rest share one")
       ->capture_default_str();
   command->add_option("--json", args->json_output, "Write the full result as JSON to FILE ('-' for stdout)");
+  command->add_option("--report", args->report_folder,
+                      "Write report.html and the charts (SVG, PNG) of the comparison to this folder (docs/report.md)");
   command->add_flag("--fail-on-drift", args->fail_on_drift, "Exit with code 3 when the dataset drifted");
   command->add_flag("-q,--quiet", args->quiet, "Print no table");
   args->source.add_to(command);
@@ -380,6 +384,10 @@ void register_compare(CLI::App& app) {
     const bool json_to_stdout = args->json_output == "-";
     if (!args->quiet && !json_to_stdout) print_table(report);
     if (!args->json_output.empty()) write_json(stats::to_json(report), args->json_output);
+    if (!args->report_folder.empty()) {
+      write_report_files(report::comparison_report(report), args->report_folder, false,
+                         json_to_stdout ? stderr : stdout);
+    }
     return args->fail_on_drift && report.dataset_drift ? kExitDriftDetected : kExitOk;
   });
 }

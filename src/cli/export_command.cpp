@@ -11,6 +11,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/dashboard/export.hpp"
 #include "driftgov/io/storage.hpp"
+#include "driftgov/report/monitor_report.hpp"
 
 namespace driftgov::cli {
 namespace {
@@ -29,8 +30,17 @@ struct ExportArguments {
   bool embed_charts = false;
 };
 
-// The chart module's renderer, for --embed-charts; empty while this build has none.
-dashboard::ChartRenderer chart_renderer() { return {}; }
+// The report's charts of the monitor's whole table (docs/report.md), for --embed-charts: drawn from the monitor's
+// tables, which the document was read from moments before; the gallery is left out (it repeats the others).
+dashboard::ChartRenderer chart_renderer(const monitor::MonitorConfig& monitor) {
+  return [&monitor](const nlohmann::json&) {
+    std::vector<std::pair<std::string, std::string>> charts;
+    for (auto& chart : report::build_charts(report::monitor_report(monitor, {}))) {
+      if (chart.name != "gallery") charts.emplace_back(std::move(chart.name), std::move(chart.svg));
+    }
+    return charts;
+  };
+}
 
 std::string host_name() {
   utsname system{};
@@ -63,7 +73,7 @@ int run_export(const ExportArguments& args) {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     if (args.embed_charts) {
-      options.charts = chart_renderer();
+      options.charts = chart_renderer(monitor);
       if (!options.charts) {
         throw core::UnsupportedError("--embed-charts: this build has no chart renderer (docs/export.md)");
       }

@@ -30,7 +30,7 @@ from conftest import BUILD_DIR, ROOT, driftgov_binary
 # Every verb and subverb docs/cli.md describes.
 DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
-                    "monitor list", "monitor status", "monitor history", "export"}
+                    "monitor list", "monitor status", "monitor history", "export", "report"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -351,7 +351,8 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "monitor list": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "monitor status": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
             "monitor history": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
-            "export": ["--config", tmp_path / "no-such-driftgov.yaml", "m"]}.get(
+            "export": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
+            "report": ["--config", tmp_path / "no-such-driftgov.yaml", "m", "--out", tmp_path / "r"]}.get(
                 path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
     assert_input_error(result, str(args[1] if args[0] == "--config" else args[0]))

@@ -7,7 +7,9 @@ import re
 import subprocess
 
 import pandas as pd
+import xml.etree.ElementTree as ET
 from deltalake import DeltaTable
+from PIL import Image
 
 from conftest import BUILD_DIR, ROOT
 
@@ -49,3 +51,19 @@ def test_monitoring_demo(tmp_path):
     labelled = {(pd.Timestamp(w["start"]) - DAY0).days: n for w, n in zip(table_rows.window, table_rows.labelled_rows)}
     assert labelled[35] == PER_DAY and labelled[36] == PER_DAY
     assert labelled[41] == 0  # still late
+
+    # The report: printed paths exist, the PNGs decode, and the west slice's time series marks the breaches of
+    # price and promo that the breaches table holds for the whole-table model.
+    reports = re.findall(r"^\s+report: (\S+)$", run.stdout, re.M)
+    assert reports == [str(out / "report" / "report.html"), str(out / "report-west" / "report.html")]
+    pngs = re.findall(r"^\s+png: (\S+)$", run.stdout, re.M)
+    assert len(pngs) >= 2 * 7
+    for png in pngs:
+        with Image.open(png) as image:
+            assert image.format == "PNG" and image.size[0] >= 1600
+    html = (out / "report" / "report.html").read_text()
+    assert "Model quality" in html and 'data-chart="model_quality"' in html
+    series = ET.parse(out / "report-west" / "psi_timeseries.svg").getroot()
+    marked = {p.get("data-feature") for p in series.iter("{http://www.w3.org/2000/svg}path") if p.get("class") == "breach"}
+    west_whole_model = breaches[(breaches.model_version == "*")]
+    assert marked and marked <= set(west_whole_model.column_name)
