@@ -12,6 +12,8 @@ set (--baseline-rows) is the baseline table `retail/training_set`. The monitor c
 Measured (--only chooses; default all), each command in its own child process (bench/end_to_end.py's measure:
 CPU time = user + system of the child over all its threads, from wait4; wall time; peak RSS), medians:
   driftgov   (a) `driftgov monitor run bench --config bench.yaml --full` on the 30-day table
+             (a') the same for the monitor `bench_plain`: what the peers compute (the same 22 columns of the whole
+                 table against the baseline; no slices, no model ids, no model quality)
              (b) `driftgov monitor run bench --config bench.yaml` (incremental) after appending day 55 with
                  `driftgov convert` (the append is measured too, apart)
   nannyml    UnivariateDriftCalculator(chunk_period="D"), KS and Jensen-Shannon for continuous columns, chi-squared
@@ -74,6 +76,13 @@ monitors:
     baseline: {{table: retail/training_set}}
     slicing_exprs: ["region", "price > 100"]
     columns: {{exclude: [order_id]}}
+  bench_plain:
+    table: retail/inference_log
+    profile_type: time_series
+    timestamp_col: ts
+    granularities: ["1 day"]
+    baseline: {{table: retail/training_set}}
+    columns: {{exclude: [order_id, model_version]}}
 """
 
 
@@ -123,6 +132,11 @@ def bench_driftgov(args, paths: dict, results: dict) -> None:
     config.write_text(CONFIG.format(lakehouse=work))
     command = [str(args.driftgov), "monitor", "run", "bench", "--config", str(config)]
 
+    # What the peers compute: the 22 columns of the whole table per window against the baseline, no slices, no
+    # model ids, no model quality (driftgov still adds the CONSECUTIVE comparisons and writes its tables).
+    plain = run_repeated("driftgov monitor run bench_plain --full (30 windows, no slices or model ids)",
+                         [str(args.driftgov), "monitor", "run", "bench_plain", "--config", str(config), "--full"],
+                         args.repetitions, before=lambda: copy_tree(paths["pristine"], work))
     full = run_repeated("driftgov monitor run --full (30 windows)", [*command, "--full"], args.repetitions,
                         before=lambda: copy_tree(paths["pristine"], work))
     copy_tree(work, after_full)
@@ -143,9 +157,9 @@ def bench_driftgov(args, paths: dict, results: dict) -> None:
               "command": "driftgov convert DAY.parquet TABLE --mode append",
               **{f"median_{key}": statistics.median(r[key] for r in appends)
                  for key in ("seconds", "cpu_seconds", "peak_rss_bytes")}}
-    for entry in (full, incremental):
+    for entry in (full, incremental, plain):
         entry.pop("last_stdout")
-    results["driftgov"] = {"full": full, "incremental": incremental, "append": append}
+    results["driftgov"] = {"full": full, "incremental": incremental, "append": append, "plain": plain}
 
 
 def bench_peer(args, paths: dict, peer: str, results: dict) -> None:
@@ -206,7 +220,8 @@ def markdown(results: dict) -> str:
     reference = results.get("driftgov", {}).get("full")
     rows = []
     if "driftgov" in results:
-        rows += [results["driftgov"][key] for key in ("full", "incremental", "append")]
+        rows += [results["driftgov"][key] for key in ("full", "incremental", "append", "plain")
+                 if key in results["driftgov"]]
     rows += [results[peer] for peer in PEERS if peer in results]
     for entry in rows:
         ratios = ["–", "–"]

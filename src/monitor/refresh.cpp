@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -235,6 +236,72 @@ struct Accumulator {
   std::optional<stats::ModelQuality> quality;
 };
 
+// Rows profiled together: one finest window and model id, and either one combination of the values of every
+// slicing expression (a cell, `only` = -1), whose profile is merged into the group of each of those values, or one
+// value of a single expression (`only` = its index), when the combinations are too many (docs/monitoring.md).
+struct CellKey {
+  std::int64_t window_start = 0;
+  std::optional<std::string> model;
+  int only = -1;
+  std::vector<std::optional<std::string>> values;  // per partition (nullopt: the whole table, or a null value)
+  friend auto operator<=>(const CellKey&, const CellKey&) = default;
+};
+
+using Cells = std::map<CellKey, Accumulator>;
+
+// At most this many combinations of slice values in a batch are profiled as cells, or twice the number of the
+// expressions' values together when that is more: a cell costs as much memory as a slice group.
+constexpr std::size_t kMinCellLimit = 64;
+// Combination codes are looked up in a table of the product of the expressions' value counts, at most this big.
+constexpr std::uint64_t kMaxCombinations = std::uint64_t{1} << 16;
+
+// The rows of a batch by (finest window, model, value code), each group's rows contiguous in `order`: group g
+// holds order[begin[g], begin[g + 1]). Rows whose window code is negative are left out.
+struct RowGroups {
+  std::vector<std::int64_t> order;
+  std::vector<std::size_t> begin;
+  std::vector<std::int32_t> window, model, value;  // of each group
+};
+
+RowGroups group_rows(const std::vector<std::int32_t>& window_code, std::size_t windows,
+                     const std::vector<std::int32_t>& model_code, std::size_t models,
+                     const std::vector<std::int32_t>& value_code, std::size_t values) {
+  RowGroups groups;
+  const std::uint64_t space = static_cast<std::uint64_t>(windows) * models * values;
+  // A direct table of group numbers when the key space is small (it is, but for many tiny windows in one batch).
+  const bool direct = space <= (std::uint64_t{1} << 22);
+  std::vector<std::int32_t> table(direct ? space : 0, -1);
+  std::unordered_map<std::uint64_t, std::int32_t> sparse;
+  const auto rows = window_code.size();
+  std::vector<std::int32_t> group_of(rows, -1);
+  std::vector<std::size_t> sizes;
+  for (std::size_t row = 0; row < rows; ++row) {
+    const auto w = window_code[row];
+    if (w < 0) continue;
+    const std::uint64_t key = (static_cast<std::uint64_t>(w) * models + static_cast<std::uint64_t>(model_code[row])) *
+                                  values +
+                              static_cast<std::uint64_t>(value_code[row]);
+    auto& group = direct ? table[key] : sparse.try_emplace(key, -1).first->second;
+    if (group < 0) {
+      group = static_cast<std::int32_t>(sizes.size());
+      sizes.push_back(0);
+      groups.window.push_back(w);
+      groups.model.push_back(model_code[row]);
+      groups.value.push_back(value_code[row]);
+    }
+    group_of[row] = group;
+    ++sizes[static_cast<std::size_t>(group)];
+  }
+  groups.begin.assign(sizes.size() + 1, 0);
+  for (std::size_t g = 0; g < sizes.size(); ++g) groups.begin[g + 1] = groups.begin[g] + sizes[g];
+  groups.order.resize(groups.begin.back());
+  std::vector<std::size_t> next(groups.begin.begin(), groups.begin.end() - 1);
+  for (std::size_t row = 0; row < rows; ++row) {
+    if (group_of[row] >= 0) groups.order[next[static_cast<std::size_t>(group_of[row])]++] = static_cast<std::int64_t>(row);
+  }
+  return groups;
+}
+
 struct Counters {
   std::int64_t rows_read = 0;
   std::int64_t null_timestamp_rows = 0;
@@ -288,8 +355,8 @@ class GroupReader {
     quality_ = plan.has_quality && prediction_ >= 0 && label_ >= 0;
   }
 
-  void consume(core::RecordBatch& batch, const std::function<bool(std::int64_t)>& keep,
-               std::map<GroupKey, Accumulator>& groups, Counters& counters) {
+  void consume(core::RecordBatch& batch, const std::function<bool(std::int64_t)>& keep, Cells& cells,
+               Counters& counters) {
     const auto rows = batch.num_rows;
     counters.rows_read += rows;
     const auto& zone = plan_.monitor->zone();
@@ -358,56 +425,128 @@ class GroupReader {
     }
     for (std::size_t m = 0; m < monitored_.size(); ++m) located[static_cast<std::size_t>(monitored_[m])] = &monitored.columns[m];
 
+    // Profiles the rows of one group (a cell, or one expression's value) into its accumulator.
+    const auto profile_rows = [&](const CellKey& cell, std::int64_t window_end, std::span<const std::int64_t> selected) {
+      auto& accumulator = cells[cell];
+      accumulator.window_end = window_end;
+      if (!accumulator.profiler) accumulator.profiler = std::make_unique<stats::Profiler>(plan_.profile_options);
+      const bool all = static_cast<std::int64_t>(selected.size()) == rows;
+      if (all) accumulator.profiler->consume(monitored);
+      else accumulator.profiler->consume(monitored, selected);
+      if (!quality_) return;
+      if (!accumulator.quality) {
+        accumulator.quality.emplace(*plan_.monitor->problem_type == ProblemType::kClassification
+                                        ? stats::QualityProblem::kClassification
+                                        : stats::QualityProblem::kRegression,
+                                    stats::ModelQuality::kDefaultMaxScoreBins, stats::InvalidRows::kSkip);
+      }
+      const std::vector<std::int64_t> selection = all ? std::vector<std::int64_t>{}
+                                                      : std::vector<std::int64_t>(selected.begin(), selected.end());
+      const auto pick = [&](int index) {
+        const auto& column = *located[static_cast<std::size_t>(index)];
+        return all ? column : core::take_rows(column, selection);
+      };
+      const auto prediction = pick(prediction_);
+      const auto label = pick(label_);
+      std::optional<core::Column> probability;
+      if (probability_ >= 0) probability = pick(probability_);
+      accumulator.quality->add(prediction, label, probability ? &*probability : nullptr, plan_.monitor->table);
+    };
+    const auto cell_of = [&](const RowGroups& groups, std::size_t g) {
+      const auto& window = windows[static_cast<std::size_t>(groups.window[g])];
+      CellKey cell;
+      cell.window_start = window.start;
+      cell.model = baseline_ ? std::optional<std::string>(kAllModels) : models[static_cast<std::size_t>(groups.model[g])];
+      cell.values.resize(plan_.partitions.size());
+      return cell;
+    };
+    const auto selection_of = [](const RowGroups& groups, std::size_t g) {
+      return std::span<const std::int64_t>(groups.order.data() + groups.begin[g], groups.begin[g + 1] - groups.begin[g]);
+    };
+
+    // Every row once, in the cell of its combination of slice values, when the combinations are few.
+    std::uint64_t product = 1;
+    std::size_t value_total = 0;
     for (std::size_t p = 0; p < plan_.partitions.size(); ++p) {
       if (!partitions_[p].usable) continue;
-      const auto& value_code = partition_codes[p];
-      const auto& values = partition_values[p];
-      // Rows of each (window, model, value).
-      std::unordered_map<std::uint64_t, std::vector<std::int64_t>> by_group;
-      for (std::int64_t row = 0; row < rows; ++row) {
-        const auto w = window_code[static_cast<std::size_t>(row)];
-        if (w < 0) continue;
-        const auto key = (static_cast<std::uint64_t>(w) << 40) |
-                         (static_cast<std::uint64_t>(model_code[static_cast<std::size_t>(row)]) << 20) |
-                         static_cast<std::uint64_t>(value_code[static_cast<std::size_t>(row)]);
-        by_group[key].push_back(row);
-      }
-      for (auto& entry : by_group) {
-        const auto key = entry.first;
-        const auto& group_rows = entry.second;  // a plain reference: lambdas below use it (clang 14)
-        const auto& window = windows[static_cast<std::size_t>(key >> 40)];
-        GroupKey group;
-        group.window_start = window.start;
-        group.model = models[static_cast<std::size_t>((key >> 20) & 0xfffff)];
-        if (baseline_) group.model = kAllModels;
-        group.slice_key = plan_.partitions[p].key;
-        if (group.slice_key) group.slice_value = values[static_cast<std::size_t>(key & 0xfffff)];
-        auto& accumulator = groups[group];
-        accumulator.window_end = window.end;
-        if (!accumulator.profiler) accumulator.profiler = std::make_unique<stats::Profiler>(plan_.profile_options);
-        const bool all = static_cast<std::int64_t>(group_rows.size()) == rows;
-        if (all) accumulator.profiler->consume(monitored);
-        else accumulator.profiler->consume(core::take_rows(monitored, group_rows));
-        if (quality_) {
-          if (!accumulator.quality) {
-            accumulator.quality.emplace(*plan_.monitor->problem_type == ProblemType::kClassification
-                                            ? stats::QualityProblem::kClassification
-                                            : stats::QualityProblem::kRegression,
-                                        stats::ModelQuality::kDefaultMaxScoreBins, stats::InvalidRows::kSkip);
-          }
-          const auto pick = [&](int index) {
-            const auto& column = *located[static_cast<std::size_t>(index)];
-            return all ? column : core::take_rows(column, group_rows);
-          };
-          const auto prediction = pick(prediction_);
-          const auto label = pick(label_);
-          std::optional<core::Column> probability;
-          if (probability_ >= 0) probability = pick(probability_);
-          accumulator.quality->add(prediction, label, probability ? &*probability : nullptr,
-                                   plan_.monitor->table);
+      product = std::min(product * partition_values[p].size(), kMaxCombinations + 1);
+      value_total += partition_values[p].size();
+    }
+    if (product <= kMaxCombinations) {
+      std::vector<std::int32_t> dense(static_cast<std::size_t>(product), -1);
+      std::vector<std::uint64_t> combinations;  // the combination code of each dense code
+      std::vector<std::int32_t> cell_code(static_cast<std::size_t>(rows), 0);
+      const std::size_t limit = std::max(kMinCellLimit, 2 * value_total);
+      for (std::size_t row = 0; row < static_cast<std::size_t>(rows) && combinations.size() <= limit; ++row) {
+        std::uint64_t combination = 0;
+        for (std::size_t p = plan_.partitions.size(); p-- > 0;) {
+          if (!partitions_[p].usable) continue;
+          combination = combination * partition_values[p].size() + static_cast<std::uint64_t>(partition_codes[p][row]);
         }
+        auto& code = dense[static_cast<std::size_t>(combination)];
+        if (code < 0) {
+          code = static_cast<std::int32_t>(combinations.size());
+          combinations.push_back(combination);
+        }
+        cell_code[row] = code;
+      }
+      if (combinations.size() <= limit) {
+        const auto groups = group_rows(window_code, windows.size(), model_code, models.size(), cell_code,
+                                       combinations.size());
+        for (std::size_t g = 0; g + 1 < groups.begin.size(); ++g) {
+          auto cell = cell_of(groups, g);
+          auto combination = combinations[static_cast<std::size_t>(groups.value[g])];
+          for (std::size_t p = 0; p < plan_.partitions.size(); ++p) {
+            if (!partitions_[p].usable) continue;
+            const auto count = partition_values[p].size();
+            cell.values[p] = partition_values[p][static_cast<std::size_t>(combination % count)];
+            combination /= count;
+          }
+          profile_rows(cell, windows[static_cast<std::size_t>(groups.window[g])].end, selection_of(groups, g));
+        }
+        return;
       }
     }
+    // Too many combinations: the rows of each expression's values, once per expression.
+    for (std::size_t p = 0; p < plan_.partitions.size(); ++p) {
+      if (!partitions_[p].usable) continue;
+      const auto& values = partition_values[p];
+      const auto groups = group_rows(window_code, windows.size(), model_code, models.size(), partition_codes[p],
+                                     values.size());
+      for (std::size_t g = 0; g + 1 < groups.begin.size(); ++g) {
+        auto cell = cell_of(groups, g);
+        cell.only = static_cast<int>(p);
+        cell.values[p] = values[static_cast<std::size_t>(groups.value[g])];
+        profile_rows(cell, windows[static_cast<std::size_t>(groups.window[g])].end, selection_of(groups, g));
+      }
+    }
+  }
+
+  // Finishes the accumulated cells into `state`: each cell's profile merges into the group of each of its slice
+  // values (the one value of a single expression's group).
+  void finish(Cells& cells, StateMap& state, const std::string& source) const {
+    for (auto& entry : cells) {
+      const auto& cell = entry.first;
+      auto& accumulator = entry.second;
+      GroupState fresh;
+      fresh.window_end = accumulator.window_end;
+      fresh.profile = accumulator.profiler->finish(source);
+      fresh.quality = std::move(accumulator.quality);
+      accumulator.profiler.reset();
+      std::vector<std::size_t> targets;
+      for (std::size_t p = 0; p < plan_.partitions.size(); ++p) {
+        if (partitions_[p].usable && (cell.only < 0 || cell.only == static_cast<int>(p))) targets.push_back(p);
+      }
+      for (std::size_t t = 0; t < targets.size(); ++t) {
+        const auto& key = plan_.partitions[targets[t]].key;
+        GroupKey group{cell.window_start, key, key ? cell.values[targets[t]] : std::nullopt, cell.model};
+        const auto found = state.find(group);
+        if (found != state.end()) merge_into(found->second, fresh);
+        else if (t + 1 == targets.size()) state.emplace(std::move(group), std::move(fresh));
+        else state.emplace(std::move(group), fresh);
+      }
+    }
+    cells.clear();
   }
 
  private:
@@ -445,26 +584,13 @@ class GroupReader {
   std::vector<PartitionColumns> partitions_;
 };
 
-void finish_into(std::map<GroupKey, Accumulator>& groups, StateMap& state, const std::string& source) {
-  for (auto& [key, accumulator] : groups) {
-    GroupState fresh;
-    fresh.window_end = accumulator.window_end;
-    fresh.profile = accumulator.profiler->finish(source);
-    fresh.quality = std::move(accumulator.quality);
-    const auto found = state.find(key);
-    if (found == state.end()) state.emplace(key, std::move(fresh));
-    else merge_into(found->second, fresh);
-  }
-  groups.clear();
-}
-
 // Reads `scan` into `state`, taking only rows whose finest window passes `keep`.
 void read_scan(delta::Scan& scan, GroupReader& reader, const std::function<bool(std::int64_t)>& keep,
                StateMap& state, Counters& counters, const std::string& source) {
-  std::map<GroupKey, Accumulator> groups;
-  while (auto batch = scan.next()) reader.consume(*batch, keep, groups, counters);
+  Cells cells;
+  while (auto batch = scan.next()) reader.consume(*batch, keep, cells, counters);
   counters.files_read += scan.files_opened();
-  finish_into(groups, state, source);
+  reader.finish(cells, state, source);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -566,86 +692,75 @@ struct OutGroup {
 
 using OutMap = std::map<OutKey, OutGroup>;
 
-// Merges finest-window state into the output groups of every granularity.
+// Merges finest-window state into the output groups of every granularity: each group of the state goes straight
+// into every output group it belongs to (its slice value, or __other__ beyond a column's top values; the whole
+// table when its partition covers every row; "*" over every model), in one pass.
 OutMap output_groups(const Plan& plan, const StateMap& state, bool model_column) {
-  OutMap out;
-  const auto& zone = plan.monitor->zone();
-  // Per (granularity window, partition key, model) the values' profiles.
-  for (const auto& g : plan.granularities) {
-    std::map<std::int64_t, Window> coarse_of;
-    for (const auto& [key, group] : state) {
-      auto found = coarse_of.find(key.window_start);
-      if (found == coarse_of.end()) found = coarse_of.emplace(key.window_start, window_of(key.window_start, g, zone)).first;
-      const OutKey out_key{g.text, found->second, key.slice_key, key.slice_value, key.model};
-      auto& target = out[out_key];
-      if (!target.has_rows) {
-        target.state = group;
-        target.has_rows = true;
-      } else {
-        merge_into(target.state, group);
-      }
-    }
-  }
-  if (plan.granularities.empty()) {
-    for (const auto& [key, group] : state) {
-      const OutKey out_key{"", Window{key.window_start, group.window_end}, key.slice_key, key.slice_value, key.model};
-      out[out_key] = OutGroup{group, true};
-    }
-  }
-  // Top values per (window, column partition) over every model; the rest merged into __other__.
-  OutMap ranked;
-  std::map<std::tuple<std::string, Window, std::string>, std::map<std::string, std::int64_t>> totals;
-  for (const auto& [key, group] : out) {
-    if (!key.slice_key || !key.slice_value) continue;
-    const auto& slice_key = key.slice_key;
-    const bool column_slice = std::any_of(plan.partitions.begin(), plan.partitions.end(), [&](const Partition& p) {
-      return p.key == slice_key && !p.column.empty();
-    });
-    if (!column_slice) continue;
-    totals[{key.granularity, key.window, *key.slice_key}][*key.slice_value] += group.state.profile.row_count;
-  }
-  std::map<std::tuple<std::string, Window, std::string>, std::set<std::string>> top;
-  for (const auto& [where, counts] : totals) {
-    std::vector<std::pair<std::int64_t, std::string>> order;
-    for (const auto& [value, count] : counts) order.emplace_back(-count, value);
-    std::sort(order.begin(), order.end());
-    auto& kept = top[where];
-    for (std::size_t i = 0; i < order.size() && i < kTopSliceValues; ++i) kept.insert(order[i].second);
-  }
-  for (auto& [key, group] : out) {
-    OutKey target = key;
-    if (key.slice_key && key.slice_value) {
-      const auto found = top.find({key.granularity, key.window, *key.slice_key});
-      if (found != top.end() && !found->second.contains(*key.slice_value)) target.slice_value = kOther;
-    }
-    auto& into = ranked[target];
-    if (!into.has_rows) into = group;
-    else merge_into(into.state, group.state);
-  }
-  out.clear();
-  // The whole table from the covering partition, and "*" over every model.
   OutMap result;
-  for (auto& [key, group] : ranked) {
-    const bool covering = plan.covering >= 0 && key.slice_key == plan.partitions[static_cast<std::size_t>(plan.covering)].key;
-    std::vector<OutKey> targets{key};
-    if (covering) {
-      OutKey whole = key;
-      whole.slice_key.reset();
-      whole.slice_value.reset();
-      targets.push_back(whole);
-    }
-    const std::size_t base = targets.size();
-    if (model_column) {
-      for (std::size_t i = 0; i < base; ++i) {
-        OutKey all = targets[i];
-        all.model = kAllModels;
-        targets.push_back(all);
+  const auto& zone = plan.monitor->zone();
+  std::vector<std::optional<Granularity>> granularities(plan.granularities.begin(), plan.granularities.end());
+  if (granularities.empty()) granularities.push_back(std::nullopt);  // one window per state window
+  const auto is_column_slice = [&](const std::optional<std::string>& slice_key) {
+    return std::any_of(plan.partitions.begin(), plan.partitions.end(),
+                       [&](const Partition& p) { return p.key == slice_key && !p.column.empty(); });
+  };
+  const std::optional<std::string> covering_key =
+      plan.covering >= 0 ? plan.partitions[static_cast<std::size_t>(plan.covering)].key : std::nullopt;
+  for (const auto& granularity : granularities) {
+    const std::string granularity_text = granularity ? granularity->text : std::string();
+    std::map<std::int64_t, Window> coarse_of;
+    const auto window_for = [&](const GroupKey& key, const GroupState& group) {
+      if (!granularity) return Window{key.window_start, group.window_end};
+      auto found = coarse_of.find(key.window_start);
+      if (found == coarse_of.end()) {
+        found = coarse_of.emplace(key.window_start, window_of(key.window_start, *granularity, zone)).first;
       }
+      return found->second;
+    };
+    // Top values per (window, column partition) over every model, by row count; the rest become __other__.
+    std::map<std::pair<Window, std::string>, std::map<std::string, std::int64_t>> totals;
+    for (const auto& entry : state) {
+      const auto& key = entry.first;
+      if (!key.slice_key || !key.slice_value || !is_column_slice(key.slice_key)) continue;
+      totals[{window_for(key, entry.second), *key.slice_key}][*key.slice_value] += entry.second.profile.row_count;
     }
-    for (const auto& target : targets) {
-      auto& into = result[target];
-      if (!into.has_rows) into = group;
-      else merge_into(into.state, group.state);
+    std::map<std::pair<Window, std::string>, std::set<std::string>> top;
+    for (const auto& [where, counts] : totals) {
+      if (counts.size() <= kTopSliceValues) continue;  // every value is kept
+      std::vector<std::pair<std::int64_t, std::string>> order;
+      for (const auto& [value, count] : counts) order.emplace_back(-count, value);
+      std::sort(order.begin(), order.end());
+      auto& kept = top[where];
+      for (std::size_t i = 0; i < kTopSliceValues; ++i) kept.insert(order[i].second);
+    }
+    for (const auto& entry : state) {
+      const auto& key = entry.first;
+      const auto& group = entry.second;
+      OutKey target{granularity_text, window_for(key, group), key.slice_key, key.slice_value, key.model};
+      if (key.slice_key && key.slice_value) {
+        const auto found = top.find({target.window, *key.slice_key});
+        if (found != top.end() && !found->second.contains(*key.slice_value)) target.slice_value = kOther;
+      }
+      std::vector<OutKey> targets{target};
+      if (covering_key && key.slice_key == covering_key) {
+        OutKey whole = target;
+        whole.slice_key.reset();
+        whole.slice_value.reset();
+        targets.push_back(whole);
+      }
+      if (model_column) {
+        const std::size_t base = targets.size();
+        for (std::size_t i = 0; i < base; ++i) {
+          OutKey all = targets[i];
+          all.model = kAllModels;
+          targets.push_back(all);
+        }
+      }
+      for (const auto& out_key : targets) {
+        auto& into = result[out_key];
+        if (!into.has_rows) into = OutGroup{group, true};
+        else merge_into(into.state, group);
+      }
     }
   }
   return result;
@@ -754,15 +869,18 @@ void add_profile_rows(BatchBuilder& rows, const Context& context, const OutKey& 
       if (!n.empty()) {
         rows["min"].real(n.min);
         rows["max"].real(n.max);
-        const auto sketch = n.completed_sketch();
-        const auto view = sketch.sorted_view();
-        rows["median"].real(view.quantile(0.5, n.min, n.max));
+        // The sketch's own kept view (the comparisons of this group read the same one), or, for a pending sketch,
+        // a view of the sketch completed on the side.
+        const auto view = n.sketch_pending
+                              ? std::make_shared<const stats::QuantileSketch::SortedView>(n.completed_sketch().sorted_view())
+                              : n.sketch.shared_sorted_view();
+        rows["median"].real(view->quantile(0.5, n.min, n.max));
         auto& quantiles = rows["quantiles"];
         for (int i = 0; i < kQuantileCount; ++i) {
-          quantiles.element().real(view.quantile(static_cast<double>(i) / (kQuantileCount - 1), n.min, n.max));
+          quantiles.element().real(view->quantile(static_cast<double>(i) / (kQuantileCount - 1), n.min, n.max));
         }
         quantiles.end_list(kQuantileCount);
-        rows["sketch_bound"].real(sketch.normalized_rank_error());
+        rows["sketch_bound"].real(n.sketch.normalized_rank_error());
       }
     } else if (column.categorical) {
       const auto& c = *column.categorical;

@@ -3,6 +3,7 @@
 #include <boost/math/special_functions/gamma.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <numeric>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "driftgov/core/error.hpp"
+#include "stats/smirnov_terms.hpp"
 
 namespace driftgov::stats {
 namespace {
@@ -245,29 +247,63 @@ double smirnov_sf(std::int64_t n, double x) {
   double log_largest = nd * std::log1p(-x);    // v = 0 term: (1 - x)^n (already multiplied by x)
   double scaled_sum = 1.0;                      // sum / exp(log_largest)
   double previous_log_term = log_largest;
-  for (std::int64_t v = 1; v <= last; ++v) {
+  const auto ratio_is_small = [&](std::int64_t v) { return nx_value / static_cast<double>(n - v) < 0.5; };
+  const auto log_term_of = [&](std::int64_t v) {
     const double vd = static_cast<double>(v);
     const double rest = static_cast<double>(n - v);
-    const double falling_ratio = nx_value / rest;
     // log(1 - nx/(n-v)) from the exact numerator once the ratio is no longer small.
-    const double log_falling = falling_ratio < 0.5
-                                   ? std::log1p(-falling_ratio)
+    const double log_falling = ratio_is_small(v)
+                                   ? std::log1p(-(nx_value / rest))
                                    : std::log((static_cast<double>(n - v - nx.floor) - alpha) / rest);
-    const double log_term = vd * std::log1p(nx_value / vd) + rest * log_falling +
-                            std::log(std::sqrt(nd / (2.0 * std::numbers::pi * vd * rest)) * nd / (vd + nx_value)) +
-                            constant - stirling_remainder(v) - stirling_remainder(n - v);
-    double scaled_term = 0.0;
-    if (log_term > log_largest) {
-      scaled_sum = scaled_sum * std::exp(log_largest - log_term) + 1.0;
-      log_largest = log_term;
-      scaled_term = 1.0;
-    } else {
-      scaled_term = std::exp(log_term - log_largest);
-      scaled_sum += scaled_term;
-    }
-    // The terms are unimodal in v: once they fall and the rest cannot reach 1e-21 of the sum, stop.
-    if (log_term < previous_log_term && scaled_term * static_cast<double>(last - v + 1) < 1e-21 * scaled_sum) break;
+    return vd * std::log1p(nx_value / vd) + rest * log_falling +
+           std::log(std::sqrt(nd / (2.0 * std::numbers::pi * vd * rest)) * nd / (vd + nx_value)) + constant -
+           stirling_remainder(v) - stirling_remainder(n - v);
+  };
+  // Adds one term; true when the terms fell and the rest cannot reach 1e-21 of the sum (they are unimodal in v).
+  const auto add = [&](std::int64_t v, double log_term, double scaled_term) {
+    scaled_sum += scaled_term;
+    const bool done =
+        log_term < previous_log_term && scaled_term * static_cast<double>(last - v + 1) < 1e-21 * scaled_sum;
     previous_log_term = log_term;
+    return done;
+  };
+  // Blocks of terms where the Stirling remainders are their series and the log(1 - nx/(n-v)) form holds through
+  // the block are computed with SIMD instructions (smirnov_terms.hpp); the other terms one at a time.
+  constexpr std::int64_t kBlock = 256;
+  std::array<double, kBlock> log_terms{};
+  std::array<double, kBlock> scaled_terms{};
+  const SmirnovTerms terms{nd, nx_value, nx.floor, alpha, constant};
+  std::int64_t v = 1;
+  while (v <= last) {
+    const std::int64_t block_end = std::min(last, v + kBlock - 1);
+    if (v < 16 || n - block_end < 16 || ratio_is_small(v) != ratio_is_small(block_end)) {
+      const double log_term = log_term_of(v);
+      double scaled_term = 0.0;
+      if (log_term > log_largest) {
+        scaled_sum = scaled_sum * std::exp(log_largest - log_term);
+        log_largest = log_term;
+        scaled_term = 1.0;
+      } else {
+        scaled_term = std::exp(log_term - log_largest);
+      }
+      if (add(v, log_term, scaled_term)) break;
+      ++v;
+      continue;
+    }
+    const auto count = static_cast<std::size_t>(block_end - v + 1);
+    smirnov_log_terms(terms, v, count, !ratio_is_small(v), log_terms.data());
+    const double largest = std::max(log_largest, *std::max_element(log_terms.begin(), log_terms.begin() + count));
+    if (largest > log_largest) {
+      scaled_sum = scaled_sum * std::exp(log_largest - largest);
+      log_largest = largest;
+    }
+    smirnov_scaled_terms(log_terms.data(), count, log_largest, scaled_terms.data());
+    bool done = false;
+    for (std::size_t i = 0; i < count && !done; ++i) {
+      done = add(v + static_cast<std::int64_t>(i), log_terms[i], scaled_terms[i]);
+    }
+    if (done) break;
+    v = block_end + 1;
   }
   return clamp_probability(std::exp(log_largest + std::log(scaled_sum)));
 }

@@ -225,26 +225,42 @@ void Profiler::start(const core::Schema& schema) {
   started_ = true;
 }
 
-void Profiler::consume(const core::RecordBatch& batch) {
+void Profiler::consume(const core::RecordBatch& batch) { consume_rows(batch, nullptr); }
+
+void Profiler::consume(const core::RecordBatch& batch, std::span<const std::int64_t> rows) {
+  for (const auto row : rows) {
+    DRIFTGOV_CHECK(row >= 0 && row < batch.num_rows, "selected row {} of a batch of {} rows", row, batch.num_rows);
+  }
+  consume_rows(batch, &rows);
+}
+
+void Profiler::consume_rows(const core::RecordBatch& batch, const std::span<const std::int64_t>* rows) {
   if (!started_) start(batch.schema);
   if (batch.columns.size() != profile_.columns.size()) {
     throw core::InternalError(fmt::format("batch has {} columns, the profile {}", batch.columns.size(),
                                           profile_.columns.size()));
   }
+  const auto selected = rows ? static_cast<std::int64_t>(rows->size()) : batch.num_rows;
   for (std::size_t i = 0; i < batch.columns.size(); ++i) {
     auto& profile = profile_.columns[i];
     const auto& column = batch.columns[i];
-    profile.count += column.length;
-    profile.null_count += column.null_count();
+    profile.count += rows ? selected : column.length;
+    if (!rows) {
+      profile.null_count += column.null_count();
+    } else if (!column.validity.empty()) {
+      std::int64_t nulls = 0;
+      for (const auto row : *rows) nulls += column.validity[static_cast<std::size_t>(row)] == 0;
+      profile.null_count += nulls;
+    }
     if (profile.kind == ColumnKind::kNumeric) {
       // A CSV column can widen from int64 to double between batches; both are numeric.
       if (profile.type.id != column.type.id && column.type.is_numeric()) profile.type = column.type;
-      consume_numeric(profile, column);
+      consume_numeric(profile, column, rows);
     } else {
-      consume_categorical(profile, column);
+      consume_categorical(profile, column, rows);
     }
   }
-  profile_.row_count += batch.num_rows;
+  profile_.row_count += selected;
 }
 
 namespace {
@@ -258,48 +274,67 @@ double timestamp_scale_to_micros(core::TimeUnit unit) {
   return 1.0;
 }
 
-// Appends the column's non-null values as doubles.
-void gather_doubles(const core::Column& column, std::vector<double>& out) {
-  const auto n = static_cast<std::size_t>(column.length);
-  const bool all_valid = column.validity.empty();
-  // Sized once and written by index: the hot loop has no capacity checks.
-  auto gather = [&](auto&& value_at) {
-    const std::size_t start = out.size();
-    out.resize(start + n);
-    double* target = out.data() + start;
-    std::size_t kept = 0;
-    if (all_valid) {
-      for (std::size_t i = 0; i < n; ++i) target[i] = value_at(i);
-      kept = n;
-    } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        target[kept] = value_at(i);
-        kept += column.validity[i] != 0;
+// Row k of what the Profiler reads: the column's own row k, or the k-th selected row. Two types rather than one
+// branch per value, so that reading every row stays a plain loop the compiler vectorises.
+struct EveryRow {
+  std::size_t operator()(std::size_t k) const { return k; }
+};
+struct SelectedRow {
+  const std::int64_t* rows;
+  std::size_t operator()(std::size_t k) const { return static_cast<std::size_t>(rows[k]); }
+};
+
+// Calls visit(row_of, n) with the n rows to read: every row of a column of `length` rows, or the selected ones.
+template <typename Visit>
+void with_rows(std::int64_t length, const std::span<const std::int64_t>* rows, const Visit& visit) {
+  if (rows) visit(SelectedRow{rows->data()}, rows->size());
+  else visit(EveryRow{}, static_cast<std::size_t>(length));
+}
+
+// Appends the non-null values of the column's rows (all, or the selected ones) as doubles.
+void gather_doubles(const core::Column& column, std::vector<double>& out, const std::span<const std::int64_t>* rows) {
+  with_rows(column.length, rows, [&](auto row_of, std::size_t n) {
+    const bool all_valid = column.validity.empty();
+    // Sized once and written by index: the hot loop has no capacity checks.
+    auto gather = [&](auto&& value_at) {
+      const std::size_t start = out.size();
+      out.resize(start + n);
+      double* target = out.data() + start;
+      std::size_t kept = 0;
+      if (all_valid) {
+        for (std::size_t i = 0; i < n; ++i) target[i] = value_at(row_of(i));
+        kept = n;
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::size_t row = row_of(i);
+          target[kept] = value_at(row);
+          kept += column.validity[row] != 0;
+        }
       }
+      out.resize(start + kept);
+    };
+    switch (column.type.id) {
+      case TypeId::kFloat32:
+      case TypeId::kFloat64:
+        gather([&](std::size_t i) { return column.doubles[i]; });
+        break;
+      case TypeId::kDecimal: {
+        const double scale = std::pow(10.0, column.type.scale);
+        gather([&](std::size_t i) { return static_cast<double>(column.decimals[i]) / scale; });
+        break;
+      }
+      case TypeId::kTimestamp: {
+        const double scale = timestamp_scale_to_micros(column.type.unit);
+        gather([&](std::size_t i) { return static_cast<double>(column.ints[i]) * scale; });
+        break;
+      }
+      case TypeId::kNull:
+        break;
+      default:
+        gather([&](std::size_t i) { return static_cast<double>(column.ints[i]); });
+        break;
     }
-    out.resize(start + kept);
-  };
-  switch (column.type.id) {
-    case TypeId::kFloat32:
-    case TypeId::kFloat64:
-      gather([&](std::size_t i) { return column.doubles[i]; });
-      break;
-    case TypeId::kDecimal: {
-      const double scale = std::pow(10.0, column.type.scale);
-      gather([&](std::size_t i) { return static_cast<double>(column.decimals[i]) / scale; });
-      break;
-    }
-    case TypeId::kTimestamp: {
-      const double scale = timestamp_scale_to_micros(column.type.unit);
-      gather([&](std::size_t i) { return static_cast<double>(column.ints[i]) * scale; });
-      break;
-    }
-    case TypeId::kNull:
-      break;
-    default:
-      gather([&](std::size_t i) { return static_cast<double>(column.ints[i]); });
-      break;
-  }
+  });
 }
 
 // What one pass over a batch's values finds: how many are not NaN, zeros, infinities, and min/max.
@@ -461,8 +496,10 @@ std::string value_as_category(const core::Column& column, std::size_t row) {
 
 }  // namespace
 
-void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& column) {
+void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& column,
+                               const std::span<const std::int64_t>* rows) {
   auto& summary = *profile.numeric;
+  const auto length = rows ? rows->size() : static_cast<std::size_t>(column.length);
   const bool first_values = summary.empty();
   const auto limit = static_cast<std::size_t>(options_.exact_value_limit);
   // Integers are counted while they span a narrow range (see IntegerCounts), from the first batch with values on.
@@ -471,15 +508,15 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   // When the exact sample has room for the whole batch, the values are gathered straight onto its end and
   // filtered there: no copy through scratch_.
   const bool onto_sample = !counting && summary.exact_values &&
-                           summary.exact_values->size() + static_cast<std::size_t>(column.length) <= limit;
+                           summary.exact_values->size() + length <= limit;
   std::vector<double>& target = onto_sample ? *summary.exact_values : scratch_;
   if (onto_sample) {
-    reserve_sample(target, target.size() + static_cast<std::size_t>(column.length), limit);
+    reserve_sample(target, target.size() + length, limit);
   } else {
     scratch_.clear();
   }
   const std::size_t start = target.size();
-  gather_doubles(column, target);
+  gather_doubles(column, target, rows);
   const std::span<double> gathered(target.data() + start, target.size() - start);
   const BatchFacts facts = column.type.is_floating() ? survey_floating(gathered) : survey_integers(gathered);
   const std::size_t kept = facts.kept;
@@ -554,47 +591,52 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   summary.sketch.update(values);
 }
 
-void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& column) {
+void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& column,
+                                   const std::span<const std::int64_t>* rows) {
   auto& summary = *profile.categorical;
-  const auto n = static_cast<std::size_t>(column.length);
   if (column.type.id == TypeId::kNull) return;
-  if (column.type.id == TypeId::kBoolean) {
-    // Two categories: count them, then add each once (exact counts do not depend on the order of adds).
-    std::int64_t trues = 0;
-    std::int64_t valid = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const bool present = column.validity.empty() || column.validity[i] != 0;
-      valid += present;
-      trues += present && column.ints[i] != 0;
-    }
-    if (trues > 0) summary.add("true", trues);
-    if (valid - trues > 0) summary.add("false", valid - trues);
-    return;
-  }
-  const bool text = column.type.id == TypeId::kString || column.type.id == TypeId::kBinary;
-  if (!text) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!column.validity.empty() && !column.validity[i]) continue;
-      summary.add(value_as_category(column, i));
-    }
-    return;
-  }
-  // Most categorical columns repeat a handful of values: count them in a small per-batch table and fold the
-  // batch's counts into the summary once. Values beyond the table go straight to the summary. The counts are the
-  // same either way.
-  HotValues hot;
-  const char* bytes = column.bytes.data();
-  const std::size_t byte_count = column.bytes.size();
   const bool all_valid = column.validity.empty();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!all_valid && !column.validity[i]) continue;
-    const auto begin = static_cast<std::size_t>(column.offsets[i]);
-    const auto end = static_cast<std::size_t>(column.offsets[i + 1]);
-    const std::string_view value(bytes + begin, end - begin);
-    const auto key = ValueKey::of(bytes, byte_count, begin, end);
-    if (!hot.count(key, value)) summary.add(value);
-  }
-  for (std::size_t slot = 0; slot < hot.size; ++slot) summary.add(hot.values[slot], hot.counts[slot]);
+  with_rows(column.length, rows, [&](auto row_of, std::size_t n) {
+    if (column.type.id == TypeId::kBoolean) {
+      // Two categories: count them, then add each once (exact counts do not depend on the order of adds).
+      std::int64_t trues = 0;
+      std::int64_t valid = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t row = row_of(i);
+        const bool present = all_valid || column.validity[row] != 0;
+        valid += present;
+        trues += present && column.ints[row] != 0;
+      }
+      if (trues > 0) summary.add("true", trues);
+      if (valid - trues > 0) summary.add("false", valid - trues);
+      return;
+    }
+    const bool text = column.type.id == TypeId::kString || column.type.id == TypeId::kBinary;
+    if (!text) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t row = row_of(i);
+        if (!all_valid && !column.validity[row]) continue;
+        summary.add(value_as_category(column, row));
+      }
+      return;
+    }
+    // Most categorical columns repeat a handful of values: count them in a small per-batch table and fold the
+    // batch's counts into the summary once. Values beyond the table go straight to the summary. The counts are
+    // the same either way.
+    HotValues hot;
+    const char* bytes = column.bytes.data();
+    const std::size_t byte_count = column.bytes.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t row = row_of(i);
+      if (!all_valid && !column.validity[row]) continue;
+      const auto begin = static_cast<std::size_t>(column.offsets[row]);
+      const auto end = static_cast<std::size_t>(column.offsets[row + 1]);
+      const std::string_view value(bytes + begin, end - begin);
+      const auto key = ValueKey::of(bytes, byte_count, begin, end);
+      if (!hot.count(key, value)) summary.add(value);
+    }
+    for (std::size_t slot = 0; slot < hot.size; ++slot) summary.add(hot.values[slot], hot.counts[slot]);
+  });
 }
 
 DatasetProfile Profiler::finish(std::string source_description) {

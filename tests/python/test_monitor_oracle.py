@@ -61,6 +61,9 @@ class Oracle:
         for expression in slicing:
             if expression == "region":
                 continue
+            if expression == "promo":  # a second column slice (three values: no __other__)
+                self.slice_values[expression] = list(self.column["promo"])
+                continue
             price = self.column["price"]
             self.slice_values[expression] = ["true" if (p is not None and not math.isnan(p) and p > 100) else "false"
                                              for p in price]
@@ -254,6 +257,7 @@ CONFIGS = [
     (3, ["1 week", "1 month"], [], False, 3),
     (4, ["1 day", "1 month"], ["region"], True, 4),
     (5, ["1 hour", "1 day"], ["price > 100", "region"], False, 2),
+    (6, ["1 day"], ["region", "promo", "price > 100"], True, 3),  # every row in one cell of three expressions
 ]
 
 
@@ -328,8 +332,8 @@ def run_oracle(tmp_path, seed, granularities, slicing, classification, regions, 
     def baseline_values(slice_key, slice_value, column):
         if slice_key is None:
             return baseline[column]
-        if slice_key == "region":
-            return [v for v, s in zip(baseline[column], baseline["region"]) if s == slice_value]
+        if slice_key in ("region", "promo"):
+            return [v for v, s in zip(baseline[column], baseline[slice_key]) if s == slice_value]
         return [v for v, p in zip(baseline[column], baseline["price"])
                 if ("true" if (p is not None and not math.isnan(p) and p > 100) else "false") == slice_value]
 
@@ -357,7 +361,7 @@ def run_oracle(tmp_path, seed, granularities, slicing, classification, regions, 
     baseline_slices = {(r["slice_key"], r["slice_value"]) for r in profile if r["log_type"] == "BASELINE"}
     expected_slices = {(None, None)}
     for key in slicing:
-        expected_slices |= {(key, v) for v in baseline_values(None, None, "region")} if key == "region" else \
+        expected_slices |= {(key, v) for v in baseline_values(None, None, key)} if key in ("region", "promo") else \
             {(key, "true"), (key, "false")}
     assert baseline_slices == expected_slices
     for row in profile:
@@ -445,3 +449,25 @@ def test_more_than_100_slice_values_fold_into_other(tmp_path):
         whole = [r for r in rows if r["slice_key"] is None]
         assert len(whole) == 1
         assert whole[0]["count"] == sum(r["count"] for r in rows if r["slice_key"] == "region")
+
+
+def test_many_slice_combinations_profile_each_expression_apart(tmp_path):
+    """130 region values by 3 promo values occur in more combinations than twice the values of both expressions
+    together: rows are then profiled once per expression instead of once per combination (docs/monitoring.md).
+    The metric rows are the same either way."""
+    regions = []
+    for i in range(130):
+        regions += [f"v{i:03d}"] * (3 + i // 10)
+    rng = np.random.default_rng(9)
+    n = len(regions)
+    timestamps = [datetime.datetime(2024, 2, 1, tzinfo=UTC) + datetime.timedelta(seconds=int(rng.integers(0, 86400)))
+                  for _ in range(n)]
+    oracle, profile, _ = run_oracle(tmp_path, 11, ["1 day"], ["region", "promo"], False, tuple(regions), n=n,
+                                    null_timestamps=0, timestamps=timestamps)
+    combinations = {(r, p) for r, p in zip(oracle.column["region"], oracle.column["promo"])}
+    values = len(set(oracle.column["region"])) + len(set(oracle.column["promo"]))
+    # The case this test is for (the refresh counts a null slot for each expression besides its values).
+    assert len(combinations) > max(64, 2 * (values + 2)), (len(combinations), values)
+    promo = [r for r in profile if r["log_type"] == "INPUT" and r["column_name"] == ":table"
+             and r["slice_key"] == "promo" and r["model_version"] == "*"]
+    assert sorted((r["slice_value"], r["count"]) for r in promo) == sorted(Counter(oracle.column["promo"]).items())

@@ -165,13 +165,19 @@ class Profiler {
  public:
   explicit Profiler(ProfileOptions options = {});
   void consume(const core::RecordBatch& batch);
+  // Profiles only the listed rows of `batch` (indices into it, each in range; any order, repeats counted again):
+  // the same profile as consume(core::take_rows(batch, rows)), without copying the rows out first.
+  void consume(const core::RecordBatch& batch, std::span<const std::int64_t> rows);
   // Sorts the exact samples and returns the profile. The Profiler must not be used afterwards.
   DatasetProfile finish(std::string source_description);
 
  private:
   void start(const core::Schema& schema);
-  void consume_numeric(ColumnProfile& profile, const core::Column& column);
-  void consume_categorical(ColumnProfile& profile, const core::Column& column);
+  // `rows`: the selected rows, or nullptr for every row of the column.
+  void consume_rows(const core::RecordBatch& batch, const std::span<const std::int64_t>* rows);
+  void consume_numeric(ColumnProfile& profile, const core::Column& column, const std::span<const std::int64_t>* rows);
+  void consume_categorical(ColumnProfile& profile, const core::Column& column,
+                           const std::span<const std::int64_t>* rows);
 
   ProfileOptions options_;
   DatasetProfile profile_;
