@@ -1124,7 +1124,7 @@ Config Loader::load(const std::string& text) {
   const Entry top{YAML::Node(), root, ""};
   const SourcePosition start{file_, 1, 1};
   if (!root.IsMap()) {
-    add(at(root, start), fmt::format("expected a mapping with project, variables, targets and monitors, found {}",
+    add(at(root, start), fmt::format("expected a mapping with project, variables, targets, principals and monitors, found {}",
                                      describe(root)));
     throw ConfigError(std::move(issues_));
   }
