@@ -317,3 +317,24 @@ def test_role_refusals_name_principal_role_and_target(project):
     unknown = run("audit", "log", "--config", config, "--as", "alcie")
     assert unknown.returncode == EXIT_INPUT and "did you mean 'alice'" in unknown.stderr
     assert not (folder / "lake" / "monitoring").exists()
+
+
+def test_concurrent_appends_stay_one_chain(project):
+    folder, keys = project
+    table = folder / "lake" / "governance" / "audit_log"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTGOV_")}
+    environment["DRIFTGOV_KEY"] = secret_text(keys["alice"])
+    script = " ; ".join(f"{tool_binary('audit_append_probe')} {table} alice test.action prod w{{}}-{i} '{{{{}}}}'"
+                        for i in range(5))
+    writers = [subprocess.Popen(["sh", "-c", script.format(*[w] * 5)], env=environment, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for w in range(4)]
+    seqs = []
+    for writer in writers:
+        out, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err
+        seqs += [int(line) for line in out.split()]
+    assert sorted(seqs) == list(range(1, 21))  # every append got its own seq
+    rows = table_rows(folder)
+    assert sorted(row["seq"] for row in rows) == list(range(1, 21))
+    assert sorted(row["subject"] for row in rows) == sorted(f"w{w}-{i}" for w in range(4) for i in range(5))
+    assert audit(folder, "verify").stdout.strip() == "OK: 20 entries"
