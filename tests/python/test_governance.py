@@ -125,7 +125,9 @@ def test_keygen_writes_an_owner_only_key_that_cryptography_derives_the_same_publ
     assert result.returncode == 0, result.stderr
     key_file, pub_file = tmp_path / "keys" / "ci-bot.key", tmp_path / "keys" / "ci-bot.pub"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(pub_file).st_mode) & 0o077 != 0o077  # an ordinary file
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(pub_file).st_mode) == 0o666 & ~umask  # an ordinary file, readable by others
     secret = key_file.read_text().strip()
     assert secret.startswith("ed25519-secret:")
     seed = base64.b64decode(secret.split(":", 1)[1], validate=True)
