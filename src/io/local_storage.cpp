@@ -144,7 +144,7 @@ class LocalOutputStream final : public OutputStream {
   // `owner_only`: the temporary file is created with mode 0600 (and set to exactly 0600 whatever the umask), so
   // it is never readable by others.
   explicit LocalOutputStream(std::string path, bool owner_only = false)
-      : path_(std::move(path)), temporary_(temporary_path_for(path_)) {
+      : path_(std::move(path)), temporary_(temporary_path_for(path_)), owner_only_(owner_only) {
     create_folders(path_);
     descriptor_ = FileDescriptor(
         ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, owner_only ? 0600 : 0666));
@@ -185,7 +185,16 @@ class LocalOutputStream final : public OutputStream {
     if (::fsync(descriptor_.get()) != 0) throw core::IOError(path_, "fsync", errno);
   }
 
-  void publish() override { publish_as(/*replace=*/true); }
+  void publish() override {
+    if (!owner_only_) {
+      publish_as(/*replace=*/true);
+      return;
+    }
+    // A secret key is never replaced: link(2) publishes it only if the name is free.
+    if (!publish_as(/*replace=*/false)) {
+      throw core::InputError(fmt::format("{}: the file exists already; a secret key is never replaced", path_));
+    }
+  }
 
   // Returns false when `replace` is false and the final name exists (the temporary file is removed then).
   bool publish_as(bool replace) {
@@ -224,6 +233,7 @@ class LocalOutputStream final : public OutputStream {
 
   std::string path_;
   std::string temporary_;
+  bool owner_only_ = false;
   FileDescriptor descriptor_;
   std::int64_t position_ = 0;
   State state_ = State::kOpen;

@@ -124,8 +124,9 @@ class Storage {
 
   // Owner-only files, for secret keys (docs/governance.md, "Keys"). Like create(), but the temporary file is
   // created readable and writable by its owner only (mode 0600) from the start, so the secret is never readable
-  // by others, not even for a moment; publish() renames it into place. Local only: keys are local files, and the
-  // default (in-memory, object stores) throws core::UnsupportedError.
+  // by others, not even for a moment; publish() links it into place only if the name is free (a secret is never
+  // replaced: core::InputError when the file exists). Local only: keys are local files, and the default
+  // (in-memory, object stores) throws core::UnsupportedError.
   virtual std::unique_ptr<OutputStream> create_owner_only(const std::string& path);
   // The permission bits (mode & 07777) of an existing file; nullopt where the storage has none (in-memory, object
   // stores). core::InputError when the file does not exist. Local: stat(2).
