@@ -78,6 +78,7 @@ void register_commands(CLI::App& app) {
   register_validate(app);
   register_monitor(app);
   register_governance(app);
+  register_export(app);
 }
 
 int run_selected(CLI::App& app) {

@@ -39,5 +39,6 @@ void register_table(CLI::App& app);
 void register_validate(CLI::App& app);
 void register_monitor(CLI::App& app);
 void register_governance(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace driftgov::cli

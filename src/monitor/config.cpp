@@ -1045,8 +1045,9 @@ nlohmann::json drift_json(const stats::DriftOptions& options) {
           {"columns", columns}};
 }
 
-// The resolved monitor as JSON with sorted keys: what the hash covers (not positions).
-std::string canonical_json(const MonitorConfig& monitor) {
+}  // namespace
+
+nlohmann::json settings_json(const MonitorConfig& monitor) {
   nlohmann::json granularities = nlohmann::json::array();
   for (const auto& granularity : monitor.granularities) granularities.push_back(granularity.text);
   nlohmann::json baseline(nullptr);
@@ -1068,7 +1069,7 @@ std::string canonical_json(const MonitorConfig& monitor) {
   }
   nlohmann::json schedule(nullptr);
   if (monitor.schedule) schedule = {{"cron", monitor.schedule->cron.text()}, {"timezone_id", monitor.schedule->zone.id()}};
-  const nlohmann::json json = {
+  nlohmann::json json = {
       {"name", monitor.name},
       {"table", monitor.table},
       {"profile_type", to_string(monitor.profile_type)},
@@ -1087,8 +1088,14 @@ std::string canonical_json(const MonitorConfig& monitor) {
       {"schedule", schedule},
       {"output_schema", monitor.output_schema},
       {"output_root", monitor.output_root}};
+  return json;
+}
+
+namespace {
+
+std::string canonical_json(const MonitorConfig& monitor) {
   // Invalid UTF-8 in a value (YAML files are not checked for it) is replaced, so the hash is still defined.
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return settings_json(monitor).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string sha256_hex(const std::string& text) {

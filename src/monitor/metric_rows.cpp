@@ -181,6 +181,7 @@ core::Schema profile_metrics_schema(const std::string& model_id_col) {
   f.push_back(field("mean_prediction", DataType::float64()));
   f.push_back(field("mean_label", DataType::float64()));
   f.push_back(field("sketch_bound", DataType::float64()));  // rank error of quantiles/median (0 when exact)
+  f.push_back(field("refresh_id", DataType::string()));    // the refresh that wrote the row
   return core::Schema{std::move(f)};
 }
 
@@ -219,6 +220,7 @@ core::Schema drift_metrics_schema(const std::string& model_id_col) {
   f.push_back(field("borderline", DataType::boolean()));
   f.push_back(field("dataset_drift", DataType::boolean()));
   f.push_back(field("share_of_drifted_columns", DataType::float64()));
+  f.push_back(field("refresh_id", DataType::string()));  // the refresh that wrote the row
   return core::Schema{std::move(f)};
 }
 

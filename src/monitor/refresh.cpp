@@ -726,6 +726,7 @@ void add_profile_rows(BatchBuilder& rows, const Context& context, const OutKey& 
     rows["log_type"].text(log_type);
     rows["logging_table_commit_version"].integer(context.table_version);
     rows["monitor_version"].integer(context.monitor_version);
+    rows["refresh_id"].text(context.refresh_id);
     group_columns(rows, key, model_id_col);
     rows["column_name"].text(column_name);
     rows["data_type"].text(data_type);
@@ -907,6 +908,7 @@ MetricValues add_drift_rows(BatchBuilder* rows, const Context& context, const Ou
     (*rows)["drift_type"].text(drift_type);
     (*rows)["granularity"].optional_text(key.granularity.empty() ? std::nullopt : std::optional(key.granularity));
     (*rows)["monitor_version"].integer(context.monitor_version);
+    (*rows)["refresh_id"].text(context.refresh_id);
     group_columns(*rows, key, plan.monitor->model_id_col);
     (*rows)["column_name"].text(column_name);
     (*rows)["data_type"].text(data_type);
@@ -1161,6 +1163,7 @@ delta::TableWriteResult write_rows(const std::string& table, const core::RecordB
     options.overwrite_schema = true;
   } else if (replace_where) {
     options.replace_where = delta::parse_predicate(*replace_where, table + ": replaceWhere");
+    options.merge_schema = true;  // tables written before a column was added (refresh_id) gain it
   }
   options.idempotent = txn;
   options.storage = &storage;

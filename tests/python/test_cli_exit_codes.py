@@ -30,8 +30,8 @@ from conftest import BUILD_DIR, ROOT, driftgov_binary
 # Every verb and subverb docs/cli.md describes.
 DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
-                    "monitor list", "monitor status", "monitor history", "principal", "principal keygen", "audit",
-                    "audit verify", "audit log"}
+                    "monitor list", "monitor status", "monitor history", "export", "principal", "principal keygen",
+                    "audit", "audit verify", "audit log"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -204,7 +204,7 @@ def test_missing_output_option(driftgov, path):
 def test_bad_number_for_every_numeric_option(driftgov, path):
     options = options_taking(path, NUMERIC_TYPES)
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
-                               "monitor status", "principal keygen", "audit verify", "audit log"), path
+                               "monitor status", "export", "principal keygen", "audit verify", "audit log"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
@@ -353,6 +353,7 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "monitor list": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "monitor status": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
             "monitor history": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
+            "export": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
             "audit verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "audit log": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(
                 path, [tmp_path / "no-such-table"])

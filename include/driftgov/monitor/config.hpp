@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/principals.hpp"
 #include "driftgov/monitor/windows.hpp"
@@ -153,6 +155,10 @@ Config load_config(const std::string& path, const LoadOptions& options = {});
 // The same for a configuration already in memory: `file_name` names it in messages and its folder is the one
 // relative paths resolve against.
 Config load_config_text(const std::string& text, const std::string& file_name, const LoadOptions& options = {});
+
+// The monitor's resolved settings as JSON (keys sorted; positions left out): config_hash is the SHA-256 of its
+// compact text (`dump()`, invalid UTF-8 replaced).
+nlohmann::json settings_json(const MonitorConfig& monitor);
 
 // Checks every monitor against its tables (see above). Throws ConfigError with every issue found.
 void check_config_tables(const Config& config);
