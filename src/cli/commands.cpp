@@ -10,6 +10,8 @@
 
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/gov/audit_log.hpp"
+#include "driftgov/gov/principals.hpp"
 
 namespace driftgov::cli {
 namespace {
@@ -76,6 +78,7 @@ void register_commands(CLI::App& app) {
   register_validate(app);
   register_monitor(app);
   register_report(app);
+  register_governance(app);
   register_export(app);
 }
 
@@ -94,6 +97,12 @@ int report_failure(const CLI::App& app) {
     const auto& verb = selected_verb(app, name);
     fmt::print(stderr, "{}{}: error: {}\n", app.help(), name, describe_parse_error(verb, error));
     return kExitInputError;
+  } catch (const gov::AccessDeniedError& error) {
+    fmt::print(stderr, "driftgov: {}\n", error.what());
+    return kExitAccessDenied;
+  } catch (const gov::AuditLogBusyError& error) {
+    fmt::print(stderr, "driftgov: error: {}\n", error.what());
+    return kExitBusy;
   } catch (const core::InputError& error) {
     fmt::print(stderr, "driftgov: error: {}\n", error.message_with(flag_spelling));
     return kExitInputError;

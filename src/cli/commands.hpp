@@ -13,7 +13,10 @@ inline constexpr int kExitInternalError = 1;
 inline constexpr int kExitInputError = 2;
 inline constexpr int kExitDriftDetected = 3;  // compare --fail-on-drift found dataset drift
 inline constexpr int kExitIOError = 4;        // the storage failed (disk full, permission denied, I/O error)
-inline constexpr int kExitBusy = 5;           // monitor run: another refresh of the monitor is running
+inline constexpr int kExitBusy = 5;           // monitor run: another refresh of the monitor is running; an audit
+                                              // append waited too long for the log's lock
+inline constexpr int kExitAccessDenied = 6;   // the acting principal lacks the role the action needs on its target
+inline constexpr int kExitAuditInvalid = 7;   // audit verify found a bad entry
 
 void register_commands(CLI::App& app);
 // Runs the verb the user chose; returns the exit code.
@@ -36,6 +39,7 @@ void register_table(CLI::App& app);
 void register_validate(CLI::App& app);
 void register_monitor(CLI::App& app);
 void register_report(CLI::App& app);
+void register_governance(CLI::App& app);
 void register_export(CLI::App& app);
 
 }  // namespace driftgov::cli

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/governance.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/monitor/config.hpp"
@@ -27,6 +28,7 @@ struct MonitorArguments {
   double wait = 0.0;
   bool json_output = false;
   std::int64_t limit = 20;
+  std::string as;
 };
 
 monitor::Config load(const MonitorArguments& args) {
@@ -69,6 +71,9 @@ int run_refresh(const MonitorArguments& args) {
   } else {
     throw core::InputError("monitor run: name a monitor, or pass --all or --due");
   }
+  // With principals, the acting principal needs `operator` and signs one audit entry per refresh that wrote.
+  std::optional<ActingPrincipal> actor;
+  if (!config.principals.empty() || !args.as.empty()) actor = acting_principal(config, args.as, gov::Role::kOperator);
   json results = json::array();
   int code = kExitOk;
   for (const auto* m : chosen) {
@@ -99,6 +104,7 @@ int run_refresh(const MonitorArguments& args) {
       code = kExitBusy;
       continue;
     }
+    if (actor && summary.state == "SUCCESS") append_monitor_refresh_entry(config, actor->name, actor->key, summary);
     if (args.json_output) {
       json j = {{"monitor", summary.monitor}, {"refresh_id", summary.refresh_id}, {"state", summary.state},
                 {"full_refresh", summary.full}, {"table_version_to", summary.version_to},
@@ -219,6 +225,8 @@ void register_monitor(CLI::App& app) {
   run->add_flag("--due", args->due, "Refresh the monitors whose schedule fired since their last success");
   run->add_flag("--full", args->full, "Recompute every window from the table's current version");
   run->add_option("--wait", args->wait, "Seconds to wait for a running refresh of the same monitor (default 0)");
+  run->add_option("--as", args->as, "Acting principal (default: DRIFTGOV_PRINCIPAL): needs role operator; signs the "
+                                    "audit entry of each refresh");
   add_config(run);
   add_verb(run, [args] { return run_refresh(*args); });
   auto* list = command->add_subcommand("list", "Monitors and their last refresh");

@@ -1,6 +1,8 @@
 #include "driftgov/core/text_distance.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <string>
 #include <vector>
 
 namespace driftgov::core {
@@ -18,6 +20,26 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
+}
+
+std::string closest_name(std::string_view name, const std::vector<std::string>& candidates) {
+  // Close: at most a third of the name's letters changed (at least one), and not the whole name.
+  const std::size_t limit = std::max<std::size_t>(1, (name.size() + 2) / 3);
+  constexpr std::size_t kLongestName = 256;  // longer names get no suggestion (quadratic distance)
+  std::string best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  if (name.size() > kLongestName) return best;
+  for (const auto& candidate : candidates) {
+    const auto length_difference = candidate.size() > name.size() ? candidate.size() - name.size() : name.size() - candidate.size();
+    if (length_difference > limit) continue;  // the distance is at least the difference in length
+    const auto distance = edit_distance(name, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  if (best.empty() || best_distance > limit || best_distance >= std::max(name.size(), best.size())) return {};
+  return best;
 }
 
 }  // namespace driftgov::core

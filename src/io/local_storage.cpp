@@ -141,10 +141,20 @@ class LocalFile final : public RandomAccessFile {
 
 class LocalOutputStream final : public OutputStream {
  public:
-  explicit LocalOutputStream(std::string path) : path_(std::move(path)), temporary_(temporary_path_for(path_)) {
+  // `owner_only`: the temporary file is created with mode 0600 (and set to exactly 0600 whatever the umask), so
+  // it is never readable by others.
+  explicit LocalOutputStream(std::string path, bool owner_only = false)
+      : path_(std::move(path)), temporary_(temporary_path_for(path_)), owner_only_(owner_only) {
     create_folders(path_);
-    descriptor_ = FileDescriptor(::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+    descriptor_ = FileDescriptor(
+        ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, owner_only ? 0600 : 0666));
     if (!descriptor_.valid()) throw core::IOError(path_, "create of the temporary file " + temporary_, errno);
+    if (owner_only && ::fchmod(descriptor_.get(), 0600) != 0) {
+      const int error = errno;
+      descriptor_.reset();
+      ::unlink(temporary_.c_str());
+      throw core::IOError(path_, "chmod 600 of the temporary file " + temporary_, error);
+    }
   }
 
   ~LocalOutputStream() override {
@@ -175,7 +185,16 @@ class LocalOutputStream final : public OutputStream {
     if (::fsync(descriptor_.get()) != 0) throw core::IOError(path_, "fsync", errno);
   }
 
-  void publish() override { publish_as(/*replace=*/true); }
+  void publish() override {
+    if (!owner_only_) {
+      publish_as(/*replace=*/true);
+      return;
+    }
+    // A secret key is never replaced: link(2) publishes it only if the name is free.
+    if (!publish_as(/*replace=*/false)) {
+      throw core::InputError(fmt::format("{}: the file exists already; a secret key is never replaced", path_));
+    }
+  }
 
   // Returns false when `replace` is false and the final name exists (the temporary file is removed then).
   bool publish_as(bool replace) {
@@ -214,6 +233,7 @@ class LocalOutputStream final : public OutputStream {
 
   std::string path_;
   std::string temporary_;
+  bool owner_only_ = false;
   FileDescriptor descriptor_;
   std::int64_t position_ = 0;
   State state_ = State::kOpen;
@@ -257,6 +277,21 @@ class LocalStorage final : public Storage {
 
   std::unique_ptr<OutputStream> create(const std::string& path) override {
     return std::make_unique<LocalOutputStream>(path);
+  }
+
+  std::unique_ptr<OutputStream> create_owner_only(const std::string& path) override {
+    return std::make_unique<LocalOutputStream>(path, /*owner_only=*/true);
+  }
+
+  std::optional<std::uint32_t> permission_bits(const std::string& path) override {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) {
+        throw core::InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+      }
+      throw core::IOError(path, "stat", errno);
+    }
+    return static_cast<std::uint32_t>(status.st_mode & 07777);
   }
 
   bool put_if_absent(const std::string& path, std::string_view contents) override {

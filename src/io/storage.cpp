@@ -9,7 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "driftgov/core/error.hpp"
+
 namespace driftgov::io {
+
+std::unique_ptr<OutputStream> Storage::create_owner_only(const std::string& path) {
+  throw core::UnsupportedError(fmt::format("{}: owner-only files (secret keys) are kept on the local file system "
+                                           "only, not in this storage", path));
+}
+
+std::optional<std::uint32_t> Storage::permission_bits(const std::string& path) {
+  if (!stat(path)) throw core::InputError(fmt::format("{}: cannot open: No such file or directory", path));
+  return std::nullopt;
+}
 
 std::string temporary_path_for(const std::string& path) {
   // A random token per process and a counter make names unique across processes and threads without asking

@@ -167,6 +167,7 @@ class Loader {
 
   void declare_variables(const Entry& entry);
   void read_targets(const Entry& entry, Config& config);
+  void read_principals(const Entry& entry, Config& config);
   Variables variables_for(const std::string& target, std::vector<std::string>& missing);
   void read_monitor(const Entry& entry, Config& config);
   void read_baseline(const Entry& entry, MonitorConfig& monitor);
@@ -444,6 +445,89 @@ void Loader::read_targets(const Entry& entry, Config& config) {
     const auto resolved = substitute(lakehouse.value.Scalar(), lakehouse, variables, name);
     if (resolved && resolved->empty()) expected(lakehouse, "a folder or URI");
     if (resolved && !resolved->empty()) config.targets[name].lakehouse = resolve_path(folder_, *resolved);
+  }
+}
+
+// ------------------------------------------------------------------------------------------ principals
+
+void Loader::read_principals(const Entry& entry, Config& config) {
+  const auto principals = mapping(entry, {});
+  if (!principals) return;
+  std::vector<std::string> target_names;
+  for (const auto& [name, target] : config.targets) target_names.push_back(name);
+  std::map<std::string, std::string> owner_of_key;  // public key text -> principal
+  for (const auto& principal_entry : principals->entries) {
+    gov::Principal principal;
+    principal.name = principal_entry.key.Scalar();
+    if (!gov::is_principal_name(principal.name)) {
+      add(at(principal_entry.key.Mark()),
+          fmt::format("{}: expected a principal name (letters, digits, '_', '-', '.', '@'), found '{}'", entry.path,
+                      principal.name));
+      continue;
+    }
+    const auto fields = mapping(principal_entry, {"type", "public_key", "roles"});
+    if (!fields) continue;
+    bool complete = true;
+    if (const auto* type = fields->find("type")) {
+      const auto index = choice(*type, {"user", "service_principal"});
+      if (index) principal.type = *index == 0 ? gov::PrincipalType::kUser : gov::PrincipalType::kServicePrincipal;
+      complete = complete && index.has_value();
+    } else {
+      add(at(principal_entry.key.Mark()),
+          fmt::format("{}: missing key 'type' (user or service_principal)", principal_entry.path));
+      complete = false;
+    }
+    if (const auto* key = fields->find("public_key")) {
+      const auto written = text(*key, "an Ed25519 public key 'ed25519:<base64>'");
+      complete = complete && written.has_value();
+      if (written) {
+        try {
+          principal.public_key = gov::parse_public_key(*written, key->path);
+          const auto [owner, fresh] = owner_of_key.emplace(principal.public_key.text(), principal.name);
+          if (!fresh) {
+            add(at(*key), fmt::format("{}: the same public key as principal '{}'; each principal needs its own key",
+                                      key->path, owner->second));
+            complete = false;
+          }
+        } catch (const core::InputError& error) {
+          add(at(*key), error.what());
+          complete = false;
+        }
+      }
+    } else {
+      add(at(principal_entry.key.Mark()),
+          fmt::format("{}: missing key 'public_key' (the 'public_key:' line `driftgov principal keygen {}` prints)",
+                      principal_entry.path, principal.name));
+      complete = false;
+    }
+    if (const auto* roles = fields->find("roles")) {
+      if (const auto per_target = mapping(*roles, {})) {
+        for (const auto& target_roles : per_target->entries) {
+          const std::string& target = target_roles.key.Scalar();
+          if (!config.targets.contains(target)) {
+            add(at(target_roles.key.Mark()),
+                fmt::format("{}: unknown target '{}'{}", roles->path, target,
+                            closest_name(target, target_names).empty()
+                                ? fmt::format("; expected one of: {}", fmt::join(target_names, ", "))
+                                : suggestion(target, target_names)));
+            complete = false;
+            continue;
+          }
+          auto& held = principal.roles[target];
+          for (const auto& role_entry : sequence(target_roles, "a list of roles")) {
+            const auto index = choice(role_entry, gov::role_names());
+            if (!index) {
+              complete = false;
+              continue;
+            }
+            if (!held.insert(static_cast<gov::Role>(*index)).second) {
+              add(at(role_entry), fmt::format("{}: role '{}' is listed twice", role_entry.path, gov::role_names()[*index]));
+            }
+          }
+        }
+      }
+    }
+    if (complete) config.principals[principal.name] = std::move(principal);
   }
 }
 
@@ -1047,11 +1131,11 @@ Config Loader::load(const std::string& text) {
   const Entry top{YAML::Node(), root, ""};
   const SourcePosition start{file_, 1, 1};
   if (!root.IsMap()) {
-    add(at(root, start), fmt::format("expected a mapping with project, variables, targets and monitors, found {}",
+    add(at(root, start), fmt::format("expected a mapping with project, variables, targets, principals and monitors, found {}",
                                      describe(root)));
     throw ConfigError(std::move(issues_));
   }
-  const auto fields = mapping(top, {"project", "variables", "targets", "monitors"});
+  const auto fields = mapping(top, {"project", "variables", "targets", "principals", "monitors"});
   if (const auto* variables = fields->find("variables")) declare_variables(*variables);
   for (const auto& [name, value] : options_.variables) {
     if (!defaults_.contains(name)) {
@@ -1112,6 +1196,7 @@ Config Loader::load(const std::string& text) {
   } else {
     add(start, "missing key 'project'");
   }
+  if (const auto* principals = fields->find("principals")) read_principals(*principals, config);
   if (const auto* monitors = fields->find("monitors")) {
     if (const auto entries = mapping(*monitors, {})) {
       for (const auto& monitor : entries->entries) read_monitor(monitor, config);
@@ -1428,23 +1513,7 @@ const std::set<std::string>& profile_metric_names() {
 }
 
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
-  // Close: at most a third of the name's letters changed (at least one), and not the whole name.
-  const std::size_t limit = std::max<std::size_t>(1, (name.size() + 2) / 3);
-  constexpr std::size_t kLongestName = 256;  // longer names get no suggestion (quadratic distance)
-  std::string best;
-  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
-  if (name.size() > kLongestName) return best;
-  for (const auto& candidate : candidates) {
-    const auto length_difference = candidate.size() > name.size() ? candidate.size() - name.size() : name.size() - candidate.size();
-    if (length_difference > limit) continue;  // the distance is at least the difference in length
-    const auto distance = core::edit_distance(name, candidate);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = candidate;
-    }
-  }
-  if (best.empty() || best_distance > limit || best_distance >= std::max(name.size(), best.size())) return {};
-  return best;
+  return core::closest_name(name, candidates);
 }
 
 Config load_config_text(const std::string& text, const std::string& file_name, const LoadOptions& options) {

@@ -30,7 +30,8 @@ from conftest import BUILD_DIR, ROOT, driftgov_binary
 # Every verb and subverb docs/cli.md describes.
 DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
-                    "monitor list", "monitor status", "monitor history", "export", "report"}
+                    "monitor list", "monitor status", "monitor history", "export", "report", "principal",
+                    "principal keygen", "audit", "audit verify", "audit log"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -203,7 +204,7 @@ def test_missing_output_option(driftgov, path):
 def test_bad_number_for_every_numeric_option(driftgov, path):
     options = options_taking(path, NUMERIC_TYPES)
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
-                               "monitor status", "export"), path
+                               "monitor status", "export", "principal keygen", "audit verify", "audit log"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
@@ -227,7 +228,7 @@ def test_excess_argument(driftgov, path):
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if requires_subverb(verb)])
 def test_missing_subverb(driftgov, path):
-    assert path in ("table", "monitor")
+    assert path in ("table", "monitor", "principal", "audit")
     assert_usage_error(run(*path.split()), path, "verb is required", *subverbs(path))
 
 
@@ -338,7 +339,8 @@ def test_convert_and_table_exit_0(driftgov, data, tmp_path):
     assert DeltaTable(str(tmp_path / "written")).to_pyarrow_table().num_rows == len(reference)
 
 
-@pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb)])
+# principal keygen reads no file (it writes a new key pair).
+@pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb) and verb != "principal keygen"])
 def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
     missing = tmp_path / "no-such-data.csv"
     args = {"cat": [missing], "compare": [missing, missing], "convert": [missing, tmp_path / "out.parquet"],
@@ -352,7 +354,9 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "monitor status": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
             "monitor history": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
             "export": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
-            "report": ["--config", tmp_path / "no-such-driftgov.yaml", "m", "--out", tmp_path / "r"]}.get(
+            "report": ["--config", tmp_path / "no-such-driftgov.yaml", "m", "--out", tmp_path / "r"],
+            "audit verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "audit log": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(
                 path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
     assert_input_error(result, str(args[1] if args[0] == "--config" else args[0]))

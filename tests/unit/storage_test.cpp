@@ -1,6 +1,7 @@
 // The contracts of io::Storage (include/driftgov/io/storage.hpp), checked on the local and the in-memory
 // implementation alike, the fault-injecting wrapper, and the error types and user-check macros of core/error.hpp.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -212,6 +213,38 @@ TEST(LocalStorage, SameFileUnderAnotherNameThroughLinks) {
     EXPECT_TRUE(local_storage().same_file((root / "a.csv").string(), (root / name).string())) << name;
   }
   fs::remove_all(root);
+}
+
+// Secret keys: owner-only from the temporary file on (checked with std::filesystem, not the storage), never
+// replacing a file; the in-memory storage refuses them (keys are local files only).
+TEST(LocalStorage, OwnerOnlyFileIsNeverReadableByOthersAndNeverReplaced) {
+  const auto root = fs::temp_directory_path() / fmt::format("driftgov-owner-only-{}", ::getpid());
+  fs::remove_all(root);
+  const auto key = (root / "k.key").string();
+  const auto old_mask = ::umask(0);  // the most permissive umask: the mode must not come from it
+  auto stream = local_storage().create_owner_only(key);
+  ::umask(old_mask);
+  stream->write("secret");
+  for (const auto& entry : fs::directory_iterator(root)) {  // the hidden temporary file, before publish
+    EXPECT_EQ(entry.status().permissions(), fs::perms::owner_read | fs::perms::owner_write) << entry.path();
+  }
+  stream->publish();
+  EXPECT_EQ(fs::status(key).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(local_storage().permission_bits(key), 0600u);
+  auto second = local_storage().create_owner_only(key);
+  second->write("other");
+  EXPECT_THROW(second->publish(), core::InputError);
+  EXPECT_EQ(read_file(local_storage(), key), "secret");
+  EXPECT_EQ(std::distance(fs::directory_iterator(root), fs::directory_iterator()), 1);  // no temporary file left
+  fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  EXPECT_EQ(local_storage().permission_bits(key), 0644u);
+  EXPECT_THROW((void)local_storage().permission_bits((root / "missing").string()), core::InputError);
+  fs::remove_all(root);
+
+  const auto memory = make_memory_storage();
+  EXPECT_THROW((void)memory->create_owner_only("k.key"), core::UnsupportedError);
+  write_file_atomically(*memory, "k.pub", "x");
+  EXPECT_EQ(memory->permission_bits("k.pub"), std::nullopt);
 }
 
 TEST(LocalStorage, FolderIsNotAFile) {

@@ -122,6 +122,16 @@ class Storage {
   // (flat namespaces): some file's path starts with "<path>/" (a list with max-keys 1).
   virtual bool is_folder(const std::string& path) = 0;
 
+  // Owner-only files, for secret keys (docs/governance.md, "Keys"). Like create(), but the temporary file is
+  // created readable and writable by its owner only (mode 0600) from the start, so the secret is never readable
+  // by others, not even for a moment; publish() links it into place only if the name is free (a secret is never
+  // replaced: core::InputError when the file exists). Local only: keys are local files, and the default
+  // (in-memory, object stores) throws core::UnsupportedError.
+  virtual std::unique_ptr<OutputStream> create_owner_only(const std::string& path);
+  // The permission bits (mode & 07777) of an existing file; nullopt where the storage has none (in-memory, object
+  // stores). core::InputError when the file does not exist. Local: stat(2).
+  virtual std::optional<std::uint32_t> permission_bits(const std::string& path);
+
   // An exclusive advisory lock named by `path` (a monitor refresh holds one so that two refreshes of one monitor
   // never run at once), released when the returned handle is destroyed or the process ends, however it ends.
   // nullptr when another holder has it (no waiting). Creates the lock file and its folders when absent; the file

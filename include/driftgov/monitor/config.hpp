@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/gov/principals.hpp"
 #include "driftgov/monitor/windows.hpp"
 #include "driftgov/stats/drift.hpp"
 #include "driftgov/stats/profile.hpp"
@@ -133,6 +134,9 @@ struct Config {
   std::map<std::string, TargetConfig> targets;
   std::map<std::string, std::string> variables;  // resolved values for the selected target
   std::vector<MonitorConfig> monitors;            // in file order
+  // `principals:` (docs/governance.md): users and service principals with their public keys and roles per
+  // target; empty when the file declares none.
+  gov::Principals principals;
   const TargetConfig& selected_target() const;
   // Throws core::InputError listing the monitors there are.
   const MonitorConfig& monitor(const std::string& name) const;

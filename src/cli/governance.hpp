@@ -1,0 +1,28 @@
+#pragma once
+// What the CLI's verbs share about the acting principal and the audit log (docs/governance.md).
+#include <optional>
+#include <string>
+
+#include "driftgov/gov/keys.hpp"
+#include "driftgov/gov/principals.hpp"
+#include "driftgov/monitor/config.hpp"
+#include "driftgov/monitor/refresh.hpp"
+
+namespace driftgov::cli {
+
+struct ActingPrincipal {
+  std::string name;
+  gov::KeyPair key;
+};
+
+// The acting principal (--as, else DRIFTGOV_PRINCIPAL) with its key, after checking that it holds `role` on the
+// selected target; nullopt when none is named. Throws gov::AccessDeniedError, or core::InputError for an unknown
+// principal or a missing, unsafe or mismatched key.
+std::optional<ActingPrincipal> acting_principal(const monitor::Config& config, const std::string& as_option,
+                                                gov::Role role);
+
+// Appends the audit entry of one monitor refresh (action monitor.refresh) to the selected target's audit log.
+void append_monitor_refresh_entry(const monitor::Config& config, const std::string& actor_name,
+                                  const gov::KeyPair& key, const monitor::RefreshSummary& summary);
+
+}  // namespace driftgov::cli

@@ -1,0 +1,141 @@
+// driftgov principal keygen, driftgov audit verify|log: principals' keys and the signed audit log
+// (docs/governance.md).
+#include <fmt/format.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/governance.hpp"
+#include "cli/options.hpp"
+#include "driftgov/core/error.hpp"
+#include "driftgov/gov/audit_log.hpp"
+#include "driftgov/gov/principals.hpp"
+#include "driftgov/io/storage.hpp"
+#include "driftgov/monitor/config.hpp"
+
+namespace driftgov::cli {
+namespace {
+
+using nlohmann::json;
+
+struct GovernanceArguments {
+  std::string config = "driftgov.yaml";
+  std::string target;
+  std::vector<std::string> variables;
+  std::string as;
+  bool json_output = false;
+  std::string name;
+  std::string out = ".";
+};
+
+monitor::Config load(const GovernanceArguments& args) {
+  return monitor::load_config(args.config, config_load_options(args.target, args.variables));
+}
+
+// Reading the audit log needs no key; when an acting principal is named it must hold `viewer` on the target.
+void check_reader(const monitor::Config& config, const GovernanceArguments& args) {
+  if (const auto actor = gov::acting_principal_name(args.as, gov::Environment::from_process())) {
+    gov::require_role(config.principals, *actor, config.target, gov::Role::kViewer);
+  }
+}
+
+int run_keygen(const GovernanceArguments& args) {
+  const auto public_key = gov::write_key_pair(args.name, args.out, io::local_storage());
+  fmt::print("wrote {0}/{1}.key (secret, mode 0600) and {0}/{1}.pub\n", args.out, args.name);
+  fmt::print("add to driftgov.yaml under principals.{}:\n", args.name);
+  fmt::print("    public_key: \"{}\"\n", public_key.text());
+  return kExitOk;
+}
+
+int run_verify(const GovernanceArguments& args) {
+  const auto config = load(args);
+  check_reader(config, args);
+  const auto table = gov::audit_log_table(config.selected_target().lakehouse);
+  const auto result = gov::verify_audit_log(table, config.principals);
+  if (args.json_output) {
+    json j = {{"table", table}, {"entries", result.entries}, {"ok", result.ok()}};
+    j["bad_seq"] = result.bad_seq ? json(*result.bad_seq) : json(nullptr);
+    j["problem"] = result.ok() ? json(nullptr) : json(result.problem);
+    fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace));
+  } else if (result.ok()) {
+    fmt::print("OK: {} entries\n", result.entries);
+  } else {
+    fmt::print("FAILED: entry seq {}: {} ({} entries in {})\n", *result.bad_seq, result.problem, result.entries, table);
+  }
+  return result.ok() ? kExitOk : kExitAuditInvalid;
+}
+
+int run_log(const GovernanceArguments& args) {
+  const auto config = load(args);
+  check_reader(config, args);
+  const auto entries = gov::read_audit_log(gov::audit_log_table(config.selected_target().lakehouse));
+  if (args.json_output) {
+    json out = json::array();
+    for (const auto& e : entries) {
+      out.push_back({{"seq", e.seq}, {"time", monitor::format_instant(e.time_us)}, {"actor", e.actor},
+                     {"action", e.action}, {"target", e.target}, {"subject", e.subject}, {"details", e.details},
+                     {"prev_hash", e.prev_hash}, {"entry_hash", e.entry_hash}, {"signature", e.signature}});
+    }
+    fmt::print("{}\n", out.dump(2, ' ', false, json::error_handler_t::replace));
+    return kExitOk;
+  }
+  for (const auto& e : entries) {
+    fmt::print("{:>6}  {}  {:<16} {:<20} {:<10} {}  {}\n", e.seq, monitor::format_instant(e.time_us), e.actor,
+               e.action, e.target, e.subject, e.details);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void append_monitor_refresh_entry(const monitor::Config& config, const std::string& actor_name,
+                                  const gov::KeyPair& key, const monitor::RefreshSummary& summary) {
+  json details = {{"monitor", summary.monitor}, {"refresh_id", summary.refresh_id}, {"state", summary.state},
+                  {"table_version_to", summary.version_to}};
+  details["table_version_from"] = summary.version_from ? json(*summary.version_from) : json(nullptr);
+  gov::AppendRequest request;
+  request.action = "monitor.refresh";
+  request.target = config.target;
+  request.subject = summary.monitor;
+  request.details = details.dump(-1, ' ', false, json::error_handler_t::replace);
+  gov::append_audit_entry(gov::audit_log_table(config.selected_target().lakehouse), actor_name, key, request);
+}
+
+std::optional<ActingPrincipal> acting_principal(const monitor::Config& config, const std::string& as_option,
+                                                gov::Role role) {
+  const auto environment = gov::Environment::from_process();
+  const auto name = gov::acting_principal_name(as_option, environment);
+  if (!name) return std::nullopt;
+  gov::require_role(config.principals, *name, config.target, role);
+  return ActingPrincipal{*name, gov::load_signing_key(gov::find_principal(config.principals, *name), environment,
+                                                      io::local_storage())};
+}
+
+void register_governance(CLI::App& app) {
+  auto args = std::make_shared<GovernanceArguments>();
+  auto* principal = app.add_subcommand("principal", "Principals' keys (docs/governance.md)");
+  principal->require_subcommand(1);
+  auto* keygen = principal->add_subcommand("keygen", "Write an Ed25519 key pair NAME.key (mode 0600) and NAME.pub");
+  keygen->add_option("NAME", args->name, "The principal's name")->required();
+  keygen->add_option("--out", args->out, "Folder of the key files (default: the current folder)");
+  add_verb(keygen, [args] { return run_keygen(*args); });
+
+  auto* audit = app.add_subcommand("audit", "The signed, hash-chained audit log of a target (docs/governance.md)");
+  audit->require_subcommand(1);
+  const auto add_config = [&](CLI::App* sub) {
+    sub->add_option("--config", args->config, "The configuration file")->capture_default_str();
+    sub->add_option("--target", args->target, "Target (dev, staging, prod, ...); default: the default target");
+    sub->add_option("--var", args->variables, "Override a variable: NAME=VALUE (repeatable)");
+    sub->add_option("--as", args->as, "Acting principal (default: DRIFTGOV_PRINCIPAL); needs role viewer");
+    sub->add_flag("--json", args->json_output, "Print JSON");
+  };
+  auto* verify = audit->add_subcommand("verify", "Check the chain and every signature; name the first bad entry");
+  add_config(verify);
+  add_verb(verify, [args] { return run_verify(*args); });
+  auto* log = audit->add_subcommand("log", "List the entries in seq order");
+  add_config(log);
+  add_verb(log, [args] { return run_log(*args); });
+}
+
+}  // namespace driftgov::cli
