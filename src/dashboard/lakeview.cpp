@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "driftgov/dashboard/export.hpp"
+#include "driftgov/report/chart.hpp"
 
 namespace driftgov::dashboard {
 namespace {
@@ -291,10 +292,10 @@ json lakeview_dashboard(const monitor::MonitorConfig& monitor, const LakeviewOpt
                         {"scale",
                          {{"type", "categorical"},
                           {"mappings",
-                           {{{"value", "none"}, {"color", "#009E73"}},
-                            {{"value", "moderate"}, {"color", "#E69F00"}},
-                            {{"value", "high"}, {"color", "#D55E00"}},
-                            {{"value", "not measured"}, {"color", "#BBBBBB"}}}}}},
+                           {{{"value", "none"}, {"color", report::level_colour(report::Level::kNone)}},
+                            {{"value", "moderate"}, {"color", report::level_colour(report::Level::kModerate)}},
+                            {{"value", "high"}, {"color", report::level_colour(report::Level::kHigh)}},
+                            {{"value", "not measured"}, {"color", report::level_colour(report::Level::kUnknown)}}}}}},
                         {"displayName", "Drift level"}}}}},
                     {"frame", frame("Features per drift level and window")}},
                    position(0, y, 6, 7)));

@@ -20,6 +20,7 @@
 #include "driftgov/delta/schema.hpp"
 #include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/table_writer.hpp"
+#include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/profiling.hpp"
 #include "driftgov/stats/drift.hpp"
 #include "driftgov/stats/model_quality.hpp"
@@ -56,11 +57,6 @@ std::string new_refresh_id() {
   // A version-4 UUID.
   return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
                      0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
-}
-
-std::string join(const std::string& folder, const std::string& name) {
-  if (folder.empty()) return name;
-  return folder.ends_with('/') ? folder + name : folder + "/" + name;
 }
 
 // The literal of an instant in the predicate language (UTC wall time of a UTC-adjusted timestamp column).
@@ -1269,7 +1265,7 @@ core::RecordBatch breach_rows(const std::vector<Breach>& breaches, const Config&
 // Writing
 
 bool table_exists(io::Storage& storage, const std::string& table) {
-  return storage.is_folder(join(table, "_delta_log"));
+  return storage.is_folder(io::join_path(table, "_delta_log"));
 }
 
 delta::TableWriteResult write_rows(const std::string& table, const core::RecordBatch& batch, bool full,
@@ -1346,16 +1342,16 @@ nlohmann::json window_json(const Window& window) {
 }  // namespace
 
 std::string profile_metrics_table(const MonitorConfig& monitor) {
-  return join(monitor.output_root, monitor.name + "_profile_metrics");
+  return io::join_path(monitor.output_root, monitor.name + "_profile_metrics");
 }
 std::string drift_metrics_table(const MonitorConfig& monitor) {
-  return join(monitor.output_root, monitor.name + "_drift_metrics");
+  return io::join_path(monitor.output_root, monitor.name + "_drift_metrics");
 }
-std::string breaches_table(const MonitorConfig& monitor) { return join(monitor.output_root, monitor.name + "_breaches"); }
+std::string breaches_table(const MonitorConfig& monitor) { return io::join_path(monitor.output_root, monitor.name + "_breaches"); }
 std::string state_table(const MonitorConfig& monitor) {
-  return join(join(monitor.output_root, "_driftgov"), monitor.name + "_state");
+  return io::join_path(io::join_path(monitor.output_root, "_driftgov"), monitor.name + "_state");
 }
-std::string refreshes_table(const MonitorConfig& monitor) { return join(monitor.output_root, "refreshes"); }
+std::string refreshes_table(const MonitorConfig& monitor) { return io::join_path(monitor.output_root, "refreshes"); }
 
 std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Storage& storage) {
   std::vector<RefreshRecord> records;
@@ -1430,7 +1426,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
   const auto now_us = options.now_us.value_or(system_now_us());
 
   // One refresh of a monitor at a time.
-  const auto lock_path = join(join(monitor.output_root, "_driftgov"), monitor.name + ".lock");
+  const auto lock_path = io::join_path(io::join_path(monitor.output_root, "_driftgov"), monitor.name + ".lock");
   auto lock = storage.try_lock(lock_path);
   const auto wait_until = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.wait_seconds);
   while (!lock && std::chrono::steady_clock::now() < wait_until) {
@@ -1887,7 +1883,7 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     telemetry["state"] = summary.state;
     summary.telemetry = telemetry;
     summary.telemetry_path =
-        join(join(join(monitor.output_root, "_driftgov"), "telemetry"), monitor.name + "/" + summary.refresh_id + ".json");
+        io::join_path(io::join_path(io::join_path(monitor.output_root, "_driftgov"), "telemetry"), monitor.name + "/" + summary.refresh_id + ".json");
     io::write_file_atomically(storage, summary.telemetry_path, telemetry.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
     record.state = "SUCCESS";
