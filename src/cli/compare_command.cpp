@@ -103,41 +103,10 @@ stats::DriftOptions drift_options(const CompareArguments& args) {
       options.columns[column].bins = parse_bins(value, "--bins " + entry);
     }
   }
-  if (global_threshold) {
-    // A bare threshold sets the threshold of the chosen global test (alpha for a hypothesis test).
-    if (!options.test || *options.test == stats::DriftTest::kAuto) {
-      throw core::InputError(
-          "--threshold VALUE needs --test TEST; use --alpha for the automatic hypothesis tests, "
-          "or COLUMN=VALUE for one column");
-    }
-    if (stats::is_hypothesis_test(*options.test)) {
-      options.alpha = *global_threshold;
-    } else {
-      options.distance_thresholds[*options.test] = *global_threshold;
-    }
-  }
+  if (global_threshold) stats::set_test_threshold(options, *global_threshold);
   return options;
 }
 
-std::vector<std::string> selected_columns(const CompareArguments& args,
-                                          const stats::DatasetProfile& reference,
-                                          const stats::DatasetProfile& current) {
-  std::vector<std::string> names = args.columns;
-  if (names.empty() && !args.exclude.empty()) {
-    for (const auto& column : reference.columns) names.push_back(column.name);
-    for (const auto& column : current.columns) {
-      if (!reference.find(column.name)) names.push_back(column.name);
-    }
-  }
-  for (const auto& excluded : args.exclude) {
-    if (!reference.find(excluded) && !current.find(excluded)) {
-      throw core::InputError(fmt::format("--exclude {}: no such column on either side", excluded));
-    }
-    std::erase(names, excluded);
-  }
-  if (!args.exclude.empty() && names.empty()) throw core::InputError("--exclude left no columns to compare");
-  return names;
-}
 
 std::string format_optional(const std::optional<double>& value, const char* spec = "{:.4g}") {
   return value ? fmt::format(fmt::runtime(spec), *value) : std::string("-");
@@ -378,7 +347,8 @@ void register_compare(CLI::App& app) {
     const auto reference = load(args->reference, reference_built_from);
     const auto current = load(args->current, current_built_from);
     auto report =
-        stats::compare_profiles(reference, current, options, selected_columns(*args, reference, current));
+        stats::compare_profiles(reference, current, options,
+                                stats::compared_columns(reference, current, args->columns, args->exclude));
     report.reference_built_from = reference_built_from;
     report.current_built_from = current_built_from;
     const bool json_to_stdout = args->json_output == "-";

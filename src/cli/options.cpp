@@ -33,6 +33,7 @@ const std::map<std::string, FlagName, std::less<>>& flag_names() {
       {"distance_thresholds", {"--threshold", false}},
       {"drift_share", {"--drift-share", false}},
       {"exact_value_limit", {"--exact-limit", false}},
+      {"exclude", {"--exclude", false}},
       {"kind_overrides", {"--kind", true}},
       {"max_category_bins", {"--max-category-bins", false}},
       {"merge_schema", {"--merge-schema", false}},
@@ -46,6 +47,7 @@ const std::map<std::string, FlagName, std::less<>>& flag_names() {
       {"test", {"--test", false}},
       {"test_time_columns", {"--test-time-columns", false}},
       {"threads", {"--threads", false}},
+      {"threshold", {"--threshold", false}},
       {"type_overrides", {"--type", true}},
   };
   return names;

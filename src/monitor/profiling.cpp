@@ -29,19 +29,24 @@ bool is_profile_file(const std::string& location) {
   return text.find(needle) != std::string_view::npos;
 }
 
-stats::DatasetProfile load_profile(const std::string& path) {
-  const std::string text = io::read_file(io::local_storage(), path);
+std::string profile_text(const stats::DatasetProfile& profile) { return profile.to_json().dump() + '\n'; }
+
+stats::DatasetProfile parse_profile(const std::string& text, const std::string& context) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& error) {  // parse_error, and out_of_range for a number beyond double
-    throw core::InputError(fmt::format("{}: not valid JSON: {}", path, error.what()));
+    throw core::InputError(fmt::format("{}: not valid JSON: {}", context, error.what()));
   }
-  return stats::DatasetProfile::from_json(json, path);
+  return stats::DatasetProfile::from_json(json, context);
+}
+
+stats::DatasetProfile load_profile(const std::string& path) {
+  return parse_profile(io::read_file(io::local_storage(), path), path);
 }
 
 void save_profile(const stats::DatasetProfile& profile, const std::string& path, io::Storage& storage) {
-  io::write_file_atomically(storage, path, profile.to_json().dump() + '\n');
+  io::write_file_atomically(storage, path, profile_text(profile));
 }
 
 namespace {
@@ -153,24 +158,34 @@ stats::DatasetProfile profile_parallel(io::Source& source, const stats::ProfileO
   return merged;
 }
 
-}  // namespace
-
-stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
-                                       const stats::ProfileOptions& profile_options, int threads) {
+void check_threads(int threads) {
   if (threads < 0 || threads > kMaxThreads) {
     throw core::option_error(core::OptionName{"threads"},
                              fmt::format(" must be from 0 (one per core) to {}, got {}", kMaxThreads, threads));
   }
+}
+
+}  // namespace
+
+stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
+                                       const stats::ProfileOptions& profile_options, int threads) {
+  check_threads(threads);
   profile_options.validate();
   source_options.validate();
   if (is_profile_file(location)) {
     return load_profile(location);
   }
   auto source = open_source(location, source_options);
+  return profile_source(*source, profile_options, threads);
+}
+
+stats::DatasetProfile profile_source(io::Source& source, const stats::ProfileOptions& profile_options, int threads) {
+  check_threads(threads);
+  profile_options.validate();
   // By default one worker per core but the one this thread keeps busy reading and decoding: another worker
   // would only contend for the same cores and add a partial profile (and its exact samples) to merge.
   if (threads <= 0) threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
-  return profile_parallel(*source, profile_options, threads);
+  return profile_parallel(source, profile_options, threads);
 }
 
 }  // namespace driftgov::monitor

@@ -892,6 +892,38 @@ void DriftOptions::validate() const {
   }
 }
 
+void set_test_threshold(DriftOptions& options, double threshold) {
+  if (!options.test || *options.test == DriftTest::kAuto) {
+    throw option_error(OptionName{"threshold"}, " without a column needs ", OptionName{"test"}, "; use ",
+                       OptionName{"alpha"}, " for the automatic hypothesis tests, or give one column's threshold");
+  }
+  if (is_hypothesis_test(*options.test)) {
+    options.alpha = threshold;
+  } else {
+    options.distance_thresholds[*options.test] = threshold;
+  }
+}
+
+std::vector<std::string> compared_columns(const DatasetProfile& reference, const DatasetProfile& current,
+                                          const std::vector<std::string>& columns,
+                                          const std::vector<std::string>& exclude) {
+  std::vector<std::string> names = columns;
+  if (names.empty() && !exclude.empty()) {
+    for (const auto& column : reference.columns) names.push_back(column.name);
+    for (const auto& column : current.columns) {
+      if (!reference.find(column.name)) names.push_back(column.name);
+    }
+  }
+  for (const auto& excluded : exclude) {
+    if (!reference.find(excluded) && !current.find(excluded)) {
+      throw option_error(OptionName{"exclude"}, fmt::format(" {}: no such column on either side", excluded));
+    }
+    std::erase(names, excluded);
+  }
+  if (!exclude.empty() && names.empty()) throw option_error(OptionName{"exclude"}, " left no columns to compare");
+  return names;
+}
+
 DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfile& current,
                              const DriftOptions& options, const std::vector<std::string>& columns) {
   options.validate();

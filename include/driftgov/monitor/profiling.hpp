@@ -12,6 +12,10 @@ namespace driftgov::monitor {
 // True when `location` is a file holding a driftgov profile (JSON whose "format" is driftgov.profile).
 bool is_profile_file(const std::string& location);
 
+// The profile file's text (docs/profiles.md), and the profile in such a text; `context` names the text in messages.
+std::string profile_text(const stats::DatasetProfile& profile);
+stats::DatasetProfile parse_profile(const std::string& text, const std::string& context);
+
 stats::DatasetProfile load_profile(const std::string& path);
 // Writes atomically (io::write_file_atomically): the previous file stays until the new one is complete.
 // Throws core::IOError on a storage failure.
@@ -25,5 +29,10 @@ inline constexpr int kMaxThreads = 1024;
 // (ProfileOptions::validate, SourceOptions::validate), whichever the location is.
 stats::DatasetProfile profile_location(const std::string& location, const io::SourceOptions& source_options,
                                        const stats::ProfileOptions& profile_options, int threads = 0);
+
+// Profiles every batch of an open source on `threads` workers besides the calling thread, which reads (threads as
+// for profile_location). Used for sources that are not locations, such as an Arrow stream handed over in memory.
+stats::DatasetProfile profile_source(io::Source& source, const stats::ProfileOptions& profile_options,
+                                     int threads = 0);
 
 }  // namespace driftgov::monitor

@@ -183,6 +183,17 @@ struct DriftReport {
 DriftReport compare_profiles(const DatasetProfile& reference, const DatasetProfile& current,
                              const DriftOptions& options, const std::vector<std::string>& columns = {});
 
+// Sets the threshold of the test chosen for every column (`options.test`): alpha for a hypothesis test, its distance
+// threshold otherwise, as a front end's bare threshold option does. Throws core::InputError naming the options
+// "threshold" and "test" when no test was chosen.
+void set_test_threshold(DriftOptions& options, double threshold);
+
+// The columns to compare as compare_profiles takes them: `columns` (empty: every column), less `exclude`. Throws
+// core::InputError naming the option "exclude" when an excluded column is on neither side or nothing is left.
+std::vector<std::string> compared_columns(const DatasetProfile& reference, const DatasetProfile& current,
+                                          const std::vector<std::string>& columns,
+                                          const std::vector<std::string>& exclude);
+
 nlohmann::json to_json(const DriftReport& report);
 const char* psi_level(double psi);
 

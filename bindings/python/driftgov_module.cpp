@@ -1,0 +1,229 @@
+// driftgov._core: the Python binding of the library. It only converts types (Arrow C streams in, profiles and
+// JSON out), translates errors at this one boundary, and releases the GIL around profiling, merging and comparing;
+// every statistic and every check is the library's (the package python/driftgov wraps this module).
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/map.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <fmt/format.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftgov/core/arrow_c_import.hpp"
+#include "driftgov/core/error.hpp"
+#include "driftgov/io/source.hpp"
+#include "driftgov/io/storage.hpp"
+#include "driftgov/monitor/profiling.hpp"
+#include "driftgov/stats/drift.hpp"
+#include "driftgov/stats/profile.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace driftgov::python {
+namespace {
+
+// The library's option fields spelled as the Python keyword arguments that set them.
+std::string python_spelling(const core::OptionName& option) {
+  static const std::map<std::string, std::string> keywords = {
+      {"exact_value_limit", "exact_limit"}, {"kind_overrides", "kind"},         {"columns[].bins", "bins"},
+      {"columns[].test", "test"},           {"columns[].threshold", "threshold"}, {"distance_thresholds", "threshold"}};
+  const auto found = keywords.find(option.field);
+  if (found == keywords.end()) return core::to_string(option);
+  if (option.key.empty() || option.field == "distance_thresholds") return found->second;
+  return option.value.empty() ? fmt::format("{}['{}']", found->second, option.key)
+                              : fmt::format("{}['{}'] = {}", found->second, option.key, option.value);
+}
+
+// An io::Source over an Arrow C stream, so that in-memory data is profiled by the same parallel profiler as files.
+class ArrowSource final : public io::Source {
+ public:
+  ArrowSource(ArrowArrayStream* stream, const std::vector<std::string>& columns, std::string description)
+      : reader_(stream, columns), description_(std::move(description)) {}
+  const core::Schema& schema() const override { return reader_.schema(); }
+  std::optional<core::RecordBatch> next() override { return reader_.next(); }
+  std::string description() const override { return description_; }
+
+ private:
+  core::ArrowStreamReader reader_;
+  std::string description_;
+};
+
+ArrowArrayStream* stream_from_capsule(nb::handle capsule) {
+  auto* stream = static_cast<ArrowArrayStream*>(PyCapsule_GetPointer(capsule.ptr(), "arrow_array_stream"));
+  if (stream == nullptr) throw nb::python_error();
+  if (stream->release == nullptr) {
+    throw core::InputError("Arrow data: the stream capsule was already consumed; ask the object for a new one");
+  }
+  return stream;
+}
+
+stats::DatasetProfile profile_stream(nb::handle capsule, const std::string& description,
+                                     const std::vector<std::string>& columns, int sketch_k, std::size_t category_cap,
+                                     const std::map<std::string, std::string>& kinds, std::int64_t exact_limit,
+                                     int threads) {
+  stats::ProfileOptions options;
+  options.sketch_k = sketch_k;
+  options.category_cap = category_cap;
+  options.exact_value_limit = exact_limit;
+  for (const auto& [column, kind] : kinds) {
+    options.kind_overrides[column] = stats::column_kind_from_string(kind, fmt::format("kind['{}']", column));
+  }
+  options.validate();
+  auto* stream = stream_from_capsule(capsule);
+  nb::gil_scoped_release release;  // the stream's producer takes the GIL itself when it needs Python
+  ArrowSource source(stream, columns, description);
+  return monitor::profile_source(source, options, threads);
+}
+
+stats::DriftOptions drift_options(const std::optional<std::string>& test,
+                                  const std::map<std::string, std::string>& column_tests,
+                                  const std::optional<double>& threshold,
+                                  const std::map<std::string, double>& column_thresholds,
+                                  const std::optional<int>& bins, const std::map<std::string, int>& column_bins,
+                                  const nb::dict& scalars) {
+  stats::DriftOptions options;
+  options.alpha = nb::cast<double>(scalars["alpha"]);
+  options.correction = stats::correction_from_string(nb::cast<std::string>(scalars["correction"]), "correction");
+  options.null_rate_min_change = nb::cast<double>(scalars["null_rate_min_change"]);
+  options.null_rate_test = nb::cast<bool>(scalars["null_rate_test"]);
+  options.test_time_columns = nb::cast<bool>(scalars["test_time_columns"]);
+  options.drift_share = nb::cast<double>(scalars["drift_share"]);
+  options.small_sample_limit = nb::cast<std::int64_t>(scalars["small_sample_limit"]);
+  options.proportion_floor = nb::cast<double>(scalars["proportion_floor"]);
+  options.max_category_bins = nb::cast<std::size_t>(scalars["max_category_bins"]);
+  if (test) options.test = stats::drift_test_from_string(*test, "test");
+  for (const auto& [column, name] : column_tests) {
+    options.columns[column].test = stats::drift_test_from_string(name, fmt::format("test['{}']", column));
+  }
+  for (const auto& [column, value] : column_thresholds) options.columns[column].threshold = value;
+  if (bins) options.bins = *bins;
+  for (const auto& [column, value] : column_bins) options.columns[column].bins = value;
+  if (threshold) stats::set_test_threshold(options, *threshold);
+  return options;
+}
+
+std::string compare(const stats::DatasetProfile& reference, const stats::DatasetProfile& current,
+                    const stats::DriftOptions& options, const std::vector<std::string>& columns,
+                    const std::vector<std::string>& exclude) {
+  nb::gil_scoped_release release;
+  const auto selected = stats::compared_columns(reference, current, columns, exclude);
+  return stats::to_json(stats::compare_profiles(reference, current, options, selected)).dump();
+}
+
+}  // namespace
+}  // namespace driftgov::python
+
+NB_MODULE(_core, module) {
+  using namespace driftgov;
+  module.doc() = "driftgov's C++ core (use the driftgov package, which wraps this module)";
+  module.attr("__version__") = DRIFTGOV_VERSION;
+
+  // Error classes: the library's three kinds of failure as Python's built-in kinds (docs/python.md, Errors).
+  static nb::object input_error = nb::steal(PyErr_NewExceptionWithDoc(
+      "driftgov.InputError", "Bad input: an option, a column or data that is not what driftgov expects.",
+      PyExc_ValueError, nullptr));
+  static nb::object unsupported_error = nb::steal(PyErr_NewExceptionWithDoc(
+      "driftgov.UnsupportedError", "Valid input using a feature driftgov does not implement (an Arrow type, ...).",
+      input_error.ptr(), nullptr));
+  static nb::object storage_error = nb::steal(PyErr_NewExceptionWithDoc(
+      "driftgov.StorageError", "The operating system or the storage failed an operation.", PyExc_OSError, nullptr));
+  static nb::object internal_error = nb::steal(PyErr_NewExceptionWithDoc(
+      "driftgov.InternalError", "A broken invariant in driftgov: please report it.", PyExc_RuntimeError, nullptr));
+  module.attr("InputError") = input_error;
+  module.attr("UnsupportedError") = unsupported_error;
+  module.attr("StorageError") = storage_error;
+  module.attr("InternalError") = internal_error;
+  nb::register_exception_translator([](const std::exception_ptr& failure, void*) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const core::UnsupportedError& error) {
+      PyErr_SetString(unsupported_error.ptr(), error.message_with(python::python_spelling).c_str());
+    } catch (const core::InputError& error) {
+      PyErr_SetString(input_error.ptr(), error.message_with(python::python_spelling).c_str());
+    } catch (const core::IOError& error) {
+      nb::object value = nb::steal(Py_BuildValue("(is)", error.error_number(), error.what()));
+      PyErr_SetObject(storage_error.ptr(), value.ptr());
+    } catch (const core::InternalError& error) {
+      PyErr_SetString(internal_error.ptr(), error.what());
+    }
+  });
+
+  nb::class_<stats::DatasetProfile>(module, "Profile",
+                                    "A mergeable summary of every column of a data set (docs/profiles.md).")
+      .def_prop_ro("row_count", [](const stats::DatasetProfile& profile) { return profile.row_count; },
+                   "Rows profiled.")
+      .def_prop_ro("source", [](const stats::DatasetProfile& profile) { return profile.source; },
+                   "What was profiled.")
+      .def_prop_ro("column_names",
+                   [](const stats::DatasetProfile& profile) {
+                     std::vector<std::string> names;
+                     for (const auto& column : profile.columns) names.push_back(column.name);
+                     return names;
+                   },
+                   "The profiled columns, in order.")
+      .def("merge",
+           [](const stats::DatasetProfile& profile, const stats::DatasetProfile& other) {
+             nb::gil_scoped_release release;
+             auto merged = profile;
+             merged.merge(other);
+             return merged;
+           },
+           "other"_a,
+           "A new profile of both data sets (this one is unchanged). Counts, nulls, min, max and exact category "
+           "counts are exact; quantiles, frequent items and distinct counts within their sketches' bounds.")
+      .def("to_bytes",
+           [](const stats::DatasetProfile& profile) {
+             std::string text;
+             {
+               nb::gil_scoped_release release;
+               text = monitor::profile_text(profile);
+             }
+             return nb::bytes(text.data(), text.size());
+           },
+           "The profile file's content (JSON, the format `driftgov profile -o FILE` writes).")
+      .def_static("from_bytes",
+                  [](nb::bytes data) {
+                    std::string text(static_cast<const char*>(data.data()), data.size());
+                    nb::gil_scoped_release release;
+                    return monitor::parse_profile(text, "profile bytes");
+                  },
+                  "data"_a, "The profile held by bytes from to_bytes or a profile file.")
+      .def("save",
+           [](const stats::DatasetProfile& profile, const std::string& path) {
+             nb::gil_scoped_release release;
+             monitor::save_profile(profile, path);
+           },
+           "path"_a, "Writes the profile file atomically (readable by `driftgov compare` and Profile.load).")
+      .def_static("load",
+                  [](const std::string& path) {
+                    nb::gil_scoped_release release;
+                    return monitor::load_profile(path);
+                  },
+                  "path"_a, "Reads a profile file written by Profile.save or `driftgov profile -o`.")
+      .def("_to_json_text", [](const stats::DatasetProfile& profile) { return profile.to_json().dump(); });
+
+  module.def("_profile_stream", &python::profile_stream, "stream"_a, "description"_a, "columns"_a, "sketch_k"_a,
+             "category_cap"_a, "kind"_a, "exact_limit"_a, "threads"_a,
+             "Profiles an Arrow C stream capsule (driftgov.profile converts its data to one).");
+  module.def(
+      "_compare",
+      [](const stats::DatasetProfile& reference, const stats::DatasetProfile& current,
+         const std::vector<std::string>& columns, const std::vector<std::string>& exclude,
+         const std::optional<std::string>& test, const std::map<std::string, std::string>& column_tests,
+         const std::optional<double>& threshold, const std::map<std::string, double>& column_thresholds,
+         const std::optional<int>& bins, const std::map<std::string, int>& column_bins, const nb::dict& scalars) {
+        const auto options =
+            python::drift_options(test, column_tests, threshold, column_thresholds, bins, column_bins, scalars);
+        return python::compare(reference, current, options, columns, exclude);
+      },
+      "reference"_a, "current"_a, "columns"_a, "exclude"_a, "test"_a, "column_tests"_a, "threshold"_a,
+      "column_thresholds"_a, "bins"_a, "column_bins"_a, "scalars"_a,
+      "Compares two profiles; returns the result as JSON text (the format of `driftgov compare --json`).");
+}
