@@ -2,7 +2,9 @@
 // What the CLI's verbs share about the acting principal and the audit log (docs/governance.md).
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "driftgov/gov/incidents.hpp"
 #include "driftgov/gov/keys.hpp"
 #include "driftgov/gov/principals.hpp"
 #include "driftgov/monitor/config.hpp"
@@ -21,8 +23,22 @@ struct ActingPrincipal {
 std::optional<ActingPrincipal> acting_principal(const monitor::Config& config, const std::string& as_option,
                                                 gov::Role role);
 
+// Reading governance records needs no key; when an acting principal is named (--as, else DRIFTGOV_PRINCIPAL) it
+// must hold `viewer` on the selected target (gov::AccessDeniedError).
+void check_reader(const monitor::Config& config, const std::string& as_option);
+
 // Appends the audit entry of one monitor refresh (action monitor.refresh) to the selected target's audit log.
 void append_monitor_refresh_entry(const monitor::Config& config, const std::string& actor_name,
                                   const gov::KeyPair& key, const monitor::RefreshSummary& summary);
+
+// Where the selected target's incidents live, acted on by `actor`.
+gov::IncidentContext incident_context(const monitor::Config& config, const ActingPrincipal& actor);
+
+// Opens or joins the incidents of a refresh's breaches, one per model id ("" when the monitor has none); returns
+// what was written (an entry per incident touched).
+std::vector<gov::BreachOutcome> record_monitor_breaches(const monitor::Config& config,
+                                                        const monitor::MonitorConfig& monitor,
+                                                        const ActingPrincipal& actor,
+                                                        const monitor::RefreshSummary& summary);
 
 }  // namespace driftgov::cli

@@ -33,13 +33,6 @@ monitor::Config load(const GovernanceArguments& args) {
   return monitor::load_config(args.config, config_load_options(args.target, args.variables));
 }
 
-// Reading the audit log needs no key; when an acting principal is named it must hold `viewer` on the target.
-void check_reader(const monitor::Config& config, const GovernanceArguments& args) {
-  if (const auto actor = gov::acting_principal_name(args.as, gov::Environment::from_process())) {
-    gov::require_role(config.principals, *actor, config.target, gov::Role::kViewer);
-  }
-}
-
 int run_keygen(const GovernanceArguments& args) {
   const auto public_key = gov::write_key_pair(args.name, args.out, io::local_storage());
   fmt::print("wrote {0}/{1}.key (secret, mode 0600) and {0}/{1}.pub\n", args.out, args.name);
@@ -50,7 +43,7 @@ int run_keygen(const GovernanceArguments& args) {
 
 int run_verify(const GovernanceArguments& args) {
   const auto config = load(args);
-  check_reader(config, args);
+  check_reader(config, args.as);
   const auto table = gov::audit_log_table(config.selected_target().lakehouse);
   const auto result = gov::verify_audit_log(table, config.principals);
   if (args.json_output) {
@@ -68,7 +61,7 @@ int run_verify(const GovernanceArguments& args) {
 
 int run_log(const GovernanceArguments& args) {
   const auto config = load(args);
-  check_reader(config, args);
+  check_reader(config, args.as);
   const auto entries = gov::read_audit_log(gov::audit_log_table(config.selected_target().lakehouse));
   if (args.json_output) {
     json out = json::array();
@@ -100,6 +93,12 @@ void append_monitor_refresh_entry(const monitor::Config& config, const std::stri
   request.subject = summary.monitor;
   request.details = details.dump(-1, ' ', false, json::error_handler_t::replace);
   gov::append_audit_entry(gov::audit_log_table(config.selected_target().lakehouse), actor_name, key, request);
+}
+
+void check_reader(const monitor::Config& config, const std::string& as_option) {
+  if (const auto actor = gov::acting_principal_name(as_option, gov::Environment::from_process())) {
+    gov::require_role(config.principals, *actor, config.target, gov::Role::kViewer);
+  }
 }
 
 std::optional<ActingPrincipal> acting_principal(const monitor::Config& config, const std::string& as_option,
