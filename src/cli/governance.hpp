@@ -1,5 +1,6 @@
 #pragma once
 // What the CLI's verbs share about the acting principal and the audit log (docs/governance.md).
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,11 @@ void check_reader(const monitor::Config& config, const std::string& as_option);
 // Appends the audit entry of one monitor refresh (action monitor.refresh) to the selected target's audit log.
 void append_monitor_refresh_entry(const monitor::Config& config, const std::string& actor_name,
                                   const gov::KeyPair& key, const monitor::RefreshSummary& summary);
+
+// The verdict of the incidents' verification: as JSON {"table", "records", "ok", "bad_seq", "incident_id",
+// "problem"}, and as one line ("OK: 3 incident records", "FAILED: record seq 2 (incident INC-1): ...").
+nlohmann::json incident_verify_json(const std::string& table, const gov::IncidentVerifyResult& result);
+std::string incident_verify_line(const gov::IncidentVerifyResult& result);
 
 // Where the selected target's incidents live, acted on by `actor`.
 gov::IncidentContext incident_context(const monitor::Config& config, const ActingPrincipal& actor);

@@ -10,6 +10,7 @@
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/audit_log.hpp"
+#include "driftgov/gov/incidents.hpp"
 #include "driftgov/gov/principals.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/config.hpp"
@@ -44,19 +45,28 @@ int run_keygen(const GovernanceArguments& args) {
 int run_verify(const GovernanceArguments& args) {
   const auto config = load(args);
   check_reader(config, args.as);
-  const auto table = gov::audit_log_table(config.selected_target().lakehouse);
+  const auto& lakehouse = config.selected_target().lakehouse;
+  const auto table = gov::audit_log_table(lakehouse);
   const auto result = gov::verify_audit_log(table, config.principals);
+  // The incidents are signed records too: verified here as well, when the target has any.
+  const auto incident_records = gov::read_incident_records(gov::incidents_table(lakehouse));
+  const auto incidents = gov::verify_incident_records(incident_records, config.principals);
+  const bool ok = result.ok() && incidents.ok();
   if (args.json_output) {
-    json j = {{"table", table}, {"entries", result.entries}, {"ok", result.ok()}};
+    json j = {{"table", table}, {"entries", result.entries}, {"ok", ok}};
     j["bad_seq"] = result.bad_seq ? json(*result.bad_seq) : json(nullptr);
     j["problem"] = result.ok() ? json(nullptr) : json(result.problem);
+    j["incidents"] = incident_verify_json(gov::incidents_table(lakehouse), incidents);
     fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace));
-  } else if (result.ok()) {
+    return ok ? kExitOk : kExitAuditInvalid;
+  }
+  if (result.ok()) {
     fmt::print("OK: {} entries\n", result.entries);
   } else {
     fmt::print("FAILED: entry seq {}: {} ({} entries in {})\n", *result.bad_seq, result.problem, result.entries, table);
   }
-  return result.ok() ? kExitOk : kExitAuditInvalid;
+  if (!incident_records.empty()) fmt::print("{}\n", incident_verify_line(incidents));
+  return ok ? kExitOk : kExitAuditInvalid;
 }
 
 int run_log(const GovernanceArguments& args) {

@@ -143,21 +143,28 @@ int run_verify(const IncidentArguments& args) {
   const auto table = gov::incidents_table(config.selected_target().lakehouse);
   const auto result = gov::verify_incidents(table, config.principals);
   if (args.json_output) {
-    json j = {{"table", table}, {"records", result.records}, {"ok", result.ok()}};
-    j["bad_seq"] = result.bad_seq ? json(*result.bad_seq) : json(nullptr);
-    j["incident_id"] = result.ok() ? json(nullptr) : json(result.incident_id);
-    j["problem"] = result.ok() ? json(nullptr) : json(result.problem);
-    print_json(j);
-  } else if (result.ok()) {
-    fmt::print("OK: {} incident records\n", result.records);
+    print_json(incident_verify_json(table, result));
   } else {
-    fmt::print("FAILED: record seq {} (incident {}): {} ({} records in {})\n", *result.bad_seq, result.incident_id,
-               result.problem, result.records, table);
+    fmt::print("{}\n", incident_verify_line(result));
   }
   return result.ok() ? kExitOk : kExitAuditInvalid;
 }
 
 }  // namespace
+
+nlohmann::json incident_verify_json(const std::string& table, const gov::IncidentVerifyResult& result) {
+  json j = {{"table", table}, {"records", result.records}, {"ok", result.ok()}};
+  j["bad_seq"] = result.bad_seq ? json(*result.bad_seq) : json(nullptr);
+  j["incident_id"] = result.ok() ? json(nullptr) : json(result.incident_id);
+  j["problem"] = result.ok() ? json(nullptr) : json(result.problem);
+  return j;
+}
+
+std::string incident_verify_line(const gov::IncidentVerifyResult& result) {
+  if (result.ok()) return fmt::format("OK: {} incident records", result.records);
+  return fmt::format("FAILED: record seq {} (incident {}): {} ({} records)", *result.bad_seq, result.incident_id,
+                     result.problem, result.records);
+}
 
 gov::IncidentContext incident_context(const monitor::Config& config, const ActingPrincipal& actor) {
   gov::IncidentContext context;

@@ -264,6 +264,12 @@ def test_a_tampered_incident_row_is_named(project):
     result = incident(folder, "verify")
     assert result.returncode == EXIT_INVALID, result.stdout + result.stderr
     assert "record seq 3 (incident INC-1): record_hash does not match" in result.stdout
+    # `audit verify` checks the incidents too: one command for the whole governance record.
+    audit = run("audit", "verify", "--config", config(folder))
+    assert audit.returncode == EXIT_INVALID, audit.stdout + audit.stderr
+    assert audit.stdout.splitlines() == [
+        "OK: 5 entries", "FAILED: record seq 3 (incident INC-1): record_hash does not match the record's fields (the "
+                         "record was edited) (3 records)"]
 
     # A forger who re-hashes the edit cannot sign it with sam's key.
     forged = [dict(r) for r in original]
