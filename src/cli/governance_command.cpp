@@ -10,6 +10,7 @@
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/audit_log.hpp"
+#include "driftgov/gov/checkpoint.hpp"
 #include "driftgov/gov/incidents.hpp"
 #include "driftgov/gov/principals.hpp"
 #include "driftgov/io/storage.hpp"
@@ -28,6 +29,8 @@ struct GovernanceArguments {
   bool json_output = false;
   std::string name;
   std::string out = ".";
+  std::vector<std::string> checkpoints;  // audit verify --checkpoint FILE
+  std::string checkpoint_out;            // audit checkpoint --out FILE
 };
 
 monitor::Config load(const GovernanceArguments& args) {
@@ -47,7 +50,17 @@ int run_verify(const GovernanceArguments& args) {
   check_reader(config, args.as);
   const auto& lakehouse = config.selected_target().lakehouse;
   const auto table = gov::audit_log_table(lakehouse);
-  const auto result = gov::verify_audit_log(table, config.principals);
+  // The chain first; then, when it holds, the signed checkpoints (the table's and the files given) that catch the
+  // newest entries dropped.
+  const auto entries = gov::read_audit_log(table);
+  auto result = gov::verify_audit_entries(entries, config.principals);
+  if (result.ok()) {
+    auto checkpoints = gov::read_audit_checkpoints(gov::audit_checkpoints_table(lakehouse));
+    for (const auto& file : args.checkpoints) {
+      checkpoints.push_back(gov::parse_checkpoint(io::read_file(io::local_storage(), file), file));
+    }
+    result = gov::verify_audit_checkpoints(entries, checkpoints, config.target, config.principals);
+  }
   // The incidents are signed records too: verified here as well, when the target has any.
   const auto incident_records = gov::read_incident_records(gov::incidents_table(lakehouse));
   const auto incidents = gov::verify_incident_records(incident_records, config.principals);
@@ -67,6 +80,24 @@ int run_verify(const GovernanceArguments& args) {
   }
   if (!incident_records.empty()) fmt::print("{}\n", incident_verify_line(incidents));
   return ok ? kExitOk : kExitAuditInvalid;
+}
+
+int run_checkpoint(const GovernanceArguments& args) {
+  const auto config = load(args);
+  const auto actor = acting_principal(config, args.as, gov::Role::kOperator);
+  if (!actor) {
+    throw core::InputError(fmt::format("audit checkpoint: name the signing service principal (role operator on target "
+                                       "'{}') with --as NAME or DRIFTGOV_PRINCIPAL",
+                                       config.target));
+  }
+  const auto& lakehouse = config.selected_target().lakehouse;
+  const auto checkpoint =
+      gov::write_audit_checkpoint(gov::audit_log_table(lakehouse), gov::audit_checkpoints_table(lakehouse),
+                                  config.target, gov::find_principal(config.principals, actor->name), actor->key);
+  const auto text = gov::checkpoint_json(checkpoint) + "\n";
+  if (!args.checkpoint_out.empty()) io::write_file_atomically(io::local_storage(), args.checkpoint_out, text);
+  fmt::print("{}", text);
+  return kExitOk;
 }
 
 int run_log(const GovernanceArguments& args) {
@@ -132,16 +163,23 @@ void register_governance(CLI::App& app) {
 
   auto* audit = app.add_subcommand("audit", "The signed, hash-chained audit log of a target (docs/governance.md)");
   audit->require_subcommand(1);
-  const auto add_config = [&](CLI::App* sub) {
+  const auto add_config = [&](CLI::App* sub, const char* role = "viewer") {
     sub->add_option("--config", args->config, "The configuration file")->capture_default_str();
     sub->add_option("--target", args->target, "Target (dev, staging, prod, ...); default: the default target");
     sub->add_option("--var", args->variables, "Override a variable: NAME=VALUE (repeatable)");
-    sub->add_option("--as", args->as, "Acting principal (default: DRIFTGOV_PRINCIPAL); needs role viewer");
+    sub->add_option("--as", args->as, fmt::format("Acting principal (default: DRIFTGOV_PRINCIPAL); needs role {}", role));
     sub->add_flag("--json", args->json_output, "Print JSON");
   };
   auto* verify = audit->add_subcommand("verify", "Check the chain and every signature; name the first bad entry");
   add_config(verify);
+  verify->add_option("--checkpoint", args->checkpoints,
+                     "A checkpoint file written by `audit checkpoint` (repeatable): the log must still hold what it "
+                     "signed");
   add_verb(verify, [args] { return run_verify(*args); });
+  auto* checkpoint = audit->add_subcommand("checkpoint", "Sign the log's size and Merkle root as a service principal");
+  add_config(checkpoint, "operator, as a service principal");
+  checkpoint->add_option("--out", args->checkpoint_out, "Also write the checkpoint to this file");
+  add_verb(checkpoint, [args] { return run_checkpoint(*args); });
   auto* log = audit->add_subcommand("log", "List the entries in seq order");
   add_config(log);
   add_verb(log, [args] { return run_log(*args); });
