@@ -31,7 +31,7 @@ from conftest import BUILD_DIR, ROOT, driftgov_binary
 DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
                     "monitor list", "monitor status", "monitor history", "export", "report", "principal",
-                    "principal keygen", "audit", "audit verify", "audit log", "incident", "incident list",
+                    "principal keygen", "audit", "audit verify", "audit log", "audit checkpoint", "incident", "incident list",
                     "incident show", "incident close", "incident verify"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
@@ -208,7 +208,7 @@ def test_bad_number_for_every_numeric_option(driftgov, path):
     options = options_taking(path, NUMERIC_TYPES)
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
                                "monitor status", "export", "principal keygen", "audit verify", "audit log",
-                               "incident list", "incident show", "incident close", "incident verify"), path
+                               "audit checkpoint", "incident list", "incident show", "incident close", "incident verify"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
@@ -361,6 +361,7 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "report": ["--config", tmp_path / "no-such-driftgov.yaml", "m", "--out", tmp_path / "r"],
             "audit verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "audit log": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "audit checkpoint": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "incident list": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "incident show": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "incident close": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--reason", "r"],

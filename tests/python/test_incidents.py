@@ -7,7 +7,6 @@ daily time-series monitor whose rule `count >= 1` fires once per day window a re
 row). Tampering is done with
 deltalake and caught by `driftgov incident verify`.
 """
-import base64
 import datetime
 import hashlib
 import json
@@ -17,32 +16,16 @@ import subprocess
 import pyarrow as pa
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from deltalake import DeltaTable, write_deltalake
 
-from conftest import driftgov_binary, tool_binary
+from conftest import tool_binary
+from governance_oracles import public_text, run, secret_text
 
 EXIT_INPUT = 2
 EXIT_ACCESS_DENIED = 6
 EXIT_INVALID = 7
 FIELDS = ("seq", "incident_id", "time", "actor", "target", "event", "monitor", "model", "state", "previous_state",
           "reason", "details", "breach_ids", "prev_hash")
-
-
-def run(*args, env=None, tool=None):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTGOV_")}
-    environment.update(env or {})
-    binary = tool_binary(tool) if tool else driftgov_binary()
-    return subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, env=environment, timeout=300)
-
-
-def secret_text(private_key):
-    return "ed25519-secret:" + base64.b64encode(private_key.private_bytes_raw()).decode() + "\n"
-
-
-def public_text(private_key):
-    raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return "ed25519:" + base64.b64encode(raw).decode()
 
 
 def micros(value):
