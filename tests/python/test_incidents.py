@@ -313,3 +313,36 @@ def test_concurrent_openers_produce_exactly_one_incident(project):
                 tool="incident_breach_probe")
     assert other.stdout.split() == ["INC-2", "opened"]
     assert incident(folder, "verify").stdout.strip() == "OK: 7 incident records"
+
+
+def test_breaches_of_each_model_open_their_own_incident(project):
+    """An inference-log monitor with a model id column: breaches carry the model id (or `*` for every model); each
+    (monitor, model) gets one incident holding exactly that model's breaches, as the breaches table says."""
+    folder, keys = project
+    stamps = [datetime.datetime(2026, 3, day, hour, tzinfo=datetime.timezone.utc) for day in (1, 2) for hour in (1, 2)]
+    write_deltalake(str(folder / "lake" / "scored"), pa.table({
+        "ts": pa.array(stamps, pa.timestamp("us", tz="UTC")), "price": [1.0, 2.0, 3.0, 4.0],
+        "model_version": ["v1", "v2", "v1", "v2"], "prediction": [1.0, 2.0, 3.0, 4.0]}))
+    text = config(folder).read_text()
+    config(folder).write_text(text + """  scored:
+    table: scored
+    profile_type: inference_log
+    timestamp_col: ts
+    granularities: ["1 day"]
+    model_id_col: model_version
+    prediction_col: prediction
+    problem_type: regression
+    breach:
+      - {metric: count, op: ">=", value: 1}
+""")
+    result = run("monitor", "run", "scored", "--config", config(folder), "--json", env=as_(keys, "alice"))
+    assert result.returncode == 0, result.stderr
+    breaches = DeltaTable(str(folder / "lake" / "monitoring" / "scored_breaches")).to_pyarrow_table().to_pylist()
+    by_model = {}
+    for row in breaches:
+        by_model.setdefault(row["model_version"], set()).add(row["breach_id"])
+    assert set(by_model) == {"v1", "v2", "*"}  # two days, each with v1, v2 and all models
+    listed = json.loads(incident(folder, "list", "--monitor", "scored", "--json").stdout)
+    assert {i["model"]: set(i["breach_ids"]) for i in listed} == by_model
+    assert all(i["state"] == "open" for i in listed) and len(listed) == 3
+    assert json.loads(incident(folder, "list", "--monitor", "sales", "--json").stdout) == []
