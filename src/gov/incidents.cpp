@@ -413,8 +413,10 @@ IncidentVerifyResult verify_incident_records(std::vector<IncidentRecord> records
         return fail(record.seq, fmt::format("'{}' -> '{}' is not a legal transition", record.previous_state,
                                             record.state));
       }
+      // Only the move out of the active states frees (monitor, model): rejected -> closed leaves a newer
+      // incident of the pair active.
+      if (is_active(incident.state) && !is_active(*state)) active.erase(key);
       incident.state = *state;
-      if (!is_active(*state)) active.erase(key);
     } else {
       return fail(record.seq, fmt::format("event '{}' is not open, attach or transition", record.event));
     }

@@ -255,5 +255,33 @@ TEST(GovIncidents, VerifierNamesTheFirstBadRecord) {
   check(wrong_key, 3, "signature is not valid for actor 'sam'");
 }
 
+TEST(GovIncidents, VerifierKeepsOneActiveIncidentPerMonitorAndModel) {
+  const TemporaryLakehouse lake;
+  const Actors actors;
+  const auto alice = context_of(lake, "alice", actors.alice);
+  const auto sam = context_of(lake, "sam", actors.sam);
+  record_breaches(alice, batch_of({"b1"}));
+  for (const auto to : {S::kStaging, S::kStaged, S::kTraining, S::kEvaluated, S::kAwaitingApproval, S::kRejected}) {
+    transition_incident(sam, "INC-1", to, "step");
+  }
+  EXPECT_EQ(record_breaches(alice, batch_of({"b2"})).incident_id, "INC-2");  // INC-1 rejected: not active
+  transition_incident(sam, "INC-1", S::kClosed, "tidy");  // rejected -> closed; INC-2 stays the active one
+  auto records = read_incident_records(incidents_table(lake.path()));
+  ASSERT_TRUE(verify_incident_records(records, actors.principals()).ok());
+  // A validly signed third opening for the same monitor and model while INC-2 is active.
+  IncidentRecord forged = records.front();
+  forged.seq = records.back().seq + 1;
+  forged.incident_id = "INC-3";
+  forged.breach_ids = "[\"b3\"]";
+  forged.prev_hash = records.back().record_hash;
+  forged.record_hash = sha256_hex(canonical_incident_text(forged));
+  const auto signature = actors.alice.sign(forged.record_hash);
+  forged.signature = to_hex(signature.data(), signature.size());
+  records.push_back(forged);
+  const auto result = verify_incident_records(records, actors.principals());
+  EXPECT_EQ(result.bad_seq, forged.seq);
+  EXPECT_NE(result.problem.find("a second active incident of monitor 'sales'"), std::string::npos) << result.problem;
+}
+
 }  // namespace
 }  // namespace driftgov::gov
