@@ -1,6 +1,7 @@
 """Incidents opened by monitor breaches (docs/governance.md, "Incidents").
 
-Oracles independent of driftgov: the incidents table and the breaches table are read with deltalake (delta-rs);
+Oracles independent of driftgov: the incidents table and the breaches table are read with deltalake (delta-rs), the
+incidents table also with DuckDB;
 record hashes are recomputed with hashlib from the canonical serialization docs/governance.md documents and the
 signatures checked with Python's `cryptography`; the expected breaches follow from the monitor's rule by hand (a
 daily time-series monitor whose rule `count >= 1` fires once per day window a refresh writes, on the whole-table
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from deltalake import DeltaTable, write_deltalake
 
 from conftest import tool_binary
+from delta_oracles import bag, duckdb_rows
 from governance_oracles import public_text, run, secret_text
 
 EXIT_INPUT = 2
@@ -143,6 +145,9 @@ def test_a_breach_opens_one_incident_and_the_next_breach_attaches_to_it(project)
     assert [json.loads(r["breach_ids"]) for r in rows] == [breaches[first["refresh_id"]],
                                                             breaches[second["refresh_id"]]]
     assert json.loads(rows[0]["details"])["refresh_id"] == first["refresh_id"]
+    # DuckDB reads the same values from the table's Parquet files.
+    columns = ["seq", "incident_id", "event", "state", "breach_ids", "record_hash", "signature"]
+    assert duckdb_rows(folder / "lake" / "governance" / "incidents", columns) == bag(rows, columns)
     # Hashes recomputed with hashlib, chained, and signed by alice's key (checked by cryptography).
     previous = "0" * 64
     for row in rows:
