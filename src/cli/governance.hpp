@@ -32,6 +32,11 @@ void check_reader(const monitor::Config& config, const std::string& as_option);
 void append_monitor_refresh_entry(const monitor::Config& config, const std::string& actor_name,
                                   const gov::KeyPair& key, const monitor::RefreshSummary& summary);
 
+// Verifies the selected target's incident records (gov::verify_incident_records) and, when they hold, that every
+// incident.* entry of `audit_entries` points at one of them (gov::verify_incident_audit_trail).
+gov::IncidentVerifyResult verify_incident_trail(const monitor::Config& config,
+                                                const std::vector<gov::AuditEntry>& audit_entries);
+
 // The verdict of the incidents' verification: as JSON {"table", "records", "ok", "bad_seq", "incident_id",
 // "problem"}, and as one line ("OK: 3 incident records", "FAILED: record seq 2 (incident INC-1): ...").
 nlohmann::json incident_verify_json(const std::string& table, const gov::IncidentVerifyResult& result);

@@ -141,7 +141,8 @@ int run_verify(const IncidentArguments& args) {
   const auto config = load(args);
   check_reader(config, args.as);
   const auto table = gov::incidents_table(config.selected_target().lakehouse);
-  const auto result = gov::verify_incidents(table, config.principals);
+  const auto result = verify_incident_trail(config, gov::read_audit_log(gov::audit_log_table(
+                                                        config.selected_target().lakehouse)));
   if (args.json_output) {
     print_json(incident_verify_json(table, result));
   } else {
@@ -151,6 +152,14 @@ int run_verify(const IncidentArguments& args) {
 }
 
 }  // namespace
+
+gov::IncidentVerifyResult verify_incident_trail(const monitor::Config& config,
+                                                const std::vector<gov::AuditEntry>& audit_entries) {
+  const auto records = gov::read_incident_records(gov::incidents_table(config.selected_target().lakehouse));
+  const auto result = gov::verify_incident_records(records, config.principals);
+  if (!result.ok()) return result;
+  return gov::verify_incident_audit_trail(records, audit_entries);
+}
 
 nlohmann::json incident_verify_json(const std::string& table, const gov::IncidentVerifyResult& result) {
   json j = {{"table", table}, {"records", result.records}, {"ok", result.ok()}};

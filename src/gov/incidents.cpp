@@ -424,6 +424,37 @@ IncidentVerifyResult verify_incident_records(std::vector<IncidentRecord> records
   return result;
 }
 
+IncidentVerifyResult verify_incident_audit_trail(const std::vector<IncidentRecord>& records,
+                                                 const std::vector<AuditEntry>& audit_entries) {
+  IncidentVerifyResult result;
+  result.records = static_cast<std::int64_t>(records.size());
+  std::map<std::int64_t, const IncidentRecord*> by_seq;
+  for (const auto& record : records) by_seq.emplace(record.seq, &record);
+  for (const auto& entry : audit_entries) {
+    if (!entry.action.starts_with("incident.")) continue;
+    const auto details = json::parse(entry.details, nullptr, false);
+    const auto seq = details.is_object() ? details.find("seq") : details.end();
+    const auto hash = details.is_object() ? details.find("record_hash") : details.end();
+    if (seq == details.end() || !seq->is_number_integer() || hash == details.end() || !hash->is_string()) {
+      result.bad_seq = 0;
+      result.incident_id = entry.subject;
+      result.problem = fmt::format("audit entry seq {} ({}) does not name an incident record (seq, record_hash)",
+                                   entry.seq, entry.action);
+      return result;
+    }
+    const auto found = by_seq.find(seq->get<std::int64_t>());
+    if (found == by_seq.end() || found->second->record_hash != hash->get<std::string>()) {
+      result.bad_seq = seq->get<std::int64_t>();
+      result.incident_id = entry.subject;
+      result.problem = fmt::format("the record audit entry seq {} ({}) signed for is {} (incident records were "
+                                   "dropped or replaced)",
+                                   entry.seq, entry.action, found == by_seq.end() ? "missing" : "a different one");
+      return result;
+    }
+  }
+  return result;
+}
+
 IncidentVerifyResult verify_incidents(const std::string& table, const Principals& principals) {
   return verify_incident_records(read_incident_records(table), principals);
 }

@@ -287,6 +287,13 @@ def test_a_tampered_incident_row_is_named(project):
     assert result.returncode == EXIT_INVALID
     assert "record seq 3 (incident INC-1): 'open' -> 'promoted' is not a legal transition" in result.stdout
 
+    # Dropping the newest record leaves a chain that holds; the audit entry signed for it still names it.
+    rewrite_incidents(folder, original[:2])
+    result = incident(folder, "verify")
+    assert result.returncode == EXIT_INVALID
+    assert result.stdout.startswith("FAILED: record seq 3 (incident INC-1): the record audit entry seq 5 "
+                                    "(incident.closed) signed for is missing"), result.stdout
+
     rewrite_incidents(folder, original)
     assert incident(folder, "verify").returncode == 0
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/gov/audit_log.hpp"
 #include "driftgov/gov/keys.hpp"
 #include "driftgov/gov/principals.hpp"
 
@@ -149,5 +150,11 @@ struct IncidentVerifyResult {
 // (an opening row first, each previous_state the incident's state before it). Stops at the first bad row.
 IncidentVerifyResult verify_incident_records(std::vector<IncidentRecord> records, const Principals& principals);
 IncidentVerifyResult verify_incidents(const std::string& table, const Principals& principals);
+
+// Checks that every incident.* entry of the audit log (verified separately) points at an incident record that is
+// there, by its seq and record_hash: dropping or replacing the newest incident records, which their own chain
+// cannot show, is caught while the audit log still holds the entries (a checkpoint of the log keeps those).
+IncidentVerifyResult verify_incident_audit_trail(const std::vector<IncidentRecord>& records,
+                                                 const std::vector<AuditEntry>& audit_entries);
 
 }  // namespace driftgov::gov
