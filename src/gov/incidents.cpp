@@ -141,6 +141,8 @@ std::optional<IncidentRecord> append_event(const IncidentContext& context, Make 
     record->actor = context.actor;
     record->target = context.target;
     if (sign_and_commit(table, context, *record)) {
+      // Still under the incidents lock, so the audit entries come in the records' order. Lock order: incidents,
+      // then the audit log; an audit append alone never takes the incidents lock, so the two cannot deadlock.
       append_audit(context, *record);
       return record;
     }
