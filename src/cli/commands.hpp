@@ -40,6 +40,7 @@ void register_validate(CLI::App& app);
 void register_monitor(CLI::App& app);
 void register_report(CLI::App& app);
 void register_governance(CLI::App& app);
+void register_incident(CLI::App& app);
 void register_export(CLI::App& app);
 
 }  // namespace driftgov::cli
