@@ -105,7 +105,17 @@ def as_batches(table):
     return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=1000))
 
 
-PRODUCERS = {"pyarrow_table": lambda table: table, "pyarrow_reader": as_batches, "pandas": as_pandas,
+class ArrayOnly:
+    """A producer with only __arrow_c_array__ (a single record batch), as some libraries export."""
+
+    def __init__(self, table):
+        self._batch = table.combine_chunks().to_batches()[0]
+
+    def __arrow_c_array__(self, requested_schema=None):
+        return self._batch.__arrow_c_array__(requested_schema)
+
+
+PRODUCERS = {"array_only": ArrayOnly, "pyarrow_table": lambda table: table, "pyarrow_reader": as_batches, "pandas": as_pandas,
              "polars": as_polars, "record_batch": lambda table: table.combine_chunks().to_batches()[0]}
 
 
