@@ -80,6 +80,8 @@ void register_commands(CLI::App& app) {
   register_report(app);
   register_governance(app);
   register_export(app);
+  register_model(app);
+  register_evaluate(app);
 }
 
 int run_selected(CLI::App& app) {

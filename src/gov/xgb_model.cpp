@@ -7,11 +7,14 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <set>
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/core/value_text.hpp"
+#include "driftgov/delta/log.hpp"
+#include "driftgov/delta/snapshot.hpp"
 #include "driftgov/gov/keys.hpp"
 #include "driftgov/gov/model_harness.hpp"
 #include "driftgov/io/storage.hpp"
@@ -67,10 +70,43 @@ std::vector<std::string> string_list(const YAML::Node& node, const std::string& 
 
 }  // namespace
 
-std::string xgboost_version() {
+std::string scoring_code_version() {
   int major = 0, minor = 0, patch = 0;
   XGBoostVersion(&major, &minor, &patch);
-  return fmt::format("libxgboost {}.{}.{}", major, minor, patch);
+  return fmt::format("driftgov {}; libxgboost {}.{}.{}", DRIFTGOV_VERSION, major, minor, patch);
+}
+
+PinnedTable pin_table(const std::string& table, std::optional<std::int64_t> version, const std::string& option) {
+  auto location = delta::parse_table_location(table);
+  PinnedTable pinned;
+  pinned.path = location.path;
+  const bool suffix = location.version || location.timestamp_ms;
+  if (!delta::is_delta_table(location.path)) {
+    DRIFTGOV_USER_CHECK(!version && !suffix, "{}: {} is not a Delta table; a version applies to Delta tables only",
+                        option, location.path);
+    pinned.location = table;
+    return pinned;
+  }
+  DRIFTGOV_USER_CHECK(!(version && suffix), "{}: {} names a version and --version gives another; give one", option,
+                      table);
+  if (version) location.version = version;
+  pinned.version = delta::Snapshot::load(location).version();
+  pinned.location = fmt::format("{}@v={}", location.path, *pinned.version);
+  return pinned;
+}
+
+std::string rows_digest(const Dataset& data) {
+  std::string bytes;
+  for (const double label : data.labels) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &label, sizeof bits);
+    for (int shift = 0; shift < 64; shift += 8) bytes.push_back(static_cast<char>((bits >> shift) & 0xff));
+  }
+  for (const auto& slice : data.slices) {
+    bytes += slice;
+    bytes.push_back('\0');
+  }
+  return sha256_hex(bytes);
 }
 
 Dataset read_dataset(const std::string& location, const std::vector<std::string>& features, const std::string& label,

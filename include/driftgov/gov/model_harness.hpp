@@ -113,7 +113,21 @@ class XGBoostModel {
 // status) or its output does not hold one number per row (naming the line).
 std::vector<double> score_with_command(const ModelDescription& model, const Dataset& data, const std::string& work_folder);
 
-// "libxgboost X.Y.Z": what scores XGBoost models natively; part of a harness's scoring code version.
-std::string xgboost_version();
+// "driftgov X.Y.Z; libxgboost X.Y.Z": the code that scores XGBoost models natively (a harness's scoring code).
+std::string scoring_code_version();
+
+// A table pinned to what was read: a Delta table at one version (`version` given, or its latest, or the version a
+// `@v=N` / `@ts=T` suffix names), read as `location` = PATH@v=N; a CSV or Parquet file as given.
+struct PinnedTable {
+  std::string path;      // without a version suffix
+  std::optional<std::int64_t> version;
+  std::string location;  // what to open
+};
+// Throws core::InputError naming `option` when a version is given for a table that is not Delta, or twice.
+PinnedTable pin_table(const std::string& table, std::optional<std::int64_t> version, const std::string& option);
+
+// SHA-256 of the rows' labels (8 little-endian bytes of each double) and slice values (each followed by a zero
+// byte), in row order: two reads of the same rows give the same digest.
+std::string rows_digest(const Dataset& data);
 
 }  // namespace driftgov::gov
