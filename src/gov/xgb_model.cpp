@@ -283,6 +283,9 @@ TrainedModel train_model(const TrainConfig& config, const Dataset& data, const s
   for (std::int64_t round = 0; round < rounds; ++round) {
     check_xgboost(XGBoosterUpdateOneIter(booster, static_cast<int>(round), matrix.handle()), "train");
   }
+  // The booster does not take the names from the matrix (the Python package copies them too): stored in the model,
+  // they let a scorer pick the columns by name.
+  check_xgboost(XGBoosterSetStrFeatureInfo(booster, "feature_name", names.data(), names.size()), "train");
   const auto save_config = fmt::format(R"({{"format": "{}"}})", config.format);
   bst_ulong length = 0;
   const char* bytes = nullptr;
@@ -298,7 +301,7 @@ XGBoostModel XGBoostModel::load(const std::string& path) {
   std::string bytes;
   try {
     bytes = io::read_file(io::local_storage(), path);
-  } catch (const core::IOError& error) {
+  } catch (const std::runtime_error& error) {  // IOError, or InputError for a missing file
     core::throw_input(fmt::format("model {}: cannot be read: {}", path, error.what()));
   }
   DRIFTGOV_USER_CHECK(!bytes.empty() && bytes[0] == '{',
