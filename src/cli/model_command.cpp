@@ -16,6 +16,7 @@
 #include "driftgov/gov/model_harness.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/config.hpp"
+#include "driftgov/monitor/sources.hpp"
 #include "driftgov/monitor/windows.hpp"
 
 namespace driftgov::cli {
@@ -65,7 +66,7 @@ int run_train(const TrainArguments& args) {
   const auto actor = args.principal.acting(gov::Role::kTrainer);
   const auto config = gov::TrainConfig::parse(io::read_file(io::local_storage(), args.config_file), args.config_file);
   const auto pinned = gov::pin_table(args.table, args.version, "--version");
-  const auto data = gov::read_dataset(pinned.location, config.features, config.label, "", config.problem());
+  const auto data = gov::read_dataset(monitor::builtin_sources(), pinned.location, config.features, config.label, "", config.problem());
   const auto trained = gov::train_model(config, data, args.out);
   json manifest = {{"format", "driftgov.training/1"},
                    {"artefact", {{"path", trained.path}, {"sha256", trained.sha256}, {"format", config.format}}},
@@ -101,7 +102,7 @@ struct ScoreArguments {
 int run_score(const ScoreArguments& args) {
   const auto model = gov::XGBoostModel::load(args.model);
   const auto features = args.features.empty() ? model.description().feature_names : args.features;
-  const auto data = gov::read_dataset(args.table, features, "", "", std::nullopt);
+  const auto data = gov::read_dataset(monitor::builtin_sources(), args.table, features, "", "", std::nullopt);
   fmt::print("prediction\n");
   for (const double value : model.predict(data)) fmt::print("{}\n", value);
   return kExitOk;
@@ -259,8 +260,8 @@ int run_evaluate(const EvaluateArguments& args) {
   const auto features_of = [&](const EvaluatedModel& model) {
     return !model.description.feature_names.empty() ? model.description.feature_names : args.features;
   };
-  const auto champion_data = gov::read_dataset(pinned.location, features_of(champion), label, slice, problem);
-  const auto challenger_data = gov::read_dataset(pinned.location, features_of(challenger), label, slice, problem);
+  const auto champion_data = gov::read_dataset(monitor::builtin_sources(), pinned.location, features_of(champion), label, slice, problem);
+  const auto challenger_data = gov::read_dataset(monitor::builtin_sources(), pinned.location, features_of(challenger), label, slice, problem);
   const auto work_folder = std::filesystem::temp_directory_path() /
                            fmt::format("driftgov-score-{}-{}", ::getpid(), gov::rows_digest(champion_data).substr(0, 12));
   std::filesystem::create_directories(work_folder);

@@ -18,7 +18,6 @@
 #include "driftgov/gov/keys.hpp"
 #include "driftgov/gov/model_harness.hpp"
 #include "driftgov/io/storage.hpp"
-#include "driftgov/monitor/sources.hpp"
 
 namespace driftgov::gov {
 namespace {
@@ -109,12 +108,13 @@ std::string rows_digest(const Dataset& data) {
   return sha256_hex(bytes);
 }
 
-Dataset read_dataset(const std::string& location, const std::vector<std::string>& features, const std::string& label,
+Dataset read_dataset(const io::SourceRegistry& sources, const std::string& location,
+                     const std::vector<std::string>& features, const std::string& label,
                      const std::string& slice_column, std::optional<Problem> problem,
                      const io::SourceOptions& options) {
   Dataset data;
   data.location = location;
-  auto probe = monitor::open_source(location, options);
+  auto probe = sources.open(location, options);
   const auto schema = probe->schema();
   probe.reset();
   const auto require = [&](const std::string& name, const char* role) {
@@ -155,7 +155,7 @@ Dataset read_dataset(const std::string& location, const std::vector<std::string>
   }
   auto read_options = options;
   read_options.columns = unique_columns;
-  auto source = monitor::open_source(location, read_options);
+  auto source = sources.open(location, read_options);
   const auto index_of = [&](const std::string& name) { return *source->schema().find(name); };
   std::vector<std::size_t> feature_index;
   for (const auto& name : data.feature_names) feature_index.push_back(index_of(name));

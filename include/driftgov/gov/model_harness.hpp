@@ -30,11 +30,13 @@ struct Dataset {
 };
 
 // Reads `features` (empty: every column except `label` and `slice_column`), `label` (may be empty) and
-// `slice_column` (may be empty) from `location` (any source driftgov reads: CSV, Parquet, Delta with @v=N).
+// `slice_column` (may be empty) from `location`, opened through `sources` (the CLI passes every built-in format,
+// monitor::builtin_sources(): CSV, Parquet, Delta with @v=N).
 // Throws core::InputError naming the table and column for a missing column, a feature or label that is not
 // numeric (boolean, integer, floating point, decimal), a null or non-finite label (with its row), and for
 // Problem::kBinaryClassification a label other than 0 or 1 (with its row).
-Dataset read_dataset(const std::string& location, const std::vector<std::string>& features, const std::string& label,
+Dataset read_dataset(const io::SourceRegistry& sources, const std::string& location,
+                     const std::vector<std::string>& features, const std::string& label,
                      const std::string& slice_column, std::optional<Problem> problem,
                      const io::SourceOptions& options = {});
 
