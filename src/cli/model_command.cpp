@@ -63,6 +63,8 @@ struct TrainArguments {
 };
 
 int run_train(const TrainArguments& args) {
+  DRIFTGOV_USER_CHECK(!args.config_file.empty(), "--trainer-config: the trainer settings file is required");
+  DRIFTGOV_USER_CHECK(!args.out.empty(), "--out: the folder of the model artefacts is required");
   const auto actor = args.principal.acting(gov::Role::kTrainer);
   const auto config = gov::TrainConfig::parse(io::read_file(io::local_storage(), args.config_file), args.config_file);
   const auto pinned = gov::pin_table(args.table, args.version, "--version");
@@ -326,10 +328,10 @@ int run_evaluate(const EvaluateArguments& args) {
 }
 
 int run_verify_evaluation(const EvaluateArguments& args) {
-  const auto config =
-      monitor::load_config(args.principal.config, config_load_options(args.principal.target, args.principal.variables));
   const auto parsed = json::parse(io::read_file(io::local_storage(), args.record), nullptr, false);
   DRIFTGOV_USER_CHECK(!parsed.is_discarded(), "{}: not JSON", args.record);
+  const auto config =
+      monitor::load_config(args.principal.config, config_load_options(args.principal.target, args.principal.variables));
   const auto check = gov::verify_evaluation(parsed, config.principals);
   if (check.ok) {
     fmt::print("OK: {} digest {} signed by {}\n", args.record, parsed.at("digest").get<std::string>(),
@@ -351,9 +353,9 @@ void register_model(CLI::App& app) {
   train->add_option("TABLE", train_args->table, kSourceHelp)->required();
   train->add_option("--version", train_args->version, "Delta version of TABLE (default: its latest)");
   train->add_option("--trainer-config", train_args->config_file,
-                    "Trainer settings (YAML): trainer, objective, label, features, rounds, seed, format, params")
-      ->required();
-  train->add_option("--out", train_args->out, "Folder of the model artefacts")->required();
+                    "Trainer settings (YAML): trainer, objective, label, features, rounds, seed, format, params "
+                    "(required)");
+  train->add_option("--out", train_args->out, "Folder of the model artefacts (required)");
   train->add_flag("--json", train_args->json_output, "Print the training manifest as JSON");
   train_args->principal.add_to(train);
   add_verb(train, [train_args] { return run_train(*train_args); });
