@@ -165,6 +165,17 @@ def test_retraining_gives_a_byte_identical_artefact_and_the_seed_matters(tmp_pat
     reseeded = train(tmp_path / "d.csv", train_config(tmp_path / "rf2.json", trainer="random_forest", rounds=1, seed=4,
                                                      params={"num_parallel_tree": 20, "max_depth": 4}), tmp_path / "3")
     assert reseeded["artefact"]["sha256"] != first["artefact"]["sha256"]
+    # The same rows from a Delta table (pinned to its version) and a Parquet file train the same model.
+    write_deltalake(str(tmp_path / "delta"), pa.Table.from_pandas(df, preserve_index=False))
+    write_deltalake(str(tmp_path / "delta"), pa.Table.from_pandas(frame(9, n=10), preserve_index=False), mode="append")
+    from_delta = train(tmp_path / "delta@v=0", config, tmp_path / "four")
+    assert from_delta["table_version"] == 0 and from_delta["rows"] == len(df)
+    assert from_delta["artefact"]["sha256"] == first["artefact"]["sha256"]
+    df.to_parquet(tmp_path / "d.parquet", index=False)
+    assert train(tmp_path / "d.parquet", config, tmp_path / "five")["artefact"]["sha256"] == first["artefact"]["sha256"]
+    latest = json.loads(ok("model", "train", tmp_path / "delta", "--trainer-config", config, "--out", tmp_path / "six",
+                           "--json").stdout)
+    assert latest["table_version"] == 1 and latest["rows"] == len(df) + 10
 
 
 # ------------------------------------------------------------------------------------------------- metrics
@@ -436,6 +447,7 @@ monitors: {{}}
 
 # -------------------------------------------------------------------------------------------- score_command
 
+@pytest.mark.interop
 def test_a_score_command_scores_like_the_native_scorer(classification):
     folder, _ = classification
     (folder / "score.py").write_text("""import os, numpy as np, pandas as pd, xgboost as xgb
