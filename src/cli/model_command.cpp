@@ -194,8 +194,9 @@ void print_summary(const json& record) {
              record.at("challenger").at("sha256").get<std::string>());
   const auto text = [](const json& v) { return v.is_null() ? std::string("-") : fmt::format("{:.6f}", v.get<double>()); };
   fmt::print("{:<10} {:>10} {:>10} {:>10}  {}\n", "metric", "champion", "challenger", "difference", "interval");
-  for (const auto& [metric, m] : record.at("overall").items()) {
-    fmt::print("{:<10} {:>10} {:>10} {:>10}  [{}, {}]\n", metric, text(m.at("champion")), text(m.at("challenger")),
+  for (const auto& metric : harness.at("metrics")) {
+    const auto& m = record.at("overall").at(metric.get<std::string>());
+    fmt::print("{:<10} {:>10} {:>10} {:>10}  [{}, {}]\n", metric.get<std::string>(), text(m.at("champion")), text(m.at("challenger")),
                text(m.at("difference")), text(m.at("ci_low")), text(m.at("ci_high")));
   }
   if (!record.at("delong").is_null()) {

@@ -490,6 +490,12 @@ def test_bad_input_names_the_column_or_file(classification):
     labels.to_csv(folder / "labels.csv", index=False)
     bad_label = evaluate("--holdout", folder / "labels.csv", "--label", "y", *models, check=False)
     assert bad_label.returncode == EXIT_INPUT and "label column 'y' row 5" in bad_label.stderr
+    labels.loc[4, "y"] = None
+    labels.to_csv(folder / "labels.csv", index=False)
+    null_label = evaluate("--holdout", folder / "labels.csv", "--label", "y", *models, check=False)
+    assert null_label.returncode == EXIT_INPUT and "label column 'y' row 5: expected a finite number" in null_label.stderr
+    version = evaluate("--holdout", folder / "holdout.csv", "--version", "1", "--label", "y", *models, check=False)
+    assert version.returncode == EXIT_INPUT and "is not a Delta table" in version.stderr
     gate = evaluate("--holdout", folder / "holdout.csv", "--label", "y", *models, "--gate", "roc_auc:minimum=1",
                     check=False)
     assert gate.returncode == EXIT_INPUT and "minimum: unknown key" in gate.stderr
