@@ -314,14 +314,19 @@ RecordCheck verify_evaluation(const json& record, const Principals& principals) 
     return check;
   }
   const auto& signature = record.at("signature");
-  const auto name = signature.value("principal", std::string());
+  if (!signature.is_object() || !signature.contains("principal") || !signature.at("principal").is_string() ||
+      !signature.contains("ed25519") || !signature.at("ed25519").is_string()) {
+    check.problem = "the signature is not an object with principal and ed25519";
+    return check;
+  }
+  const auto name = signature.at("principal").get<std::string>();
   const auto found = principals.find(name);
   if (found == principals.end()) {
     check.problem = fmt::format("signed by '{}', who is not a configured principal", name);
     return check;
   }
   Signature bytes{};
-  if (!from_hex(signature.value("ed25519", std::string()), bytes.data(), bytes.size()) ||
+  if (!from_hex(signature.at("ed25519").get<std::string>(), bytes.data(), bytes.size()) ||
       !verify_signature(found->second.public_key, digest, bytes)) {
     check.problem = fmt::format("the signature is not principal '{}''s signature of the digest", name);
     return check;

@@ -190,12 +190,12 @@ TrainConfig TrainConfig::parse(const std::string& text, const std::string& file)
   TrainConfig config;
   static const std::set<std::string> known = {"trainer", "objective", "label", "features", "rounds",
                                               "seed",    "format",    "params"};
-  for (const auto& entry : root) {
-    const auto key = entry.first.as<std::string>();
-    DRIFTGOV_USER_CHECK(known.contains(key), "{}: unknown field '{}' (expected one of: {})", file, key,
-                        fmt::join(known, ", "));
-  }
   try {
+    for (const auto& entry : root) {
+      const auto key = entry.first.as<std::string>();
+      DRIFTGOV_USER_CHECK(known.contains(key), "{}: unknown field '{}' (expected one of: {})", file, key,
+                          fmt::join(known, ", "));
+    }
     if (root["trainer"]) config.trainer = root["trainer"].as<std::string>();
     if (root["objective"]) config.objective = root["objective"].as<std::string>();
     if (root["label"]) config.label = root["label"].as<std::string>();
