@@ -435,6 +435,12 @@ monitors: {{}}
     verified = run("evaluate", "verify", folder / "record.json", "--config", folder / "driftgov.yaml")
     assert verified.returncode == 0 and "signed by tess" in verified.stdout, verified.stdout + verified.stderr
     stored = json.loads((folder / "record.json").read_text())
+    forged = dict(stored, signature=dict(stored["signature"], ed25519=Ed25519PrivateKey.from_private_bytes(
+        bytes([8]) * 32).sign(stored["digest"].encode()).hex()))
+    (folder / "forged.json").write_text(json.dumps(forged))
+    rejected = run("evaluate", "verify", folder / "forged.json", "--config", folder / "driftgov.yaml")
+    assert rejected.returncode == EXIT_AUDIT_INVALID and "not principal 'tess''s signature" in rejected.stdout
+    stored = json.loads((folder / "record.json").read_text())
     stored["overall"]["roc_auc"]["challenger"] += 0.01
     (folder / "record.json").write_text(json.dumps(stored))
     tampered = run("evaluate", "verify", folder / "record.json", "--config", folder / "driftgov.yaml")
