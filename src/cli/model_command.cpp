@@ -12,6 +12,7 @@
 #include "cli/governance.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/gov/audit_log.hpp"
 #include "driftgov/gov/evaluation.hpp"
 #include "driftgov/gov/model_harness.hpp"
 #include "driftgov/io/storage.hpp"
@@ -38,11 +39,31 @@ struct PrincipalArguments {
     command->add_option("--var", variables, "Override a variable: NAME=VALUE (repeatable)");
     command->add_option("--as", as, "Acting principal (default: DRIFTGOV_PRINCIPAL); needs role trainer");
   }
-  std::optional<ActingPrincipal> acting(gov::Role role) const {
+  // The acting principal (checked to hold `role`) with the configuration it was found in.
+  struct Acting {
+    monitor::Config config;
+    ActingPrincipal principal;
+  };
+  std::optional<Acting> acting(gov::Role role) const {
     if (!gov::acting_principal_name(as, gov::Environment::from_process())) return std::nullopt;
-    return acting_principal(monitor::load_config(config, config_load_options(target, variables)), as, role);
+    auto loaded = monitor::load_config(config, config_load_options(target, variables));
+    auto principal = acting_principal(loaded, as, role);
+    if (!principal) return std::nullopt;
+    return Acting{std::move(loaded), std::move(*principal)};
   }
 };
+
+// Records a governance action of the acting principal in its target's audit log (docs/governance.md).
+void append_entry(const PrincipalArguments::Acting& acting, const std::string& action, const std::string& subject,
+                  const json& details) {
+  gov::AppendRequest request;
+  request.action = action;
+  request.target = acting.config.target;
+  request.subject = subject;
+  request.details = details.dump(-1, ' ', false, json::error_handler_t::replace);
+  gov::append_audit_entry(gov::audit_log_table(acting.config.selected_target().lakehouse), acting.principal.name,
+                          acting.principal.key, request);
+}
 
 void print_json(const json& value) { fmt::print("{}\n", value.dump(2, ' ', false, json::error_handler_t::replace)); }
 
@@ -81,9 +102,14 @@ int run_train(const TrainArguments& args) {
                    {"table_version", pinned.version ? json(*pinned.version) : json(nullptr)},
                    {"rows", trained.rows},
                    {"rows_sha256", gov::rows_digest(data)},
-                   {"trained_by", actor ? json(actor->name) : json(nullptr)}};
+                   {"trained_by", actor ? json(actor->principal.name) : json(nullptr)}};
   io::write_file_atomically(io::local_storage(), io::join_path(args.out, trained.sha256 + ".training.json"),
                             manifest.dump(2) + "\n");
+  if (actor) {
+    append_entry(*actor, "model.train", trained.sha256,
+                 {{"artefact", trained.path}, {"trainer", config.trainer}, {"table", pinned.path},
+                  {"table_version", manifest.at("table_version")}, {"rows", trained.rows}});
+  }
   if (args.json_output) {
     print_json(manifest);
   } else {
@@ -312,14 +338,21 @@ int run_evaluate(const EvaluateArguments& args) {
   record["champion"] = describe(champion);
   record["challenger"] = describe(challenger);
   record["created_at"] = now_text();
-  record["evaluated_by"] = actor ? json(actor->name) : json(nullptr);
+  record["evaluated_by"] = actor ? json(actor->principal.name) : json(nullptr);
   if (actor) {
-    gov::sign_evaluation(record, actor->name, actor->key);
+    gov::sign_evaluation(record, actor->principal.name, actor->principal.key);
   } else {
     record["digest"] = gov::evaluation_digest(record);
     record["signature"] = nullptr;
   }
   if (!args.out.empty()) io::write_file_atomically(io::local_storage(), args.out, record.dump(2) + "\n");
+  if (actor) {
+    append_entry(*actor, "model.evaluate", challenger.description.sha256,
+                 {{"digest", record.at("digest")}, {"champion", champion.description.sha256},
+                  {"challenger", challenger.description.sha256}, {"holdout", harness.holdout},
+                  {"holdout_version", record.at("harness").at("holdout_version")}, {"passed", record.at("passed")},
+                  {"record", args.out.empty() ? json(nullptr) : json(args.out)}});
+  }
   if (args.json_output) {
     print_json(record);
   } else {

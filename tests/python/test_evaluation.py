@@ -432,6 +432,20 @@ monitors: {{}}
     assert record["champion"]["sha256"] == hashlib.sha256((folder / "champion.json").read_bytes()).hexdigest()
     assert record["challenger"]["sha256"] == hashlib.sha256((folder / "challenger.ubj").read_bytes()).hexdigest()
 
+    # The action is in the target's signed audit log, naming the record's digest.
+    logged = run("audit", "log", "--json", "--config", folder / "driftgov.yaml")
+    assert logged.returncode == 0, logged.stderr
+    entries = [e for e in json.loads(logged.stdout) if e["action"] == "model.evaluate"]
+    assert len(entries) == 1 and entries[0]["actor"] == "tess" and entries[0]["target"] == "staging"
+    assert json.loads(entries[0]["details"])["digest"] == record["digest"]
+    assert entries[0]["subject"] == record["challenger"]["sha256"]
+    trained = json.loads(ok("model", "train", folder / "train.csv", "--trainer-config",
+                            train_config(folder / "t.json"), "--out", folder / "m", "--json", "--as", "tess",
+                            "--config", folder / "driftgov.yaml", env={"DRIFTGOV_KEY": secret}).stdout)
+    assert trained["trained_by"] == "tess"
+    logged = json.loads(run("audit", "log", "--json", "--config", folder / "driftgov.yaml").stdout)
+    assert [e["subject"] for e in logged if e["action"] == "model.train"] == [trained["artefact"]["sha256"]]
+    assert run("audit", "verify", "--config", folder / "driftgov.yaml").returncode == 0
     verified = run("evaluate", "verify", folder / "record.json", "--config", folder / "driftgov.yaml")
     assert verified.returncode == 0 and "signed by tess" in verified.stdout, verified.stdout + verified.stderr
     stored = json.loads((folder / "record.json").read_text())
