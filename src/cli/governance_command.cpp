@@ -10,6 +10,8 @@
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/audit_log.hpp"
+#include "driftgov/gov/checkpoint.hpp"
+#include "driftgov/gov/incidents.hpp"
 #include "driftgov/gov/principals.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/config.hpp"
@@ -27,17 +29,12 @@ struct GovernanceArguments {
   bool json_output = false;
   std::string name;
   std::string out = ".";
+  std::vector<std::string> checkpoints;  // audit verify --checkpoint FILE
+  std::string checkpoint_out;            // audit checkpoint --out FILE
 };
 
 monitor::Config load(const GovernanceArguments& args) {
   return monitor::load_config(args.config, config_load_options(args.target, args.variables));
-}
-
-// Reading the audit log needs no key; when an acting principal is named it must hold `viewer` on the target.
-void check_reader(const monitor::Config& config, const GovernanceArguments& args) {
-  if (const auto actor = gov::acting_principal_name(args.as, gov::Environment::from_process())) {
-    gov::require_role(config.principals, *actor, config.target, gov::Role::kViewer);
-  }
 }
 
 int run_keygen(const GovernanceArguments& args) {
@@ -50,25 +47,61 @@ int run_keygen(const GovernanceArguments& args) {
 
 int run_verify(const GovernanceArguments& args) {
   const auto config = load(args);
-  check_reader(config, args);
-  const auto table = gov::audit_log_table(config.selected_target().lakehouse);
-  const auto result = gov::verify_audit_log(table, config.principals);
+  check_reader(config, args.as);
+  const auto& lakehouse = config.selected_target().lakehouse;
+  const auto table = gov::audit_log_table(lakehouse);
+  // The chain first; then, when it holds, the signed checkpoints (the table's and the files given) that catch the
+  // newest entries dropped.
+  const auto entries = gov::read_audit_log(table);
+  auto result = gov::verify_audit_entries(entries, config.principals);
+  if (result.ok()) {
+    auto checkpoints = gov::read_audit_checkpoints(gov::audit_checkpoints_table(lakehouse));
+    for (const auto& file : args.checkpoints) {
+      checkpoints.push_back(gov::parse_checkpoint(io::read_file(io::local_storage(), file), file));
+    }
+    result = gov::verify_audit_checkpoints(entries, checkpoints, config.target, config.principals);
+  }
+  // The incidents are signed records too: verified here as well, when the target has any (or the log names some).
+  const auto incidents = verify_incident_trail(config, entries);
+  const bool ok = result.ok() && incidents.ok();
   if (args.json_output) {
-    json j = {{"table", table}, {"entries", result.entries}, {"ok", result.ok()}};
+    json j = {{"table", table}, {"entries", result.entries}, {"ok", ok}};
     j["bad_seq"] = result.bad_seq ? json(*result.bad_seq) : json(nullptr);
     j["problem"] = result.ok() ? json(nullptr) : json(result.problem);
+    j["incidents"] = incident_verify_json(gov::incidents_table(lakehouse), incidents);
     fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace));
-  } else if (result.ok()) {
+    return ok ? kExitOk : kExitAuditInvalid;
+  }
+  if (result.ok()) {
     fmt::print("OK: {} entries\n", result.entries);
   } else {
     fmt::print("FAILED: entry seq {}: {} ({} entries in {})\n", *result.bad_seq, result.problem, result.entries, table);
   }
-  return result.ok() ? kExitOk : kExitAuditInvalid;
+  if (incidents.records > 0 || !incidents.ok()) fmt::print("{}\n", incident_verify_line(incidents));
+  return ok ? kExitOk : kExitAuditInvalid;
+}
+
+int run_checkpoint(const GovernanceArguments& args) {
+  const auto config = load(args);
+  const auto actor = acting_principal(config, args.as, gov::Role::kOperator);
+  if (!actor) {
+    throw core::InputError(fmt::format("audit checkpoint: name the signing service principal (role operator on target "
+                                       "'{}') with --as NAME or DRIFTGOV_PRINCIPAL",
+                                       config.target));
+  }
+  const auto& lakehouse = config.selected_target().lakehouse;
+  const auto checkpoint =
+      gov::write_audit_checkpoint(gov::audit_log_table(lakehouse), gov::audit_checkpoints_table(lakehouse),
+                                  config.target, gov::find_principal(config.principals, actor->name), actor->key);
+  const auto text = gov::checkpoint_json(checkpoint) + "\n";
+  if (!args.checkpoint_out.empty()) io::write_file_atomically(io::local_storage(), args.checkpoint_out, text);
+  fmt::print("{}", text);
+  return kExitOk;
 }
 
 int run_log(const GovernanceArguments& args) {
   const auto config = load(args);
-  check_reader(config, args);
+  check_reader(config, args.as);
   const auto entries = gov::read_audit_log(gov::audit_log_table(config.selected_target().lakehouse));
   if (args.json_output) {
     json out = json::array();
@@ -102,6 +135,12 @@ void append_monitor_refresh_entry(const monitor::Config& config, const std::stri
   gov::append_audit_entry(gov::audit_log_table(config.selected_target().lakehouse), actor_name, key, request);
 }
 
+void check_reader(const monitor::Config& config, const std::string& as_option) {
+  if (const auto actor = gov::acting_principal_name(as_option, gov::Environment::from_process())) {
+    gov::require_role(config.principals, *actor, config.target, gov::Role::kViewer);
+  }
+}
+
 std::optional<ActingPrincipal> acting_principal(const monitor::Config& config, const std::string& as_option,
                                                 gov::Role role) {
   const auto environment = gov::Environment::from_process();
@@ -123,16 +162,23 @@ void register_governance(CLI::App& app) {
 
   auto* audit = app.add_subcommand("audit", "The signed, hash-chained audit log of a target (docs/governance.md)");
   audit->require_subcommand(1);
-  const auto add_config = [&](CLI::App* sub) {
+  const auto add_config = [&](CLI::App* sub, const char* role = "viewer") {
     sub->add_option("--config", args->config, "The configuration file")->capture_default_str();
     sub->add_option("--target", args->target, "Target (dev, staging, prod, ...); default: the default target");
     sub->add_option("--var", args->variables, "Override a variable: NAME=VALUE (repeatable)");
-    sub->add_option("--as", args->as, "Acting principal (default: DRIFTGOV_PRINCIPAL); needs role viewer");
+    sub->add_option("--as", args->as, fmt::format("Acting principal (default: DRIFTGOV_PRINCIPAL); needs role {}", role));
     sub->add_flag("--json", args->json_output, "Print JSON");
   };
   auto* verify = audit->add_subcommand("verify", "Check the chain and every signature; name the first bad entry");
   add_config(verify);
+  verify->add_option("--checkpoint", args->checkpoints,
+                     "A checkpoint file written by `audit checkpoint` (repeatable): the log must still hold what it "
+                     "signed");
   add_verb(verify, [args] { return run_verify(*args); });
+  auto* checkpoint = audit->add_subcommand("checkpoint", "Sign the log's size and Merkle root as a service principal");
+  add_config(checkpoint, "operator, as a service principal");
+  checkpoint->add_option("--out", args->checkpoint_out, "Also write the checkpoint to this file");
+  add_verb(checkpoint, [args] { return run_checkpoint(*args); });
   auto* log = audit->add_subcommand("log", "List the entries in seq order");
   add_config(log);
   add_verb(log, [args] { return run_log(*args); });

@@ -71,9 +71,18 @@ int run_refresh(const MonitorArguments& args) {
   } else {
     throw core::InputError("monitor run: name a monitor, or pass --all or --due");
   }
-  // With principals, the acting principal needs `operator` and signs one audit entry per refresh that wrote.
+  // With principals, the acting principal needs `operator` and signs one audit entry per refresh that wrote and
+  // the incidents its breaches open or join. Governance on means every refresh has a signer: none named is refused.
   std::optional<ActingPrincipal> actor;
-  if (!config.principals.empty() || !args.as.empty()) actor = acting_principal(config, args.as, gov::Role::kOperator);
+  if (!config.principals.empty() || !args.as.empty()) {
+    actor = acting_principal(config, args.as, gov::Role::kOperator);
+    if (!actor) {
+      throw core::InputError(fmt::format("monitor run: the configuration declares principals, so a refresh is signed: "
+                                         "name the acting principal (role operator on target '{}') with --as NAME or "
+                                         "DRIFTGOV_PRINCIPAL",
+                                         config.target));
+    }
+  }
   json results = json::array();
   int code = kExitOk;
   for (const auto* m : chosen) {
@@ -104,7 +113,11 @@ int run_refresh(const MonitorArguments& args) {
       code = kExitBusy;
       continue;
     }
-    if (actor && summary.state == "SUCCESS") append_monitor_refresh_entry(config, actor->name, actor->key, summary);
+    std::vector<gov::BreachOutcome> incidents;
+    if (actor && summary.state == "SUCCESS") {
+      append_monitor_refresh_entry(config, actor->name, actor->key, summary);
+      incidents = record_monitor_breaches(config, *m, *actor, summary);
+    }
     if (args.json_output) {
       json j = {{"monitor", summary.monitor}, {"refresh_id", summary.refresh_id}, {"state", summary.state},
                 {"full_refresh", summary.full}, {"table_version_to", summary.version_to},
@@ -114,6 +127,11 @@ int run_refresh(const MonitorArguments& args) {
                 {"breaches", summary.telemetry.is_object() ? summary.telemetry.value("breaches", json::array()) : json::array()},
                 {"telemetry", summary.telemetry_path.empty() ? json(nullptr) : json(summary.telemetry_path)}};
       j["table_version_from"] = summary.version_from ? json(*summary.version_from) : json(nullptr);
+      j["incidents"] = json::array();
+      for (const auto& incident : incidents) {
+        j["incidents"].push_back({{"incident_id", incident.incident_id}, {"opened", incident.opened},
+                                  {"breach_ids", incident.recorded}});
+      }
       results.push_back(std::move(j));
       continue;
     }
@@ -147,6 +165,10 @@ int run_refresh(const MonitorArguments& args) {
                    b.column_name == ":table" ? "" : " column " + b.column_name, b.metric,
                    b.value ? fmt::format("{:.6g}", *b.value) : "-");
       }
+    }
+    for (const auto& incident : incidents) {
+      fmt::print("  incident {}: {} ({} breach{})\n", incident.incident_id, incident.opened ? "opened" : "breaches attached",
+                 incident.recorded.size(), incident.recorded.size() == 1 ? "" : "es");
     }
   }
   if (args.json_output) fmt::print("{}\n", results.dump(2, ' ', false, json::error_handler_t::replace));

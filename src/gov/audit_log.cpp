@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "driftgov/core/column.hpp"
 #include "driftgov/core/error.hpp"
@@ -13,9 +11,13 @@
 #include "driftgov/delta/scan.hpp"
 #include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/table_writer.hpp"
+#include "gov/chained_table.hpp"
 
 namespace driftgov::gov {
 namespace {
+
+using detail::now_us;
+using detail::table_exists;
 
 constexpr const char* kApplicationId = "driftgov.audit_log";
 constexpr int kCommitAttempts = 5;
@@ -41,8 +43,6 @@ core::RecordBatch entry_batch(const AuditEntry& entry) {
   batch.num_rows = 1;
   return batch;
 }
-
-bool table_exists(const std::string& table) { return io::local_storage().is_folder(table + "/_delta_log"); }
 
 // The entries of the table's rows that a scan with `options` yields (every row of the files it reads).
 std::vector<AuditEntry> scan_entries(const delta::Snapshot& snapshot, delta::ScanOptions options) {
@@ -89,11 +89,6 @@ std::optional<AuditEntry> last_entry(const std::string& table) {
                            [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
 }
 
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 const std::string& genesis_hash() {
@@ -104,9 +99,7 @@ const std::string& genesis_hash() {
 std::string canonical_entry_text(const AuditEntry& entry) {
   std::string text = "driftgov-audit-v1\n";
   const auto field = [&text](std::string_view name, std::string_view value) {
-    text += fmt::format("{} {} ", name, value.size());
-    text += value;
-    text += '\n';
+    detail::append_canonical_field(text, name, value);
   };
   field("seq", std::to_string(entry.seq));
   field("time", std::to_string(entry.time_us));
@@ -127,17 +120,7 @@ AuditEntry append_audit_entry(const std::string& table, const std::string& actor
     throw core::InputError(fmt::format("audit entry '{}': details must be JSON text, found '{}'", request.action,
                                        request.details.substr(0, 80)));
   }
-  auto& storage = io::local_storage();
-  const std::string lock_path = table + "/_driftgov_append.lock";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.wait_seconds);
-  std::unique_ptr<io::Storage::Lock> lock;
-  while (!(lock = storage.try_lock(lock_path))) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      throw AuditLogBusyError(fmt::format("{}: another append holds the lock {} (waited {:.1f} s); nothing was written",
-                                          table, lock_path, options.wait_seconds));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const auto lock = detail::lock_for_append(table, options.wait_seconds);
   // Under the lock no other driftgov append runs; the idempotence record still guards against a writer that
   // ignores the lock (or a lease that expired on an object store): its seq is taken, so chain again after it.
   for (int attempt = 1;; ++attempt) {
@@ -155,20 +138,7 @@ AuditEntry append_audit_entry(const std::string& table, const std::string& actor
     const auto signature = actor.sign(entry.entry_hash);
     entry.signature = to_hex(signature.data(), signature.size());
 
-    delta::TableWriteOptions write;
-    write.mode = delta::WriteMode::kAppend;
-    write.storage = &storage;
-    write.idempotent = delta::TransactionId{kApplicationId, entry.seq, entry.time_us / 1000};
-    const auto batch = entry_batch(entry);
-    bool given = false;
-    const auto result = delta::write_table(table, batch.schema,
-                                           [&batch, &given]() -> std::optional<core::RecordBatch> {
-                                             if (given) return std::nullopt;
-                                             given = true;
-                                             return batch;
-                                           },
-                                           write);
-    if (!result.skipped) return entry;
+    if (detail::append_row_once(table, entry_batch(entry), kApplicationId, entry.seq, entry.time_us)) return entry;
     if (attempt >= kCommitAttempts) {
       throw AuditLogBusyError(fmt::format("{}: seq {} was taken by another writer {} times in a row; nothing was "
                                           "written",
@@ -189,45 +159,15 @@ VerifyResult verify_audit_entries(std::vector<AuditEntry> entries, const Princip
   std::stable_sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
   VerifyResult result;
   result.entries = static_cast<std::int64_t>(entries.size());
-  const auto fail = [&result](std::int64_t seq, std::string problem) {
-    result.bad_seq = seq;
-    result.problem = std::move(problem);
-    return result;
-  };
   const std::string* previous_hash = &genesis_hash();
   for (std::size_t index = 0; index < entries.size(); ++index) {
     const auto& entry = entries[index];
-    const auto expected_seq = static_cast<std::int64_t>(index) + 1;
-    if (entry.seq < expected_seq) {  // sorted: the previous entry has the same seq, or this is the first
-      return fail(entry.seq, index == 0 ? fmt::format("seq {} is not a positive number (the log starts at 1)", entry.seq)
-                                        : fmt::format("seq {} appears more than once (a duplicated or inserted entry)",
-                                                      entry.seq));
-    }
-    if (entry.seq > expected_seq) {
-      return fail(expected_seq, fmt::format("entry seq {} is missing (deleted); the next entry is seq {}",
-                                            expected_seq, entry.seq));
-    }
-    if (sha256_hex(canonical_entry_text(entry)) != entry.entry_hash) {
-      return fail(entry.seq, "entry_hash does not match the entry's fields (the entry was edited)");
-    }
-    if (entry.prev_hash != *previous_hash) {
-      return fail(entry.seq,
-                  index == 0 ? std::string("prev_hash of the first entry is not 64 zeros")
-                             : fmt::format("prev_hash is not the entry_hash of entry seq {} (an entry was inserted, "
-                                           "deleted or reordered)",
-                                           entry.seq - 1));
-    }
-    const auto principal = principals.find(entry.actor);
-    if (principal == principals.end()) {
-      return fail(entry.seq, fmt::format("actor '{}' is not a principal of the configuration", entry.actor));
-    }
-    Signature signature{};
-    if (!from_hex(entry.signature, signature.data(), signature.size())) {
-      return fail(entry.seq, fmt::format("signature is not {} lowercase hex digits", 2 * kSignatureBytes));
-    }
-    if (!verify_signature(principal->second.public_key, entry.entry_hash, signature)) {
-      return fail(entry.seq, fmt::format("signature is not valid for actor '{}' (public key {})", entry.actor,
-                                         principal->second.public_key.text()));
+    const detail::ChainedRow row{entry.seq, entry.actor, entry.entry_hash, entry.prev_hash, entry.signature};
+    if (auto problem = detail::check_chained_row(row, index, sha256_hex(canonical_entry_text(entry)), *previous_hash,
+                                                 principals, {"entry", "an entry", "entry_hash"})) {
+      result.bad_seq = problem->first;
+      result.problem = std::move(problem->second);
+      return result;
     }
     previous_hash = &entry.entry_hash;
   }

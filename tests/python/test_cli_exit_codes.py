@@ -31,7 +31,8 @@ from conftest import BUILD_DIR, ROOT, driftgov_binary
 DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "quality", "table", "table info",
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
                     "monitor list", "monitor status", "monitor history", "export", "report", "principal",
-                    "principal keygen", "audit", "audit verify", "audit log", "model", "model train", "model score",
+                    "principal keygen", "audit", "audit verify", "audit log", "audit checkpoint", "incident", "incident list",
+                    "incident show", "incident close", "incident verify", "model", "model train", "model score",
                     "evaluate", "evaluate verify"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
@@ -109,10 +110,12 @@ def positionals_for_mistakes(path):
 
 
 def filler(path):
-    """Placeholder arguments for every positional (two for a list): the command line fails before any is opened."""
+    """Placeholder arguments for every positional (two for a list) and required option: the command line fails before
+    any is opened."""
     lists = {re.sub(r"\.\.\.$", "", word) for word in usage(path) if word.endswith("...")}
+    required_options = {"incident close": ["--reason", "r"]}.get(path, [])
     return [f"missing-{name.lower()}{i}.csv" for name in positionals_for_mistakes(path)
-            for i in range(2 if name in lists else 1)]
+            for i in range(2 if name in lists else 1)] + required_options
 
 
 def assert_usage_error(result, path, *named):
@@ -206,6 +209,7 @@ def test_bad_number_for_every_numeric_option(driftgov, path):
     options = options_taking(path, NUMERIC_TYPES)
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
                                "monitor status", "export", "principal keygen", "audit verify", "audit log",
+                               "audit checkpoint", "incident list", "incident show", "incident close", "incident verify",
                                "model score", "evaluate verify"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
@@ -230,7 +234,7 @@ def test_excess_argument(driftgov, path):
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if requires_subverb(verb)])
 def test_missing_subverb(driftgov, path):
-    assert path in ("table", "monitor", "principal", "audit", "model")
+    assert path in ("table", "monitor", "principal", "audit", "incident", "model")
     assert_usage_error(run(*path.split()), path, "verb is required", *subverbs(path))
 
 
@@ -360,6 +364,11 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "report": ["--config", tmp_path / "no-such-driftgov.yaml", "m", "--out", tmp_path / "r"],
             "audit verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "audit log": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "audit checkpoint": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "incident list": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "incident show": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
+            "incident close": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--reason", "r"],
+            "incident verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "model train": [missing, "--trainer-config", tmp_path / "train.yaml", "--out", tmp_path / "m"],
             "model score": [tmp_path / "no-such-model.json", missing],
             "evaluate": ["--champion", tmp_path / "no-such-model.json", "--challenger", tmp_path / "no-such-model.json",

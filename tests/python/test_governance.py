@@ -17,31 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from deltalake import DeltaTable, write_deltalake
 
-from conftest import driftgov_binary, tool_binary
+from conftest import tool_binary
+from governance_oracles import public_text, run, secret_text
 
 EXIT_INPUT = 2
 EXIT_ACCESS_DENIED = 6
 EXIT_AUDIT_INVALID = 7
-
-
-def run(*args, env=None, tool=None):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTGOV_")}
-    environment.update(env or {})
-    binary = tool_binary(tool) if tool else driftgov_binary()
-    return subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, env=environment, timeout=300)
-
-
-def secret_text(private_key):
-    seed = private_key.private_bytes_raw()
-    return "ed25519-secret:" + base64.b64encode(seed).decode() + "\n"
-
-
-def public_text(private_key):
-    raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return "ed25519:" + base64.b64encode(raw).decode()
 
 
 def canonical(entry):

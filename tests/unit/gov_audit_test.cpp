@@ -7,6 +7,7 @@
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/audit_log.hpp"
+#include "driftgov/gov/checkpoint.hpp"
 #include "driftgov/gov/keys.hpp"
 
 namespace driftgov::gov {
@@ -85,13 +86,15 @@ TEST(GovAudit, CanonicalSerializationIsLengthPrefixedLines) {
   EXPECT_NE(canonical_entry_text(tricky), canonical_entry_text(sample_entry()));
 }
 
-std::vector<AuditEntry> chain(const KeyPair& key, int count) {
+// `count` entries signed by `key`, each with `details` (default: the sample's).
+std::vector<AuditEntry> chain(const KeyPair& key, int count, const std::string& details = sample_entry().details) {
   std::vector<AuditEntry> entries;
   std::string previous = genesis_hash();
   for (int seq = 1; seq <= count; ++seq) {
     auto entry = sample_entry();
     entry.seq = seq;
     entry.subject = "s" + std::to_string(seq);
+    entry.details = details;
     entry.prev_hash = previous;
     entry.entry_hash = sha256_hex(canonical_entry_text(entry));
     const auto signature = key.sign(entry.entry_hash);
@@ -156,6 +159,66 @@ TEST(GovAudit, FirstBadEntryIsNamed) {
   stranger[0].actor = "mallory";
   stranger[0].entry_hash = sha256_hex(canonical_entry_text(stranger[0]));
   check(stranger, 1, "actor 'mallory' is not a principal");
+}
+
+// SHA-256 of the prefix byte followed by the given parts (hex parts decoded to their bytes).
+std::string hash_of(unsigned char prefix, const std::vector<std::string>& raw, const std::vector<std::string>& hex) {
+  std::string bytes(1, static_cast<char>(prefix));
+  for (const auto& part : raw) bytes += part;
+  for (const auto& part : hex) {
+    std::string decoded(part.size() / 2, '\0');
+    EXPECT_TRUE(from_hex(part, reinterpret_cast<unsigned char*>(decoded.data()), decoded.size()));
+    bytes += decoded;
+  }
+  return sha256_hex(bytes);
+}
+
+TEST(GovCheckpoint, MerkleTreeHashFollowsRfc9162) {
+  const auto key = KeyPair::generate();
+  const auto entries = chain(key, 3);
+  EXPECT_EQ(merkle_tree_hash(entries, 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const auto leaf = [&entries](int index) { return hash_of(0x00, {entries[index].entry_hash}, {}); };
+  EXPECT_EQ(merkle_tree_hash(entries, 1), leaf(0));
+  EXPECT_EQ(merkle_tree_hash(entries, 2), hash_of(0x01, {}, {leaf(0), leaf(1)}));
+  // Three leaves split at two: ((0, 1), 2).
+  EXPECT_EQ(merkle_tree_hash(entries, 3), hash_of(0x01, {}, {hash_of(0x01, {}, {leaf(0), leaf(1)}), leaf(2)}));
+}
+
+TEST(GovCheckpoint, TruncationRewritingAndAUsersSignatureAreCaught) {
+  const auto alice = KeyPair::generate();
+  const auto ci = KeyPair::generate();
+  Principals principals;
+  principals["alice"] = Principal{"alice", PrincipalType::kUser, alice.public_key(), {}};
+  principals["ci"] = Principal{"ci", PrincipalType::kServicePrincipal, ci.public_key(), {}};
+  const auto entries = chain(alice, 5);
+  const auto sign = [](AuditCheckpoint c, const KeyPair& key) {
+    c.checkpoint_hash = sha256_hex(canonical_checkpoint_text(c));
+    const auto signature = key.sign(c.checkpoint_hash);
+    c.signature = to_hex(signature.data(), signature.size());
+    return c;
+  };
+  const auto checkpoint = sign({"prod", 4, merkle_tree_hash(entries, 4), 1, "ci", "", ""}, ci);
+  EXPECT_TRUE(verify_audit_checkpoints(entries, {checkpoint}, "prod", principals).ok());
+  const std::vector<AuditEntry> truncated(entries.begin(), entries.begin() + 3);
+  auto result = verify_audit_checkpoints(truncated, {checkpoint}, "prod", principals);
+  EXPECT_EQ(result.bad_seq, 4);
+  EXPECT_NE(result.problem.find("the newest entries were dropped"), std::string::npos) << result.problem;
+  // A log rebuilt with other contents (and re-signed) verifies as a chain, not against the checkpoint.
+  const auto rewritten = chain(alice, 5, "{\"x\":1}");
+  result = verify_audit_checkpoints(rewritten, {checkpoint}, "prod", principals);
+  EXPECT_EQ(result.bad_seq, 4);
+  EXPECT_NE(result.problem.find("do not hash to the root_hash"), std::string::npos) << result.problem;
+  result = verify_audit_checkpoints(entries, {sign({"prod", 4, merkle_tree_hash(entries, 4), 1, "alice", "", ""},
+                                                   alice)},
+                                    "prod", principals);
+  EXPECT_NE(result.problem.find("not a service principal"), std::string::npos) << result.problem;
+  result = verify_audit_checkpoints(entries, {checkpoint}, "dev", principals);
+  EXPECT_NE(result.problem.find("not 'dev'"), std::string::npos) << result.problem;
+  const auto text = checkpoint_json(checkpoint);
+  const auto parsed = parse_checkpoint(text, "c.json");
+  EXPECT_EQ(parsed.root_hash, checkpoint.root_hash);
+  EXPECT_EQ(parsed.signature, checkpoint.signature);
+  EXPECT_THROW(parse_checkpoint("[]", "c.json"), core::InputError);
 }
 
 }  // namespace

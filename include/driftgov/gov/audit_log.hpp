@@ -9,8 +9,8 @@
 // Appends are serialised by a lock on the table (io::Storage::try_lock), so that each entry chains to the one
 // before; each commit is idempotent on (app id "driftgov.audit_log", seq), so a retried or raced append never
 // writes one seq twice. verify_audit_log reads the table and names the first entry that is not what the chain and
-// the principals' keys say it must be. Truncation of the newest entries is not detectable without a signed
-// checkpoint (not implemented yet).
+// the principals' keys say it must be. Truncation of the newest entries is not detectable from the chain alone; a
+// signed checkpoint (gov/checkpoint.hpp) catches it.
 #include <cstdint>
 #include <optional>
 #include <stdexcept>

@@ -1,0 +1,100 @@
+#include "gov/chained_table.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "driftgov/delta/table_writer.hpp"
+#include "driftgov/gov/audit_log.hpp"
+
+namespace driftgov::gov::detail {
+
+std::unique_ptr<io::Storage::Lock> lock_for_append(const std::string& table, double wait_seconds) {
+  auto& storage = io::local_storage();
+  const std::string lock_path = table + "/_driftgov_append.lock";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+  std::unique_ptr<io::Storage::Lock> lock;
+  while (!(lock = storage.try_lock(lock_path))) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw AuditLogBusyError(fmt::format("{}: another append holds the lock {} (waited {:.1f} s); nothing was written",
+                                          table, lock_path, wait_seconds));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return lock;
+}
+
+bool append_row_once(const std::string& table, const core::RecordBatch& batch, const std::string& app_id,
+                     std::int64_t seq, std::int64_t time_us) {
+  delta::TableWriteOptions write;
+  write.mode = delta::WriteMode::kAppend;
+  write.storage = &io::local_storage();
+  write.idempotent = delta::TransactionId{app_id, seq, time_us / 1000};
+  bool given = false;
+  const auto result = delta::write_table(table, batch.schema,
+                                         [&batch, &given]() -> std::optional<core::RecordBatch> {
+                                           if (given) return std::nullopt;
+                                           given = true;
+                                           return batch;
+                                         },
+                                         write);
+  return !result.skipped;
+}
+
+bool table_exists(const std::string& table) { return io::local_storage().is_folder(table + "/_delta_log"); }
+
+void append_canonical_field(std::string& text, std::string_view name, std::string_view value) {
+  text += fmt::format("{} {} ", name, value.size());
+  text += value;
+  text += '\n';
+}
+
+std::optional<std::pair<std::int64_t, std::string>> check_chained_row(const ChainedRow& row, std::size_t index,
+                                                                      const std::string& recomputed_hash,
+                                                                      const std::string& previous_hash,
+                                                                      const Principals& principals,
+                                                                      const ChainWords& words) {
+  using Problem = std::pair<std::int64_t, std::string>;
+  const auto expected_seq = static_cast<std::int64_t>(index) + 1;
+  if (row.seq < expected_seq) {  // sorted: the previous row has the same seq, or this is the first
+    return Problem{row.seq, index == 0 ? fmt::format("seq {} is not a positive number (the table starts at 1)", row.seq)
+                                       : fmt::format("seq {} appears more than once (a duplicated or inserted {})",
+                                                     row.seq, words.row)};
+  }
+  if (row.seq > expected_seq) {
+    return Problem{expected_seq, fmt::format("{0} seq {1} is missing (deleted); the next {0} is seq {2}", words.row,
+                                             expected_seq, row.seq)};
+  }
+  if (recomputed_hash != row.hash) {
+    return Problem{row.seq, fmt::format("{} does not match the {}'s fields (the {} was edited)", words.hash_column,
+                                        words.row, words.row)};
+  }
+  if (row.prev_hash != previous_hash) {
+    return Problem{row.seq, index == 0 ? fmt::format("prev_hash of the first {} is not 64 zeros", words.row)
+                                       : fmt::format("prev_hash is not the {} of {} seq {} ({} was inserted, "
+                                                     "deleted or reordered)",
+                                                     words.hash_column, words.row, row.seq - 1, words.a_row)};
+  }
+  const auto principal = principals.find(row.actor);
+  if (principal == principals.end()) {
+    return Problem{row.seq, fmt::format("actor '{}' is not a principal of the configuration", row.actor)};
+  }
+  Signature signature{};
+  if (!from_hex(row.signature, signature.data(), signature.size())) {
+    return Problem{row.seq, fmt::format("signature is not {} lowercase hex digits", 2 * kSignatureBytes)};
+  }
+  if (!verify_signature(principal->second.public_key, row.hash, signature)) {
+    return Problem{row.seq, fmt::format("signature is not valid for actor '{}' (public key {})", row.actor,
+                                        principal->second.public_key.text())};
+  }
+  return std::nullopt;
+}
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace driftgov::gov::detail
