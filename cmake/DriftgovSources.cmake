@@ -25,3 +25,8 @@ endforeach()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(DRIFTGOV_RSVG REQUIRED IMPORTED_TARGET librsvg-2.0 cairo cairo-pdf)
 list(APPEND DRIFTGOV_EXTRA_LIBRARIES PkgConfig::DRIFTGOV_RSVG)
+
+# The built-in trainer and the scoring of XGBoost models (src/gov/xgb_model.cpp): Debian's libxgboost, C API only.
+find_path(DRIFTGOV_XGBOOST_INCLUDE_DIR xgboost/c_api.h REQUIRED)
+find_library(DRIFTGOV_LIB_xgboost xgboost REQUIRED)
+list(APPEND DRIFTGOV_EXTRA_LIBRARIES ${DRIFTGOV_LIB_xgboost})

@@ -81,6 +81,8 @@ void register_commands(CLI::App& app) {
   register_governance(app);
   register_incident(app);
   register_export(app);
+  register_model(app);
+  register_evaluate(app);
 }
 
 int run_selected(CLI::App& app) {

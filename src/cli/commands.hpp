@@ -17,6 +17,7 @@ inline constexpr int kExitBusy = 5;           // monitor run: another refresh of
                                               // append waited too long for the log's lock
 inline constexpr int kExitAccessDenied = 6;   // the acting principal lacks the role the action needs on its target
 inline constexpr int kExitAuditInvalid = 7;   // audit verify found a bad entry
+inline constexpr int kExitGateFailed = 8;     // evaluate: a gate rule failed (the record is written)
 
 void register_commands(CLI::App& app);
 // Runs the verb the user chose; returns the exit code.
@@ -42,5 +43,7 @@ void register_report(CLI::App& app);
 void register_governance(CLI::App& app);
 void register_incident(CLI::App& app);
 void register_export(CLI::App& app);
+void register_model(CLI::App& app);
+void register_evaluate(CLI::App& app);
 
 }  // namespace driftgov::cli

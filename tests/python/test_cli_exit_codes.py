@@ -32,7 +32,8 @@ DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "qu
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
                     "monitor list", "monitor status", "monitor history", "export", "report", "principal",
                     "principal keygen", "audit", "audit verify", "audit log", "audit checkpoint", "incident", "incident list",
-                    "incident show", "incident close", "incident verify"}
+                    "incident show", "incident close", "incident verify", "model", "model train", "model score",
+                    "evaluate", "evaluate verify"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -208,7 +209,8 @@ def test_bad_number_for_every_numeric_option(driftgov, path):
     options = options_taking(path, NUMERIC_TYPES)
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
                                "monitor status", "export", "principal keygen", "audit verify", "audit log",
-                               "audit checkpoint", "incident list", "incident show", "incident close", "incident verify"), path
+                               "audit checkpoint", "incident list", "incident show", "incident close", "incident verify",
+                               "model score", "evaluate verify"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
@@ -232,7 +234,7 @@ def test_excess_argument(driftgov, path):
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if requires_subverb(verb)])
 def test_missing_subverb(driftgov, path):
-    assert path in ("table", "monitor", "principal", "audit", "incident")
+    assert path in ("table", "monitor", "principal", "audit", "incident", "model")
     assert_usage_error(run(*path.split()), path, "verb is required", *subverbs(path))
 
 
@@ -347,6 +349,7 @@ def test_convert_and_table_exit_0(driftgov, data, tmp_path):
 @pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb) and verb != "principal keygen"])
 def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
     missing = tmp_path / "no-such-data.csv"
+    (tmp_path / "train.yaml").write_text("label: y\n")
     args = {"cat": [missing], "compare": [missing, missing], "convert": [missing, tmp_path / "out.parquet"],
             "profile": [missing, "-o", tmp_path / "p.json"],
             "profile merge": [missing, missing, "-o", tmp_path / "m.json"],
@@ -365,10 +368,15 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "incident list": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "incident show": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "incident close": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--reason", "r"],
-            "incident verify": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(
+            "incident verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "model train": [missing, "--trainer-config", tmp_path / "train.yaml", "--out", tmp_path / "m"],
+            "model score": [tmp_path / "no-such-model.json", missing],
+            "evaluate": ["--champion", tmp_path / "no-such-model.json", "--challenger", tmp_path / "no-such-model.json",
+                         "--holdout", missing, "--label", "y"],
+            "evaluate verify": [tmp_path / "no-such-record.json", "--config", tmp_path / "driftgov.yaml"]}.get(
                 path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
-    assert_input_error(result, str(args[1] if args[0] == "--config" else args[0]))
+    assert_input_error(result, str(args[1] if str(args[0]).startswith("--") else args[0]))
     assert result.stdout == ""
 
 
