@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +14,7 @@
 #include "driftgov/gov/audit_log.hpp"
 #include "driftgov/gov/evaluation.hpp"
 #include "driftgov/gov/model_harness.hpp"
+#include "driftgov/io/scratch_folder.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/config.hpp"
 #include "driftgov/monitor/sources.hpp"
@@ -291,23 +291,14 @@ int run_evaluate(const EvaluateArguments& args) {
   };
   const auto champion_data = gov::read_dataset(monitor::builtin_sources(), pinned.location, features_of(champion), label, slice, problem);
   const auto challenger_data = gov::read_dataset(monitor::builtin_sources(), pinned.location, features_of(challenger), label, slice, problem);
-  const auto work_folder = std::filesystem::temp_directory_path() /
-                           fmt::format("driftgov-score-{}-{}", ::getpid(), gov::rows_digest(champion_data).substr(0, 12));
-  std::filesystem::create_directories(work_folder);
-  struct RemoveFolder {
-    std::filesystem::path path;
-    ~RemoveFolder() {
-      std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
-    }
-  } remove_work_folder{work_folder};
+  const io::ScratchFolder work_folder(fmt::format("driftgov-score-{}", gov::rows_digest(champion_data).substr(0, 12)));
 
   gov::ScoredHoldout scored;
   scored.problem = *problem;
   scored.labels = champion_data.labels;
   scored.slices = champion_data.slices;
-  scored.champion = score(champion, champion_data, work_folder.string());
-  scored.challenger = score(challenger, challenger_data, work_folder.string());
+  scored.champion = score(champion, champion_data, work_folder.path());
+  scored.challenger = score(challenger, challenger_data, work_folder.path());
 
   gov::Harness harness;
   harness.holdout = pinned.path;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <string_view>
+#include <tuple>
 
 #include "driftgov/core/error.hpp"
 
@@ -106,6 +108,8 @@ std::string Schema::to_string() const {
   return out;
 }
 
+// Besides the names in the header, every name DataType::to_string prints for a scalar type parses back (profile
+// files store column types that way).
 DataType parse_type_name(std::string_view name, std::string_view context) {
   if (name == "int" || name == "int64" || name == "integer" || name == "bigint" || name == "long") {
     return DataType::int64();
@@ -120,6 +124,17 @@ DataType parse_type_name(std::string_view name, std::string_view context) {
   if (name == "bool" || name == "boolean") return DataType::boolean();
   if (name == "date") return DataType::date();
   if (name == "timestamp") return DataType::timestamp();
+  if (name == "binary") return DataType::binary();
+  // The forms DataType::to_string prints: timestamp[<unit>, UTC] and timestamp_ntz[<unit>].
+  for (const auto& [prefix, suffix, utc] : {std::tuple{std::string_view("timestamp["), std::string_view(", UTC]"), true},
+                                            std::tuple{std::string_view("timestamp_ntz["), std::string_view("]"), false}}) {
+    if (name.starts_with(prefix) && name.ends_with(suffix) && name.size() > prefix.size() + suffix.size()) {
+      const auto unit = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+      if (unit == "ms") return DataType::timestamp(TimeUnit::kMilli, utc);
+      if (unit == "us") return DataType::timestamp(TimeUnit::kMicro, utc);
+      if (unit == "ns") return DataType::timestamp(TimeUnit::kNano, utc);
+    }
+  }
   if (name.starts_with("decimal(") && name.ends_with(")")) {
     // decimal(p,s) with 1 <= p <= 38 and 0 <= s <= p, as Spark and Delta allow.
     const auto inside = name.substr(8, name.size() - 9);

@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <utility>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/scratch_folder.hpp"
 #include "driftgov/io/storage.hpp"
 
 namespace driftgov::io {
@@ -359,6 +361,18 @@ std::string absolute_local_path(const std::string& path) {
   const auto absolute = std::filesystem::absolute(std::filesystem::path(path), error);
   if (error) throw core::IOError(path, "make absolute", error.value());
   return normalize_path(absolute.string());
+}
+
+ScratchFolder::ScratchFolder(std::string_view prefix) {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = join_path(base != nullptr && *base != '\0' ? base : "/tmp", fmt::format("{}-XXXXXX", prefix));
+  if (::mkdtemp(pattern.data()) == nullptr) throw core::IOError(pattern, "create temporary folder", errno);
+  path_ = std::move(pattern);
+}
+
+ScratchFolder::~ScratchFolder() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
 }
 
 Storage& local_storage() {

@@ -413,6 +413,23 @@ TEST(ProfileSerialization, RoundTripPreservesEverything) {
   EXPECT_EQ(back.columns[0].numeric->sketch.quantile(0.5), profile.columns[0].numeric->sketch.quantile(0.5));
 }
 
+TEST(ProfileSerialization, ColumnTypesSurviveTheFile) {
+  // A profile file stores each column's type by DataType::to_string; loading it must give the same type back,
+  // timestamps with their unit and zone included (they used to load as double).
+  std::mt19937_64 rng(4);
+  const Data a = random_data(rng, 100, 3);
+  auto profile = profile_of({&a});
+  using core::DataType;
+  using core::TimeUnit;
+  for (const auto& type : {DataType::timestamp(TimeUnit::kMilli, true), DataType::timestamp(TimeUnit::kMicro, false),
+                           DataType::timestamp(TimeUnit::kNano, true), DataType::int32(), DataType::float32(),
+                           DataType::decimal(12, 3), DataType::date(), DataType::int64(), DataType::float64()}) {
+    profile.columns[0].type = type;
+    const auto back = DatasetProfile::from_json(nlohmann::json::parse(profile.to_json().dump()), "types");
+    EXPECT_EQ(back.columns[0].type, type) << type.to_string() << " loads as " << back.columns[0].type.to_string();
+  }
+}
+
 TEST(ProfileSerialization, RejectsTamperedCounts) {
   std::mt19937_64 rng(4);
   const Data a = random_data(rng, 1000, 3);
