@@ -45,5 +45,6 @@ void register_incident(CLI::App& app);
 void register_export(CLI::App& app);
 void register_model(CLI::App& app);
 void register_evaluate(CLI::App& app);
+void register_deploy(CLI::App& app);
 
 }  // namespace driftgov::cli

@@ -86,6 +86,9 @@ std::string drift_metrics_table(const MonitorConfig& monitor);
 std::string breaches_table(const MonitorConfig& monitor);
 std::string state_table(const MonitorConfig& monitor);
 std::string refreshes_table(const MonitorConfig& monitor);
+// Creates the monitor's profile_metrics, drift_metrics and breaches tables, empty with their schemas, when absent
+// (driftgov deploy); returns the tables created. A refresh needs none of them to exist.
+std::vector<std::string> create_output_tables(const MonitorConfig& monitor);
 
 // One refresh as the refreshes table records it (its latest state).
 struct RefreshRecord {
