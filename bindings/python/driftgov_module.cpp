@@ -10,16 +10,20 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "driftgov/core/arrow_c_export.hpp"
 #include "driftgov/core/arrow_c_import.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/source.hpp"
+#include "driftgov/delta/log.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/profiling.hpp"
+#include "driftgov/monitor/sources.hpp"
 #include "driftgov/stats/drift.hpp"
 #include "driftgov/stats/profile.hpp"
 
@@ -117,6 +121,42 @@ std::string compare(const stats::DatasetProfile& reference, const stats::Dataset
   return stats::to_json(stats::compare_profiles(reference, current, options, selected)).dump();
 }
 
+// The source name the CLI takes for `path` at a Delta version or timestamp (docs/delta.md): `path@v=N`, `path@ts=T`.
+std::string versioned_location(const std::string& path, const std::optional<std::int64_t>& version,
+                               const std::optional<std::string>& timestamp) {
+  if (!version && !timestamp) return path;
+  if (version && timestamp) throw core::InputError("read: give version or timestamp, not both");
+  if (!delta::is_delta_table(path)) {
+    throw core::InputError(fmt::format(
+        "read: version and timestamp select a version of a Delta table, and '{}' is not one (a folder holding "
+        "_delta_log)",
+        path));
+  }
+  return version ? fmt::format("{}@v={}", path, *version) : fmt::format("{}@ts={}", path, *timestamp);
+}
+
+// Reads a CSV, Parquet or Delta source whole, with the readers of `driftgov cat`, into an Arrow C stream capsule.
+// Reading happens here, not as the consumer pulls, so that every error is raised by this call with the library's
+// message and kind.
+nb::capsule read_source(const std::string& path, const std::optional<std::int64_t>& version,
+                        const std::optional<std::string>& timestamp, const std::vector<std::string>& columns) {
+  auto stream = std::make_unique<ArrowArrayStream>();
+  {
+    nb::gil_scoped_release release;
+    io::SourceOptions options;
+    options.columns = columns;
+    auto source = monitor::open_source(versioned_location(path, version, timestamp), options);
+    std::vector<core::RecordBatch> batches;
+    while (auto batch = source->next()) batches.push_back(std::move(*batch));
+    core::export_arrow_stream(source->schema(), std::move(batches), stream.get());
+  }
+  return nb::capsule(stream.release(), "arrow_array_stream", [](void* pointer) noexcept {
+    auto* owned = static_cast<ArrowArrayStream*>(pointer);
+    if (owned->release != nullptr) owned->release(owned);
+    delete owned;
+  });
+}
+
 }  // namespace
 }  // namespace driftgov::python
 
@@ -212,6 +252,8 @@ NB_MODULE(_core, module) {
   module.def("_profile_stream", &python::profile_stream, "stream"_a, "description"_a, "columns"_a, "sketch_k"_a,
              "category_cap"_a, "kind"_a, "exact_limit"_a, "threads"_a,
              "Profiles an Arrow C stream capsule (driftgov.profile converts its data to one).");
+  module.def("_read", &python::read_source, "path"_a, "version"_a, "timestamp"_a, "columns"_a,
+             "Reads a CSV, Parquet or Delta source into an Arrow C stream capsule (driftgov.read wraps it).");
   module.def(
       "_compare",
       [](const stats::DatasetProfile& reference, const stats::DatasetProfile& current,
