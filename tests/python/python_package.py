@@ -1,16 +1,11 @@
 """The driftgov Python package under test, shared by the Python API suites, and the comparison of JSON documents
 they use."""
-import os
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import PACKAGE_ROOT
 
-# The module of the release build, also when the suite runs against the ASan build (DRIFTGOV_BUILD_DIR): an
-# instrumented extension would need libasan preloaded into the interpreter. DRIFTGOV_PYTHON_BUILD_DIR names another.
-PACKAGE_ROOT = Path(os.environ.get("DRIFTGOV_PYTHON_BUILD_DIR") or ROOT / "build" / "release") / "python"
 if not (PACKAGE_ROOT / "driftgov" / "__init__.py").exists():
     pytest.fail(f"{PACKAGE_ROOT}/driftgov is missing: build the release preset (DRIFTGOV_BUILD_PYTHON is on there)",
                 pytrace=False)
