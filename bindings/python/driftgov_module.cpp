@@ -22,7 +22,9 @@
 #include "driftgov/io/source.hpp"
 #include "driftgov/delta/log.hpp"
 #include "driftgov/io/storage.hpp"
+#include "driftgov/monitor/config.hpp"
 #include "driftgov/monitor/profiling.hpp"
+#include "driftgov/monitor/refresh.hpp"
 #include "driftgov/monitor/sources.hpp"
 #include "driftgov/stats/drift.hpp"
 #include "driftgov/stats/profile.hpp"
@@ -157,6 +159,28 @@ nb::capsule read_source(const std::string& path, const std::optional<std::int64_
   });
 }
 
+// Refreshes one monitor as `driftgov monitor run NAME --json` does; returns its summary as JSON text. A configuration
+// with principals is refused: its refreshes are signed by an acting principal's key, which is the CLI's (--as).
+std::string run_monitor(const std::string& config_path, const std::string& name, const std::string& target,
+                        const std::map<std::string, std::string>& variables, bool full, double wait_seconds) {
+  nb::gil_scoped_release release;
+  monitor::LoadOptions load;
+  load.target = target;
+  load.variables = variables;
+  const auto config = monitor::load_config(config_path, load);
+  if (!config.principals.empty()) {
+    throw core::InputError(fmt::format(
+        "monitor.run: {} declares principals, so each refresh is signed by an acting principal; run "
+        "`driftgov monitor run {} --as NAME` instead",
+        config_path, name));
+  }
+  monitor::RefreshOptions options;
+  options.full = full;
+  options.wait_seconds = wait_seconds;
+  options.driftgov_version = DRIFTGOV_VERSION;
+  return monitor::summary_json(monitor::refresh_monitor(config, config.monitor(name), options)).dump();
+}
+
 }  // namespace
 }  // namespace driftgov::python
 
@@ -254,6 +278,8 @@ NB_MODULE(_core, module) {
              "Profiles an Arrow C stream capsule (driftgov.profile converts its data to one).");
   module.def("_read", &python::read_source, "path"_a, "version"_a, "timestamp"_a, "columns"_a,
              "Reads a CSV, Parquet or Delta source into an Arrow C stream capsule (driftgov.read wraps it).");
+  module.def("_run_monitor", &python::run_monitor, "config"_a, "name"_a, "target"_a, "variables"_a, "full"_a,
+             "wait"_a, "Refreshes a monitor of a configuration file; returns the summary as JSON text.");
   module.def(
       "_compare",
       [](const stats::DatasetProfile& reference, const stats::DatasetProfile& current,
