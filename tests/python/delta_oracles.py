@@ -63,14 +63,15 @@ def _order(value):
 
 def spark_session():
     """The running local Spark with Delta, started on first use (the JVM is the slow part, ~30 s to start) and
-    shared by every module; started again if another module stopped it. Python workers (mapInArrow) run this
+    shared by every module; started again if another module stopped it. Two cores, so that driftgov.spark's tests
+    run partitions in parallel (the interop suite took no longer than on one core). Python workers (mapInArrow) run this
     interpreter with the driftgov package of the build importable."""
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 
     os.environ["PYSPARK_PYTHON"] = sys.executable  # read when the context starts
 
-    builder = (SparkSession.builder.master("local[1]").appName("driftgov-delta-interop")
+    builder = (SparkSession.builder.master("local[2]").appName("driftgov-delta-interop")
                .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
                .config("spark.driver.memory", "1g")
