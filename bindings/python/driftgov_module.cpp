@@ -160,7 +160,8 @@ nb::capsule read_source(const std::string& path, const std::optional<std::int64_
 }
 
 // Refreshes one monitor as `driftgov monitor run NAME --json` does; returns its summary as JSON text. A configuration
-// with principals is refused: its refreshes are signed by an acting principal's key, which is the CLI's (--as).
+// with principals is refused (its refreshes are signed by an acting principal's key, which is the CLI's --as), and
+// one with lineage (the CLI sends the OpenLineage run events around the refresh).
 std::string run_monitor(const std::string& config_path, const std::string& name, const std::string& target,
                         const std::map<std::string, std::string>& variables, bool full, double wait_seconds) {
   nb::gil_scoped_release release;
@@ -172,6 +173,12 @@ std::string run_monitor(const std::string& config_path, const std::string& name,
     throw core::InputError(fmt::format(
         "monitor.run: {} declares principals, so each refresh is signed by an acting principal; run "
         "`driftgov monitor run {} --as NAME` instead",
+        config_path, name));
+  }
+  // OpenLineage events are sent by the CLI's command (a refresh run from here would leave a gap in the lineage).
+  if (config.lineage.enabled()) {
+    throw core::InputError(fmt::format(
+        "monitor.run: {} declares lineage, whose run events `driftgov monitor run {}` sends; run it instead",
         config_path, name));
   }
   monitor::RefreshOptions options;

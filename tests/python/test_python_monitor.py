@@ -73,3 +73,11 @@ def test_a_configuration_with_principals_is_refused_naming_the_cli_way(tmp_path,
     with pytest.raises(driftgov.InputError, match="declares principals.*--as NAME"):
         driftgov.monitor.run(governed, "m")
     assert not output_table(tmp_path, "profile_metrics").exists()
+
+
+def test_a_configuration_with_lineage_is_refused(tmp_path, config):
+    lineage = tmp_path / "lineage.yaml"
+    lineage.write_text(config.read_text().replace("monitors:", "lineage: {file: events.jsonl}\nmonitors:"))
+    with pytest.raises(driftgov.InputError, match="declares lineage"):
+        driftgov.monitor.run(lineage, "m")
+    assert not output_table(tmp_path, "profile_metrics").exists()
