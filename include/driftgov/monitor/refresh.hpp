@@ -80,6 +80,10 @@ struct RefreshSummary {
 // core::IOError for storage failures; a failed refresh is recorded as FAILED in the refreshes table first.
 RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options = {});
 
+// The summary as `driftgov monitor run --json` prints it per monitor (docs/cli.md; without the incidents, which
+// governance adds) and driftgov.monitor.run returns it.
+nlohmann::json summary_json(const RefreshSummary& summary);
+
 // The output tables of a monitor.
 std::string profile_metrics_table(const MonitorConfig& monitor);
 std::string drift_metrics_table(const MonitorConfig& monitor);
