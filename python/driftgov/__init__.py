@@ -211,6 +211,20 @@ class DriftResult:
             })
         return pd.DataFrame(rows)
 
+    def plot(self, kind: str = "all", *, columns: Optional[Sequence[str]] = None, top: int = 5,
+             figsize: Optional[tuple] = None):
+        """A ``matplotlib.figure.Figure`` with the charts of ``driftgov compare --report`` (docs/report.md).
+
+        ``kind``: ``"summary"`` (each column's PSI as a bar coloured by its drift level, the level bounds 0.1 and
+        0.25 marked, the verdict beside it), ``"distributions"`` (reference and current shares on the bins of the
+        test, per column) or ``"all"`` (both). ``columns`` picks the distributions drawn; otherwise the ``top`` most
+        severe columns (0: all). Needs matplotlib (an ImportError names it otherwise); the figure is not attached to
+        pyplot, so it is drawn once in a notebook and can be saved with ``figure.savefig(path)``.
+        """
+        from . import plot as charts
+
+        return charts.plot(self._document, kind, columns, top, figsize)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._columns)
 
