@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #include "driftgov/core/error.hpp"
 
@@ -283,11 +285,81 @@ void check_array(const ArrowArray& array, const ArrowType& type, std::string_vie
   }
 }
 
+// Values of a fixed-width layout the Column holds as they are or with a plain conversion (no check that can fail):
+// converted in one pass over the buffer rather than value by value through append_value.
+bool bulk_layout(const ArrowType& type) {
+  switch (type.layout) {
+    case Layout::kSigned:
+    case Layout::kUnsigned:  // 1, 2 or 4 bytes: uint64 is kUnsigned64
+    case Layout::kFloat32:
+    case Layout::kFloat64:
+    case Layout::kDate32: return true;
+    case Layout::kTimestamp: return type.multiplier == 1;
+    default: return false;
+  }
+}
+
+template <typename From, typename To>
+void convert_values(const void* buffer, std::int64_t start, std::int64_t length, std::vector<To>& out) {
+  out.resize(static_cast<std::size_t>(length));
+  const char* begin = static_cast<const char*>(buffer) + start * static_cast<std::int64_t>(sizeof(From));
+  if constexpr (std::is_same_v<From, To>) {
+    std::memcpy(out.data(), begin, static_cast<std::size_t>(length) * sizeof(To));
+  } else {
+    for (std::int64_t i = 0; i < length; ++i) out[static_cast<std::size_t>(i)] = static_cast<To>(load<From>(begin, i));
+  }
+}
+
+// Rows [start, start + length) of a non-dictionary array of a bulk layout, with the values of null slots zeroed
+// as append_null writes them.
+void import_bulk(Column& out, const ArrowType& type, const ArrowArray& array, std::int64_t start,
+                 std::int64_t length) {
+  const void* values = array.buffers[1];
+  switch (type.layout) {
+    case Layout::kFloat32: convert_values<float>(values, start, length, out.doubles); break;
+    case Layout::kFloat64: convert_values<double>(values, start, length, out.doubles); break;
+    case Layout::kDate32: convert_values<std::int32_t>(values, start, length, out.ints); break;
+    case Layout::kTimestamp: convert_values<std::int64_t>(values, start, length, out.ints); break;
+    default:
+      switch (type.width) {
+        case 1:
+          type.layout == Layout::kSigned ? convert_values<std::int8_t>(values, start, length, out.ints)
+                                         : convert_values<std::uint8_t>(values, start, length, out.ints);
+          break;
+        case 2:
+          type.layout == Layout::kSigned ? convert_values<std::int16_t>(values, start, length, out.ints)
+                                         : convert_values<std::uint16_t>(values, start, length, out.ints);
+          break;
+        case 4:
+          type.layout == Layout::kSigned ? convert_values<std::int32_t>(values, start, length, out.ints)
+                                         : convert_values<std::uint32_t>(values, start, length, out.ints);
+          break;
+        default: convert_values<std::int64_t>(values, start, length, out.ints); break;
+      }
+  }
+  out.length = length;
+  if (array.null_count == 0 || array.buffers[0] == nullptr) return;
+  out.validity.resize(static_cast<std::size_t>(length));
+  bool any_null = false;
+  for (std::int64_t row = 0; row < length; ++row) {
+    const bool valid = bit_set(array.buffers[0], start + row);
+    out.validity[static_cast<std::size_t>(row)] = valid ? 1 : 0;
+    if (!valid) {
+      any_null = true;
+      if (type.layout == Layout::kFloat32 || type.layout == Layout::kFloat64) {
+        out.doubles[static_cast<std::size_t>(row)] = 0.0;
+      } else {
+        out.ints[static_cast<std::size_t>(row)] = 0;
+      }
+    }
+  }
+  if (!any_null) out.validity.clear();  // a slice without nulls of an array with some
+}
+
 Column import_column(const ArrowSchema& schema, const ColumnType& type, const ArrowArray& array,
                      std::int64_t parent_offset, std::int64_t length) {
   const auto name = text_of(schema.name);
   Column out(type.value.type);
-  out.reserve(length);
   if (array.length < parent_offset + length) {
     throw InputError(fmt::format("column '{}': Arrow array holds {} values, the batch {}", name,
                                  array.length - parent_offset, length));
@@ -295,6 +367,11 @@ Column import_column(const ArrowSchema& schema, const ColumnType& type, const Ar
   const std::int64_t start = array.offset + parent_offset;
   if (!type.index) {
     check_array(array, type.value, name, "value");
+    if (bulk_layout(type.value)) {
+      import_bulk(out, type.value, array, start, length);
+      return out;
+    }
+    out.reserve(length);
     for (std::int64_t row = 0; row < length; ++row) {
       const auto index = start + row;
       if (type.value.layout == Layout::kNull || !is_valid(array, index)) {
@@ -308,6 +385,7 @@ Column import_column(const ArrowSchema& schema, const ColumnType& type, const Ar
   if (array.dictionary == nullptr) {
     throw InputError(fmt::format("column '{}': dictionary-encoded Arrow array without its dictionary", name));
   }
+  out.reserve(length);
   check_array(array, *type.index, name, "index");
   const ArrowArray& dictionary = *array.dictionary;
   check_array(dictionary, type.value, name, "dictionary");
@@ -371,20 +449,39 @@ ArrowImport import_arrow_schema(const ArrowSchema& schema, const std::vector<std
 }
 
 RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& import, const ArrowArray& array) {
+  return import_arrow_batch(schema, import, array, 0, array.length);
+}
+
+RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& import, const ArrowArray& array,
+                               std::int64_t first_row, std::int64_t rows) {
   check_record_schema(schema);
   if (array.n_children != schema.n_children) {
     throw InputError(fmt::format("Arrow data: the batch has {} columns, its schema {}", array.n_children,
                                  schema.n_children));
   }
+  DRIFTGOV_CHECK(first_row >= 0 && rows >= 0 && first_row + rows <= array.length,
+                 "rows [{}, {}) outside an Arrow batch of {} rows", first_row, first_row + rows, array.length);
   RecordBatch batch;
   batch.schema = import.schema;
-  batch.num_rows = array.length;
+  batch.num_rows = rows;
   for (const auto index : import.indices) {
     const auto& child_schema = *schema.children[index];
-    batch.columns.push_back(
-        import_column(child_schema, resolve_column(child_schema), *array.children[index], array.offset, array.length));
+    batch.columns.push_back(import_column(child_schema, resolve_column(child_schema), *array.children[index],
+                                          array.offset + first_row, rows));
   }
   return batch;
+}
+
+std::int64_t ArrowStreamReader::slice_rows() const {
+  // Fixed-width columns take 8 bytes a value once imported (16 for decimals); strings are counted at 16.
+  std::int64_t row_bytes = 1;
+  for (const auto& field : import_.schema.fields) {
+    row_bytes += field.type.id == TypeId::kDecimal || field.type.id == TypeId::kString ||
+                         field.type.id == TypeId::kBinary
+                     ? 16
+                     : 8;
+  }
+  return std::clamp<std::int64_t>(kSliceBytes / row_bytes, kMinSliceRows, kMaxSliceRows);
 }
 
 ArrowStreamReader::ArrowStreamReader(ArrowArrayStream* stream, const std::vector<std::string>& columns) {
@@ -399,22 +496,38 @@ ArrowStreamReader::ArrowStreamReader(ArrowArrayStream* stream, const std::vector
 }
 
 ArrowStreamReader::~ArrowStreamReader() {
+  release_batch();
   if (arrow_schema_.release != nullptr) arrow_schema_.release(&arrow_schema_);
   if (stream_.release != nullptr) stream_.release(&stream_);
 }
 
+void ArrowStreamReader::release_batch() {
+  if (batch_.release != nullptr) batch_.release(&batch_);
+  batch_ = ArrowArray{};
+  next_row_ = 0;
+}
+
 std::optional<RecordBatch> ArrowStreamReader::next() {
-  ArrowArray array{};
-  if (stream_.get_next(&stream_, &array) != 0) {
-    const auto* error = stream_.get_last_error(&stream_);
-    throw InputError(fmt::format("Arrow stream: reading the next batch failed: {}", error ? error : "no message"));
+  if (batch_.release == nullptr || next_row_ >= batch_.length) {
+    release_batch();
+    ArrowArray array{};
+    if (stream_.get_next(&stream_, &array) != 0) {
+      const auto* error = stream_.get_last_error(&stream_);
+      throw InputError(fmt::format("Arrow stream: reading the next batch failed: {}", error ? error : "no message"));
+    }
+    if (array.release == nullptr) return std::nullopt;  // the end of the stream
+    batch_ = array;
+    if (batch_.length == 0) {  // passed on as one empty batch
+      auto empty = import_arrow_batch(arrow_schema_, import_, batch_, 0, 0);
+      release_batch();
+      return empty;
+    }
   }
-  if (array.release == nullptr) return std::nullopt;  // the end of the stream
-  struct Release {
-    ArrowArray& array;
-    ~Release() { array.release(&array); }
-  } release{array};
-  return import_arrow_batch(arrow_schema_, import_, array);
+  const auto rows = std::min(slice_rows(), batch_.length - next_row_);
+  auto slice = import_arrow_batch(arrow_schema_, import_, batch_, next_row_, rows);
+  next_row_ += rows;
+  if (next_row_ >= batch_.length) release_batch();  // the producer's memory back as soon as it is read
+  return slice;
 }
 
 }  // namespace driftgov::core

@@ -12,9 +12,13 @@
 // decimal32/64/256, run-end encoded) is refused with UnsupportedError naming the column and its Arrow format.
 //
 // Copies: core::Column owns its buffers as std::vectors (int64 for every integer width, double for both float
-// widths), so values are copied out of the Arrow buffers, converted as they go; the Arrow data is released by its
-// producer afterwards. A zero-copy import would need Column to borrow buffers (a span plus a shared owner that calls
-// the ArrowArray's release), which only int64, float64 and timestamp arrays could use unconverted.
+// widths), so values are copied out of the Arrow buffers, converted as they go (fixed-width numbers, dates and
+// timestamps in one pass over the buffer, with memcpy where the width is already Column's). The copy is bounded:
+// ArrowStreamReader hands a producer's batch on in slices of at most kSliceBytes once imported (between
+// kMinSliceRows and kMaxSliceRows rows), so that profiling a table of any size holds a few slices' copies at a
+// time, never the table's (docs/python.md, "Memory"). A zero-copy import would need Column to borrow buffers (a
+// span plus a shared owner that calls the ArrowArray's release), which only int64, float64 and timestamp arrays
+// could use unconverted.
 //
 // Thread safety: the functions are pure; an ArrowStreamReader is single-threaded, as the stream itself is.
 
@@ -88,24 +92,39 @@ ArrowImport import_arrow_schema(const ArrowSchema& schema, const std::vector<std
 // Does not release `array`. Throws InputError for a batch that does not match the schema (a producer's bug) or a
 // value that does not fit (a uint64 beyond decimal(20,0) cannot happen; none does today).
 RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& import, const ArrowArray& array);
+// Rows [first_row, first_row + rows) of the batch only.
+RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& import, const ArrowArray& array,
+                               std::int64_t first_row, std::int64_t rows);
 
 // A reader over an ArrowArrayStream it takes over (the caller's struct is marked released). Releases the stream,
-// and every array it read, itself.
+// and every array it read, itself: a producer's batch as soon as its last slice is imported.
 class ArrowStreamReader {
  public:
+  // Slices of a producer's batch: about 4 MiB of imported values (16 float64 columns: 32,768 rows), within
+  // [1024, 65536] rows (65536 is the CSV reader's batch).
+  static constexpr std::int64_t kSliceBytes = 4 << 20;
+  static constexpr std::int64_t kMinSliceRows = 1024;
+  static constexpr std::int64_t kMaxSliceRows = 65536;
+
   ArrowStreamReader(ArrowArrayStream* stream, const std::vector<std::string>& columns);
   ~ArrowStreamReader();
   ArrowStreamReader(const ArrowStreamReader&) = delete;
   ArrowStreamReader& operator=(const ArrowStreamReader&) = delete;
 
   const Schema& schema() const { return import_.schema; }
-  // The next batch, or nullopt at the end of the stream. Throws InputError carrying the producer's error message.
+  // The next slice of the producer's batches (an empty batch of the producer is one empty batch), or nullopt at
+  // the end of the stream. Throws InputError carrying the producer's error message.
   std::optional<RecordBatch> next();
 
  private:
+  std::int64_t slice_rows() const;
+  void release_batch();
+
   ArrowArrayStream stream_{};
   ArrowSchema arrow_schema_{};
   ArrowImport import_;
+  ArrowArray batch_{};         // the producer's batch being sliced (released: none)
+  std::int64_t next_row_ = 0;  // its first row not yet imported
 };
 
 }  // namespace driftgov::core
