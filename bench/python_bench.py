@@ -4,7 +4,8 @@ cores against a single-process profile of the same Parquet file.
 
     .venv/bin/python bench/python_bench.py [--rows 1000000] [--repeat 3] [--package-root build/release/python]
 
-Prints one line per measurement: the best wall time of `--repeat` runs and values (rows x columns) per second.
+Prints one line per measurement: the best wall time of `--repeat` runs and values (rows x columns) per second, and
+for the in-process against CLI lines the median CPU time too (the process's threads, and the CLI child's).
 Spark runs in a child process per core count (a JVM's master is fixed when it starts); its start is not timed.
 """
 import argparse
@@ -49,8 +50,27 @@ def best(repeat, run):
     return min(times)
 
 
+def timed(repeat, run):
+    """Best wall time and median CPU time (this process's threads and its children's) of `repeat` runs."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start_cpu, start = time.process_time(), time.perf_counter()
+        run()
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(time.process_time() - start_cpu + after.ru_utime + after.ru_stime - children.ru_utime -
+                    children.ru_stime)
+    return min(walls), sorted(cpus)[len(cpus) // 2]
+
+
 def report(what, seconds, rows, extra=""):
     print(f"{what:<58} {seconds:8.3f} s  {rows * COLUMNS / seconds / 1e6:8.2f} M values/s{extra}", flush=True)
+
+
+def report_cpu(what, times, rows):
+    wall, cpu = times
+    report(what, wall, rows, f"  (median CPU {cpu:.3f} s, {rows * COLUMNS / cpu / 1e6:.2f} M values/CPU-s)")
 
 
 def spark_child(arguments):
@@ -100,14 +120,19 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         parquet = os.path.join(folder, "data.parquet")
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), parquet, row_group_size=-(-rows // 8))
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        report_cpu("pyarrow.Table.from_pandas(DataFrame) alone", timed(arguments.repeat, lambda: pa.Table.from_pandas(
+            frame, preserve_index=False)), rows)
         for threads in (1, 0):
             label = "1 thread" if threads == 1 else "all cores"
-            seconds = best(arguments.repeat, lambda: driftgov.profile(frame, threads=threads))
-            report(f"driftgov.profile(pandas DataFrame), {label}", seconds, rows)
+            report_cpu(f"driftgov.profile(pandas DataFrame), {label}",
+                       timed(arguments.repeat, lambda: driftgov.profile(frame, threads=threads)), rows)
+            report_cpu(f"driftgov.profile(pyarrow Table of it), {label}",
+                       timed(arguments.repeat, lambda: driftgov.profile(table, threads=threads)), rows)
             output = os.path.join(folder, "profile.json")
             command = [arguments.cli, "profile", parquet, "-o", output, "--threads", str(threads)]
-            seconds = best(arguments.repeat, lambda: subprocess.run(command, check=True, capture_output=True))
-            report(f"driftgov profile data.parquet (CLI), {label}", seconds, rows)
+            report_cpu(f"driftgov profile data.parquet (CLI), {label}",
+                       timed(arguments.repeat, lambda: subprocess.run(command, check=True, capture_output=True)), rows)
         single = best(arguments.repeat, lambda: driftgov.profile(pq.read_table(parquet), threads=1))
         report("driftgov.profile(pyarrow.parquet.read_table(...)), 1 thread", single, rows)
         for cores in [int(c) for c in arguments.spark_cores.split(",") if c]:

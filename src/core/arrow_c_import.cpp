@@ -6,7 +6,6 @@
 #include <charconv>
 #include <cstring>
 #include <string_view>
-#include <type_traits>
 
 #include "driftgov/core/error.hpp"
 
@@ -301,13 +300,16 @@ bool bulk_layout(const ArrowType& type) {
 
 template <typename From, typename To>
 void convert_values(const void* buffer, std::int64_t start, std::int64_t length, std::vector<To>& out) {
-  out.resize(static_cast<std::size_t>(length));
   const char* begin = static_cast<const char*>(buffer) + start * static_cast<std::int64_t>(sizeof(From));
-  if constexpr (std::is_same_v<From, To>) {
-    std::memcpy(out.data(), begin, static_cast<std::size_t>(length) * sizeof(To));
-  } else {
-    for (std::int64_t i = 0; i < length; ++i) out[static_cast<std::size_t>(i)] = static_cast<To>(load<From>(begin, i));
+  if (reinterpret_cast<std::uintptr_t>(begin) % alignof(From) == 0) {
+    // The usual case (the specification asks for 8-byte aligned buffers): assigned from the typed range, which
+    // copies or widens without zero-filling the vector first.
+    const auto* values = reinterpret_cast<const From*>(begin);
+    out.assign(values, values + length);
+    return;
   }
+  out.resize(static_cast<std::size_t>(length));
+  for (std::int64_t i = 0; i < length; ++i) out[static_cast<std::size_t>(i)] = static_cast<To>(load<From>(begin, i));
 }
 
 // Rows [start, start + length) of a non-dictionary array of a bulk layout, with the values of null slots zeroed
