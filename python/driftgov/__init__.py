@@ -13,6 +13,7 @@ import datetime
 import html
 import json
 import os
+import sys
 from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 from . import _core
@@ -34,6 +35,13 @@ def _arrow_stream(data: Any):
     """An ``arrow_array_stream`` PyCapsule for `data`, through the Arrow PyCapsule interface."""
     if isinstance(data, Profile):
         raise InputError("data: expected a table or data frame, got a Profile (compare accepts profiles)")
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(data, pandas.DataFrame):
+        # pandas' own __arrow_c_stream__ adds an index other than a plain range as a column (__index_level_0__):
+        # that of any filtered or sorted frame. The index is not data to profile.
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(data, preserve_index=False).__arrow_c_stream__()
     if hasattr(data, "__arrow_c_stream__"):
         return data.__arrow_c_stream__()
     if hasattr(data, "__arrow_c_array__"):

@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import polars
 import pytest
@@ -179,6 +180,21 @@ def test_merge_of_halves_equals_whole(tables):
     assert profile_fields(merged) == profile_fields(whole)
     means = {c["name"]: (c.get("numeric") or c).get("mean") for c in json.loads(merged.to_bytes())["columns"]}
     assert means["price"] == pytest.approx(float(np.mean(reference["price"].to_numpy())), rel=1e-12)
+
+
+def test_pandas_index_is_not_profiled(tables):
+    """A filtered or re-indexed DataFrame has an index other than a range, which pandas' own Arrow conversion adds as
+    a column (__index_level_0__); driftgov profiles the frame's columns only, with the rows pyarrow counts."""
+    reference, current = (table.to_pandas() for table in tables)
+    filtered = reference[reference["region"] == "west"]
+    indexed = current.set_index("quantity")
+    assert "__index_level_0__" in pa.RecordBatchReader.from_stream(filtered).schema.names  # what pandas exports
+    profile = driftgov.profile(filtered)
+    assert profile.column_names == list(reference.columns)
+    assert profile.row_count == pc.sum(pc.equal(tables[0]["region"], "west")).as_py()
+    assert driftgov.profile(indexed).column_names == [c for c in current.columns if c != "quantity"]
+    result = driftgov.compare(filtered, current[current["flag"]])
+    assert list(result) == list(reference.columns)
 
 
 def test_dictionary_large_and_view_strings_equal_plain_strings(tmp_path):
