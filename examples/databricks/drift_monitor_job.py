@@ -4,7 +4,7 @@ Profiles the last days of an inference table with driftgov.spark where the data 
 merged on the driver), compares each day, and each slice of each day, with the training set's baseline profile, and
 appends one row per day, slice and column to a Delta results table. The baseline profile is stored in a volume: the
 first run profiles the baseline table with driftgov.spark and saves it, later runs load it. Exits with code 3 when a
-day drifted and --fail-on-drift is given, so that the job run fails and its alerts fire.
+day, or a slice of a day, drifted and --fail-on-drift is given, so that the job run fails and its alerts fire.
 
     drift_monitor_job.py --table main.sales.inference_log --baseline-table main.sales.training_set \\
         --baseline-profile /Volumes/main/sales/driftgov/baseline.profile.json \\
@@ -96,7 +96,7 @@ def main(spark, argv=None) -> int:
     window = (table.where((F.col(options.timestamp_col) >= F.lit(start.isoformat()).cast("timestamp"))
                           & (F.col(options.timestamp_col) < F.lit(end.isoformat()).cast("timestamp")))
               .withColumn(_DAY, F.to_date(F.col(options.timestamp_col))))
-    rows, drifted_days = [], []
+    rows, drifted_windows = [], []
     groupings = [(None, [_DAY])] + [(column, [_DAY, column]) for column in options.slice]
     for slice_key, by in groupings:
         for key, current in sorted(driftgov.spark.profile(window, by=by, columns=features).items(),
@@ -108,14 +108,14 @@ def main(spark, argv=None) -> int:
             where = day.isoformat() + ("" if slice_key is None else f" {slice_key}={slice_value}")
             print(f"{where}: dataset drift {result.dataset_drift}; drifted: "
                   f"{', '.join(name for name in result if result.columns[name]['drifted']) or '-'}")
-            if slice_key is None and result.dataset_drift:
-                drifted_days.append(day)
+            if result.dataset_drift:
+                drifted_windows.append(where)
     if rows:
         spark.createDataFrame(rows, RESULTS_SCHEMA).write.mode("append").saveAsTable(options.results_table)
     else:
         print(f"no rows in {options.table} from {start} to {end}")
-    if drifted_days and options.fail_on_drift:
-        print(f"dataset drift on {', '.join(day.isoformat() for day in drifted_days)}", file=sys.stderr)
+    if drifted_windows and options.fail_on_drift:
+        print(f"dataset drift on {', '.join(drifted_windows)}", file=sys.stderr)
         return DRIFT_EXIT_CODE
     return 0
 

@@ -81,7 +81,8 @@ def test_job_on_local_spark_writes_the_results_of_driftgov_compare(tmp_path):
     arguments = ["--table", "inference_log", "--baseline-table", "training_set",
                  "--baseline-profile", str(tmp_path / "volume" / "baseline.profile.json"),
                  "--results-table", "drift_example.results", "--timestamp-col", "ts", "--days", "3",
-                 "--end", "2026-10-04", "--slice", "region", "--exclude", "order_id", "--fail-on-drift"]
+                 "--end", "2026-10-04", "--slice", "region", "--exclude", "order_id", "--drift-share", "0.3",
+                 "--fail-on-drift"]
     try:
         assert job.main(spark, arguments) == job.DRIFT_EXIT_CODE
         saved = tmp_path / "volume" / "baseline.profile.json"
@@ -103,7 +104,7 @@ def test_job_on_local_spark_writes_the_results_of_driftgov_compare(tmp_path):
         chosen = log_day == day
         if isinstance(slice_key, str):
             chosen &= log["region"] == slice_value
-        expected = driftgov.compare(baseline, driftgov.profile(log[chosen][features]))
+        expected = driftgov.compare(baseline, driftgov.profile(log[chosen][features]), drift_share=0.3)
         for row in rows.itertuples():
             column = expected.columns[row.column_name]
             assert row.population_stability_index == pytest.approx(column["population_stability_index"], rel=1e-9)
