@@ -1431,6 +1431,10 @@ class TableChecker {
     for (const auto& monitor : config_.monitors) check(monitor);
     return std::move(issues_);
   }
+  std::vector<ConfigIssue> check_remediation_only(const MonitorConfig& monitor) {
+    if (monitor.remediation) check_remediation(monitor);
+    return std::move(issues_);
+  }
 
  private:
   SourcePosition at(const MonitorConfig& monitor, const std::string& key) const {
@@ -1802,6 +1806,11 @@ Config load_config(const std::string& path, const LoadOptions& options) {
 
 void check_config_tables(const Config& config) {
   auto issues = TableChecker(config).check();
+  if (!issues.empty()) throw ConfigError(sorted(std::move(issues)));
+}
+
+void check_remediation_tables(const Config& config, const MonitorConfig& monitor) {
+  auto issues = TableChecker(config).check_remediation_only(monitor);
   if (!issues.empty()) throw ConfigError(sorted(std::move(issues)));
 }
 

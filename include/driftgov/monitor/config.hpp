@@ -201,6 +201,8 @@ nlohmann::json settings_json(const MonitorConfig& monitor);
 
 // Checks every monitor against its tables (see above). Throws ConfigError with every issue found.
 void check_config_tables(const Config& config);
+// The same for one monitor's remediation block only: its tables exist and hold the columns it names.
+void check_remediation_tables(const Config& config, const MonitorConfig& monitor);
 
 // The metrics a breach rule can name (docs/monitoring.md, "Breaches"). Drift metrics are read from the drift
 // metric rows of the rule's drift_type; profile metrics from the profile metric rows (per column, or the :table
