@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -639,7 +640,10 @@ nlohmann::json StagedSet::summary() const {
   return {{"table", table},
           {"version", version},
           {"rows", rows},
-          {"window", {{"start_exclusive_us", window_start_us}, {"end_us", window_end_us}}},
+          {"window",
+           {{"start_exclusive_us", window_start_us == std::numeric_limits<std::int64_t>::min() ? json(nullptr)
+                                                                                                : json(window_start_us)},
+            {"end_us", window_end_us}}},
           {"validations_table", validations_table},
           {"checks", static_cast<std::int64_t>(checks.size())},
           {"passed", passed()},

@@ -140,11 +140,12 @@ def stage(folder, keys, name="sam", incident="INC-1"):
     return run("incident", "stage", incident, "--config", folder / "driftgov.yaml", "--json", env=as_(keys, name))
 
 
-def oracle_candidate(prod):
-    """The point-in-time join, by pandas.merge_asof, of the label rows in the window."""
+def oracle_candidate(prod, window_days=WINDOW_DAYS):
+    """The point-in-time join, by pandas.merge_asof, of the label rows in the window (every row without one)."""
     labels = DeltaTable(str(prod / "labels" / "churn")).to_pandas()
     newest = labels.ts.max()
-    spine = labels[labels.ts > newest - pd.Timedelta(days=WINDOW_DAYS)].sort_values("ts")
+    spine = labels if window_days is None else labels[labels.ts > newest - pd.Timedelta(days=window_days)]
+    spine = spine.sort_values("ts")
     customer = DeltaTable(str(prod / "features" / "customer")).to_pandas().rename(columns={"ts": "feature_ts"})
     region = DeltaTable(str(prod / "features" / "region")).to_pandas()
     joined = pd.merge_asof(spine, customer.sort_values("feature_ts"), left_on="ts", right_on="feature_ts",
@@ -262,6 +263,25 @@ def test_failing_expectations_and_drift_are_counted_as_pandas_counts_them(projec
         [str(v) for v in sorted_frame_order(expected).tenure[lambda t: t > 30].head(5)]
     assert checks["drift_vs_recent"]["largest"] > 0.000001
     assert "max(tenure): " in outcome["message"] and "drift_vs_recent: population_stability_index" in outcome["message"]
+
+
+def test_without_a_window_every_label_row_is_joined(project):
+    folder, keys = project
+    write_config(folder, keys, REMEDIATION.replace('      window: "%d days"\n' % WINDOW_DAYS, "")
+                 .replace("max_drift_vs_recent: {metric: population_stability_index, value: 10}",
+                          "max_drift_vs_recent: {metric: js_distance, value: 1}"))
+    open_incident(folder, keys)
+    result = stage(folder, keys)
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["staged"]["window"]["start_exclusive_us"] is None
+    expected = sorted_frame(oracle_candidate(folder / "lake" / "prod", window_days=None))
+    got = sorted_frame(DeltaTable(str(folder / "lake" / "staging" / "remediation" / "scores" / "candidate")).to_pandas())
+    assert len(got) == 120
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    drift = next(c for c in outcome["checks"] if c["check"] == "drift_vs_recent")["detail"]
+    scores = DeltaTable(str(folder / "lake" / "prod" / "scores")).to_pandas()
+    assert drift["metric"] == "js_distance" and drift["production_rows"] == int((scores.ts <= expected.ts.max()).sum())
 
 
 def sorted_frame_order(frame):

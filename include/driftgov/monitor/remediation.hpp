@@ -8,7 +8,8 @@
 // none gives nulls). It is written as a new version of the Delta table <staging>/remediation/<monitor>/candidate
 // (an overwrite, so versions accumulate) and the checks as rows appended to
 // <staging>/remediation/<monitor>/validations. Every table is opened, and every column found, before anything is
-// written: a configuration naming a missing table or column changes nothing.
+// written: a configuration naming a missing table or column changes nothing. The tables are read whole into
+// memory (the columns named only).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,7 +30,8 @@ struct StagedSet {
   std::string table;              // the candidate table
   std::int64_t version = -1;      // the version written
   std::int64_t rows = 0;
-  std::int64_t window_start_us = 0, window_end_us = 0;  // the label rows' window (start exclusive, end inclusive)
+  // The label rows' window: start exclusive (INT64_MIN without a `window`: every row), end inclusive.
+  std::int64_t window_start_us = 0, window_end_us = 0;
   std::string validations_table;
   std::vector<StagingCheck> checks;
   bool passed() const;
