@@ -83,6 +83,7 @@ void register_commands(CLI::App& app) {
   register_incident(app);
   register_export(app);
   register_model(app);
+  register_deploy(app);
   register_evaluate(app);
 }
 

@@ -137,14 +137,7 @@ int run_refresh(const MonitorArguments& args) {
       staged = auto_stage_incidents(config, *m, *actor, incidents);
     }
     if (args.json_output) {
-      json j = {{"monitor", summary.monitor}, {"refresh_id", summary.refresh_id}, {"state", summary.state},
-                {"full_refresh", summary.full}, {"table_version_to", summary.version_to},
-                {"rows_read", summary.rows_read}, {"files_read", summary.files_read},
-                {"windows_touched", summary.windows_touched}, {"windows_recomputed", summary.windows_recomputed},
-                {"null_timestamp_rows", summary.null_timestamp_rows}, {"seconds", summary.seconds},
-                {"breaches", summary.telemetry.is_object() ? summary.telemetry.value("breaches", json::array()) : json::array()},
-                {"telemetry", summary.telemetry_path.empty() ? json(nullptr) : json(summary.telemetry_path)}};
-      j["table_version_from"] = summary.version_from ? json(*summary.version_from) : json(nullptr);
+      json j = monitor::summary_json(summary);
       j["incidents"] = json::array();
       for (const auto& incident : incidents) {
         j["incidents"].push_back({{"incident_id", incident.incident_id}, {"opened", incident.opened},
