@@ -225,6 +225,7 @@ void register_incident(CLI::App& app) {
   close->add_option("--reason", args->reason, "Why it is closed (recorded and signed)")->required();
   add_config(close, "steward");
   add_verb(close, [args] { return run_close(*args); });
+  register_incident_stage(*incident);
   auto* verify = incident->add_subcommand("verify", "Check the incident records' chain, signatures and state machine");
   add_config(verify, "viewer");
   add_verb(verify, [args] { return run_verify(*args); });

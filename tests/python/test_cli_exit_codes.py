@@ -32,8 +32,8 @@ DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "qu
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
                     "monitor list", "monitor status", "monitor history", "export", "report", "principal",
                     "principal keygen", "audit", "audit verify", "audit log", "audit checkpoint", "incident", "incident list",
-                    "incident show", "incident close", "incident verify", "model", "model train", "model score",
-                    "evaluate", "evaluate verify"}
+                    "incident show", "incident close", "incident stage", "incident verify", "model", "model train", "model score",
+                    "evaluate", "evaluate verify", "deploy"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -210,7 +210,7 @@ def test_bad_number_for_every_numeric_option(driftgov, path):
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
                                "monitor status", "export", "principal keygen", "audit verify", "audit log",
                                "audit checkpoint", "incident list", "incident show", "incident close", "incident verify",
-                               "model score", "evaluate verify"), path
+                               "incident stage", "model score", "evaluate verify", "deploy"), path
     for option in options:
         result = run(*path.split(), *filler(path), option, "twelve")
         assert_usage_error(result, path, option, "twelve")
@@ -368,12 +368,14 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "incident list": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "incident show": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "incident close": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--reason", "r"],
+            "incident stage": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "incident verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "model train": [missing, "--trainer-config", tmp_path / "train.yaml", "--out", tmp_path / "m"],
             "model score": [tmp_path / "no-such-model.json", missing],
             "evaluate": ["--champion", tmp_path / "no-such-model.json", "--challenger", tmp_path / "no-such-model.json",
                          "--holdout", missing, "--label", "y"],
-            "evaluate verify": [tmp_path / "no-such-record.json", "--config", tmp_path / "driftgov.yaml"]}.get(
+            "evaluate verify": [tmp_path / "no-such-record.json", "--config", tmp_path / "driftgov.yaml"],
+            "deploy": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(
                 path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
     assert_input_error(result, str(args[1] if str(args[0]).startswith("--") else args[0]))
