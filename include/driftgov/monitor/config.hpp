@@ -127,6 +127,12 @@ struct TargetConfig {
   bool is_default = false;
 };
 
+// `governance:` (docs/governance.md, "Approvals"): settings of the approval and promotion chain.
+struct GovernanceConfig {
+  std::int64_t approvals_required = 1;  // governance.approvals.required: distinct approvers a request needs
+  std::int64_t approval_expiry_us = std::int64_t{72} * 3600 * 1000000;  // governance.approvals.expires ("72h")
+};
+
 struct Config {
   std::string file;     // the configuration file as given
   std::string project;
@@ -137,6 +143,7 @@ struct Config {
   // `principals:` (docs/governance.md): users and service principals with their public keys and roles per
   // target; empty when the file declares none.
   gov::Principals principals;
+  GovernanceConfig governance;
   const TargetConfig& selected_target() const;
   // Throws core::InputError listing the monitors there are.
   const MonitorConfig& monitor(const std::string& name) const;
