@@ -267,12 +267,13 @@ DecisionOutcome decide_approval(const IncidentContext& context, const Principals
         }
         const auto excluded = json_strings(asked.excluded);
         if (std::find(excluded.begin(), excluded.end(), context.actor) != excluded.end()) {
-          throw IncidentError(fmt::format(
-              "principal '{}' may not decide approval request {}: four eyes: {} (the requester is '{}'; the model's "
-              "trainers and the requester may not approve)",
-              context.actor, asked.request_id,
-              context.actor == asked.actor ? "it is the request's own requester" : "it trained or evaluated the model",
-              asked.actor));
+          throw AccessDeniedError(
+              context.actor, Role::kApprover, context.target,
+              fmt::format("may not decide approval request {} ({}): four eyes: {}; neither the requester ('{}') nor "
+                          "the model's trainers ({}) may approve",
+                          asked.request_id, asked.incident_id.empty() ? "rollback of " + asked.model : asked.incident_id,
+                          context.actor == asked.actor ? "it made the request" : "it trained or evaluated the model",
+                          asked.actor, fmt::join(excluded, ", ")));
         }
         for (const auto& decision : request.decisions) {
           if (decision.actor == context.actor) {
