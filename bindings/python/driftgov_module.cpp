@@ -10,16 +10,22 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "driftgov/core/arrow_c_export.hpp"
 #include "driftgov/core/arrow_c_import.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/io/source.hpp"
+#include "driftgov/delta/log.hpp"
 #include "driftgov/io/storage.hpp"
+#include "driftgov/monitor/config.hpp"
 #include "driftgov/monitor/profiling.hpp"
+#include "driftgov/monitor/refresh.hpp"
+#include "driftgov/monitor/sources.hpp"
 #include "driftgov/stats/drift.hpp"
 #include "driftgov/stats/profile.hpp"
 
@@ -117,6 +123,71 @@ std::string compare(const stats::DatasetProfile& reference, const stats::Dataset
   return stats::to_json(stats::compare_profiles(reference, current, options, selected)).dump();
 }
 
+// The source name the CLI takes for `path` at a Delta version or timestamp (docs/delta.md): `path@v=N`, `path@ts=T`.
+std::string versioned_location(const std::string& path, const std::optional<std::int64_t>& version,
+                               const std::optional<std::string>& timestamp) {
+  if (!version && !timestamp) return path;
+  if (version && timestamp) throw core::InputError("read: give version or timestamp, not both");
+  if (!delta::is_delta_table(path)) {
+    throw core::InputError(fmt::format(
+        "read: version and timestamp select a version of a Delta table, and '{}' is not one (a folder holding "
+        "_delta_log)",
+        path));
+  }
+  return version ? fmt::format("{}@v={}", path, *version) : fmt::format("{}@ts={}", path, *timestamp);
+}
+
+// Reads a CSV, Parquet or Delta source whole, with the readers of `driftgov cat`, into an Arrow C stream capsule.
+// Reading happens here, not as the consumer pulls, so that every error is raised by this call with the library's
+// message and kind.
+nb::capsule read_source(const std::string& path, const std::optional<std::int64_t>& version,
+                        const std::optional<std::string>& timestamp, const std::vector<std::string>& columns) {
+  auto stream = std::make_unique<ArrowArrayStream>();
+  {
+    nb::gil_scoped_release release;
+    io::SourceOptions options;
+    options.columns = columns;
+    auto source = monitor::open_source(versioned_location(path, version, timestamp), options);
+    std::vector<core::RecordBatch> batches;
+    while (auto batch = source->next()) batches.push_back(std::move(*batch));
+    core::export_arrow_stream(source->schema(), std::move(batches), stream.get());
+  }
+  return nb::capsule(stream.release(), "arrow_array_stream", [](void* pointer) noexcept {
+    auto* owned = static_cast<ArrowArrayStream*>(pointer);
+    if (owned->release != nullptr) owned->release(owned);
+    delete owned;
+  });
+}
+
+// Refreshes one monitor as `driftgov monitor run NAME --json` does; returns its summary as JSON text. A configuration
+// with principals is refused (its refreshes are signed by an acting principal's key, which is the CLI's --as), and
+// one with lineage (the CLI sends the OpenLineage run events around the refresh).
+std::string run_monitor(const std::string& config_path, const std::string& name, const std::string& target,
+                        const std::map<std::string, std::string>& variables, bool full, double wait_seconds) {
+  nb::gil_scoped_release release;
+  monitor::LoadOptions load;
+  load.target = target;
+  load.variables = variables;
+  const auto config = monitor::load_config(config_path, load);
+  if (!config.principals.empty()) {
+    throw core::InputError(fmt::format(
+        "monitor.run: {} declares principals, so each refresh is signed by an acting principal; run "
+        "`driftgov monitor run {} --as NAME` instead",
+        config_path, name));
+  }
+  // OpenLineage events are sent by the CLI's command (a refresh run from here would leave a gap in the lineage).
+  if (config.lineage.enabled()) {
+    throw core::InputError(fmt::format(
+        "monitor.run: {} declares lineage, whose run events `driftgov monitor run {}` sends; run it instead",
+        config_path, name));
+  }
+  monitor::RefreshOptions options;
+  options.full = full;
+  options.wait_seconds = wait_seconds;
+  options.driftgov_version = DRIFTGOV_VERSION;
+  return monitor::summary_json(monitor::refresh_monitor(config, config.monitor(name), options)).dump();
+}
+
 }  // namespace
 }  // namespace driftgov::python
 
@@ -212,6 +283,10 @@ NB_MODULE(_core, module) {
   module.def("_profile_stream", &python::profile_stream, "stream"_a, "description"_a, "columns"_a, "sketch_k"_a,
              "category_cap"_a, "kind"_a, "exact_limit"_a, "threads"_a,
              "Profiles an Arrow C stream capsule (driftgov.profile converts its data to one).");
+  module.def("_read", &python::read_source, "path"_a, "version"_a, "timestamp"_a, "columns"_a,
+             "Reads a CSV, Parquet or Delta source into an Arrow C stream capsule (driftgov.read wraps it).");
+  module.def("_run_monitor", &python::run_monitor, "config"_a, "name"_a, "target"_a, "variables"_a, "full"_a,
+             "wait"_a, "Refreshes a monitor of a configuration file; returns the summary as JSON text.");
   module.def(
       "_compare",
       [](const stats::DatasetProfile& reference, const stats::DatasetProfile& current,

@@ -9,14 +9,16 @@ exports the Arrow PyCapsule interface (``__arrow_c_stream__`` or ``__arrow_c_arr
 """
 from __future__ import annotations
 
+import datetime
 import html
 import json
+import os
 from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 from . import _core
 from ._core import InputError, InternalError, Profile, StorageError, UnsupportedError
 
-__all__ = ["profile", "compare", "Profile", "DriftResult", "InputError", "UnsupportedError", "StorageError",
+__all__ = ["read", "profile", "compare", "Profile", "DriftResult", "InputError", "UnsupportedError", "StorageError",
            "InternalError", "__version__"]
 __version__ = _core.__version__
 
@@ -70,6 +72,47 @@ def profile(data: Any, *, columns: Optional[Sequence[str]] = None, sketch_k: int
     """
     return _core._profile_stream(_arrow_stream(data), _describe(data), _columns_option("columns", columns), sketch_k,
                                  category_cap, dict(kind or {}), exact_limit, threads)
+
+
+class _ArrowStream:
+    """A one-shot holder of an Arrow C stream capsule, exposing the Arrow PyCapsule interface to consumers."""
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        capsule, self._capsule = self._capsule, None
+        if capsule is None:
+            raise InputError("Arrow data: the stream was already consumed")
+        return capsule
+
+
+def _timestamp_text(timestamp: Union[str, datetime.date, datetime.datetime]) -> str:
+    """A Delta timestamp as the text `PATH@ts=T` takes (docs/delta.md); a naive datetime is UTC, as there."""
+    if isinstance(timestamp, str):
+        return timestamp
+    if isinstance(timestamp, (datetime.datetime, datetime.date)):
+        return timestamp.isoformat()
+    raise TypeError(f"timestamp: expected str or datetime, got {type(timestamp).__name__}")
+
+
+def read(path: Union[str, os.PathLike], version: Optional[int] = None,
+         timestamp: Union[str, datetime.datetime, None] = None, *, columns: Optional[Sequence[str]] = None):
+    """Reads a CSV file, a Parquet file or a Delta table into a ``pyarrow.Table``, with the readers of
+    ``driftgov cat`` (the same types, the same errors; docs/data-sources.md).
+
+    ``version`` or ``timestamp`` (text as ``PATH@ts=T`` takes it, or a datetime; naive means UTC) select a Delta
+    table's version, as ``PATH@v=N`` and ``PATH@ts=T`` do in the CLI. ``columns`` keeps those columns, in that
+    order. The GIL is released while reading. Raises InputError (a ValueError) for bad data or options, naming the
+    file and field, and StorageError (an OSError) when the file system fails.
+    """
+    import pyarrow as pa
+
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise TypeError(f"version: expected int, got {type(version).__name__}")
+    capsule = _core._read(os.fspath(path), version, None if timestamp is None else _timestamp_text(timestamp),
+                          _columns_option("columns", columns))
+    return pa.RecordBatchReader.from_stream(_ArrowStream(capsule)).read_all()
 
 
 def _split(name: str, value: Any, scalar_types: tuple):

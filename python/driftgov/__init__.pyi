@@ -1,4 +1,6 @@
 # Type stubs of the driftgov package (docs/python.md).
+import datetime
+import os
 from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 __version__: str
@@ -35,6 +37,15 @@ class Profile:
     @staticmethod
     def load(path: str) -> Profile:
         """Reads a profile file written by Profile.save or `driftgov profile -o`."""
+
+def read(path: Union[str, os.PathLike], version: Optional[int] = None,
+         timestamp: Union[str, datetime.datetime, None] = None, *,
+         columns: Optional[Sequence[str]] = None) -> Any:
+    """Reads a CSV file, a Parquet file or a Delta table into a pyarrow.Table with the readers of `driftgov cat`.
+
+    `version` or `timestamp` (text as `PATH@ts=T` takes it, or a datetime; naive means UTC) select a Delta table's
+    version. Raises InputError (ValueError) or StorageError (OSError) with the CLI's messages.
+    """
 
 def profile(data: Any, *, columns: Optional[Sequence[str]] = None, sketch_k: int = 200, category_cap: int = 10000,
             kind: Optional[Mapping[str, str]] = None, exact_limit: int = 0, threads: int = 0) -> Profile:

@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/lineage_job.hpp"
 
 #include <fmt/format.h>
 
@@ -83,6 +84,7 @@ void register_commands(CLI::App& app) {
   register_approval(app);
   register_export(app);
   register_model(app);
+  register_deploy(app);
   register_evaluate(app);
 }
 
@@ -92,6 +94,15 @@ int run_selected(CLI::App& app) {
 }
 
 int report_failure(const CLI::App& app) {
+  try {  // the lineage FAIL events of the jobs the error stopped carry its message
+    throw;
+  } catch (const core::InputError& error) {
+    flush_lineage_failures(error.message_with(flag_spelling));
+  } catch (const std::exception& error) {
+    flush_lineage_failures(error.what());
+  } catch (...) {
+    flush_lineage_failures("an unknown exception");
+  }
   try {
     throw;
   } catch (const CLI::Success& request) {  // --help, --help-all, --version: printed to stdout

@@ -46,5 +46,6 @@ void register_approval(CLI::App& app);
 void register_export(CLI::App& app);
 void register_model(CLI::App& app);
 void register_evaluate(CLI::App& app);
+void register_deploy(CLI::App& app);
 
 }  // namespace driftgov::cli

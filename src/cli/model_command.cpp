@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/governance.hpp"
+#include "cli/lineage_job.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/audit_log.hpp"
@@ -88,6 +89,12 @@ void move_incident(const PrincipalArguments::Acting& acting, const std::string& 
                            details.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+// A table read by a governed job, as a lineage dataset: a Delta table with its schema at the version read, else
+// the file.
+gov::LineageDataset table_lineage(const std::string& path, std::optional<std::int64_t> version) {
+  return version ? gov::delta_lineage_dataset(path, version) : gov::lineage_dataset(path);
+}
+
 void print_json(const json& value) { fmt::print("{}\n", value.dump(2, ' ', false, json::error_handler_t::replace)); }
 
 std::string now_text() {
@@ -113,6 +120,12 @@ int run_train(const TrainArguments& args) {
   const auto incident = incident_to_move(actor, args.principal.incident, gov::IncidentState::kStaged, "model train");
   const auto config = gov::TrainConfig::parse(io::read_file(io::local_storage(), args.config_file), args.config_file);
   const auto pinned = gov::pin_table(args.table, args.version, "--version");
+  std::optional<LineageJob> lineage;  // a governed training (an acting principal named) is a lineage job
+  if (actor) {
+    lineage.emplace(actor->config, "model.train", "TRAIN");
+    if (lineage->enabled()) lineage->run().inputs = {table_lineage(pinned.path, pinned.version)};
+    lineage->start();
+  }
   const auto data = gov::read_dataset(monitor::builtin_sources(), pinned.location, config.features, config.label, "", config.problem());
   const auto trained = gov::train_model(config, data, args.out);
   json manifest = {{"format", "driftgov.training/1"},
@@ -134,6 +147,11 @@ int run_train(const TrainArguments& args) {
                  {{"artefact", trained.path}, {"trainer", config.trainer}, {"table", pinned.path},
                   {"table_version", manifest.at("table_version")}, {"rows", trained.rows}});
   }
+  if (lineage && lineage->enabled()) {
+    lineage->run().inputs.front().row_count = trained.rows;
+    lineage->run().outputs = {gov::lineage_dataset(trained.path)};
+  }
+  if (lineage) lineage->complete();
   if (incident) {
     move_incident(*actor, incident->id, gov::IncidentState::kTraining,
                   fmt::format("challenger {} trained by {}", trained.sha256.substr(0, 12), actor->principal.name),
@@ -328,6 +346,12 @@ int run_evaluate(const EvaluateArguments& args) {
   for (const auto& metric : metrics) gov::check_metric_name(metric, *problem, "--metrics");
 
   const auto pinned = gov::pin_table(holdout, version, "--version");
+  std::optional<LineageJob> lineage;  // a governed evaluation (an acting principal named) is a lineage job
+  if (actor) {
+    lineage.emplace(actor->config, "model.evaluate", "EVALUATE");
+    if (lineage->enabled()) lineage->run().inputs = {table_lineage(pinned.path, pinned.version)};
+    lineage->start();
+  }
   // Each model reads its own features (the names stored in an XGBoost model, else --features, else every column
   // but the label and the slice); the rows, labels and slices are the same for both.
   const auto features_of = [&](const EvaluatedModel& model) {
@@ -381,6 +405,14 @@ int run_evaluate(const EvaluateArguments& args) {
     record["signature"] = nullptr;
   }
   if (!args.out.empty()) io::write_file_atomically(io::local_storage(), args.out, record.dump(2) + "\n");
+  if (lineage && lineage->enabled()) {
+    lineage->run().inputs.front().row_count = harness.rows;
+    for (const auto* model : {&champion, &challenger}) {
+      if (!model->description.path.empty()) lineage->run().inputs.push_back(gov::lineage_dataset(model->description.path));
+    }
+    if (!args.out.empty()) lineage->run().outputs = {gov::lineage_dataset(args.out)};
+  }
+  if (lineage) lineage->complete();
   if (actor) {
     append_entry(*actor, "model.evaluate", challenger.description.sha256,
                  {{"digest", record.at("digest")}, {"champion", champion.description.sha256},

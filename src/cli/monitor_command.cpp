@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/governance.hpp"
+#include "cli/lineage_job.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/monitor/config.hpp"
@@ -107,7 +108,22 @@ int run_refresh(const MonitorArguments& args) {
     options.driftgov_version = DRIFTGOV_VERSION;
     monitor::RefreshSummary summary;
     try {
-      summary = monitor::refresh_monitor(config, *m, options);
+      LineageJob lineage(config, m->name + ".refresh", "MONITOR_REFRESH");
+      if (lineage.enabled()) lineage.run().inputs = {gov::delta_lineage_dataset(m->table)};
+      summary = lineage.around([&] { return monitor::refresh_monitor(config, *m, options); },
+                               [&](const monitor::RefreshSummary& done, gov::LineageRun& run) {
+                                 auto input = gov::delta_lineage_dataset(m->table, done.version_to);
+                                 input.row_count = done.rows_read;
+                                 input.file_count = done.files_read;
+                                 run.inputs = {std::move(input)};
+                                 run.outputs.clear();
+                                 for (const auto& table : {monitor::profile_metrics_table(*m),
+                                                           monitor::drift_metrics_table(*m),
+                                                           monitor::breaches_table(*m)}) {
+                                   auto output = gov::delta_lineage_dataset(table);
+                                   if (output.version) run.outputs.push_back(std::move(output));
+                                 }
+                               });
     } catch (const monitor::MonitorBusyError& error) {
       fmt::print(stderr, "driftgov: {}\n", error.what());
       code = kExitBusy;
@@ -119,14 +135,7 @@ int run_refresh(const MonitorArguments& args) {
       incidents = record_monitor_breaches(config, *m, *actor, summary);
     }
     if (args.json_output) {
-      json j = {{"monitor", summary.monitor}, {"refresh_id", summary.refresh_id}, {"state", summary.state},
-                {"full_refresh", summary.full}, {"table_version_to", summary.version_to},
-                {"rows_read", summary.rows_read}, {"files_read", summary.files_read},
-                {"windows_touched", summary.windows_touched}, {"windows_recomputed", summary.windows_recomputed},
-                {"null_timestamp_rows", summary.null_timestamp_rows}, {"seconds", summary.seconds},
-                {"breaches", summary.telemetry.is_object() ? summary.telemetry.value("breaches", json::array()) : json::array()},
-                {"telemetry", summary.telemetry_path.empty() ? json(nullptr) : json(summary.telemetry_path)}};
-      j["table_version_from"] = summary.version_from ? json(*summary.version_from) : json(nullptr);
+      json j = monitor::summary_json(summary);
       j["incidents"] = json::array();
       for (const auto& incident : incidents) {
         j["incidents"].push_back({{"incident_id", incident.incident_id}, {"opened", incident.opened},

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,8 +18,11 @@
 #include <utility>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/process.hpp"
 #include "driftgov/io/scratch_folder.hpp"
 #include "driftgov/io/storage.hpp"
+
+extern char** environ;
 
 namespace driftgov::io {
 namespace {
@@ -378,6 +383,46 @@ ScratchFolder::~ScratchFolder() {
 Storage& local_storage() {
   static LocalStorage storage;
   return storage;
+}
+
+// Running a program (include/driftgov/io/process.hpp): here, beside the other calls to the operating system.
+ProcessOutput run_program(const std::vector<std::string>& argv) {
+  if (argv.empty()) throw core::InternalError("run_program: no program");
+  int pipe_ends[2];
+  if (::pipe2(pipe_ends, O_CLOEXEC) != 0) throw core::IOError(argv.front(), "make a pipe for", errno);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> arguments;
+  for (const auto& argument : argv) arguments.push_back(const_cast<char*>(argument.c_str()));
+  arguments.push_back(nullptr);
+  pid_t child = 0;
+  const int spawned = ::posix_spawnp(&child, argv.front().c_str(), &actions, nullptr, arguments.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_ends[1]);
+  ProcessOutput result;
+  if (spawned != 0) {
+    ::close(pipe_ends[0]);
+    result.exit_code = 127;
+    return result;
+  }
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(pipe_ends[0], buffer, sizeof buffer);
+    if (got > 0) {
+      result.output.append(buffer, static_cast<std::size_t>(got));
+    } else if (got == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(pipe_ends[0]);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) throw core::IOError(argv.front(), "wait for", errno);
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return result;
 }
 
 }  // namespace driftgov::io

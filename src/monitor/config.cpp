@@ -170,6 +170,7 @@ class Loader {
   void read_targets(const Entry& entry, Config& config);
   void read_principals(const Entry& entry, Config& config);
   void read_governance(const Entry& entry, Config& config);
+  void read_lineage(const Entry& entry, Config& config);
   Variables variables_for(const std::string& target, std::vector<std::string>& missing);
   void read_monitor(const Entry& entry, Config& config);
   void read_baseline(const Entry& entry, MonitorConfig& monitor);
@@ -448,6 +449,50 @@ void Loader::read_targets(const Entry& entry, Config& config) {
     if (resolved && resolved->empty()) expected(lakehouse, "a folder or URI");
     if (resolved && !resolved->empty()) config.targets[name].lakehouse = resolve_path(folder_, *resolved);
   }
+}
+
+// ------------------------------------------------------------------------------------------ lineage
+
+void Loader::read_lineage(const Entry& entry, Config& config) {
+  const auto fields = mapping(entry, {"namespace", "file", "url", "endpoint", "api_key_env", "timeout_seconds"});
+  if (!fields) return;
+  auto& lineage = config.lineage;
+  lineage.job_namespace = config.project;
+  if (const auto* name = fields->find("namespace")) lineage.job_namespace = text(*name, "a namespace").value_or("");
+  if (const auto* file = fields->find("file")) {
+    const auto path = text(*file, "a file path");
+    const auto& lakehouse = config.targets.contains(config.target) ? config.targets.at(config.target).lakehouse : "";
+    if (path && !path->empty()) lineage.file = resolve_path(lakehouse.empty() ? folder_ : lakehouse, *path);
+  }
+  if (const auto* url = fields->find("url")) {
+    if (const auto value = text(*url, "an http:// or https:// URL")) {
+      if (!(value->starts_with("http://") || value->starts_with("https://"))) {
+        add(at(*url), fmt::format("{}: expected an http:// or https:// URL, found '{}'", url->path, *value));
+      } else {
+        lineage.url = *value;
+      }
+    }
+  }
+  if (const auto* endpoint = fields->find("endpoint")) {
+    if (const auto value = text(*endpoint, "a path starting with /")) {
+      if (!value->starts_with('/')) {
+        add(at(*endpoint), fmt::format("{}: expected a path starting with /, found '{}'", endpoint->path, *value));
+      } else {
+        lineage.endpoint = *value;
+      }
+    }
+  }
+  if (const auto* key = fields->find("api_key_env")) lineage.api_key_env = text(*key, "an environment variable name").value_or("");
+  if (const auto* timeout = fields->find("timeout_seconds")) {
+    if (const auto value = number(*timeout)) {
+      if (!(*value > 0 && *value <= 300)) {
+        add(at(*timeout), fmt::format("{}: expected a number of seconds in (0, 300], found {}", timeout->path, *value));
+      } else {
+        lineage.timeout_seconds = *value;
+      }
+    }
+  }
+  if (!lineage.enabled()) add(at(entry), "lineage: expected `file`, `url` or both (where the events go)");
 }
 
 // ------------------------------------------------------------------------------------------ principals
@@ -1154,11 +1199,11 @@ Config Loader::load(const std::string& text) {
   const Entry top{YAML::Node(), root, ""};
   const SourcePosition start{file_, 1, 1};
   if (!root.IsMap()) {
-    add(at(root, start), fmt::format("expected a mapping with project, variables, targets, principals, governance and monitors, found {}",
+    add(at(root, start), fmt::format("expected a mapping with project, variables, targets, principals, governance, lineage and monitors, found {}",
                                      describe(root)));
     throw ConfigError(std::move(issues_));
   }
-  const auto fields = mapping(top, {"project", "variables", "targets", "principals", "governance", "monitors"});
+  const auto fields = mapping(top, {"project", "variables", "targets", "principals", "governance", "lineage", "monitors"});
   if (const auto* variables = fields->find("variables")) declare_variables(*variables);
   for (const auto& [name, value] : options_.variables) {
     if (!defaults_.contains(name)) {
@@ -1221,6 +1266,7 @@ Config Loader::load(const std::string& text) {
   }
   if (const auto* principals = fields->find("principals")) read_principals(*principals, config);
   if (const auto* governance = fields->find("governance")) read_governance(*governance, config);
+  if (const auto* lineage = fields->find("lineage")) read_lineage(*lineage, config);
   if (const auto* monitors = fields->find("monitors")) {
     if (const auto entries = mapping(*monitors, {})) {
       for (const auto& monitor : entries->entries) read_monitor(monitor, config);

@@ -1906,4 +1906,24 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
   }
 }
 
+nlohmann::json summary_json(const RefreshSummary& summary) {
+  using nlohmann::json;
+  json j = {{"monitor", summary.monitor},
+            {"refresh_id", summary.refresh_id},
+            {"state", summary.state},
+            {"full_refresh", summary.full},
+            {"table_version_to", summary.version_to},
+            {"rows_read", summary.rows_read},
+            {"files_read", summary.files_read},
+            {"windows_touched", summary.windows_touched},
+            {"windows_recomputed", summary.windows_recomputed},
+            {"null_timestamp_rows", summary.null_timestamp_rows},
+            {"seconds", summary.seconds},
+            {"breaches", summary.telemetry.is_object() ? summary.telemetry.value("breaches", json::array())
+                                                       : json::array()},
+            {"telemetry", summary.telemetry_path.empty() ? json(nullptr) : json(summary.telemetry_path)}};
+  j["table_version_from"] = summary.version_from ? json(*summary.version_from) : json(nullptr);
+  return j;
+}
+
 }  // namespace driftgov::monitor

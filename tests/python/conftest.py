@@ -8,6 +8,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = Path(os.environ.get("DRIFTGOV_BUILD_DIR", ROOT / "build" / "release"))
+# The import root of the Python package: the release build's, also when the suite runs against the ASan build
+# (DRIFTGOV_BUILD_DIR), since an instrumented extension would need libasan preloaded into the interpreter.
+# DRIFTGOV_PYTHON_BUILD_DIR names another build.
+PACKAGE_ROOT = Path(os.environ.get("DRIFTGOV_PYTHON_BUILD_DIR") or ROOT / "build" / "release") / "python"
 # The corpora written by other implementations (tests/data/conformance/README.md); the environment variable
 # DRIFTGOV_CONFORMANCE_DIR may name another folder with the same layout.
 CONFORMANCE_DIR = Path(os.environ.get("DRIFTGOV_CONFORMANCE_DIR") or ROOT / "tests" / "data" / "conformance")

@@ -6,9 +6,11 @@ import datetime
 import decimal
 import json
 import math
+import os
 import re
+import sys
 
-from conftest import run_driftgov
+from conftest import PACKAGE_ROOT, run_driftgov
 
 # driftgov prints timestamps as ISO text, with a Z for UTC ones; the other readers give datetimes.
 _UTC_TEXT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -61,11 +63,15 @@ def _order(value):
 
 def spark_session():
     """The running local Spark with Delta, started on first use (the JVM is the slow part, ~30 s to start) and
-    shared by every module; started again if another module stopped it."""
+    shared by every module; started again if another module stopped it. Two cores, so that driftgov.spark's tests
+    run partitions in parallel (the interop suite took no longer than on one core). Python workers (mapInArrow) run this
+    interpreter with the driftgov package of the build importable."""
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 
-    builder = (SparkSession.builder.master("local[1]").appName("driftgov-delta-interop")
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # read when the context starts
+
+    builder = (SparkSession.builder.master("local[2]").appName("driftgov-delta-interop")
                .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
                .config("spark.driver.memory", "1g")
@@ -76,7 +82,8 @@ def spark_session():
                .config("spark.databricks.delta.snapshotPartitions", "1")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-               .config("spark.databricks.delta.retentionDurationCheck.enabled", "false"))
+               .config("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+               .config("spark.executorEnv.PYTHONPATH", str(PACKAGE_ROOT)))
     session = configure_spark_with_delta_pip(builder).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session

@@ -3,13 +3,11 @@ pyarrow (files, the Parquet reader, the CLI's option parsing), scipy and numpy f
 pandas and polars as producers of the Arrow C stream."""
 import errno
 import json
-import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,18 +18,7 @@ import pytest
 from scipy import stats
 
 from conftest import ROOT, run_driftgov
-
-# The module of the release build, also when the suite runs against the ASan build (DRIFTGOV_BUILD_DIR): an
-# instrumented extension would need libasan preloaded into the interpreter. DRIFTGOV_PYTHON_BUILD_DIR names another.
-PACKAGE_ROOT = Path(os.environ.get("DRIFTGOV_PYTHON_BUILD_DIR") or ROOT / "build" / "release") / "python"
-if not (PACKAGE_ROOT / "driftgov" / "__init__.py").exists():
-    pytest.fail(f"{PACKAGE_ROOT}/driftgov is missing: build the release preset (DRIFTGOV_BUILD_PYTHON is on there)",
-                pytrace=False)
-sys.path.insert(0, str(PACKAGE_ROOT))
-import driftgov  # noqa: E402
-
-# Fields of the compare document that name where the data came from: a file for the CLI, an object in memory here.
-SOURCE_FIELDS = {"reference", "current"}
+from python_package import PACKAGE_ROOT, assert_documents_equal, driftgov, without_sources
 
 
 def make_tables(rows_reference=6000, rows_current=5000, seed=7):
@@ -66,27 +53,6 @@ def cli_result(tables, tmp_path_factory):
     output = folder / "result.json"
     run_driftgov("compare", folder / "reference.parquet", folder / "current.parquet", "--json", output, "-q")
     return json.loads(output.read_text())
-
-
-def assert_documents_equal(actual, expected, path="$"):
-    """Equal structure and values; floating-point numbers within 1e-9 relative (profiles merge partial moments in
-    an order that depends on how the rows were split into batches)."""
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict) and set(actual) == set(expected), f"{path}: keys {set(actual) ^ set(expected)}"
-        for key in expected:
-            assert_documents_equal(actual[key], expected[key], f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), f"{path}: lengths differ"
-        for index, (a, e) in enumerate(zip(actual, expected)):
-            assert_documents_equal(a, e, f"{path}[{index}]")
-    elif isinstance(expected, float) and not isinstance(expected, bool):
-        assert actual == pytest.approx(expected, rel=1e-9, abs=1e-12), f"{path}: {actual} != {expected}"
-    else:
-        assert actual == expected, f"{path}: {actual!r} != {expected!r}"
-
-
-def without_sources(document):
-    return {key: value for key, value in document.items() if key not in SOURCE_FIELDS}
 
 
 def as_pandas(table):

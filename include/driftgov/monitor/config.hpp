@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/gov/lineage.hpp"
 #include "driftgov/gov/principals.hpp"
 #include "driftgov/monitor/windows.hpp"
 #include "driftgov/stats/drift.hpp"
@@ -143,6 +144,8 @@ struct Config {
   // `principals:` (docs/governance.md): users and service principals with their public keys and roles per
   // target; empty when the file declares none.
   gov::Principals principals;
+  // `lineage:` (docs/lineage.md): where OpenLineage run events go; disabled when the file has no such block.
+  gov::LineageConfig lineage;
   GovernanceConfig governance;
   const TargetConfig& selected_target() const;
   // Throws core::InputError listing the monitors there are.

@@ -80,12 +80,19 @@ struct RefreshSummary {
 // core::IOError for storage failures; a failed refresh is recorded as FAILED in the refreshes table first.
 RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options = {});
 
+// The summary as `driftgov monitor run --json` prints it per monitor (docs/cli.md; without the incidents, which
+// governance adds) and driftgov.monitor.run returns it.
+nlohmann::json summary_json(const RefreshSummary& summary);
+
 // The output tables of a monitor.
 std::string profile_metrics_table(const MonitorConfig& monitor);
 std::string drift_metrics_table(const MonitorConfig& monitor);
 std::string breaches_table(const MonitorConfig& monitor);
 std::string state_table(const MonitorConfig& monitor);
 std::string refreshes_table(const MonitorConfig& monitor);
+// Creates the monitor's profile_metrics, drift_metrics and breaches tables, empty with their schemas, when absent
+// (driftgov deploy); returns the tables created. A refresh needs none of them to exist.
+std::vector<std::string> create_output_tables(const MonitorConfig& monitor);
 
 // One refresh as the refreshes table records it (its latest state).
 struct RefreshRecord {

@@ -1,0 +1,164 @@
+"""driftgov for Spark DataFrames: profiles computed where the data is, merged on the driver (docs/python.md, Spark).
+
+    import driftgov.spark
+    baseline = driftgov.spark.profile(spark.table("training"))            # a driftgov.Profile
+    by_day = driftgov.spark.profile(events, by=["day"])                   # {(day,): Profile}
+    result = driftgov.spark.compare(baseline, spark.table("live"))        # a driftgov.DriftResult
+
+Each task profiles the Arrow batches of its partition with the C++ engine (``DataFrame.mapInArrow``) and emits one
+row per group: the group's key columns, the partition index and the partial profile's bytes (``Profile.to_bytes``,
+the versioned profile format of docs/profiles.md). The driver collects those rows and merges each group's partials
+in partition order with ``Profile.merge``. Counts, nulls, NaN, zeros, min, max and exact category counts equal the
+single-process profile's exactly; mean and M2 up to floating-point rounding; quantile sketches, frequent items and
+distinct counts within their stated bounds. Only pyspark's public DataFrame API is used (no RDDs), so it runs on
+Spark Connect too. The executors need the driftgov package installed (docs/python.md, cluster use).
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
+
+from . import _DEFAULT_CATEGORY_CAP, _DEFAULT_SKETCH_K, InputError, Profile, _columns_option, _core
+from . import compare as _compare_profiles
+
+__all__ = ["profile", "compare"]
+
+# What a Spark profile says it profiled (Profile.source).
+_SOURCE = "<pyspark.sql.DataFrame>"
+# The columns each task adds to the group keys in its output rows.
+_PARTITION_COLUMN = "__driftgov_partition"
+_PROFILE_COLUMN = "__driftgov_profile"
+
+
+def _profile_batches(schema, batches, columns: list, options: dict) -> Profile:
+    """One profile of Arrow batches (an iterable of pyarrow.RecordBatch with `schema`)."""
+    import pyarrow as pa
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches)
+    return _core._profile_stream(reader.__arrow_c_stream__(), _SOURCE, columns, options["sketch_k"],
+                                 options["category_cap"], options["kind"], 0, options["threads"])
+
+
+def _groups(batch, by: list):
+    """(key values as a one-row table, the rows of the group) for each group of `by` in a batch; nulls form a group."""
+    import pyarrow as pa
+
+    table = pa.Table.from_batches([batch])
+    row_column = "__driftgov_row"
+    indexed = table.append_column(row_column, pa.array(range(batch.num_rows), pa.int64()))
+    grouped = indexed.group_by(by, use_threads=False).aggregate([(row_column, "list")])
+    for rows in grouped[f"{row_column}_list"].to_pylist():
+        members = table.take(pa.array(rows, pa.int64()))
+        yield members.select(by).slice(0, 1), members
+
+
+def _profile_partition(by: list, columns: list, options: dict, batches):
+    """mapInArrow's function: the partial profiles of one partition, one output row per group."""
+    import pyarrow as pa
+    from pyspark import TaskContext
+
+    partition = TaskContext.get().partitionId()
+    iterator = iter(batches)
+    first = next(iterator, None)
+    if first is None:
+        return
+    keys, profiles = [], []
+    if not by:
+        profiles.append(_profile_batches(first.schema, _chain(first, iterator), columns, options))
+    else:
+        found: Dict[tuple, int] = {}
+        for batch in _chain(first, iterator):
+            for key_table, members in _groups(batch, by):
+                key = tuple(key_table.to_pylist()[0].values())
+                partial = _profile_batches(members.schema, members.to_batches(), columns, options)
+                if key in found:
+                    profiles[found[key]] = profiles[found[key]].merge(partial)
+                else:
+                    found[key] = len(profiles)
+                    keys.append(key_table)
+                    profiles.append(partial)
+    arrays = {}
+    if by:
+        key_columns = pa.concat_tables(keys)
+        arrays = {name: key_columns[name].combine_chunks() for name in by}
+    arrays[_PARTITION_COLUMN] = pa.array([partition] * len(profiles), pa.int32())
+    arrays[_PROFILE_COLUMN] = pa.array([item.to_bytes() for item in profiles], pa.binary())
+    yield pa.RecordBatch.from_pydict(arrays)
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _arrow_schema(df):
+    """The Arrow schema Spark gives the batches of `df` (pyspark's own conversion)."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(df.schema)
+
+
+def profile(df: Any, by: Union[str, Sequence[str], None] = None, *, columns: Optional[Sequence[str]] = None,
+            sketch_k: int = _DEFAULT_SKETCH_K, category_cap: int = _DEFAULT_CATEGORY_CAP,
+            kind: Optional[Mapping[str, str]] = None, threads: int = 1) -> Union[Profile, Dict[tuple, Profile]]:
+    """Profiles a Spark DataFrame as :func:`driftgov.profile` profiles local data, each partition in its task.
+
+    Without ``by``: one :class:`driftgov.Profile` of every row (of an empty DataFrame too). With ``by`` (a column
+    name or a list of them): a dict from each group's key tuple (Python values as ``Row`` holds them, ``None`` for a
+    null key) to the profile of its rows; the key columns are not profiled unless ``columns`` names them.
+    ``columns`` (default: every other column), ``sketch_k``, ``category_cap`` and ``kind`` are
+    :func:`driftgov.profile`'s; ``threads`` is the threads each task profiles with (1: Spark runs a task per core).
+    Options and column types are checked on the driver first, raising driftgov's errors there. The partial profiles
+    of every partition and group are collected on the driver: ``coalesce`` a DataFrame of very many partitions.
+    """
+    from pyspark.sql.types import BinaryType, IntegerType, StructField, StructType
+
+    by_list = _columns_option("by", by)
+    column_list = _columns_option("columns", columns)
+    names = list(df.columns)
+    for option, chosen in (("by", by_list), ("columns", column_list)):
+        for name in chosen:
+            if name not in names:
+                raise InputError(f"{option}: no column '{name}' (columns: {', '.join(names)})")
+    profiled = column_list or [name for name in names if name not in by_list]
+    options = {"sketch_k": sketch_k, "category_cap": category_cap, "kind": dict(kind or {}), "threads": threads}
+    # The driver checks options, column names and types on no rows; this is also the profile of an empty DataFrame.
+    selected = df.select(*dict.fromkeys(by_list + profiled))
+    schema = _arrow_schema(selected)
+    empty = _profile_batches(schema, [], profiled, options)
+    output = StructType([selected.schema[name] for name in by_list] +
+                        [StructField(_PARTITION_COLUMN, IntegerType(), False),
+                         StructField(_PROFILE_COLUMN, BinaryType(), False)])
+    task = functools.partial(_profile_partition, by_list, profiled, options)
+    rows = selected.mapInArrow(task, output).collect()
+    partials: Dict[tuple, list] = {}
+    for row in rows:
+        key = tuple(row[name] for name in by_list)
+        partials.setdefault(key, []).append((row[_PARTITION_COLUMN], bytes(row[_PROFILE_COLUMN])))
+    merged = {key: _merge_in_order(items) for key, items in partials.items()}
+    if not by_list:
+        return merged.get((), empty)
+    return merged
+
+
+def _merge_in_order(partials: list) -> Profile:
+    """Merges (partition, bytes) partials in partition order, so that a result does not depend on task timing."""
+    partials.sort(key=lambda item: item[0])
+    result = Profile.from_bytes(partials[0][1])
+    for _, data in partials[1:]:
+        result = result.merge(Profile.from_bytes(data))
+    return result
+
+
+def compare(reference: Any, current: Any, **options: Any):
+    """Compares two Spark DataFrames (or a :class:`driftgov.Profile` on either side) as :func:`driftgov.compare`
+    compares profiles: each DataFrame is profiled with :func:`profile` (``columns``, ``sketch_k``,
+    ``category_cap``, ``kind``, ``threads``), and the other options are :func:`driftgov.compare`'s. Quantile-based
+    statistics are then sketch-based with stated bounds, as for any stored profile. Returns a DriftResult.
+    """
+    profile_options = {name: options.pop(name) for name in ("sketch_k", "category_cap", "kind", "threads")
+                       if name in options}
+    if "columns" in options:
+        profile_options["columns"] = options["columns"]  # also compare's: the columns compared
+    sides = [side if isinstance(side, Profile) else profile(side, **profile_options) for side in (reference, current)]
+    return _compare_profiles(sides[0], sides[1], **options)
