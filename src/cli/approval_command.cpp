@@ -122,6 +122,16 @@ int run_request(const ApprovalArguments& args) {
   const auto evidence = check_evidence(config, args.evaluation, args.artefact);
   const auto incidents = gov::fold_incidents(gov::read_incident_records(gov::incidents_table(lakehouse)));
   const auto& incident = gov::find_incident(incidents, args.id);
+  // The evaluation must be the one the incident recorded when it moved to `evaluated`.
+  for (const auto& record : incident.history) {
+    const auto details = json::parse(record.details, nullptr, false);
+    if (record.state != "evaluated" || !details.is_object() || !details.contains("digest")) continue;
+    const auto recorded = details.value("digest", std::string());
+    DRIFTGOV_USER_CHECK(recorded == evidence.evaluation_digest,
+                        "approval request {}: evaluation record {} has digest {}, but the incident was evaluated by "
+                        "the record of digest {} (seq {})",
+                        incident.id, args.evaluation, evidence.evaluation_digest, recorded, record.seq);
+  }
   spec.action = "promote";
   spec.incident_id = incident.id;
   spec.evaluation_digest = evidence.evaluation_digest;

@@ -122,8 +122,14 @@ def test_a_request_needs_a_verified_passing_evaluation_of_that_artefact(tmp_path
     forged.write_text(json.dumps(edited))
     digest = project.run("approval", "request", incident, "--evaluation", forged, "--model", artefact, as_="tom")
     assert digest.returncode == EXIT_INPUT and "digest mismatch" in digest.stderr
-    failed = json.loads(record.read_text())
-    assert failed["passed"] is True
+    # Another signed, passing evaluation of the same artefact, but not the one the incident recorded.
+    another = tmp_path / "another.json"
+    project.ok("evaluate", "--holdout", tmp_path / "holdout.csv", "--label", "y", "--champion", project.champion,
+               "--challenger", artefact, "--bootstrap", "0", "--out", another, as_="tess")
+    assert evaluation_digest(another) != evaluation_digest(record)
+    swapped = project.run("approval", "request", incident, "--evaluation", another, "--model", artefact, as_="tom")
+    assert swapped.returncode == EXIT_INPUT
+    assert f"but the incident was evaluated by the record of digest {evaluation_digest(record)}" in swapped.stderr
     # The trainer role is needed to ask; a steward may not.
     steward = project.run("approval", "request", incident, "--evaluation", record, "--model", artefact, as_="sam")
     assert steward.returncode == EXIT_ACCESS_DENIED
