@@ -43,6 +43,7 @@ void register_report(CLI::App& app);
 void register_governance(CLI::App& app);
 void register_incident(CLI::App& app);
 void register_approval(CLI::App& app);
+void register_incident_stage(CLI::App& incident);  // `incident stage` (remediation_command.cpp)
 void register_export(CLI::App& app);
 void register_model(CLI::App& app);
 void register_evaluate(CLI::App& app);

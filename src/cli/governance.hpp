@@ -69,6 +69,16 @@ std::vector<gov::BreachOutcome> record_monitor_breaches(const monitor::Config& c
                                                         const ActingPrincipal& actor,
                                                         const monitor::RefreshSummary& summary);
 
+// Builds and validates the retraining set of an open incident (or again of one in staging) in its monitor's
+// remediation target and moves it open -> staging, and staging -> staged when every check passes
+// (docs/governance.md, "Remediation"). Returns {"incident_id", "state", "staged", "checks", "records", "message"}.
+nlohmann::json stage_incident(const monitor::Config& config, const ActingPrincipal& actor,
+                              const std::string& incident_id);
+// remediation.auto_stage: stages each incident the refresh opened; a staging that fails is a warning on stderr and
+// an entry with "error". Returns one entry per staging tried.
+nlohmann::json auto_stage_incidents(const monitor::Config& config, const monitor::MonitorConfig& monitor,
+                                    const ActingPrincipal& actor, const std::vector<gov::BreachOutcome>& outcomes);
+
 // What an approval and a promotion are about: a verified, passing evaluation record and the artefact it judged
 // as its challenger.
 struct Evidence {

@@ -137,33 +137,6 @@ int run_close(const IncidentArguments& args) {
   return kExitOk;
 }
 
-// Moves an incident along the data side of the chain (open -> staging -> staged): the steward's moves. The later
-// states are reached only through the commands that do the work (model train, evaluate, approval, model promote).
-int run_transition(const IncidentArguments& args) {
-  const auto to = gov::parse_incident_state(args.state);
-  if (!to || (*to != gov::IncidentState::kStaging && *to != gov::IncidentState::kStaged)) {
-    throw core::InputError(fmt::format("incident transition --to: expected staging or staged (later states are "
-                                       "reached by model train, evaluate, approval and model promote; closing by "
-                                       "incident close), found '{}'",
-                                       args.state));
-  }
-  const auto config = load(args);
-  const auto actor = acting_principal(config, args.as, gov::Role::kSteward);
-  if (!actor) {
-    throw core::InputError(fmt::format("incident transition: name the acting principal (role steward on target "
-                                       "'{}') with --as NAME or DRIFTGOV_PRINCIPAL",
-                                       config.target));
-  }
-  const auto record = gov::transition_incident(incident_context(config, *actor), args.id, *to, args.reason);
-  if (args.json_output) {
-    print_json(record_json(record));
-  } else {
-    fmt::print("{}: {} -> {} by {} ({})\n", record.incident_id, record.previous_state, record.state, record.actor,
-               record.reason);
-  }
-  return kExitOk;
-}
-
 int run_verify(const IncidentArguments& args) {
   const auto config = load(args);
   check_reader(config, args.as);
@@ -252,13 +225,7 @@ void register_incident(CLI::App& app) {
   close->add_option("--reason", args->reason, "Why it is closed (recorded and signed)")->required();
   add_config(close, "steward");
   add_verb(close, [args] { return run_close(*args); });
-  auto* transition = incident->add_subcommand("transition", "Move an incident to staging or staged (the steward's "
-                                                            "moves of the data side)");
-  transition->add_option("ID", args->id, "The incident (INC-n)")->required();
-  transition->add_option("--to", args->state, "staging or staged")->required();
-  transition->add_option("--reason", args->reason, "Why (recorded and signed)")->required();
-  add_config(transition, "steward");
-  add_verb(transition, [args] { return run_transition(*args); });
+  register_incident_stage(*incident);
   auto* verify = incident->add_subcommand("verify", "Check the incident records' chain, signatures and state machine");
   add_config(verify, "viewer");
   add_verb(verify, [args] { return run_verify(*args); });

@@ -127,7 +127,12 @@ int run_train(const TrainArguments& args) {
     lineage->start();
   }
   const auto data = gov::read_dataset(monitor::builtin_sources(), pinned.location, config.features, config.label, "", config.problem());
-  const auto trained = gov::train_model(config, data, args.out);
+  std::string input_sha256;
+  const auto trained = [&] {
+    if (config.command.empty()) return gov::train_model(config, data, args.out);
+    const io::ScratchFolder work_folder("driftgov-train");
+    return gov::train_with_command(config, data, work_folder.path(), args.out, input_sha256);
+  }();
   json manifest = {{"format", "driftgov.training/1"},
                    {"artefact", {{"path", trained.path}, {"sha256", trained.sha256}, {"format", config.format}}},
                    {"trainer", config.trainer},
@@ -140,6 +145,13 @@ int run_train(const TrainArguments& args) {
                    {"rows", trained.rows},
                    {"rows_sha256", gov::rows_digest(data)},
                    {"trained_by", actor ? json(actor->principal.name) : json(nullptr)}};
+  if (!config.command.empty()) {
+    manifest["command"] = config.command;
+    manifest["problem"] = gov::to_string(config.problem());
+    manifest["input_sha256"] = input_sha256;
+    manifest["seed"] = config.seed;
+    manifest["rounds"] = nullptr;
+  }
   io::write_file_atomically(io::local_storage(), io::join_path(args.out, trained.sha256 + ".training.json"),
                             manifest.dump(2) + "\n");
   if (actor) {
@@ -457,12 +469,12 @@ void register_model(CLI::App& app) {
   model->require_subcommand(1);
 
   auto train_args = std::make_shared<TrainArguments>();
-  auto* train = model->add_subcommand("train", "Train an xgboost or random_forest model; write it under its SHA-256");
+  auto* train = model->add_subcommand("train", "Train an xgboost or random_forest model (or run an external trainer); write it under its SHA-256");
   train->add_option("TABLE", train_args->table, kSourceHelp)->required();
   train->add_option("--version", train_args->version, "Delta version of TABLE (default: its latest)");
   train->add_option("--trainer-config", train_args->config_file,
-                    "Trainer settings (YAML): trainer, objective, label, features, rounds, seed, format, params "
-                    "(required)");
+                    "Trainer settings (YAML): trainer, objective, label, features, rounds, seed, format, params; or "
+                    "command for an external trainer (required)");
   train->add_option("--out", train_args->out, "Folder of the model artefacts (required)");
   train->add_flag("--json", train_args->json_output, "Print the training manifest as JSON");
   train_args->principal.add_to(train);

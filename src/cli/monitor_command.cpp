@@ -130,9 +130,11 @@ int run_refresh(const MonitorArguments& args) {
       continue;
     }
     std::vector<gov::BreachOutcome> incidents;
+    json staged = json::array();
     if (actor && summary.state == "SUCCESS") {
       append_monitor_refresh_entry(config, actor->name, actor->key, summary);
       incidents = record_monitor_breaches(config, *m, *actor, summary);
+      staged = auto_stage_incidents(config, *m, *actor, incidents);
     }
     if (args.json_output) {
       json j = monitor::summary_json(summary);
@@ -141,6 +143,7 @@ int run_refresh(const MonitorArguments& args) {
         j["incidents"].push_back({{"incident_id", incident.incident_id}, {"opened", incident.opened},
                                   {"breach_ids", incident.recorded}});
       }
+      if (!staged.empty()) j["auto_stage"] = staged;
       results.push_back(std::move(j));
       continue;
     }
@@ -178,6 +181,9 @@ int run_refresh(const MonitorArguments& args) {
     for (const auto& incident : incidents) {
       fmt::print("  incident {}: {} ({} breach{})\n", incident.incident_id, incident.opened ? "opened" : "breaches attached",
                  incident.recorded.size(), incident.recorded.size() == 1 ? "" : "es");
+    }
+    for (const auto& outcome : staged) {
+      if (outcome.contains("message")) fmt::print("  {}\n", outcome.at("message").get<std::string>());
     }
   }
   if (args.json_output) fmt::print("{}\n", results.dump(2, ' ', false, json::error_handler_t::replace));

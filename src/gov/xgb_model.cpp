@@ -188,8 +188,8 @@ TrainConfig TrainConfig::parse(const std::string& text, const std::string& file)
   }
   DRIFTGOV_USER_CHECK(root.IsMap(), "{}: expected a mapping of trainer settings", file);
   TrainConfig config;
-  static const std::set<std::string> known = {"trainer", "objective", "label", "features", "rounds",
-                                              "seed",    "format",    "params"};
+  static const std::set<std::string> known = {"trainer", "objective", "label",  "features", "rounds",
+                                              "seed",    "format",    "params", "command",  "problem"};
   try {
     for (const auto& entry : root) {
       const auto key = entry.first.as<std::string>();
@@ -207,10 +207,41 @@ TrainConfig TrainConfig::parse(const std::string& text, const std::string& file)
       DRIFTGOV_USER_CHECK(root["params"].IsMap(), "{}: params: expected a mapping of XGBoost parameters", file);
       for (const auto& entry : root["params"]) config.params[entry.first.as<std::string>()] = entry.second.as<std::string>();
     }
+    if (root["command"]) config.command = root["command"].as<std::string>();
+    if (root["problem"]) {
+      const auto problem = root["problem"].as<std::string>();
+      DRIFTGOV_USER_CHECK(problem == "classification" || problem == "regression",
+                          "{}: problem: expected classification or regression, got '{}'", file, problem);
+      config.command_problem = problem == "classification" ? Problem::kBinaryClassification : Problem::kRegression;
+    }
   } catch (const YAML::Exception& error) {
     core::throw_input(fmt::format("{}: {}", file, error.what()));
   }
   DRIFTGOV_USER_CHECK(!config.label.empty(), "{}: label: the label column is required", file);
+  if (root["command"]) {
+    DRIFTGOV_USER_CHECK(!config.command.empty(), "{}: command: expected the shell command of the external trainer",
+                        file);
+    DRIFTGOV_USER_CHECK(!root["trainer"] || config.trainer == "command",
+                        "{}: trainer: an external trainer (command) has trainer 'command' or none, got '{}'", file,
+                        config.trainer);
+    for (const char* builtin_only : {"objective", "rounds", "params"}) {
+      DRIFTGOV_USER_CHECK(!root[builtin_only], "{}: {}: a setting of the built-in trainer; an external trainer "
+                                               "(command) takes command, label, features, seed, format and problem",
+                          file, builtin_only);
+    }
+    config.trainer = "command";
+    if (!root["format"]) config.format = "bin";
+    DRIFTGOV_USER_CHECK(!config.format.empty() && config.format.size() <= 16 &&
+                            std::all_of(config.format.begin(), config.format.end(),
+                                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }),
+                        "{}: format: an external trainer's format is the artefact's file extension (letters and "
+                        "digits, at most 16), got '{}'",
+                        file, config.format);
+    return config;
+  }
+  DRIFTGOV_USER_CHECK(!root["problem"], "{}: problem: only an external trainer (command) takes it; the built-in "
+                                        "trainer's objective says the problem",
+                      file);
   DRIFTGOV_USER_CHECK(config.trainer == "xgboost" || config.trainer == "random_forest",
                       "{}: trainer: expected xgboost or random_forest, got '{}'", file, config.trainer);
   DRIFTGOV_USER_CHECK(config.format == "ubj" || config.format == "json", "{}: format: expected ubj or json, got '{}'",
@@ -223,6 +254,7 @@ TrainConfig TrainConfig::parse(const std::string& text, const std::string& file)
 }
 
 Problem TrainConfig::problem() const {
+  if (!command.empty()) return command_problem.value_or(Problem::kBinaryClassification);
   return objective.empty() || objective.starts_with("binary:logistic") ? Problem::kBinaryClassification
                                                                        : Problem::kRegression;
 }
@@ -373,11 +405,15 @@ std::vector<double> XGBoostModel::predict(const Dataset& data) const {
   return std::vector<double>(out, out + length);
 }
 
-std::vector<double> score_with_command(const ModelDescription& model, const Dataset& data,
-                                       const std::string& work_folder) {
-  const auto input = io::join_path(work_folder, "score-input.csv");
-  const auto output = io::join_path(work_folder, "score-output.csv");
-  std::string csv = fmt::format("{}\n", fmt::join(data.feature_names, ","));
+namespace {
+
+// The rows of `data` as CSV text with a header: the features (float32 as read, empty for missing), then the label
+// column `label` unless it is empty. An external scorer and an external trainer read the same feature values.
+std::string dataset_csv(const Dataset& data, const std::string& label) {
+  const bool with_label = !label.empty();
+  std::string csv = fmt::format("{}", fmt::join(data.feature_names, ","));
+  if (with_label) csv += (data.feature_names.empty() ? "" : ",") + label;
+  csv += '\n';
   const auto columns = data.feature_names.size();
   for (std::int64_t row = 0; row < data.rows; ++row) {
     for (std::size_t c = 0; c < columns; ++c) {
@@ -385,18 +421,39 @@ std::vector<double> score_with_command(const ModelDescription& model, const Data
       if (c > 0) csv += ',';
       if (!std::isnan(value)) csv += fmt::format("{}", value);
     }
+    if (with_label) csv += fmt::format("{}{}", columns > 0 ? "," : "", data.labels[static_cast<std::size_t>(row)]);
     csv += '\n';
   }
-  io::write_file_atomically(io::local_storage(), input, csv);
+  return csv;
+}
+
+// Runs `command` through /bin/sh with the variables exported first, so that the command's own text may use them
+// ("$DRIFTGOV_TRAIN_OUTPUT"); single-quoted, so a value holding a quote is refused.
+// `what` names the command's role in messages ("score_command", "trainer command").
+void run_shell_command(const std::vector<std::pair<std::string, std::string>>& variables, const std::string& command,
+                       const std::string& what) {
+  std::string line;
+  for (const auto& [name, value] : variables) {
+    DRIFTGOV_USER_CHECK(value.find('\'') == std::string::npos, "{}: {} must not contain a quote: {}", what, name,
+                        value);
+    line += fmt::format("export {}='{}'; ", name, value);
+  }
+  line += command;
+  const int status = std::system(line.c_str());
+  DRIFTGOV_USER_CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "{} '{}' failed (exit status {})",
+                      what, command, status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+}  // namespace
+
+std::vector<double> score_with_command(const ModelDescription& model, const Dataset& data,
+                                       const std::string& work_folder) {
+  const auto input = io::join_path(work_folder, "score-input.csv");
+  const auto output = io::join_path(work_folder, "score-output.csv");
+  io::write_file_atomically(io::local_storage(), input, dataset_csv(data, ""));
   io::local_storage().remove(output);
-  DRIFTGOV_USER_CHECK(input.find('\'') == std::string::npos && model.path.find('\'') == std::string::npos,
-                      "score_command: the work folder and model path must not contain a quote: {}", model.path);
-  const auto command = fmt::format("DRIFTGOV_SCORE_INPUT='{}' DRIFTGOV_SCORE_OUTPUT='{}' DRIFTGOV_MODEL='{}' {}", input,
-                                   output, model.path, model.score_command);
-  const int status = std::system(command.c_str());
-  DRIFTGOV_USER_CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                      "score_command '{}' failed (exit status {})", model.score_command,
-                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  run_shell_command({{"DRIFTGOV_SCORE_INPUT", input}, {"DRIFTGOV_SCORE_OUTPUT", output}, {"DRIFTGOV_MODEL", model.path}},
+                    model.score_command, "score_command");
   std::string text;
   try {
     text = io::read_file(io::local_storage(), output);
@@ -423,6 +480,36 @@ std::vector<double> score_with_command(const ModelDescription& model, const Data
                       "score_command '{}' wrote {} predictions for {} rows", model.score_command, predictions.size(),
                       data.rows);
   return predictions;
+}
+
+TrainedModel train_with_command(const TrainConfig& config, const Dataset& data, const std::string& work_folder,
+                                const std::string& folder, std::string& input_sha256) {
+  DRIFTGOV_CHECK(!config.command.empty(), "train_with_command needs an external trainer's command");
+  const auto input = io::join_path(work_folder, "train-input.csv");
+  const auto output = io::join_path(work_folder, "model." + config.format);
+  const auto csv = dataset_csv(data, config.label);
+  input_sha256 = sha256_hex(csv);
+  io::write_file_atomically(io::local_storage(), input, csv);
+  io::local_storage().remove(output);
+  run_shell_command({{"DRIFTGOV_TRAIN_INPUT", input},
+                     {"DRIFTGOV_TRAIN_OUTPUT", output},
+                     {"DRIFTGOV_TRAIN_LABEL", config.label},
+                     {"DRIFTGOV_TRAIN_FEATURES", fmt::format("{}", fmt::join(data.feature_names, ","))},
+                     {"DRIFTGOV_TRAIN_SEED", std::to_string(config.seed)},
+                     {"DRIFTGOV_TRAIN_PROBLEM", config.problem() == Problem::kRegression ? "regression" : "classification"}},
+                    config.command, "trainer command");
+  TrainedModel trained;
+  DRIFTGOV_USER_CHECK(io::local_storage().stat(output).has_value(),
+                      "trainer command '{}' exited 0 but did not write DRIFTGOV_TRAIN_OUTPUT", config.command);
+  trained.bytes = io::read_file(io::local_storage(), output);
+  DRIFTGOV_USER_CHECK(!trained.bytes.empty(), "trainer command '{}' wrote an empty DRIFTGOV_TRAIN_OUTPUT",
+                      config.command);
+  trained.sha256 = sha256_hex(trained.bytes);
+  trained.path = io::join_path(folder, trained.sha256 + "." + config.format);
+  io::local_storage().put_if_absent(trained.path, trained.bytes);
+  trained.rows = data.rows;
+  trained.feature_names = data.feature_names;
+  return trained;
 }
 
 }  // namespace driftgov::gov

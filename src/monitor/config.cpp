@@ -179,6 +179,9 @@ class Loader {
   void read_breach(const Entry& entry, MonitorConfig& monitor);
   void read_schedule(const Entry& entry, MonitorConfig& monitor);
   void read_slicing(const Entry& entry, MonitorConfig& monitor);
+  void read_remediation(const Entry& entry, MonitorConfig& monitor, const Config& config);
+  std::optional<RemediationSource> read_remediation_source(const Entry& entry, MonitorConfig& monitor,
+                                                           const std::string& lakehouse, const char* kind);
 
   std::string file_;
   std::string folder_;
@@ -638,7 +641,7 @@ const std::vector<std::string>& monitor_keys() {
   static const std::vector<std::string> keys = {
       "table",         "profile_type", "timestamp_col", "granularities", "model_id_col", "prediction_col",
       "label_col",     "prediction_proba_col", "problem_type", "baseline", "slicing_exprs", "columns",
-      "drift",         "breach",       "schedule",      "output_schema"};
+      "drift",         "breach",       "schedule",      "output_schema", "remediation"};
   return keys;
 }
 
@@ -707,6 +710,7 @@ void Loader::read_monitor(const Entry& entry, Config& config) {
   if (const auto* drift = fields->find("drift")) read_drift(*drift, monitor);
   if (const auto* breach = fields->find("breach")) read_breach(*breach, monitor);
   if (const auto* schedule = fields->find("schedule")) read_schedule(*schedule, monitor);
+  if (const auto* remediation = fields->find("remediation")) read_remediation(*remediation, monitor, config);
   if (const auto* schema = fields->find("output_schema")) {
     if (const auto name = text(*schema, "a schema name")) {
       if (is_identifier(*name)) {
@@ -762,6 +766,202 @@ void Loader::read_baseline(const Entry& entry, MonitorConfig& monitor) {
     if (const auto path = text(*profile, "a profile file")) baseline.profile = resolve_path(folder_, *path);
   }
   monitor.baseline = std::move(baseline);
+}
+
+// "30 days": a whole number and a unit (minute, hour, day, week; singular or plural) as microseconds.
+std::optional<std::int64_t> parse_window(const std::string& text) {
+  std::istringstream stream(text);
+  std::int64_t count = 0;
+  std::string unit, rest;
+  if (!(stream >> count) || !(stream >> unit) || (stream >> rest) || count < 1) return std::nullopt;
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+  static const std::map<std::string, std::int64_t> units = {
+      {"minute", 60'000'000LL}, {"hour", 3'600'000'000LL}, {"day", 86'400'000'000LL}, {"week", 604'800'000'000LL}};
+  const auto found = units.find(unit);
+  if (found == units.end() || count > std::numeric_limits<std::int64_t>::max() / found->second) return std::nullopt;
+  return count * found->second;
+}
+
+std::optional<RemediationSource> Loader::read_remediation_source(const Entry& entry, MonitorConfig& monitor,
+                                                                 const std::string& lakehouse, const char* kind) {
+  const std::string which = kind;
+  const std::vector<std::string> keys = which == "features" ? std::vector<std::string>{"table", "keys", "timestamp", "columns"}
+                                        : which == "labels" ? std::vector<std::string>{"table", "keys", "timestamp", "label"}
+                                                            : std::vector<std::string>{"table", "keys"};
+  const auto fields = mapping(entry, keys);
+  if (!fields) return std::nullopt;
+  RemediationSource source;
+  source.position_key = entry.path.substr(std::string("monitors.").size() + monitor.name.size() + 1);
+  monitor.positions[source.position_key] = at(entry);
+  for (const auto& field : fields->entries) monitor.positions[source.position_key + "." + field.key.Scalar()] = at(field);
+  bool complete = true;
+  for (const auto& key : keys) {
+    if (fields->find(key) == nullptr) {
+      add(at(entry), fmt::format("{}: missing key '{}'", entry.path, key));
+      complete = false;
+    }
+  }
+  if (const auto* table = fields->find("table")) {
+    if (const auto path = text(*table, "a table path"); path && !path->empty()) {
+      source.table = resolve_path(lakehouse, *path);
+    } else {
+      complete = false;
+    }
+  }
+  if (const auto* key_list = fields->find("keys")) {
+    source.keys = column_list(*key_list, monitor, source.position_key + ".keys");
+    if (key_list->value.IsSequence() && key_list->value.size() == 0) {
+      expected(*key_list, "at least one key column");
+      complete = false;
+    }
+  }
+  if (const auto* timestamp = fields->find("timestamp")) source.timestamp = column_name(*timestamp).value_or("");
+  if (const auto* columns = fields->find("columns")) {
+    source.columns = column_list(*columns, monitor, source.position_key + ".columns");
+    if (columns->value.IsSequence() && columns->value.size() == 0) expected(*columns, "at least one column");
+  }
+  if (const auto* label = fields->find("label")) {
+    if (auto name = column_name(*label)) source.columns = {*name};
+  }
+  if (!complete) return std::nullopt;
+  return source;
+}
+
+void Loader::read_remediation(const Entry& entry, MonitorConfig& monitor, const Config& config) {
+  const auto fields = mapping(entry, {"target", "features", "labels", "window", "holdout", "expectations", "slice",
+                                      "min_rows_per_slice", "max_drift_vs_recent", "champion_schema", "auto_stage"});
+  if (!fields) return;
+  RemediationConfig remediation;
+  remediation.where = at(entry);
+  for (const auto& field : fields->entries) monitor.positions["remediation." + field.key.Scalar()] = at(field);
+  const auto& lakehouse = config.targets.contains(config.target) ? config.targets.at(config.target).lakehouse : std::string();
+  for (const char* key : {"target", "features", "labels"}) {
+    if (fields->find(key) == nullptr) add(remediation.where, fmt::format("{}: missing key '{}'", entry.path, key));
+  }
+  if (const auto* target = fields->find("target")) {
+    if (const auto name = text(*target, "a target name")) {
+      std::vector<std::string> names;
+      for (const auto& [declared, unused] : config.targets) names.push_back(declared);
+      const auto found = config.targets.find(*name);
+      if (found == config.targets.end()) {
+        add(at(*target), fmt::format("{}: no target '{}'; expected one of: {}{}", target->path, *name,
+                                     fmt::join(names, ", "), suggestion(*name, names)));
+      } else if (found->second.mode != "development") {
+        add(at(*target), fmt::format("{}: target '{}' is a {} target; a retraining set is staged into a development "
+                                     "target, never into production",
+                                     target->path, *name, found->second.mode));
+      } else {
+        remediation.target = *name;
+        remediation.staging_lakehouse = found->second.lakehouse;
+      }
+    }
+  }
+  if (const auto* features = fields->find("features")) {
+    const auto items = sequence(*features, "a list of feature sources");
+    if (features->value.IsSequence() && items.empty()) expected(*features, "at least one feature source");
+    for (const auto& item : items) {
+      if (auto source = read_remediation_source(item, monitor, lakehouse, "features")) {
+        remediation.features.push_back(std::move(*source));
+      }
+    }
+  }
+  if (const auto* labels = fields->find("labels")) {
+    if (auto source = read_remediation_source(*labels, monitor, lakehouse, "labels")) remediation.labels = std::move(*source);
+  }
+  if (const auto* holdout = fields->find("holdout")) remediation.holdout = read_remediation_source(*holdout, monitor, lakehouse, "holdout");
+  if (const auto* window = fields->find("window")) {
+    if (const auto written = text(*window, "a time window such as '30 days'")) {
+      if (const auto micros = parse_window(*written)) {
+        remediation.window_text = *written;
+        remediation.window_us = *micros;
+      } else {
+        add(at(*window), fmt::format("{}: expected a time window such as '30 days' (a whole number >= 1 of minutes, "
+                                     "hours, days or weeks), found '{}'",
+                                     window->path, *written));
+      }
+    }
+  }
+  if (const auto* slice = fields->find("slice")) remediation.slice = column_name(*slice).value_or("");
+  if (const auto* rows = fields->find("min_rows_per_slice")) remediation.min_rows_per_slice = whole(*rows, 1).value_or(1);
+  if (const auto* drift = fields->find("max_drift_vs_recent")) {
+    if (const auto drift_fields = mapping(*drift, {"metric", "value"})) {
+      const std::vector<std::string> metrics = {"population_stability_index", "js_distance"};
+      if (const auto* metric = drift_fields->find("metric")) {
+        if (const auto index = choice(*metric, metrics)) remediation.drift_metric = metrics[*index];
+      }
+      if (const auto* value = drift_fields->find("value")) {
+        const auto number = this->number(*value);
+        if (number && !(*number > 0.0)) {
+          add(at(*value), fmt::format("{}: expected a number > 0, found {}", value->path, *number));
+        } else {
+          remediation.max_drift_vs_recent = number;
+        }
+      } else {
+        add(at(*drift), fmt::format("{}: missing key 'value' (the largest drift allowed)", drift->path));
+      }
+    }
+  }
+  if (const auto* champion = fields->find("champion_schema")) {
+    if (const auto champion_fields = mapping(*champion, {"manifest", "table"})) {
+      const auto* manifest = champion_fields->find("manifest");
+      const auto* table = champion_fields->find("table");
+      if ((manifest == nullptr) == (table == nullptr)) {
+        add(at(*champion), fmt::format("{}: expected exactly one of 'manifest' and 'table', found {}", champion->path,
+                                       manifest == nullptr ? "neither" : "both"));
+      }
+      if (manifest != nullptr) {
+        monitor.positions["remediation.champion_schema.manifest"] = at(*manifest);
+        if (const auto path = text(*manifest, "a training manifest file")) remediation.champion_manifest = resolve_path(folder_, *path);
+      }
+      if (table != nullptr) {
+        monitor.positions["remediation.champion_schema.table"] = at(*table);
+        if (const auto path = text(*table, "a table path")) remediation.champion_table = resolve_path(lakehouse, *path);
+      }
+    }
+  }
+  if (const auto* automatic = fields->find("auto_stage")) remediation.auto_stage = flag(*automatic).value_or(false);
+  if (const auto* expectations = fields->find("expectations")) {
+    for (const auto& item : sequence(*expectations, "a list of expectations")) {
+      const auto expectation_fields = mapping(item, {"column", "columns", "not_null", "min", "max", "allowed", "unique"});
+      if (!expectation_fields) continue;
+      Expectation expectation;
+      expectation.position_key = item.path.substr(std::string("monitors.").size() + monitor.name.size() + 1);
+      monitor.positions[expectation.position_key] = at(item);
+      const auto* column = expectation_fields->find("column");
+      const auto* columns = expectation_fields->find("columns");
+      if ((column == nullptr) == (columns == nullptr)) {
+        add(at(item), fmt::format("{}: expected exactly one of 'column' and 'columns', found {}", item.path,
+                                  column == nullptr ? "neither" : "both"));
+        continue;
+      }
+      if (column != nullptr) {
+        if (auto name = column_name(*column)) expectation.columns = {*name};
+      } else {
+        expectation.columns = column_list(*columns, monitor, expectation.position_key + ".columns");
+      }
+      if (const auto* not_null = expectation_fields->find("not_null")) expectation.not_null = flag(*not_null).value_or(false);
+      if (const auto* unique = expectation_fields->find("unique")) expectation.unique = flag(*unique).value_or(false);
+      if (const auto* min = expectation_fields->find("min")) expectation.min = number(*min);
+      if (const auto* max = expectation_fields->find("max")) expectation.max = number(*max);
+      if (const auto* allowed = expectation_fields->find("allowed")) {
+        for (const auto& value : sequence(*allowed, "a list of allowed values")) {
+          if (auto written = text(value, "a value")) expectation.allowed.push_back(std::move(*written));
+        }
+      }
+      if (columns != nullptr && (expectation.not_null || expectation.min || expectation.max || !expectation.allowed.empty())) {
+        add(at(item), fmt::format("{}: 'columns' (several) goes with 'unique' only; give not_null, min, max and "
+                                  "allowed per 'column'",
+                                  item.path));
+      }
+      if (!expectation.not_null && !expectation.unique && !expectation.min && !expectation.max &&
+          expectation_fields->find("allowed") == nullptr) {
+        add(at(item), fmt::format("{}: expected at least one of not_null, min, max, allowed, unique", item.path));
+      }
+      remediation.expectations.push_back(std::move(expectation));
+    }
+  }
+  monitor.remediation = std::move(remediation);
 }
 
 void Loader::read_slicing(const Entry& entry, MonitorConfig& monitor) {
@@ -1301,6 +1501,10 @@ class TableChecker {
     for (const auto& monitor : config_.monitors) check(monitor);
     return std::move(issues_);
   }
+  std::vector<ConfigIssue> check_remediation_only(const MonitorConfig& monitor) {
+    if (monitor.remediation) check_remediation(monitor);
+    return std::move(issues_);
+  }
 
  private:
   SourcePosition at(const MonitorConfig& monitor, const std::string& key) const {
@@ -1354,7 +1558,82 @@ class TableChecker {
     return fields;
   }
 
+  // The remediation's tables exist and hold the columns it names (docs/governance.md, "Remediation").
+  void check_remediation(const MonitorConfig& monitor) {
+    const auto& remediation = *monitor.remediation;
+    std::vector<const RemediationSource*> sources;
+    for (const auto& source : remediation.features) sources.push_back(&source);
+    if (!remediation.labels.table.empty()) sources.push_back(&remediation.labels);
+    if (remediation.holdout) sources.push_back(&*remediation.holdout);
+    for (const auto* source : sources) {
+      const auto snapshot = open(monitor, source->position_key + ".table", source->table, std::nullopt);
+      if (!snapshot) continue;
+      const auto& schema = snapshot->schema().schema;
+      std::vector<std::string> names;
+      for (const auto& field : schema.fields) names.push_back(field.name);
+      const auto require = [&](const std::string& key, const std::string& name) {
+        const auto index = schema.find(name);
+        if (!index) {
+          add(at(monitor, key), fmt::format("monitors.{}.{}: no column '{}' in table '{}'{}", monitor.name, key, name,
+                                            source->table, suggestion(name, names)));
+          return static_cast<const core::Field*>(nullptr);
+        }
+        return &schema.fields[*index];
+      };
+      for (std::size_t i = 0; i < source->keys.size(); ++i) {
+        require(fmt::format("{}.keys[{}]", source->position_key, i), source->keys[i]);
+      }
+      if (!source->timestamp.empty()) {
+        const auto key = source->position_key + ".timestamp";
+        const auto* field = require(key, source->timestamp);
+        if (field != nullptr && field->type.id != core::TypeId::kTimestamp && field->type.id != core::TypeId::kDate) {
+          add(at(monitor, key), fmt::format("monitors.{}.{}: column '{}' of '{}' is {}; expected a timestamp or date",
+                                            monitor.name, key, source->timestamp, source->table, field->type.to_string()));
+        }
+      }
+      for (std::size_t i = 0; i < source->columns.size(); ++i) {
+        require(source == &remediation.labels ? source->position_key + ".label"
+                                              : fmt::format("{}.columns[{}]", source->position_key, i),
+                source->columns[i]);
+      }
+    }
+    if (!remediation.champion_table.empty()) {
+      (void)open(monitor, "remediation.champion_schema.table", remediation.champion_table, std::nullopt);
+    }
+    if (!remediation.champion_manifest.empty()) {
+      const auto key = std::string("remediation.champion_schema.manifest");
+      try {
+        const auto manifest = nlohmann::json::parse(io::read_file(io::local_storage(), remediation.champion_manifest),
+                                                    nullptr, false);
+        if (manifest.is_discarded() || !manifest.is_object() || !manifest.contains("features") ||
+            !manifest.contains("label")) {
+          add(at(monitor, key), fmt::format("monitors.{}.{}: '{}' is not a training manifest (expected the JSON "
+                                            "object driftgov model train writes, with features and label)",
+                                            monitor.name, key, remediation.champion_manifest));
+        }
+      } catch (const std::runtime_error& error) {  // core::InputError (no such file), core::IOError
+        add(at(monitor, key), fmt::format("monitors.{}.{}: {}", monitor.name, key, error.what()));
+      }
+    }
+    // The slice and the expectations name columns of the candidate.
+    std::vector<std::string> candidate = remediation.labels.keys;
+    candidate.push_back(remediation.labels.timestamp);
+    for (const auto& source : remediation.features) candidate.insert(candidate.end(), source.columns.begin(), source.columns.end());
+    candidate.insert(candidate.end(), remediation.labels.columns.begin(), remediation.labels.columns.end());
+    const auto require_candidate = [&](const std::string& key, const std::string& name) {
+      if (name.empty() || std::find(candidate.begin(), candidate.end(), name) != candidate.end()) return;
+      add(at(monitor, key), fmt::format("monitors.{}.{}: '{}' is not a column of the retraining set (its columns: "
+                                        "{}){}",
+                                        monitor.name, key, name, fmt::join(candidate, ", "), suggestion(name, candidate)));
+    };
+    require_candidate("remediation.slice", remediation.slice);
+    for (const auto& expectation : remediation.expectations) {
+      for (const auto& column : expectation.columns) require_candidate(expectation.position_key, column);
+    }
+  }
+
   void check(const MonitorConfig& monitor) {
+    if (monitor.remediation) check_remediation(monitor);
     const auto snapshot = open(monitor, "table", monitor.table, std::nullopt);
     std::optional<core::Schema> schema;
     if (snapshot) schema = snapshot->schema().schema;
@@ -1597,6 +1876,11 @@ Config load_config(const std::string& path, const LoadOptions& options) {
 
 void check_config_tables(const Config& config) {
   auto issues = TableChecker(config).check();
+  if (!issues.empty()) throw ConfigError(sorted(std::move(issues)));
+}
+
+void check_remediation_tables(const Config& config, const MonitorConfig& monitor) {
+  auto issues = TableChecker(config).check_remediation_only(monitor);
   if (!issues.empty()) throw ConfigError(sorted(std::move(issues)));
 }
 

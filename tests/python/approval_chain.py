@@ -32,6 +32,14 @@ REGISTRY_FIELDS = ("seq", "time", "actor", "target", "event", "model", "version"
                    "details", "prev_hash")
 
 
+REMEDIATION = """    remediation:
+      target: staging
+      features:
+        - {table: features, keys: [id], timestamp: ts, columns: [a, b]}
+      labels: {table: labels, keys: [id], timestamp: ts, label: y}
+"""
+
+
 class Project:
     def __init__(self, folder, required=1, expires="72h"):
         self.folder = folder
@@ -39,8 +47,15 @@ class Project:
                      for index, name in enumerate(ROLES)}
         self.lake = folder / "lake"
         write_deltalake(str(self.lake / "sales"), sales_rows([1, 2]))
-        self.write_config(required, expires)
+        # The remediation sources: features and labels joined at the label's time into the staged retraining set.
         data = frame(7)
+        stamps = pa.array([datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.timezone.utc)] * len(data),
+                          pa.timestamp("us", tz="UTC"))
+        ids = pa.array(range(len(data)), pa.int64())
+        write_deltalake(str(self.lake / "features"), pa.table({"id": ids, "ts": stamps, "a": data.a, "b": data.b}))
+        write_deltalake(str(self.lake / "labels"), pa.table({"id": ids, "ts": stamps,
+                                                             "y": pa.array(data.y, pa.int64())}))
+        self.write_config(required, expires)
         data.to_csv(folder / "train.csv", index=False)
         frame(8).to_csv(folder / "holdout.csv", index=False)
         (folder / "train.json").write_text(json.dumps({"trainer": "xgboost", "label": "y", "features": ["a", "b"],
@@ -60,6 +75,7 @@ class Project:
         (self.folder / "driftgov.yaml").write_text(f"""project: approvals
 targets:
   prod: {{mode: production, lakehouse: ./lake, default: true}}
+  staging: {{mode: development, lakehouse: ./staging}}
 principals:
 {principals}governance:
   approvals: {{required: {required}, expires: "{expires}"}}
@@ -71,14 +87,14 @@ principals:
     granularities: ["1 day"]
     breach:
       - {{metric: count, op: ">=", value: 1}}
-  sales_b:
+{REMEDIATION}  sales_b:
     table: sales
     profile_type: time_series
     timestamp_col: ts
     granularities: ["1 day"]
     breach:
       - {{metric: count, op: ">=", value: 1}}
-""")
+{REMEDIATION}""")
 
     def env(self, name, key_of=None):
         return {"DRIFTGOV_PRINCIPAL": name, "DRIFTGOV_KEY": secret_text(self.keys[key_of or name])}
@@ -100,12 +116,13 @@ principals:
         return refreshed["incidents"][0]["incident_id"]
 
     def evaluated(self, incident, name="challenger"):
-        """Moves `incident` from open to evaluated: the steward stages it, tess trains and evaluates the challenger.
-        Returns (artefact path, evaluation record path)."""
-        self.ok("incident", "transition", incident, "--to", "staging", "--reason", "staging the retrain set",
-                as_="sam")
-        self.ok("incident", "transition", incident, "--to", "staged", "--reason", "retrain set staged", as_="sam")
-        trained = self.ok("model", "train", self.folder / "train.csv", "--trainer-config", self.folder / "train.json",
+        """Moves `incident` from open to evaluated: the steward stages its retraining set, tess trains the challenger
+        on it and evaluates it. Returns (artefact path, evaluation record path)."""
+        staged = json.loads(self.ok("incident", "stage", incident, "--json", as_="sam").stdout)
+        assert staged["state"] == "staged", staged
+        monitor = [r["monitor"] for r in self.rows("governance", "incidents") if r["incident_id"] == incident][0]
+        candidate = self.folder / "staging" / "remediation" / monitor / "candidate"
+        trained = self.ok("model", "train", candidate, "--trainer-config", self.folder / "train.json",
                           "--out", self.folder / "staging" / name, "--json", "--incident", incident, as_="tess")
         artefact = json.loads(trained.stdout)["artefact"]["path"]
         record = self.folder / f"{name}-{incident}.eval.json"

@@ -32,7 +32,7 @@ DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "qu
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
                     "monitor list", "monitor status", "monitor history", "export", "report", "principal",
                     "principal keygen", "audit", "audit verify", "audit log", "audit checkpoint", "incident", "incident list",
-                    "incident show", "incident close", "incident transition", "incident verify", "approval",
+                    "incident show", "incident close", "incident stage", "incident verify", "approval",
                     "approval request", "approval approve", "approval reject", "approval list", "model",
                     "model train", "model score", "model list", "model show", "model promote", "model rollback",
                     "evaluate", "evaluate verify", "deploy"}
@@ -115,7 +115,7 @@ def filler(path):
     """Placeholder arguments for every positional (two for a list) and required option: the command line fails before
     any is opened."""
     lists = {re.sub(r"\.\.\.$", "", word) for word in usage(path) if word.endswith("...")}
-    required_options = {"incident close": ["--reason", "r"], "incident transition": ["--to", "staged", "--reason", "r"],
+    required_options = {"incident close": ["--reason", "r"],
                         "model promote": ["--model", "m"], "model rollback": ["--model", "m", "--to", "1"]}.get(path, [])
     return [f"missing-{name.lower()}{i}.csv" for name in positionals_for_mistakes(path)
             for i in range(2 if name in lists else 1)] + required_options
@@ -213,7 +213,7 @@ def test_bad_number_for_every_numeric_option(driftgov, path):
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
                                "monitor status", "export", "principal keygen", "audit verify", "audit log",
                                "audit checkpoint", "incident list", "incident show", "incident close", "incident verify",
-                               "model score", "evaluate verify", "deploy", "incident transition",
+                               "model score", "evaluate verify", "deploy", "incident stage",
                                "approval approve", "approval reject", "approval list", "model list", "model show",
                                "model promote"), path
     for option in options:
@@ -378,10 +378,9 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "incident list": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "incident show": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "incident close": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--reason", "r"],
+            "incident stage": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "incident verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "deploy": ["--config", tmp_path / "no-such-driftgov.yaml"],
-            "incident transition": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--to", "staged",
-                                    "--reason", "r"],
             "approval request": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "approval approve": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "approval reject": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],

@@ -43,7 +43,8 @@ def test_promotion_registers_the_approved_artefact_in_one_commit(tmp_path, drift
     for row in rows:
         assert row["artefact_sha256"] == sha and row["evaluation_digest"] == evaluation_digest(record)
         assert row["incident_id"] == incident and row["actor"] == "olga"
-        assert row["training_table"] == str(tmp_path / "train.csv")
+        assert row["training_table"] == str(tmp_path / "staging" / "remediation" / "sales" / "candidate")
+        assert row["training_version"] != ""
         assert json.loads(row["approvals"]) == {"request_id": "APR-1", "approvers": ["ann"], "seqs": [2]}
     registry_chain(project)
     # Both rows are one Delta commit (version 0 of the table, one write in its history).

@@ -50,6 +50,11 @@ struct TrainConfig {
   std::uint64_t seed = 0;
   std::string format = "ubj";                 // ubj | json
   std::map<std::string, std::string> params;  // XGBoost parameters (max_depth, eta, num_parallel_tree, ...)
+  // An external trainer (docs/evaluation.md, "External trainers"): the shell command that trains. Set, `trainer` is
+  // "command", `format` is the artefact's file extension (default "bin") and objective, rounds and params are
+  // refused (they configure the built-in trainer only).
+  std::string command;
+  std::optional<Problem> command_problem;  // `problem:` of an external trainer (default classification)
 
   // Reads a YAML (or JSON) mapping with the fields above. Throws core::InputError naming `file` and the field.
   static TrainConfig parse(const std::string& text, const std::string& file);
@@ -71,6 +76,16 @@ struct TrainedModel {
 // Trains on `data` (labels required) and writes the artefact to `folder` under its SHA-256 (an artefact already
 // there is kept: its bytes are the same by construction).
 TrainedModel train_model(const TrainConfig& config, const Dataset& data, const std::string& folder);
+
+// Trains with an external command (config.command; docs/evaluation.md, "External trainers"). The command runs
+// through /bin/sh with DRIFTGOV_TRAIN_INPUT (a CSV file in `work_folder` with a header: the feature columns as
+// read_dataset reads them, then the label column), DRIFTGOV_TRAIN_OUTPUT (the model file it must write),
+// DRIFTGOV_TRAIN_LABEL, DRIFTGOV_TRAIN_FEATURES (comma-separated), DRIFTGOV_TRAIN_SEED and DRIFTGOV_TRAIN_PROBLEM
+// (classification or regression). The file it writes is stored in `folder` under its SHA-256 like the built-in
+// trainer's. Throws core::InputError naming the command when it exits non-zero or writes no (or an empty) file.
+// `input_sha256` receives the SHA-256 of the CSV handed to it.
+TrainedModel train_with_command(const TrainConfig& config, const Dataset& data, const std::string& work_folder,
+                                const std::string& folder, std::string& input_sha256);
 
 // A model ready to score: an XGBoost model file loaded through libxgboost, or an external command.
 struct ModelDescription {

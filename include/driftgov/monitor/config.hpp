@@ -95,6 +95,44 @@ struct ScheduleConfig {
   TimeZone zone = TimeZone::utc();
 };
 
+// `remediation:` of a monitor (docs/governance.md, "Remediation: the staged retraining set"): how a breach's
+// retraining set is built from production tables into a development target, and how it is validated.
+struct RemediationSource {
+  std::string table;  // resolved like `table`, against the selected (production) target's lakehouse
+  std::vector<std::string> keys;
+  std::string timestamp;              // features and labels; empty for the holdout
+  std::vector<std::string> columns;   // features: the columns taken; labels: the label column
+  std::string position_key;           // "remediation.features[0]", for messages
+};
+
+struct Expectation {
+  std::vector<std::string> columns;  // one column, or several for `unique`
+  bool not_null = false;
+  std::optional<double> min, max;
+  std::vector<std::string> allowed;  // value texts (core::value_text)
+  bool unique = false;
+  std::string position_key;  // "remediation.expectations[2]"
+};
+
+struct RemediationConfig {
+  std::string target;             // the development target staged into
+  std::string staging_lakehouse;  // its lakehouse, resolved
+  std::vector<RemediationSource> features;
+  RemediationSource labels;       // columns = {label}
+  std::string window_text;        // "30 days"; empty: every label row
+  std::int64_t window_us = 0;
+  std::optional<RemediationSource> holdout;  // table and keys
+  std::vector<Expectation> expectations;
+  std::string slice;              // a column of the candidate; empty: the whole set is one slice
+  std::int64_t min_rows_per_slice = 1;
+  std::string drift_metric = "population_stability_index";  // population_stability_index | js_distance
+  std::optional<double> max_drift_vs_recent;
+  std::string champion_manifest;  // a training manifest (<sha256>.training.json), resolved against the file's folder
+  std::string champion_table;     // or a table whose schema the candidate must match
+  bool auto_stage = false;
+  SourcePosition where;
+};
+
 struct MonitorConfig {
   std::string name;
   std::string table;  // resolved: an absolute path (or URI) of the Delta table
@@ -109,6 +147,7 @@ struct MonitorConfig {
   stats::DriftOptions drift;
   std::vector<BreachRule> breach;
   std::optional<ScheduleConfig> schedule;
+  std::optional<RemediationConfig> remediation;  // not part of config_hash: it does not change the metrics
   std::string output_schema = "monitoring";
   std::string output_root;  // resolved: <target lakehouse>/<output_schema>
   // SHA-256 (hex) of the monitor's resolved settings, stable across key order and formatting.
@@ -172,6 +211,8 @@ nlohmann::json settings_json(const MonitorConfig& monitor);
 
 // Checks every monitor against its tables (see above). Throws ConfigError with every issue found.
 void check_config_tables(const Config& config);
+// The same for one monitor's remediation block only: its tables exist and hold the columns it names.
+void check_remediation_tables(const Config& config, const MonitorConfig& monitor);
 
 // The metrics a breach rule can name (docs/monitoring.md, "Breaches"). Drift metrics are read from the drift
 // metric rows of the rule's drift_type; profile metrics from the profile metric rows (per column, or the :table
