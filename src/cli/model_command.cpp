@@ -83,6 +83,26 @@ std::optional<gov::Incident> incident_to_move(const std::optional<PrincipalArgum
   return incident;
 }
 
+// With --incident, training reads the incident's staged retraining set at the version staging validated (the
+// `staged` move's details {"table", "version"}; docs/governance.md, "Remediation").
+template <typename Pinned>
+void require_staged_set(const gov::Incident& incident, const Pinned& pinned) {
+  for (auto record = incident.history.rbegin(); record != incident.history.rend(); ++record) {
+    const auto details = json::parse(record->details, nullptr, false);
+    if (record->state != "staged" || !details.is_object() || !details.contains("table")) continue;
+    const auto table = details.value("table", std::string());
+    const std::int64_t version = details.contains("version") && details.at("version").is_number_integer()
+                                     ? details.at("version").get<std::int64_t>()
+                                     : -1;
+    const std::int64_t read = pinned.version.value_or(-1);
+    DRIFTGOV_USER_CHECK(io::local_storage().same_file(pinned.path, table) && read == version,
+                        "model train --incident {}: train on the incident's staged retraining set {} at version {} "
+                        "(record seq {}); found {} at version {}",
+                        incident.id, table, version, record->seq, pinned.path, read);
+    return;
+  }
+}
+
 void move_incident(const PrincipalArguments::Acting& acting, const std::string& incident_id, gov::IncidentState to,
                    const std::string& reason, const json& details) {
   gov::transition_incident(incident_context(acting.config, acting.principal), incident_id, to, reason,
@@ -120,6 +140,7 @@ int run_train(const TrainArguments& args) {
   const auto incident = incident_to_move(actor, args.principal.incident, gov::IncidentState::kStaged, "model train");
   const auto config = gov::TrainConfig::parse(io::read_file(io::local_storage(), args.config_file), args.config_file);
   const auto pinned = gov::pin_table(args.table, args.version, "--version");
+  if (incident) require_staged_set(*incident, pinned);
   std::optional<LineageJob> lineage;  // a governed training (an acting principal named) is a lineage job
   if (actor) {
     lineage.emplace(actor->config, "model.train", "TRAIN");

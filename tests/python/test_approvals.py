@@ -252,3 +252,27 @@ def test_bad_governance_settings_name_file_line_and_column(tmp_path, driftgov, g
     assert result.returncode == EXIT_INPUT
     assert message in result.stderr
     assert f"driftgov.yaml:{line}:" in result.stderr
+
+
+def test_training_for_an_incident_reads_its_staged_set_and_evaluation_its_challenger(tmp_path, driftgov):
+    project = Project(tmp_path)
+    incident = project.open_incident()
+    train = ["model", "train", "--trainer-config", tmp_path / "train.json", "--out", tmp_path / "models", "--incident",
+             incident]
+    early = project.run(*train[:2], tmp_path / "train.csv", *train[2:], as_="tess")
+    assert early.returncode == EXIT_INPUT and "the incident is 'open'; it must be 'staged'" in early.stderr
+    project.ok("incident", "stage", incident, as_="sam")
+    candidate = tmp_path / "staging" / "remediation" / "sales" / "candidate"
+    # Another table than the staged retraining set: refused before training, nothing written.
+    other = project.run(*train[:2], tmp_path / "train.csv", *train[2:], as_="tess")
+    assert other.returncode == EXIT_INPUT
+    assert f"train on the incident's staged retraining set {candidate} at version 0" in other.stderr
+    staged = project.run(*train[:2], candidate, "--version", "0", *train[2:], as_="tess")
+    assert staged.returncode == 0, staged.stderr
+    assert project.incident_state(incident) == "training"
+    # The evaluation of another challenger than the one trained is refused.
+    wrong = project.run("evaluate", "--holdout", tmp_path / "holdout.csv", "--label", "y", "--champion",
+                        project.champion, "--challenger", project.champion, "--bootstrap", "0", "--out",
+                        tmp_path / "e.json", "--incident", incident, as_="tess")
+    assert wrong.returncode == EXIT_INPUT and "but the incident trained" in wrong.stderr
+    assert project.incident_state(incident) == "training"
