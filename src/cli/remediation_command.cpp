@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/governance.hpp"
+#include "cli/lineage_job.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/audit_log.hpp"
@@ -96,7 +97,18 @@ nlohmann::json stage_incident(const monitor::Config& config, const ActingPrincip
                       "{}: monitor '{}' of incident {} has no remediation block to stage a retraining set with "
                       "(docs/monitoring-config.md, remediation)",
                       config.file, monitor.name, incident.id);
-  const auto staged = monitor::stage_retraining_set(config, monitor, incident.id, clock_us());
+  LineageJob lineage(config, monitor.name + ".stage", "STAGE");
+  if (lineage.enabled()) {
+    const auto& remediation = *monitor.remediation;
+    for (const auto& source : remediation.features) lineage.run().inputs.push_back(gov::delta_lineage_dataset(source.table));
+    lineage.run().inputs.push_back(gov::delta_lineage_dataset(remediation.labels.table));
+  }
+  const auto staged = lineage.around(
+      [&] { return monitor::stage_retraining_set(config, monitor, incident.id, clock_us()); },
+      [](const monitor::StagedSet& set, gov::LineageRun& run) {
+        run.outputs = {gov::delta_lineage_dataset(set.table, set.version),
+                       gov::delta_lineage_dataset(set.validations_table)};
+      });
   const auto summary = staged.summary();
   const auto context = incident_context(config, actor);
   std::vector<gov::IncidentRecord> written;

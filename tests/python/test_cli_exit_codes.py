@@ -380,7 +380,6 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "incident close": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--reason", "r"],
             "incident stage": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "incident verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
-            "deploy": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "approval request": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "approval approve": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "approval reject": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
@@ -393,7 +392,8 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "model score": [tmp_path / "no-such-model.json", missing],
             "evaluate": ["--champion", tmp_path / "no-such-model.json", "--challenger", tmp_path / "no-such-model.json",
                          "--holdout", missing, "--label", "y"],
-            "evaluate verify": [tmp_path / "no-such-record.json", "--config", tmp_path / "driftgov.yaml"]}.get(
+            "evaluate verify": [tmp_path / "no-such-record.json", "--config", tmp_path / "driftgov.yaml"],
+            "deploy": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(
                 path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
     assert_input_error(result, str(args[1] if str(args[0]).startswith("--") else args[0]))

@@ -397,3 +397,26 @@ def test_staging_never_writes_the_production_lakehouse(project):
             if path.is_dir():
                 path.chmod(0o755)
         shutil.rmtree(folder)
+
+
+def test_staging_is_an_openlineage_job_reading_the_sources_and_writing_the_candidate(project):
+    """docs/lineage.md: STAGE reads the feature and label tables at their versions and writes the candidate's new
+    version and the validations table."""
+    folder, keys = project
+    config = folder / "driftgov.yaml"
+    config.write_text(config.read_text().replace("monitors:\n", "lineage: {file: governance/lineage.jsonl}\nmonitors:\n", 1))
+    open_incident(folder, keys)
+    assert stage(folder, keys).returncode == 0
+    events = [json.loads(line) for line in (folder / "lake" / "prod" / "governance" / "lineage.jsonl").read_text().splitlines()]
+    stage_events = [e for e in events if e["job"]["name"] == "scores.stage"]
+    assert [e["eventType"] for e in stage_events] == ["START", "COMPLETE"]
+    assert stage_events[1]["job"]["facets"]["jobType"]["jobType"] == "STAGE"
+    staging = folder / "lake" / "staging" / "remediation" / "scores"
+    outputs = {o["name"]: o["facets"]["version"]["datasetVersion"] for o in stage_events[1]["outputs"]}
+    assert outputs == {str(staging / "candidate"): str(DeltaTable(str(staging / "candidate")).version()),
+                       str(staging / "validations"): str(DeltaTable(str(staging / "validations")).version())}
+    prod = folder / "lake" / "prod"
+    inputs = {i["name"]: i["facets"]["version"]["datasetVersion"] for i in stage_events[1]["inputs"]}
+    expected_inputs = {str(p): str(DeltaTable(str(p)).version())
+                       for p in (prod / "features" / "customer", prod / "features" / "region", prod / "labels" / "churn")}
+    assert inputs == expected_inputs
