@@ -81,6 +81,7 @@ void register_commands(CLI::App& app) {
   register_report(app);
   register_governance(app);
   register_incident(app);
+  register_approval(app);
   register_export(app);
   register_model(app);
   register_deploy(app);

@@ -42,6 +42,7 @@ void register_monitor(CLI::App& app);
 void register_report(CLI::App& app);
 void register_governance(CLI::App& app);
 void register_incident(CLI::App& app);
+void register_approval(CLI::App& app);
 void register_incident_stage(CLI::App& incident);  // `incident stage` (remediation_command.cpp)
 void register_export(CLI::App& app);
 void register_model(CLI::App& app);

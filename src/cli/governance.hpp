@@ -11,7 +11,24 @@
 #include "driftgov/monitor/config.hpp"
 #include "driftgov/monitor/refresh.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace driftgov::cli {
+
+// The options every governance verb on a target shares: --config, --target, --var, --as, --json.
+struct TargetArguments {
+  std::string config = "driftgov.yaml";
+  std::string target;
+  std::vector<std::string> variables;
+  std::string as;
+  bool json_output = false;
+
+  // Adds the options to `command`; `role` is what --as needs (for the help text).
+  void add_to(CLI::App* command, const std::string& role);
+  monitor::Config load() const;
+};
 
 struct ActingPrincipal {
   std::string name;
@@ -61,4 +78,32 @@ nlohmann::json stage_incident(const monitor::Config& config, const ActingPrincip
 // an entry with "error". Returns one entry per staging tried.
 nlohmann::json auto_stage_incidents(const monitor::Config& config, const monitor::MonitorConfig& monitor,
                                     const ActingPrincipal& actor, const std::vector<gov::BreachOutcome>& outcomes);
+
+// What an approval and a promotion are about: a verified, passing evaluation record and the artefact it judged
+// as its challenger.
+struct Evidence {
+  nlohmann::json record;  // the evaluation record
+  std::string record_path, evaluation_digest;
+  std::string artefact_path, artefact_sha256;
+  std::vector<std::string> trainers;  // the record's signer, the training manifest's trained_by
+  std::string training_table, training_version;  // from the manifest <sha256>.training.json beside the artefact
+};
+
+// Reads and checks the evidence: the record's digest and signature verify against the configured principals, it
+// passed its gates, and the artefact's SHA-256 is the record's challenger's. core::InputError naming the file and
+// what is wrong otherwise.
+Evidence check_evidence(const monitor::Config& config, const std::string& record_path,
+                        const std::string& artefact_path);
+
+// A name for the acting principal that `verb` requires: throws core::InputError when none is named.
+ActingPrincipal require_acting_principal(const monitor::Config& config, const std::string& as_option, gov::Role role,
+                                         const std::string& verb);
+
+// Records a governance action of `actor` in the selected target's audit log.
+void append_action_entry(const monitor::Config& config, const ActingPrincipal& actor, const std::string& action,
+                         const std::string& subject, const nlohmann::json& details);
+
+// Registered under `driftgov model`: list, show, promote, rollback (docs/governance.md, "Model registry").
+void register_registry(CLI::App* model);
+
 }  // namespace driftgov::cli

@@ -9,10 +9,12 @@
 #include "cli/governance.hpp"
 #include "cli/options.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/gov/approvals.hpp"
 #include "driftgov/gov/audit_log.hpp"
 #include "driftgov/gov/checkpoint.hpp"
 #include "driftgov/gov/incidents.hpp"
 #include "driftgov/gov/principals.hpp"
+#include "driftgov/gov/registry.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/config.hpp"
 
@@ -63,12 +65,30 @@ int run_verify(const GovernanceArguments& args) {
   }
   // The incidents are signed records too: verified here as well, when the target has any (or the log names some).
   const auto incidents = verify_incident_trail(config, entries);
-  const bool ok = result.ok() && incidents.ok();
+  // Approvals and the model registry: chained and signed the same way.
+  const auto approvals = gov::verify_approval_records(gov::read_approval_records(gov::approvals_table(lakehouse)),
+                                                      config.principals);
+  const auto registry = gov::verify_registry_events(gov::read_registry(gov::registry_table(lakehouse)).events,
+                                                    config.principals);
+  const bool ok = result.ok() && incidents.ok() && approvals.ok() && registry.ok();
+  const auto chained_json = [](const std::string& chained, const gov::IncidentVerifyResult& verdict) {
+    json j = {{"table", chained}, {"records", verdict.records}, {"ok", verdict.ok()}};
+    j["bad_seq"] = verdict.bad_seq ? json(*verdict.bad_seq) : json(nullptr);
+    j["problem"] = verdict.ok() ? json(nullptr) : json(verdict.problem);
+    return j;
+  };
+  const auto chained_line = [](const char* what, const char* owner, const gov::IncidentVerifyResult& verdict) {
+    if (verdict.ok()) return fmt::format("OK: {} {}", verdict.records, what);
+    return fmt::format("FAILED: {} seq {} ({} {}): {} ({} {})", what, *verdict.bad_seq, owner, verdict.incident_id,
+                       verdict.problem, verdict.records, what);
+  };
   if (args.json_output) {
     json j = {{"table", table}, {"entries", result.entries}, {"ok", ok}};
     j["bad_seq"] = result.bad_seq ? json(*result.bad_seq) : json(nullptr);
     j["problem"] = result.ok() ? json(nullptr) : json(result.problem);
     j["incidents"] = incident_verify_json(gov::incidents_table(lakehouse), incidents);
+    j["approvals"] = chained_json(gov::approvals_table(lakehouse), approvals);
+    j["registry"] = chained_json(gov::registry_table(lakehouse), registry);
     fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace));
     return ok ? kExitOk : kExitAuditInvalid;
   }
@@ -78,6 +98,8 @@ int run_verify(const GovernanceArguments& args) {
     fmt::print("FAILED: entry seq {}: {} ({} entries in {})\n", *result.bad_seq, result.problem, result.entries, table);
   }
   if (incidents.records > 0 || !incidents.ok()) fmt::print("{}\n", incident_verify_line(incidents));
+  if (approvals.records > 0) fmt::print("{}\n", chained_line("approval records", "request", approvals));
+  if (registry.records > 0) fmt::print("{}\n", chained_line("registry events", "model", registry));
   return ok ? kExitOk : kExitAuditInvalid;
 }
 

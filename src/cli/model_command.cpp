@@ -14,6 +14,7 @@
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/audit_log.hpp"
 #include "driftgov/gov/evaluation.hpp"
+#include "driftgov/gov/incidents.hpp"
 #include "driftgov/gov/model_harness.hpp"
 #include "driftgov/io/scratch_folder.hpp"
 #include "driftgov/io/storage.hpp"
@@ -32,6 +33,7 @@ struct PrincipalArguments {
   std::string target;
   std::vector<std::string> variables;
   std::string as;
+  std::string incident;  // --incident: the incident the command moves
 
   void add_to(CLI::App* command) {
     command->add_option("--config", config, "The configuration file (read when an acting principal is named)")
@@ -39,6 +41,8 @@ struct PrincipalArguments {
     command->add_option("--target", target, "Target whose roles apply (default: the default target)");
     command->add_option("--var", variables, "Override a variable: NAME=VALUE (repeatable)");
     command->add_option("--as", as, "Acting principal (default: DRIFTGOV_PRINCIPAL); needs role trainer");
+    command->add_option("--incident", incident, "Move this incident along the remediation chain (needs an acting "
+                                                "principal; docs/governance.md)");
   }
   // The acting principal (checked to hold `role`) with the configuration it was found in.
   struct Acting {
@@ -57,13 +61,52 @@ struct PrincipalArguments {
 // Records a governance action of the acting principal in its target's audit log (docs/governance.md).
 void append_entry(const PrincipalArguments::Acting& acting, const std::string& action, const std::string& subject,
                   const json& details) {
-  gov::AppendRequest request;
-  request.action = action;
-  request.target = acting.config.target;
-  request.subject = subject;
-  request.details = details.dump(-1, ' ', false, json::error_handler_t::replace);
-  gov::append_audit_entry(gov::audit_log_table(acting.config.selected_target().lakehouse), acting.principal.name,
-                          acting.principal.key, request);
+  append_action_entry(acting.config, acting.principal, action, subject, details);
+}
+
+// With --incident: the incident, checked to be in `from` before the command does its work (so a refusal changes
+// nothing). Needs an acting principal: the move is signed.
+std::optional<gov::Incident> incident_to_move(const std::optional<PrincipalArguments::Acting>& acting,
+                                              const std::string& incident_id, gov::IncidentState from,
+                                              const char* verb) {
+  if (incident_id.empty()) return std::nullopt;
+  DRIFTGOV_USER_CHECK(acting.has_value(), "{} --incident {}: name the acting principal (role trainer) with --as "
+                                          "NAME or DRIFTGOV_PRINCIPAL: the incident's move is signed",
+                      verb, incident_id);
+  const auto incidents = gov::fold_incidents(
+      gov::read_incident_records(gov::incidents_table(acting->config.selected_target().lakehouse)));
+  const auto& incident = gov::find_incident(incidents, incident_id);
+  if (incident.state != from) {
+    throw gov::IncidentError(fmt::format("{} --incident {}: the incident is '{}'; it must be '{}'", verb, incident.id,
+                                         gov::to_string(incident.state), gov::to_string(from)));
+  }
+  return incident;
+}
+
+// With --incident, training reads the incident's staged retraining set at the version staging validated (the
+// `staged` move's details {"table", "version"}; docs/governance.md, "Remediation").
+template <typename Pinned>
+void require_staged_set(const gov::Incident& incident, const Pinned& pinned) {
+  for (auto record = incident.history.rbegin(); record != incident.history.rend(); ++record) {
+    const auto details = json::parse(record->details, nullptr, false);
+    if (record->state != "staged" || !details.is_object() || !details.contains("table")) continue;
+    const auto table = details.value("table", std::string());
+    const std::int64_t version = details.contains("version") && details.at("version").is_number_integer()
+                                     ? details.at("version").get<std::int64_t>()
+                                     : -1;
+    const std::int64_t read = pinned.version.value_or(-1);
+    DRIFTGOV_USER_CHECK(io::local_storage().same_file(pinned.path, table) && read == version,
+                        "model train --incident {}: train on the incident's staged retraining set {} at version {} "
+                        "(record seq {}); found {} at version {}",
+                        incident.id, table, version, record->seq, pinned.path, read);
+    return;
+  }
+}
+
+void move_incident(const PrincipalArguments::Acting& acting, const std::string& incident_id, gov::IncidentState to,
+                   const std::string& reason, const json& details) {
+  gov::transition_incident(incident_context(acting.config, acting.principal), incident_id, to, reason,
+                           details.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 // A table read by a governed job, as a lineage dataset: a Delta table with its schema at the version read, else
@@ -94,8 +137,10 @@ int run_train(const TrainArguments& args) {
   DRIFTGOV_USER_CHECK(!args.config_file.empty(), "--trainer-config: the trainer settings file is required");
   DRIFTGOV_USER_CHECK(!args.out.empty(), "--out: the folder of the model artefacts is required");
   const auto actor = args.principal.acting(gov::Role::kTrainer);
+  const auto incident = incident_to_move(actor, args.principal.incident, gov::IncidentState::kStaged, "model train");
   const auto config = gov::TrainConfig::parse(io::read_file(io::local_storage(), args.config_file), args.config_file);
   const auto pinned = gov::pin_table(args.table, args.version, "--version");
+  if (incident) require_staged_set(*incident, pinned);
   std::optional<LineageJob> lineage;  // a governed training (an acting principal named) is a lineage job
   if (actor) {
     lineage.emplace(actor->config, "model.train", "TRAIN");
@@ -140,6 +185,12 @@ int run_train(const TrainArguments& args) {
     lineage->run().outputs = {gov::lineage_dataset(trained.path)};
   }
   if (lineage) lineage->complete();
+  if (incident) {
+    move_incident(*actor, incident->id, gov::IncidentState::kTraining,
+                  fmt::format("challenger {} trained by {}", trained.sha256.substr(0, 12), actor->principal.name),
+                  {{"artefact", trained.path}, {"artefact_sha256", trained.sha256}, {"trainer", actor->principal.name},
+                   {"table", pinned.path}, {"table_version", manifest.at("table_version")}});
+  }
   if (args.json_output) {
     print_json(manifest);
   } else {
@@ -294,6 +345,20 @@ int run_evaluate(const EvaluateArguments& args) {
 
   const auto champion = open_model(args.champion, args.champion_command, "champion");
   const auto challenger = open_model(args.challenger, args.challenger_command, "challenger");
+  const auto incident = incident_to_move(actor, args.principal.incident, gov::IncidentState::kTraining, "evaluate");
+  if (incident) {
+    DRIFTGOV_USER_CHECK(!args.out.empty(), "evaluate --incident {}: --out RECORD.json is required (the incident "
+                                           "records where the evaluation is)",
+                        incident->id);
+    std::string trained;
+    for (const auto& record : incident->history) {
+      const auto details = json::parse(record.details, nullptr, false);
+      if (record.state == "training" && details.is_object()) trained = details.value("artefact_sha256", trained);
+    }
+    DRIFTGOV_USER_CHECK(trained.empty() || trained == challenger.description.sha256,
+                        "evaluate --incident {}: the challenger {} has SHA-256 {}, but the incident trained {}",
+                        incident->id, challenger.description.path, challenger.description.sha256, trained);
+  }
   std::optional<gov::Problem> problem;
   if (!args.problem.empty()) {
     DRIFTGOV_USER_CHECK(args.problem == "classification" || args.problem == "regression",
@@ -388,6 +453,13 @@ int run_evaluate(const EvaluateArguments& args) {
                   {"holdout_version", record.at("harness").at("holdout_version")}, {"passed", record.at("passed")},
                   {"record", args.out.empty() ? json(nullptr) : json(args.out)}});
   }
+  if (incident) {
+    move_incident(*actor, incident->id, gov::IncidentState::kEvaluated,
+                  fmt::format("challenger {} evaluated: {}", challenger.description.sha256.substr(0, 12),
+                              record.at("passed").get<bool>() ? "passed" : "failed"),
+                  {{"record", args.out}, {"digest", record.at("digest")},
+                   {"challenger_sha256", challenger.description.sha256}, {"passed", record.at("passed")}});
+  }
   if (args.json_output) {
     print_json(record);
   } else {
@@ -437,6 +509,7 @@ void register_model(CLI::App& app) {
                             "Feature columns in the model's order (default: the names stored in the model)")
       ->delimiter(',');
   add_verb(score_command, [score_args] { return run_score(*score_args); });
+  register_registry(model);
 }
 
 void register_evaluate(CLI::App& app) {

@@ -876,6 +876,16 @@ TableWriteResult write_table(const std::string& table_root, const core::Schema& 
     throw core::option_error(table + ": choose one of ", core::OptionName{"merge_schema"}, " and ",
                              core::OptionName{"overwrite_schema"});
   }
+  if (options.read_version) {
+    transaction.read_whole_table();
+    if (transaction.read_version() != *options.read_version) {
+      throw ConcurrentModificationError(
+          "ConcurrentAppendException",
+          fmt::format("{}: the table was read at version {} and is now at version {}: another writer committed in "
+                      "between; nothing was written",
+                      table, *options.read_version, transaction.read_version()));
+    }
+  }
   if (options.idempotent) {
     const auto recorded = transaction.read_transaction_version(options.idempotent->app_id);
     if (recorded && *recorded >= options.idempotent->version) {

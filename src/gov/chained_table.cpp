@@ -6,6 +6,8 @@
 #include <optional>
 #include <thread>
 
+#include "driftgov/delta/scan.hpp"
+#include "driftgov/delta/snapshot.hpp"
 #include "driftgov/delta/table_writer.hpp"
 #include "driftgov/gov/audit_log.hpp"
 
@@ -90,6 +92,74 @@ std::optional<std::pair<std::int64_t, std::string>> check_chained_row(const Chai
                                         principal->second.public_key.text())};
   }
   return std::nullopt;
+}
+
+core::Schema chained_schema(const std::vector<FieldRef>& fields) {
+  using core::DataType;
+  std::vector<core::Field> columns;
+  for (const auto& field : fields) {
+    const auto type = std::holds_alternative<std::string*>(field.value) ? DataType::string()
+                      : field.is_time                                   ? DataType::timestamp()
+                                                                        : DataType::int64();
+    columns.push_back(core::Field{field.name, type, false, std::nullopt});
+  }
+  return core::Schema{std::move(columns)};
+}
+
+core::RecordBatch chained_batch(const std::vector<std::vector<FieldRef>>& rows) {
+  if (rows.empty()) throw core::InternalError("chained_batch: no rows");
+  core::RecordBatch batch;
+  batch.schema = chained_schema(rows.front());
+  for (const auto& field : batch.schema.fields) batch.columns.emplace_back(field.type);
+  for (const auto& row : rows) {
+    for (std::size_t index = 0; index < row.size(); ++index) {
+      if (const auto* number = std::get_if<std::int64_t*>(&row[index].value)) {
+        batch.columns[index].append_int(**number);
+      } else {
+        batch.columns[index].append_string(*std::get<std::string*>(row[index].value));
+      }
+    }
+  }
+  batch.num_rows = static_cast<std::int64_t>(rows.size());
+  return batch;
+}
+
+std::string chained_canonical_text(const char* header, const std::vector<FieldRef>& fields) {
+  std::string text = header;
+  text += '\n';
+  for (std::size_t index = 0; index + 2 < fields.size(); ++index) {
+    const auto& field = fields[index];
+    if (const auto* number = std::get_if<std::int64_t*>(&field.value)) {
+      append_canonical_field(text, field.name, std::to_string(**number));
+    } else {
+      append_canonical_field(text, field.name, *std::get<std::string*>(field.value));
+    }
+  }
+  return text;
+}
+
+std::int64_t scan_chained_rows(const std::string& table, const std::vector<std::string>& columns,
+                               const std::function<void(std::vector<ChainedValue>&)>& row) {
+  if (!table_exists(table)) return -1;
+  const auto snapshot = delta::Snapshot::load(table);
+  delta::ScanOptions options;
+  options.columns = columns;
+  delta::Scan scan(snapshot, std::move(options));
+  while (auto batch = scan.next()) {
+    for (std::int64_t index = 0; index < batch->num_rows; ++index) {
+      std::vector<ChainedValue> values;
+      for (const auto& column : batch->columns) {
+        const bool valid = column.is_valid(index);
+        if (column.type.id == core::TypeId::kString) {
+          values.emplace_back(valid ? std::string(column.string_at(index)) : std::string());
+        } else {
+          values.emplace_back(valid ? column.ints[static_cast<std::size_t>(index)] : std::int64_t{0});
+        }
+      }
+      row(values);
+    }
+  }
+  return snapshot.version();
 }
 
 std::int64_t now_us() {

@@ -1,12 +1,16 @@
 #pragma once
 // What the hash-chained governance tables (the audit log, the incidents) share: the append lock and the one-row
 // idempotent commit. Private to src/gov.
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "driftgov/core/column.hpp"
 #include "driftgov/gov/principals.hpp"
@@ -54,6 +58,54 @@ std::optional<std::pair<std::int64_t, std::string>> check_chained_row(const Chai
                                                                       const std::string& previous_hash,
                                                                       const Principals& principals,
                                                                       const ChainWords& words);
+
+// A generic row of a chained table, for tables written after the audit log and the incidents (approvals, the
+// model registry): its fields in column order, each an int64 column (`seq`, a count), a timestamp column
+// (microseconds) or a string column. The last two are the row's hash and signature.
+struct FieldRef {
+  const char* name;
+  std::variant<std::int64_t*, std::string*> value;
+  bool is_time = false;
+};
+
+// The table schema of a row's fields (none nullable).
+core::Schema chained_schema(const std::vector<FieldRef>& fields);
+// One batch of rows (each given as its fields; all of one layout).
+core::RecordBatch chained_batch(const std::vector<std::vector<FieldRef>>& rows);
+// The canonical text of a row: the line `header`, then append_canonical_field of every field but the last two
+// (hash and signature), integers and times in decimal.
+std::string chained_canonical_text(const char* header, const std::vector<FieldRef>& fields);
+// Reads every row of `table` into records made by `make` and filled through `fields_of`; in seq order (a stable
+// sort on the first field); empty when the table does not exist. Returns the table version read (-1: none).
+template <typename Record, typename FieldsOf>
+std::int64_t read_chained_rows(const std::string& table, std::vector<Record>& records, FieldsOf fields_of);
+
+// The untyped core of read_chained_rows: calls `row(values)` with each row's values in column order (an int64 or
+// a string; a null as 0 or ""). Returns the table version read (-1: the table does not exist).
+using ChainedValue = std::variant<std::int64_t, std::string>;
+std::int64_t scan_chained_rows(const std::string& table, const std::vector<std::string>& columns,
+                               const std::function<void(std::vector<ChainedValue>&)>& row);
+
+template <typename Record, typename FieldsOf>
+std::int64_t read_chained_rows(const std::string& table, std::vector<Record>& records, FieldsOf fields_of) {
+  Record probe;
+  std::vector<std::string> columns;
+  for (const auto& field : fields_of(probe)) columns.emplace_back(field.name);
+  const auto version = scan_chained_rows(table, columns, [&](std::vector<ChainedValue>& values) {
+    Record record;
+    auto fields = fields_of(record);
+    for (std::size_t index = 0; index < fields.size(); ++index) {
+      if (auto* number = std::get_if<std::int64_t*>(&fields[index].value)) {
+        **number = std::get<std::int64_t>(values[index]);
+      } else {
+        *std::get<std::string*>(fields[index].value) = std::move(std::get<std::string>(values[index]));
+      }
+    }
+    records.push_back(std::move(record));
+  });
+  std::stable_sort(records.begin(), records.end(), [](const Record& a, const Record& b) { return a.seq < b.seq; });
+  return version;
+}
 
 // Microseconds since the epoch, by the system clock.
 std::int64_t now_us();

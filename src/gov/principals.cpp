@@ -84,6 +84,13 @@ AccessDeniedError::AccessDeniedError(std::string principal, Role role, std::stri
       role_(role),
       target_(std::move(target)) {}
 
+AccessDeniedError::AccessDeniedError(std::string principal, Role role, std::string target, const std::string& why)
+    : std::runtime_error(fmt::format("refused: principal '{}' holds role '{}' on target '{}' but {}", principal,
+                                     to_string(role), target, why)),
+      principal_(std::move(principal)),
+      role_(role),
+      target_(std::move(target)) {}
+
 const Principal& find_principal(const Principals& principals, const std::string& name) {
   const auto found = principals.find(name);
   if (found != principals.end()) return found->second;

@@ -18,6 +18,7 @@
 #include "driftgov/core/text_distance.hpp"
 #include "driftgov/delta/predicate.hpp"
 #include "driftgov/delta/snapshot.hpp"
+#include "driftgov/gov/approvals.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/profiling.hpp"
 
@@ -168,6 +169,7 @@ class Loader {
   void declare_variables(const Entry& entry);
   void read_targets(const Entry& entry, Config& config);
   void read_principals(const Entry& entry, Config& config);
+  void read_governance(const Entry& entry, Config& config);
   void read_lineage(const Entry& entry, Config& config);
   Variables variables_for(const std::string& target, std::vector<std::string>& missing);
   void read_monitor(const Entry& entry, Config& config);
@@ -576,6 +578,27 @@ void Loader::read_principals(const Entry& entry, Config& config) {
       }
     }
     if (complete) config.principals[principal.name] = std::move(principal);
+  }
+}
+
+void Loader::read_governance(const Entry& entry, Config& config) {
+  const auto fields = mapping(entry, {"approvals"});
+  if (!fields) return;
+  const auto* approvals = fields->find("approvals");
+  if (approvals == nullptr) return;
+  const auto settings = mapping(*approvals, {"required", "expires"});
+  if (!settings) return;
+  if (const auto* required = settings->find("required")) {
+    if (const auto value = whole(*required, 1)) config.governance.approvals_required = *value;
+  }
+  if (const auto* expires = settings->find("expires")) {
+    if (const auto written = text(*expires, "a duration such as 72h")) {
+      try {
+        config.governance.approval_expiry_us = gov::parse_duration_us(*written, expires->path);
+      } catch (const core::InputError& error) {
+        add(at(*expires), error.what());
+      }
+    }
   }
 }
 
@@ -1376,11 +1399,11 @@ Config Loader::load(const std::string& text) {
   const Entry top{YAML::Node(), root, ""};
   const SourcePosition start{file_, 1, 1};
   if (!root.IsMap()) {
-    add(at(root, start), fmt::format("expected a mapping with project, variables, targets, principals, lineage and monitors, found {}",
+    add(at(root, start), fmt::format("expected a mapping with project, variables, targets, principals, governance, lineage and monitors, found {}",
                                      describe(root)));
     throw ConfigError(std::move(issues_));
   }
-  const auto fields = mapping(top, {"project", "variables", "targets", "principals", "lineage", "monitors"});
+  const auto fields = mapping(top, {"project", "variables", "targets", "principals", "governance", "lineage", "monitors"});
   if (const auto* variables = fields->find("variables")) declare_variables(*variables);
   for (const auto& [name, value] : options_.variables) {
     if (!defaults_.contains(name)) {
@@ -1442,6 +1465,7 @@ Config Loader::load(const std::string& text) {
     add(start, "missing key 'project'");
   }
   if (const auto* principals = fields->find("principals")) read_principals(*principals, config);
+  if (const auto* governance = fields->find("governance")) read_governance(*governance, config);
   if (const auto* lineage = fields->find("lineage")) read_lineage(*lineage, config);
   if (const auto* monitors = fields->find("monitors")) {
     if (const auto entries = mapping(*monitors, {})) {

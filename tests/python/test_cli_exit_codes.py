@@ -32,7 +32,9 @@ DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "qu
                     "table history", "table schema", "table write", "validate", "monitor", "monitor run",
                     "monitor list", "monitor status", "monitor history", "export", "report", "principal",
                     "principal keygen", "audit", "audit verify", "audit log", "audit checkpoint", "incident", "incident list",
-                    "incident show", "incident close", "incident stage", "incident verify", "model", "model train", "model score",
+                    "incident show", "incident close", "incident stage", "incident verify", "approval",
+                    "approval request", "approval approve", "approval reject", "approval list", "model",
+                    "model train", "model score", "model list", "model show", "model promote", "model rollback",
                     "evaluate", "evaluate verify", "deploy"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
@@ -113,7 +115,8 @@ def filler(path):
     """Placeholder arguments for every positional (two for a list) and required option: the command line fails before
     any is opened."""
     lists = {re.sub(r"\.\.\.$", "", word) for word in usage(path) if word.endswith("...")}
-    required_options = {"incident close": ["--reason", "r"]}.get(path, [])
+    required_options = {"incident close": ["--reason", "r"],
+                        "model promote": ["--model", "m"], "model rollback": ["--model", "m", "--to", "1"]}.get(path, [])
     return [f"missing-{name.lower()}{i}.csv" for name in positionals_for_mistakes(path)
             for i in range(2 if name in lists else 1)] + required_options
 
@@ -210,9 +213,16 @@ def test_bad_number_for_every_numeric_option(driftgov, path):
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
                                "monitor status", "export", "principal keygen", "audit verify", "audit log",
                                "audit checkpoint", "incident list", "incident show", "incident close", "incident verify",
-                               "incident stage", "model score", "evaluate verify", "deploy"), path
+                               "model score", "evaluate verify", "deploy", "incident stage",
+                               "approval approve", "approval reject", "approval list", "model list", "model show",
+                               "model promote"), path
     for option in options:
-        result = run(*path.split(), *filler(path), option, "twelve")
+        args = filler(path)
+        if option in args:  # a required option: its value replaced
+            args[args.index(option) + 1] = "twelve"
+        else:
+            args += [option, "twelve"]
+        result = run(*path.split(), *args)
         assert_usage_error(result, path, option, "twelve")
 
 
@@ -226,15 +236,15 @@ def test_option_without_its_value(driftgov, path):
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if not requires_subverb(verb) and verb != "profile merge"])
 def test_excess_argument(driftgov, path):
-    # monitor run takes an optional NAME: the excess argument is the one after it.
-    optional = ["m"] if path == "monitor run" else []
+    # monitor run takes an optional NAME, approval request an optional INCIDENT.
+    optional = ["m"] if path == "monitor run" else ["INC-1"] if path == "approval request" else []
     result = run(*path.split(), *filler(path), *optional, "one-too-many")
     assert_usage_error(result, path, "one-too-many")
 
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if requires_subverb(verb)])
 def test_missing_subverb(driftgov, path):
-    assert path in ("table", "monitor", "principal", "audit", "incident", "model")
+    assert path in ("table", "monitor", "principal", "audit", "incident", "approval", "model")
     assert_usage_error(run(*path.split()), path, "verb is required", *subverbs(path))
 
 
@@ -370,6 +380,14 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "incident close": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--reason", "r"],
             "incident stage": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
             "incident verify": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "approval request": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
+            "approval approve": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
+            "approval reject": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1"],
+            "approval list": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "model list": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "model show": ["--config", tmp_path / "no-such-driftgov.yaml", "m"],
+            "model promote": ["--config", tmp_path / "no-such-driftgov.yaml", "INC-1", "--model", "m"],
+            "model rollback": ["--config", tmp_path / "no-such-driftgov.yaml", "--model", "m", "--to", "1"],
             "model train": [missing, "--trainer-config", tmp_path / "train.yaml", "--out", tmp_path / "m"],
             "model score": [tmp_path / "no-such-model.json", missing],
             "evaluate": ["--champion", tmp_path / "no-such-model.json", "--challenger", tmp_path / "no-such-model.json",

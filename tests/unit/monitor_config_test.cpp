@@ -183,7 +183,7 @@ TEST(MonitorConfig, UnknownKeyWithSuggestion) {
   const auto issue = only_issue(with_monitor("    table: t\n    slicing_expr: [a]\n"), 6, 5);
   EXPECT_EQ(issue.message, "monitors.m: unknown key 'slicing_expr'; did you mean 'slicing_exprs'?");
   const auto far = only_issue("project: p\ntargets: {dev: {lakehouse: /l}}\nmonitors: {}\nzzz: 1\n", 4, 1);
-  EXPECT_EQ(far.message, "top level: unknown key 'zzz'; expected one of: project, variables, targets, principals, lineage, monitors");
+  EXPECT_EQ(far.message, "top level: unknown key 'zzz'; expected one of: project, variables, targets, principals, governance, lineage, monitors");
 }
 
 TEST(MonitorConfig, WrongType) {

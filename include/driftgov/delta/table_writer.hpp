@@ -42,6 +42,11 @@ struct TableWriteOptions {
   std::optional<Predicate> replace_where;
   // Idempotent write: skipped when the table already records this (app id, version) or a later version.
   std::optional<TransactionId> idempotent;
+  // A read-modify-write: the caller read the table at this version (-1: it did not exist) and decided what to
+  // write from it. The write then counts as having read the whole table, so a commit another writer made since
+  // that version conflicts (ConcurrentModificationError, ConcurrentAppendException): whether it landed before this
+  // write started or while it was under way.
+  std::optional<std::int64_t> read_version;
   // Table properties of a new table (delta.checkpointInterval, ...).
   StringMap table_properties;
   std::int64_t target_file_rows = 1 << 20;

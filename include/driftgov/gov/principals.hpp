@@ -43,6 +43,9 @@ using Principals = std::map<std::string, Principal>;
 class AccessDeniedError : public std::runtime_error {
  public:
   AccessDeniedError(std::string principal, Role role, std::string target);
+  // A refusal although the role is held (four eyes: an approver who requested or trained what it would approve);
+  // `why` follows "refused: principal 'P' holds role 'R' on target 'T' but ".
+  AccessDeniedError(std::string principal, Role role, std::string target, const std::string& why);
   const std::string& principal() const { return principal_; }
   Role role() const { return role_; }
   const std::string& target() const { return target_; }

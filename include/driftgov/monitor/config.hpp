@@ -167,6 +167,12 @@ struct TargetConfig {
   bool is_default = false;
 };
 
+// `governance:` (docs/governance.md, "Approvals"): settings of the approval and promotion chain.
+struct GovernanceConfig {
+  std::int64_t approvals_required = 1;  // governance.approvals.required: distinct approvers a request needs
+  std::int64_t approval_expiry_us = std::int64_t{72} * 3600 * 1000000;  // governance.approvals.expires ("72h")
+};
+
 struct Config {
   std::string file;     // the configuration file as given
   std::string project;
@@ -179,6 +185,7 @@ struct Config {
   gov::Principals principals;
   // `lineage:` (docs/lineage.md): where OpenLineage run events go; disabled when the file has no such block.
   gov::LineageConfig lineage;
+  GovernanceConfig governance;
   const TargetConfig& selected_target() const;
   // Throws core::InputError listing the monitors there are.
   const MonitorConfig& monitor(const std::string& name) const;

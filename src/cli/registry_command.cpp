@@ -1,0 +1,401 @@
+// driftgov model list|show|promote|rollback: the embedded model registry of the production lakehouse
+// (docs/governance.md, "Model registry and promotion").
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/governance.hpp"
+#include "driftgov/core/error.hpp"
+#include "driftgov/gov/approvals.hpp"
+#include "driftgov/gov/incidents.hpp"
+#include "driftgov/gov/keys.hpp"
+#include "driftgov/gov/registry.hpp"
+#include "driftgov/io/storage.hpp"
+#include "driftgov/monitor/config.hpp"
+#include "driftgov/monitor/windows.hpp"
+
+namespace driftgov::cli {
+namespace {
+
+using nlohmann::json;
+
+// How often a registry commit that lost to a concurrent one is decided again before giving up.
+constexpr int kRegistryAttempts = 20;
+
+struct RegistryArguments {
+  TargetArguments target;
+  std::string incident;
+  std::string model;
+  std::string alias = "champion";
+  std::int64_t version = 0;
+  std::string reason;
+};
+
+std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+void print_json(const json& j) { fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace)); }
+
+json event_json(const gov::RegistryEvent& e) {
+  return {{"seq", e.seq},
+          {"time", monitor::format_instant(e.time_us)},
+          {"actor", e.actor},
+          {"event", e.event},
+          {"version", e.version},
+          {"alias", e.alias.empty() ? json(nullptr) : json(e.alias)},
+          {"artefact_sha256", e.artefact_sha256},
+          {"artefact", e.artefact},
+          {"training_table", e.training_table},
+          {"training_version", e.training_version.empty() ? json(nullptr) : json(e.training_version)},
+          {"evaluation_digest", e.evaluation_digest},
+          {"incident_id", e.incident_id.empty() ? json(nullptr) : json(e.incident_id)},
+          {"approvals", json::parse(e.approvals, nullptr, false)},
+          {"details", json::parse(e.details, nullptr, false)},
+          {"event_hash", e.event_hash},
+          {"signature", e.signature}};
+}
+
+json model_json(const gov::RegisteredModel& model) {
+  json j = {{"name", model.name}, {"aliases", model.aliases}, {"versions", json::array()},
+            {"alias_history", json::array()}};
+  for (const auto& version : model.versions) j["versions"].push_back(event_json(*version.registered));
+  for (const auto* event : model.alias_history) j["alias_history"].push_back(event_json(*event));
+  return j;
+}
+
+// The registry must be a production target's, and its governance tables must verify before anything is decided
+// from them: a forged or replayed row is refused here as `audit verify` would report it (exit 7).
+std::optional<int> refuse_unverified(const monitor::Config& config, const std::string& verb) {
+  const auto& target = config.selected_target();
+  DRIFTGOV_USER_CHECK(target.mode == "production", "{}: target '{}' is a {} target; the registry lives in a "
+                                                   "production target's lakehouse (targets.<name>.mode: production)",
+                      verb, config.target, target.mode);
+  const auto approvals = gov::verify_approval_records(
+      gov::read_approval_records(gov::approvals_table(target.lakehouse)), config.principals);
+  if (!approvals.ok()) {
+    fmt::print("FAILED: {}: approval record seq {} ({}): {}; nothing was changed\n", verb, *approvals.bad_seq,
+               approvals.incident_id, approvals.problem);
+    return kExitAuditInvalid;
+  }
+  const auto registry =
+      gov::verify_registry_events(gov::read_registry(gov::registry_table(target.lakehouse)).events, config.principals);
+  if (!registry.ok()) {
+    fmt::print("FAILED: {}: registry event seq {} (model {}): {}; nothing was changed\n", verb, *registry.bad_seq,
+               registry.incident_id, registry.problem);
+    return kExitAuditInvalid;
+  }
+  return std::nullopt;
+}
+
+// The approvals of `request` valid for its evidence; refused unless there are enough.
+json require_approvals(const monitor::Config& config, const gov::ApprovalRequest& request,
+                       const std::string& evaluation_digest, const std::string& artefact_sha256,
+                       const std::string& what) {
+  const auto valid = gov::valid_approvals(request, config.principals, config.target, evaluation_digest,
+                                          artefact_sha256);
+  const auto required = config.governance.approvals_required;
+  DRIFTGOV_USER_CHECK(static_cast<std::int64_t>(valid.size()) >= required,
+                      "{}: {} has {} valid approval{} for evaluation {} and artefact {}; {} required (approvals by "
+                      "principals holding approver on '{}', neither requester nor trainer, before the request "
+                      "expired, for exactly that evaluation and artefact)",
+                      what, request.request.request_id, valid.size(), valid.size() == 1 ? "" : "s",
+                      evaluation_digest.substr(0, 12), artefact_sha256.substr(0, 12), required, config.target);
+  json approvers = json::array(), seqs = json::array();
+  for (const auto* approval : valid) {
+    approvers.push_back(approval->actor);
+    seqs.push_back(approval->seq);
+  }
+  return {{"request_id", request.request.request_id}, {"approvers", approvers}, {"seqs", seqs}};
+}
+
+// Copies the artefact into the registry under its digest (a file of that name has the same bytes: kept).
+std::string store_artefact(const std::string& lakehouse, const std::string& source, const std::string& sha256) {
+  auto& storage = io::local_storage();
+  const auto dot = source.find_last_of('.');
+  const auto extension = dot == std::string::npos || source.find('/', dot) != std::string::npos
+                             ? std::string("bin")
+                             : source.substr(dot + 1);
+  const auto path = io::join_path(gov::registry_artefacts(lakehouse), sha256 + "." + extension);
+  if (storage.stat(path) && gov::sha256_hex(io::read_file(storage, path)) == sha256) return path;
+  const auto bytes = io::read_file(storage, source);
+  DRIFTGOV_USER_CHECK(gov::sha256_hex(bytes) == sha256, "model artefact {} changed while it was promoted", source);
+  io::write_file_atomically(storage, path, bytes);
+  return path;
+}
+
+int run_promote(const RegistryArguments& args) {
+  const auto config = args.target.load();
+  const auto actor = require_acting_principal(config, args.target.as, gov::Role::kOperator, "model promote");
+  if (const auto refused = refuse_unverified(config, "model promote")) return *refused;
+  DRIFTGOV_USER_CHECK(!args.model.empty(), "model promote {}: --model NAME (the registered model) is required",
+                      args.incident);
+  const auto& lakehouse = config.selected_target().lakehouse;
+  const auto incidents = gov::fold_incidents(gov::read_incident_records(gov::incidents_table(lakehouse)));
+  const auto& incident = gov::find_incident(incidents, args.incident);
+  const auto requests = gov::fold_approval_requests(gov::read_approval_records(gov::approvals_table(lakehouse)));
+  const gov::ApprovalRequest* request = nullptr;
+  for (const auto& candidate : requests) {
+    if (candidate.request.action == "promote" && candidate.request.incident_id == incident.id &&
+        candidate.state == gov::RequestState::kApproved) {
+      request = &candidate;
+    }
+  }
+  if (incident.state != gov::IncidentState::kApproved && incident.state != gov::IncidentState::kPromoted) {
+    throw gov::IncidentError(fmt::format("model promote: incident {} is '{}'; only an approved incident is promoted",
+                                         incident.id, gov::to_string(incident.state)));
+  }
+  DRIFTGOV_USER_CHECK(request != nullptr, "model promote: incident {} has no approved approval request", incident.id);
+  const auto details = json::parse(request->request.details, nullptr, false);
+  const auto record_path = details.value("evaluation", std::string());
+  const auto artefact_path = details.value("artefact", std::string());
+  const auto evidence = check_evidence(config, record_path, artefact_path);
+  DRIFTGOV_USER_CHECK(evidence.evaluation_digest == request->request.evaluation_digest,
+                      "model promote: the approvals of {} are void: evaluation record {} now has digest {}, the "
+                      "approvers signed {}",
+                      request->request.request_id, record_path, evidence.evaluation_digest,
+                      request->request.evaluation_digest);
+  DRIFTGOV_USER_CHECK(evidence.artefact_sha256 == request->request.artefact_sha256,
+                      "model promote: the approvals of {} are void: artefact {} now has SHA-256 {}, the approvers "
+                      "signed {}",
+                      request->request.request_id, artefact_path, evidence.artefact_sha256,
+                      request->request.artefact_sha256);
+  const auto approvals = require_approvals(config, *request, evidence.evaluation_digest, evidence.artefact_sha256,
+                                           "model promote " + incident.id);
+  const auto stored = store_artefact(lakehouse, artefact_path, evidence.artefact_sha256);
+
+  const auto context = incident_context(config, actor);
+  std::vector<gov::RegistryEvent> written;
+  std::int64_t version = 0;
+  bool already = false;
+  for (int attempt = 1;; ++attempt) {
+    const auto read = gov::read_registry(gov::registry_table(lakehouse));
+    const gov::RegistryEvent* done = nullptr;
+    for (const auto& event : read.events) {
+      if (event.incident_id == incident.id && event.event == "alias_set") done = &event;
+    }
+    if (done != nullptr) {  // promoted already (by a concurrent promotion, or a run that stopped after the commit)
+      version = done->version;
+      already = true;
+      break;
+    }
+    const auto models = gov::fold_registry(read.events);
+    std::vector<gov::RegistryEvent> events;
+    const gov::RegisteredModel* model = nullptr;
+    for (const auto& candidate : models) {
+      if (candidate.name == args.model) model = &candidate;
+    }
+    version = 0;
+    if (model != nullptr) {
+      for (const auto& existing : model->versions) {
+        if (existing.registered->artefact_sha256 == evidence.artefact_sha256) version = existing.version;
+      }
+    }
+    gov::RegistryEvent base;
+    base.model = args.model;
+    base.artefact_sha256 = evidence.artefact_sha256;
+    base.artefact = stored;
+    base.training_table = evidence.training_table;
+    base.training_version = evidence.training_version;
+    base.evaluation_digest = evidence.evaluation_digest;
+    base.incident_id = incident.id;
+    base.approvals = dump(approvals);
+    base.details = "{}";
+    if (version == 0) {
+      version = model == nullptr ? 1 : static_cast<std::int64_t>(model->versions.size()) + 1;
+      auto registered = base;
+      registered.event = "version_registered";
+      registered.version = version;
+      events.push_back(std::move(registered));
+    }
+    auto alias = base;
+    alias.event = "alias_set";
+    alias.version = version;
+    alias.alias = args.alias;
+    json from_version = nullptr;
+    if (model != nullptr && model->aliases.contains(args.alias)) from_version = model->aliases.at(args.alias);
+    alias.details = dump({{"from_version", from_version}});
+    events.push_back(std::move(alias));
+    if (gov::commit_registry_events(context, read, events)) {
+      written = std::move(events);
+      break;
+    }
+    DRIFTGOV_USER_CHECK(attempt < kRegistryAttempts,
+                        "model promote {}: the registry changed under this promotion {} times in a row (concurrent "
+                        "writers); nothing was written, try again",
+                        incident.id, attempt);
+  }
+  if (!written.empty()) {
+    append_action_entry(config, actor, "model.promote", args.model,
+                        {{"incident_id", incident.id}, {"version", version}, {"alias", args.alias},
+                         {"artefact_sha256", evidence.artefact_sha256}, {"evaluation_digest", evidence.evaluation_digest},
+                         {"registry_seq", written.back().seq}, {"registry_hash", written.back().event_hash},
+                         {"approvals", approvals}});
+  }
+  // The incident moves last: a run stopped before this leaves the registry done and the incident approved, and
+  // running the promotion again completes it.
+  const auto now = gov::fold_incidents(gov::read_incident_records(gov::incidents_table(lakehouse)));
+  if (gov::find_incident(now, incident.id).state == gov::IncidentState::kApproved) {
+    gov::transition_incident(context, incident.id, gov::IncidentState::kPromoted,
+                             fmt::format("promoted as version {} of model '{}' ({})", version, args.model, args.alias),
+                             dump({{"model", args.model}, {"version", version}, {"alias", args.alias},
+                                   {"artefact_sha256", evidence.artefact_sha256}}));
+  }
+  if (args.target.json_output) {
+    json j = {{"incident_id", incident.id}, {"model", args.model}, {"version", version}, {"alias", args.alias},
+              {"artefact", stored}, {"already_promoted", already}, {"events", json::array()}};
+    for (const auto& event : written) j["events"].push_back(event_json(event));
+    print_json(j);
+  } else if (already) {
+    fmt::print("{} was already promoted: model {} version {} ({})\n", incident.id, args.model, version, args.alias);
+  } else {
+    fmt::print("promoted {}: model {} version {} is now {} (artefact {})\n", incident.id, args.model, version,
+               args.alias, stored);
+  }
+  return kExitOk;
+}
+
+int run_rollback(const RegistryArguments& args) {
+  const auto config = args.target.load();
+  const auto actor = require_acting_principal(config, args.target.as, gov::Role::kOperator, "model rollback");
+  if (const auto refused = refuse_unverified(config, "model rollback")) return *refused;
+  DRIFTGOV_USER_CHECK(args.version > 0, "model rollback {}: --to VERSION is required", args.model);
+  const auto& lakehouse = config.selected_target().lakehouse;
+  const auto requests = gov::fold_approval_requests(gov::read_approval_records(gov::approvals_table(lakehouse)));
+  const auto context = incident_context(config, actor);
+  for (int attempt = 1;; ++attempt) {
+    const auto read = gov::read_registry(gov::registry_table(lakehouse));
+    const auto models = gov::fold_registry(read.events);
+    const auto& model = gov::find_registered_model(models, args.model);
+    const gov::RegistryEvent* registered = nullptr;
+    for (const auto& version : model.versions) {
+      if (version.version == args.version) registered = version.registered;
+    }
+    DRIFTGOV_USER_CHECK(registered != nullptr, "model rollback {} --to {}: the model has versions 1 to {}",
+                        args.model, args.version, model.versions.size());
+    const gov::ApprovalRequest* request = nullptr;
+    for (const auto& candidate : requests) {
+      const auto details = json::parse(candidate.request.details, nullptr, false);
+      if (candidate.request.action == "rollback" && candidate.request.model == args.model &&
+          candidate.request.model_version == args.version && details.value("alias", std::string()) == args.alias &&
+          candidate.state == gov::RequestState::kApproved) {
+        request = &candidate;
+      }
+    }
+    DRIFTGOV_USER_CHECK(request != nullptr,
+                        "model rollback {} --to {} ({}): no approved rollback request; ask with `driftgov approval "
+                        "request --rollback {} --to {} --alias {}` and have it approved",
+                        args.model, args.version, args.alias, args.model, args.version, args.alias);
+    for (const auto* change : model.alias_history) {
+      const auto used = json::parse(change->approvals, nullptr, false);
+      DRIFTGOV_USER_CHECK(!(change->event == "rollback" && used.is_object() &&
+                            used.value("request_id", std::string()) == request->request.request_id),
+                          "model rollback {} --to {}: approval request {} was used already (registry seq {}); "
+                          "request approval again",
+                          args.model, args.version, request->request.request_id, change->seq);
+    }
+    const auto approvals = require_approvals(config, *request, registered->evaluation_digest,
+                                             registered->artefact_sha256, "model rollback " + args.model);
+    const auto current = model.aliases.find(args.alias);
+    gov::RegistryEvent event = *registered;
+    event.event = "rollback";
+    event.alias = args.alias;
+    event.incident_id.clear();
+    event.approvals = dump(approvals);
+    event.details = dump({{"from_version", current == model.aliases.end() ? json(nullptr) : json(current->second)},
+                          {"reason", args.reason}});
+    std::vector<gov::RegistryEvent> events{event};
+    if (gov::commit_registry_events(context, read, events)) {
+      append_action_entry(config, actor, "model.rollback", args.model,
+                          {{"version", args.version}, {"alias", args.alias}, {"registry_seq", events.back().seq},
+                           {"registry_hash", events.back().event_hash}, {"approvals", approvals},
+                           {"reason", args.reason}});
+      if (args.target.json_output) {
+        print_json(event_json(events.back()));
+      } else {
+        fmt::print("rolled back: model {} alias {} is version {} again (approval {})\n", args.model, args.alias,
+                   args.version, request->request.request_id);
+      }
+      return kExitOk;
+    }
+    DRIFTGOV_USER_CHECK(attempt < kRegistryAttempts,
+                        "model rollback {}: the registry changed under this rollback {} times in a row; nothing was "
+                        "written, try again",
+                        args.model, attempt);
+  }
+}
+
+int run_list(const RegistryArguments& args) {
+  const auto config = args.target.load();
+  check_reader(config, args.target.as);
+  const auto read = gov::read_registry(gov::registry_table(config.selected_target().lakehouse));
+  const auto models = gov::fold_registry(read.events);
+  if (args.target.json_output) {
+    json out = json::array();
+    for (const auto& model : models) out.push_back(model_json(model));
+    print_json(out);
+    return kExitOk;
+  }
+  for (const auto& model : models) {
+    std::vector<std::string> aliases;
+    for (const auto& [alias, version] : model.aliases) aliases.push_back(fmt::format("{}=v{}", alias, version));
+    fmt::print("{:<24} {:>3} versions  {}\n", model.name, model.versions.size(),
+               aliases.empty() ? std::string("-") : fmt::format("{}", fmt::join(aliases, " ")));
+  }
+  return kExitOk;
+}
+
+int run_show(const RegistryArguments& args) {
+  const auto config = args.target.load();
+  check_reader(config, args.target.as);
+  const auto read = gov::read_registry(gov::registry_table(config.selected_target().lakehouse));
+  const auto models = gov::fold_registry(read.events);
+  const auto& model = gov::find_registered_model(models, args.model);
+  if (args.target.json_output) {
+    print_json(model_json(model));
+    return kExitOk;
+  }
+  fmt::print("model {}\nversions:\n", model.name);
+  for (const auto& version : model.versions) {
+    const auto& e = *version.registered;
+    fmt::print("  v{:<3} {}  sha256 {}  evaluation {}  incident {}  training {}{}  by {}\n", version.version,
+               monitor::format_instant(e.time_us), e.artefact_sha256, e.evaluation_digest.substr(0, 12),
+               e.incident_id, e.training_table.empty() ? "-" : e.training_table,
+               e.training_version.empty() ? "" : "@v=" + e.training_version, e.actor);
+  }
+  fmt::print("alias history:\n");
+  for (const auto* e : model.alias_history) {
+    fmt::print("  {:>5}  {}  {:<13} {:<12} -> v{}  by {}  approvals {}\n", e->seq, monitor::format_instant(e->time_us),
+               e->event, e->alias, e->version, e->actor, e->approvals);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_registry(CLI::App* model) {
+  auto args = std::make_shared<RegistryArguments>();
+  auto* list = model->add_subcommand("list", "The registered models of the target's registry and their aliases");
+  args->target.add_to(list, "viewer");
+  add_verb(list, [args] { return run_list(*args); });
+  auto* show = model->add_subcommand("show", "A registered model: its versions and its full alias history");
+  show->add_option("NAME", args->model, "The registered model")->required();
+  args->target.add_to(show, "viewer");
+  add_verb(show, [args] { return run_show(*args); });
+  auto* promote = model->add_subcommand("promote", "Register an approved incident's challenger and set its alias");
+  promote->add_option("INCIDENT", args->incident, "The incident (INC-n), in state approved")->required();
+  promote->add_option("--model", args->model, "The registered model's name")->required();
+  promote->add_option("--alias", args->alias, "The alias to set (champion, challenger or your own)")
+      ->capture_default_str();
+  args->target.add_to(promote, "operator");
+  add_verb(promote, [args] { return run_promote(*args); });
+  auto* rollback = model->add_subcommand("rollback", "Move an alias back to an earlier version (approved first)");
+  rollback->add_option("--model", args->model, "The registered model's name")->required();
+  rollback->add_option("--to", args->version, "The version to go back to")->required();
+  rollback->add_option("--alias", args->alias, "The alias to move")->capture_default_str();
+  rollback->add_option("--reason", args->reason, "Why (recorded)");
+  args->target.add_to(rollback, "operator");
+  add_verb(rollback, [args] { return run_rollback(*args); });
+}
+
+}  // namespace driftgov::cli
