@@ -13,6 +13,7 @@ expired request. Each exits 2 with its message and changes nothing.
 import datetime
 import json
 import re
+import time
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -253,3 +254,80 @@ def test_deploying_to_production_as_a_user_admin_is_refused(project):
         EXIT_ACCESS_DENIED, "driftgov: refused: principal 'admin-user' is a user; deploying to production target "
                             "'prod' needs a service principal\n")
     assert snapshot(project) == before
+
+
+# ---- bad input: keys, principals, an expired request ----
+
+SIGNING = [c for c in COMMANDS if c.role != "viewer"]  # the commands that load the acting principal's key
+
+
+def refused_as_input(project, result, message, what):
+    """Exit 2 with exactly `message` on stderr, nothing on stdout."""
+    assert (result.returncode, result.stderr) == (EXIT_INPUT, f"driftgov: error: {message}\n"), \
+        f"{what}: {result.stdout}"
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", SIGNING, ids=[c.name for c in SIGNING])
+def test_a_bad_key_is_refused_before_anything_is_written(project, command, tmp_path):
+    """The holder of the role on dev, with a key that cannot be used: every case is bad input (exit 2) naming what is
+    wrong, and the project's files are unchanged."""
+    holder = f"{command.role}-dev"
+    before = snapshot(project)
+    # A key file others may read (not the group: test_governance.py covers 0644), then one only the group may read.
+    key_file = tmp_path / f"{holder}.key"
+    key_file.write_text(secret_text(key_of(holder)))
+    for mode in (0o604, 0o640):
+        key_file.chmod(mode)
+        result = governed(project, command, "dev", holder, env={"DRIFTGOV_KEY_FILE": str(key_file)})
+        refused_as_input(project, result, f"{key_file}: the key file has mode {mode:04o}, readable by group or others; "
+                                          f"a secret key must be readable by its owner only: run chmod 600 {key_file}",
+                         command.name)
+    # DRIFTGOV_KEY holding another principal's key: both public keys are named, the secret never.
+    other = "nobody"
+    result = governed(project, command, "dev", holder, env=key_env(other))
+    refused_as_input(project, result, f"DRIFTGOV_KEY: the key's public half {public_text(key_of(other))} is not "
+                                      f"principal '{holder}''s configured public_key {public_text(key_of(holder))}",
+                     command.name)
+    assert secret_text(key_of(other)).strip().split(":")[1] not in result.stderr
+    # Both variables set, and none.
+    key_file.chmod(0o600)
+    result = governed(project, command, "dev", holder, env=key_env(holder, DRIFTGOV_KEY_FILE=str(key_file)))
+    refused_as_input(project, result, f"principal '{holder}': both DRIFTGOV_KEY_FILE and DRIFTGOV_KEY are set; set one",
+                     command.name)
+    result = governed(project, command, "dev", holder, env={})
+    refused_as_input(project, result, f"principal '{holder}': no key given; set DRIFTGOV_KEY_FILE to its key file "
+                                      "(written by `driftgov principal keygen`) or DRIFTGOV_KEY to the key text",
+                     command.name)
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.name for c in COMMANDS])
+def test_an_unknown_principal_is_bad_input_with_a_did_you_mean(project, command):
+    """A misspelt principal: exit 2 naming it, the closest name and every principal; nothing changed."""
+    before = snapshot(project)
+    holder = f"{command.role}-prod"
+    misspelt = holder.replace("prod", "prdo")
+    result = governed(project, command, "prod", misspelt, env=key_env(holder))
+    refused_as_input(project, result, f"no principal '{misspelt}' in the configuration (did you mean '{holder}'?); "
+                                      f"principals: {', '.join(sorted(PRINCIPALS))}", command.name)
+    assert snapshot(project) == before
+
+
+def test_rejecting_an_expired_request_is_refused_naming_its_expiry(tmp_path, driftgov):
+    """test_approvals.py covers approving an expired request; rejecting one is refused the same way, and changes
+    nothing: a request past its expiry can no longer be decided either way."""
+    chain = Project(tmp_path)
+    incident = chain.open_incident()
+    artefact, record = chain.evaluated(incident)
+    chain.ok("approval", "request", incident, "--evaluation", record, "--model", artefact, "--expires", "1s",
+             as_="tom")
+    expires = chain.approval_rows()[0]["expires"]
+    time.sleep(max(0.0, expires.timestamp() + 0.2 - time.time()))
+    before = snapshot(chain.lake)
+    late = chain.run("approval", "reject", incident, "--comment", "too late", as_="ann")
+    assert (late.returncode, late.stderr) == (
+        EXIT_INPUT, f"driftgov: error: approval request APR-1 expired at {expires.strftime('%Y-%m-%dT%H:%M:%S')}Z; "
+                    "request approval again (nothing was recorded)\n")
+    assert snapshot(chain.lake) == before
+    assert chain.incident_state(incident) == "awaiting_approval"
