@@ -331,3 +331,31 @@ def test_rejecting_an_expired_request_is_refused_naming_its_expiry(tmp_path, dri
                     "request approval again (nothing was recorded)\n")
     assert snapshot(chain.lake) == before
     assert chain.incident_state(incident) == "awaiting_approval"
+
+
+UNNAMED = {  # what a signing command says when no acting principal is named, on target prod
+    "monitor run": "monitor run: the configuration declares principals, so a refresh is signed: name the acting "
+                   "principal (role operator on target 'prod') with --as NAME or DRIFTGOV_PRINCIPAL",
+    "audit checkpoint": "audit checkpoint: name the signing service principal (role operator on target 'prod') with "
+                        "--as NAME or DRIFTGOV_PRINCIPAL",
+    "deploy": "deploy: target 'prod' is in production mode: name the acting principal (role admin, a service "
+              "principal) with --as NAME or DRIFTGOV_PRINCIPAL",
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.name for c in COMMANDS])
+def test_without_an_acting_principal_a_signed_action_is_bad_input_and_a_read_is_allowed(project, command):
+    """No --as and no DRIFTGOV_PRINCIPAL: reading needs no principal, nor do training and evaluation (unsigned then);
+    every other command signs what it writes, so it is bad input (exit 2) naming the role and target, and nothing
+    changes."""
+    before = snapshot(project)
+    argv = [part.replace("{folder}", str(project)) for part in command.argv]
+    result = run(*argv, "--config", project / "driftgov.yaml", "--target", "prod", env={})
+    if command.role in ("viewer", "trainer") and command.name != "approval request":
+        assert result.returncode != EXIT_ACCESS_DENIED and "refused" not in result.stderr, result.stderr
+        return
+    verb = command.name.split(" --")[0]
+    message = UNNAMED.get(command.name, f"{verb}: name the acting principal (role {command.role} on target 'prod') "
+                                       "with --as NAME or DRIFTGOV_PRINCIPAL")
+    refused_as_input(project, result, message, command.name)
+    assert snapshot(project) == before
