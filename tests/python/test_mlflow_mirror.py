@@ -2,7 +2,7 @@
 (SQLite backend, on loopback) that the module starts and stops.
 
 Oracles independent of driftgov: MLflow's own REST API read back with urllib (registered-models/get,
-model-versions/search, model-versions/get-by-alias); the expected tags recomputed here from the files (hashlib) and
+model-versions/search, registered-models/alias); the expected tags recomputed here from the files (hashlib) and
 the evaluation record, and the expected version numbers derived from the order of the promotions.
 """
 import json
@@ -96,7 +96,7 @@ def mlflow_versions(url, model):
 
 
 def alias_target(url, model, alias):
-    status, body = rest(url, "model-versions/get-by-alias", name=model, alias=alias)
+    status, body = rest(url, "registered-models/alias", name=model, alias=alias)
     assert status == 200, body
     return int(body["model_version"]["version"])
 
@@ -139,6 +139,7 @@ def test_promotions_and_an_approved_rollback_are_mirrored_and_mirroring_again_wr
     second = project.open_incident(day=3)
     (tmp_path / "train.json").write_text(json.dumps({"trainer": "xgboost", "label": "y", "features": ["a", "b"],
                                                      "rounds": 9, "seed": 2, "params": {"max_depth": 2}}))
+    project.write_config(required=2, extra=mirror_config(mlflow_url))
     second_artefact, second_record = project.approved(second, approvers=("ann", "abe"), name="two")
     project.ok("model", "promote", second, "--model", "churn_a", as_="olga")
     versions = mlflow_versions(mlflow_url, "churn_a")
@@ -148,6 +149,7 @@ def test_promotions_and_an_approved_rollback_are_mirrored_and_mirroring_again_wr
 
     project.ok("approval", "request", "--rollback", "churn_a", "--to", "1", as_="olga")
     project.ok("approval", "approve", "APR-3", as_="abe")
+    project.ok("approval", "approve", "APR-3", as_="ann")
     rolled = json.loads(project.ok("model", "rollback", "--model", "churn_a", "--to", "1", "--json", as_="olga").stdout)
     assert rolled["mirror"]["state"] == "ok"
     assert alias_target(mlflow_url, "churn_a", "champion") == 1
@@ -199,21 +201,24 @@ def test_a_promotion_with_mlflow_down_stands_with_a_warning_and_model_mirror_syn
     assert [a["state"] for a in mirror_audit(project)] == ["failed", "failed", "ok", "ok"]
 
 
-@pytest.mark.parametrize("block, expected", [
-    ('    mlflow: {tracking_uri: "ftp://host/x"}\n',
-     ":14:20: governance.registry.mlflow.tracking_uri: expected an http:// or https:// URL (the MLflow tracking "
-     "server), found 'ftp://host/x'"),
-    ('    mlflow: {token_env: T}\n', ":14:13: governance.registry.mlflow: expected `tracking_uri`"),
-    ('    mlflow: {tracking_uri: "http://127.0.0.1:1", timeout_seconds: 0}\n',
+@pytest.mark.parametrize("block, point, expected", [
+    ('    mlflow: {tracking_uri: "ftp://host/x"}', '"ftp', "governance.registry.mlflow.tracking_uri: expected an http:// "
+     "or https:// URL (the MLflow tracking server), found 'ftp://host/x'"),
+    ('    mlflow: {token_env: T}', "{", "governance.registry.mlflow: expected `tracking_uri`"),
+    ('    mlflow: {tracking_uri: "http://127.0.0.1:1", timeout_seconds: 0}', "0}",
      "governance.registry.mlflow.timeout_seconds: expected a number of seconds in (0, 300], found 0"),
-    ('    mlflw: {tracking_uri: "http://127.0.0.1:1"}\n', "mlflw"),
+    ('    mlflw: {tracking_uri: "http://127.0.0.1:1"}', "mlflw", "mlflw"),
 ])
-def test_bad_mirror_settings_are_refused_naming_the_place(tmp_path, driftgov, block, expected):
+def test_bad_mirror_settings_are_refused_naming_the_place(tmp_path, driftgov, block, point, expected):
     project = Project(tmp_path)
-    project.write_config(extra="  registry:\n" + block)
+    project.write_config(extra="  registry:\n" + block + "\n")
+    # file:line:column of `point`, 1-based, found in the file as written.
+    lines = (tmp_path / "driftgov.yaml").read_text().splitlines()
+    line = lines.index(block) + 1
+    place = f"{tmp_path / 'driftgov.yaml'}:{line}:{block.index(point) + 1}: "
     result = project.run("model", "list")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert expected in result.stderr
+    assert place in result.stderr and expected in result.stderr, result.stderr
 
 
 def test_model_mirror_without_a_configured_mirror_is_refused(tmp_path, driftgov):
