@@ -52,9 +52,9 @@ class MlflowClient {
     const auto response = io::http_request(method, url, payload, headers_, config_.timeout_seconds);
     const auto answer = json::parse(response.body, nullptr, false);
     if (response.status >= 200 && response.status <= 299) {
-      if (answer.is_discarded()) {
+      if (!answer.is_object()) {
         throw core::IOError(url, "MLflow " + method, 0,
-                            fmt::format("HTTP {} with a body that is not JSON: {}", response.status,
+                            fmt::format("HTTP {} with a body that is not a JSON object: {}", response.status,
                                         response.body.substr(0, 200)));
       }
       return answer;
@@ -121,9 +121,7 @@ std::string quoted(const std::string& text) {
   return out + "'";
 }
 
-}  // namespace
-
-MirrorOutcome mirror_to_mlflow(const MlflowConfig& config, const RegisteredModel& model) {
+MirrorOutcome mirror_model(const MlflowConfig& config, const RegisteredModel& model) {
   MlflowClient client(config);
   MirrorOutcome outcome;
   outcome.model_created =
@@ -189,6 +187,18 @@ MirrorOutcome mirror_to_mlflow(const MlflowConfig& config, const RegisteredModel
     ++outcome.aliases_removed;
   }
   return outcome;
+}
+
+}  // namespace
+
+MirrorOutcome mirror_to_mlflow(const MlflowConfig& config, const RegisteredModel& model) {
+  try {
+    return mirror_model(config, model);
+  } catch (const json::exception& unexpected) {
+    // An answer of another shape than MLflow's REST API documents (a missing field, a field of another type).
+    throw core::IOError(config.tracking_uri, "MLflow mirror", 0,
+                        fmt::format("an answer of unexpected shape: {}", unexpected.what()));
+  }
 }
 
 }  // namespace driftgov::gov

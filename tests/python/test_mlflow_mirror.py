@@ -10,11 +10,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,65 @@ def test_a_promotion_with_mlflow_down_stands_with_a_warning_and_model_mirror_syn
     assert twice.returncode == 0 and "0 versions created, 0 tags set, 0 aliases set, 0 removed" in twice.stdout
     assert len(mlflow_versions(mlflow_url, "churn_b")) == 1
     assert [a["state"] for a in mirror_audit(project)] == ["failed", "failed", "ok", "ok"]
+
+
+class FakeMlflow(BaseHTTPRequestHandler):
+    """Answers every request with the class's (status, body) and records the Authorization header it got."""
+    answer = (200, b"{}")
+    authorizations = []
+
+    def handle_one(self):
+        FakeMlflow.authorizations.append(self.headers.get("Authorization"))
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, body = FakeMlflow.answer
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = handle_one
+
+    def log_message(self, *args):
+        pass
+
+
+def test_mlflow_errors_and_the_token_reach_the_warning_and_the_server(tmp_path, driftgov, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeMlflow)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        project = Project(tmp_path)
+        project.write_config(extra=f"""  registry:
+    mlflow: {{tracking_uri: "{url}", token_env: MIRROR_TEST_TOKEN}}
+""")
+        monkeypatch.setenv("MIRROR_TEST_TOKEN", "s3cret")
+        FakeMlflow.answer = (403, b'{"error_code": "PERMISSION_DENIED", "message": "no write on models"}')
+        FakeMlflow.authorizations.clear()
+        incident = project.open_incident()
+        project.approved(incident)
+        promoted = project.run("model", "promote", incident, "--model", "churn_c", as_="olga")
+        assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+        assert (f"{url}/api/2.0/mlflow/registered-models/create: MLflow POST failed: HTTP 403 PERMISSION_DENIED: no "
+                "write on models") in promoted.stderr
+        assert FakeMlflow.authorizations == ["Bearer s3cret"]
+        assert project.incident_state(incident) == "promoted"
+
+        FakeMlflow.answer = (200, b"[1]")
+        shapeless = project.run("model", "mirror", as_="olga")
+        assert shapeless.returncode == EXIT_IO and "HTTP 200 with a body that is not a JSON object: [1]" in \
+            shapeless.stdout
+
+        FakeMlflow.authorizations.clear()
+        monkeypatch.delenv("MIRROR_TEST_TOKEN")
+        no_token = project.run("model", "mirror", as_="olga")
+        assert no_token.returncode == EXIT_IO and "the environment variable MIRROR_TEST_TOKEN is not set" in \
+            no_token.stdout
+        assert FakeMlflow.authorizations == []  # nothing was sent without the token
+        assert [a["state"] for a in mirror_audit(project)] == ["failed"] * 3
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.parametrize("block, point, expected", [
