@@ -95,6 +95,8 @@ COMMANDS = [
             [("registry_command.cpp", "run_promote")], registry("INC-404")),
     Command("model rollback", ["model", "rollback", "--model", "churn", "--to", "1"], "operator",
             [("registry_command.cpp", "run_rollback")], registry("churn")),
+    Command("model mirror", ["model", "mirror"], "operator", [("registry_command.cpp", "run_mirror")],
+            everywhere(EXIT_INPUT, "configures no mirror")),
     Command("model list", ["model", "list"], "viewer", [("registry_command.cpp", "run_list")]),
     Command("model show", ["model", "show", "churn"], "viewer", [("registry_command.cpp", "run_show")],
             everywhere(EXIT_INPUT, "churn")),
