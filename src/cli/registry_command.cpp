@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/governance.hpp"
+#include "cli/lineage_job.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/approvals.hpp"
 #include "driftgov/gov/incidents.hpp"
@@ -196,6 +197,11 @@ int run_promote(const RegistryArguments& args) {
                       request->request.artefact_sha256);
   const auto approvals = require_approvals(config, *request, evidence.evaluation_digest, evidence.artefact_sha256,
                                            "model promote " + incident.id);
+  LineageJob lineage(config, "model.promote", "PROMOTE");  // the one crossing from staging into production
+  if (lineage.enabled()) {
+    lineage.run().inputs = {gov::lineage_dataset(artefact_path), gov::lineage_dataset(record_path)};
+  }
+  lineage.start();
   const auto stored = store_artefact(lakehouse, artefact_path, evidence.artefact_sha256);
 
   const auto context = incident_context(config, actor);
@@ -277,6 +283,10 @@ int run_promote(const RegistryArguments& args) {
   }
   const auto mirror = mirror_model(config, actor, args.model);
   warn_mirror(mirror, "model promote " + incident.id, args.model);
+  if (lineage.enabled()) {
+    lineage.run().outputs = {gov::delta_lineage_dataset(gov::registry_table(lakehouse)), gov::lineage_dataset(stored)};
+  }
+  lineage.complete();
   if (args.target.json_output) {
     json j = {{"incident_id", incident.id}, {"model", args.model}, {"version", version}, {"alias", args.alias},
               {"artefact", stored}, {"already_promoted", already}, {"mirror", mirror}, {"events", json::array()}};
