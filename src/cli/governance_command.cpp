@@ -33,6 +33,7 @@ struct GovernanceArguments {
   std::string out = ".";
   std::vector<std::string> checkpoints;  // audit verify --checkpoint FILE
   std::string checkpoint_out;            // audit checkpoint --out FILE
+  bool all_signatures = false;           // audit verify --all-signatures
 };
 
 monitor::Config load(const GovernanceArguments& args) {
@@ -55,14 +56,17 @@ int run_verify(const GovernanceArguments& args) {
   // The chain first; then, when it holds, the signed checkpoints (the table's and the files given) that catch the
   // newest entries dropped.
   const auto entries = gov::read_audit_log(table);
-  auto result = gov::verify_audit_entries(entries, config.principals);
-  if (result.ok()) {
-    auto checkpoints = gov::read_audit_checkpoints(gov::audit_checkpoints_table(lakehouse));
-    for (const auto& file : args.checkpoints) {
-      checkpoints.push_back(gov::parse_checkpoint(io::read_file(io::local_storage(), file), file));
-    }
-    result = gov::verify_audit_checkpoints(entries, checkpoints, config.target, config.principals);
+  auto checkpoints = gov::read_audit_checkpoints(gov::audit_checkpoints_table(lakehouse));
+  for (const auto& file : args.checkpoints) {
+    checkpoints.push_back(gov::parse_checkpoint(io::read_file(io::local_storage(), file), file));
   }
+  // The signatures of the entries a valid checkpoint covers were checked by its signer before it signed, and its
+  // root binds their hashes: they are attested, and only the chain of those entries is checked again (unless
+  // --all-signatures).
+  const auto attested =
+      args.all_signatures ? 0 : gov::attested_entries(entries, checkpoints, config.target, config.principals);
+  auto result = gov::verify_audit_entries(entries, config.principals, attested);
+  if (result.ok()) result = gov::verify_audit_checkpoints(entries, checkpoints, config.target, config.principals);
   // The incidents are signed records too: verified here as well, when the target has any (or the log names some).
   const auto incidents = verify_incident_trail(config, entries);
   // Approvals and the model registry: chained and signed the same way.
@@ -112,9 +116,15 @@ int run_checkpoint(const GovernanceArguments& args) {
                                        config.target));
   }
   const auto& lakehouse = config.selected_target().lakehouse;
-  const auto checkpoint =
-      gov::write_audit_checkpoint(gov::audit_log_table(lakehouse), gov::audit_checkpoints_table(lakehouse),
-                                  config.target, gov::find_principal(config.principals, actor->name), actor->key);
+  gov::AuditCheckpoint checkpoint;
+  try {
+    checkpoint = gov::write_audit_checkpoint(gov::audit_log_table(lakehouse), gov::audit_checkpoints_table(lakehouse),
+                                             config.target, gov::find_principal(config.principals, actor->name),
+                                             actor->key, config.principals);
+  } catch (const gov::AuditCheckpointRefused& refused) {
+    fmt::print("FAILED: {}\n", refused.what());
+    return kExitAuditInvalid;
+  }
   const auto text = gov::checkpoint_json(checkpoint) + "\n";
   if (!args.checkpoint_out.empty()) io::write_file_atomically(io::local_storage(), args.checkpoint_out, text);
   fmt::print("{}", text);
@@ -193,6 +203,8 @@ void register_governance(CLI::App& app) {
   };
   auto* verify = audit->add_subcommand("verify", "Check the chain and every signature; name the first bad entry");
   add_config(verify);
+  verify->add_flag("--all-signatures", args->all_signatures,
+                   "Check every entry's signature, also those a valid checkpoint attests");
   verify->add_option("--checkpoint", args->checkpoints,
                      "A checkpoint file written by `audit checkpoint` (repeatable): the log must still hold what it "
                      "signed");

@@ -155,7 +155,8 @@ std::vector<AuditEntry> read_audit_log(const std::string& table) {
   return entries;
 }
 
-VerifyResult verify_audit_entries(std::vector<AuditEntry> entries, const Principals& principals) {
+VerifyResult verify_audit_entries(std::vector<AuditEntry> entries, const Principals& principals,
+                                  std::int64_t signatures_attested_through) {
   std::stable_sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
   VerifyResult result;
   result.entries = static_cast<std::int64_t>(entries.size());
@@ -164,7 +165,8 @@ VerifyResult verify_audit_entries(std::vector<AuditEntry> entries, const Princip
     const auto& entry = entries[index];
     const detail::ChainedRow row{entry.seq, entry.actor, entry.entry_hash, entry.prev_hash, entry.signature};
     if (auto problem = detail::check_chained_row(row, index, sha256_hex(canonical_entry_text(entry)), *previous_hash,
-                                                 principals, {"entry", "an entry", "entry_hash"})) {
+                                                 principals, {"entry", "an entry", "entry_hash"},
+                                                 entry.seq > signatures_attested_through)) {
       result.bad_seq = problem->first;
       result.problem = std::move(problem->second);
       return result;

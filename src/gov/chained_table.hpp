@@ -52,12 +52,14 @@ struct ChainWords {
 // The first problem of the row at `index` (rows sorted by seq) and the seq to name, or nullopt: a seq that is not
 // index + 1 (a repeat, a gap), a hash that is not `recomputed_hash` (an edit), a prev_hash that is not
 // `previous_hash` (an insertion, deletion or reordering re-hashed around), an actor that is not a principal, a
-// signature that is not valid for the actor's configured key.
+// signature that is not valid for the actor's configured key (unless `check_signature` is false: a signature a
+// verified checkpoint attests, docs/governance.md "Checkpoints").
 std::optional<std::pair<std::int64_t, std::string>> check_chained_row(const ChainedRow& row, std::size_t index,
                                                                       const std::string& recomputed_hash,
                                                                       const std::string& previous_hash,
                                                                       const Principals& principals,
-                                                                      const ChainWords& words);
+                                                                      const ChainWords& words,
+                                                                      bool check_signature = true);
 
 // A generic row of a chained table, for tables written after the audit log and the incidents (approvals, the
 // model registry): its fields in column order, each an int64 column (`seq`, a count), a timestamp column

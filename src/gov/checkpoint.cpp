@@ -1,6 +1,9 @@
 #include "driftgov/gov/checkpoint.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
 #include <sodium.h>
 
 #include <array>
@@ -46,11 +49,49 @@ Digest node_hash(const Digest& left, const Digest& right) {
 }
 
 Digest subtree_hash(const std::vector<AuditEntry>& entries, std::size_t begin, std::size_t end) {
-  if (end - begin == 1) return leaf_hash(entries[begin].entry_hash);
+  if (end - begin == 1) return leaf_hash(entries[begin].entry_hash + entries[begin].signature);
   std::size_t split = 1;
   while (split * 2 < end - begin) split *= 2;
   return node_hash(subtree_hash(entries, begin, begin + split), subtree_hash(entries, begin + split, end));
 }
+
+// The perfect subtrees of the log's Merkle tree, level by level (level l: the hashes of the aligned runs of 2^l
+// leaves), built once in O(n); the tree hash of any prefix then combines O(log n) of them (RFC 9162, 2.1.1: the left
+// part of a split is the largest power of two below the size, so every left part is one of these subtrees).
+class MerkleLevels {
+ public:
+  explicit MerkleLevels(const std::vector<AuditEntry>& entries) {
+    std::vector<Digest> leaves;
+    leaves.reserve(entries.size());
+    for (const auto& entry : entries) leaves.push_back(leaf_hash(entry.entry_hash + entry.signature));
+    levels_.push_back(std::move(leaves));
+    while (levels_.back().size() > 1) {
+      const auto& below = levels_.back();
+      std::vector<Digest> above;
+      above.reserve(below.size() / 2);
+      for (std::size_t i = 0; i + 1 < below.size(); i += 2) above.push_back(node_hash(below[i], below[i + 1]));
+      levels_.push_back(std::move(above));
+    }
+  }
+
+  // MTH of the first `count` leaves (count <= the leaves, > 0).
+  Digest prefix_hash(std::size_t count) const { return range_hash(0, count); }
+
+ private:
+  // MTH of leaves [begin, begin + size), begin a multiple of the largest power of two not above size.
+  Digest range_hash(std::size_t begin, std::size_t size) const {
+    if ((size & (size - 1)) == 0) {  // a perfect subtree
+      std::size_t level = 0;
+      while ((std::size_t{1} << level) < size) ++level;
+      return levels_[level][begin >> level];
+    }
+    std::size_t split = 1;
+    while (split * 2 < size) split *= 2;
+    return node_hash(range_hash(begin, split), range_hash(begin + split, size - split));
+  }
+
+  std::vector<std::vector<Digest>> levels_;
+};
 
 core::Schema checkpoint_schema() {
   using core::DataType;
@@ -153,14 +194,23 @@ std::string audit_checkpoints_table(const std::string& lakehouse) {
 }
 
 AuditCheckpoint write_audit_checkpoint(const std::string& audit_table, const std::string& checkpoints_table,
-                                       const std::string& target, const Principal& signer, const KeyPair& key) {
+                                       const std::string& target, const Principal& signer, const KeyPair& key,
+                                       const Principals& principals) {
   if (signer.type != PrincipalType::kServicePrincipal) {
     throw core::InputError(fmt::format("audit checkpoint: principal '{}' is a {}; checkpoints are signed by a "
                                        "service principal",
                                        signer.name, to_string(signer.type)));
   }
   const auto lock = detail::lock_for_append(checkpoints_table, 30.0);
-  const auto entries = read_audit_log(audit_table);
+  auto entries = read_audit_log(audit_table);
+  std::stable_sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
+  const auto attested = attested_entries(entries, read_audit_checkpoints(checkpoints_table), target, principals);
+  const auto verified = verify_audit_entries(entries, principals, attested);
+  if (!verified.ok()) {
+    throw AuditCheckpointRefused(fmt::format("audit checkpoint: the log does not verify: entry seq {}: {}; no "
+                                             "checkpoint was signed",
+                                             *verified.bad_seq, verified.problem));
+  }
   AuditCheckpoint checkpoint;
   checkpoint.target = target;
   checkpoint.tree_size = static_cast<std::int64_t>(entries.size());
@@ -219,6 +269,7 @@ VerifyResult verify_audit_checkpoints(const std::vector<AuditEntry>& entries,
                                       const Principals& principals) {
   VerifyResult result;
   result.entries = static_cast<std::int64_t>(entries.size());
+  std::optional<MerkleLevels> tree;  // built on the first checkpoint that needs it
   for (const auto& c : checkpoints) {
     const auto described = fmt::format("checkpoint of {} entries signed by '{}' at {} us", c.tree_size, c.signer,
                                        c.time_us);
@@ -234,7 +285,12 @@ VerifyResult verify_audit_checkpoints(const std::vector<AuditEntry>& entries,
                                    result.entries + 1, described, result.entries);
       return result;
     }
-    if (merkle_tree_hash(entries, static_cast<std::size_t>(c.tree_size)) != c.root_hash) {
+    if (!tree) tree.emplace(entries);
+    const auto root = c.tree_size == 0 ? sha256_hex("") : [&] {
+      const auto digest = tree->prefix_hash(static_cast<std::size_t>(c.tree_size));
+      return to_hex(digest.data(), digest.size());
+    }();
+    if (root != c.root_hash) {
       result.bad_seq = c.tree_size;
       result.problem = fmt::format("the first {} entries do not hash to the root_hash of the {} (the log was "
                                    "rewritten)",
@@ -243,6 +299,24 @@ VerifyResult verify_audit_checkpoints(const std::vector<AuditEntry>& entries,
     }
   }
   return result;
+}
+
+std::int64_t attested_entries(const std::vector<AuditEntry>& entries, const std::vector<AuditCheckpoint>& checkpoints,
+                              const std::string& target, const Principals& principals) {
+  std::vector<const AuditCheckpoint*> candidates;
+  for (const auto& c : checkpoints) {
+    if (c.tree_size > 0 && c.tree_size <= static_cast<std::int64_t>(entries.size())) candidates.push_back(&c);
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const AuditCheckpoint* a, const AuditCheckpoint* b) { return a->tree_size > b->tree_size; });
+  std::optional<MerkleLevels> tree;
+  for (const auto* c : candidates) {
+    if (!checkpoint_problem(*c, target, principals).empty()) continue;
+    if (!tree) tree.emplace(entries);
+    const auto digest = tree->prefix_hash(static_cast<std::size_t>(c->tree_size));
+    if (to_hex(digest.data(), digest.size()) == c->root_hash) return c->tree_size;
+  }
+  return 0;
 }
 
 }  // namespace driftgov::gov

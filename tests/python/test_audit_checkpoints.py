@@ -89,7 +89,7 @@ def test_a_checkpoint_signs_the_rfc9162_root_of_the_log(project):
         assert json.loads((folder / f"c{size}.json").read_text()) == checkpoint
         rows = log_rows(folder)
         assert checkpoint["tree_size"] == size == len(rows)
-        assert checkpoint["root_hash"] == mth([row["entry_hash"].encode() for row in rows]).hex()
+        assert checkpoint["root_hash"] == mth([(row["entry_hash"] + row["signature"]).encode() for row in rows]).hex()
         assert (checkpoint["target"], checkpoint["signer"]) == ("prod", "ci")
         assert checkpoint["checkpoint_hash"] == hashlib.sha256(canonical(checkpoint)).hexdigest()
         keys["ci"].public_key().verify(bytes.fromhex(checkpoint["signature"]), checkpoint["checkpoint_hash"].encode())
@@ -157,4 +157,52 @@ def test_only_an_operating_service_principal_signs_checkpoints(project):
     assert "principal 'bob' needs role 'operator' on target 'prod'" in viewer.stderr
     nobody = audit(folder, "checkpoint")
     assert nobody.returncode == EXIT_INPUT and "--as NAME or DRIFTGOV_PRINCIPAL" in nobody.stderr
-    assert not (folder / "lake" / "governance" / "audit_checkpoints").exists()
+    assert not (folder / "lake" / "governance" / "audit_checkpoints" / "_delta_log").exists()
+
+
+def rewrite_log(folder, rows):
+    path = str(folder / "lake" / "governance" / "audit_log")
+    schema = DeltaTable(path).to_pyarrow_table().schema
+    write_deltalake(path, pa.Table.from_pylist(rows, schema=schema), mode="overwrite")
+
+
+def test_a_checkpoint_is_refused_over_a_log_that_does_not_verify(project):
+    folder, keys = project
+    append(folder, keys["alice"], 3)
+    rows = log_rows(folder)
+    rows[1]["signature"] = keys["mallory"].sign(rows[1]["entry_hash"].encode()).hex()  # a forged signature
+    rewrite_log(folder, rows)
+    result = audit(folder, "checkpoint", env=as_(keys, "ci"))
+    assert result.returncode == EXIT_INVALID
+    assert "FAILED: audit checkpoint: the log does not verify: entry seq 2: signature is not valid" in result.stdout
+    assert "no checkpoint was signed" in result.stdout
+    assert not (folder / "lake" / "governance" / "audit_checkpoints" / "_delta_log").exists()
+
+
+def test_a_checkpoint_attests_the_signatures_it_covers_and_binds_them(project):
+    """After a checkpoint, the covered entries' signatures are not checked again (a later key rotation leaves them
+    valid), but changing one of them changes the Merkle root, so verify still fails."""
+    folder, keys = project
+    append(folder, keys["alice"], 4)
+    assert audit(folder, "checkpoint", env=as_(keys, "ci")).returncode == 0
+    config = folder / "driftgov.yaml"
+    # alice rotates her key: the old entries' signatures no longer match her configured key.
+    rotated = config.read_text().replace(public_text(keys["alice"]), public_text(keys["mallory"]))
+    config.write_text(rotated)
+    attested = audit(folder, "verify")
+    assert attested.returncode == 0, attested.stdout + attested.stderr
+    assert attested.stdout.startswith("OK: 4 entries")
+    every = audit(folder, "verify", "--all-signatures")
+    assert every.returncode == EXIT_INVALID
+    assert "entry seq 1: signature is not valid for actor 'alice'" in every.stdout
+    # An entry after the checkpoint is still checked: one signed with the old key fails.
+    append(folder, keys["alice"], 1)
+    after = audit(folder, "verify")
+    assert after.returncode == EXIT_INVALID and "entry seq 5: signature is not valid" in after.stdout
+    # A changed signature inside the covered range: the checkpoint's root no longer matches.
+    rows = log_rows(folder)[:4]
+    rows[2]["signature"] = keys["mallory"].sign(rows[2]["entry_hash"].encode()).hex()
+    rewrite_log(folder, rows)
+    changed = audit(folder, "verify")
+    assert changed.returncode == EXIT_INVALID
+    assert changed.stdout.startswith("FAILED: entry seq ")  # not attested any more: every signature is checked

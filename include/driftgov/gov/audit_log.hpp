@@ -85,7 +85,10 @@ struct VerifyResult {
 // Checks the chain in seq order: seqs 1..N without gaps or repeats, each entry_hash equal to the hash of the
 // entry's fields, each prev_hash equal to the previous entry's entry_hash, each actor a principal, and each
 // signature valid for the actor's configured key. Stops at the first bad entry.
-VerifyResult verify_audit_entries(std::vector<AuditEntry> entries, const Principals& principals);
+// `signatures_attested_through`: the entries seq 1..N whose signatures a verified checkpoint attests
+// (attested_entries in checkpoint.hpp) are checked for everything but their signature; 0 checks every signature.
+VerifyResult verify_audit_entries(std::vector<AuditEntry> entries, const Principals& principals,
+                                  std::int64_t signatures_attested_through = 0);
 VerifyResult verify_audit_log(const std::string& table, const Principals& principals);
 
 }  // namespace driftgov::gov
