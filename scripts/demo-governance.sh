@@ -3,7 +3,8 @@
 # the day-40 drift breached and opened incidents on target prod; the one of the whole table (model `*`) is taken to
 # the end of the governance chain (docs/governance.md). Principals: ops (operator, a service principal), sam
 # (steward), tess (trainer; holds approver too), ana and raj (approvers).
-#   1. the champion in service: the built-in XGBoost trainer on the training set, before the breach
+#   1. the incidents the breach opened; the champion in service: the built-in XGBoost trainer on the training set,
+#      trained before the breach
 #   2. sam stages the incident's retraining set (a point-in-time join of the log's features and the label table, the
 #      holdout left out) and validates it: open -> staging -> staged
 #   3. tess trains the XGBoost challenger on the staged set (-> training), and the harness compares it with the
@@ -24,8 +25,6 @@ config="$out/driftgov.yaml"
 lake="$out/lakehouse/prod"
 staging="$out/lakehouse/staging"
 models="$out/models"
-rm -rf "$models" "$staging/models" "$staging/remediation"
-mkdir -p "$models"
 
 as() {  # as NAME driftgov-arguments...: one command on target prod, signed by principal NAME with its key file
   local name="$1"
@@ -36,22 +35,28 @@ json_field() {  # json_field EXPRESSION: evaluates EXPRESSION on the JSON docume
   "$python" -c "import json, sys; d = json.load(sys.stdin); print($1)"
 }
 
+echo "== governance 1. the incidents; the champion in service: XGBoost on the training set, before the breach"
+incident="$(as ops incident list --state open --json |
+  json_field 'next((i["incident_id"] for i in d if i["model"] == "*"), "")')"
+if [[ -z $incident ]]; then
+  echo "scripts/demo-governance.sh: no open incident of model '*' on target prod in $config;" \
+    "run scripts/demo-monitoring.sh $out first" >&2
+  exit 2
+fi
+rm -rf "$models" "$staging/models" "$staging/remediation"
+mkdir -p "$models"
 features='["price", "discount", "competitor_price", "store_size", "temperature", "units_last_week", "inventory",
   "customer_rating", "days_since_restock", "basket_size", "ad_spend", "hour", "promo", "loyalty_member"]'
 cat >"$models/train.json" <<EOF
 {"trainer": "xgboost", "label": "label", "features": $features, "objective": "reg:squarederror",
  "rounds": 60, "seed": 7, "params": {"max_depth": 6, "eta": 0.2}}
 EOF
-
-echo "== governance 1. the champion in service: XGBoost on the training set, trained before the breach"
-champion="$(as tess model train "$lake/sales/training_set" --trainer-config "$models/train.json" \
-  --out "$models/champion" --json | json_field 'd["artefact"]["path"]')"
-echo "   champion: $champion"
-incident="$(as ops incident list --state open --json |
-  json_field 'next(i["incident_id"] for i in d if i["model"] == "*")')"
 echo "   the incidents the breach opened:"
 as ops incident list | sed 's/^/   /'
 echo "   taking $incident (the breach of the whole table, every model version) along the chain"
+champion="$(as tess model train "$lake/sales/training_set" --trainer-config "$models/train.json" \
+  --out "$models/champion" --json | json_field 'd["artefact"]["path"]')"
+echo "   champion: $champion"
 
 echo
 echo "== governance 2. sam (steward) stages and validates the retraining set of $incident"
@@ -88,7 +93,7 @@ as ops model show demand_forecast | sed 's/^/   /'
 
 echo
 echo "== governance 6. the governed view, the incidents, and audit verify"
-if "$bin" --help | grep -q '^  governance '; then
+if "$bin" --help | grep '^  governance ' >/dev/null; then
   as ops governance view | sed 's/^/   /'
 fi
 as ops incident list | sed 's/^/   /'
