@@ -92,10 +92,8 @@ as ops model promote "$incident" --model demand_forecast | sed 's/^/   /'
 as ops model show demand_forecast | sed 's/^/   /'
 
 echo
-echo "== governance 6. the governed view, the incidents, and audit verify"
-if "$bin" --help | grep '^  governance ' >/dev/null; then
-  as ops governance view | sed 's/^/   /'
-fi
+echo "== governance 6. the governed view (one row per event of the chain), the incidents, and audit verify"
+as ops governance view --model demand_forecast | sed 's/^/   /'
 as ops incident list | sed 's/^/   /'
 as ops audit verify | sed 's/^/   /'
 

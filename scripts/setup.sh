@@ -34,6 +34,19 @@ if [ ! -f "$stamp" ] || ! cmp -s python/requirements-test.txt "$stamp"; then
   cp python/requirements-test.txt "$stamp"
 fi
 
+# The MLflow server of the MLflow mirror tests, apart from .venv (its pins conflict with the test tooling's).
+if [ ! -x .venv-mlflow/bin/python ]; then
+  echo "setup: creating .venv-mlflow"
+  "$python_bin" -m venv .venv-mlflow
+fi
+mlflow_stamp=.venv-mlflow/.requirements-stamp
+if [ ! -f "$mlflow_stamp" ] || ! cmp -s python/requirements-mlflow.txt "$mlflow_stamp"; then
+  echo "setup: installing the MLflow server into .venv-mlflow"
+  .venv-mlflow/bin/pip install -q --upgrade pip >/dev/null
+  .venv-mlflow/bin/pip install -q -r python/requirements-mlflow.txt
+  cp python/requirements-mlflow.txt "$mlflow_stamp"
+fi
+
 if [ "${1:-}" != "--no-build" ]; then
   cmake --preset release >/dev/null
   cmake --build --preset release

@@ -85,6 +85,7 @@ void register_commands(CLI::App& app) {
   register_export(app);
   register_model(app);
   register_deploy(app);
+  register_governance_view(app);
   register_evaluate(app);
 }
 

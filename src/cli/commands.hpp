@@ -48,5 +48,6 @@ void register_export(CLI::App& app);
 void register_model(CLI::App& app);
 void register_evaluate(CLI::App& app);
 void register_deploy(CLI::App& app);
+void register_governance_view(CLI::App& app);
 
 }  // namespace driftgov::cli

@@ -8,10 +8,12 @@
 
 #include "cli/commands.hpp"
 #include "cli/governance.hpp"
+#include "cli/lineage_job.hpp"
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/approvals.hpp"
 #include "driftgov/gov/incidents.hpp"
 #include "driftgov/gov/keys.hpp"
+#include "driftgov/gov/mlflow_mirror.hpp"
 #include "driftgov/gov/registry.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/config.hpp"
@@ -124,6 +126,39 @@ std::string store_artefact(const std::string& lakehouse, const std::string& sour
   return path;
 }
 
+// Mirrors `name` to MLflow when governance.registry.mlflow is set (docs/governance.md, "MLflow mirror") and records
+// the outcome in the audit log as `registry.mirror`. The embedded registry is the source of truth: a failure is
+// returned (and recorded), never thrown, so it cannot undo the commit that preceded it.
+json mirror_model(const monitor::Config& config, const ActingPrincipal& actor, const std::string& name) {
+  const auto& mlflow = config.governance.mlflow;
+  if (!mlflow.enabled()) return {{"state", "off"}};
+  json report = {{"state", "ok"}, {"tracking_uri", mlflow.tracking_uri}};
+  try {
+    const auto read = gov::read_registry(gov::registry_table(config.selected_target().lakehouse));
+    const auto models = gov::fold_registry(read.events);
+    const auto outcome = gov::mirror_to_mlflow(mlflow, gov::find_registered_model(models, name));
+    json versions = json::object();
+    for (const auto& [version, number] : outcome.mlflow_versions) versions[std::to_string(version)] = number;
+    report.update({{"model_created", outcome.model_created}, {"versions_created", outcome.versions_created},
+                   {"tags_set", outcome.tags_set}, {"aliases_set", outcome.aliases_set},
+                   {"aliases_removed", outcome.aliases_removed}, {"mlflow_versions", versions}});
+  } catch (const std::exception& failure) {
+    report["state"] = "failed";
+    report["error"] = failure.what();
+  }
+  append_action_entry(config, actor, "registry.mirror", name, report);
+  return report;
+}
+
+// The warning of a failed mirror after a registry commit that stands.
+void warn_mirror(const json& report, const std::string& verb, const std::string& model) {
+  if (report.value("state", std::string()) != "failed") return;
+  fmt::print(stderr,
+             "warning: {}: the registry commit stands, but mirroring model {} to MLflow at {} failed: {}; run "
+             "`driftgov model mirror --model {}` once MLflow is reachable\n",
+             verb, model, report.value("tracking_uri", std::string()), report.value("error", std::string()), model);
+}
+
 int run_promote(const RegistryArguments& args) {
   const auto config = args.target.load();
   const auto actor = require_acting_principal(config, args.target.as, gov::Role::kOperator, "model promote");
@@ -162,6 +197,11 @@ int run_promote(const RegistryArguments& args) {
                       request->request.artefact_sha256);
   const auto approvals = require_approvals(config, *request, evidence.evaluation_digest, evidence.artefact_sha256,
                                            "model promote " + incident.id);
+  LineageJob lineage(config, "model.promote", "PROMOTE");  // the one crossing from staging into production
+  if (lineage.enabled()) {
+    lineage.run().inputs = {gov::lineage_dataset(artefact_path), gov::lineage_dataset(record_path)};
+  }
+  lineage.start();
   const auto stored = store_artefact(lakehouse, artefact_path, evidence.artefact_sha256);
 
   const auto context = incident_context(config, actor);
@@ -241,9 +281,15 @@ int run_promote(const RegistryArguments& args) {
                              dump({{"model", args.model}, {"version", version}, {"alias", args.alias},
                                    {"artefact_sha256", evidence.artefact_sha256}}));
   }
+  const auto mirror = mirror_model(config, actor, args.model);
+  warn_mirror(mirror, "model promote " + incident.id, args.model);
+  if (lineage.enabled()) {
+    lineage.run().outputs = {gov::delta_lineage_dataset(gov::registry_table(lakehouse)), gov::lineage_dataset(stored)};
+  }
+  lineage.complete();
   if (args.target.json_output) {
     json j = {{"incident_id", incident.id}, {"model", args.model}, {"version", version}, {"alias", args.alias},
-              {"artefact", stored}, {"already_promoted", already}, {"events", json::array()}};
+              {"artefact", stored}, {"already_promoted", already}, {"mirror", mirror}, {"events", json::array()}};
     for (const auto& event : written) j["events"].push_back(event_json(event));
     print_json(j);
   } else if (already) {
@@ -310,8 +356,12 @@ int run_rollback(const RegistryArguments& args) {
                           {{"version", args.version}, {"alias", args.alias}, {"registry_seq", events.back().seq},
                            {"registry_hash", events.back().event_hash}, {"approvals", approvals},
                            {"reason", args.reason}});
+      const auto mirror = mirror_model(config, actor, args.model);
+      warn_mirror(mirror, "model rollback " + args.model, args.model);
       if (args.target.json_output) {
-        print_json(event_json(events.back()));
+        auto j = event_json(events.back());
+        j["mirror"] = mirror;
+        print_json(j);
       } else {
         fmt::print("rolled back: model {} alias {} is version {} again (approval {})\n", args.model, args.alias,
                    args.version, request->request.request_id);
@@ -323,6 +373,45 @@ int run_rollback(const RegistryArguments& args) {
                         "written, try again",
                         args.model, attempt);
   }
+}
+
+// Brings MLflow up to the registry's state for one model or all (idempotent: only what differs is written).
+int run_mirror(const RegistryArguments& args) {
+  const auto config = args.target.load();
+  const auto actor = require_acting_principal(config, args.target.as, gov::Role::kOperator, "model mirror");
+  DRIFTGOV_USER_CHECK(config.governance.mlflow.enabled(),
+                      "model mirror: {} configures no mirror (governance.registry.mlflow.tracking_uri)", config.file);
+  if (const auto refused = refuse_unverified(config, "model mirror")) return *refused;
+  const auto read = gov::read_registry(gov::registry_table(config.selected_target().lakehouse));
+  const auto models = gov::fold_registry(read.events);
+  std::vector<std::string> names;
+  if (!args.model.empty()) {
+    names.push_back(gov::find_registered_model(models, args.model).name);
+  } else {
+    for (const auto& model : models) names.push_back(model.name);
+  }
+  json reports = json::object();
+  bool failed = false;
+  for (const auto& name : names) {
+    reports[name] = mirror_model(config, actor, name);
+    failed = failed || reports[name].value("state", std::string()) == "failed";
+  }
+  if (args.target.json_output) {
+    print_json(reports);
+  } else {
+    for (const auto& [name, report] : reports.items()) {
+      if (report.value("state", std::string()) == "failed") {
+        fmt::print("FAILED: model {}: {}\n", name, report.value("error", std::string()));
+      } else {
+        fmt::print("mirrored model {} to {}: {} version{} created, {} tag{} set, {} alias{} set, {} removed\n", name,
+                   config.governance.mlflow.tracking_uri, report["versions_created"].get<std::int64_t>(),
+                   report["versions_created"] == 1 ? "" : "s", report["tags_set"].get<std::int64_t>(),
+                   report["tags_set"] == 1 ? "" : "s", report["aliases_set"].get<std::int64_t>(),
+                   report["aliases_set"] == 1 ? "" : "es", report["aliases_removed"].get<std::int64_t>());
+      }
+    }
+  }
+  return failed ? kExitIOError : kExitOk;
 }
 
 int run_list(const RegistryArguments& args) {
@@ -396,6 +485,10 @@ void register_registry(CLI::App* model) {
   rollback->add_option("--reason", args->reason, "Why (recorded)");
   args->target.add_to(rollback, "operator");
   add_verb(rollback, [args] { return run_rollback(*args); });
+  auto* mirror = model->add_subcommand("mirror", "Bring the MLflow mirror (governance.registry.mlflow) up to date");
+  mirror->add_option("--model", args->model, "The registered model (default: every model)");
+  args->target.add_to(mirror, "operator");
+  add_verb(mirror, [args] { return run_mirror(*args); });
 }
 
 }  // namespace driftgov::cli

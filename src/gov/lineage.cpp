@@ -38,13 +38,16 @@ json facet(const std::string& producer, const char* schema_url) {
   return json{{"_producer", producer}, {"_schemaURL", schema_url}};
 }
 
-// RFC 3339 with microseconds, UTC: 2026-12-02T05:41:07.123456Z.
-std::string event_time(std::int64_t time_us) {
+}  // namespace
+
+std::string utc_time_text(std::int64_t time_us) {
   const std::int64_t seconds = time_us >= 0 ? time_us / 1000000 : (time_us - 999999) / 1000000;
   const std::int64_t micros = time_us - seconds * 1000000;
   const auto day_point = std::chrono::sys_seconds(std::chrono::seconds(seconds));
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", day_point, micros);
 }
+
+namespace {
 
 const char* type_name(LineageEventType type) {
   switch (type) {
@@ -185,7 +188,7 @@ json lineage_event(const LineageConfig& config, const LineageRun& run, LineageEv
   for (const auto& dataset : run.inputs) inputs.push_back(dataset_json(dataset, producer, true));
   for (const auto& dataset : run.outputs) outputs.push_back(dataset_json(dataset, producer, false));
   return json{{"eventType", type_name(type)},
-              {"eventTime", event_time(time_us)},
+              {"eventTime", utc_time_text(time_us)},
               {"producer", producer},
               {"schemaURL", kRunEventSchema},
               {"run", {{"runId", run.run_id}, {"facets", std::move(run_facets)}}},

@@ -170,7 +170,10 @@ class Loader {
   void read_targets(const Entry& entry, Config& config);
   void read_principals(const Entry& entry, Config& config);
   void read_governance(const Entry& entry, Config& config);
+  void read_registry_mirror(const Entry& entry, Config& config);
   void read_lineage(const Entry& entry, Config& config);
+  // A text value starting with http:// or https://; std::nullopt (and the issue recorded) otherwise.
+  std::optional<std::string> http_url(const Entry& entry, const std::string& what);
   Variables variables_for(const std::string& target, std::vector<std::string>& missing);
   void read_monitor(const Entry& entry, Config& config);
   void read_baseline(const Entry& entry, MonitorConfig& monitor);
@@ -456,6 +459,15 @@ void Loader::read_targets(const Entry& entry, Config& config) {
 
 // ------------------------------------------------------------------------------------------ lineage
 
+std::optional<std::string> Loader::http_url(const Entry& entry, const std::string& what) {
+  const auto value = text(entry, "an http:// or https:// URL");
+  if (value && !(value->starts_with("http://") || value->starts_with("https://"))) {
+    add(at(entry), fmt::format("{}: expected an http:// or https:// URL{}, found '{}'", entry.path, what, *value));
+    return std::nullopt;
+  }
+  return value;
+}
+
 void Loader::read_lineage(const Entry& entry, Config& config) {
   const auto fields = mapping(entry, {"namespace", "file", "url", "endpoint", "api_key_env", "timeout_seconds"});
   if (!fields) return;
@@ -467,15 +479,7 @@ void Loader::read_lineage(const Entry& entry, Config& config) {
     const auto& lakehouse = config.targets.contains(config.target) ? config.targets.at(config.target).lakehouse : "";
     if (path && !path->empty()) lineage.file = resolve_path(lakehouse.empty() ? folder_ : lakehouse, *path);
   }
-  if (const auto* url = fields->find("url")) {
-    if (const auto value = text(*url, "an http:// or https:// URL")) {
-      if (!(value->starts_with("http://") || value->starts_with("https://"))) {
-        add(at(*url), fmt::format("{}: expected an http:// or https:// URL, found '{}'", url->path, *value));
-      } else {
-        lineage.url = *value;
-      }
-    }
-  }
+  if (const auto* url = fields->find("url")) lineage.url = http_url(*url, "").value_or("");
   if (const auto* endpoint = fields->find("endpoint")) {
     if (const auto value = text(*endpoint, "a path starting with /")) {
       if (!value->starts_with('/')) {
@@ -582,8 +586,9 @@ void Loader::read_principals(const Entry& entry, Config& config) {
 }
 
 void Loader::read_governance(const Entry& entry, Config& config) {
-  const auto fields = mapping(entry, {"approvals"});
+  const auto fields = mapping(entry, {"approvals", "registry"});
   if (!fields) return;
+  if (const auto* registry = fields->find("registry")) read_registry_mirror(*registry, config);
   const auto* approvals = fields->find("approvals");
   if (approvals == nullptr) return;
   const auto settings = mapping(*approvals, {"required", "expires"});
@@ -597,6 +602,34 @@ void Loader::read_governance(const Entry& entry, Config& config) {
         config.governance.approval_expiry_us = gov::parse_duration_us(*written, expires->path);
       } catch (const core::InputError& error) {
         add(at(*expires), error.what());
+      }
+    }
+  }
+}
+
+// governance.registry.mlflow (docs/governance.md, "MLflow mirror").
+void Loader::read_registry_mirror(const Entry& entry, Config& config) {
+  const auto registry = mapping(entry, {"mlflow"});
+  if (!registry) return;
+  const auto* block = registry->find("mlflow");
+  if (block == nullptr) return;
+  const auto fields = mapping(*block, {"tracking_uri", "token_env", "timeout_seconds"});
+  if (!fields) return;
+  auto& mlflow = config.governance.mlflow;
+  if (const auto* uri = fields->find("tracking_uri")) {
+    mlflow.tracking_uri = http_url(*uri, " (the MLflow tracking server)").value_or("");
+  } else {
+    add(at(*block), fmt::format("{}: expected `tracking_uri` (the MLflow tracking server's URL)", block->path));
+  }
+  if (const auto* token = fields->find("token_env")) {
+    mlflow.token_env = text(*token, "an environment variable name").value_or("");
+  }
+  if (const auto* timeout = fields->find("timeout_seconds")) {
+    if (const auto value = number(*timeout)) {
+      if (!(*value > 0 && *value <= 300)) {
+        add(at(*timeout), fmt::format("{}: expected a number of seconds in (0, 300], found {}", timeout->path, *value));
+      } else {
+        mlflow.timeout_seconds = *value;
       }
     }
   }

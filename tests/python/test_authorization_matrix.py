@@ -95,11 +95,17 @@ COMMANDS = [
             [("registry_command.cpp", "run_promote")], registry("INC-404")),
     Command("model rollback", ["model", "rollback", "--model", "churn", "--to", "1"], "operator",
             [("registry_command.cpp", "run_rollback")], registry("churn")),
+    Command("model mirror", ["model", "mirror"], "operator", [("registry_command.cpp", "run_mirror")],
+            everywhere(EXIT_INPUT, "configures no mirror")),
     Command("model list", ["model", "list"], "viewer", [("registry_command.cpp", "run_list")]),
     Command("model show", ["model", "show", "churn"], "viewer", [("registry_command.cpp", "run_show")],
             everywhere(EXIT_INPUT, "churn")),
     Command("deploy", ["deploy"], "admin", [("deploy_command.cpp", "run_deploy")],
             {"prod": (EXIT_INPUT, "is not in a git work tree")}),
+    Command("governance view", ["governance", "view"], "viewer", [("governance_view_command.cpp", "run_view")],
+            everywhere(EXIT_OK, "no governance events")),
+    Command("governance view --format delta", ["governance", "view", "--format", "delta"], "operator",
+            [("governance_view_command.cpp", "run_view")], everywhere(EXIT_OK, "wrote 0 rows")),
 ]
 # check_reader (governance_command.cpp) is the helper the viewer commands call: its own `Role::kViewer`.
 HELPERS = {("governance_command.cpp", "check_reader", "viewer")}

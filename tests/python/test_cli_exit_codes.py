@@ -35,7 +35,7 @@ DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "qu
                     "incident show", "incident close", "incident stage", "incident verify", "approval",
                     "approval request", "approval approve", "approval reject", "approval list", "model",
                     "model train", "model score", "model list", "model show", "model promote", "model rollback",
-                    "evaluate", "evaluate verify", "deploy"}
+                    "evaluate", "evaluate verify", "deploy", "governance", "governance view"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -213,7 +213,7 @@ def test_bad_number_for_every_numeric_option(driftgov, path):
     assert options or path in ("profile merge", "table info", "table schema", "validate", "monitor list",
                                "monitor status", "export", "principal keygen", "audit verify", "audit log",
                                "audit checkpoint", "incident list", "incident show", "incident close", "incident verify",
-                               "model score", "evaluate verify", "deploy", "incident stage",
+                               "model score", "evaluate verify", "deploy", "incident stage", "governance view",
                                "approval approve", "approval reject", "approval list", "model list", "model show",
                                "model promote"), path
     for option in options:
@@ -244,7 +244,7 @@ def test_excess_argument(driftgov, path):
 
 @pytest.mark.parametrize("path", [verb for verb in VERBS if requires_subverb(verb)])
 def test_missing_subverb(driftgov, path):
-    assert path in ("table", "monitor", "principal", "audit", "incident", "approval", "model")
+    assert path in ("table", "monitor", "principal", "audit", "incident", "approval", "model", "governance")
     assert_usage_error(run(*path.split()), path, "verb is required", *subverbs(path))
 
 
@@ -393,7 +393,8 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "evaluate": ["--champion", tmp_path / "no-such-model.json", "--challenger", tmp_path / "no-such-model.json",
                          "--holdout", missing, "--label", "y"],
             "evaluate verify": [tmp_path / "no-such-record.json", "--config", tmp_path / "driftgov.yaml"],
-            "deploy": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(
+            "deploy": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "governance view": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(
                 path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)
     assert_input_error(result, str(args[1] if str(args[0]).startswith("--") else args[0]))

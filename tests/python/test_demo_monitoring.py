@@ -145,7 +145,16 @@ def test_governance_demo(demo):
     verify = by_hand(out, "audit", "verify")
     assert verify.returncode == EXIT_INVALID and f"FAILED: entry seq {edited[0]}: " in verify.stdout + verify.stderr
 
-    # The other commands rerun by hand on OUT/driftgov.yaml: the registry and the incidents as the tables hold them.
+    # The other commands rerun by hand on OUT/driftgov.yaml: the governed view, the registry and the incidents as
+    # the tables hold them.
+    assert re.search(rf"^\s+\S+ registry\.alias_set\s+ops\s+{incident}\s+demand_forecast@{champion['version']} ",
+                     run.stdout, re.M)
+    view = by_hand(out, "governance", "view", "--format", "json")
+    assert view.returncode == 0, view.stderr
+    promoted = [r for r in json.loads(view.stdout) if r["event"] == "registry.alias_set"]
+    assert [(r["incident_id"], r["registered_model"], r["model_version"], r["alias"], r["artefact_sha256"],
+             r["approvers"]) for r in promoted] == \
+        [(incident, "demand_forecast", champion["version"], "champion", file_sha256(challenger), ["ana"])]
     shown = by_hand(out, "model", "show", "demand_forecast", "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["aliases"] == {"champion": champion["version"]}

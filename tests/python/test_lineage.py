@@ -301,3 +301,25 @@ def test_bad_lineage_settings_name_file_line_and_column(tmp_path, driftgov, bloc
     assert message in result.stderr
     assert f"{config}:" in result.stderr
     assert not (tmp_path / "lake" / "governance").exists()
+
+
+def test_the_whole_chain_is_lineage_jobs_ending_with_promotion(tmp_path, driftgov):
+    """Refresh, stage, train, evaluate and promote each emit START and COMPLETE; promotion reads the approved
+    artefact and evaluation record and writes the production registry (docs/lineage.md)."""
+    from approval_chain import Project
+    project = Project(tmp_path)
+    project.write_config(extra="lineage: {file: governance/lineage.jsonl}\n")
+    incident = project.open_incident()
+    artefact, record = project.approved(incident)
+    project.ok("model", "promote", incident, "--model", "churn", as_="olga")
+    events = [json.loads(line) for line in (tmp_path / "lake" / "governance" / "lineage.jsonl").read_text().splitlines()]
+    jobs = [(e["job"]["name"], e["eventType"]) for e in events]
+    for job in ("sales.refresh", "sales.stage", "model.train", "model.evaluate", "model.promote"):
+        assert [state for name, state in jobs if name == job] == ["START", "COMPLETE"], (job, jobs)
+    promote = [e for e in events if e["job"]["name"] == "model.promote"][1]
+    assert promote["job"]["facets"]["jobType"]["jobType"] == "PROMOTE"
+    assert [i["name"] for i in promote["inputs"]] == [str(artefact), str(record)]
+    registry = tmp_path / "lake" / "registry" / "events"
+    assert promote["outputs"][0]["name"] == str(registry)
+    assert promote["outputs"][0]["facets"]["version"]["datasetVersion"] == str(DeltaTable(str(registry)).version())
+    assert promote["outputs"][1]["name"].startswith(str(tmp_path / "lake" / "registry" / "artefacts"))

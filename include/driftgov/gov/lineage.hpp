@@ -56,6 +56,9 @@ struct LineageRun {
   std::vector<LineageDataset> inputs, outputs;
 };
 
+// RFC 3339 text of an instant, UTC with microseconds: 2026-12-02T05:41:07.123456Z.
+std::string utc_time_text(std::int64_t time_us);
+
 // A new UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits (libsodium).
 std::string new_lineage_run_id();
 

@@ -22,6 +22,7 @@
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/gov/lineage.hpp"
+#include "driftgov/gov/mlflow_mirror.hpp"
 #include "driftgov/gov/principals.hpp"
 #include "driftgov/monitor/windows.hpp"
 #include "driftgov/stats/drift.hpp"
@@ -171,6 +172,7 @@ struct TargetConfig {
 struct GovernanceConfig {
   std::int64_t approvals_required = 1;  // governance.approvals.required: distinct approvers a request needs
   std::int64_t approval_expiry_us = std::int64_t{72} * 3600 * 1000000;  // governance.approvals.expires ("72h")
+  gov::MlflowConfig mlflow;  // governance.registry.mlflow: the MLflow mirror of the model registry
 };
 
 struct Config {
