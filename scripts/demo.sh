@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the embedded default (a local folder, no server):
-#   first the monitoring story (scripts/demo-monitoring.sh, into OUT_DIR/retail): a monitor over a growing retail
-#   inference log, a full and two incremental refreshes, late labels, a drift breach and the SQL on the metric
-#   tables; then the comparison story:
+#   first the monitoring story (scripts/demo-monitoring.sh): a governed monitor over a growing retail inference log,
+#   a full and two incremental refreshes, late labels, a drift breach that opens an incident, the SQL on the metric
+#   tables and the report; then the governance story (scripts/demo-governance.sh): the incident's retraining set
+#   staged and validated, an XGBoost challenger trained and compared with the champion, a refused and an accepted
+#   approval, the promotion, the governed view, `audit verify` OK, then one flipped byte that `audit verify` names.
+#   Both write OUT_DIR/driftgov.yaml (targets dev, staging, prod), OUT_DIR/keys and OUT_DIR/lakehouse/{dev,staging,
+#   prod}, so every command can be rerun by hand with --config OUT_DIR/driftgov.yaml --target prod.
+#   Then the comparison story:
 #   1. generate a realistic reference/current pair (a loan portfolio) with drift injected into five features,
 #   2. profile the reference once into a stored baseline,
 #   3. compare the current data with the raw reference and with the stored baseline, and write the JSON result.
@@ -15,7 +20,9 @@ bin="${DRIFTGOV_BUILD_DIR:-build/release}/driftgov"
 rows="${DRIFTGOV_DEMO_ROWS:-200000}"
 mkdir -p "$out"
 
-scripts/demo-monitoring.sh "$out/retail"
+scripts/demo-monitoring.sh "$out"
+echo
+scripts/demo-governance.sh "$out"
 echo
 
 echo "== 1. generating $rows reference rows and $((rows / 2)) current rows (seed 7) into $out"
@@ -47,14 +54,15 @@ echo "   driftgov compare loans@v=0 loans@v=1 (the table's two versions):"
   grep '^dataset drift:' | sed 's/^/   /'
 
 echo
-echo "== 6. the report of the retail monitor (docs/report.md): open report.html in a browser, offline"
-"$bin" report demand_forecast --config "$out/retail/driftgov.yaml" --out "$out/retail/report" | sed 's/^/   /'
-
-echo
 echo "files written to $out:"
-echo "   retail/                              the monitoring story: driftgov.yaml, the lakehouse with the inference log,"
-echo "                                        the training set and the monitor's tables (scripts/demo-monitoring.sh)"
-echo "   retail/report/report.html            the monitor's report, with its charts as SVG and PNG (step 6)"
+echo "   driftgov.yaml                        the configuration: targets dev, staging, prod, principals, the monitor and"
+echo "                                        its remediation (rerun any command with --config $out/driftgov.yaml --target prod)"
+echo "   keys/                                the principals' keys ops, sam, tess, ana, raj (driftgov principal keygen)"
+echo "   lakehouse/prod/                      sales/ (inference log, training set, labels, holdout), monitoring/ (the"
+echo "                                        metric tables), governance/ (audit log, incidents, approvals), registry/"
+echo "   lakehouse/staging/                   the incident's retraining set, its validations and the challenger"
+echo "   models/                              the champion in service and the trainer configuration"
+echo "   report/report.html                   the monitor's report, with its charts as SVG and PNG"
 echo "   reference.csv, current.csv           generated data (step 1)"
 echo "   baseline.profile.json                stored baseline of the reference (step 2)"
 echo "   drift_result.json                    raw reference vs current (step 3; format: docs/json-formats.md)"
