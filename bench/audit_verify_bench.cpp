@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "driftgov/gov/audit_log.hpp"
+#include "driftgov/gov/checkpoint.hpp"
 #include "driftgov/gov/keys.hpp"
 
 namespace {
@@ -91,6 +92,34 @@ void BM_SignatureChecks(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_SignatureChecks)->Arg(20000)->Unit(benchmark::kMillisecond);
+
+// audit verify as the CLI runs it on a log with a signed checkpoint covering all but the newest 1,000 entries: the
+// attested prefix (the checkpoint's signature and Merkle root), the chain of every entry with the signatures of the
+// uncovered ones, and the checkpoints' check.
+void BM_VerifyWithCheckpoint(benchmark::State& state) {
+  const auto& log = signed_log(state.range(0));
+  const auto entries = first(log, state.range(0));
+  driftgov::gov::AuditCheckpoint checkpoint;
+  checkpoint.target = "prod";
+  checkpoint.tree_size = state.range(0) - 1000;
+  checkpoint.root_hash = driftgov::gov::merkle_tree_hash(entries, static_cast<std::size_t>(checkpoint.tree_size));
+  checkpoint.time_us = 1767225600000000;
+  checkpoint.signer = "operator";
+  checkpoint.checkpoint_hash = driftgov::gov::sha256_hex(driftgov::gov::canonical_checkpoint_text(checkpoint));
+  const auto signature = log.key.sign(checkpoint.checkpoint_hash);
+  checkpoint.signature = driftgov::gov::to_hex(signature.data(), signature.size());
+  const std::vector<driftgov::gov::AuditCheckpoint> checkpoints{checkpoint};
+  for (auto _ : state) {
+    const auto attested = driftgov::gov::attested_entries(entries, checkpoints, "prod", log.principals);
+    if (attested != checkpoint.tree_size) state.SkipWithError("the checkpoint does not attest");
+    auto result = driftgov::gov::verify_audit_entries(entries, log.principals, attested);
+    if (result.ok()) result = driftgov::gov::verify_audit_checkpoints(entries, checkpoints, "prod", log.principals);
+    if (!result.ok()) state.SkipWithError(result.problem.c_str());
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_VerifyWithCheckpoint)->Arg(1000000)->Iterations(3)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
