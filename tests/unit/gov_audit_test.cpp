@@ -177,11 +177,36 @@ TEST(GovCheckpoint, MerkleTreeHashFollowsRfc9162) {
   const auto key = KeyPair::generate();
   const auto entries = chain(key, 3);
   EXPECT_EQ(merkle_tree_hash(entries, 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  const auto leaf = [&entries](int index) { return hash_of(0x00, {entries[index].entry_hash}, {}); };
+  // A leaf is the entry's hash and its signature: the checkpoint binds both.
+  const auto leaf = [&entries](int index) {
+    return hash_of(0x00, {entries[index].entry_hash + entries[index].signature}, {});
+  };
   EXPECT_EQ(merkle_tree_hash(entries, 1), leaf(0));
   EXPECT_EQ(merkle_tree_hash(entries, 2), hash_of(0x01, {}, {leaf(0), leaf(1)}));
   // Three leaves split at two: ((0, 1), 2).
   EXPECT_EQ(merkle_tree_hash(entries, 3), hash_of(0x01, {}, {hash_of(0x01, {}, {leaf(0), leaf(1)}), leaf(2)}));
+}
+
+TEST(GovCheckpoint, EveryPrefixRootFromTheLevelTreeEqualsTheRecursiveOne) {
+  const auto alice = KeyPair::generate();
+  const auto ci = KeyPair::generate();
+  Principals principals;
+  principals["alice"] = Principal{"alice", PrincipalType::kUser, alice.public_key(), {}};
+  principals["ci"] = Principal{"ci", PrincipalType::kServicePrincipal, ci.public_key(), {}};
+  const auto entries = chain(alice, 19);
+  for (std::int64_t size = 1; size <= 19; ++size) {
+    AuditCheckpoint c{"prod", size, merkle_tree_hash(entries, static_cast<std::size_t>(size)), 1, "ci", "", ""};
+    c.checkpoint_hash = sha256_hex(canonical_checkpoint_text(c));
+    const auto signature = ci.sign(c.checkpoint_hash);
+    c.signature = to_hex(signature.data(), signature.size());
+    EXPECT_TRUE(verify_audit_checkpoints(entries, {c}, "prod", principals).ok()) << size;
+    EXPECT_EQ(attested_entries(entries, {c}, "prod", principals), size);
+    // Signed by a user, or for another target: it attests nothing.
+    auto by_user = c;
+    by_user.signer = "alice";
+    EXPECT_EQ(attested_entries(entries, {by_user}, "prod", principals), 0);
+    EXPECT_EQ(attested_entries(entries, {c}, "dev", principals), 0);
+  }
 }
 
 TEST(GovCheckpoint, TruncationRewritingAndAUsersSignatureAreCaught) {
