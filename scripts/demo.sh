@@ -63,6 +63,8 @@ echo "                                        metric tables), governance/ (audit
 echo "   lakehouse/staging/                   the incident's retraining set, its validations and the challenger"
 echo "   models/                              the champion in service and the trainer configuration"
 echo "   report/report.html                   the monitor's report, with its charts as SVG and PNG"
+echo "   report-west/report.html              the same report for the west region slice"
+echo "   data/                                the generated retail days the monitoring story appends"
 echo "   reference.csv, current.csv           generated data (step 1)"
 echo "   baseline.profile.json                stored baseline of the reference (step 2)"
 echo "   drift_result.json                    raw reference vs current (step 3; format: docs/json-formats.md)"
