@@ -302,7 +302,7 @@ void export_arrow_schema(const Schema& schema, ArrowSchema* out) {
 void export_arrow_batch(RecordBatch batch, ArrowArray* out) {
   DRIFTGOV_CHECK(batch.columns.size() == batch.schema.fields.size(), "a batch of {} columns with {} fields",
                  batch.columns.size(), batch.schema.fields.size());
-  Column record(DataType(TypeId::kStruct));
+  Column record{DataType(TypeId::kStruct)};
   record.type.children = batch.schema.fields;
   record.length = batch.num_rows;
   for (std::size_t i = 0; i < batch.columns.size(); ++i) {
