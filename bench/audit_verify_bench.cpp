@@ -110,10 +110,7 @@ void BM_VerifyWithCheckpoint(benchmark::State& state) {
   checkpoint.signature = driftgov::gov::to_hex(signature.data(), signature.size());
   const std::vector<driftgov::gov::AuditCheckpoint> checkpoints{checkpoint};
   for (auto _ : state) {
-    const auto attested = driftgov::gov::attested_entries(entries, checkpoints, "prod", log.principals);
-    if (attested != checkpoint.tree_size) state.SkipWithError("the checkpoint does not attest");
-    auto result = driftgov::gov::verify_audit_entries(entries, log.principals, attested);
-    if (result.ok()) result = driftgov::gov::verify_audit_checkpoints(entries, checkpoints, "prod", log.principals);
+    const auto result = driftgov::gov::verify_audit_trail(entries, checkpoints, "prod", log.principals, false);
     if (!result.ok()) state.SkipWithError(result.problem.c_str());
     benchmark::DoNotOptimize(result);
   }

@@ -22,23 +22,11 @@ namespace {
 
 using nlohmann::json;
 
-struct DeployArguments {
-  std::string config = "driftgov.yaml";
-  std::string target;
-  std::vector<std::string> variables;
-  std::string as;
-  bool json_output = false;
-};
 
-std::string folder_of(const std::string& file) {
-  const auto slash = file.rfind('/');
-  return slash == std::string::npos ? "." : slash == 0 ? "/" : file.substr(0, slash);
-}
-
-int run_deploy(const DeployArguments& args) {
+int run_deploy(const TargetArguments& args) {
   monitor::Config config;
   try {
-    config = monitor::load_config(args.config, config_load_options(args.target, args.variables));
+    config = args.load();
     monitor::check_config_tables(config);
   } catch (const monitor::ConfigError& error) {
     for (const auto& issue : error.issues()) fmt::print(stderr, "{}\n", issue.text());
@@ -68,7 +56,7 @@ int run_deploy(const DeployArguments& args) {
   }
 
   // Where the configuration comes from: production deploys only a committed configuration, as bundles do.
-  const auto git = gov::inspect_git(folder_of(args.config));
+  const auto git = gov::inspect_git(io::parent_folder(args.config));
   if (production) {
     if (!git.in_work_tree || git.commit.empty()) {
       throw core::InputError(fmt::format("deploy: {} is not in a git work tree with a commit; production target '{}' "
@@ -135,14 +123,10 @@ int run_deploy(const DeployArguments& args) {
 }  // namespace
 
 void register_deploy(CLI::App& app) {
-  auto args = std::make_shared<DeployArguments>();
+  auto args = std::make_shared<TargetArguments>();
   auto* command = app.add_subcommand("deploy", "Apply the configuration to a target: create the monitors' tables, "
                                                "register the monitors, record the configuration (docs/deploy.md)");
-  command->add_option("--config", args->config, "The configuration file")->capture_default_str();
-  command->add_option("--target", args->target, "The target (default: the one with default: true, or the only one)");
-  command->add_option("--var", args->variables, "Set a variable: NAME=VALUE; repeatable");
-  command->add_option("--as", args->as, "Acting principal (default: DRIFTGOV_PRINCIPAL); needs role admin");
-  command->add_flag("--json", args->json_output, "Print the deployment as JSON");
+  args->add_to(command, "admin");
   add_verb(command, [args] { return run_deploy(*args); });
 }
 

@@ -63,10 +63,8 @@ int run_verify(const GovernanceArguments& args) {
   // The signatures of the entries a valid checkpoint covers were checked by its signer before it signed, and its
   // root binds their hashes: they are attested, and only the chain of those entries is checked again (unless
   // --all-signatures).
-  const auto attested =
-      args.all_signatures ? 0 : gov::attested_entries(entries, checkpoints, config.target, config.principals);
-  auto result = gov::verify_audit_entries(entries, config.principals, attested);
-  if (result.ok()) result = gov::verify_audit_checkpoints(entries, checkpoints, config.target, config.principals);
+  const auto result =
+      gov::verify_audit_trail(entries, checkpoints, config.target, config.principals, args.all_signatures);
   // The incidents are signed records too: verified here as well, when the target has any (or the log names some).
   const auto incidents = verify_incident_trail(config, entries);
   // Approvals and the model registry: chained and signed the same way.

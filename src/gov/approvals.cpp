@@ -43,16 +43,6 @@ std::vector<detail::FieldRef> fields_of(ApprovalRecord& r) {
 
 std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-std::vector<std::string> json_strings(const std::string& text) {
-  std::vector<std::string> values;
-  const auto parsed = json::parse(text, nullptr, false);
-  if (!parsed.is_array()) return values;
-  for (const auto& value : parsed) {
-    if (value.is_string()) values.push_back(value.get<std::string>());
-  }
-  return values;
-}
-
 std::string state_in(const ApprovalRecord& decision) {
   const auto details = json::parse(decision.details, nullptr, false);
   if (details.is_object() && details.contains("state") && details.at("state").is_string()) {
@@ -265,7 +255,7 @@ DecisionOutcome decide_approval(const IncidentContext& context, const Principals
                                           "recorded)",
                                           asked.request_id, format_us(asked.expires_us)));
         }
-        const auto excluded = json_strings(asked.excluded);
+        const auto excluded = detail::json_strings(asked.excluded);
         if (std::find(excluded.begin(), excluded.end(), context.actor) != excluded.end()) {
           throw AccessDeniedError(
               context.actor, Role::kApprover, context.target,
@@ -316,7 +306,7 @@ std::vector<const ApprovalRecord*> valid_approvals(const ApprovalRequest& reques
                                                    const std::string& artefact_sha256) {
   std::vector<const ApprovalRecord*> valid;
   std::set<std::string> seen;
-  const auto excluded = json_strings(request.request.excluded);
+  const auto excluded = detail::json_strings(request.request.excluded);
   for (const auto& decision : request.decisions) {
     if (decision.event != "approve") continue;
     const auto principal = principals.find(decision.actor);

@@ -1,5 +1,7 @@
 #include "gov/chained_table.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -162,6 +164,16 @@ std::int64_t scan_chained_rows(const std::string& table, const std::vector<std::
     }
   }
   return snapshot.version();
+}
+
+std::vector<std::string> json_strings(const std::string& text) {
+  std::vector<std::string> values;
+  const auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (!parsed.is_array()) return values;
+  for (const auto& value : parsed) {
+    if (value.is_string()) values.push_back(value.get<std::string>());
+  }
+  return values;
 }
 
 std::int64_t now_us() {

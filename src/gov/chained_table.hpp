@@ -109,6 +109,9 @@ std::int64_t read_chained_rows(const std::string& table, std::vector<Record>& re
   return version;
 }
 
+// The strings of a JSON array text (other values left out); empty when the text is not an array.
+std::vector<std::string> json_strings(const std::string& text);
+
 // Microseconds since the epoch, by the system clock.
 std::int64_t now_us();
 

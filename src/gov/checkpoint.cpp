@@ -93,6 +93,23 @@ class MerkleLevels {
   std::vector<std::vector<Digest>> levels_;
 };
 
+// The log's tree, built when a root is first asked for and then shared by every checkpoint of one check.
+class LazyMerkleTree {
+ public:
+  explicit LazyMerkleTree(const std::vector<AuditEntry>& entries) : entries_(entries) {}
+  // Lowercase hex MTH of the first `count` entries (count <= the entries).
+  std::string root(std::size_t count) {
+    if (count == 0) return sha256_hex("");
+    if (!levels_) levels_.emplace(entries_);
+    const auto digest = levels_->prefix_hash(count);
+    return to_hex(digest.data(), digest.size());
+  }
+
+ private:
+  const std::vector<AuditEntry>& entries_;
+  std::optional<MerkleLevels> levels_;
+};
+
 core::Schema checkpoint_schema() {
   using core::DataType;
   const auto text = [](const char* name) { return core::Field{name, DataType::string(), false, std::nullopt}; };
@@ -193,6 +210,59 @@ std::string audit_checkpoints_table(const std::string& lakehouse) {
   return lakehouse + "/governance/audit_checkpoints";
 }
 
+namespace {
+
+VerifyResult verify_checkpoints_with(LazyMerkleTree& tree, std::int64_t entry_count,
+                                     const std::vector<AuditCheckpoint>& checkpoints, const std::string& target,
+                                     const Principals& principals) {
+  VerifyResult result;
+  result.entries = entry_count;
+  for (const auto& c : checkpoints) {
+    const auto described = fmt::format("checkpoint of {} entries signed by '{}' at {} us", c.tree_size, c.signer,
+                                       c.time_us);
+    if (auto problem = checkpoint_problem(c, target, principals); !problem.empty()) {
+      result.bad_seq = c.tree_size;
+      result.problem = fmt::format("the {} is not valid: {}", described, problem);
+      return result;
+    }
+    if (c.tree_size > result.entries) {
+      result.bad_seq = result.entries + 1;
+      result.problem = fmt::format("entry seq {} is missing: the {} covers more than the log's {} entries (the newest "
+                                   "entries were dropped)",
+                                   result.entries + 1, described, result.entries);
+      return result;
+    }
+    if (tree.root(static_cast<std::size_t>(c.tree_size)) != c.root_hash) {
+      result.bad_seq = c.tree_size;
+      result.problem = fmt::format("the first {} entries do not hash to the root_hash of the {} (the log was "
+                                   "rewritten)",
+                                   c.tree_size, described);
+      return result;
+    }
+  }
+  return result;
+}
+
+std::int64_t attested_with(LazyMerkleTree& tree, std::int64_t entry_count,
+                           const std::vector<AuditCheckpoint>& checkpoints, const std::string& target,
+                           const Principals& principals) {
+  std::vector<const AuditCheckpoint*> candidates;
+  for (const auto& c : checkpoints) {
+    if (c.tree_size > 0 && c.tree_size <= entry_count) candidates.push_back(&c);
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const AuditCheckpoint* a, const AuditCheckpoint* b) { return a->tree_size > b->tree_size; });
+  for (const auto* c : candidates) {
+    if (checkpoint_problem(*c, target, principals).empty() &&
+        tree.root(static_cast<std::size_t>(c->tree_size)) == c->root_hash) {
+      return c->tree_size;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 AuditCheckpoint write_audit_checkpoint(const std::string& audit_table, const std::string& checkpoints_table,
                                        const std::string& target, const Principal& signer, const KeyPair& key,
                                        const Principals& principals) {
@@ -204,7 +274,9 @@ AuditCheckpoint write_audit_checkpoint(const std::string& audit_table, const std
   const auto lock = detail::lock_for_append(checkpoints_table, 30.0);
   auto entries = read_audit_log(audit_table);
   std::stable_sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
-  const auto attested = attested_entries(entries, read_audit_checkpoints(checkpoints_table), target, principals);
+  LazyMerkleTree tree(entries);
+  const auto count = static_cast<std::int64_t>(entries.size());
+  const auto attested = attested_with(tree, count, read_audit_checkpoints(checkpoints_table), target, principals);
   const auto verified = verify_audit_entries(entries, principals, attested);
   if (!verified.ok()) {
     throw AuditCheckpointRefused(fmt::format("audit checkpoint: the log does not verify: entry seq {}: {}; no "
@@ -214,7 +286,7 @@ AuditCheckpoint write_audit_checkpoint(const std::string& audit_table, const std
   AuditCheckpoint checkpoint;
   checkpoint.target = target;
   checkpoint.tree_size = static_cast<std::int64_t>(entries.size());
-  checkpoint.root_hash = merkle_tree_hash(entries, entries.size());
+  checkpoint.root_hash = tree.root(entries.size());
   checkpoint.time_us = detail::now_us();
   checkpoint.signer = signer.name;
   checkpoint.checkpoint_hash = sha256_hex(canonical_checkpoint_text(checkpoint));
@@ -267,56 +339,24 @@ AuditCheckpoint parse_checkpoint(const std::string& text, const std::string& wha
 VerifyResult verify_audit_checkpoints(const std::vector<AuditEntry>& entries,
                                       const std::vector<AuditCheckpoint>& checkpoints, const std::string& target,
                                       const Principals& principals) {
-  VerifyResult result;
-  result.entries = static_cast<std::int64_t>(entries.size());
-  std::optional<MerkleLevels> tree;  // built on the first checkpoint that needs it
-  for (const auto& c : checkpoints) {
-    const auto described = fmt::format("checkpoint of {} entries signed by '{}' at {} us", c.tree_size, c.signer,
-                                       c.time_us);
-    if (auto problem = checkpoint_problem(c, target, principals); !problem.empty()) {
-      result.bad_seq = c.tree_size;
-      result.problem = fmt::format("the {} is not valid: {}", described, problem);
-      return result;
-    }
-    if (c.tree_size > result.entries) {
-      result.bad_seq = result.entries + 1;
-      result.problem = fmt::format("entry seq {} is missing: the {} covers more than the log's {} entries (the newest "
-                                   "entries were dropped)",
-                                   result.entries + 1, described, result.entries);
-      return result;
-    }
-    if (!tree) tree.emplace(entries);
-    const auto root = c.tree_size == 0 ? sha256_hex("") : [&] {
-      const auto digest = tree->prefix_hash(static_cast<std::size_t>(c.tree_size));
-      return to_hex(digest.data(), digest.size());
-    }();
-    if (root != c.root_hash) {
-      result.bad_seq = c.tree_size;
-      result.problem = fmt::format("the first {} entries do not hash to the root_hash of the {} (the log was "
-                                   "rewritten)",
-                                   c.tree_size, described);
-      return result;
-    }
-  }
-  return result;
+  LazyMerkleTree tree(entries);
+  return verify_checkpoints_with(tree, static_cast<std::int64_t>(entries.size()), checkpoints, target, principals);
 }
 
 std::int64_t attested_entries(const std::vector<AuditEntry>& entries, const std::vector<AuditCheckpoint>& checkpoints,
                               const std::string& target, const Principals& principals) {
-  std::vector<const AuditCheckpoint*> candidates;
-  for (const auto& c : checkpoints) {
-    if (c.tree_size > 0 && c.tree_size <= static_cast<std::int64_t>(entries.size())) candidates.push_back(&c);
-  }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const AuditCheckpoint* a, const AuditCheckpoint* b) { return a->tree_size > b->tree_size; });
-  std::optional<MerkleLevels> tree;
-  for (const auto* c : candidates) {
-    if (!checkpoint_problem(*c, target, principals).empty()) continue;
-    if (!tree) tree.emplace(entries);
-    const auto digest = tree->prefix_hash(static_cast<std::size_t>(c->tree_size));
-    if (to_hex(digest.data(), digest.size()) == c->root_hash) return c->tree_size;
-  }
-  return 0;
+  LazyMerkleTree tree(entries);
+  return attested_with(tree, static_cast<std::int64_t>(entries.size()), checkpoints, target, principals);
+}
+
+VerifyResult verify_audit_trail(const std::vector<AuditEntry>& entries, const std::vector<AuditCheckpoint>& checkpoints,
+                                const std::string& target, const Principals& principals, bool all_signatures) {
+  LazyMerkleTree tree(entries);
+  const auto count = static_cast<std::int64_t>(entries.size());
+  const auto attested = all_signatures ? 0 : attested_with(tree, count, checkpoints, target, principals);
+  auto result = verify_audit_entries(entries, principals, attested);
+  if (result.ok()) result = verify_checkpoints_with(tree, count, checkpoints, target, principals);
+  return result;
 }
 
 }  // namespace driftgov::gov

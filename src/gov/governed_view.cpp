@@ -128,6 +128,7 @@ std::vector<GovernedViewRow> build_governed_view(const GovernedViewSources& sour
     context.monitor = incident.monitor;
     context.model_id = incident.model;
     json approvers = json::array();
+    json breach_ids = json::array();
     std::string trainer_kind;
     for (const auto& event : events) {
       if (const auto* record = event.incident) {
@@ -136,14 +137,8 @@ std::vector<GovernedViewRow> build_governed_view(const GovernedViewSources& sour
         context.actor = record->actor;
         context.state = record->state;
         if (record->event == "open" || record->event == "attach") {
-          auto ids = json::parse(context.breach_ids, nullptr, false);
-          if (!ids.is_array()) ids = json::array();
-          for (const auto& id : json::parse(record->breach_ids, nullptr, false).is_array()
-                                    ? json::parse(record->breach_ids)
-                                    : json::array()) {
-            ids.push_back(id);
-          }
-          context.breach_ids = ids.dump();
+          for (auto& id : detail::json_strings(record->breach_ids)) breach_ids.push_back(std::move(id));
+          context.breach_ids = breach_ids.dump();
         }
         if (record->event == "open") {
           context.drift_detected_us = record->time_us;
@@ -168,11 +163,8 @@ std::vector<GovernedViewRow> build_governed_view(const GovernedViewSources& sour
           context.training_table = text_of(details, "table");
           context.training_version = int_of(details, "table_version");
           context.trained_by = text_of(details, "trainer");
-          const auto artefact = text_of(details, "artefact");
-          const auto slash = artefact.rfind('/');
-          const auto manifest = read_json_file(
-              io::join_path(slash == std::string::npos ? "." : artefact.substr(0, slash),
-                            context.artefact_sha256 + ".training.json"));
+          const auto manifest = read_json_file(io::join_path(io::parent_folder(text_of(details, "artefact")),
+                                                             context.artefact_sha256 + ".training.json"));
           trainer_kind = text_of(manifest, "trainer");
           context.trainer = trainer_kind;
           context.model_code_version = trainer_kind;

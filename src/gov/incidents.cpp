@@ -59,16 +59,6 @@ core::RecordBatch record_batch(IncidentRecord record) {
   return batch;
 }
 
-std::vector<std::string> json_strings(const std::string& text) {
-  std::vector<std::string> values;
-  const auto parsed = json::parse(text, nullptr, false);
-  if (!parsed.is_array()) return values;
-  for (const auto& value : parsed) {
-    if (value.is_string()) values.push_back(value.get<std::string>());
-  }
-  return values;
-}
-
 const std::vector<std::vector<IncidentState>>& transitions() {
   using S = IncidentState;
   // Indexed by the enum: the states each one may move to.
@@ -246,7 +236,7 @@ std::vector<Incident> fold_incidents(const std::vector<IncidentRecord>& records)
     auto& incident = incidents[found->second];
     incident.state = parse_incident_state(record.state).value_or(incident.state);
     incident.updated_us = record.time_us;
-    for (auto& id : json_strings(record.breach_ids)) incident.breach_ids.push_back(std::move(id));
+    for (auto& id : detail::json_strings(record.breach_ids)) incident.breach_ids.push_back(std::move(id));
     incident.history.push_back(record);
   }
   return incidents;
@@ -377,7 +367,7 @@ IncidentVerifyResult verify_incident_records(std::vector<IncidentRecord> records
     // The signatures hold; what follows are records a principal signed that the state machine forbids.
     const auto state = parse_incident_state(record.state);
     if (!state) return fail(record.seq, fmt::format("state '{}' is not an incident state", record.state));
-    for (const auto& id : json_strings(record.breach_ids)) {
+    for (const auto& id : detail::json_strings(record.breach_ids)) {
       if (!breaches.insert(id).second) return fail(record.seq, fmt::format("breach {} is recorded twice", id));
     }
     const auto key = std::make_pair(record.monitor, record.model);

@@ -72,13 +72,6 @@ class Mapping {
   std::size_t length_;
 };
 
-std::string folder_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 std::int64_t modified_ms(const struct stat& status) {
   return static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000 + status.st_mtim.tv_nsec / 1000000;
 }
@@ -91,8 +84,8 @@ void sync_folder(const std::string& folder) {
 
 void create_folders(const std::string& path) {
   std::error_code error;
-  std::filesystem::create_directories(folder_of(path), error);
-  if (error) throw core::IOError(folder_of(path), "create folder", error.value());
+  std::filesystem::create_directories(parent_folder(path), error);
+  if (error) throw core::IOError(parent_folder(path), "create folder", error.value());
 }
 
 class LocalFile final : public RandomAccessFile {
@@ -222,7 +215,7 @@ class LocalOutputStream final : public OutputStream {
       }
     }
     state_ = State::kDone;
-    sync_folder(folder_of(path_));
+    sync_folder(parent_folder(path_));
     return true;
   }
 

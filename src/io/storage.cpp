@@ -69,6 +69,13 @@ std::string join_path(std::string_view folder, std::string_view name) {
 
 std::string_view file_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
 
+std::string parent_folder(std::string_view path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
 std::string lowercase_extension(std::string_view path) {
   const auto name = file_name(path);
   const auto dot = name.rfind('.');

@@ -1793,12 +1793,6 @@ class TableChecker {
   std::vector<ConfigIssue> issues_;
 };
 
-std::string folder_of(const std::string& file) {
-  const auto absolute = io::absolute_local_path(file);
-  const auto slash = absolute.rfind('/');
-  return slash == 0 ? std::string("/") : absolute.substr(0, slash);
-}
-
 }  // namespace
 
 std::string ConfigIssue::text() const {
@@ -1899,7 +1893,7 @@ std::string closest_name(const std::string& name, const std::vector<std::string>
 }
 
 Config load_config_text(const std::string& text, const std::string& file_name, const LoadOptions& options) {
-  Loader loader(file_name, folder_of(file_name), options);
+  Loader loader(file_name, io::parent_folder(io::absolute_local_path(file_name)), options);
   return loader.load(text);
 }
 

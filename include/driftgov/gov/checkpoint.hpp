@@ -71,6 +71,12 @@ AuditCheckpoint parse_checkpoint(const std::string& text, const std::string& wha
 std::int64_t attested_entries(const std::vector<AuditEntry>& entries, const std::vector<AuditCheckpoint>& checkpoints,
                               const std::string& target, const Principals& principals);
 
+// What `audit verify` checks of the log (`entries` sorted by seq): the chain, with the signatures of the entries a
+// valid checkpoint attests left out unless `all_signatures`, then every checkpoint; the log's Merkle tree is built
+// once for both.
+VerifyResult verify_audit_trail(const std::vector<AuditEntry>& entries, const std::vector<AuditCheckpoint>& checkpoints,
+                                const std::string& target, const Principals& principals, bool all_signatures);
+
 VerifyResult verify_audit_checkpoints(const std::vector<AuditEntry>& entries,
                                       const std::vector<AuditCheckpoint>& checkpoints, const std::string& target,
                                       const Principals& principals);

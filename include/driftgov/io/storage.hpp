@@ -173,6 +173,9 @@ std::string normalize_path(std::string_view path);
 std::string join_path(std::string_view folder, std::string_view name);
 // The path's last component: the text after its last '/' ("t/_delta_log/0.json" -> "0.json").
 std::string_view file_name(std::string_view path);
+// The folder holding `path`, on text alone: the text before its last '/' ("t/_delta_log/0.json" -> "t/_delta_log"),
+// "/" for a file in the root, "." for a bare name.
+std::string parent_folder(std::string_view path);
 // A local path made absolute against the process's working directory (normalized); absolute paths are only
 // normalized. Object-store keys are absolute already.
 std::string absolute_local_path(const std::string& path);
