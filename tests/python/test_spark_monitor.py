@@ -1,0 +1,113 @@
+"""driftgov.spark.run_monitor (docs/python.md, Spark) against the CLI: the tables of a refresh whose rows Spark read
+and profiled in 1, 2 and 8 partitions equal those of `driftgov monitor run NAME --full` of the same table (exact
+fields equal, quantile-sketch fields within their stated bounds, SketchCheck); Spark SQL reads them; a later
+incremental CLI refresh continues from the version run_monitor processed; bad input raises driftgov's errors."""
+import datetime
+
+import numpy as np
+import pytest
+from deltalake import write_deltalake
+
+from delta_oracles import spark_session
+from monitor_oracles import (DRIFT_KEY, PROFILE_KEY, UTC, SketchCheck, assert_rows_equal, baseline_of,
+                             compare_with_full, output_table, random_log, read_rows, run_monitor, write_config)
+from python_package import driftgov
+
+import driftgov.spark  # noqa: E402,F401
+
+pytestmark = pytest.mark.interop
+
+ROWS = 3000
+DAYS = 10
+NULL_TIMESTAMPS = 7
+
+
+@pytest.fixture(scope="module")
+def session():
+    return spark_session()
+
+
+def stamps(rng, count, first_day):
+    """`count` instants over DAYS days from `first_day`, NULL_TIMESTAMPS of them null."""
+    start = datetime.datetime(2024, 3, first_day, tzinfo=UTC)
+    values = [start + datetime.timedelta(microseconds=int(s)) for s in rng.integers(0, DAYS * 86_400_000_000, count)]
+    for i in rng.choice(count, size=NULL_TIMESTAMPS, replace=False):
+        values[i] = None
+    return values
+
+
+def lakehouse(tmp_path, rng):
+    """The monitored log (two commits, so several files), a baseline table and driftgov.yaml (targets dev and full
+    over the same tables, monitor m: daily and weekly windows, a model id, regression quality, two slicings)."""
+    log = tmp_path / "log"
+    write_deltalake(str(log), random_log(rng, stamps(rng, ROWS // 2, 1)))
+    write_deltalake(str(log), random_log(rng, stamps(rng, ROWS - ROWS // 2, 3)), mode="append")
+    training = tmp_path / "training"
+    write_deltalake(str(training), baseline_of(random_log(rng, stamps(rng, 800, 1))))
+    return write_config(tmp_path, log, baseline=training, granularities=("1 day", "1 week"),
+                        slicing=("region", "price > 100"))
+
+
+def spark_count(session, table, where="true"):
+    return session.sql(f"SELECT count(*) AS n FROM delta.`{table}` WHERE {where}").collect()[0]["n"]
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 8])
+def test_run_monitor_tables_equal_the_cli_refresh(session, tmp_path, partitions):
+    config = lakehouse(tmp_path, np.random.default_rng(partitions))
+    summary = driftgov.spark.run_monitor(session, config, "m", partitions=partitions)
+    assert summary["state"] == "SUCCESS" and summary["full_refresh"], summary
+    assert summary["table_version_to"] == 1 and summary["table_version_from"] is None
+    assert summary["rows_read"] == ROWS and summary["null_timestamp_rows"] == 2 * NULL_TIMESTAMPS
+    cli = run_monitor(config, "--target", "full", "--full")
+    assert cli["windows_touched"] == summary["windows_touched"]
+
+    profile = read_rows(output_table(tmp_path, "profile_metrics"))
+    check = SketchCheck(tmp_path / "log", profile)
+    assert_rows_equal(profile, read_rows(output_table(tmp_path, "profile_metrics", "lake_full")), PROFILE_KEY,
+                      "profile_metrics", check)
+    drift = read_rows(output_table(tmp_path, "drift_metrics"))
+    assert_rows_equal(drift, read_rows(output_table(tmp_path, "drift_metrics", "lake_full")), DRIFT_KEY,
+                      "drift_metrics", check)
+    assert check.checked_quantiles > 0 and check.checked_ks > 0
+    # The groups the test means to cover are there: both slicings, both granularities, every model, the baseline.
+    assert {(r["slice_key"], r["slice_value"]) for r in profile} >= {
+        (None, None), ("region", "north"), ("region", "south"), ("region", "east"), ("price > 100", "true"),
+        ("price > 100", "false")}
+    assert {r["granularity"] for r in drift} == {"1 day", "1 week"}
+    assert {r["model_version"] for r in profile} >= {"v1", "v2", "*", None}
+    assert {r["drift_type"] for r in drift} == {"BASELINE", "CONSECUTIVE"}
+
+    # Spark reads the tables run_monitor wrote: every row, and the whole table's daily row counts add up to the
+    # rows with a timestamp.
+    profile_table = output_table(tmp_path, "profile_metrics")
+    assert spark_count(session, profile_table) == len(profile)
+    assert spark_count(session, output_table(tmp_path, "drift_metrics")) == len(drift)
+    daily = session.sql(
+        f"SELECT sum(count) AS n FROM delta.`{profile_table}` WHERE log_type = 'INPUT' AND granularity = '1 day' "
+        "AND slice_key IS NULL AND model_version = '*' AND column_name = ':table'").collect()[0]["n"]
+    assert daily == ROWS - 2 * NULL_TIMESTAMPS
+
+
+def test_an_incremental_cli_refresh_continues_from_run_monitor(session, tmp_path):
+    rng = np.random.default_rng(11)
+    config = lakehouse(tmp_path, rng)
+    first = driftgov.spark.run_monitor(session, config, "m", partitions=2)
+    assert first["state"] == "SUCCESS"
+    write_deltalake(str(tmp_path / "log"), random_log(rng, stamps(rng, 400, 9)), mode="append")
+    after = run_monitor(config)
+    assert not after["full_refresh"] and after["table_version_from"] == 1 and after["table_version_to"] == 2
+    assert after["rows_read"] == 400  # only the new file's rows
+    compare_with_full(tmp_path, config, sketched=True)
+    refreshes = read_rows(tmp_path / "lake" / "monitoring" / "refreshes")
+    finished = sorted((r for r in refreshes if r["state"] == "SUCCESS"), key=lambda r: r["start_time"])
+    assert [(r["full_refresh"], r["table_version_to"]) for r in finished] == [(True, 1), (False, 2)]
+
+
+def test_run_monitor_bad_input(session, tmp_path):
+    config = lakehouse(tmp_path, np.random.default_rng(3))
+    with pytest.raises(driftgov.InputError, match=r"driftgov\.yaml: no monitor 'missing'.*the monitors are: m"):
+        driftgov.spark.run_monitor(session, config, "missing")
+    with pytest.raises(driftgov.InputError, match=r"nowhere\.yaml: cannot read the configuration file"):
+        driftgov.spark.run_monitor(session, tmp_path / "nowhere.yaml", "m")
+    assert not (tmp_path / "lake").exists()
