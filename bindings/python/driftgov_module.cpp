@@ -167,16 +167,17 @@ nb::capsule read_source(const std::string& path, const std::optional<std::int64_
 // A configuration with principals is refused (its refreshes are signed by an acting principal's key, which is the
 // CLI's --as), and one with lineage (the CLI sends the OpenLineage run events around the refresh: a refresh run from
 // here would leave a gap in the lineage).
-void refuse_signed_or_lineage(const monitor::Config& config, const std::string& config_path, const std::string& name) {
+void refuse_signed_or_lineage(const monitor::Config& config, const std::string& config_path, const std::string& name,
+                              const std::string& function) {
   if (!config.principals.empty()) {
     throw core::InputError(fmt::format(
-        "monitor.run: {} declares principals, so each refresh is signed by an acting principal; run "
+        "{}: {} declares principals, so each refresh is signed by an acting principal; run "
         "`driftgov monitor run {} --as NAME` instead",
-        config_path, name));
+        function, config_path, name));
   }
   if (config.lineage.enabled()) {
     throw core::InputError(fmt::format(
-        "monitor.run: {} declares lineage, whose run events `driftgov monitor run {}` sends; run it instead",
+        "{}: {} declares lineage, whose run events `driftgov monitor run {}` sends; run it instead", function,
         config_path, name));
   }
 }
@@ -191,7 +192,7 @@ std::string run_monitor(const std::string& config_path, const std::string& name,
   load.target = target;
   load.variables = variables;
   const auto config = monitor::load_config(config_path, load);
-  refuse_signed_or_lineage(config, config_path, name);
+  refuse_signed_or_lineage(config, config_path, name, "monitor.run");
   monitor::RefreshOptions options;
   options.full = full;
   options.wait_seconds = wait_seconds;
@@ -215,7 +216,7 @@ nb::tuple monitor_table_scan(const std::string& text, const std::string& file_na
   {
     nb::gil_scoped_release release;
     const auto config = load_config_text(text, file_name, target, variables);
-    refuse_signed_or_lineage(config, file_name, name);
+    refuse_signed_or_lineage(config, file_name, name, "spark.run_monitor");
     scan = monitor::refresh_table_scan(config, config.monitor(name));
   }
   return nb::make_tuple(scan.table, scan.version, scan.columns);
@@ -250,7 +251,7 @@ std::string monitor_refresh_from_states(const std::string& text, const std::stri
   auto* stream = stream_from_capsule(capsule);
   nb::gil_scoped_release release;
   const auto config = load_config_text(text, file_name, target, variables);
-  refuse_signed_or_lineage(config, file_name, name);
+  refuse_signed_or_lineage(config, file_name, name, "spark.run_monitor");
   monitor::TableState state;
   state.version = version;
   state.rows_read = rows_read;

@@ -127,4 +127,8 @@ def test_run_monitor_bad_input(session, tmp_path):
         driftgov.spark.run_monitor(session, config, "missing")
     with pytest.raises(driftgov.InputError, match=r"nowhere\.yaml: cannot read the configuration file"):
         driftgov.spark.run_monitor(session, tmp_path / "nowhere.yaml", "m")
+    lineage = tmp_path / "lineage.yaml"
+    lineage.write_text(config.read_text().replace("monitors:", "lineage: {file: events.jsonl}\nmonitors:"))
+    with pytest.raises(driftgov.InputError, match=r"spark\.run_monitor: .*lineage\.yaml declares lineage"):
+        driftgov.spark.run_monitor(session, lineage, "m")
     assert not (tmp_path / "lake").exists()
