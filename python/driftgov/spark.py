@@ -225,6 +225,8 @@ def run_monitor(spark: Any, config: Union[str, os.PathLike], name: str, target: 
     from pyspark.sql.types import BinaryType, IntegerType, LongType, StructField, StructType
     import pyarrow as pa
 
+    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1):
+        raise InputError(f"partitions: expected a positive number of tasks, got {partitions!r}")
     path = os.path.abspath(os.fspath(config))
     try:
         with open(path, encoding="utf-8") as handle:
@@ -235,7 +237,7 @@ def run_monitor(spark: Any, config: Union[str, os.PathLike], name: str, target: 
     table, version, columns = _core._monitor_table_scan(*loaded, name)
     df = spark.read.format("delta").option("versionAsOf", version).load(table).select(*columns)
     if partitions is not None:
-        df = df.repartition(int(partitions))
+        df = df.repartition(partitions)
     # The driver checks the columns' types on no rows first; this is also the state of an empty table.
     empty, _, _ = _partial_state(loaded, name, version, _arrow_schema(df), [])
     output = StructType([StructField(_PARTITION_COLUMN, IntegerType(), False),

@@ -184,4 +184,6 @@ def test_run_monitor_bad_input(session, tmp_path):
     lineage.write_text(config.read_text().replace("monitors:", "lineage: {file: events.jsonl}\nmonitors:"))
     with pytest.raises(driftgov.InputError, match=r"spark\.run_monitor: .*lineage\.yaml declares lineage"):
         driftgov.spark.run_monitor(session, lineage, "m")
+    with pytest.raises(driftgov.InputError, match=r"partitions: expected a positive number of tasks, got 0"):
+        driftgov.spark.run_monitor(session, config, "m", partitions=0)
     assert not (tmp_path / "lake").exists()
