@@ -33,15 +33,20 @@ core::RecordBatch orders(std::int64_t count) {
   return batch;
 }
 
+// The Delta table /lake/orders of `storage`, holding `batch`.
+void write_orders(io::Storage& storage, const core::RecordBatch& batch) {
+  delta::TableWriteOptions write;
+  write.storage = &storage;
+  bool given = false;
+  delta::write_table("/lake/orders", batch.schema, [&]() -> std::optional<core::RecordBatch> {
+    if (std::exchange(given, true)) return std::nullopt;
+    return batch;
+  }, write);
+}
+
 TEST(MonitorRefreshStorage, EveryTableGoesThroughTheRefreshStorage) {
   const auto storage = io::make_memory_storage();
-  delta::TableWriteOptions write;
-  write.storage = storage.get();
-  bool given = false;
-  delta::write_table("/lake/orders", orders(0).schema, [&]() -> std::optional<core::RecordBatch> {
-    if (std::exchange(given, true)) return std::nullopt;
-    return orders(6);
-  }, write);
+  write_orders(*storage, orders(6));
 
   const auto config = load_config_text(R"(project: shop
 targets:
@@ -103,13 +108,7 @@ core::RecordBatch timed_orders(std::int64_t first, std::int64_t count) {
 
 TEST(MonitorRefreshStorage, ARefreshFromPartialStatesIsAFullRefreshTheNextRefreshContinuesFrom) {
   const auto storage = io::make_memory_storage();
-  delta::TableWriteOptions write;
-  write.storage = storage.get();
-  bool given = false;
-  delta::write_table("/lake/orders", timed_orders(0, 0).schema, [&]() -> std::optional<core::RecordBatch> {
-    if (std::exchange(given, true)) return std::nullopt;
-    return timed_orders(0, 10);
-  }, write);
+  write_orders(*storage, timed_orders(0, 10));
   const auto config = load_config_text(R"(project: shop
 targets:
   dev: {mode: development, lakehouse: /lake, default: true}
