@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "driftgov/core/value_text.hpp"
+#include "driftgov/delta/batch_rows.hpp"
 #include "driftgov/delta/predicate.hpp"
 #include "driftgov/delta/scan.hpp"
 #include "driftgov/delta/schema.hpp"
@@ -596,38 +597,30 @@ void read_scan(delta::Scan& scan, GroupReader& reader, const std::function<bool(
 // windows starting in `span` when given); a group already in `state` merges them into its profile.
 void add_state_rows(const core::RecordBatch& batch, const std::string& table, bool baseline,
                     std::optional<std::pair<std::int64_t, std::int64_t>> span, StateMap& state) {
-  const auto& schema = batch.schema;
-  const auto index = [&](const char* name) {
-    for (std::size_t i = 0; i < schema.fields.size(); ++i) {
-      if (schema.fields[i].name == name) return i;
-    }
-    throw core::InputError(fmt::format("{}: the state table has no column '{}'", table, name));
-  };
-  const auto log_type = index("log_type"), start = index("window_start"), end = index("window_end"),
-             slice_key = index("slice_key"), slice_value = index("slice_value"), model = index("model_id"),
-             model_null = index("model_id_is_null"), profile = index("profile"), quality = index("quality");
-  const auto text = [](const core::Column& column, std::int64_t row) -> std::optional<std::string> {
-    if (!column.is_valid(row)) return std::nullopt;
-    return std::string(column.string_at(row));
-  };
+  const auto text = delta::BatchRows::text;
+  const delta::BatchRows rows(batch, table);
+  const auto &log_type = rows.require("log_type"), &start = rows.require("window_start"),
+             &end = rows.require("window_end"), &slice_key = rows.require("slice_key"),
+             &slice_value = rows.require("slice_value"), &model = rows.require("model_id"),
+             &model_null = rows.require("model_id_is_null"), &profile = rows.require("profile"),
+             &quality = rows.require("quality");
   const auto context = fmt::format("{}: state row", table);
   for (std::int64_t row = 0; row < batch.num_rows; ++row) {
-    const bool is_baseline = batch.columns[log_type].string_at(row) == "BASELINE";
+    const bool is_baseline = log_type.string_at(row) == "BASELINE";
     if (is_baseline != baseline) continue;
     GroupKey key;
     if (!baseline) {
-      key.window_start = batch.columns[start].ints[static_cast<std::size_t>(row)];
+      key.window_start = start.ints[static_cast<std::size_t>(row)];
       if (span && (key.window_start < span->first || key.window_start >= span->second)) continue;
     }
-    key.slice_key = text(batch.columns[slice_key], row);
-    key.slice_value = text(batch.columns[slice_value], row);
-    key.model = text(batch.columns[model], row);
-    if (batch.columns[model_null].ints[static_cast<std::size_t>(row)] != 0) key.model.reset();
+    key.slice_key = text(&slice_key, row);
+    key.slice_value = text(&slice_value, row);
+    key.model = text(&model, row);
+    if (model_null.ints[static_cast<std::size_t>(row)] != 0) key.model.reset();
     GroupState group;
-    group.window_end = baseline ? 0 : batch.columns[end].ints[static_cast<std::size_t>(row)];
-    group.profile = stats::DatasetProfile::from_json(nlohmann::json::parse(batch.columns[profile].string_at(row)),
-                                                     context);
-    if (const auto q = text(batch.columns[quality], row)) {
+    group.window_end = baseline ? 0 : end.ints[static_cast<std::size_t>(row)];
+    group.profile = stats::DatasetProfile::from_json(nlohmann::json::parse(profile.string_at(row)), context);
+    if (const auto q = text(&quality, row)) {
       group.quality = stats::ModelQuality::from_json(nlohmann::json::parse(*q), context, stats::InvalidRows::kSkip);
     }
     const auto [found, inserted] = state.try_emplace(std::move(key));
@@ -1376,23 +1369,13 @@ std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Stor
   }() + "'", table);
   delta::Scan scan(snapshot, options);
   std::map<std::string, std::size_t> by_id;
-  const auto& schema = scan.schema();
-  const auto index = [&](const char* name) {
-    for (std::size_t i = 0; i < schema.fields.size(); ++i) {
-      if (schema.fields[i].name == name) return i;
-    }
-    throw core::InputError(fmt::format("{}: no column '{}'", table, name));
-  };
   while (auto batch = scan.next()) {
-    const auto& c = batch->columns;
-    const auto text = [&](const char* name, std::int64_t row) -> std::string {
-      const auto& column = c[index(name)];
-      return column.is_valid(row) ? std::string(column.string_at(row)) : std::string();
+    const delta::BatchRows rows(*batch, table);
+    const auto text = [&](const char* name, std::int64_t row) {
+      return delta::BatchRows::text(&rows.require(name), row).value_or("");
     };
-    const auto integer = [&](const char* name, std::int64_t row) -> std::optional<std::int64_t> {
-      const auto& column = c[index(name)];
-      if (!column.is_valid(row)) return std::nullopt;
-      return column.ints[static_cast<std::size_t>(row)];
+    const auto integer = [&](const char* name, std::int64_t row) {
+      return delta::BatchRows::integer(&rows.require(name), row);
     };
     for (std::int64_t row = 0; row < batch->num_rows; ++row) {
       if (text("monitor_name", row) != monitor.name) continue;

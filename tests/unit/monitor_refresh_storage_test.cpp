@@ -175,7 +175,7 @@ monitors:
         try {
           refresh_monitor_from_state(config, monitor, state, options);
         } catch (const core::InputError& error) {
-          EXPECT_NE(std::string(error.what()).find("partial state: the state table has no column 'quality'"),
+          EXPECT_NE(std::string(error.what()).find("partial state: no column 'quality'"),
                     std::string::npos)
               << error.what();
           throw;
