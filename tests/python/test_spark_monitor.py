@@ -1,7 +1,8 @@
 """driftgov.spark.run_monitor (docs/python.md, Spark) against the CLI: the tables of a refresh whose rows Spark read
 and profiled in 1, 2 and 8 partitions equal those of `driftgov monitor run NAME --full` of the same table (exact
-fields equal, quantile-sketch fields within their stated bounds, SketchCheck); Spark SQL reads them; a later
-incremental CLI refresh continues from the version run_monitor processed; bad input raises driftgov's errors."""
+fields equal, quantile-sketch fields within their stated bounds, SketchCheck); Spark SQL reads them; a Spark Connect
+client drives the same refresh; a later incremental CLI refresh continues from the version run_monitor processed;
+bad input raises driftgov's errors."""
 import datetime
 import decimal
 import math
@@ -11,7 +12,7 @@ import pyarrow as pa
 import pytest
 from deltalake import write_deltalake
 
-from delta_oracles import spark_session
+from delta_oracles import spark_connect_session, spark_session
 from monitor_oracles import (DRIFT_KEY, PROFILE_KEY, UTC, SketchCheck, assert_rows_equal, baseline_of,
                              equal_values, keyed, output_table, random_log, read_rows, run_monitor,
                              write_config)
@@ -156,6 +157,15 @@ def test_run_monitor_tables_equal_the_cli_refresh(session, tmp_path, partitions,
         f"SELECT sum(count) AS n FROM delta.`{profile_table}` WHERE log_type = 'INPUT' AND granularity = '1 day' "
         "AND slice_key IS NULL AND model_version = '*' AND column_name = ':table'").collect()[0]["n"]
     assert daily == ROWS - 2 * NULL_TIMESTAMPS
+
+
+def test_run_monitor_over_spark_connect(session, tmp_path):
+    """A Spark Connect client session (pyspark.sql.connect, as Databricks Connect) drives the same refresh."""
+    config = lakehouse(tmp_path, np.random.default_rng(5))
+    summary = driftgov.spark.run_monitor(spark_connect_session(), config, "m", partitions=3)
+    assert summary["state"] == "SUCCESS" and summary["rows_read"] == ROWS
+    run_monitor(config, "--target", "full", "--full")
+    assert_tables_match_a_full_cli_refresh(tmp_path, equal_sketches=True)
 
 
 def test_an_incremental_cli_refresh_continues_from_run_monitor(session, tmp_path):
