@@ -107,17 +107,20 @@ def check_avg_deltas(drift, cli_drift, profile):
     assert checked > 0
 
 
-def assert_tables_match_a_full_cli_refresh(tmp_path, equal_sketches):
+def assert_tables_match_a_full_cli_refresh(tmp_path, equal_sketches, *, table=None, cli_table=None, log=None):
     """profile_metrics and drift_metrics of target dev against those of the CLI's full refresh on target full
     (already run): exact fields equal, means to rounding, sketch fields within their bounds (SketchCheck) and, with
-    `equal_sketches`, equal. Returns dev's (profile rows, drift rows)."""
-    profile = read_rows(output_table(tmp_path, "profile_metrics"))
-    check = SketchCheck(tmp_path / "log", profile)
+    `equal_sketches`, equal. `table` and `cli_table` give a metric table's path from its name (`profile_metrics`),
+    `log` the monitored table (default: monitor m of write_config in tmp_path). Returns dev's (profile rows, drift
+    rows)."""
+    table = table or (lambda name: output_table(tmp_path, name))
+    cli_table = cli_table or (lambda name: output_table(tmp_path, name, "lake_full"))
+    profile = read_rows(table("profile_metrics"))
+    check = SketchCheck(log or tmp_path / "log", profile)
     sketched = equal_and_within_bounds(check) if equal_sketches else check
-    assert_rows_equal(profile, read_rows(output_table(tmp_path, "profile_metrics", "lake_full")), PROFILE_KEY,
-                      "profile_metrics", sketched)
-    drift = read_rows(output_table(tmp_path, "drift_metrics"))
-    cli_drift = read_rows(output_table(tmp_path, "drift_metrics", "lake_full"))
+    assert_rows_equal(profile, read_rows(cli_table("profile_metrics")), PROFILE_KEY, "profile_metrics", sketched)
+    drift = read_rows(table("drift_metrics"))
+    cli_drift = read_rows(cli_table("drift_metrics"))
     check_avg_deltas(drift, cli_drift, profile)
     assert_rows_equal(drift, cli_drift, DRIFT_KEY, "drift_metrics", sketched)
     assert check.checked_quantiles > 0 and check.checked_ks > 0
