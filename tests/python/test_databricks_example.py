@@ -229,6 +229,9 @@ def test_monitor_task_on_local_spark_writes_the_tables_of_a_full_cli_refresh(tmp
     lake, cli_lake = tmp_path / "lakehouse", tmp_path / "cli_lakehouse"
     log = write_lakehouse(spark, lake, "prod", drift=True)
     shutil.copytree(lake, cli_lake)
+    validated = run_driftgov("validate", "--config", EXAMPLE / "driftgov.yaml", "--target", "prod", "--var",
+                             f"lake={lake}")
+    assert "OK, target prod, 1 monitor" in validated.stdout
     code, summary, breach_lines = run_monitor_task(spark, capsys, lake)
     script = load_job_module("monitor_refresh_job")
     assert code == script.BREACH_EXIT_CODE == 3
