@@ -63,7 +63,7 @@ PY
 
 echo "== monitor 1. the principals' keys (driftgov principal keygen), the training set and days 0-37"
 echo "   ($per_day orders a day, seed 7) as Delta tables, the labels known on day 38 published"
-declare -A roles=([ops]="[viewer, operator]" [sam]="[viewer, steward]" [tess]="[viewer, trainer, approver]"
+declare -A roles=([ops]="[viewer, operator, admin]" [sam]="[viewer, steward]" [tess]="[viewer, trainer, approver]"
                   [ana]="[viewer, approver]" [raj]="[viewer, approver]")
 principals=""
 for name in ops sam tess ana raj; do
