@@ -7,7 +7,8 @@
 #      trained before the breach, registered by ops as version 1 of demand_forecast holding `champion`
 #   2. sam stages the incident's retraining set (a point-in-time join of the log's features and the label table, the
 #      holdout left out) and validates it: open -> staging -> staged
-#   3. tess trains the XGBoost challenger on the staged set (-> training), and the harness compares it with the
+#   3. tess trains the XGBoost challenger on the staged set with the trainer driftgov.yaml declares
+#      (remediation.trainer) (-> training), and the harness compares it with the
 #      champion on the holdout, per region (-> evaluated)
 #   4. tess asks for approval (-> awaiting_approval); her own approval is refused (four eyes, exit 6); ana approves
 #   5. ops promotes: the challenger is registered as version 2 and `champion` moves from version 1 to it (-> promoted)
@@ -68,8 +69,9 @@ as sam incident stage "$incident" | sed 's/^/   /'
 echo
 echo "== governance 3. tess (trainer) trains the XGBoost challenger on the staged set and evaluates it"
 candidate="$staging/remediation/demand_forecast/candidate"
-challenger="$(as tess model train "$candidate" --trainer-config "$models/train.json" --out "$staging/models" \
-  --incident "$incident" --json | json_field 'd["artefact"]["path"]')"
+# the trainer and its hyper-parameters are the monitor's remediation.trainer in driftgov.yaml (no --trainer-config)
+challenger="$(as tess model train "$candidate" --out "$staging/models" --incident "$incident" --json |
+  json_field 'd["artefact"]["path"]')"
 echo "   challenger: $challenger"
 record="$staging/models/$incident.eval.json"
 as tess evaluate --holdout "$lake/sales/holdout" --label label --slice region --champion "$champion" \

@@ -122,6 +122,14 @@ monitors:
         - {column: order_id, unique: true}
       slice: region
       min_rows_per_slice: 500
+      trainer:
+        kind: xgboost
+        objective: "reg:squarederror"
+        features: [price, discount, competitor_price, store_size, temperature, units_last_week, inventory,
+                   customer_rating, days_since_restock, basket_size, ad_spend, hour, promo, loyalty_member]
+        rounds: 60
+        seed: 7
+        params: {max_depth: 6, eta: 0.2}
 EOF
 dg validate | sed 's/^/   /'
 
