@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # The governance story, continuing the monitoring story (scripts/demo-monitoring.sh, run into the same OUT_DIR first):
 # the day-40 drift breached and opened incidents on target prod; the one of the whole table (model `*`) is taken to
-# the end of the governance chain (docs/governance.md). Principals: ops (operator, a service principal), sam
-# (steward), tess (trainer; holds approver too), ana and raj (approvers).
+# the end of the governance chain (docs/governance.md). Principals: ops (operator and admin, a service principal),
+# sam (steward), tess (trainer; holds approver too), ana and raj (approvers).
 #   1. the incidents the breach opened; the champion in service: the built-in XGBoost trainer on the training set,
-#      trained before the breach
+#      trained before the breach, registered by ops as version 1 of demand_forecast holding `champion`
 #   2. sam stages the incident's retraining set (a point-in-time join of the log's features and the label table, the
 #      holdout left out) and validates it: open -> staging -> staged
-#   3. tess trains the XGBoost challenger on the staged set (-> training), and the harness compares it with the
+#   3. tess trains the XGBoost challenger on the staged set with the trainer driftgov.yaml declares
+#      (remediation.trainer) (-> training), and the harness compares it with the
 #      champion on the holdout, per region (-> evaluated)
 #   4. tess asks for approval (-> awaiting_approval); her own approval is refused (four eyes, exit 6); ana approves
-#   5. ops promotes: the challenger is registered and `champion` points at it (-> promoted)
+#   5. ops promotes: the challenger is registered as version 2 and `champion` moves from version 1 to it (-> promoted)
 #   6. the governed view, the incidents, the registry; `audit verify` says OK
 #   7. one byte of one audit-log entry is flipped in its Parquet file: `audit verify` names the entry (exit 7)
 # Every command can be rerun by hand: driftgov ... --config OUT_DIR/driftgov.yaml --target prod.
@@ -57,6 +58,9 @@ echo "   taking $incident (the breach of the whole table, every model version) a
 champion="$(as tess model train "$lake/sales/training_set" --trainer-config "$models/train.json" \
   --out "$models/champion" --json | json_field 'd["artefact"]["path"]')"
 echo "   champion: $champion"
+echo "   ops (admin) registers the champion in service as version 1 of demand_forecast, holding champion:"
+as ops model register "$champion" --model demand_forecast --alias champion \
+  --reason "the model in service when governance started (trained on sales/training_set)" | sed 's/^/   /'
 
 echo
 echo "== governance 2. sam (steward) stages and validates the retraining set of $incident"
@@ -65,8 +69,9 @@ as sam incident stage "$incident" | sed 's/^/   /'
 echo
 echo "== governance 3. tess (trainer) trains the XGBoost challenger on the staged set and evaluates it"
 candidate="$staging/remediation/demand_forecast/candidate"
-challenger="$(as tess model train "$candidate" --trainer-config "$models/train.json" --out "$staging/models" \
-  --incident "$incident" --json | json_field 'd["artefact"]["path"]')"
+# the trainer and its hyper-parameters are the monitor's remediation.trainer in driftgov.yaml (no --trainer-config)
+challenger="$(as tess model train "$candidate" --out "$staging/models" --incident "$incident" --json |
+  json_field 'd["artefact"]["path"]')"
 echo "   challenger: $challenger"
 record="$staging/models/$incident.eval.json"
 as tess evaluate --holdout "$lake/sales/holdout" --label label --slice region --champion "$champion" \
@@ -85,10 +90,11 @@ echo "   exit code of tess's own approval: $status (6 = refused)"
 as ana approval approve "$incident" --comment "holdout metrics and slices checked" | sed 's/^/   /'
 
 echo
-echo "== governance 5. ops (operator, a service principal) promotes the challenger: it becomes champion"
-echo "   (the registry starts empty: the champion in service was trained before governance, outside it; this first"
-echo "   promotion registers version 1 and sets champion, and each later one moves champion from the version before)"
+echo "== governance 5. ops (operator, a service principal) promotes the challenger: champion moves to it"
+before="$(as ops model show demand_forecast --json | json_field 'd["aliases"]["champion"]')"
 as ops model promote "$incident" --model demand_forecast | sed 's/^/   /'
+after="$(as ops model show demand_forecast --json | json_field 'd["aliases"]["champion"]')"
+echo "   champion moved: version $before -> version $after"
 as ops model show demand_forecast | sed 's/^/   /'
 
 echo

@@ -63,7 +63,7 @@ PY
 
 echo "== monitor 1. the principals' keys (driftgov principal keygen), the training set and days 0-37"
 echo "   ($per_day orders a day, seed 7) as Delta tables, the labels known on day 38 published"
-declare -A roles=([ops]="[viewer, operator]" [sam]="[viewer, steward]" [tess]="[viewer, trainer, approver]"
+declare -A roles=([ops]="[viewer, operator, admin]" [sam]="[viewer, steward]" [tess]="[viewer, trainer, approver]"
                   [ana]="[viewer, approver]" [raj]="[viewer, approver]")
 principals=""
 for name in ops sam tess ana raj; do
@@ -122,6 +122,14 @@ monitors:
         - {column: order_id, unique: true}
       slice: region
       min_rows_per_slice: 500
+      trainer:
+        kind: xgboost
+        objective: "reg:squarederror"
+        features: [price, discount, competitor_price, store_size, temperature, units_last_week, inventory,
+                   customer_rating, days_since_restock, basket_size, ad_spend, hour, promo, loyalty_member]
+        rounds: 60
+        seed: 7
+        params: {max_depth: 6, eta: 0.2}
 EOF
 dg validate | sed 's/^/   /'
 

@@ -2,6 +2,7 @@
 // JSON out), translates errors at this one boundary, and releases the GIL around profiling, merging and comparing;
 // every statistic and every check is the library's (the package python/driftgov wraps this module).
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/filesystem.h>
 #include <nanobind/stl/map.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
@@ -345,15 +346,15 @@ NB_MODULE(_core, module) {
                   },
                   "data"_a, "The profile held by bytes from to_bytes or a profile file.")
       .def("save",
-           [](const stats::DatasetProfile& profile, const std::string& path) {
+           [](const stats::DatasetProfile& profile, const std::filesystem::path& path) {  // str or os.PathLike
              nb::gil_scoped_release release;
-             monitor::save_profile(profile, path);
+             monitor::save_profile(profile, path.string());
            },
            "path"_a, "Writes the profile file atomically (readable by `driftgov compare` and Profile.load).")
       .def_static("load",
-                  [](const std::string& path) {
+                  [](const std::filesystem::path& path) {  // str or os.PathLike
                     nb::gil_scoped_release release;
-                    return monitor::load_profile(path);
+                    return monitor::load_profile(path.string());
                   },
                   "path"_a, "Reads a profile file written by Profile.save or `driftgov profile -o`.")
       .def("_to_json_text", [](const stats::DatasetProfile& profile) { return profile.to_json().dump(); });

@@ -32,10 +32,10 @@ class Profile:
     @staticmethod
     def from_bytes(data: bytes) -> Profile:
         """The profile held by bytes from to_bytes or a profile file."""
-    def save(self, path: str) -> None:
+    def save(self, path: Union[str, os.PathLike]) -> None:
         """Writes the profile file atomically."""
     @staticmethod
-    def load(path: str) -> Profile:
+    def load(path: Union[str, os.PathLike]) -> Profile:
         """Reads a profile file written by Profile.save or `driftgov profile -o`."""
 
 def read(path: Union[str, os.PathLike], version: Optional[int] = None,

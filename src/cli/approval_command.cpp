@@ -238,6 +238,27 @@ void append_action_entry(const monitor::Config& config, const ActingPrincipal& a
   gov::append_audit_entry(gov::audit_log_table(config.selected_target().lakehouse), actor.name, actor.key, request);
 }
 
+TrainingManifest read_training_manifest(const std::string& artefact_path, const std::string& artefact_sha256) {
+  auto& storage = io::local_storage();
+  TrainingManifest found;
+  const auto slash = artefact_path.find_last_of('/');
+  const auto folder = slash == std::string::npos ? std::string(".") : artefact_path.substr(0, slash);
+  const auto manifest_path = io::join_path(folder, artefact_sha256 + ".training.json");
+  if (!storage.stat(manifest_path)) return found;
+  const auto manifest = json::parse(io::read_file(storage, manifest_path), nullptr, false);
+  if (!manifest.is_object()) return found;
+  if (manifest.contains("trained_by") && manifest.at("trained_by").is_string()) {
+    found.trained_by = manifest.at("trained_by").get<std::string>();
+  }
+  if (manifest.contains("table") && manifest.at("table").is_string()) {
+    found.table = manifest.at("table").get<std::string>();
+  }
+  if (manifest.contains("table_version") && manifest.at("table_version").is_number_integer()) {
+    found.table_version = std::to_string(manifest.at("table_version").get<std::int64_t>());
+  }
+  return found;
+}
+
 Evidence check_evidence(const monitor::Config& config, const std::string& record_path,
                         const std::string& artefact_path) {
   auto& storage = io::local_storage();
@@ -259,23 +280,10 @@ Evidence check_evidence(const monitor::Config& config, const std::string& record
                       "model artefact {}: its SHA-256 is {}, but evaluation record {} judged the challenger {}",
                       artefact_path, evidence.artefact_sha256, record_path, challenger);
   evidence.trainers.push_back(evidence.record.value("/signature/principal"_json_pointer, std::string()));
-  const auto slash = artefact_path.find_last_of('/');
-  const auto folder = slash == std::string::npos ? std::string(".") : artefact_path.substr(0, slash);
-  const auto manifest_path = io::join_path(folder, evidence.artefact_sha256 + ".training.json");
-  if (storage.stat(manifest_path)) {
-    const auto manifest = json::parse(io::read_file(storage, manifest_path), nullptr, false);
-    if (manifest.is_object()) {
-      if (manifest.contains("trained_by") && manifest.at("trained_by").is_string()) {
-        evidence.trainers.push_back(manifest.at("trained_by").get<std::string>());
-      }
-      if (manifest.contains("table") && manifest.at("table").is_string()) {
-        evidence.training_table = manifest.at("table").get<std::string>();
-      }
-      if (manifest.contains("table_version") && manifest.at("table_version").is_number_integer()) {
-        evidence.training_version = std::to_string(manifest.at("table_version").get<std::int64_t>());
-      }
-    }
-  }
+  const auto manifest = read_training_manifest(artefact_path, evidence.artefact_sha256);
+  if (!manifest.trained_by.empty()) evidence.trainers.push_back(manifest.trained_by);
+  evidence.training_table = manifest.table;
+  evidence.training_version = manifest.table_version;
   return evidence;
 }
 

@@ -89,6 +89,13 @@ struct Evidence {
   std::string training_table, training_version;  // from the manifest <sha256>.training.json beside the artefact
 };
 
+// What the training manifest <sha256>.training.json beside an artefact says (`model train` writes it); empty fields
+// when there is none.
+struct TrainingManifest {
+  std::string trained_by, table, table_version;
+};
+TrainingManifest read_training_manifest(const std::string& artefact_path, const std::string& artefact_sha256);
+
 // Reads and checks the evidence: the record's digest and signature verify against the configured principals, it
 // passed its gates, and the artefact's SHA-256 is the record's challenger's. core::InputError naming the file and
 // what is wrong otherwise.
@@ -103,7 +110,8 @@ ActingPrincipal require_acting_principal(const monitor::Config& config, const st
 void append_action_entry(const monitor::Config& config, const ActingPrincipal& actor, const std::string& action,
                          const std::string& subject, const nlohmann::json& details);
 
-// Registered under `driftgov model`: list, show, promote, rollback (docs/governance.md, "Model registry").
+// Registered under `driftgov model`: list, show, register, promote, rollback, remove-alias, mirror
+// (docs/governance.md, "Model registry").
 void register_registry(CLI::App* model);
 
 }  // namespace driftgov::cli

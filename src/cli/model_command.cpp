@@ -133,12 +133,49 @@ struct TrainArguments {
   bool json_output = false;
 };
 
+// The trainer of an incident's monitor (remediation.trainer), as the settings a --trainer-config file would give;
+// nullopt when the monitor declares none.
+std::optional<gov::TrainConfig> remediation_trainer(const monitor::Config& config, const gov::Incident& incident) {
+  const auto& monitor = config.monitor(incident.monitor);
+  if (!monitor.remediation || !monitor.remediation->trainer) return std::nullopt;
+  const auto& declared = *monitor.remediation->trainer;
+  gov::TrainConfig train;
+  train.trainer = declared.kind;
+  train.objective = declared.objective;
+  train.label = declared.label.empty() ? monitor.remediation->labels.columns.at(0) : declared.label;
+  train.features = declared.features;
+  train.rounds = declared.rounds;
+  train.seed = declared.seed;
+  train.params = declared.params;
+  train.command = declared.command;
+  train.format = declared.format.empty() ? (declared.command.empty() ? "ubj" : "bin") : declared.format;
+  if (!declared.problem.empty()) {
+    train.command_problem =
+        declared.problem == "regression" ? gov::Problem::kRegression : gov::Problem::kBinaryClassification;
+  }
+  return train;
+}
+
 int run_train(const TrainArguments& args) {
-  DRIFTGOV_USER_CHECK(!args.config_file.empty(), "--trainer-config: the trainer settings file is required");
   DRIFTGOV_USER_CHECK(!args.out.empty(), "--out: the folder of the model artefacts is required");
   const auto actor = args.principal.acting(gov::Role::kTrainer);
   const auto incident = incident_to_move(actor, args.principal.incident, gov::IncidentState::kStaged, "model train");
-  const auto config = gov::TrainConfig::parse(io::read_file(io::local_storage(), args.config_file), args.config_file);
+  // With --incident, the trainer and its hyper-parameters are the configuration's (remediation.trainer of the
+  // incident's monitor) when it declares one: a --trainer-config as well is refused, so there is one source.
+  const auto declared = incident ? remediation_trainer(actor->config, *incident) : std::nullopt;
+  DRIFTGOV_USER_CHECK(!(declared && !args.config_file.empty()),
+                      "model train --incident {}: --trainer-config {} given, but monitor '{}' declares its trainer "
+                      "(remediation.trainer in {}); drop --trainer-config",
+                      incident ? incident->id : "", args.config_file, incident ? incident->monitor : "",
+                      actor ? actor->config.file : "");
+  DRIFTGOV_USER_CHECK(declared || !args.config_file.empty(),
+                      "--trainer-config: the trainer settings file is required{}",
+                      incident ? fmt::format(" (or remediation.trainer in monitor '{}' of {})", incident->monitor,
+                                             actor->config.file)
+                               : std::string());
+  const auto config =
+      declared ? *declared
+               : gov::TrainConfig::parse(io::read_file(io::local_storage(), args.config_file), args.config_file);
   const auto pinned = gov::pin_table(args.table, args.version, "--version");
   if (incident) require_staged_set(*incident, pinned);
   std::optional<LineageJob> lineage;  // a governed training (an acting principal named) is a lineage job
@@ -495,7 +532,8 @@ void register_model(CLI::App& app) {
   train->add_option("--version", train_args->version, "Delta version of TABLE (default: its latest)");
   train->add_option("--trainer-config", train_args->config_file,
                     "Trainer settings (YAML): trainer, objective, label, features, rounds, seed, format, params; or "
-                    "command for an external trainer (required)");
+                    "command for an external trainer (required, unless --incident's monitor declares "
+                    "remediation.trainer)");
   train->add_option("--out", train_args->out, "Folder of the model artefacts (required)");
   train->add_flag("--json", train_args->json_output, "Print the training manifest as JSON");
   train_args->principal.add_to(train);

@@ -1,8 +1,10 @@
-// driftgov model list|show|promote|rollback: the embedded model registry of the production lakehouse
-// (docs/governance.md, "Model registry and promotion").
+// driftgov model list|show|register|promote|rollback|remove-alias|mirror: the embedded model registry of the
+// production lakehouse (docs/governance.md, "Model registry and promotion").
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -30,6 +32,7 @@ constexpr int kRegistryAttempts = 20;
 struct RegistryArguments {
   TargetArguments target;
   std::string incident;
+  std::string artefact;
   std::string model;
   std::string alias = "champion";
   std::int64_t version = 0;
@@ -111,6 +114,23 @@ json require_approvals(const monitor::Config& config, const gov::ApprovalRequest
   return {{"request_id", request.request.request_id}, {"approvers", approvers}, {"seqs", seqs}};
 }
 
+// Decides registry events from a fresh read of the registry and commits them in one commit; when another writer
+// committed in between (nothing written), reads and decides again, up to kRegistryAttempts times. `decide` returns
+// the events to write, none when there is nothing to do; the events written are returned.
+std::vector<gov::RegistryEvent> commit_decided(
+    const gov::IncidentContext& context, const std::string& lakehouse, const std::string& what,
+    const std::function<std::vector<gov::RegistryEvent>(const gov::RegistryRead&)>& decide) {
+  for (int attempt = 1;; ++attempt) {
+    const auto read = gov::read_registry(gov::registry_table(lakehouse));
+    auto events = decide(read);
+    if (events.empty() || gov::commit_registry_events(context, read, events)) return events;
+    DRIFTGOV_USER_CHECK(attempt < kRegistryAttempts,
+                        "{}: the registry changed under it {} times in a row (concurrent writers); nothing was "
+                        "written, try again",
+                        what, attempt);
+  }
+}
+
 // Copies the artefact into the registry under its digest (a file of that name has the same bytes: kept).
 std::string store_artefact(const std::string& lakehouse, const std::string& source, const std::string& sha256) {
   auto& storage = io::local_storage();
@@ -159,6 +179,26 @@ void warn_mirror(const json& report, const std::string& verb, const std::string&
              verb, model, report.value("tracking_uri", std::string()), report.value("error", std::string()), model);
 }
 
+// After a committed alias change (`action` rollback or removal): its audit entry (the event's version and alias, the
+// reason, `extra`), the mirror, and the output (`text`, or the event as JSON).
+int report_alias_change(const monitor::Config& config, const ActingPrincipal& actor, const RegistryArguments& args,
+                        const gov::RegistryEvent& event, const std::string& action, json extra,
+                        const std::string& text) {
+  extra.update({{"version", event.version}, {"alias", event.alias}, {"registry_seq", event.seq},
+                {"registry_hash", event.event_hash}, {"reason", args.reason}});
+  append_action_entry(config, actor, action, args.model, extra);
+  const auto mirror = mirror_model(config, actor, args.model);
+  warn_mirror(mirror, action, args.model);
+  if (args.target.json_output) {
+    auto j = event_json(event);
+    j["mirror"] = mirror;
+    print_json(j);
+  } else {
+    fmt::print("{}\n", text);
+  }
+  return kExitOk;
+}
+
 int run_promote(const RegistryArguments& args) {
   const auto config = args.target.load();
   const auto actor = require_acting_principal(config, args.target.as, gov::Role::kOperator, "model promote");
@@ -205,19 +245,20 @@ int run_promote(const RegistryArguments& args) {
   const auto stored = store_artefact(lakehouse, artefact_path, evidence.artefact_sha256);
 
   const auto context = incident_context(config, actor);
-  std::vector<gov::RegistryEvent> written;
   std::int64_t version = 0;
+  json from_version = nullptr;
   bool already = false;
-  for (int attempt = 1;; ++attempt) {
-    const auto read = gov::read_registry(gov::registry_table(lakehouse));
+  const auto written = commit_decided(context, lakehouse, "model promote " + incident.id,
+                                      [&](const gov::RegistryRead& read) -> std::vector<gov::RegistryEvent> {
     const gov::RegistryEvent* done = nullptr;
     for (const auto& event : read.events) {
       if (event.incident_id == incident.id && event.event == "alias_set") done = &event;
     }
     if (done != nullptr) {  // promoted already (by a concurrent promotion, or a run that stopped after the commit)
       version = done->version;
+      from_version = json::parse(done->details, nullptr, false).value("from_version", json(nullptr));
       already = true;
-      break;
+      return {};
     }
     const auto models = gov::fold_registry(read.events);
     std::vector<gov::RegistryEvent> events;
@@ -252,19 +293,12 @@ int run_promote(const RegistryArguments& args) {
     alias.event = "alias_set";
     alias.version = version;
     alias.alias = args.alias;
-    json from_version = nullptr;
+    from_version = nullptr;
     if (model != nullptr && model->aliases.contains(args.alias)) from_version = model->aliases.at(args.alias);
     alias.details = dump({{"from_version", from_version}});
     events.push_back(std::move(alias));
-    if (gov::commit_registry_events(context, read, events)) {
-      written = std::move(events);
-      break;
-    }
-    DRIFTGOV_USER_CHECK(attempt < kRegistryAttempts,
-                        "model promote {}: the registry changed under this promotion {} times in a row (concurrent "
-                        "writers); nothing was written, try again",
-                        incident.id, attempt);
-  }
+    return events;
+  });
   if (!written.empty()) {
     append_action_entry(config, actor, "model.promote", args.model,
                         {{"incident_id", incident.id}, {"version", version}, {"alias", args.alias},
@@ -289,14 +323,18 @@ int run_promote(const RegistryArguments& args) {
   lineage.complete();
   if (args.target.json_output) {
     json j = {{"incident_id", incident.id}, {"model", args.model}, {"version", version}, {"alias", args.alias},
-              {"artefact", stored}, {"already_promoted", already}, {"mirror", mirror}, {"events", json::array()}};
+              {"from_version", from_version}, {"artefact", stored}, {"already_promoted", already},
+              {"mirror", mirror}, {"events", json::array()}};
     for (const auto& event : written) j["events"].push_back(event_json(event));
     print_json(j);
   } else if (already) {
     fmt::print("{} was already promoted: model {} version {} ({})\n", incident.id, args.model, version, args.alias);
   } else {
-    fmt::print("promoted {}: model {} version {} is now {} (artefact {})\n", incident.id, args.model, version,
-               args.alias, stored);
+    fmt::print("promoted {}: model {} version {} is now {} ({}; artefact {})\n", incident.id, args.model, version,
+               args.alias,
+               from_version.is_null() ? std::string("the alias was not set before")
+                                      : fmt::format("moved from version {}", from_version.get<std::int64_t>()),
+               stored);
   }
   return kExitOk;
 }
@@ -309,8 +347,10 @@ int run_rollback(const RegistryArguments& args) {
   const auto& lakehouse = config.selected_target().lakehouse;
   const auto requests = gov::fold_approval_requests(gov::read_approval_records(gov::approvals_table(lakehouse)));
   const auto context = incident_context(config, actor);
-  for (int attempt = 1;; ++attempt) {
-    const auto read = gov::read_registry(gov::registry_table(lakehouse));
+  const gov::ApprovalRequest* request = nullptr;
+  json approvals;
+  const auto events = commit_decided(context, lakehouse, "model rollback " + args.model,
+                                     [&](const gov::RegistryRead& read) -> std::vector<gov::RegistryEvent> {
     const auto models = gov::fold_registry(read.events);
     const auto& model = gov::find_registered_model(models, args.model);
     const gov::RegistryEvent* registered = nullptr;
@@ -319,7 +359,7 @@ int run_rollback(const RegistryArguments& args) {
     }
     DRIFTGOV_USER_CHECK(registered != nullptr, "model rollback {} --to {}: the model has versions 1 to {}",
                         args.model, args.version, model.versions.size());
-    const gov::ApprovalRequest* request = nullptr;
+    request = nullptr;
     for (const auto& candidate : requests) {
       const auto details = json::parse(candidate.request.details, nullptr, false);
       if (candidate.request.action == "rollback" && candidate.request.model == args.model &&
@@ -340,8 +380,8 @@ int run_rollback(const RegistryArguments& args) {
                           "request approval again",
                           args.model, args.version, request->request.request_id, change->seq);
     }
-    const auto approvals = require_approvals(config, *request, registered->evaluation_digest,
-                                             registered->artefact_sha256, "model rollback " + args.model);
+    approvals = require_approvals(config, *request, registered->evaluation_digest, registered->artefact_sha256,
+                                  "model rollback " + args.model);
     const auto current = model.aliases.find(args.alias);
     gov::RegistryEvent event = *registered;
     event.event = "rollback";
@@ -350,29 +390,116 @@ int run_rollback(const RegistryArguments& args) {
     event.approvals = dump(approvals);
     event.details = dump({{"from_version", current == model.aliases.end() ? json(nullptr) : json(current->second)},
                           {"reason", args.reason}});
-    std::vector<gov::RegistryEvent> events{event};
-    if (gov::commit_registry_events(context, read, events)) {
-      append_action_entry(config, actor, "model.rollback", args.model,
-                          {{"version", args.version}, {"alias", args.alias}, {"registry_seq", events.back().seq},
-                           {"registry_hash", events.back().event_hash}, {"approvals", approvals},
-                           {"reason", args.reason}});
-      const auto mirror = mirror_model(config, actor, args.model);
-      warn_mirror(mirror, "model rollback " + args.model, args.model);
-      if (args.target.json_output) {
-        auto j = event_json(events.back());
-        j["mirror"] = mirror;
-        print_json(j);
-      } else {
-        fmt::print("rolled back: model {} alias {} is version {} again (approval {})\n", args.model, args.alias,
-                   args.version, request->request.request_id);
-      }
-      return kExitOk;
+    return {event};
+  });
+  return report_alias_change(config, actor, args, events.back(), "model.rollback",
+                             {{"approvals", approvals}},
+                             fmt::format("rolled back: model {} alias {} is version {} again (approval {})",
+                                         args.model, args.alias, args.version, request->request.request_id));
+}
+
+// Registers the model in service before governance (an artefact no incident produced) as version 1 of a model and
+// sets `alias` on it: the registry's starting point, from which each promotion moves the alias. Only a model without
+// versions is registered this way; every later version comes through `model promote` and its approvals.
+int run_register(const RegistryArguments& args) {
+  const auto config = args.target.load();
+  const auto actor = require_acting_principal(config, args.target.as, gov::Role::kAdmin, "model register");
+  if (const auto refused = refuse_unverified(config, "model register")) return *refused;
+  DRIFTGOV_USER_CHECK(!args.reason.empty(),
+                      "model register {}: --reason TEXT is required (why this model is in service; it is recorded)",
+                      args.artefact);
+  const auto& lakehouse = config.selected_target().lakehouse;
+  const auto sha256 = gov::sha256_hex(io::read_file(io::local_storage(), args.artefact));
+  const auto manifest = read_training_manifest(args.artefact, sha256);
+  const auto stored = store_artefact(lakehouse, args.artefact, sha256);
+  const auto context = incident_context(config, actor);
+  const auto written = commit_decided(context, lakehouse, "model register " + args.model,
+                                      [&](const gov::RegistryRead& read) -> std::vector<gov::RegistryEvent> {
+    const auto models = gov::fold_registry(read.events);
+    const auto existing = std::find_if(models.begin(), models.end(),
+                                       [&](const gov::RegisteredModel& model) { return model.name == args.model; });
+    if (existing != models.end()) {
+      const auto* first = existing->versions.empty() ? nullptr : existing->versions.front().registered;
+      if (existing->versions.size() == 1 && first->artefact_sha256 == sha256 && first->incident_id.empty()) return {};
+      throw core::InputError(fmt::format(
+          "model register {}: model '{}' has {} version{} already; a registered model gets new versions only "
+          "through `driftgov model promote` (an approved incident)",
+          args.artefact, args.model, existing->versions.size(), existing->versions.size() == 1 ? "" : "s"));
     }
-    DRIFTGOV_USER_CHECK(attempt < kRegistryAttempts,
-                        "model rollback {}: the registry changed under this rollback {} times in a row; nothing was "
-                        "written, try again",
-                        args.model, attempt);
+    gov::RegistryEvent registered;
+    registered.event = "version_registered";
+    registered.model = args.model;
+    registered.version = 1;
+    registered.artefact_sha256 = sha256;
+    registered.artefact = stored;
+    registered.training_table = manifest.table;
+    registered.training_version = manifest.table_version;
+    registered.approvals = "{}";
+    registered.details = dump({{"reason", args.reason}});
+    auto alias = registered;
+    alias.event = "alias_set";
+    alias.alias = args.alias;
+    alias.details = dump({{"from_version", nullptr}, {"reason", args.reason}});
+    return {registered, alias};
+  });
+  if (!written.empty()) {
+    append_action_entry(config, actor, "model.register", args.model,
+                        {{"version", 1}, {"alias", args.alias}, {"artefact_sha256", sha256}, {"reason", args.reason},
+                         {"registry_seq", written.back().seq}, {"registry_hash", written.back().event_hash}});
   }
+  const auto mirror = mirror_model(config, actor, args.model);
+  warn_mirror(mirror, "model register " + args.model, args.model);
+  if (args.target.json_output) {
+    json j = {{"model", args.model}, {"version", 1}, {"alias", args.alias}, {"artefact", stored},
+              {"already_registered", written.empty()}, {"mirror", mirror}, {"events", json::array()}};
+    for (const auto& event : written) j["events"].push_back(event_json(event));
+    print_json(j);
+  } else if (written.empty()) {
+    fmt::print("{} was already registered: model {} version 1\n", args.artefact, args.model);
+  } else {
+    fmt::print("registered: model {} version 1 is {} (artefact {})\n", args.model, args.alias, stored);
+  }
+  return kExitOk;
+}
+
+// Removes an alias from a model (an alias_removed event naming the version it pointed at): the version stays
+// registered, and the alias history keeps the removal.
+int run_remove_alias(const RegistryArguments& args) {
+  const auto config = args.target.load();
+  const auto actor = require_acting_principal(config, args.target.as, gov::Role::kOperator, "model remove-alias");
+  if (const auto refused = refuse_unverified(config, "model remove-alias")) return *refused;
+  const auto& lakehouse = config.selected_target().lakehouse;
+  const auto context = incident_context(config, actor);
+  const auto events = commit_decided(context, lakehouse, "model remove-alias " + args.model,
+                                     [&](const gov::RegistryRead& read) -> std::vector<gov::RegistryEvent> {
+    const auto models = gov::fold_registry(read.events);
+    const auto& model = gov::find_registered_model(models, args.model);
+    const auto current = model.aliases.find(args.alias);
+    if (current == model.aliases.end()) {
+      std::vector<std::string> names;
+      for (const auto& [alias, version] : model.aliases) names.push_back(fmt::format("{} (v{})", alias, version));
+      const auto listed = names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
+      throw core::InputError(fmt::format("model remove-alias {}: alias '{}' is not set; the model's aliases: {}",
+                                         args.model, args.alias, listed));
+    }
+    DRIFTGOV_USER_CHECK(!args.reason.empty(), "model remove-alias {} --alias {}: --reason TEXT is required", args.model,
+                        args.alias);
+    const gov::RegistryEvent* registered = nullptr;
+    for (const auto& version : model.versions) {
+      if (version.version == current->second) registered = version.registered;
+    }
+    if (registered == nullptr) throw core::InternalError("an alias names a version the registry does not hold");
+    gov::RegistryEvent event = *registered;
+    event.event = "alias_removed";
+    event.alias = args.alias;
+    event.incident_id.clear();
+    event.approvals = "{}";
+    event.details = dump({{"from_version", current->second}, {"reason", args.reason}});
+    return {event};
+  });
+  return report_alias_change(config, actor, args, events.back(), "model.remove_alias", json::object(),
+                             fmt::format("removed: model {} alias {} (it was version {})", args.model, args.alias,
+                                         events.back().version));
 }
 
 // Brings MLflow up to the registry's state for one model or all (idempotent: only what differs is written).
@@ -448,14 +575,20 @@ int run_show(const RegistryArguments& args) {
   for (const auto& version : model.versions) {
     const auto& e = *version.registered;
     fmt::print("  v{:<3} {}  sha256 {}  evaluation {}  incident {}  training {}{}  by {}\n", version.version,
-               monitor::format_instant(e.time_us), e.artefact_sha256, e.evaluation_digest.substr(0, 12),
-               e.incident_id, e.training_table.empty() ? "-" : e.training_table,
+               monitor::format_instant(e.time_us), e.artefact_sha256,
+               e.evaluation_digest.empty() ? std::string("-") : e.evaluation_digest.substr(0, 12),
+               e.incident_id.empty() ? std::string("-") : e.incident_id,
+               e.training_table.empty() ? "-" : e.training_table,
                e.training_version.empty() ? "" : "@v=" + e.training_version, e.actor);
   }
   fmt::print("alias history:\n");
   for (const auto* e : model.alias_history) {
-    fmt::print("  {:>5}  {}  {:<13} {:<12} -> v{}  by {}  approvals {}\n", e->seq, monitor::format_instant(e->time_us),
-               e->event, e->alias, e->version, e->actor, e->approvals);
+    const auto from = json::parse(e->details, nullptr, false).value("from_version", json(nullptr));
+    const auto move = e->event == "alias_removed" ? fmt::format("v{} -> -", e->version)
+                      : from.is_number_integer()  ? fmt::format("v{} -> v{}", from.get<std::int64_t>(), e->version)
+                                                  : fmt::format("- -> v{}", e->version);
+    fmt::print("  {:>5}  {}  {:<13} {:<12} {:<10}  by {}  approvals {}\n", e->seq,
+               monitor::format_instant(e->time_us), e->event, e->alias, move, e->actor, e->approvals);
   }
   return kExitOk;
 }
@@ -471,6 +604,15 @@ void register_registry(CLI::App* model) {
   show->add_option("NAME", args->model, "The registered model")->required();
   args->target.add_to(show, "viewer");
   add_verb(show, [args] { return run_show(*args); });
+  auto* registration = model->add_subcommand("register", "Register the model in service (no incident produced it) as "
+                                                          "version 1 of a model and set its alias");
+  registration->add_option("ARTEFACT", args->artefact, "The model artefact in service")->required();
+  registration->add_option("--model", args->model, "The registered model's name (a model without versions)")
+      ->required();
+  registration->add_option("--alias", args->alias, "The alias to set")->capture_default_str();
+  registration->add_option("--reason", args->reason, "Why this model is in service (recorded)")->required();
+  args->target.add_to(registration, "admin");
+  add_verb(registration, [args] { return run_register(*args); });
   auto* promote = model->add_subcommand("promote", "Register an approved incident's challenger and set its alias");
   promote->add_option("INCIDENT", args->incident, "The incident (INC-n), in state approved")->required();
   promote->add_option("--model", args->model, "The registered model's name")->required();
@@ -485,6 +627,12 @@ void register_registry(CLI::App* model) {
   rollback->add_option("--reason", args->reason, "Why (recorded)");
   args->target.add_to(rollback, "operator");
   add_verb(rollback, [args] { return run_rollback(*args); });
+  auto* remove = model->add_subcommand("remove-alias", "Remove an alias from a model (the version stays registered)");
+  remove->add_option("--model", args->model, "The registered model's name")->required();
+  remove->add_option("--alias", args->alias, "The alias to remove")->required();
+  remove->add_option("--reason", args->reason, "Why (recorded)")->required();
+  args->target.add_to(remove, "operator");
+  add_verb(remove, [args] { return run_remove_alias(*args); });
   auto* mirror = model->add_subcommand("mirror", "Bring the MLflow mirror (governance.registry.mlflow) up to date");
   mirror->add_option("--model", args->model, "The registered model (default: every model)");
   args->target.add_to(mirror, "operator");

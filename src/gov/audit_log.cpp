@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
 #include "driftgov/core/column.hpp"
@@ -147,22 +148,42 @@ AuditEntry append_audit_entry(const std::string& table, const std::string& actor
   }
 }
 
+void order_by_seq(std::vector<AuditEntry>& entries) {
+  const auto by_seq = [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; };
+  if (std::is_sorted(entries.begin(), entries.end(), by_seq)) return;
+  // Sorts positions, then moves each entry once (a sort of the entries themselves moves their nine strings
+  // log N times each).
+  std::vector<std::size_t> order(entries.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&entries](std::size_t a, std::size_t b) { return entries[a].seq < entries[b].seq; });
+  std::vector<AuditEntry> sorted;
+  sorted.reserve(entries.size());
+  for (const auto index : order) sorted.push_back(std::move(entries[index]));
+  entries = std::move(sorted);
+}
+
 std::vector<AuditEntry> read_audit_log(const std::string& table) {
   if (!table_exists(table)) return {};
   const auto snapshot = delta::Snapshot::load(table);
   auto entries = scan_entries(snapshot, {});
-  std::stable_sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
+  order_by_seq(entries);
   return entries;
 }
 
-VerifyResult verify_audit_entries(std::vector<AuditEntry> entries, const Principals& principals,
+VerifyResult verify_audit_entries(const std::vector<AuditEntry>& entries, const Principals& principals,
                                   std::int64_t signatures_attested_through) {
-  std::stable_sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
+  // In seq order without copying the entries: their addresses, sorted only when the entries are not in order.
+  std::vector<const AuditEntry*> ordered;
+  ordered.reserve(entries.size());
+  for (const auto& entry : entries) ordered.push_back(&entry);
+  const auto by_seq = [](const AuditEntry* a, const AuditEntry* b) { return a->seq < b->seq; };
+  if (!std::is_sorted(ordered.begin(), ordered.end(), by_seq)) std::stable_sort(ordered.begin(), ordered.end(), by_seq);
   VerifyResult result;
   result.entries = static_cast<std::int64_t>(entries.size());
   const std::string* previous_hash = &genesis_hash();
-  for (std::size_t index = 0; index < entries.size(); ++index) {
-    const auto& entry = entries[index];
+  for (std::size_t index = 0; index < ordered.size(); ++index) {
+    const auto& entry = *ordered[index];
     const detail::ChainedRow row{entry.seq, entry.actor, entry.entry_hash, entry.prev_hash, entry.signature};
     if (auto problem = detail::check_chained_row(row, index, sha256_hex(canonical_entry_text(entry)), *previous_hash,
                                                  principals, {"entry", "an entry", "entry_hash"},

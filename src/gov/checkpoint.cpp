@@ -272,8 +272,7 @@ AuditCheckpoint write_audit_checkpoint(const std::string& audit_table, const std
                                        signer.name, to_string(signer.type)));
   }
   const auto lock = detail::lock_for_append(checkpoints_table, 30.0);
-  auto entries = read_audit_log(audit_table);
-  std::stable_sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
+  const auto entries = read_audit_log(audit_table);  // in seq order
   LazyMerkleTree tree(entries);
   const auto count = static_cast<std::int64_t>(entries.size());
   const auto attested = attested_with(tree, count, read_audit_checkpoints(checkpoints_table), target, principals);

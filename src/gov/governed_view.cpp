@@ -204,7 +204,8 @@ std::vector<GovernedViewRow> build_governed_view(const GovernedViewSources& sour
       add_row(context, event);
     }
   }
-  // Rollbacks belong to a model, not an incident: a row each, with the approvals they used.
+  // Registrations of the model in service, rollbacks and alias removals belong to a model, not an incident: a row
+  // each, with the approvals a rollback used.
   for (const auto& record : registry.events) {
     if (!record.incident_id.empty()) continue;
     GovernedViewRow row;

@@ -183,6 +183,7 @@ class Loader {
   void read_schedule(const Entry& entry, MonitorConfig& monitor);
   void read_slicing(const Entry& entry, MonitorConfig& monitor);
   void read_remediation(const Entry& entry, MonitorConfig& monitor, const Config& config);
+  void read_remediation_trainer(const Entry& entry, MonitorConfig& monitor, RemediationConfig& remediation);
   std::optional<RemediationSource> read_remediation_source(const Entry& entry, MonitorConfig& monitor,
                                                            const std::string& lakehouse, const char* kind);
 
@@ -861,9 +862,117 @@ std::optional<RemediationSource> Loader::read_remediation_source(const Entry& en
   return source;
 }
 
+// The checks of gov::TrainConfig::parse (docs/evaluation.md, "Training"), each reported at its key.
+void Loader::read_remediation_trainer(const Entry& entry, MonitorConfig& monitor, RemediationConfig& remediation) {
+  const auto fields = mapping(entry, {"kind", "objective", "label", "features", "rounds", "seed", "format", "params",
+                                      "command", "problem"});
+  if (!fields) return;
+  RemediationTrainer trainer;
+  trainer.where = at(entry);
+  const auto* command = fields->find("command");
+  if (const auto* kind = fields->find("kind")) {
+    const std::vector<std::string> kinds = {"xgboost", "random_forest", "command"};
+    if (const auto index = choice(*kind, kinds)) trainer.kind = kinds[*index];
+    if (command != nullptr && trainer.kind != "command") {
+      add(at(*kind), fmt::format("{}: an external trainer (command) has kind 'command' or none, found '{}'",
+                                 kind->path, trainer.kind));
+    }
+    if (command == nullptr && trainer.kind == "command") {
+      add(at(*kind), fmt::format("{}: kind 'command' needs the key 'command' (the external trainer's shell command)",
+                                 kind->path));
+    }
+  }
+  if (command != nullptr) {
+    trainer.kind = "command";
+    if (const auto written = text(*command, "the shell command of the external trainer")) {
+      if (written->empty()) expected(*command, "the shell command of the external trainer");
+      trainer.command = *written;
+    }
+    for (const char* builtin_only : {"objective", "rounds", "params"}) {
+      if (const auto* field = fields->find(builtin_only)) {
+        add(at(*field), fmt::format("{}: a setting of the built-in trainer; an external trainer (command) takes "
+                                    "command, label, features, seed, format and problem",
+                                    field->path));
+      }
+    }
+  }
+  if (const auto* problem = fields->find("problem")) {
+    const std::vector<std::string> problems = {"classification", "regression"};
+    if (command == nullptr) {
+      add(at(*problem), fmt::format("{}: only an external trainer (command) takes it; the built-in trainer's "
+                                    "objective says the problem",
+                                    problem->path));
+    } else if (const auto index = choice(*problem, problems)) {
+      trainer.problem = problems[*index];
+    }
+  }
+  if (const auto* objective = fields->find("objective")) {
+    if (const auto written = text(*objective, "an XGBoost objective")) {
+      if (*written != "binary:logistic" && !written->starts_with("reg:")) {
+        add(at(*objective), fmt::format("{}: expected binary:logistic or a reg: objective (reg:squarederror, ...), "
+                                        "found '{}'",
+                                        objective->path, *written));
+      }
+      trainer.objective = *written;
+    }
+  }
+  const auto key = [&](const char* name) { return "remediation.trainer." + std::string(name); };
+  if (const auto* label = fields->find("label")) trainer.label = column_name(*label).value_or("");
+  if (const auto* features = fields->find("features")) {
+    trainer.features = column_list(*features, monitor, key("features"));
+  }
+  if (const auto* rounds = fields->find("rounds")) {
+    trainer.rounds = whole(*rounds, 1);
+    if (trainer.rounds && trainer.kind == "random_forest" && *trainer.rounds != 1) {
+      add(at(*rounds), fmt::format("{}: random_forest grows one round (of num_parallel_tree trees), found {}",
+                                   rounds->path, *trainer.rounds));
+    }
+  }
+  if (const auto* seed = fields->find("seed")) trainer.seed = static_cast<std::uint64_t>(whole(*seed, 0).value_or(0));
+  if (const auto* format = fields->find("format")) {
+    if (trainer.kind == "command") {
+      if (const auto written = text(*format, "a file extension")) {
+        const bool extension = !written->empty() && written->size() <= 16 &&
+                               std::all_of(written->begin(), written->end(), [](char c) {
+                                 return std::isalnum(static_cast<unsigned char>(c)) != 0;
+                               });
+        if (!extension) {
+          add(at(*format), fmt::format("{}: an external trainer's format is the artefact's file extension (letters "
+                                       "and digits, at most 16), found '{}'",
+                                       format->path, *written));
+        }
+        trainer.format = *written;
+      }
+    } else if (const auto index = choice(*format, {"ubj", "json"})) {
+      trainer.format = *index == 0 ? "ubj" : "json";
+    }
+  }
+  if (const auto* params = fields->find("params")) {
+    if (const auto param_fields = mapping(*params, {})) {
+      for (const auto& param : param_fields->entries) {
+        const auto name = param.key.Scalar();
+        static const std::set<std::string> fixed = {"nthread", "n_jobs", "seed", "random_state", "objective"};
+        if (fixed.contains(name)) {
+          add(at(param.key.Mark()), fmt::format("{}: set by the trainer (single-threaded; seed and objective are "
+                                                "keys of trainer)",
+                                                param.path));
+        } else if (trainer.kind == "random_forest" && (name == "eta" || name == "learning_rate") &&
+                   !(param.value.IsScalar() && param.value.Scalar() == "1")) {
+          add(at(param), fmt::format("{}: random_forest grows one unshrunk round (learning rate 1)", param.path));
+        } else if (const auto value = text(param, "a parameter value (a number or a word)")) {
+          trainer.params[name] = *value;
+        }
+      }
+    }
+  }
+  monitor.positions["remediation.trainer"] = trainer.where;
+  remediation.trainer = std::move(trainer);
+}
+
 void Loader::read_remediation(const Entry& entry, MonitorConfig& monitor, const Config& config) {
   const auto fields = mapping(entry, {"target", "features", "labels", "window", "holdout", "expectations", "slice",
-                                      "min_rows_per_slice", "max_drift_vs_recent", "champion_schema", "auto_stage"});
+                                      "min_rows_per_slice", "max_drift_vs_recent", "champion_schema", "auto_stage",
+                                      "trainer"});
   if (!fields) return;
   RemediationConfig remediation;
   remediation.where = at(entry);
@@ -954,6 +1063,7 @@ void Loader::read_remediation(const Entry& entry, MonitorConfig& monitor, const 
     }
   }
   if (const auto* automatic = fields->find("auto_stage")) remediation.auto_stage = flag(*automatic).value_or(false);
+  if (const auto* trainer = fields->find("trainer")) read_remediation_trainer(*trainer, monitor, remediation);
   if (const auto* expectations = fields->find("expectations")) {
     for (const auto& item : sequence(*expectations, "a list of expectations")) {
       const auto expectation_fields = mapping(item, {"column", "columns", "not_null", "min", "max", "allowed", "unique"});

@@ -3,7 +3,8 @@ promotion"), and the oracles both use: rows read with deltalake, hashes recomput
 canonical text, signatures checked with Python's `cryptography`, evaluation digests recomputed from the record.
 
 Principals of target prod: alice operates the monitors, sam is the steward, tess trains (and could approve), tom
-trains and approves, ann and abe approve, olga deploys (operator), bob only views, mallory holds nothing.
+trains and approves, ann and abe approve, olga deploys (operator), bob only views, mallory holds nothing, ada
+administers (registers the model in service).
 """
 import datetime
 import hashlib
@@ -23,7 +24,7 @@ EXIT_INVALID = 7
 
 ROLES = {"alice": "[viewer, operator]", "sam": "[viewer, steward]", "tess": "[viewer, trainer, approver]",
          "tom": "[trainer, approver]", "ann": "[viewer, approver]", "abe": "[approver]", "olga": "[viewer, operator]",
-         "bob": "[viewer]", "mallory": "[]"}
+         "bob": "[viewer]", "mallory": "[]", "ada": "[viewer, admin]"}
 APPROVAL_FIELDS = ("seq", "request_id", "time", "actor", "target", "event", "action", "incident_id", "model",
                    "model_version", "evaluation_digest", "artefact_sha256", "excluded", "expires", "comment",
                    "details", "prev_hash")

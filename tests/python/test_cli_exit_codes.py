@@ -35,7 +35,8 @@ DOCUMENTED_VERBS = {"cat", "compare", "convert", "profile", "profile merge", "qu
                     "incident show", "incident close", "incident stage", "incident verify", "approval",
                     "approval request", "approval approve", "approval reject", "approval list", "model",
                     "model train", "model score", "model list", "model show", "model promote", "model rollback",
-                    "evaluate", "evaluate verify", "deploy", "governance", "governance view", "model mirror"}
+                    "evaluate", "evaluate verify", "deploy", "governance", "governance view", "model mirror",
+                    "model register", "model remove-alias"}
 NUMERIC_TYPES = ("INT", "UINT", "FLOAT")
 
 
@@ -116,7 +117,9 @@ def filler(path):
     any is opened."""
     lists = {re.sub(r"\.\.\.$", "", word) for word in usage(path) if word.endswith("...")}
     required_options = {"incident close": ["--reason", "r"],
-                        "model promote": ["--model", "m"], "model rollback": ["--model", "m", "--to", "1"]}.get(path, [])
+                        "model promote": ["--model", "m"], "model rollback": ["--model", "m", "--to", "1"],
+                        "model register": ["--model", "m", "--reason", "r"],
+                        "model remove-alias": ["--model", "m", "--alias", "a", "--reason", "r"]}.get(path, [])
     return [f"missing-{name.lower()}{i}.csv" for name in positionals_for_mistakes(path)
             for i in range(2 if name in lists else 1)] + required_options
 
@@ -215,7 +218,7 @@ def test_bad_number_for_every_numeric_option(driftgov, path):
                                "audit checkpoint", "incident list", "incident show", "incident close", "incident verify",
                                "model score", "evaluate verify", "deploy", "incident stage", "governance view", "model mirror",
                                "approval approve", "approval reject", "approval list", "model list", "model show",
-                               "model promote"), path
+                               "model promote", "model register", "model remove-alias"), path
     for option in options:
         args = filler(path)
         if option in args:  # a required option: its value replaced
@@ -395,6 +398,10 @@ def test_missing_file_is_bad_input_without_usage(driftgov, path, tmp_path):
             "evaluate verify": [tmp_path / "no-such-record.json", "--config", tmp_path / "driftgov.yaml"],
             "deploy": ["--config", tmp_path / "no-such-driftgov.yaml"],
             "model mirror": ["--config", tmp_path / "no-such-driftgov.yaml"],
+            "model register": ["--config", tmp_path / "no-such-driftgov.yaml", "m.json", "--model", "m", "--reason",
+                               "r"],
+            "model remove-alias": ["--config", tmp_path / "no-such-driftgov.yaml", "--model", "m", "--alias", "a",
+                                   "--reason", "r"],
             "governance view": ["--config", tmp_path / "no-such-driftgov.yaml"]}.get(
                 path, [tmp_path / "no-such-table"])
     result = run(*path.split(), *args)

@@ -5,7 +5,8 @@ days, a late-label rewrite whose windows are recomputed, and breaches exactly wh
 (price and promotions in the west region from day 40), printed as the breaches table holds them.
 
 The governance story (scripts/demo-governance.sh): the incident the breach opened goes through every state to
-`promoted`, `champion` points at the challenger, the requester's own approval is refused, and a flipped byte in the
+`promoted`, `champion` moves from the registered model in service (version 1) to the challenger (version 2), the
+requester's own approval is refused, and a flipped byte in the
 audit log is named. Oracles independent of driftgov: the incidents, approvals, registry and audit tables read with
 deltalake, artefact digests recomputed with hashlib from the files, audit entry hashes recomputed from the documented
 canonical text.
@@ -110,6 +111,7 @@ def test_governance_demo(demo):
     out, _, run = demo
     incident = re.search(r"taking (INC-\d+) ", run.stdout).group(1)
     challenger = re.search(r"^\s+challenger: (\S+)$", run.stdout, re.M).group(1)
+    in_service = re.search(r"^\s+champion: (\S+)$", run.stdout, re.M).group(1)
 
     # The incident of the whole table went through every state of the chain, in order, and no other moved.
     incidents = rows(out, "governance", "incidents")
@@ -125,13 +127,22 @@ def test_governance_demo(demo):
     assert [(r["event"], r["actor"]) for r in approvals] == [("request", "tess"), ("approve", "ana")]
     assert approvals[0]["artefact_sha256"] == file_sha256(challenger)
 
-    # champion points at the challenger's bytes, registered in the production lakehouse under their digest.
+    # The registry, read with deltalake: the model in service registered as version 1 holding champion (no incident,
+    # no approval), then the challenger as version 2 and champion MOVED from 1 to 2: each version's bytes those of
+    # its file, registered in the production lakehouse under their digest.
     registry = rows(out, "registry", "events")
-    champion = [r for r in registry if r["event"] == "alias_set" and r["alias"] == "champion"][-1]
+    assert [(r["event"], r["version"], r["alias"], r["actor"], r["incident_id"]) for r in registry] == \
+        [("version_registered", 1, "", "ops", ""), ("alias_set", 1, "champion", "ops", ""),
+         ("version_registered", 2, "", "ops", incident), ("alias_set", 2, "champion", "ops", incident)]
+    assert registry[1]["artefact_sha256"] == file_sha256(in_service) == file_sha256(registry[1]["artefact"])
+    assert json.loads(registry[1]["details"])["from_version"] is None
+    champion = registry[3]
     assert champion["artefact_sha256"] == file_sha256(challenger) == file_sha256(champion["artefact"])
-    assert champion["incident_id"] == incident
+    assert champion["artefact_sha256"] != registry[1]["artefact_sha256"]
+    assert json.loads(champion["details"]) == {"from_version": 1}
     assert json.loads(champion["approvals"])["approvers"] == ["ana"]
-    assert "OK: 2 registry events" in run.stdout
+    assert "champion moved: version 1 -> version 2" in run.stdout
+    assert "OK: 4 registry events" in run.stdout
 
     # Before the flip the log verified; after it, exactly one entry's hash no longer matches its fields (hashlib on
     # the canonical text), and audit verify names that entry's seq, in the demo and rerun by hand, exit 7.
@@ -154,7 +165,8 @@ def test_governance_demo(demo):
     promoted = [r for r in json.loads(view.stdout) if r["event"] == "registry.alias_set"]
     assert [(r["incident_id"], r["registered_model"], r["model_version"], r["alias"], r["artefact_sha256"],
              r["approvers"]) for r in promoted] == \
-        [(incident, "demand_forecast", champion["version"], "champion", file_sha256(challenger), ["ana"])]
+        [(None, "demand_forecast", 1, "champion", file_sha256(in_service), []),
+         (incident, "demand_forecast", 2, "champion", file_sha256(challenger), ["ana"])]
     shown = by_hand(out, "model", "show", "demand_forecast", "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["aliases"] == {"champion": champion["version"]}

@@ -165,6 +165,14 @@ def test_promotions_and_an_approved_rollback_are_mirrored_and_mirroring_again_wr
     audit = mirror_audit(project)
     assert [(a["state"], a["versions_created"], a["aliases_set"]) for a in audit] == \
         [("ok", 1, 1), ("ok", 1, 1), ("ok", 0, 1), ("ok", 0, 0)]
+    # Removing the alias in the registry (alias_removed) deletes it in MLflow; the versions stay.
+    removed = json.loads(project.ok("model", "remove-alias", "--model", "churn_a", "--alias", "champion", "--reason",
+                                    "investigating", "--json", as_="olga").stdout)
+    assert (removed["event"], removed["mirror"]["state"], removed["mirror"]["aliases_removed"]) == \
+        ("alias_removed", "ok", 1)
+    status, got = rest(mlflow_url, "registered-models/get", name="churn_a")
+    assert status == 200 and got["registered_model"].get("aliases", []) == []
+    assert mlflow_versions(mlflow_url, "churn_a") == versions
     # Mirroring is an operator's action.
     denied = project.run("model", "mirror", "--model", "churn_a", as_="bob")
     assert denied.returncode == 6, denied.stdout + denied.stderr

@@ -172,6 +172,29 @@ def test_profile_round_trip_and_cli_format(tables, tmp_path):
     assert_documents_equal(without_sources(in_python.to_dict()), without_sources(stored))
 
 
+def test_profile_save_and_load_take_a_path_like(tables, tmp_path):
+    """Profile.save and Profile.load accept os.PathLike (pathlib.Path, any object with __fspath__) as well as str."""
+    profile = driftgov.profile(tables[0])
+
+    class Location:  # an os.PathLike that is not a pathlib.Path
+        def __init__(self, path):
+            self.path = path
+
+        def __fspath__(self):
+            return str(self.path)
+
+    path = tmp_path / "path.profile.json"
+    profile.save(path)
+    assert path.read_bytes() == profile.to_bytes()
+    assert driftgov.Profile.load(path).to_bytes() == profile.to_bytes()
+    other = Location(tmp_path / "fspath.profile.json")
+    profile.save(other)
+    assert (tmp_path / "fspath.profile.json").read_bytes() == profile.to_bytes()
+    assert driftgov.Profile.load(other).to_bytes() == profile.to_bytes()
+    with pytest.raises(TypeError):
+        profile.save(42)
+
+
 def test_merge_of_halves_equals_whole(tables):
     reference, _ = tables
     half = reference.num_rows // 2

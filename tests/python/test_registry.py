@@ -228,3 +228,65 @@ def test_a_promotion_killed_at_any_moment_leaves_the_registry_before_or_after(tm
     versions = [r["version"] for r in project.registry_rows() if r["event"] == "version_registered"]
     assert versions == list(range(1, 8))
     assert project.ok("audit", "verify").returncode == 0
+
+
+def test_the_model_in_service_is_registered_then_promotion_moves_champion_and_an_alias_is_removed(tmp_path, driftgov):
+    """`model register` (admin) makes the model in service version 1 holding champion; the approved challenger's
+    promotion then moves champion from version 1 to 2 (one alias_set naming the version it replaced); `model
+    remove-alias` (operator) writes alias_removed. Every event is read back with deltalake and its chain checked."""
+    project = Project(tmp_path)
+    champion_sha = file_sha256(project.champion)
+    register = ("model", "register", project.champion, "--model", "churn", "--reason", "in service since 2025")
+    refused = project.run(*register, as_="olga")
+    assert refused.returncode == EXIT_ACCESS_DENIED and "needs role 'admin'" in refused.stderr
+    assert project.registry_rows() == []
+    registered = project.run(*register, as_="ada")
+    assert registered.returncode == 0, registered.stderr
+    assert "model churn version 1 is champion" in registered.stdout
+    rows = project.registry_rows()
+    assert [(r["event"], r["version"], r["alias"], r["actor"], r["incident_id"], r["evaluation_digest"])
+            for r in rows] == [("version_registered", 1, "", "ada", "", ""),
+                               ("alias_set", 1, "champion", "ada", "", "")]
+    assert {r["artefact_sha256"] for r in rows} == {champion_sha} and file_sha256(rows[0]["artefact"]) == champion_sha
+    assert rows[0]["training_table"] == str(tmp_path / "train.csv") and rows[0]["training_version"] == ""
+    assert json.loads(rows[1]["details"]) == {"from_version": None, "reason": "in service since 2025"}
+    # Registering it again changes nothing; registering another artefact under a model with versions is refused.
+    again = project.run(*register, as_="ada")
+    assert again.returncode == 0 and "already registered" in again.stdout and len(project.registry_rows()) == 2
+    other = project.run("model", "register", tmp_path / "train.csv", "--model", "churn", "--reason", "x", as_="ada")
+    assert other.returncode == EXIT_INPUT and "has 1 version already" in other.stderr
+
+    incident = project.open_incident()
+    artefact, record = project.approved(incident)
+    promoted = project.run("model", "promote", incident, "--model", "churn", as_="olga")
+    assert promoted.returncode == 0, promoted.stderr
+    assert "model churn version 2 is now champion (moved from version 1;" in promoted.stdout
+    rows = project.registry_rows()
+    assert [(r["event"], r["version"], r["alias"], r["incident_id"]) for r in rows[2:]] == \
+        [("version_registered", 2, "", incident), ("alias_set", 2, "champion", incident)]
+    assert json.loads(rows[3]["details"]) == {"from_version": 1}
+    assert rows[3]["artefact_sha256"] == file_sha256(artefact) != champion_sha
+
+    missing = project.run("model", "remove-alias", "--model", "churn", "--alias", "challenger", "--reason", "r",
+                          as_="olga")
+    assert missing.returncode == EXIT_INPUT and "alias 'challenger' is not set" in missing.stderr
+    assert "champion (v2)" in missing.stderr
+    viewer = project.run("model", "remove-alias", "--model", "churn", "--alias", "champion", "--reason", "r",
+                         as_="bob")
+    assert viewer.returncode == EXIT_ACCESS_DENIED and len(project.registry_rows()) == 4
+    removed = project.run("model", "remove-alias", "--model", "churn", "--alias", "champion", "--reason",
+                          "served by the fallback rules while v2 is investigated", as_="olga")
+    assert removed.returncode == 0, removed.stderr
+    rows = project.registry_rows()
+    assert [(r["event"], r["version"], r["alias"], r["actor"]) for r in rows[4:]] == \
+        [("alias_removed", 2, "champion", "olga")]
+    assert json.loads(rows[4]["details"]) == {"from_version": 2,
+                                              "reason": "served by the fallback rules while v2 is investigated"}
+    registry_chain(project)
+    shown = json.loads(project.ok("model", "show", "churn", "--json").stdout)
+    assert shown["aliases"] == {}
+    assert [(h["event"], h["version"]) for h in shown["alias_history"]] == \
+        [("alias_set", 1), ("alias_set", 2), ("alias_removed", 2)]
+    log = [e["action"] for e in json.loads(project.ok("audit", "log", "--json").stdout)]
+    assert log.count("model.register") == 1 and log.count("model.remove_alias") == 1
+    assert "OK: 5 registry events" in project.ok("audit", "verify").stdout

@@ -420,3 +420,43 @@ def test_staging_is_an_openlineage_job_reading_the_sources_and_writing_the_candi
     expected_inputs = {str(p): str(DeltaTable(str(p)).version())
                        for p in (prod / "features" / "customer", prod / "features" / "region", prod / "labels" / "churn")}
     assert inputs == expected_inputs
+
+
+def test_model_train_of_an_incident_takes_the_trainer_its_remediation_declares(tmp_path, driftgov):
+    """remediation.trainer (docs/governance.md, "The trainer of a remediation"): `model train --incident` without
+    --trainer-config trains with the configuration's trainer and hyper-parameters, read back from the artefact with
+    the xgboost Python package; a --trainer-config as well is refused, and without either the message names both."""
+    import xgboost
+
+    from approval_chain import Project
+    project = Project(tmp_path)
+    incident = project.open_incident()
+    project.ok("incident", "stage", incident, as_="sam")
+    candidate = tmp_path / "staging" / "remediation" / "sales" / "candidate"
+    train = ("model", "train", candidate, "--out", tmp_path / "models", "--incident", incident, "--json")
+    missing = project.run(*train, as_="tess")
+    assert missing.returncode == EXIT_INPUT and "remediation.trainer in monitor 'sales'" in missing.stderr
+
+    config = tmp_path / "driftgov.yaml"
+    labels = "      labels: {table: labels, keys: [id], timestamp: ts, label: y}\n"
+    trainer = ("      trainer: {kind: xgboost, features: [b, a], rounds: 4, seed: 3,"
+               " params: {max_depth: 2, eta: 0.5, lambda: 2}}\n")
+    config.write_text(config.read_text().replace(labels, labels + trainer))
+    both = project.run(*train, "--trainer-config", tmp_path / "train.json", as_="tess")
+    assert both.returncode == EXIT_INPUT and "declares its trainer (remediation.trainer" in both.stderr
+    trained = project.run(*train, as_="tess")
+    assert trained.returncode == 0, trained.stderr
+    artefact = json.loads(trained.stdout)["artefact"]["path"]
+    booster = xgboost.Booster(model_file=artefact)
+    assert booster.num_boosted_rounds() == 4 and booster.feature_names == ["b", "a"]
+    # The same training in the xgboost Python package, with the declared settings, predicts the same.
+    rows = DeltaTable(str(candidate)).to_pandas()
+    matrix = xgboost.DMatrix(rows[["b", "a"]], label=rows["y"])
+    settings = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": 2, "eta": 0.5, "lambda": 2,
+                "nthread": 1, "seed": 3}
+    oracle = xgboost.train(settings, matrix, num_boost_round=4)
+    np.testing.assert_allclose(booster.predict(matrix), oracle.predict(matrix), rtol=1e-5)
+    other = xgboost.train({**settings, "eta": 0.3}, matrix, num_boost_round=4)
+    assert not np.allclose(booster.predict(matrix), other.predict(matrix), rtol=1e-5)
+    assert [r["state"] for r in project.rows("governance", "incidents") if r["incident_id"] == incident][-1] == \
+        "training"

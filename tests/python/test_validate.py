@@ -328,3 +328,88 @@ def test_variable_assignment_needs_a_name(project):
     result = validate(project, "--var", "=/x")
     assert result.returncode == 2
     assert result.stderr == "driftgov: error: --var: expected NAME=VALUE, found '=/x'\n"
+
+
+# ---- remediation.trainer (docs/governance.md, "The trainer of a remediation"): one test per kind of mistake ----
+
+TRAINER = """    remediation:
+      target: staging
+      features:
+        - {table: sales/inference_log, keys: [order_id], timestamp: ts, columns: [price, promo]}
+      labels: {table: sales/inference_log, keys: [order_id], timestamp: ts, label: label}
+      trainer:
+        kind: xgboost
+        objective: "reg:squarederror"
+        features: [price, promo]
+        rounds: 40
+        seed: 7
+        params: {max_depth: 4, eta: 0.3}
+"""
+
+
+def with_trainer(*changes):
+    """TRAINER with each (old, new) of `changes` made, in the valid file."""
+    trainer = TRAINER
+    for old, new in changes:
+        assert old in trainer, old
+        trainer = trainer.replace(old, new, 1)
+    return VALID.replace("    output_schema: monitoring\n", "    output_schema: monitoring\n" + trainer)
+
+
+def trainer_problem(project, old, new, needle, *more):
+    text = with_trainer((old, new), *more)
+    occurrence = text.count(needle, 0, text.index("      trainer:")) + 1  # the first in the trainer block
+    line, column = position(text, needle, occurrence)
+    problem = only_problem(validate(project, text=text))
+    prefix = f"driftgov.yaml:{line}:{column}: monitors.demand_forecast.remediation.trainer"
+    assert problem.startswith(prefix), (problem, prefix)
+    return problem[len(prefix):]
+
+
+def test_a_declared_trainer_is_valid(project):
+    result = validate(project, text=with_trainer())
+    assert result.returncode == 0, result.stderr
+
+
+def test_trainer_unknown_key_with_suggestion(project):
+    assert trainer_problem(project, "params:", "paramz:", "paramz") == \
+        ": unknown key 'paramz'; did you mean 'params'?"
+
+
+def test_trainer_unknown_kind(project):
+    assert trainer_problem(project, "kind: xgboost", "kind: xgbost", "xgbost") == \
+        ".kind: expected one of xgboost, random_forest, command, found 'xgbost'; did you mean 'xgboost'?"
+
+
+def test_trainer_wrong_type(project):
+    assert trainer_problem(project, "rounds: 40", "rounds: many", "many") == \
+        ".rounds: expected a whole number, found 'many'"
+
+
+def test_trainer_bad_objective(project):
+    assert trainer_problem(project, '"reg:squarederror"', "multi:softmax", "multi:softmax") == \
+        ".objective: expected binary:logistic or a reg: objective (reg:squarederror, ...), found 'multi:softmax'"
+
+
+def test_trainer_parameter_the_trainer_fixes(project):
+    assert trainer_problem(project, "max_depth: 4", "nthread: 4", "nthread") == \
+        ".params.nthread: set by the trainer (single-threaded; seed and objective are keys of trainer)"
+
+
+def test_trainer_random_forest_grows_one_round(project):
+    assert trainer_problem(project, "kind: xgboost", "kind: random_forest", "40", ("eta: 0.3", "eta: 1")) == \
+        ".rounds: random_forest grows one round (of num_parallel_tree trees), found 40"
+
+
+def test_trainer_builtin_setting_given_to_an_external_command(project):
+    old = "        objective: \"reg:squarederror\"\n"
+    text_old = "kind: xgboost\n" + old
+    assert trainer_problem(project, text_old, "command: python train.py\n", "40",
+                           ("        params: {max_depth: 4, eta: 0.3}\n", "")) == \
+        (".rounds: a setting of the built-in trainer; an external trainer (command) takes command, label, features, "
+         "seed, format and problem")
+
+
+def test_trainer_problem_without_a_command(project):
+    assert trainer_problem(project, "seed: 7", "problem: regression", "regression") == \
+        ".problem: only an external trainer (command) takes it; the built-in trainer's objective says the problem"

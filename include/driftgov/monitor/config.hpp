@@ -115,6 +115,23 @@ struct Expectation {
   std::string position_key;  // "remediation.expectations[2]"
 };
 
+// remediation.trainer: how `driftgov model train --incident` trains the incident's challenger when no
+// --trainer-config is given (docs/governance.md, "The trainer of a remediation"): the fields of a trainer settings
+// file (docs/evaluation.md, "Training"), `kind` in place of `trainer`. Checked when the file is loaded.
+struct RemediationTrainer {
+  std::string kind = "xgboost";  // xgboost | random_forest | command (an external trainer)
+  std::string objective;         // built-in: binary:logistic (default) or a reg: objective
+  std::string label;             // default: remediation.labels.label
+  std::vector<std::string> features;  // default: every column of the set but the label
+  std::optional<std::int64_t> rounds;
+  std::uint64_t seed = 0;
+  std::string format;                         // "" : ubj (built-in), bin (command)
+  std::map<std::string, std::string> params;  // built-in: XGBoost parameters
+  std::string command;                        // kind command: the shell command
+  std::string problem;                        // kind command: classification (default) | regression
+  SourcePosition where;
+};
+
 struct RemediationConfig {
   std::string target;             // the development target staged into
   std::string staging_lakehouse;  // its lakehouse, resolved
@@ -131,6 +148,7 @@ struct RemediationConfig {
   std::string champion_manifest;  // a training manifest (<sha256>.training.json), resolved against the file's folder
   std::string champion_table;     // or a table whose schema the candidate must match
   bool auto_stage = false;
+  std::optional<RemediationTrainer> trainer;
   SourcePosition where;
 };
 
