@@ -425,17 +425,19 @@ struct ValueKey {
   bool operator==(const ValueKey&) const = default;
 };
 
-// Counts of up to 16 distinct values, in slots given in order of first appearance, found through a small
-// open-addressing index: with categories in random order, one hashed probe beats a scan whose exit branch
-// mispredicts.
+// Counts of up to 256 distinct values, in slots given in order of first appearance, found through an
+// open-addressing index at most half full: with categories in random order, one hashed probe beats a scan whose
+// exit branch mispredicts, and a batch's values are compared as integers (ValueKey) rather than hashed as
+// strings into the summary's map one by one. 256 covers most categorical columns; the values beyond it go to
+// the summary directly.
 struct HotValues {
-  static constexpr std::size_t kCapacity = 16;
-  static constexpr std::size_t kIndexSize = 64;
-  static constexpr std::uint8_t kEmpty = 0xFF;
+  static constexpr std::size_t kCapacity = 256;
+  static constexpr std::size_t kIndexSize = 512;
+  static constexpr std::uint16_t kEmpty = 0xFFFF;
   std::array<ValueKey, kCapacity> keys;
   std::array<std::string_view, kCapacity> values;
-  std::array<std::int64_t, kCapacity> counts{};
-  std::array<std::uint8_t, kIndexSize> index;
+  std::array<std::int64_t, kCapacity> counts;
+  std::array<std::uint16_t, kIndexSize> index;
   std::size_t size = 0;
 
   HotValues() { index.fill(kEmpty); }
@@ -444,9 +446,9 @@ struct HotValues {
   bool count(const ValueKey& key, std::string_view value) {
     const std::uint64_t mixed =
         (key.first ^ (key.last * 0x9E3779B97F4A7C15ULL) ^ (key.length << 56)) * 0xBF58476D1CE4E5B9ULL;
-    std::size_t probe = static_cast<std::size_t>(mixed >> 58);
+    std::size_t probe = static_cast<std::size_t>(mixed >> 55);
     for (;;) {
-      const std::uint8_t slot = index[probe];
+      const std::uint16_t slot = index[probe];
       if (slot == kEmpty) break;
       if (keys[slot] == key &&
           (key.length <= 16 || std::memcmp(values[slot].data() + 8, value.data() + 8, key.length - 16) == 0)) {
@@ -456,7 +458,7 @@ struct HotValues {
       probe = (probe + 1) % kIndexSize;
     }
     if (size == kCapacity) return false;
-    index[probe] = static_cast<std::uint8_t>(size);
+    index[probe] = static_cast<std::uint16_t>(size);
     keys[size] = key;
     values[size] = value;
     counts[size] = 1;
@@ -548,9 +550,8 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     }
     summary.moments.add_block(finite);
   }
-  // Values kept one by one leave the sketch pending: they are still there, in arrival order, if it is needed.
-  // Counted values lose their order, so the sketch of a column that was counted is filled as values come (and
-  // comes out the same as if nothing had been kept).
+  // Kept values leave the sketch pending: they are still there if it is needed (one by one in arrival order;
+  // counted ones in ascending order), and a comparison of raw data never reads it.
   const auto sketch_kept_values = [&] {
     if (summary.sketch.empty()) {
       summary.sketch_pending = true;
@@ -567,7 +568,7 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     if (holds_integers(column) && static_cast<std::size_t>(counts.total) + values.size() <= limit &&
         counts.add(values, low, high)) {
       summary.exact_values.reset();
-      summary.sketch.update(values);
+      sketch_kept_values();
       return;
     }
     // The batch does not fit the counts: on with every value.
