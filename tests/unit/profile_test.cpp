@@ -582,6 +582,55 @@ TEST(QuantileSketchIntegers, NegativeZeroKeepsItsSign) {
   for (const double v : view.values) EXPECT_TRUE(v == 0.0 || v == 1.0 || v == 2.0 || v == 3.0 || v == 4.0) << v;
 }
 
+// Batches without NaN take a vectorised survey: its counts and bounds must equal those counted one by one here,
+// whatever the batch's length (tails of 0 to 3 values) and wherever zeros and infinities fall; a zero bound keeps
+// the sign of the first zero met.
+TEST(NumericSurvey, BatchesWithoutNanMatchCountsTakenOneByOne) {
+  std::mt19937_64 rng(41);
+  std::normal_distribution<double> normal(0.0, 10.0);
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  for (const std::size_t n : {1u, 3u, 4u, 7u, 1001u, 4098u}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      Data data;
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto r = rng() % 100;
+        data.numbers.push_back(r < 3 ? 0.0 : r < 4 && variant > 0 ? kInfinity : r < 5 && variant > 1 ? -kInfinity
+                                                                                                      : normal(rng));
+        data.labels.push_back("a");
+      }
+      std::int64_t zeros = 0;
+      std::int64_t infinities = 0;
+      double low = kInfinity;
+      double high = -kInfinity;
+      for (const auto& v : data.numbers) {
+        zeros += *v == 0.0;
+        infinities += std::isinf(*v);
+        low = *v < low ? *v : low;
+        high = *v > high ? *v : high;
+      }
+      const auto profile = profile_of({&data});
+      const auto& summary = *profile.columns[0].numeric;
+      EXPECT_EQ(summary.nan_count, 0) << n;
+      EXPECT_EQ(summary.zero_count, zeros) << n;
+      EXPECT_EQ(summary.infinite_count, infinities) << n;
+      EXPECT_EQ(summary.min, low) << n;
+      EXPECT_EQ(summary.max, high) << n;
+    }
+  }
+  // All values at or above zero, the first zero negative: the minimum is -0.0; the first zero positive: 0.0.
+  for (const bool negative_first : {true, false}) {
+    Data data;
+    for (int i = 0; i < 64; ++i) {
+      data.numbers.push_back(i == 5 ? (negative_first ? -0.0 : 0.0) : i == 40 ? (negative_first ? 0.0 : -0.0)
+                                                                              : 1.0 + i);
+      data.labels.push_back("a");
+    }
+    const auto profile = profile_of({&data});
+    EXPECT_EQ(std::signbit(profile.columns[0].numeric->min), negative_first);
+    EXPECT_EQ(profile.columns[0].numeric->zero_count, 2);
+  }
+}
+
 TEST(SortAscending, MatchesStandardSortIncludingInfinitiesAndSignedZeros) {
   // Integer data in narrow and wide ranges (counting or vqsort), fractions, infinities and both zeros: the result
   // must hold the same values as std::sort's, bit for bit, with -0.0 before 0.0.
