@@ -567,6 +567,30 @@ TEST(QuantileSketchIntegers, NarrowIntegerDataKeepsTheRankBound) {
   }
 }
 
+TEST(QuantileSketchSerialization, StagedValuesAreCompactedBeforeWriting) {
+  // 204,096 values leave 3,392 staged (the staging buffer flushes every 4,096). The written sketch holds at most
+  // the levels' capacity: k (2/3)^depth per level, at least 8, which sums to under 3k + 8 per level.
+  std::mt19937_64 rng(51);
+  std::normal_distribution<double> normal(50.0, 7.0);
+  std::vector<double> values(204096);
+  for (auto& v : values) v = normal(rng);
+  QuantileSketch sketch(200);
+  sketch.update(values);
+  const auto retained = sketch.retained();
+  const auto json = sketch.to_json();
+  EXPECT_EQ(sketch.retained(), retained);  // the sketch itself is unchanged
+  std::size_t written = 0;
+  for (const auto& level : json.at("levels")) written += level.size();
+  EXPECT_LT(written, 3 * 200 + 8 * json.at("levels").size());
+  EXPECT_GT(retained, 3392u);
+  std::sort(values.begin(), values.end());
+  const auto back = QuantileSketch::from_json(json, "staged");
+  expect_within_rank_bound(back, values);
+  EXPECT_EQ(back.min(), values.front());
+  EXPECT_EQ(back.max(), values.back());
+  EXPECT_EQ(back.to_json(), json);  // reading and writing again changes nothing
+}
+
 TEST(QuantileSketchIntegers, NegativeZeroKeepsItsSign) {
   // -0.0 equals 0.0 but prints as -0: a sketch of only -0.0 and small integers must hand back -0.0.
   QuantileSketch sketch(8);
