@@ -20,6 +20,7 @@ CPU time = user + system of the child over all its threads, from wait4; wall tim
              and Jensen-Shannon for categorical ones, fit on the baseline, calculate on the 30-day table
   evidently  DataDriftPreset, one report per daily window against the baseline; --evidently-windows K of the 30
              windows are run and the compute phase is extrapolated to all 30 (stated in the output)
+  read       the floor: pyarrow reading the same columns of both tables' Parquet files on one thread, nothing else
 The peers run in .venv-bench (bench/setup-bench.sh) through bench/monitor_peers.py, which reports its import, load
 (DeltaTable.to_pandas) and compute phases; the tables give both the whole process and the phases. The peers
 compute the whole table only: no slices and no per-model groups, which driftgov computes too.
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WINDOWS = 30
 FIRST_DAY = 25  # the table holds days 25..54; day 55 is appended
 MIB = 1 << 20
-PEERS = ["nannyml", "evidently"]
+PEERS = ["nannyml", "evidently", "read"]
 
 
 def generator():
@@ -170,6 +171,8 @@ def bench_peer(args, paths: dict, peer: str, results: dict) -> None:
     if peer == "evidently":
         command += ["--windows", str(args.evidently_windows)]
         label = f"Evidently DataDriftPreset ({args.evidently_windows} of {WINDOWS} windows measured)"
+    elif peer == "read":
+        label = "pyarrow: read the tables' Parquet files only, 1 thread (the floor)"
     entry = run_repeated(label, command, args.peer_repetitions, keep_stdout=True)
     phases = [json.loads(text.strip().splitlines()[-1]) for text in entry.pop("stdouts")]
     entry.pop("last_stdout")
@@ -177,7 +180,7 @@ def bench_peer(args, paths: dict, peer: str, results: dict) -> None:
     entry["phases_median"] = {key: statistics.median(p[key] for p in phases) for key in keys}
     entry["summary"] = {key: value for key, value in phases[-1].items() if key not in keys}
     measured, windows = phases[-1]["windows_measured"], phases[-1]["windows"]
-    if measured != windows:
+    if measured != windows and measured:
         # Extrapolated to every window: the process's CPU and wall time with the compute phase scaled up.
         scale = windows / measured - 1
         for kind in ("", "cpu_"):
@@ -253,8 +256,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the 30-day table (default 10M)")
     parser.add_argument("--baseline-rows", type=int, default=200_000, help="rows of the baseline (training set)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--only", default="driftgov,nannyml,evidently",
-                        help="comma-separated: driftgov, nannyml, evidently")
+    parser.add_argument("--only", default="driftgov,nannyml,evidently,read",
+                        help="comma-separated: driftgov, nannyml, evidently, read")
     parser.add_argument("--driftgov", type=Path, default=ROOT / "build" / "release" / "driftgov")
     parser.add_argument("--peer-python", type=Path, default=ROOT / ".venv-bench" / "bin" / "python")
     parser.add_argument("--repetitions", type=int, default=5, help="runs of each driftgov command (median)")
@@ -266,7 +269,7 @@ def main() -> None:
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(only) - {"driftgov", *PEERS})
     if unknown:
-        parser.error(f"--only: unknown {', '.join(unknown)}; expected driftgov, nannyml or evidently")
+        parser.error(f"--only: unknown {', '.join(unknown)}; expected driftgov, nannyml, evidently or read")
     if any(peer in only for peer in PEERS) and not args.peer_python.exists():
         parser.error(f"--peer-python {args.peer_python} does not exist: run bench/setup-bench.sh first")
     if not 1 <= args.evidently_windows <= WINDOWS:

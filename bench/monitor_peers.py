@@ -4,6 +4,7 @@ this process: import, load, compute) and a summary of the result.
 
     monitor_peers.py nannyml TABLE BASELINE --timestamp ts --numeric a,b --categorical c,d
     monitor_peers.py evidently TABLE BASELINE --timestamp ts --numeric a,b --categorical c,d [--windows K]
+    monitor_peers.py read TABLE BASELINE --timestamp ts --numeric a,b --categorical c,d
 
 nannyml    UnivariateDriftCalculator with chunk_period="D" on the timestamp column, Kolmogorov-Smirnov and
            Jensen-Shannon for continuous columns, chi-squared and Jensen-Shannon for categorical ones; fit on the
@@ -11,7 +12,10 @@ nannyml    UnivariateDriftCalculator with chunk_period="D" on the timestamp colu
 evidently  Report([DataDriftPreset()]), one report per daily window against the baseline, each turned into a dict
            (so every metric is computed). --windows K runs K windows spread evenly over the days (all by default)
            and reports the per-window cost, so the caller can extrapolate.
-Both read the Delta tables with deltalake's DeltaTable(...).to_pandas(), the load counted apart.
+read       no drift at all: the floor any tool pays before computing anything. Reads the same columns of the Parquet
+           files of both tables' current versions with pyarrow on one thread (pyarrow.parquet.read_table,
+           use_threads=False; CPU and I/O pools of one thread), into Arrow tables; the "compute" phase is that read.
+The two peers read the Delta tables with deltalake's DeltaTable(...).to_pandas(), the load counted apart.
 """
 import os
 import resource
@@ -100,9 +104,23 @@ def run_evidently(args, numeric, categorical) -> dict:
             "drifted_columns_per_window": drifted_counts}
 
 
+def run_read(args, numeric, categorical) -> dict:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    PHASES.end("import")
+    columns = [args.timestamp, *numeric, *categorical]
+    files = [DeltaTable(path).file_uris() for path in (args.baseline, args.table)]
+    PHASES.end("load")
+    rows = [sum(pq.read_table(uri, columns=columns, use_threads=False).num_rows for uri in uris) for uris in files]
+    PHASES.end("compute")
+    return {"rows": rows, "files": [len(uris) for uris in files], "windows": 0, "windows_measured": 0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("peer", choices=["nannyml", "evidently"])
+    parser.add_argument("peer", choices=["nannyml", "evidently", "read"])
     parser.add_argument("table", help="the inference log (Delta table)")
     parser.add_argument("baseline", help="the baseline (Delta table)")
     parser.add_argument("--timestamp", required=True)
@@ -111,7 +129,8 @@ def main() -> None:
     parser.add_argument("--windows", type=int, help="evidently: run only this many daily windows")
     args = parser.parse_args()
     numeric, categorical = args.numeric.split(","), args.categorical.split(",")
-    summary = (run_nannyml if args.peer == "nannyml" else run_evidently)(args, numeric, categorical)
+    summary = {"nannyml": run_nannyml, "evidently": run_evidently, "read": run_read}[args.peer](args, numeric,
+                                                                                           categorical)
     print(json.dumps({**PHASES.figures, **summary}))
 
 

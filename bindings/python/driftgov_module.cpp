@@ -137,6 +137,15 @@ std::string versioned_location(const std::string& path, const std::optional<std:
   return version ? fmt::format("{}@v={}", path, *version) : fmt::format("{}@ts={}", path, *timestamp);
 }
 
+// A capsule owning an exported Arrow C stream (released with the capsule when the consumer did not take it).
+nb::capsule owned_stream_capsule(std::unique_ptr<ArrowArrayStream> stream) {
+  return nb::capsule(stream.release(), "arrow_array_stream", [](void* pointer) noexcept {
+    auto* owned = static_cast<ArrowArrayStream*>(pointer);
+    if (owned->release != nullptr) owned->release(owned);
+    delete owned;
+  });
+}
+
 // Reads a CSV, Parquet or Delta source whole, with the readers of `driftgov cat`, into an Arrow C stream capsule.
 // Reading happens here, not as the consumer pulls, so that every error is raised by this call with the library's
 // message and kind.
@@ -152,11 +161,25 @@ nb::capsule read_source(const std::string& path, const std::optional<std::int64_
     while (auto batch = source->next()) batches.push_back(std::move(*batch));
     core::export_arrow_stream(source->schema(), std::move(batches), stream.get());
   }
-  return nb::capsule(stream.release(), "arrow_array_stream", [](void* pointer) noexcept {
-    auto* owned = static_cast<ArrowArrayStream*>(pointer);
-    if (owned->release != nullptr) owned->release(owned);
-    delete owned;
-  });
+  return owned_stream_capsule(std::move(stream));
+}
+
+// A configuration with principals is refused (its refreshes are signed by an acting principal's key, which is the
+// CLI's --as), and one with lineage (the CLI sends the OpenLineage run events around the refresh: a refresh run from
+// here would leave a gap in the lineage).
+void refuse_signed_or_lineage(const monitor::Config& config, const std::string& config_path, const std::string& name,
+                              const std::string& function) {
+  if (!config.principals.empty()) {
+    throw core::InputError(fmt::format(
+        "{}: {} declares principals, so each refresh is signed by an acting principal; run "
+        "`driftgov monitor run {} --as NAME` instead",
+        function, config_path, name));
+  }
+  if (config.lineage.enabled()) {
+    throw core::InputError(fmt::format(
+        "{}: {} declares lineage, whose run events `driftgov monitor run {}` sends; run it instead", function,
+        config_path, name));
+  }
 }
 
 // Refreshes one monitor as `driftgov monitor run NAME --json` does; returns its summary as JSON text. A configuration
@@ -169,23 +192,78 @@ std::string run_monitor(const std::string& config_path, const std::string& name,
   load.target = target;
   load.variables = variables;
   const auto config = monitor::load_config(config_path, load);
-  if (!config.principals.empty()) {
-    throw core::InputError(fmt::format(
-        "monitor.run: {} declares principals, so each refresh is signed by an acting principal; run "
-        "`driftgov monitor run {} --as NAME` instead",
-        config_path, name));
-  }
-  // OpenLineage events are sent by the CLI's command (a refresh run from here would leave a gap in the lineage).
-  if (config.lineage.enabled()) {
-    throw core::InputError(fmt::format(
-        "monitor.run: {} declares lineage, whose run events `driftgov monitor run {}` sends; run it instead",
-        config_path, name));
-  }
+  refuse_signed_or_lineage(config, config_path, name, "monitor.run");
   monitor::RefreshOptions options;
   options.full = full;
   options.wait_seconds = wait_seconds;
   options.driftgov_version = DRIFTGOV_VERSION;
   return monitor::summary_json(monitor::refresh_monitor(config, config.monitor(name), options)).dump();
+}
+
+// The configuration of driftgov.spark.run_monitor: its text and file name (its folder resolves relative paths), so
+// that executors need no copy of the file.
+monitor::Config load_config_text(const std::string& text, const std::string& file_name, const std::string& target,
+                                 const std::map<std::string, std::string>& variables) {
+  monitor::LoadOptions load;
+  load.target = target;
+  load.variables = variables;
+  return monitor::load_config_text(text, file_name, load);
+}
+
+nb::tuple monitor_table_scan(const std::string& text, const std::string& file_name, const std::string& target,
+                             const std::map<std::string, std::string>& variables, const std::string& name) {
+  monitor::TableScan scan;
+  {
+    nb::gil_scoped_release release;
+    const auto config = load_config_text(text, file_name, target, variables);
+    refuse_signed_or_lineage(config, file_name, name, "spark.run_monitor");
+    scan = monitor::refresh_table_scan(config, config.monitor(name));
+  }
+  return nb::make_tuple(scan.table, scan.version, scan.columns);
+}
+
+// Executor side: the partial state of the rows of an Arrow C stream, as a stream of the state table's rows.
+nb::tuple monitor_partial_state(const std::string& text, const std::string& file_name, const std::string& target,
+                                const std::map<std::string, std::string>& variables, const std::string& name,
+                                std::int64_t version, nb::handle capsule) {
+  auto* input = stream_from_capsule(capsule);
+  auto output = std::make_unique<ArrowArrayStream>();
+  monitor::PartialState partial;
+  {
+    nb::gil_scoped_release release;  // the stream's producer takes the GIL itself when it needs Python
+    const auto config = load_config_text(text, file_name, target, variables);
+    ArrowSource source(input, {}, "Arrow data of " + name);
+    partial = monitor::partial_state(config, config.monitor(name), version, source);
+    std::vector<core::RecordBatch> batches;
+    const auto schema = partial.rows.schema;
+    batches.push_back(std::move(partial.rows));
+    core::export_arrow_stream(schema, std::move(batches), output.get());
+  }
+  return nb::make_tuple(owned_stream_capsule(std::move(output)), partial.rows_read, partial.null_timestamp_rows);
+}
+
+// Driver side: a full refresh from the partial states (streams of state rows, merged in this order).
+std::string monitor_refresh_from_states(const std::string& text, const std::string& file_name,
+                                        const std::string& target,
+                                        const std::map<std::string, std::string>& variables, const std::string& name,
+                                        std::int64_t version, nb::handle capsule, std::int64_t rows_read,
+                                        std::int64_t null_timestamp_rows, double wait_seconds) {
+  auto* stream = stream_from_capsule(capsule);
+  nb::gil_scoped_release release;
+  const auto config = load_config_text(text, file_name, target, variables);
+  refuse_signed_or_lineage(config, file_name, name, "spark.run_monitor");
+  monitor::TableState state;
+  state.version = version;
+  state.rows_read = rows_read;
+  state.null_timestamp_rows = null_timestamp_rows;
+  core::ArrowStreamReader reader(stream, {});
+  while (auto batch = reader.next()) state.rows.push_back(std::move(*batch));
+  monitor::RefreshOptions options;
+  options.full = true;
+  options.wait_seconds = wait_seconds;
+  options.driftgov_version = DRIFTGOV_VERSION;
+  return monitor::summary_json(monitor::refresh_monitor_from_state(config, config.monitor(name), state, options))
+      .dump();
 }
 
 }  // namespace
@@ -287,6 +365,18 @@ NB_MODULE(_core, module) {
              "Reads a CSV, Parquet or Delta source into an Arrow C stream capsule (driftgov.read wraps it).");
   module.def("_run_monitor", &python::run_monitor, "config"_a, "name"_a, "target"_a, "variables"_a, "full"_a,
              "wait"_a, "Refreshes a monitor of a configuration file; returns the summary as JSON text.");
+  module.def("_monitor_table_scan", &python::monitor_table_scan, "config_text"_a, "config_file"_a, "target"_a,
+             "variables"_a, "name"_a,
+             "What run_monitor's tasks read: (monitored table, its current version, the columns a refresh reads).");
+  module.def("_monitor_partial_state", &python::monitor_partial_state, "config_text"_a, "config_file"_a, "target"_a,
+             "variables"_a, "name"_a, "version"_a, "stream"_a,
+             "Profiles an Arrow C stream of the monitored table's rows into a partial state: (stream capsule of "
+             "the state table's rows, rows read, rows with a null timestamp).");
+  module.def("_monitor_refresh_from_states", &python::monitor_refresh_from_states, "config_text"_a, "config_file"_a,
+             "target"_a, "variables"_a, "name"_a, "version"_a, "stream"_a, "rows_read"_a, "null_timestamp_rows"_a,
+             "wait"_a,
+             "A full refresh at `version` from partial states (a stream of state rows, merged in order); returns "
+             "the summary as JSON text.");
   module.def(
       "_compare",
       [](const stats::DatasetProfile& reference, const stats::DatasetProfile& current,

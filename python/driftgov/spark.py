@@ -4,6 +4,7 @@
     baseline = driftgov.spark.profile(spark.table("training"))            # a driftgov.Profile
     by_day = driftgov.spark.profile(events, by=["day"])                   # {(day,): Profile}
     result = driftgov.spark.compare(baseline, spark.table("live"))        # a driftgov.DriftResult
+    summary = driftgov.spark.run_monitor(spark, "driftgov.yaml", "churn")   # a monitor's refresh, Spark reading
 
 Each task profiles the Arrow batches of its partition with the C++ engine (``DataFrame.mapInArrow``) and emits one
 row per group: the group's key columns, the partition index and the partial profile's bytes (``Profile.to_bytes``,
@@ -16,18 +17,24 @@ Spark Connect too. The executors need the driftgov package installed (docs/pytho
 from __future__ import annotations
 
 import functools
+import json
+import os
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
-from . import _DEFAULT_CATEGORY_CAP, _DEFAULT_SKETCH_K, InputError, Profile, _columns_option, _core
+from . import _DEFAULT_CATEGORY_CAP, _DEFAULT_SKETCH_K, InputError, Profile, _ArrowStream, _columns_option, _core
 from . import compare as _compare_profiles
 
-__all__ = ["profile", "compare"]
+__all__ = ["profile", "compare", "run_monitor"]
 
 # What a Spark profile says it profiled (Profile.source).
 _SOURCE = "<pyspark.sql.DataFrame>"
 # The columns each task adds to the group keys in its output rows.
 _PARTITION_COLUMN = "__driftgov_partition"
 _PROFILE_COLUMN = "__driftgov_profile"
+# The columns of run_monitor's task rows: the partial state (the state table's rows, Arrow IPC stream) and counters.
+_STATE_COLUMN = "__driftgov_state"
+_ROWS_COLUMN = "__driftgov_rows_read"
+_NULL_TIMESTAMP_COLUMN = "__driftgov_null_timestamp_rows"
 
 
 def _profile_batches(schema, batches, columns: list, options: dict) -> Profile:
@@ -162,3 +169,88 @@ def compare(reference: Any, current: Any, **options: Any):
         profile_options["columns"] = options["columns"]  # also compare's: the columns compared
     sides = [side if isinstance(side, Profile) else profile(side, **profile_options) for side in (reference, current)]
     return _compare_profiles(sides[0], sides[1], **options)
+
+
+def _partial_state(config: tuple, name: str, version: int, schema, batches) -> tuple:
+    """(the partial state of Arrow batches as Arrow IPC stream bytes, rows read, rows with a null timestamp)."""
+    import pyarrow as pa
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches)
+    capsule, rows_read, null_timestamps = _core._monitor_partial_state(*config, name, version,
+                                                                      reader.__arrow_c_stream__())
+    state = pa.RecordBatchReader.from_stream(_ArrowStream(capsule))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, state.schema) as writer:
+        for batch in state:
+            writer.write_batch(batch)
+    return sink.getvalue().to_pybytes(), rows_read, null_timestamps
+
+
+def _monitor_partition(config: tuple, name: str, version: int, batches):
+    """mapInArrow's function for run_monitor: one row holding the partial state of the partition's rows."""
+    import pyarrow as pa
+    from pyspark import TaskContext
+
+    iterator = iter(batches)
+    first = next(iterator, None)
+    if first is None:
+        return
+    state, rows_read, null_timestamps = _partial_state(config, name, version, first.schema, _chain(first, iterator))
+    yield pa.RecordBatch.from_pydict({_PARTITION_COLUMN: pa.array([TaskContext.get().partitionId()], pa.int32()),
+                                      _ROWS_COLUMN: pa.array([rows_read], pa.int64()),
+                                      _NULL_TIMESTAMP_COLUMN: pa.array([null_timestamps], pa.int64()),
+                                      _STATE_COLUMN: pa.array([state], pa.binary())})
+
+
+def run_monitor(spark: Any, config: Union[str, os.PathLike], name: str, target: Optional[str] = None,
+                variables: Optional[Mapping[str, str]] = None, *, partitions: Optional[int] = None,
+                wait: float = 0.0) -> dict:
+    """Refreshes monitor `name` of the configuration file `config` as ``driftgov monitor run NAME --full`` does,
+    with Spark reading and profiling the monitored table, and returns the refresh's summary (as
+    :func:`driftgov.monitor.run`).
+
+    It is always a full refresh, of the monitored table's version current when it starts (read once; every task reads
+    that version with ``versionAsOf``): each task profiles its rows into a partial state (the monitor state table's
+    rows), the driver merges them in partition order and writes the same tables as the CLI (profile_metrics,
+    drift_metrics, breaches, the state, the refreshes record, telemetry) under the same lock, so that a later
+    ``driftgov monitor run NAME`` continues incrementally from that version. The baseline (small) is read by the
+    driver. ``target`` and ``variables`` are ``--target`` and ``--var``; ``partitions`` repartitions the table's
+    rows into that many tasks (default: Spark's splits of its files); ``wait`` is ``--wait``.
+
+    The configuration's text travels to the executors with the tasks (they need no copy of the file); its relative
+    paths resolve against its folder, which the driver and Spark must both reach (on a cluster: shared storage).
+    Raises InputError for a configuration, monitor or table that does not fit, or when another refresh holds the
+    monitor; StorageError when the storage fails.
+    """
+    from pyspark.sql.types import BinaryType, IntegerType, LongType, StructField, StructType
+    import pyarrow as pa
+
+    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1):
+        raise InputError(f"partitions: expected a positive number of tasks, got {partitions!r}")
+    path = os.path.abspath(os.fspath(config))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the configuration file ({error.strerror})") from None
+    loaded = (text, path, target or "", dict(variables or {}))
+    table, version, columns = _core._monitor_table_scan(*loaded, name)
+    df = spark.read.format("delta").option("versionAsOf", version).load(table).select(*columns)
+    if partitions is not None:
+        df = df.repartition(partitions)
+    # The driver checks the columns' types on no rows first; this is also the state of an empty table.
+    empty, _, _ = _partial_state(loaded, name, version, _arrow_schema(df), [])
+    output = StructType([StructField(_PARTITION_COLUMN, IntegerType(), False),
+                         StructField(_ROWS_COLUMN, LongType(), False),
+                         StructField(_NULL_TIMESTAMP_COLUMN, LongType(), False),
+                         StructField(_STATE_COLUMN, BinaryType(), False)])
+    task = functools.partial(_monitor_partition, loaded, name, version)
+    rows = sorted(df.mapInArrow(task, output).collect(), key=lambda row: row[_PARTITION_COLUMN])
+    streams = [pa.ipc.open_stream(bytes(row[_STATE_COLUMN])) for row in rows]
+    schema = pa.ipc.open_stream(empty).schema
+    batches = (batch for stream in streams for batch in stream)
+    reader = pa.RecordBatchReader.from_batches(schema, batches)
+    summary = _core._monitor_refresh_from_states(*loaded, name, version, reader.__arrow_c_stream__(),
+                                                 sum(row[_ROWS_COLUMN] for row in rows),
+                                                 sum(row[_NULL_TIMESTAMP_COLUMN] for row in rows), float(wait))
+    return json.loads(summary)

@@ -9,6 +9,7 @@
 #include "cli/options.hpp"
 #include "cli/report_output.hpp"
 #include "driftgov/core/error.hpp"
+#include "driftgov/core/number_text.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/profiling.hpp"
 #include "driftgov/stats/drift.hpp"
@@ -43,23 +44,11 @@ struct CompareArguments {
   ProfileArguments profile;
 };
 
-double parse_number(const std::string& text, const std::string& option) {
-  std::size_t used = 0;
-  double value = 0.0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || !std::isfinite(value)) {
-    throw core::InputError(fmt::format("{}: expected a number, got '{}'", option, text));
-  }
-  return value;
-}
+using core::parse_finite_number;
 
 // A whole number; its range is checked by DriftOptions::validate.
 int parse_bins(const std::string& text, const std::string& option) {
-  const double value = parse_number(text, option);
+  const double value = parse_finite_number(text, option);
   if (value != std::floor(value) || std::abs(value) > 1e9) {
     throw core::InputError(fmt::format("{}: expected a whole number of bins, got '{}'", option, text));
   }
@@ -89,10 +78,10 @@ stats::DriftOptions drift_options(const CompareArguments& args) {
   }
   for (const auto& entry : args.thresholds) {
     if (entry.find('=') == std::string::npos) {
-      global_threshold = parse_number(entry, "--threshold");
+      global_threshold = parse_finite_number(entry, "--threshold");
     } else {
       auto [column, value] = split_assignment(entry, "--threshold");
-      options.columns[column].threshold = parse_number(value, "--threshold " + entry);
+      options.columns[column].threshold = parse_finite_number(value, "--threshold " + entry);
     }
   }
   for (const auto& entry : args.bins) {

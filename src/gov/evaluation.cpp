@@ -8,6 +8,7 @@
 #include <set>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/core/number_text.hpp"
 
 namespace driftgov::gov {
 namespace {
@@ -15,19 +16,6 @@ namespace {
 using nlohmann::json;
 
 json optional_json(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
-
-double parse_number(const std::string& text, const std::string& what) {
-  std::size_t used = 0;
-  double value = 0.0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  DRIFTGOV_USER_CHECK(used == text.size() && !text.empty() && std::isfinite(value), "{}: expected a number, got '{}'",
-                      what, text);
-  return value;
-}
 
 // The rows of each slice value, in row order; slices in value-text order.
 std::map<std::string, std::vector<std::size_t>> slice_rows(const std::vector<std::string>& slices) {
@@ -199,16 +187,16 @@ GateRule GateRule::parse(const std::string& text, const std::string& option) {
     const auto value = item.substr(equals + 1);
     const auto what = fmt::format("{} '{}': {}", option, text, key);
     if (key == "threshold") {
-      rule.threshold = parse_number(value, what);
+      rule.threshold = core::parse_finite_number(value, what);
     } else if (key == "min_absolute_change") {
-      rule.min_absolute_change = parse_number(value, what);
+      rule.min_absolute_change = core::parse_finite_number(value, what);
       DRIFTGOV_USER_CHECK(*rule.min_absolute_change >= 0, "{}: expected >= 0, got {}", what, value);
     } else if (key == "min_relative_change") {
-      rule.min_relative_change = parse_number(value, what);
+      rule.min_relative_change = core::parse_finite_number(value, what);
       DRIFTGOV_USER_CHECK(*rule.min_relative_change >= 0 && *rule.min_relative_change <= 1,
                           "{}: expected a number in [0, 1], got {}", what, value);
     } else if (key == "slice_no_regression") {
-      rule.slice_no_regression = parse_number(value, what);
+      rule.slice_no_regression = core::parse_finite_number(value, what);
       DRIFTGOV_USER_CHECK(*rule.slice_no_regression >= 0, "{}: expected a tolerance >= 0, got {}", what, value);
     } else if (key == "greater_is_better") {
       DRIFTGOV_USER_CHECK(value == "true" || value == "false", "{}: expected true or false, got '{}'", what, value);

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "driftgov/core/value_text.hpp"
+#include "driftgov/delta/batch_rows.hpp"
 #include "driftgov/delta/predicate.hpp"
 #include "driftgov/delta/scan.hpp"
 #include "driftgov/delta/schema.hpp"
@@ -592,6 +593,42 @@ void read_scan(delta::Scan& scan, GroupReader& reader, const std::function<bool(
 // ---------------------------------------------------------------------------------------------------------------
 // The state table
 
+// Adds the rows of a batch of the state table's rows to `state` (the INPUT or the BASELINE rows, those of INPUT
+// windows starting in `span` when given); a group already in `state` merges them into its profile.
+void add_state_rows(const core::RecordBatch& batch, const std::string& table, bool baseline,
+                    std::optional<std::pair<std::int64_t, std::int64_t>> span, StateMap& state) {
+  const auto text = delta::BatchRows::text;
+  const delta::BatchRows rows(batch, table);
+  const auto &log_type = rows.require("log_type"), &start = rows.require("window_start"),
+             &end = rows.require("window_end"), &slice_key = rows.require("slice_key"),
+             &slice_value = rows.require("slice_value"), &model = rows.require("model_id"),
+             &model_null = rows.require("model_id_is_null"), &profile = rows.require("profile"),
+             &quality = rows.require("quality");
+  const auto context = fmt::format("{}: state row", table);
+  for (std::int64_t row = 0; row < batch.num_rows; ++row) {
+    const bool is_baseline = log_type.string_at(row) == "BASELINE";
+    if (is_baseline != baseline) continue;
+    GroupKey key;
+    if (!baseline) {
+      key.window_start = start.ints[static_cast<std::size_t>(row)];
+      if (span && (key.window_start < span->first || key.window_start >= span->second)) continue;
+    }
+    key.slice_key = text(&slice_key, row);
+    key.slice_value = text(&slice_value, row);
+    key.model = text(&model, row);
+    if (model_null.ints[static_cast<std::size_t>(row)] != 0) key.model.reset();
+    GroupState group;
+    group.window_end = baseline ? 0 : end.ints[static_cast<std::size_t>(row)];
+    group.profile = stats::DatasetProfile::from_json(nlohmann::json::parse(profile.string_at(row)), context);
+    if (const auto q = text(&quality, row)) {
+      group.quality = stats::ModelQuality::from_json(nlohmann::json::parse(*q), context, stats::InvalidRows::kSkip);
+    }
+    const auto [found, inserted] = state.try_emplace(std::move(key));
+    if (inserted) found->second = std::move(group);
+    else merge_into(found->second, group);
+  }
+}
+
 StateMap read_state(const std::string& table, const delta::Snapshot& snapshot, bool baseline,
                     std::optional<std::pair<std::int64_t, std::int64_t>> span) {
   delta::ScanOptions options;
@@ -605,44 +642,7 @@ StateMap read_state(const std::string& table, const delta::Snapshot& snapshot, b
   }
   delta::Scan scan(snapshot, options);
   StateMap state;
-  const auto& schema = scan.schema();
-  const auto index = [&](const char* name) {
-    for (std::size_t i = 0; i < schema.fields.size(); ++i) {
-      if (schema.fields[i].name == name) return i;
-    }
-    throw core::InputError(fmt::format("{}: the state table has no column '{}'", table, name));
-  };
-  const auto log_type = index("log_type"), start = index("window_start"), end = index("window_end"),
-             slice_key = index("slice_key"), slice_value = index("slice_value"), model = index("model_id"),
-             model_null = index("model_id_is_null"), profile = index("profile"), quality = index("quality");
-  const auto text = [](const core::Column& column, std::int64_t row) -> std::optional<std::string> {
-    if (!column.is_valid(row)) return std::nullopt;
-    return std::string(column.string_at(row));
-  };
-  while (auto batch = scan.next()) {
-    for (std::int64_t row = 0; row < batch->num_rows; ++row) {
-      const bool is_baseline = batch->columns[log_type].string_at(row) == "BASELINE";
-      if (is_baseline != baseline) continue;
-      GroupKey key;
-      if (!baseline) {
-        key.window_start = batch->columns[start].ints[static_cast<std::size_t>(row)];
-        if (span && (key.window_start < span->first || key.window_start >= span->second)) continue;
-      }
-      key.slice_key = text(batch->columns[slice_key], row);
-      key.slice_value = text(batch->columns[slice_value], row);
-      key.model = text(batch->columns[model], row);
-      if (batch->columns[model_null].ints[static_cast<std::size_t>(row)] != 0) key.model.reset();
-      GroupState group;
-      group.window_end = baseline ? 0 : batch->columns[end].ints[static_cast<std::size_t>(row)];
-      const auto context = fmt::format("{}: state row", table);
-      group.profile = stats::DatasetProfile::from_json(
-          nlohmann::json::parse(batch->columns[profile].string_at(row)), context);
-      if (const auto q = text(batch->columns[quality], row)) {
-        group.quality = stats::ModelQuality::from_json(nlohmann::json::parse(*q), context, stats::InvalidRows::kSkip);
-      }
-      state.emplace(std::move(key), std::move(group));
-    }
-  }
+  while (auto batch = scan.next()) add_state_rows(*batch, table, baseline, span, state);
   return state;
 }
 
@@ -1369,23 +1369,13 @@ std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Stor
   }() + "'", table);
   delta::Scan scan(snapshot, options);
   std::map<std::string, std::size_t> by_id;
-  const auto& schema = scan.schema();
-  const auto index = [&](const char* name) {
-    for (std::size_t i = 0; i < schema.fields.size(); ++i) {
-      if (schema.fields[i].name == name) return i;
-    }
-    throw core::InputError(fmt::format("{}: no column '{}'", table, name));
-  };
   while (auto batch = scan.next()) {
-    const auto& c = batch->columns;
-    const auto text = [&](const char* name, std::int64_t row) -> std::string {
-      const auto& column = c[index(name)];
-      return column.is_valid(row) ? std::string(column.string_at(row)) : std::string();
+    const delta::BatchRows rows(*batch, table);
+    const auto text = [&](const char* name, std::int64_t row) {
+      return delta::BatchRows::text(&rows.require(name), row).value_or("");
     };
-    const auto integer = [&](const char* name, std::int64_t row) -> std::optional<std::int64_t> {
-      const auto& column = c[index(name)];
-      if (!column.is_valid(row)) return std::nullopt;
-      return column.ints[static_cast<std::size_t>(row)];
+    const auto integer = [&](const char* name, std::int64_t row) {
+      return delta::BatchRows::integer(&rows.require(name), row);
     };
     for (std::int64_t row = 0; row < batch->num_rows; ++row) {
       if (text("monitor_name", row) != monitor.name) continue;
@@ -1420,7 +1410,12 @@ std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Stor
   return records;
 }
 
-RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options) {
+namespace {
+
+// A refresh: reading the table (or taking `external`, the state of its rows read elsewhere), then profiles,
+// drift, breaches, writes and the refresh's records.
+RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options,
+                       const TableState* external) {
   auto& storage = options.storage ? *options.storage : io::local_storage();
   const auto clock_start = std::chrono::steady_clock::now();
   const auto now_us = options.now_us.value_or(system_now_us());
@@ -1477,7 +1472,9 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     }
   }
 
-  const auto source = delta::Snapshot::load(monitor.table, {}, storage);
+  const auto source = delta::Snapshot::load(
+      monitor.table,
+      external ? delta::TimeTravel{external->version, std::nullopt} : delta::TimeTravel{}, storage);
   const auto plan = make_plan(config, monitor, source.schema().schema);
   const auto state_location = state_table(monitor);
   std::optional<delta::Snapshot> state_snapshot;
@@ -1487,8 +1484,8 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
   summary.version_from = processed;
   summary.version_to = source.version();
   const bool snapshot_monitor = is_snapshot(monitor);
-  bool full = options.full || !processed || snapshot_monitor;
-  if (!options.full && processed && *processed == source.version()) {
+  bool full = options.full || external || !processed || snapshot_monitor;
+  if (!options.full && !external && processed && *processed == source.version()) {
     summary.state = "UP_TO_DATE";
     summary.telemetry = nlohmann::json::object();  // no telemetry document: nothing was written
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
@@ -1553,9 +1550,16 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     scan_options.columns = plan.scan_columns;
     const auto& zone = monitor.zone();
     if (full) {
-      delta::Scan scan(source, scan_options);
-      GroupReader reader(plan, scan.schema(), false);
-      read_scan(scan, reader, [](std::int64_t) { return true; }, state, counters, source_name);
+      if (external) {
+        for (const auto& rows : external->rows) add_state_rows(rows, "partial state", false, std::nullopt, state);
+        // Every live file of the version was read by the tasks.
+        counters = Counters{external->rows_read, external->null_timestamp_rows,
+                            static_cast<std::int64_t>(source.files().size())};
+      } else {
+        delta::Scan scan(source, scan_options);
+        GroupReader reader(plan, scan.schema(), false);
+        read_scan(scan, reader, [](std::int64_t) { return true; }, state, counters, source_name);
+      }
       if (snapshot_monitor) {
         // One window per table version: [commit time, commit time].
         StateMap keyed;
@@ -1904,6 +1908,38 @@ RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monito
     }
     throw;
   }
+}
+
+}  // namespace
+
+RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options) {
+  return refresh(config, monitor, options, nullptr);
+}
+
+RefreshSummary refresh_monitor_from_state(const Config& config, const MonitorConfig& monitor, const TableState& state,
+                                          const RefreshOptions& options) {
+  return refresh(config, monitor, options, &state);
+}
+
+TableScan refresh_table_scan(const Config& config, const MonitorConfig& monitor, io::Storage& storage) {
+  const auto table = delta::Snapshot::load(monitor.table, {}, storage);
+  return TableScan{monitor.table, table.version(), make_plan(config, monitor, table.schema().schema).scan_columns};
+}
+
+PartialState partial_state(const Config& config, const MonitorConfig& monitor, std::int64_t version,
+                           io::Source& source) {
+  const auto plan = make_plan(config, monitor, source.schema());
+  GroupReader reader(plan, source.schema(), false);
+  Cells cells;
+  Counters counters;
+  while (auto batch = source.next()) reader.consume(*batch, [](std::int64_t) { return true; }, cells, counters);
+  StateMap state;
+  reader.finish(cells, state, fmt::format("{}@v={}", monitor.table, version));
+  PartialState partial;
+  partial.rows = state_rows(state, {}, false, true);
+  partial.rows_read = counters.rows_read;
+  partial.null_timestamp_rows = counters.null_timestamp_rows;
+  return partial;
 }
 
 nlohmann::json summary_json(const RefreshSummary& summary) {

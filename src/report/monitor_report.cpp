@@ -8,6 +8,7 @@
 #include <set>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/delta/batch_rows.hpp"
 #include "driftgov/delta/log.hpp"
 #include "driftgov/delta/scan.hpp"
 #include "driftgov/monitor/refresh.hpp"
@@ -19,41 +20,7 @@ namespace {
 constexpr int kQuantileCount = 21;  // the profile metrics' quantiles: 0, 0.05, ..., 1
 constexpr int kHistogramBins = 20;
 
-// Typed access to one batch's columns by name; a column the table lacks reads as null.
-class Rows {
- public:
-  explicit Rows(const core::RecordBatch& batch) : batch_(batch) {}
-  const core::Column* column(std::string_view name) const {
-    for (std::size_t i = 0; i < batch_.schema.fields.size(); ++i) {
-      if (batch_.schema.fields[i].name == name) return &batch_.columns[i];
-    }
-    return nullptr;
-  }
-  static std::optional<std::string> text(const core::Column* c, std::int64_t row) {
-    if (c == nullptr || !c->is_valid(row)) return std::nullopt;
-    return std::string(c->string_at(row));
-  }
-  static std::optional<double> real(const core::Column* c, std::int64_t row) {
-    if (c == nullptr || !c->is_valid(row)) return std::nullopt;
-    if (!c->doubles.empty()) return c->doubles[static_cast<std::size_t>(row)];
-    if (!c->ints.empty()) return static_cast<double>(c->ints[static_cast<std::size_t>(row)]);
-    return std::nullopt;
-  }
-  static std::optional<std::int64_t> integer(const core::Column* c, std::int64_t row) {
-    if (c == nullptr || !c->is_valid(row) || c->ints.empty()) return std::nullopt;
-    return c->ints[static_cast<std::size_t>(row)];
-  }
-  // A window struct's start and end.
-  static std::optional<std::pair<std::int64_t, std::int64_t>> window(const core::Column* c, std::int64_t row) {
-    if (c == nullptr || !c->is_valid(row) || c->children.size() < 2) return std::nullopt;
-    const auto start = integer(&c->children[0], row), end = integer(&c->children[1], row);
-    if (!start || !end) return std::nullopt;
-    return std::pair{*start, *end};
-  }
-
- private:
-  const core::RecordBatch& batch_;
-};
+using Rows = delta::BatchRows;
 
 std::string slice_label(const std::optional<std::string>& key, const std::optional<std::string>& value) {
   if (!key) return "";
@@ -253,13 +220,13 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
     }
     delta::Scan scan(snapshot, {});
     while (auto batch = scan.next()) {
-      const Rows rows(*batch);
-      const auto* window = rows.column("window");
-      const auto* granularity_column = rows.column("granularity");
-      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.column(m.model_id_col);
-      const auto *slice_key = rows.column("slice_key"), *slice_value = rows.column("slice_value");
-      const auto *column_name = rows.column("column_name"), *drift_type = rows.column("drift_type");
-      const auto* metric = rows.column(options.metric);
+      const Rows rows(*batch, drift_table);
+      const auto* window = rows.find("window");
+      const auto* granularity_column = rows.find("granularity");
+      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.find(m.model_id_col);
+      const auto *slice_key = rows.find("slice_key"), *slice_value = rows.find("slice_value");
+      const auto *column_name = rows.find("column_name"), *drift_type = rows.find("drift_type");
+      const auto* metric = rows.find(options.metric);
       for (std::int64_t row = 0; row < batch->num_rows; ++row) {
         if (!group_matches(row, granularity_column, model_column)) continue;
         const auto w = Rows::window(window, row);
@@ -270,19 +237,19 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
         r.drift_type = Rows::text(drift_type, row).value_or("");
         r.slice = slice_label(Rows::text(slice_key, row), Rows::text(slice_value, row));
         r.column = Rows::text(column_name, row).value_or("");
-        r.data_type = Rows::text(rows.column("data_type"), row).value_or("");
-        r.test = Rows::text(rows.column("drift_test"), row).value_or("");
-        r.level = Rows::text(rows.column("drift_level"), row).value_or("");
-        r.reason = Rows::text(rows.column("drift_reason"), row).value_or("");
+        r.data_type = Rows::text(rows.find("data_type"), row).value_or("");
+        r.test = Rows::text(rows.find("drift_test"), row).value_or("");
+        r.level = Rows::text(rows.find("drift_level"), row).value_or("");
+        r.reason = Rows::text(rows.find("drift_reason"), row).value_or("");
         r.value = Rows::real(metric, row);
-        r.psi = Rows::real(rows.column("population_stability_index"), row);
-        r.statistic = Rows::real(rows.column("drift_statistic"), row);
-        r.pvalue = Rows::real(rows.column("pvalue_adjusted"), row);
-        r.null_delta = Rows::real(rows.column("percent_null_delta"), row);
-        r.share = Rows::real(rows.column("share_of_drifted_columns"), row);
-        const auto drifted = Rows::integer(rows.column("drifted"), row);
+        r.psi = Rows::real(rows.find("population_stability_index"), row);
+        r.statistic = Rows::real(rows.find("drift_statistic"), row);
+        r.pvalue = Rows::real(rows.find("pvalue_adjusted"), row);
+        r.null_delta = Rows::real(rows.find("percent_null_delta"), row);
+        r.share = Rows::real(rows.find("share_of_drifted_columns"), row);
+        const auto drifted = Rows::integer(rows.find("drifted"), row);
         if (drifted) r.drifted = *drifted != 0;
-        const auto dataset = Rows::integer(rows.column("dataset_drift"), row);
+        const auto dataset = Rows::integer(rows.find("dataset_drift"), row);
         if (dataset) r.dataset_drift = *dataset != 0;
         slices_seen.insert(r.slice);
         window_ends[r.start] = r.end;
@@ -413,21 +380,21 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
     const auto snapshot = delta::Snapshot::load(breach_table);
     delta::Scan scan(snapshot, {});
     while (auto batch = scan.next()) {
-      const Rows rows(*batch);
-      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.column(m.model_id_col);
+      const Rows rows(*batch, breach_table);
+      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.find(m.model_id_col);
       for (std::int64_t row = 0; row < batch->num_rows; ++row) {
-        if (Rows::text(rows.column("granularity"), row).value_or("") != granularity) continue;
-        const auto w = Rows::window(rows.column("window"), row);
+        if (Rows::text(rows.find("granularity"), row).value_or("") != granularity) continue;
+        const auto w = Rows::window(rows.find("window"), row);
         if (!w || !in_range(w->first)) continue;
         BreachRow b;
         b.window = w->first;
-        b.rule = Rows::text(rows.column("rule"), row).value_or("");
-        b.metric = Rows::text(rows.column("metric"), row).value_or("");
-        b.drift_type = Rows::text(rows.column("drift_type"), row).value_or("");
-        b.slice = slice_label(Rows::text(rows.column("slice_key"), row), Rows::text(rows.column("slice_value"), row));
+        b.rule = Rows::text(rows.find("rule"), row).value_or("");
+        b.metric = Rows::text(rows.find("metric"), row).value_or("");
+        b.drift_type = Rows::text(rows.find("drift_type"), row).value_or("");
+        b.slice = slice_label(Rows::text(rows.find("slice_key"), row), Rows::text(rows.find("slice_value"), row));
         b.model_id = Rows::text(model_column, row).value_or("");
-        b.column = Rows::text(rows.column("column_name"), row).value_or("");
-        b.value = Rows::real(rows.column("value"), row);
+        b.column = Rows::text(rows.find("column_name"), row).value_or("");
+        b.value = Rows::real(rows.find("value"), row);
         data.breaches.push_back(std::move(b));
       }
     }
@@ -455,22 +422,22 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
     const auto snapshot = delta::Snapshot::load(profile_table);
     delta::Scan scan(snapshot, {});
     while (auto batch = scan.next()) {
-      const Rows rows(*batch);
-      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.column(m.model_id_col);
-      const auto* quantiles = rows.column("quantiles");
-      const auto* items = rows.column("frequent_items");
+      const Rows rows(*batch, profile_table);
+      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.find(m.model_id_col);
+      const auto* quantiles = rows.find("quantiles");
+      const auto* items = rows.find("frequent_items");
       for (std::int64_t row = 0; row < batch->num_rows; ++row) {
-        const auto log_type = Rows::text(rows.column("log_type"), row).value_or("");
-        const auto slice = slice_label(Rows::text(rows.column("slice_key"), row),
-                                       Rows::text(rows.column("slice_value"), row));
-        const auto column = Rows::text(rows.column("column_name"), row).value_or("");
+        const auto log_type = Rows::text(rows.find("log_type"), row).value_or("");
+        const auto slice = slice_label(Rows::text(rows.find("slice_key"), row),
+                                       Rows::text(rows.find("slice_value"), row));
+        const auto column = Rows::text(rows.find("column_name"), row).value_or("");
         const auto model = Rows::text(model_column, row);
         ProfileRow p;
-        p.data_type = Rows::text(rows.column("data_type"), row).value_or("");
-        p.count = Rows::integer(rows.column("count"), row).value_or(0);
-        p.nulls = Rows::integer(rows.column("num_nulls"), row).value_or(0);
-        p.distinct = Rows::integer(rows.column("distinct_count"), row);
-        if (labelled) p.quality = Rows::real(rows.column(data.quality.metric), row);
+        p.data_type = Rows::text(rows.find("data_type"), row).value_or("");
+        p.count = Rows::integer(rows.find("count"), row).value_or(0);
+        p.nulls = Rows::integer(rows.find("num_nulls"), row).value_or(0);
+        p.distinct = Rows::integer(rows.find("distinct_count"), row);
+        if (labelled) p.quality = Rows::real(rows.find(data.quality.metric), row);
         if (quantiles != nullptr && quantiles->is_valid(row)) {
           const auto from = quantiles->offsets[static_cast<std::size_t>(row)];
           const auto to = quantiles->offsets[static_cast<std::size_t>(row) + 1];
@@ -495,8 +462,8 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
           }
           continue;
         }
-        if (slice != data.slice || Rows::text(rows.column("granularity"), row).value_or("") != granularity) continue;
-        const auto w = Rows::window(rows.column("window"), row);
+        if (slice != data.slice || Rows::text(rows.find("granularity"), row).value_or("") != granularity) continue;
+        const auto w = Rows::window(rows.find("window"), row);
         if (!w || !in_range(w->first)) continue;
         p.start = w->first;
         if (column == ":table") {

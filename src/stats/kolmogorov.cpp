@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numbers>
 #include <numeric>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,10 @@ constexpr std::int64_t kMaxExactSampleSize = 10000;
 // Below this natural logarithm a double underflows (log of the smallest normal double); the one-sided tail is
 // reported as 0 beyond it, as scipy does.
 constexpr double kMinimumLog = -7.08396418532264106224e2;
+
+// From this n on, the Smirnov sum is formed by the trapezoid rule on every h-th term when its terms allow it
+// (coarse_log_sum); below it, and whenever they do not, every term is added.
+constexpr std::int64_t kCoarseSumMinimumN = 5000;
 
 double clamp_probability(double p) { return std::clamp(p, 0.0, 1.0); }
 
@@ -210,6 +215,91 @@ ScaledProduct split_scaled_product(std::int64_t n, double x) {
   return {floor_value, fraction};
 }
 
+// The natural logarithm of sum_{v=1}^{last} exp(log_term(v)) + exp(log_first), where log_term(v) is a smooth
+// unimodal function of v whose bump is far wider than one term. The sum over every integer then equals the
+// integral of the bump up to exponentially small terms (Poisson summation), and so does h times the sum over
+// every h-th integer once h is small beside the bump's scale (the trapezoid rule converges faster than any power
+// of h for such functions). The step starts at a power of two near a quarter of the bump's width and is halved
+// (each level adds the midpoints of the last) until two levels agree to 1e-11. nullopt, and the caller adds every
+// term, when the bump is too narrow (the step would fall below 16) or is still above exp(-60) of its peak where
+// the Stirling series stops (v < 16 or v > last - 16).
+template <class LogTerm>
+std::optional<double> coarse_log_sum(const LogTerm& log_term, std::int64_t last, double log_first) {
+  constexpr std::int64_t kLow = 16;
+  constexpr std::int64_t kSmallestStep = 16;
+  constexpr double kNegligible = -60.0;  // log of a term's ratio to the peak below which it is left out
+  const std::int64_t high = last - 16;
+  if (high - kLow < 4096) return std::nullopt;
+  // The peak, by ternary search (the terms are unimodal in v).
+  std::int64_t a = kLow;
+  std::int64_t b = high;
+  while (b - a > 2) {
+    const std::int64_t m1 = a + (b - a) / 3;
+    const std::int64_t m2 = b - (b - a) / 3;
+    if (log_term(m1) < log_term(m2)) {
+      a = m1 + 1;
+    } else {
+      b = m2;
+    }
+  }
+  std::int64_t peak = a;
+  double log_peak = log_term(a);
+  for (std::int64_t v = a + 1; v <= b; ++v) {
+    if (const double value = log_term(v); value > log_peak) {
+      log_peak = value;
+      peak = v;
+    }
+  }
+  if (!std::isfinite(log_peak)) return std::nullopt;
+  // The bump's width from the second difference at the peak, with a step of about sqrt(range).
+  const std::int64_t probe = std::min({static_cast<std::int64_t>(std::sqrt(static_cast<double>(high - kLow))),
+                                       peak - kLow, high - peak});
+  if (probe < 1) return std::nullopt;
+  const double curvature = (2.0 * log_peak - log_term(peak - probe) - log_term(peak + probe)) /
+                           (static_cast<double>(probe) * static_cast<double>(probe));
+  if (!(curvature > 0.0)) return std::nullopt;
+  const double quarter_width = 0.25 / std::sqrt(curvature);
+  if (quarter_width < 2.0 * kSmallestStep) return std::nullopt;
+  std::int64_t step = std::int64_t{1} << static_cast<int>(std::floor(std::log2(quarter_width)));
+  // The range holding every term above exp(-60) of the peak, in whole steps from the peak.
+  const auto relative = [&](std::int64_t v) { return log_term(v) - log_peak; };
+  std::int64_t below = 0;  // steps to the left of the peak
+  std::int64_t above = 0;
+  while (true) {
+    const std::int64_t v = peak - (below + 1) * step;
+    if (v < kLow) {
+      if (relative(kLow) >= kNegligible) return std::nullopt;
+      break;
+    }
+    ++below;
+    if (relative(v) < kNegligible) break;
+  }
+  while (true) {
+    const std::int64_t v = peak + (above + 1) * step;
+    if (v > high) {
+      if (relative(high) >= kNegligible) return std::nullopt;
+      break;
+    }
+    ++above;
+    if (relative(v) < kNegligible) break;
+  }
+  const std::int64_t first = peak - below * step;
+  const std::int64_t end = peak + above * step;  // inclusive
+  double sum = 0.0;  // sum of the terms on the current grid, relative to the peak
+  for (std::int64_t v = first; v <= end; v += step) sum += std::exp(relative(v));
+  double estimate = sum * static_cast<double>(step);
+  while (step >= 2 * kSmallestStep) {
+    const std::int64_t half = step / 2;
+    for (std::int64_t v = first + half; v < end; v += step) sum += std::exp(relative(v));
+    step = half;
+    const double refined = sum * static_cast<double>(step);
+    const bool agreed = std::abs(refined - estimate) <= 1e-11 * refined;
+    estimate = refined;
+    if (agreed) return log_peak + std::log(estimate + std::exp(log_first - log_peak));
+  }
+  return std::nullopt;
+}
+
 double smirnov_sf(std::int64_t n, double x) {
   if (n == 1) return 1.0 - x;
   if (x <= 0.0) return 1.0;
@@ -267,6 +357,13 @@ double smirnov_sf(std::int64_t n, double x) {
     previous_log_term = log_term;
     return done;
   };
+  // Large n: the terms form one smooth bump, thousands of terms wide, far from both ends of the sum; the sum is
+  // then the trapezoid rule on every h-th term (docs/statistics-ks.md, "Smirnov sum for large N").
+  if (n >= kCoarseSumMinimumN) {
+    if (const std::optional<double> log_sum = coarse_log_sum(log_term_of, last, log_largest)) {
+      return clamp_probability(std::exp(*log_sum));
+    }
+  }
   // Blocks of terms where the Stirling remainders are their series and the log(1 - nx/(n-v)) form holds through
   // the block are computed with SIMD instructions (smirnov_terms.hpp); the other terms one at a time.
   constexpr std::int64_t kBlock = 256;

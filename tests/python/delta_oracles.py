@@ -61,16 +61,35 @@ def _order(value):
     return (value is not None, type(value).__name__, value)
 
 
+# Spark Connect (tests/python/test_spark_connect.py): the shared session also serves the Connect protocol on a
+# loopback port, through the plugin from Maven Central. spark-connect_2.12 3.5.7 is the newest 3.5 release of the
+# plugin that resolves here; the plugin is part of the same Spark 3.5 line as pyspark (>= 3.5.3 in the test
+# requirements), and the tests check its results against the classic session's.
+SPARK_CONNECT_PACKAGE = "org.apache.spark:spark-connect_2.12:3.5.7"
+_connect = {}
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def spark_session():
     """The running local Spark with Delta, started on first use (the JVM is the slow part, ~30 s to start) and
     shared by every module; started again if another module stopped it. Two cores, so that driftgov.spark's tests
     run partitions in parallel (the interop suite took no longer than on one core). Python workers (mapInArrow) run this
-    interpreter with the driftgov package of the build importable."""
+    interpreter with the driftgov package of the build importable. It also serves Spark Connect on a loopback port
+    (spark_connect_session)."""
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 
     os.environ["PYSPARK_PYTHON"] = sys.executable  # read when the context starts
-
+    active = SparkSession.getActiveSession()
+    if active is None or "port" not in _connect:
+        _connect["port"] = _free_port()
     builder = (SparkSession.builder.master("local[2]").appName("driftgov-delta-interop")
                .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
@@ -83,10 +102,36 @@ def spark_session():
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.databricks.delta.retentionDurationCheck.enabled", "false")
-               .config("spark.executorEnv.PYTHONPATH", str(PACKAGE_ROOT)))
-    session = configure_spark_with_delta_pip(builder).getOrCreate()
+               .config("spark.executorEnv.PYTHONPATH", str(PACKAGE_ROOT))
+               .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+               .config("spark.connect.grpc.binding.address", "127.0.0.1")
+               .config("spark.connect.grpc.binding.port", str(_connect["port"])))
+    # The Python workers of Spark Connect plans take their environment from the JVM's, not from
+    # spark.executorEnv: the JVM is started with the build's package on PYTHONPATH (this process's own environment
+    # is left as it was, so that subprocesses of other tests do not see it).
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), saved]))
+    try:
+        session = configure_spark_with_delta_pip(builder, extra_packages=[SPARK_CONNECT_PACKAGE]).getOrCreate()
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def spark_connect_session():
+    """A Spark Connect client session (pyspark.sql.connect) of the shared session's Connect server."""
+    from pyspark.sql.connect.session import SparkSession as RemoteSession
+
+    spark_session()
+    url = f"sc://127.0.0.1:{_connect['port']}"
+    if _connect.get("url") != url:
+        _connect["session"] = RemoteSession.builder.remote(url).getOrCreate()
+        _connect["url"] = url
+    return _connect["session"]
 
 
 def spark_rows(table, columns, version=None):

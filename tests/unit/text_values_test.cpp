@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "driftgov/core/column.hpp"
+#include "driftgov/core/error.hpp"
+#include "driftgov/core/number_text.hpp"
 #include "io/text_values.hpp"
 
 namespace driftgov::io {
@@ -127,5 +129,23 @@ TEST(DecimalText, RoundsHalfUpToTheScaleAndChecksThePrecision) {
   EXPECT_EQ(unscaled, 0);
   for (const char* bad : {"", "-", ".", "1.2.3", "1e", "1e+", "abc", "1 2", "NaN", "Infinity"}) {
     EXPECT_EQ(driftgov::core::parse_decimal(bad, 10, 2, unscaled), DecimalParse::kNotANumber) << bad;
+  }
+}
+
+// core::parse_finite_number: the one reader of numbers given as option and configuration text.
+TEST(ParseFiniteNumber, ReadsWholeFiniteNumbers) {
+  EXPECT_EQ(driftgov::core::parse_finite_number("0.25", "--threshold"), 0.25);
+  EXPECT_EQ(driftgov::core::parse_finite_number("-3e2", "x"), -300.0);
+  EXPECT_EQ(driftgov::core::parse_finite_number("7", "x"), 7.0);
+}
+
+TEST(ParseFiniteNumber, RefusesAnythingElseNamingTheOption) {
+  for (const std::string text : {"", "abc", "1.5x", "nan", "inf", "-infinity", "1e999", " "}) {
+    try {
+      driftgov::core::parse_finite_number(text, "gate.threshold");
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const driftgov::core::InputError& error) {
+      EXPECT_EQ(std::string(error.what()), "gate.threshold: expected a number, got '" + text + "'");
+    }
   }
 }

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "driftgov/core/error.hpp"
+#include "driftgov/io/source.hpp"
 #include "driftgov/io/storage.hpp"
 #include "driftgov/monitor/config.hpp"
 
@@ -79,6 +80,46 @@ struct RefreshSummary {
 // monitor holds the lock, core::InputError for a table or baseline that does not fit the configuration, and
 // core::IOError for storage failures; a failed refresh is recorded as FAILED in the refreshes table first.
 RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options = {});
+
+// A full refresh whose rows were read elsewhere (driftgov.spark.run_monitor, docs/python.md): each task profiles its
+// share of the monitored table's rows at one version into a partial state, the state table's rows (state_schema:
+// one row per finest window, slice value and model id, the profile and model quality as JSON); the driver merges
+// the partial states and refreshes from them, writing what refresh_monitor writes for that version.
+
+// What the tasks read: the monitored table's current version, and the columns a refresh reads (table order).
+struct TableScan {
+  std::string table;
+  std::int64_t version = -1;
+  std::vector<std::string> columns;
+};
+TableScan refresh_table_scan(const Config& config, const MonitorConfig& monitor,
+                             io::Storage& storage = io::local_storage());
+
+struct PartialState {
+  core::RecordBatch rows;  // the state table's rows (state_schema), INPUT rows only
+  std::int64_t rows_read = 0;
+  std::int64_t null_timestamp_rows = 0;
+};
+
+// Profiles the rows of `source` (any share of the monitored table's rows at `version`, with at least the
+// TableScan's columns) as refresh_monitor profiles the table's rows. Reads no storage. Throws core::InputError
+// for a column that does not fit the configuration.
+PartialState partial_state(const Config& config, const MonitorConfig& monitor, std::int64_t version,
+                           io::Source& source);
+
+// The merged partial states of every row of the monitored table at `version`.
+struct TableState {
+  std::int64_t version = -1;
+  std::vector<core::RecordBatch> rows;  // state rows; rows of the same group are merged in this order
+  std::int64_t rows_read = 0;
+  std::int64_t null_timestamp_rows = 0;
+};
+
+// A full refresh at `state.version` from `state` instead of reading the table: the same lock, refreshes record,
+// tables, state table and transaction ids as refresh_monitor with options.full (so a later incremental refresh
+// continues from that version). The baseline is read by this process.
+RefreshSummary refresh_monitor_from_state(const Config& config, const MonitorConfig& monitor, const TableState& state,
+                                          const RefreshOptions& options = {});
 
 // The summary as `driftgov monitor run --json` prints it per monitor (docs/cli.md; without the incidents, which
 // governance adds) and driftgov.monitor.run returns it.
