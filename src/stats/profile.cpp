@@ -698,7 +698,11 @@ void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& c
 
 DatasetProfile Profiler::finish(std::string source_description) {
   for (auto& column : profile_.columns) {
-    if (column.numeric && column.numeric->exact_values) sort_ascending(*column.numeric->exact_values);
+    if (!column.numeric) continue;
+    if (column.numeric->exact_values) sort_ascending(*column.numeric->exact_values);
+    // A finished sketch holds its levels' capacity, not up to 4,095 staged values more: a written profile (a
+    // Spark partial, a stored baseline) is several times smaller to send and read, and equals the one in memory.
+    column.numeric->sketch.compact_staged_values();
   }
   profile_.source = std::move(source_description);
   return std::move(profile_);

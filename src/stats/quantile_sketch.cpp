@@ -95,6 +95,14 @@ void QuantileSketch::flush_staging() {
   compress();
 }
 
+void QuantileSketch::compact_staged_values() {
+  const bool compacted_before =
+      std::any_of(levels_.begin(), levels_.end(), [](const std::vector<double>& level) { return !level.empty(); });
+  if (!compacted_before || staging_.empty()) return;
+  view_.reset();
+  flush_staging();
+}
+
 void QuantileSketch::update_capacities() {
   capacities_.resize(levels_.size());
   total_capacity_ = 0;
@@ -228,16 +236,16 @@ double QuantileSketch::quantile(double q) const { return sorted_view().quantile(
 double QuantileSketch::cdf(double x) const { return sorted_view().cdf(x); }
 
 nlohmann::json QuantileSketch::to_json() const {
-  // Staged values are flushed first (sorted into level 0 and compacted, as the next values would flush them), on
-  // a copy: the serialised sketch holds at most its levels' capacity (about 3k values), not up to 4096 staged
-  // values more, which made a partial profile several times larger to send and to read back.
-  if (!staging_.empty()) {
-    QuantileSketch flushed = *this;
-    flushed.flush_staging();
-    return flushed.to_json();
-  }
   nlohmann::json levels = nlohmann::json::array();
-  for (const auto& level : levels_) {
+  // Staged values are written as part of level 0 (sorted), which they are once flushed.
+  std::vector<double> level0 = levels_[0];
+  std::vector<double> staged = staging_;
+  std::sort(staged.begin(), staged.end());
+  const auto middle = level0.size();
+  level0.insert(level0.end(), staged.begin(), staged.end());
+  std::inplace_merge(level0.begin(), level0.begin() + static_cast<std::ptrdiff_t>(middle), level0.end());
+  for (std::size_t h = 0; h < levels_.size(); ++h) {
+    const auto& level = h == 0 ? level0 : levels_[h];
     nlohmann::json values = nlohmann::json::array();
     for (double v : level) values.push_back(number_to_json(v));
     levels.push_back(std::move(values));

@@ -567,8 +567,8 @@ TEST(QuantileSketchIntegers, NarrowIntegerDataKeepsTheRankBound) {
   }
 }
 
-TEST(QuantileSketchSerialization, StagedValuesAreCompactedBeforeWriting) {
-  // 204,096 values leave 3,392 staged (the staging buffer flushes every 4,096). The written sketch holds at most
+TEST(QuantileSketchCompaction, StagedValuesAreCompactedOnceTheSketchHasCompacted) {
+  // 204,096 values leave 3,392 staged (the staging buffer flushes every 4,096). Compacted, the sketch holds at most
   // the levels' capacity: k (2/3)^depth per level, at least 8, which sums to under 3k + 8 per level.
   std::mt19937_64 rng(51);
   std::normal_distribution<double> normal(50.0, 7.0);
@@ -576,19 +576,39 @@ TEST(QuantileSketchSerialization, StagedValuesAreCompactedBeforeWriting) {
   for (auto& v : values) v = normal(rng);
   QuantileSketch sketch(200);
   sketch.update(values);
-  const auto retained = sketch.retained();
-  const auto json = sketch.to_json();
-  EXPECT_EQ(sketch.retained(), retained);  // the sketch itself is unchanged
-  std::size_t written = 0;
-  for (const auto& level : json.at("levels")) written += level.size();
-  EXPECT_LT(written, 3 * 200 + 8 * json.at("levels").size());
-  EXPECT_GT(retained, 3392u);
+  EXPECT_GT(sketch.retained(), 3392u);
+  sketch.compact_staged_values();
+  const auto levels = sketch.to_json().at("levels").size();
+  EXPECT_LT(sketch.retained(), 3 * 200 + 8 * levels);
   std::sort(values.begin(), values.end());
-  const auto back = QuantileSketch::from_json(json, "staged");
-  expect_within_rank_bound(back, values);
-  EXPECT_EQ(back.min(), values.front());
-  EXPECT_EQ(back.max(), values.back());
-  EXPECT_EQ(back.to_json(), json);  // reading and writing again changes nothing
+  expect_within_rank_bound(sketch, values);
+  EXPECT_EQ(sketch.min(), values.front());
+  EXPECT_EQ(sketch.max(), values.back());
+  // A sketch that never compacted keeps every value: its quantiles stay exact.
+  QuantileSketch small(200);
+  const std::vector<double> few(values.begin(), values.begin() + 2000);
+  small.update(few);
+  const auto before = small.to_json();
+  small.compact_staged_values();
+  EXPECT_EQ(small.to_json(), before);
+  EXPECT_EQ(small.retained(), 2000u);
+}
+
+TEST(QuantileSketchCompaction, AFinishedProfileEqualsItsWrittenForm) {
+  std::mt19937_64 rng(52);
+  Data data;
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (int i = 0; i < 204096; ++i) {
+    data.numbers.push_back(normal(rng));
+    data.labels.push_back("a");
+  }
+  const auto profile = profile_of({&data});
+  const auto& sketch = profile.columns[0].numeric->sketch;
+  EXPECT_LT(sketch.retained(), 3 * 200 + 8 * sketch.to_json().at("levels").size());
+  const auto back = DatasetProfile::from_json(profile.to_json(), "finished");
+  EXPECT_EQ(back.columns[0].numeric->sketch.to_json(), sketch.to_json());
+  for (const double q : {0.01, 0.5, 0.99}) EXPECT_EQ(back.columns[0].numeric->sketch.quantile(q), sketch.quantile(q));
+  expect_within_rank_bound(sketch, sorted_values({&data}));
 }
 
 TEST(QuantileSketchIntegers, NegativeZeroKeepsItsSign) {

@@ -167,7 +167,8 @@ class Profiler {
   // Profiles only the listed rows of `batch` (indices into it, each in range; any order, repeats counted again):
   // the same profile as consume(core::take_rows(batch, rows)), without copying the rows out first.
   void consume(const core::RecordBatch& batch, std::span<const std::int64_t> rows);
-  // Sorts the exact samples and returns the profile. The Profiler must not be used afterwards.
+  // Sorts the exact samples, compacts the sketches' staged values (QuantileSketch::compact_staged_values) and
+  // returns the profile. The Profiler must not be used afterwards.
   DatasetProfile finish(std::string source_description);
 
  private:
