@@ -358,6 +358,51 @@ void import_bulk(Column& out, const ArrowType& type, const ArrowArray& array, st
   if (!any_null) out.validity.clear();  // a slice without nulls of an array with some
 }
 
+// Rows [start, start + length) of a string or binary array with offsets of type Offset: the bytes copied in one
+// piece and the offsets rebased, where appending value by value copied each value apart. False, leaving `out`
+// as it was, when a null slot spans bytes (Arrow allows it; append_null leaves a null slot empty), for the
+// caller to take value by value.
+template <typename Offset>
+bool import_strings(Column& out, const ArrowArray& array, std::int64_t start, std::int64_t length,
+                    std::string_view name) {
+  const void* offsets = array.buffers[1];
+  const bool nulls = array.null_count != 0 && array.buffers[0] != nullptr;
+  const auto first = static_cast<std::int64_t>(load<Offset>(offsets, start));
+  out.offsets.resize(static_cast<std::size_t>(length) + 1);
+  if (nulls) out.validity.resize(static_cast<std::size_t>(length));
+  std::int64_t previous = first;
+  bool ordered = first >= 0;
+  bool null_slots_empty = true;
+  bool any_null = false;
+  for (std::int64_t row = 0; row < length; ++row) {
+    const auto end = static_cast<std::int64_t>(load<Offset>(offsets, start + row + 1));
+    ordered = ordered && end >= previous;
+    out.offsets[static_cast<std::size_t>(row) + 1] = end - first;
+    if (nulls) {
+      const bool valid = bit_set(array.buffers[0], start + row);
+      out.validity[static_cast<std::size_t>(row)] = valid ? 1 : 0;
+      any_null = any_null || !valid;
+      null_slots_empty = null_slots_empty && (valid || end == previous);
+    }
+    previous = end;
+  }
+  if (!ordered) {
+    throw InputError(fmt::format("column '{}': Arrow string offsets of rows {} to {} are negative or decrease", name,
+                                 start, start + length));
+  }
+  if (!null_slots_empty) {
+    out.offsets.assign(1, 0);
+    out.validity.clear();
+    return false;
+  }
+  if (previous > first) {
+    out.bytes.assign(static_cast<const char*>(array.buffers[2]) + first, static_cast<std::size_t>(previous - first));
+  }
+  out.length = length;
+  if (!any_null) out.validity.clear();
+  return true;
+}
+
 Column import_column(const ArrowSchema& schema, const ColumnType& type, const ArrowArray& array,
                      std::int64_t parent_offset, std::int64_t length) {
   const auto name = text_of(schema.name);
@@ -371,6 +416,12 @@ Column import_column(const ArrowSchema& schema, const ColumnType& type, const Ar
     check_array(array, type.value, name, "value");
     if (bulk_layout(type.value)) {
       import_bulk(out, type.value, array, start, length);
+      return out;
+    }
+    if (type.value.layout == Layout::kBinary32 && import_strings<std::int32_t>(out, array, start, length, name)) {
+      return out;
+    }
+    if (type.value.layout == Layout::kBinary64 && import_strings<std::int64_t>(out, array, start, length, name)) {
       return out;
     }
     out.reserve(length);

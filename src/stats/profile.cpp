@@ -17,6 +17,10 @@
 #include "driftgov/stats/sorting.hpp"
 #include "stats/json_numbers.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace driftgov::stats {
 
 using core::InputError;
@@ -346,10 +350,61 @@ struct BatchFacts {
   double high = -std::numeric_limits<double>::infinity();
 };
 
+#if defined(__SSE2__)
+// The facts of a batch that holds no NaN (most do: pandas and Arrow mark missing values as nulls), four values at
+// a time in two independent pairs of lanes, with no store; nullopt when some value is NaN. Where zeros may carry
+// either sign (`signed_zeros`), a zero bound goes back to the one-by-one loop, which keeps the sign of the first
+// zero it meets, as lanes would not.
+std::optional<BatchFacts> survey_without_nan(std::span<const double> values, bool signed_zeros) {
+  const __m128d infinity = _mm_set1_pd(std::numeric_limits<double>::infinity());
+  const __m128d sign = _mm_set1_pd(-0.0);
+  const __m128d one = _mm_set1_pd(1.0);
+  const __m128d zero = _mm_setzero_pd();
+  __m128d low[2] = {infinity, infinity};
+  __m128d high[2] = {_mm_xor_pd(infinity, sign), _mm_xor_pd(infinity, sign)};
+  __m128d zeros[2] = {zero, zero};
+  __m128d infinities[2] = {zero, zero};
+  __m128d nan = zero;
+  const std::size_t whole = values.size() - values.size() % 4;
+  for (std::size_t at = 0; at < whole; at += 4) {
+    for (int pair = 0; pair < 2; ++pair) {
+      const __m128d v = _mm_loadu_pd(values.data() + at + 2 * pair);
+      nan = _mm_or_pd(nan, _mm_cmpunord_pd(v, v));
+      low[pair] = _mm_min_pd(v, low[pair]);
+      high[pair] = _mm_max_pd(v, high[pair]);
+      zeros[pair] = _mm_add_pd(zeros[pair], _mm_and_pd(_mm_cmpeq_pd(v, zero), one));
+      infinities[pair] = _mm_add_pd(infinities[pair], _mm_and_pd(_mm_cmpeq_pd(_mm_andnot_pd(sign, v), infinity), one));
+    }
+  }
+  if (_mm_movemask_pd(nan) != 0) return std::nullopt;
+  double lanes[4][2];
+  _mm_storeu_pd(lanes[0], _mm_min_pd(low[0], low[1]));
+  _mm_storeu_pd(lanes[1], _mm_max_pd(high[0], high[1]));
+  _mm_storeu_pd(lanes[2], _mm_add_pd(zeros[0], zeros[1]));
+  _mm_storeu_pd(lanes[3], _mm_add_pd(infinities[0], infinities[1]));
+  BatchFacts facts{values.size(), static_cast<std::int64_t>(lanes[2][0] + lanes[2][1]),
+                   static_cast<std::int64_t>(lanes[3][0] + lanes[3][1]), std::min(lanes[0][0], lanes[0][1]),
+                   std::max(lanes[1][0], lanes[1][1])};
+  for (std::size_t at = whole; at < values.size(); ++at) {
+    const double v = values[at];
+    if (std::isnan(v)) return std::nullopt;
+    facts.zeros += v == 0.0;
+    facts.infinities += std::isinf(v);
+    facts.low = v < facts.low ? v : facts.low;
+    facts.high = v > facts.high ? v : facts.high;
+  }
+  if (signed_zeros && (facts.low == 0.0 || facts.high == 0.0)) return std::nullopt;
+  return facts;
+}
+#else
+std::optional<BatchFacts> survey_without_nan(std::span<const double>, bool) { return std::nullopt; }
+#endif
+
 // Splits NaN out (counted, excluded from every distribution statistic) by moving the other values to the front.
 // The loops run in functions of their own, returning by value, so that their running bounds stay in registers
 // (taken by reference in the caller, they were stored and reloaded at every value).
 [[gnu::noinline]] BatchFacts survey_floating(std::span<double> values) {
+  if (const auto facts = survey_without_nan(values, true)) return *facts;
   std::size_t kept = 0;
   std::int64_t zeros = 0;
   std::int64_t infinities = 0;
@@ -368,6 +423,7 @@ struct BatchFacts {
 
 // Integer columns can hold neither NaN nor infinities.
 [[gnu::noinline]] BatchFacts survey_integers(std::span<const double> values) {
+  if (const auto facts = survey_without_nan(values, false)) return *facts;
   std::int64_t zeros = 0;
   double low = std::numeric_limits<double>::infinity();
   double high = -std::numeric_limits<double>::infinity();
@@ -425,17 +481,19 @@ struct ValueKey {
   bool operator==(const ValueKey&) const = default;
 };
 
-// Counts of up to 16 distinct values, in slots given in order of first appearance, found through a small
-// open-addressing index: with categories in random order, one hashed probe beats a scan whose exit branch
-// mispredicts.
+// Counts of up to 256 distinct values, in slots given in order of first appearance, found through an
+// open-addressing index at most half full: with categories in random order, one hashed probe beats a scan whose
+// exit branch mispredicts, and a batch's values are compared as integers (ValueKey) rather than hashed as
+// strings into the summary's map one by one. 256 covers most categorical columns; the values beyond it go to
+// the summary directly.
 struct HotValues {
-  static constexpr std::size_t kCapacity = 16;
-  static constexpr std::size_t kIndexSize = 64;
-  static constexpr std::uint8_t kEmpty = 0xFF;
+  static constexpr std::size_t kCapacity = 256;
+  static constexpr std::size_t kIndexSize = 512;
+  static constexpr std::uint16_t kEmpty = 0xFFFF;
   std::array<ValueKey, kCapacity> keys;
   std::array<std::string_view, kCapacity> values;
-  std::array<std::int64_t, kCapacity> counts{};
-  std::array<std::uint8_t, kIndexSize> index;
+  std::array<std::int64_t, kCapacity> counts;
+  std::array<std::uint16_t, kIndexSize> index;
   std::size_t size = 0;
 
   HotValues() { index.fill(kEmpty); }
@@ -444,9 +502,9 @@ struct HotValues {
   bool count(const ValueKey& key, std::string_view value) {
     const std::uint64_t mixed =
         (key.first ^ (key.last * 0x9E3779B97F4A7C15ULL) ^ (key.length << 56)) * 0xBF58476D1CE4E5B9ULL;
-    std::size_t probe = static_cast<std::size_t>(mixed >> 58);
+    std::size_t probe = static_cast<std::size_t>(mixed >> 55);
     for (;;) {
-      const std::uint8_t slot = index[probe];
+      const std::uint16_t slot = index[probe];
       if (slot == kEmpty) break;
       if (keys[slot] == key &&
           (key.length <= 16 || std::memcmp(values[slot].data() + 8, value.data() + 8, key.length - 16) == 0)) {
@@ -456,7 +514,7 @@ struct HotValues {
       probe = (probe + 1) % kIndexSize;
     }
     if (size == kCapacity) return false;
-    index[probe] = static_cast<std::uint8_t>(size);
+    index[probe] = static_cast<std::uint16_t>(size);
     keys[size] = key;
     values[size] = value;
     counts[size] = 1;
@@ -548,9 +606,8 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     }
     summary.moments.add_block(finite);
   }
-  // Values kept one by one leave the sketch pending: they are still there, in arrival order, if it is needed.
-  // Counted values lose their order, so the sketch of a column that was counted is filled as values come (and
-  // comes out the same as if nothing had been kept).
+  // Kept values leave the sketch pending: they are still there if it is needed (one by one in arrival order;
+  // counted ones in ascending order), and a comparison of raw data never reads it.
   const auto sketch_kept_values = [&] {
     if (summary.sketch.empty()) {
       summary.sketch_pending = true;
@@ -567,7 +624,7 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
     if (holds_integers(column) && static_cast<std::size_t>(counts.total) + values.size() <= limit &&
         counts.add(values, low, high)) {
       summary.exact_values.reset();
-      summary.sketch.update(values);
+      sketch_kept_values();
       return;
     }
     // The batch does not fit the counts: on with every value.
@@ -641,7 +698,11 @@ void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& c
 
 DatasetProfile Profiler::finish(std::string source_description) {
   for (auto& column : profile_.columns) {
-    if (column.numeric && column.numeric->exact_values) sort_ascending(*column.numeric->exact_values);
+    if (!column.numeric) continue;
+    if (column.numeric->exact_values) sort_ascending(*column.numeric->exact_values);
+    // A finished sketch holds its levels' capacity, not up to 4,095 staged values more: a written profile (a
+    // Spark partial, a stored baseline) is several times smaller to send and read, and equals the one in memory.
+    column.numeric->sketch.compact_staged_values();
   }
   profile_.source = std::move(source_description);
   return std::move(profile_);

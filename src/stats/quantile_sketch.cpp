@@ -95,6 +95,14 @@ void QuantileSketch::flush_staging() {
   compress();
 }
 
+void QuantileSketch::compact_staged_values() {
+  const bool compacted_before =
+      std::any_of(levels_.begin(), levels_.end(), [](const std::vector<double>& level) { return !level.empty(); });
+  if (!compacted_before || staging_.empty()) return;
+  view_.reset();
+  flush_staging();
+}
+
 void QuantileSketch::update_capacities() {
   capacities_.resize(levels_.size());
   total_capacity_ = 0;

@@ -37,41 +37,44 @@ struct Survey {
 };
 
 #if defined(__SSE2__)
-// Bounds of `values` and whether they are all integers, two lanes at a time (a reduction over doubles the
-// compiler does not vectorise itself without permission to reorder), given up block by block once some value is
-// not an integer.
+// Bounds of `values` and whether they are all integers, four at a time in two independent pairs of lanes (a
+// reduction over doubles the compiler does not vectorise itself without permission to reorder; one pair was bound
+// by the latency of min and max), given up block by block once some value is not an integer.
 Survey survey(std::span<const double> values) {
   constexpr std::size_t kBlock = 512;
-  __m128d low = _mm_set1_pd(std::numeric_limits<double>::infinity());
-  __m128d high = _mm_set1_pd(-std::numeric_limits<double>::infinity());
-  __m128d fraction = _mm_setzero_pd();  // largest distance of a value from an integer
+  const __m128d infinity = _mm_set1_pd(std::numeric_limits<double>::infinity());
   const __m128d bound = _mm_set1_pd(kExactIntegerBound);
   const __m128d sign = _mm_set1_pd(-0.0);
+  __m128d low[2] = {infinity, infinity};
+  __m128d high[2] = {_mm_xor_pd(infinity, sign), _mm_xor_pd(infinity, sign)};
+  __m128d fraction = _mm_setzero_pd();  // largest distance of a value from an integer
   __m128d zeros = _mm_setzero_pd();
-  const std::size_t whole = values.size() - values.size() % 2;
+  const std::size_t whole = values.size() - values.size() % 4;
   bool integers = true;
   std::size_t at = 0;
-  for (; at < whole; at += 2) {
+  for (; at < whole; at += 4) {
     if (at % kBlock == 0 && integers && _mm_movemask_pd(_mm_cmpneq_pd(fraction, _mm_setzero_pd())) != 0) {
       integers = false;
     }
-    const __m128d v = _mm_loadu_pd(values.data() + at);
-    low = _mm_min_pd(v, low);
-    high = _mm_max_pd(v, high);
-    zeros = _mm_or_pd(zeros, _mm_cmpeq_pd(v, _mm_setzero_pd()));
-    if (integers) {
-      // Adding and removing 2^52 rounds a magnitude below 2^52 to an integer. (Larger values fail the bounds
-      // check instead; infinities make NaN here, which max ignores.)
-      const __m128d magnitude = _mm_andnot_pd(sign, v);
-      const __m128d rounded = _mm_sub_pd(_mm_add_pd(magnitude, bound), bound);
-      fraction = _mm_max_pd(_mm_andnot_pd(sign, _mm_sub_pd(rounded, magnitude)), fraction);
+    for (int pair = 0; pair < 2; ++pair) {
+      const __m128d v = _mm_loadu_pd(values.data() + at + 2 * pair);
+      low[pair] = _mm_min_pd(v, low[pair]);
+      high[pair] = _mm_max_pd(v, high[pair]);
+      zeros = _mm_or_pd(zeros, _mm_cmpeq_pd(v, _mm_setzero_pd()));
+      if (integers) {
+        // Adding and removing 2^52 rounds a magnitude below 2^52 to an integer. (Larger values fail the bounds
+        // check instead; infinities make NaN here, which max ignores.)
+        const __m128d magnitude = _mm_andnot_pd(sign, v);
+        const __m128d rounded = _mm_sub_pd(_mm_add_pd(magnitude, bound), bound);
+        fraction = _mm_max_pd(_mm_andnot_pd(sign, _mm_sub_pd(rounded, magnitude)), fraction);
+      }
     }
   }
   Survey result;
   double lanes[2];
-  _mm_storeu_pd(lanes, low);
+  _mm_storeu_pd(lanes, _mm_min_pd(low[0], low[1]));
   result.low = std::min(lanes[0], lanes[1]);
-  _mm_storeu_pd(lanes, high);
+  _mm_storeu_pd(lanes, _mm_max_pd(high[0], high[1]));
   result.high = std::max(lanes[0], lanes[1]);
   result.integers = integers && _mm_movemask_pd(_mm_cmpneq_pd(fraction, _mm_setzero_pd())) == 0;
   result.zeros = _mm_movemask_pd(zeros) != 0;

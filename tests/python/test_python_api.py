@@ -243,6 +243,40 @@ def test_dictionary_large_and_view_strings_equal_plain_strings(tmp_path):
     assert counts.sum() == 3000 - int(mask.sum())
 
 
+@pytest.mark.parametrize("offset_type", [pa.string(), pa.large_string()])
+def test_string_slices_and_null_slots_that_span_bytes(offset_type):
+    """Strings are imported a slice at a time: offsets rebased, bytes copied in one piece. A slice starting inside
+    the array, nulls whose slots are empty, and nulls whose slots span bytes (Arrow allows it) must all count as
+    pandas counts the same values; offsets that decrease are refused naming the column."""
+    rng = np.random.default_rng(9)
+    words = rng.choice(["north", "south", "", "a value longer than sixteen bytes"], 5000)
+    mask = rng.random(5000) < 0.2
+    plain = pa.array(words, offset_type, mask=mask)
+    width = np.int32 if offset_type == pa.string() else np.int64
+    # The same values and validity, but each null slot spans the bytes "NULL" (which must not be counted).
+    data, offsets, starts = [], [0], 0
+    for word, null in zip(words, mask):
+        text = b"NULL" if null else word.encode()
+        data.append(text)
+        starts += len(text)
+        offsets.append(starts)
+    spanning = pa.Array.from_buffers(offset_type, 5000, [plain.buffers()[0], pa.py_buffer(np.array(offsets, width)),
+                                                         pa.py_buffer(b"".join(data))], null_count=int(mask.sum()))
+    spanning.validate(full=True)
+    for array in (plain, spanning):
+        for start in (0, 1234):
+            piece = array.slice(start)
+            column = json.loads(driftgov.profile(pa.table({"s": piece})).to_bytes())["columns"][0]
+            expected = pd.Series(words[start:][~mask[start:]]).value_counts()
+            assert column["null_count"] == int(mask[start:].sum())
+            assert dict((k, v) for k, v in column["categorical"]["counts"]) == expected.to_dict()
+    offsets[10], offsets[11] = offsets[11], offsets[10] - 1
+    broken = pa.Array.from_buffers(offset_type, 5000, [None, pa.py_buffer(np.array(offsets, width)),
+                                                       pa.py_buffer(b"".join(data))])
+    with pytest.raises(driftgov.InputError, match="column 's'.*offsets"):
+        driftgov.profile(pa.table({"s": broken}))
+
+
 def test_unsigned_dates_and_timestamps_match_the_parquet_reader(tmp_path):
     table = pa.table({
         "u8": pa.array([0, 255, None, 7], pa.uint8()), "u64": pa.array([0, 2**64 - 1, 5, None], pa.uint64()),

@@ -298,9 +298,9 @@ TEST(IntegerCounts, CountsExpandToTheSortedValues) {
   const auto& summary = *profile.columns[0].numeric;
   ASSERT_TRUE(summary.exact_counts);
   EXPECT_FALSE(summary.exact_values);
-  // Counted values lose their order: the sketch is filled as they come, the same sketch as without counts.
-  EXPECT_FALSE(summary.sketch_pending);
-  EXPECT_EQ(summary.sketch.to_json(), integer_profile({a, b, c}, false, 0).columns[0].numeric->sketch.to_json());
+  // No sketch is built while the values are counted: it is fed the counted values (ascending) when needed.
+  EXPECT_TRUE(summary.sketch_pending);
+  EXPECT_TRUE(summary.sketch.empty());
   const auto truth = sorted_non_null({a, b, c});
   EXPECT_EQ(summary.exact_counts->expand(), truth);
   EXPECT_EQ(summary.exact_sorted(), truth);
@@ -318,10 +318,10 @@ TEST(IntegerCounts, WideRangesAndDoublesSwitchToEveryValue) {
   EXPECT_FALSE(widened.columns[0].numeric->exact_counts);
   ASSERT_TRUE(widened.columns[0].numeric->exact_values);
   EXPECT_EQ(*widened.columns[0].numeric->exact_values, sorted_non_null({narrow, wide}));
-  // The sketch, filled while the values were counted, goes on being filled as they come.
-  EXPECT_FALSE(widened.columns[0].numeric->sketch_pending);
-  EXPECT_EQ(widened.columns[0].numeric->sketch.to_json(),
-            integer_profile({narrow, wide}, false, 0).columns[0].numeric->sketch.to_json());
+  // The sketch stays pending over the counted values and then every value; completed, it holds them all.
+  EXPECT_TRUE(widened.columns[0].numeric->sketch_pending);
+  const auto widened_sketch = widened.columns[0].numeric->completed_sketch();
+  expect_within_rank_bound(widened_sketch, sorted_non_null({narrow, wide}));
   // A CSV column widens from int64 to double between batches: the counts give way to every value.
   ProfileOptions options;
   options.exact_value_limit = 1'000'000;
@@ -348,8 +348,8 @@ TEST(IntegerCounts, OutgrowingTheLimitDropsTheCountsAndSketchesEveryValue) {
   EXPECT_FALSE(summary.has_exact());
   EXPECT_TRUE(summary.exact_values_dropped);
   EXPECT_FALSE(summary.sketch_pending);
+  // The counted values of the first batch (ascending) and then the second batch's, every one of them.
   expect_within_rank_bound(summary.sketch, sorted_non_null({a, b}));
-  EXPECT_EQ(summary.sketch.to_json(), integer_profile({a, b}, false, 0).columns[0].numeric->sketch.to_json());
 }
 
 TEST(IntegerCounts, MergeAddsCountsOrFallsBackToSortedValues) {
@@ -480,6 +480,8 @@ TEST(CategoricalCounts, LookalikeValuesAreCountedApart) {
   pool.push_back("nortH");
   pool.push_back("home_improvement");
   pool.push_back("home_improvemenT");
+  // More than the 256 values the table holds.
+  for (int i = 0; i < 300; ++i) pool.push_back("city_" + std::to_string(i));
   Data data;
   std::map<std::string, std::int64_t> truth;
   for (int i = 0; i < 20000; ++i) {
@@ -565,6 +567,50 @@ TEST(QuantileSketchIntegers, NarrowIntegerDataKeepsTheRankBound) {
   }
 }
 
+TEST(QuantileSketchCompaction, StagedValuesAreCompactedOnceTheSketchHasCompacted) {
+  // 204,096 values leave 3,392 staged (the staging buffer flushes every 4,096). Compacted, the sketch holds at most
+  // the levels' capacity: k (2/3)^depth per level, at least 8, which sums to under 3k + 8 per level.
+  std::mt19937_64 rng(51);
+  std::normal_distribution<double> normal(50.0, 7.0);
+  std::vector<double> values(204096);
+  for (auto& v : values) v = normal(rng);
+  QuantileSketch sketch(200);
+  sketch.update(values);
+  EXPECT_GT(sketch.retained(), 3392u);
+  sketch.compact_staged_values();
+  const auto levels = sketch.to_json().at("levels").size();
+  EXPECT_LT(sketch.retained(), 3 * 200 + 8 * levels);
+  std::sort(values.begin(), values.end());
+  expect_within_rank_bound(sketch, values);
+  EXPECT_EQ(sketch.min(), values.front());
+  EXPECT_EQ(sketch.max(), values.back());
+  // A sketch that never compacted keeps every value: its quantiles stay exact.
+  QuantileSketch small(200);
+  const std::vector<double> few(values.begin(), values.begin() + 2000);
+  small.update(few);
+  const auto before = small.to_json();
+  small.compact_staged_values();
+  EXPECT_EQ(small.to_json(), before);
+  EXPECT_EQ(small.retained(), 2000u);
+}
+
+TEST(QuantileSketchCompaction, AFinishedProfileEqualsItsWrittenForm) {
+  std::mt19937_64 rng(52);
+  Data data;
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (int i = 0; i < 204096; ++i) {
+    data.numbers.push_back(normal(rng));
+    data.labels.push_back("a");
+  }
+  const auto profile = profile_of({&data});
+  const auto& sketch = profile.columns[0].numeric->sketch;
+  EXPECT_LT(sketch.retained(), 3 * 200 + 8 * sketch.to_json().at("levels").size());
+  const auto back = DatasetProfile::from_json(profile.to_json(), "finished");
+  EXPECT_EQ(back.columns[0].numeric->sketch.to_json(), sketch.to_json());
+  for (const double q : {0.01, 0.5, 0.99}) EXPECT_EQ(back.columns[0].numeric->sketch.quantile(q), sketch.quantile(q));
+  expect_within_rank_bound(sketch, sorted_values({&data}));
+}
+
 TEST(QuantileSketchIntegers, NegativeZeroKeepsItsSign) {
   // -0.0 equals 0.0 but prints as -0: a sketch of only -0.0 and small integers must hand back -0.0.
   QuantileSketch sketch(8);
@@ -578,6 +624,55 @@ TEST(QuantileSketchIntegers, NegativeZeroKeepsItsSign) {
                                               [](double v) { return v == 0.0 && std::signbit(v); });
   EXPECT_TRUE(kept_negative_zero);
   for (const double v : view.values) EXPECT_TRUE(v == 0.0 || v == 1.0 || v == 2.0 || v == 3.0 || v == 4.0) << v;
+}
+
+// Batches without NaN take a vectorised survey: its counts and bounds must equal those counted one by one here,
+// whatever the batch's length (tails of 0 to 3 values) and wherever zeros and infinities fall; a zero bound keeps
+// the sign of the first zero met.
+TEST(NumericSurvey, BatchesWithoutNanMatchCountsTakenOneByOne) {
+  std::mt19937_64 rng(41);
+  std::normal_distribution<double> normal(0.0, 10.0);
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  for (const std::size_t n : {1u, 3u, 4u, 7u, 1001u, 4098u}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      Data data;
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto r = rng() % 100;
+        data.numbers.push_back(r < 3 ? 0.0 : r < 4 && variant > 0 ? kInfinity : r < 5 && variant > 1 ? -kInfinity
+                                                                                                      : normal(rng));
+        data.labels.push_back("a");
+      }
+      std::int64_t zeros = 0;
+      std::int64_t infinities = 0;
+      double low = kInfinity;
+      double high = -kInfinity;
+      for (const auto& v : data.numbers) {
+        zeros += *v == 0.0;
+        infinities += std::isinf(*v);
+        low = *v < low ? *v : low;
+        high = *v > high ? *v : high;
+      }
+      const auto profile = profile_of({&data});
+      const auto& summary = *profile.columns[0].numeric;
+      EXPECT_EQ(summary.nan_count, 0) << n;
+      EXPECT_EQ(summary.zero_count, zeros) << n;
+      EXPECT_EQ(summary.infinite_count, infinities) << n;
+      EXPECT_EQ(summary.min, low) << n;
+      EXPECT_EQ(summary.max, high) << n;
+    }
+  }
+  // All values at or above zero, the first zero negative: the minimum is -0.0; the first zero positive: 0.0.
+  for (const bool negative_first : {true, false}) {
+    Data data;
+    for (int i = 0; i < 64; ++i) {
+      data.numbers.push_back(i == 5 ? (negative_first ? -0.0 : 0.0) : i == 40 ? (negative_first ? 0.0 : -0.0)
+                                                                              : 1.0 + i);
+      data.labels.push_back("a");
+    }
+    const auto profile = profile_of({&data});
+    EXPECT_EQ(std::signbit(profile.columns[0].numeric->min), negative_first);
+    EXPECT_EQ(profile.columns[0].numeric->zero_count, 2);
+  }
 }
 
 TEST(SortAscending, MatchesStandardSortIncludingInfinitiesAndSignedZeros) {

@@ -75,14 +75,13 @@ struct NumericSummary {
   std::optional<std::vector<double>> exact_values;
   // Instead of exact_values, for integer columns in a narrow range (never both): the same sample as counts. The
   // Profiler switches to exact_values when a batch does not fit (expanding the counts, so that sample's first
-  // values are then in ascending order rather than arrival order). Counted columns have their sketch filled as
-  // values come, never pending.
+  // values are then in ascending order rather than arrival order).
   std::optional<IntegerCounts> exact_counts;
   bool exact_values_dropped = false;  // the column outgrew the exact-value limit
-  // The Profiler fills no sketch while it keeps every value one by one: comparisons use the exact values, and
-  // building a sketch nobody reads cost as much as sorting the column. When set, `sketch` is empty and the exact
-  // sample holds the values; complete_sketch() (called by merge and to_json when they need the sketch) feeds them
-  // in.
+  // The Profiler fills no sketch while it keeps every value (one by one or counted): comparisons use the exact
+  // values, and building a sketch nobody reads cost as much as sorting the column. When set, `sketch` is empty and
+  // the exact sample holds the values; complete_sketch() (called by merge and to_json when they need the sketch)
+  // feeds them in, in the sample's order (arrival order, or ascending for counted values).
   bool sketch_pending = false;
 
   explicit NumericSummary(int k) : sketch(k) {}
@@ -168,7 +167,8 @@ class Profiler {
   // Profiles only the listed rows of `batch` (indices into it, each in range; any order, repeats counted again):
   // the same profile as consume(core::take_rows(batch, rows)), without copying the rows out first.
   void consume(const core::RecordBatch& batch, std::span<const std::int64_t> rows);
-  // Sorts the exact samples and returns the profile. The Profiler must not be used afterwards.
+  // Sorts the exact samples, compacts the sketches' staged values (QuantileSketch::compact_staged_values) and
+  // returns the profile. The Profiler must not be used afterwards.
   DatasetProfile finish(std::string source_description);
 
  private:

@@ -33,6 +33,10 @@ class QuantileSketch {
   void update(std::span<const double> values);
   // Merges `other` into this sketch. Throws core::InputError if k differs (naming both values).
   void merge(const QuantileSketch& other);
+  // Sorts the staged values into the levels and compacts them, as the next values would, once the sketch has
+  // compacted before: it then holds at most its levels' capacity (about 3k values) rather than up to 4,095 staged
+  // values more. A sketch that never compacted holds every value it was given, exactly, and keeps them.
+  void compact_staged_values();
 
   int k() const { return k_; }
   std::int64_t count() const { return count_; }
