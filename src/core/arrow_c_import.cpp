@@ -314,6 +314,36 @@ void convert_values(const void* buffer, std::int64_t start, std::int64_t length,
 
 // Rows [start, start + length) of a non-dictionary array of a bulk layout, with the values of null slots zeroed
 // as append_null writes them.
+// The values of a float64, int64 or timestamp array (in Column's own width) borrowed in place: no copy, `owner`
+// keeps the producer's array alive. Null rows keep whatever the producer's buffer holds. False when the layout
+// needs converting or the buffer is not aligned for its type.
+bool borrow_bulk(Column& out, const ArrowType& type, const ArrowArray& array, std::int64_t start, std::int64_t length,
+                 const std::shared_ptr<const void>& owner) {
+  const bool floating = type.layout == Layout::kFloat64;
+  const bool integer = (type.layout == Layout::kTimestamp && type.multiplier == 1) ||
+                       (type.layout == Layout::kSigned && type.width == 8);
+  if (!floating && !integer) return false;
+  const char* begin = static_cast<const char*>(array.buffers[1]) + start * 8;
+  if (reinterpret_cast<std::uintptr_t>(begin) % 8 != 0) return false;
+  if (floating) {
+    out.borrowed_doubles = reinterpret_cast<const double*>(begin);
+  } else {
+    out.borrowed_ints = reinterpret_cast<const std::int64_t*>(begin);
+  }
+  out.owner = owner;
+  out.length = length;
+  if (array.null_count == 0 || array.buffers[0] == nullptr) return true;
+  out.validity.resize(static_cast<std::size_t>(length));
+  bool any_null = false;
+  for (std::int64_t row = 0; row < length; ++row) {
+    const bool valid = bit_set(array.buffers[0], start + row);
+    out.validity[static_cast<std::size_t>(row)] = valid ? 1 : 0;
+    any_null = any_null || !valid;
+  }
+  if (!any_null) out.validity.clear();
+  return true;
+}
+
 void import_bulk(Column& out, const ArrowType& type, const ArrowArray& array, std::int64_t start,
                  std::int64_t length) {
   const void* values = array.buffers[1];
@@ -404,7 +434,7 @@ bool import_strings(Column& out, const ArrowArray& array, std::int64_t start, st
 }
 
 Column import_column(const ArrowSchema& schema, const ColumnType& type, const ArrowArray& array,
-                     std::int64_t parent_offset, std::int64_t length) {
+                     std::int64_t parent_offset, std::int64_t length, const std::shared_ptr<const void>& owner) {
   const auto name = text_of(schema.name);
   Column out(type.value.type);
   if (array.length < parent_offset + length) {
@@ -415,7 +445,9 @@ Column import_column(const ArrowSchema& schema, const ColumnType& type, const Ar
   if (!type.index) {
     check_array(array, type.value, name, "value");
     if (bulk_layout(type.value)) {
-      import_bulk(out, type.value, array, start, length);
+      if (!owner || !borrow_bulk(out, type.value, array, start, length, owner)) {
+        import_bulk(out, type.value, array, start, length);
+      }
       return out;
     }
     if (type.value.layout == Layout::kBinary32 && import_strings<std::int32_t>(out, array, start, length, name)) {
@@ -502,11 +534,11 @@ ArrowImport import_arrow_schema(const ArrowSchema& schema, const std::vector<std
 }
 
 RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& import, const ArrowArray& array) {
-  return import_arrow_batch(schema, import, array, 0, array.length);
+  return import_arrow_batch(schema, import, array, 0, array.length, nullptr);
 }
 
 RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& import, const ArrowArray& array,
-                               std::int64_t first_row, std::int64_t rows) {
+                               std::int64_t first_row, std::int64_t rows, const std::shared_ptr<const void>& owner) {
   check_record_schema(schema);
   if (array.n_children != schema.n_children) {
     throw InputError(fmt::format("Arrow data: the batch has {} columns, its schema {}", array.n_children,
@@ -520,7 +552,7 @@ RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& imp
   for (const auto index : import.indices) {
     const auto& child_schema = *schema.children[index];
     batch.columns.push_back(import_column(child_schema, resolve_column(child_schema), *array.children[index],
-                                          array.offset + first_row, rows));
+                                          array.offset + first_row, rows, owner));
   }
   return batch;
 }
@@ -537,7 +569,9 @@ std::int64_t ArrowStreamReader::slice_rows() const {
   return std::clamp<std::int64_t>(kSliceBytes / row_bytes, kMinSliceRows, kMaxSliceRows);
 }
 
-ArrowStreamReader::ArrowStreamReader(ArrowArrayStream* stream, const std::vector<std::string>& columns) {
+ArrowStreamReader::ArrowStreamReader(ArrowArrayStream* stream, const std::vector<std::string>& columns,
+                                     bool borrow_values)
+    : borrow_values_(borrow_values) {
   DRIFTGOV_CHECK(stream != nullptr && stream->release != nullptr, "an Arrow stream that was released");
   stream_ = *stream;
   stream->release = nullptr;  // moved: the caller's copy must not release it again
@@ -555,13 +589,12 @@ ArrowStreamReader::~ArrowStreamReader() {
 }
 
 void ArrowStreamReader::release_batch() {
-  if (batch_.release != nullptr) batch_.release(&batch_);
-  batch_ = ArrowArray{};
+  batch_.reset();  // released now, or when the last column borrowing from it goes
   next_row_ = 0;
 }
 
 std::optional<RecordBatch> ArrowStreamReader::next() {
-  if (batch_.release == nullptr || next_row_ >= batch_.length) {
+  if (!batch_ || next_row_ >= batch_->length) {
     release_batch();
     ArrowArray array{};
     if (stream_.get_next(&stream_, &array) != 0) {
@@ -569,17 +602,21 @@ std::optional<RecordBatch> ArrowStreamReader::next() {
       throw InputError(fmt::format("Arrow stream: reading the next batch failed: {}", error ? error : "no message"));
     }
     if (array.release == nullptr) return std::nullopt;  // the end of the stream
-    batch_ = array;
-    if (batch_.length == 0) {  // passed on as one empty batch
-      auto empty = import_arrow_batch(arrow_schema_, import_, batch_, 0, 0);
+    batch_ = std::shared_ptr<ArrowArray>(new ArrowArray(array), [](ArrowArray* held) {
+      if (held->release != nullptr) held->release(held);
+      delete held;
+    });
+    if (batch_->length == 0) {  // passed on as one empty batch
+      auto empty = import_arrow_batch(arrow_schema_, import_, *batch_, 0, 0);
       release_batch();
       return empty;
     }
   }
-  const auto rows = std::min(slice_rows(), batch_.length - next_row_);
-  auto slice = import_arrow_batch(arrow_schema_, import_, batch_, next_row_, rows);
+  const auto rows = std::min(slice_rows(), batch_->length - next_row_);
+  auto slice = import_arrow_batch(arrow_schema_, import_, *batch_, next_row_, rows,
+                                  borrow_values_ ? std::shared_ptr<const void>(batch_) : nullptr);
   next_row_ += rows;
-  if (next_row_ >= batch_.length) release_batch();  // the producer's memory back as soon as it is read
+  if (next_row_ >= batch_->length) release_batch();  // the producer's memory back as soon as no slice needs it
   return slice;
 }
 

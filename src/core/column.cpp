@@ -92,6 +92,9 @@ void Column::reserve(std::int64_t rows) {
 
 void Column::clear() {
   length = 0;
+  borrowed_doubles = nullptr;
+  borrowed_ints = nullptr;
+  owner.reset();
   validity.clear();
   ints.clear();
   doubles.clear();

@@ -320,7 +320,7 @@ void gather_doubles(const core::Column& column, std::vector<double>& out, const 
     switch (column.type.id) {
       case TypeId::kFloat32:
       case TypeId::kFloat64:
-        gather([&](std::size_t i) { return column.doubles[i]; });
+        gather([values = column.double_values()](std::size_t i) { return values[i]; });
         break;
       case TypeId::kDecimal: {
         const double scale = std::pow(10.0, column.type.scale);
@@ -329,13 +329,13 @@ void gather_doubles(const core::Column& column, std::vector<double>& out, const 
       }
       case TypeId::kTimestamp: {
         const double scale = timestamp_scale_to_micros(column.type.unit);
-        gather([&](std::size_t i) { return static_cast<double>(column.ints[i]) * scale; });
+        gather([values = column.int_values(), scale](std::size_t i) { return static_cast<double>(values[i]) * scale; });
         break;
       }
       case TypeId::kNull:
         break;
       default:
-        gather([&](std::size_t i) { return static_cast<double>(column.ints[i]); });
+        gather([values = column.int_values()](std::size_t i) { return static_cast<double>(values[i]); });
         break;
     }
   });
@@ -541,14 +541,14 @@ void reserve_sample(std::vector<double>& sample, std::size_t size, std::size_t l
 std::string value_as_category(const core::Column& column, std::size_t row) {
   switch (column.type.id) {
     case TypeId::kFloat32:
-    case TypeId::kFloat64: return fmt::format("{}", column.doubles[row]);
+    case TypeId::kFloat64: return fmt::format("{}", column.double_values()[row]);
     case TypeId::kDecimal: {
       const double scale = std::pow(10.0, column.type.scale);
       return fmt::format("{}", static_cast<double>(column.decimals[row]) / scale);
     }
     case TypeId::kString:
     case TypeId::kBinary: return std::string(column.string_at(static_cast<std::int64_t>(row)));
-    default: return fmt::format("{}", column.ints[row]);
+    default: return fmt::format("{}", column.int_values()[row]);
   }
 }
 

@@ -23,6 +23,7 @@
 // Thread safety: the functions are pure; an ArrowStreamReader is single-threaded, as the stream itself is.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,9 +93,12 @@ ArrowImport import_arrow_schema(const ArrowSchema& schema, const std::vector<std
 // Does not release `array`. Throws InputError for a batch that does not match the schema (a producer's bug) or a
 // value that does not fit (a uint64 beyond decimal(20,0) cannot happen; none does today).
 RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& import, const ArrowArray& array);
-// Rows [first_row, first_row + rows) of the batch only.
+// Rows [first_row, first_row + rows) of the batch only. With an `owner` (something keeping `array` alive), float64,
+// int64 and timestamp values are borrowed in place instead of copied (Column::borrowed_doubles/borrowed_ints), for
+// the profiler; without one, everything is copied.
 RecordBatch import_arrow_batch(const ArrowSchema& schema, const ArrowImport& import, const ArrowArray& array,
-                               std::int64_t first_row, std::int64_t rows);
+                               std::int64_t first_row, std::int64_t rows,
+                               const std::shared_ptr<const void>& owner = nullptr);
 
 // A reader over an ArrowArrayStream it takes over (the caller's struct is marked released). Releases the stream,
 // and every array it read, itself: a producer's batch as soon as its last slice is imported.
@@ -106,7 +110,9 @@ class ArrowStreamReader {
   static constexpr std::int64_t kMinSliceRows = 1024;
   static constexpr std::int64_t kMaxSliceRows = 65536;
 
-  ArrowStreamReader(ArrowArrayStream* stream, const std::vector<std::string>& columns);
+  // borrow_values: float64, int64 and timestamp values are borrowed from the producer's batches, which then live
+  // until the last slice borrowing from them is gone (for batches only the profiler reads: Column::owner).
+  ArrowStreamReader(ArrowArrayStream* stream, const std::vector<std::string>& columns, bool borrow_values = false);
   ~ArrowStreamReader();
   ArrowStreamReader(const ArrowStreamReader&) = delete;
   ArrowStreamReader& operator=(const ArrowStreamReader&) = delete;
@@ -123,8 +129,9 @@ class ArrowStreamReader {
   ArrowArrayStream stream_{};
   ArrowSchema arrow_schema_{};
   ArrowImport import_;
-  ArrowArray batch_{};         // the producer's batch being sliced (released: none)
-  std::int64_t next_row_ = 0;  // its first row not yet imported
+  bool borrow_values_ = false;
+  std::shared_ptr<ArrowArray> batch_;  // the producer's batch being sliced (none: null); released with the last owner
+  std::int64_t next_row_ = 0;          // its first row not yet imported
 };
 
 }  // namespace driftgov::core

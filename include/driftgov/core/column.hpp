@@ -9,9 +9,14 @@
 //   kStruct                                     -> children, one per field, each of the same length
 //   kMap: children[0] is a kStruct column of entries with fields "key" and "value".
 // `validity` has one byte per row (1 = value present); an empty vector means every row is valid.
-// A Column owns its buffers; it is not thread-safe to mutate concurrently.
+// A Column owns its buffers, with one exception: a column imported from Arrow for profiling may borrow its values
+// (borrowed_doubles for float64, borrowed_ints for int64 and timestamps), with `owner` keeping the producer's buffer
+// alive and doubles/ints left empty. Only the profiler reads such columns, through double_values()/int_values();
+// the values of their null rows are whatever the producer's buffer holds. It is not thread-safe to mutate a Column
+// concurrently.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,12 +37,18 @@ struct Column {
   std::vector<std::int64_t> offsets;
   std::string bytes;
   std::vector<Column> children;
+  const double* borrowed_doubles = nullptr;
+  const std::int64_t* borrowed_ints = nullptr;
+  std::shared_ptr<const void> owner;  // keeps the borrowed values alive
 
   Column() = default;
   explicit Column(DataType column_type);
 
   bool is_valid(std::int64_t row) const { return validity.empty() || validity[static_cast<std::size_t>(row)] != 0; }
   std::int64_t null_count() const;
+  // The values of a float (doubles) or integer-backed (ints) column, owned or borrowed.
+  const double* double_values() const { return borrowed_doubles != nullptr ? borrowed_doubles : doubles.data(); }
+  const std::int64_t* int_values() const { return borrowed_ints != nullptr ? borrowed_ints : ints.data(); }
   std::string_view string_at(std::int64_t row) const {
     const auto begin = offsets[static_cast<std::size_t>(row)];
     const auto end = offsets[static_cast<std::size_t>(row) + 1];
