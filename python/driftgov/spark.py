@@ -9,10 +9,15 @@
 Each task profiles the Arrow batches of its partition with the C++ engine (``DataFrame.mapInArrow``) and emits one
 row per group: the group's key columns, the partition index and the partial profile's bytes (``Profile.to_bytes``,
 the versioned profile format of docs/profiles.md). The driver collects those rows and merges each group's partials
-in partition order with ``Profile.merge``. Counts, nulls, NaN, zeros, min, max and exact category counts equal the
-single-process profile's exactly; mean and M2 up to floating-point rounding; quantile sketches, frequent items and
-distinct counts within their stated bounds. Only pyspark's public DataFrame API is used (no RDDs), so it runs on
-Spark Connect too. The executors need the driftgov package installed (docs/python.md, cluster use).
+in partition order with ``Profile.merge``. With ``merge="tree"`` (or "auto" on many partitions) the partials are
+first merged on the executors in levels: each level gives a partial the bucket index // fanout (contiguous ranges
+of indexes), repartitions the partials by bucket and group, and a second ``mapInArrow`` merges each bucket's
+partials in index order into one whose index is the bucket's; the driver merges the at most ``fanout`` partials a
+group has left. Either way the partials are merged in partition order, so counts, nulls, NaN, zeros, min, max and
+exact category counts equal the single-process profile's exactly; mean and M2 up to floating-point rounding;
+quantile sketches, frequent items and distinct counts within their stated bounds. Only pyspark's public DataFrame
+API is used (no RDDs), so it runs on Spark Connect too. The executors need the driftgov package installed
+(docs/python.md, cluster use).
 """
 from __future__ import annotations
 
@@ -35,6 +40,16 @@ _PROFILE_COLUMN = "__driftgov_profile"
 _STATE_COLUMN = "__driftgov_state"
 _ROWS_COLUMN = "__driftgov_rows_read"
 _NULL_TIMESTAMP_COLUMN = "__driftgov_null_timestamp_rows"
+# The bucket a tree level repartitions a partial by (index // fanout).
+_BUCKET_COLUMN = "__driftgov_bucket"
+_MERGE_CHOICES = ("auto", "driver", "tree")
+# merge="auto" merges in a tree when partitions x profiled columns exceeds this. The driver reads and merges a
+# partial in about 85 us per column of the benchmark frame (docs/benchmarks-python.md, merge cost), so this is
+# about 0.9 s of driver time, what a tree level's extra stage costs (measured there): 500 partitions of 20 columns,
+# 100 of 100.
+_AUTO_TREE_PARTITION_COLUMNS = 10_000
+# One canonical NaN, so that group keys holding NaN are equal dictionary keys (Spark groups NaN with NaN).
+_NAN = float("nan")
 
 
 def _profile_batches(schema, batches, columns: list, options: dict) -> Profile:
@@ -61,7 +76,6 @@ def _groups(batch, by: list):
 
 def _profile_partition(by: list, columns: list, options: dict, batches):
     """mapInArrow's function: the partial profiles of one partition, one output row per group."""
-    import pyarrow as pa
     from pyspark import TaskContext
 
     partition = TaskContext.get().partitionId()
@@ -76,7 +90,7 @@ def _profile_partition(by: list, columns: list, options: dict, batches):
         found: Dict[tuple, int] = {}
         for batch in _chain(first, iterator):
             for key_table, members in _groups(batch, by):
-                key = tuple(key_table.to_pylist()[0].values())
+                key = _group_key(key_table.to_pylist()[0].values())
                 partial = _profile_batches(members.schema, members.to_batches(), columns, options)
                 if key in found:
                     profiles[found[key]] = profiles[found[key]].merge(partial)
@@ -84,13 +98,99 @@ def _profile_partition(by: list, columns: list, options: dict, batches):
                     found[key] = len(profiles)
                     keys.append(key_table)
                     profiles.append(partial)
+    yield _partials_batch(by, keys, [partition] * len(profiles), [item.to_bytes() for item in profiles])
+
+
+def _partials_batch(by: list, keys: list, indexes: list, data: list):
+    """The output rows of a task: group keys (one-row tables), ordering indexes and partial profile bytes."""
+    import pyarrow as pa
+
     arrays = {}
     if by:
         key_columns = pa.concat_tables(keys)
         arrays = {name: key_columns[name].combine_chunks() for name in by}
-    arrays[_PARTITION_COLUMN] = pa.array([partition] * len(profiles), pa.int32())
-    arrays[_PROFILE_COLUMN] = pa.array([item.to_bytes() for item in profiles], pa.binary())
-    yield pa.RecordBatch.from_pydict(arrays)
+    arrays[_PARTITION_COLUMN] = pa.array(indexes, pa.int32())
+    arrays[_PROFILE_COLUMN] = pa.array(data, pa.binary())
+    return pa.RecordBatch.from_pydict(arrays)
+
+
+def _group_key(values) -> tuple:
+    """A group's key values as a tuple that equals every other tuple of the same group (NaN made one object)."""
+    return tuple(_NAN if isinstance(value, float) and value != value else value for value in values)
+
+
+def _merge_bucket_partition(by: list, fanout: int, batches):
+    """mapInArrow's function of a tree level: each (group, bucket)'s partials merged in index order into one partial
+    whose index is the bucket (index // fanout); a bucket of a single partial passes its bytes on unread."""
+    import pyarrow as pa
+
+    members: Dict[tuple, list] = {}
+    keys: Dict[tuple, Any] = {}
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        key_rows = table.select(by).to_pylist() if by else [{}] * batch.num_rows
+        indexes = table[_PARTITION_COLUMN].to_pylist()
+        data = table[_PROFILE_COLUMN]
+        for row, index in enumerate(indexes):
+            entry = (_group_key(key_rows[row].values()), index // fanout)
+            if entry not in members:
+                members[entry] = []
+                keys[entry] = table.select(by).slice(row, 1)
+            members[entry].append((index, data[row].as_py()))
+    if members:
+        yield _partials_batch(by, list(keys.values()), [bucket for _, bucket in members],
+                              [items[0][1] if len(items) == 1 else _merge_in_order(items).to_bytes()
+                               for items in members.values()])
+
+
+def _tree_level(partials, by: list, fanout: int, buckets: int, output):
+    """One level of the tree: the partials (group keys, index, bytes) repartitioned by (bucket, group) into `buckets`
+    tasks, each (group, bucket) merged in one; the result has the same columns, the bucket as index."""
+    # SQL text rather than pyspark.sql.functions, whose columns are classic or Connect ones by the process's mode.
+    bucketed = partials.selectExpr("*", f"{_PARTITION_COLUMN} DIV {fanout} AS {_BUCKET_COLUMN}")
+    regrouped = bucketed.repartition(buckets, _BUCKET_COLUMN, *by).drop(_BUCKET_COLUMN)
+    return regrouped.mapInArrow(functools.partial(_merge_bucket_partition, by, fanout), output)
+
+
+def _partition_count(df, count: bool) -> Optional[int]:
+    """The number of partitions of `df` (its tasks' partition indexes are below it), or None when unknown.
+
+    Classic pyspark: the physical plan's, without running anything. Under adaptive execution that is the count of
+    the plan's last shuffle before Spark coalesces it (an upper bound), since building the DataFrame's RDD would run
+    the stages under that shuffle. Spark Connect shows no plan to the client: with `count`, one job reads the
+    partition ids of `df`'s rows (none of its columns), else None.
+    """
+    java = getattr(df, "_jdf", None)
+    if java is not None:
+        try:
+            plan = java.queryExecution().executedPlan()
+            if plan.nodeName() != "AdaptiveSparkPlan":
+                return df.rdd.getNumPartitions()
+            found = plan.inputPlan().outputPartitioning().numPartitions()
+            if found > 0:
+                return found
+        except Exception:  # noqa: BLE001 (a pyspark without these plan methods: counted below)
+            pass
+    if not count:
+        return None
+    highest = df.selectExpr(f"spark_partition_id() AS {_PARTITION_COLUMN}").agg({_PARTITION_COLUMN: "max"}).first()[0]
+    return 0 if highest is None else highest + 1
+
+
+def _tree_buckets(partitions: int, fanout: int) -> list:
+    """The buckets of each tree level: levels until at most `fanout` partials per group remain."""
+    buckets = []
+    while partitions > fanout:
+        partitions = -(-partitions // fanout)
+        buckets.append(partitions)
+    return buckets
+
+
+def _merge_option(merge: Any, fanout: Any) -> None:
+    if not isinstance(merge, str) or merge not in _MERGE_CHOICES:
+        raise InputError(f"merge: expected 'auto', 'driver' or 'tree', got {merge!r}")
+    if isinstance(fanout, bool) or not isinstance(fanout, int) or fanout < 2:
+        raise InputError(f"fanout: expected a whole number of partials merged per task, at least 2, got {fanout!r}")
 
 
 def _chain(first, rest):
@@ -107,7 +207,8 @@ def _arrow_schema(df):
 
 def profile(df: Any, by: Union[str, Sequence[str], None] = None, *, columns: Optional[Sequence[str]] = None,
             sketch_k: int = _DEFAULT_SKETCH_K, category_cap: int = _DEFAULT_CATEGORY_CAP,
-            kind: Optional[Mapping[str, str]] = None, threads: int = 1) -> Union[Profile, Dict[tuple, Profile]]:
+            kind: Optional[Mapping[str, str]] = None, threads: int = 1, merge: str = "auto",
+            fanout: int = 16) -> Union[Profile, Dict[tuple, Profile]]:
     """Profiles a Spark DataFrame as :func:`driftgov.profile` profiles local data, each partition in its task.
 
     Without ``by``: one :class:`driftgov.Profile` of every row (of an empty DataFrame too). With ``by`` (a column
@@ -115,11 +216,18 @@ def profile(df: Any, by: Union[str, Sequence[str], None] = None, *, columns: Opt
     null key) to the profile of its rows; the key columns are not profiled unless ``columns`` names them.
     ``columns`` (default: every other column), ``sketch_k``, ``category_cap`` and ``kind`` are
     :func:`driftgov.profile`'s; ``threads`` is the threads each task profiles with (1: Spark runs a task per core).
-    Options and column types are checked on the driver first, raising driftgov's errors there. The partial profiles
-    of every partition and group are collected on the driver: ``coalesce`` a DataFrame of very many partitions.
+    Options and column types are checked on the driver first, raising driftgov's errors there.
+
+    ``merge`` says where the partial profiles (one per partition and group) are merged: ``"driver"`` collects them
+    all and merges them there; ``"tree"`` merges them on the executors first, ``fanout`` (at least 2) partials per
+    task and level, in levels until at most ``fanout`` per group remain for the driver; ``"auto"`` (the default)
+    is "tree" when the partitions times the profiled columns exceed 10,000 (the driver's merge then costs more than
+    an extra stage) and the partition count is known without running a job (not on Spark Connect), else "driver".
+    The exact fields are the same either way (partials merge in partition order).
     """
     from pyspark.sql.types import BinaryType, IntegerType, StructField, StructType
 
+    _merge_option(merge, fanout)
     by_list = _columns_option("by", by)
     column_list = _columns_option("columns", columns)
     names = list(df.columns)
@@ -137,10 +245,15 @@ def profile(df: Any, by: Union[str, Sequence[str], None] = None, *, columns: Opt
                         [StructField(_PARTITION_COLUMN, IntegerType(), False),
                          StructField(_PROFILE_COLUMN, BinaryType(), False)])
     task = functools.partial(_profile_partition, by_list, profiled, options)
-    rows = selected.mapInArrow(task, output).collect()
+    partials_frame = selected.mapInArrow(task, output)
+    if merge != "driver":
+        partitions = _partition_count(selected, count=merge == "tree")
+        if partitions is not None and (merge == "tree" or partitions * len(profiled) > _AUTO_TREE_PARTITION_COLUMNS):
+            for buckets in _tree_buckets(partitions, fanout):
+                partials_frame = _tree_level(partials_frame, by_list, fanout, buckets, output)
     partials: Dict[tuple, list] = {}
-    for row in rows:
-        key = tuple(row[name] for name in by_list)
+    for row in partials_frame.collect():
+        key = _group_key(row[name] for name in by_list)
         partials.setdefault(key, []).append((row[_PARTITION_COLUMN], bytes(row[_PROFILE_COLUMN])))
     merged = {key: _merge_in_order(items) for key, items in partials.items()}
     if not by_list:
@@ -160,11 +273,11 @@ def _merge_in_order(partials: list) -> Profile:
 def compare(reference: Any, current: Any, **options: Any):
     """Compares two Spark DataFrames (or a :class:`driftgov.Profile` on either side) as :func:`driftgov.compare`
     compares profiles: each DataFrame is profiled with :func:`profile` (``columns``, ``sketch_k``,
-    ``category_cap``, ``kind``, ``threads``), and the other options are :func:`driftgov.compare`'s. Quantile-based
+    ``category_cap``, ``kind``, ``threads``, ``merge``, ``fanout``), and the other options are :func:`driftgov.compare`'s. Quantile-based
     statistics are then sketch-based with stated bounds, as for any stored profile. Returns a DriftResult.
     """
-    profile_options = {name: options.pop(name) for name in ("sketch_k", "category_cap", "kind", "threads")
-                       if name in options}
+    profile_options = {name: options.pop(name)
+                       for name in ("sketch_k", "category_cap", "kind", "threads", "merge", "fanout") if name in options}
     if "columns" in options:
         profile_options["columns"] = options["columns"]  # also compare's: the columns compared
     sides = [side if isinstance(side, Profile) else profile(side, **profile_options) for side in (reference, current)]
