@@ -73,6 +73,16 @@ def test_tree_merge_of_groups(data, levels):
     assert tree[("early",)].row_count == 150
 
 
+@pytest.mark.parametrize("merge", ["driver", "tree"])
+def test_a_nan_key_is_one_group(merge):
+    # Spark and pyarrow group NaN keys together: one group across the partitions, whichever merge.
+    df = spark_session().createDataFrame([(float("nan") if i % 3 else 1.5, float(i)) for i in range(60)],
+                                         "key double, value double").repartition(4)
+    groups = driftgov.spark.profile(df, by="key", merge=merge, fanout=2)
+    assert sorted(profile.row_count for profile in groups.values()) == [20, 40]
+    assert groups[(1.5,)].row_count == 20
+
+
 def test_tree_merge_of_an_empty_dataframe(data, levels):
     df, table = data
     empty = df.filter("id < 0").repartition(8)
