@@ -76,8 +76,9 @@ ArrowArrayStream* stream_from_capsule(nb::handle capsule) {
 stats::DatasetProfile profile_stream(nb::handle capsule, const std::string& description,
                                      const std::vector<std::string>& columns, int sketch_k, std::size_t category_cap,
                                      const std::map<std::string, std::string>& kinds, std::int64_t exact_limit,
-                                     int threads) {
+                                     int threads, const std::vector<std::string>& nan_as_null) {
   stats::ProfileOptions options;
+  options.nan_as_null.insert(nan_as_null.begin(), nan_as_null.end());
   options.sketch_k = sketch_k;
   options.category_cap = category_cap;
   options.exact_value_limit = exact_limit;
@@ -362,8 +363,9 @@ NB_MODULE(_core, module) {
       .def("_to_json_text", [](const stats::DatasetProfile& profile) { return profile.to_json().dump(); });
 
   module.def("_profile_stream", &python::profile_stream, "stream"_a, "description"_a, "columns"_a, "sketch_k"_a,
-             "category_cap"_a, "kind"_a, "exact_limit"_a, "threads"_a,
-             "Profiles an Arrow C stream capsule (driftgov.profile converts its data to one).");
+             "category_cap"_a, "kind"_a, "exact_limit"_a, "threads"_a, "nan_as_null"_a = std::vector<std::string>{},
+             "Profiles an Arrow C stream capsule (driftgov.profile converts its data to one); NaN in the floating "
+             "columns `nan_as_null` names counts as null.");
   module.def("_read", &python::read_source, "path"_a, "version"_a, "timestamp"_a, "columns"_a,
              "Reads a CSV, Parquet or Delta source into an Arrow C stream capsule (driftgov.read wraps it).");
   module.def("_run_monitor", &python::run_monitor, "config"_a, "name"_a, "target"_a, "variables"_a, "full"_a,

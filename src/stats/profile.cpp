@@ -224,6 +224,7 @@ void Profiler::start(const core::Schema& schema) {
       column.categorical->cap = options_.category_cap;
       column.categorical->exact_counts.emplace();
     }
+    nan_as_null_.push_back(field.type.is_floating() && options_.nan_as_null.contains(field.name) ? 1 : 0);
     profile_.columns.push_back(std::move(column));
   }
   started_ = true;
@@ -256,12 +257,13 @@ void Profiler::consume_rows(const core::RecordBatch& batch, const std::span<cons
       for (const auto row : *rows) nulls += column.validity[static_cast<std::size_t>(row)] == 0;
       profile.null_count += nulls;
     }
+    const bool nan_as_null = nan_as_null_[i] != 0 && column.type.is_floating();
     if (profile.kind == ColumnKind::kNumeric) {
       // A CSV column can widen from int64 to double between batches; both are numeric.
       if (profile.type.id != column.type.id && column.type.is_numeric()) profile.type = column.type;
-      consume_numeric(profile, column, rows);
+      consume_numeric(profile, column, rows, nan_as_null);
     } else {
-      consume_categorical(profile, column, rows);
+      consume_categorical(profile, column, rows, nan_as_null);
     }
   }
   profile_.row_count += selected;
@@ -555,7 +557,7 @@ std::string value_as_category(const core::Column& column, std::size_t row) {
 }  // namespace
 
 void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& column,
-                               const std::span<const std::int64_t>* rows) {
+                               const std::span<const std::int64_t>* rows, bool nan_as_null) {
   auto& summary = *profile.numeric;
   const auto length = rows ? rows->size() : static_cast<std::size_t>(column.length);
   const bool first_values = summary.empty();
@@ -582,7 +584,7 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   const std::int64_t infinities = facts.infinities;
   const double low = facts.low;
   const double high = facts.high;
-  summary.nan_count += static_cast<std::int64_t>(gathered.size() - kept);
+  (nan_as_null ? profile.null_count : summary.nan_count) += static_cast<std::int64_t>(gathered.size() - kept);
   summary.zero_count += zeros;
   summary.infinite_count += infinities;
   target.resize(start + kept);
@@ -649,7 +651,7 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
 }
 
 void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& column,
-                                   const std::span<const std::int64_t>* rows) {
+                                   const std::span<const std::int64_t>* rows, bool nan_as_null) {
   auto& summary = *profile.categorical;
   if (column.type.id == TypeId::kNull) return;
   const bool all_valid = column.validity.empty();
@@ -673,6 +675,10 @@ void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& c
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t row = row_of(i);
         if (!all_valid && !column.validity[row]) continue;
+        if (nan_as_null && std::isnan(column.double_values()[row])) {
+          ++profile.null_count;
+          continue;
+        }
         summary.add(value_as_category(column, row));
       }
       return;
