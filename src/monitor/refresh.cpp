@@ -1422,10 +1422,57 @@ std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Stor
 
 namespace {
 
-// A refresh: reading the table (or taking `external`, the state of its rows read elsewhere), then profiles,
-// drift, breaches, writes and the refresh's records.
+// Where a refresh's rows come from: the monitored table, read by this process, or the merged state of every row
+// of one version computed elsewhere (the Spark path). The one place where the two kinds of refresh differ.
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  // The version of the monitored table the refresh goes to.
+  virtual delta::TimeTravel version() const = 0;
+  // The rows are the whole table at that version and nothing else: the refresh is full, and runs even when the
+  // state table has processed that version already.
+  virtual bool whole_version_only() const = 0;
+  // The state of every row of `source` (a full refresh), with what was read.
+  virtual void read_all(const delta::Snapshot& source, const Plan& plan, const std::string& source_name,
+                        StateMap& state, Counters& counters) const = 0;
+};
+
+// The table itself, at its latest version; a refresh may be incremental.
+class TableRows final : public RowSource {
+ public:
+  delta::TimeTravel version() const override { return {}; }
+  bool whole_version_only() const override { return false; }
+  void read_all(const delta::Snapshot& source, const Plan& plan, const std::string& source_name, StateMap& state,
+                Counters& counters) const override {
+    delta::ScanOptions scan_options;
+    scan_options.columns = plan.scan_columns;
+    delta::Scan scan(source, scan_options);
+    GroupReader reader(plan, scan.schema(), false);
+    read_scan(scan, reader, [](std::int64_t) { return true; }, state, counters, source_name);
+  }
+};
+
+// A state computed elsewhere from every row of `state.version`.
+class ExternalRows final : public RowSource {
+ public:
+  explicit ExternalRows(const TableState& state) : state_(state) {}
+  delta::TimeTravel version() const override { return {state_.version, std::nullopt}; }
+  bool whole_version_only() const override { return true; }
+  void read_all(const delta::Snapshot& source, const Plan&, const std::string&, StateMap& state,
+                Counters& counters) const override {
+    for (const auto& rows : state_.rows) add_state_rows(rows, "partial state", false, std::nullopt, state);
+    // Every live file of the version was read by the tasks.
+    counters = Counters{state_.rows_read, state_.null_timestamp_rows,
+                        static_cast<std::int64_t>(source.files().size())};
+  }
+
+ private:
+  const TableState& state_;
+};
+
+// A refresh: reading its rows, then profiles, drift, breaches, writes and the refresh's records.
 RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options,
-                       const TableState* external) {
+                       const RowSource& row_source) {
   auto& storage = options.storage ? *options.storage : io::local_storage();
   const auto clock_start = std::chrono::steady_clock::now();
   const auto now_us = options.now_us.value_or(system_now_us());
@@ -1482,9 +1529,7 @@ RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const
     }
   }
 
-  const auto source = delta::Snapshot::load(
-      monitor.table,
-      external ? delta::TimeTravel{external->version, std::nullopt} : delta::TimeTravel{}, storage);
+  const auto source = delta::Snapshot::load(monitor.table, row_source.version(), storage);
   const auto plan = make_plan(config, monitor, source.schema().schema);
   const auto state_location = state_table(monitor);
   std::optional<delta::Snapshot> state_snapshot;
@@ -1494,8 +1539,9 @@ RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const
   summary.version_from = processed;
   summary.version_to = source.version();
   const bool snapshot_monitor = is_snapshot(monitor);
-  bool full = options.full || external || !processed || snapshot_monitor;
-  if (!options.full && !external && processed && *processed == source.version()) {
+  const bool full_asked = options.full || row_source.whole_version_only();
+  bool full = full_asked || !processed || snapshot_monitor;
+  if (!full_asked && processed && *processed == source.version()) {
     summary.state = "UP_TO_DATE";
     summary.telemetry = nlohmann::json::object();  // no telemetry document: nothing was written
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
@@ -1560,16 +1606,7 @@ RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const
     scan_options.columns = plan.scan_columns;
     const auto& zone = monitor.zone();
     if (full) {
-      if (external) {
-        for (const auto& rows : external->rows) add_state_rows(rows, "partial state", false, std::nullopt, state);
-        // Every live file of the version was read by the tasks.
-        counters = Counters{external->rows_read, external->null_timestamp_rows,
-                            static_cast<std::int64_t>(source.files().size())};
-      } else {
-        delta::Scan scan(source, scan_options);
-        GroupReader reader(plan, scan.schema(), false);
-        read_scan(scan, reader, [](std::int64_t) { return true; }, state, counters, source_name);
-      }
+      row_source.read_all(source, plan, source_name, state, counters);
       if (snapshot_monitor) {
         // One window per table version: [commit time, commit time].
         StateMap keyed;
@@ -1923,12 +1960,12 @@ RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const
 }  // namespace
 
 RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options) {
-  return refresh(config, monitor, options, nullptr);
+  return refresh(config, monitor, options, TableRows{});
 }
 
 RefreshSummary refresh_monitor_from_state(const Config& config, const MonitorConfig& monitor, const TableState& state,
                                           const RefreshOptions& options) {
-  return refresh(config, monitor, options, &state);
+  return refresh(config, monitor, options, ExternalRows{state});
 }
 
 TableScan refresh_table_scan(const Config& config, const MonitorConfig& monitor, io::Storage& storage) {
