@@ -20,6 +20,7 @@
 #include "driftgov/stats/profile.hpp"
 #include "driftgov/stats/quantile_sketch.hpp"
 #include "driftgov/stats/sorting.hpp"
+#include "stats/batch_survey.hpp"
 
 namespace {
 
@@ -54,6 +55,20 @@ std::vector<std::string> category_values(std::size_t count, std::size_t distinct
   for (auto& v : values) v = "category_" + std::to_string(distribution(generator));
   return values;
 }
+
+// ---------------------------------------------------------------- batch survey
+
+// One batch of float64 values without NaN: count, zeros, infinities and bounds (stats/batch_survey.hpp).
+void BM_SurveyWithoutNan(benchmark::State& state) {
+  auto values = lognormal_values(static_cast<std::size_t>(state.range(0)), 21);
+  values[values.size() / 2] = -values[values.size() / 2];  // a negative low bound, so no zero bound
+  for (auto _ : state) {
+    auto facts = driftgov::stats::survey_without_nan(values, true);
+    benchmark::DoNotOptimize(facts);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_SurveyWithoutNan)->Arg(kBatchRows)->Arg(1000);
 
 // ---------------------------------------------------------------- quantile sketch
 

@@ -32,26 +32,66 @@ _DEFAULT_CATEGORY_CAP = 10000
 
 
 def _arrow_stream(data: Any):
-    """An ``arrow_array_stream`` PyCapsule for `data`, through the Arrow PyCapsule interface."""
+    """(an ``arrow_array_stream`` PyCapsule for `data`, through the Arrow PyCapsule interface; the names of the
+    columns whose NaN values are missing values)."""
     if isinstance(data, Profile):
         raise InputError("data: expected a table or data frame, got a Profile (compare accepts profiles)")
     pandas = sys.modules.get("pandas")
     if pandas is not None and isinstance(data, pandas.DataFrame):
-        # pandas' own __arrow_c_stream__ adds an index other than a plain range as a column (__index_level_0__):
-        # that of any filtered or sorted frame. The index is not data to profile.
-        import pyarrow as pa
-
-        return pa.Table.from_pandas(data, preserve_index=False).__arrow_c_stream__()
+        return _pandas_stream(data)
     if hasattr(data, "__arrow_c_stream__"):
-        return data.__arrow_c_stream__()
+        return data.__arrow_c_stream__(), []
     if hasattr(data, "__arrow_c_array__"):
         # A single record batch: wrap it into a one-batch stream with pyarrow, which every producer of the
         # interface can hand its arrays to.
         import pyarrow as pa
 
-        return pa.record_batch(data).__arrow_c_stream__()
+        return pa.record_batch(data).__arrow_c_stream__(), []
     raise InputError(f"data: expected an object with the Arrow PyCapsule interface (pyarrow Table, RecordBatch or "
                      f"RecordBatchReader, pandas or polars DataFrame), got {type(data).__name__}")
+
+
+def _pandas_stream(frame: Any):
+    """_arrow_stream of a pandas DataFrame.
+
+    pandas' own __arrow_c_stream__ adds an index other than a plain range as a column (__index_level_0__): that of
+    any filtered or sorted frame. The index is not data to profile. NaN in a float column is pandas' missing value:
+    pyarrow's conversion would scan each such column for NaN to build a validity bitmap; instead the column goes
+    over as it is (its buffer borrowed, no copy) and the profiler counts its NaN as nulls. The other columns take
+    pyarrow's conversion, on one thread: converting object (string) columns holds the GIL, so more threads only add
+    their overhead, in CPU and in wall time.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    names = list(frame.columns)
+    if len(set(names)) != len(names):
+        return pa.Table.from_pandas(frame, preserve_index=False, nthreads=1).__arrow_c_stream__(), []
+    own = {}  # column position: its Arrow array, for the columns not left to pyarrow's conversion
+    floating = []
+    for i, dtype in enumerate(frame.dtypes):
+        if not isinstance(dtype, np.dtype):
+            continue
+        if dtype.kind == "f" and dtype.itemsize in (4, 8):
+            values = frame.iloc[:, i].to_numpy()
+            own[i] = pa.array(values, type=pa.from_numpy_dtype(values.dtype))
+            floating.append(str(names[i]))
+        elif dtype.kind == "O":
+            # Strings are read from the str objects in one pass, without pyarrow's per-item checks; a column
+            # holding anything else goes to pyarrow's conversion, which types it or refuses it naming it.
+            values = frame.iloc[:, i].to_numpy()
+            capsule = _core._strings_from_objects(values.__array_interface__, len(values), str(names[i]),
+                                                  sys.modules["pandas"].NA)
+            if capsule is not None:
+                own[i] = pa.RecordBatchReader.from_stream(_ArrowStream(capsule)).read_all().column(0)
+    if not own:
+        return pa.Table.from_pandas(frame, preserve_index=False, nthreads=1).__arrow_c_stream__(), []
+    others = [name for i, name in enumerate(names) if i not in own]
+    converted = iter(pa.Table.from_pandas(frame, columns=others, preserve_index=False, nthreads=1).columns
+                     if others else ())
+    arrays = [own[i] if i in own else next(converted) for i in range(len(names))]
+    table = pa.Table.from_arrays(arrays, names=[str(name) for name in names])
+    return table.__arrow_c_stream__(), floating
 
 
 def _describe(data: Any) -> str:
@@ -78,8 +118,9 @@ def profile(data: Any, *, columns: Optional[Sequence[str]] = None, sketch_k: int
     profiling. Raises InputError (a ValueError) for a bad option or data, naming it, and UnsupportedError for a
     column of an Arrow type driftgov does not read, naming the column and the type.
     """
-    return _core._profile_stream(_arrow_stream(data), _describe(data), _columns_option("columns", columns), sketch_k,
-                                 category_cap, dict(kind or {}), exact_limit, threads)
+    stream, nan_as_null = _arrow_stream(data)
+    return _core._profile_stream(stream, _describe(data), _columns_option("columns", columns), sketch_k,
+                                 category_cap, dict(kind or {}), exact_limit, threads, nan_as_null)
 
 
 class _ArrowStream:

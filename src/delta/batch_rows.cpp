@@ -9,6 +9,43 @@
 
 namespace driftgov::delta {
 
+namespace {
+
+bool holds_integers(const core::DataType& type) {
+  return type.is_integer() || type.id == core::TypeId::kBoolean || type.id == core::TypeId::kDate ||
+         type.id == core::TypeId::kTimestamp;
+}
+
+// Whether a column of `type` can be read as `kind`, and what is expected otherwise.
+bool fits(RowValue kind, const core::DataType& type) {
+  switch (kind) {
+    case RowValue::kText: return type.id == core::TypeId::kString || type.id == core::TypeId::kBinary;
+    case RowValue::kReal: return type.is_floating() || holds_integers(type);
+    case RowValue::kInteger: return holds_integers(type);
+    case RowValue::kWindow:
+      return type.id == core::TypeId::kStruct && type.children.size() >= 2 && holds_integers(type.children[0].type) &&
+             holds_integers(type.children[1].type);
+  }
+  return false;
+}
+
+const char* expected(RowValue kind) {
+  switch (kind) {
+    case RowValue::kText: return "a string";
+    case RowValue::kReal: return "a number";
+    case RowValue::kInteger: return "an integer, boolean, date or timestamp";
+    case RowValue::kWindow: return "a window struct of start and end timestamps";
+  }
+  return "";
+}
+
+std::optional<std::int64_t> integer_at(const core::Column& column, std::int64_t row) {
+  if (!column.is_valid(row)) return std::nullopt;
+  return column.int_values()[static_cast<std::size_t>(row)];
+}
+
+}  // namespace
+
 const core::Column* BatchRows::find(std::string_view name) const {
   for (std::size_t i = 0; i < batch_.schema.fields.size(); ++i) {
     if (batch_.schema.fields[i].name == name) return &batch_.columns[i];
@@ -21,32 +58,48 @@ const core::Column& BatchRows::require(std::string_view name) const {
   throw core::InputError(fmt::format("{}: no column '{}'", table_, name));
 }
 
-std::optional<std::string> BatchRows::text(const core::Column* column, std::int64_t row) {
-  if (column == nullptr || !column->is_valid(row)) return std::nullopt;
-  return std::string(column->string_at(row));
+template <RowValue kind>
+ColumnHandle<kind> ColumnHandle<kind>::resolve(const core::Column* column, std::string_view table,
+                                               std::string_view name) {
+  if (column == nullptr || column->type.id == core::TypeId::kNull) return ColumnHandle();
+  if (!fits(kind, column->type)) {
+    throw core::InputError(fmt::format("{}: column '{}' is {}, expected {}", table, name, column->type.to_string(),
+                                       expected(kind)));
+  }
+  return ColumnHandle(column);
 }
 
-std::optional<double> BatchRows::real(const core::Column* column, std::int64_t row) {
-  if (column == nullptr || !column->is_valid(row)) return std::nullopt;
+template <RowValue kind>
+std::optional<typename ColumnHandle<kind>::Value> ColumnHandle<kind>::at(std::int64_t row) const {
+  if (column_ == nullptr || !column_->is_valid(row)) return std::nullopt;
   const auto index = static_cast<std::size_t>(row);
-  if (!column->doubles.empty()) return column->doubles[index];
-  if (!column->ints.empty()) return static_cast<double>(column->ints[index]);
-  return std::nullopt;
+  if constexpr (kind == RowValue::kText) {
+    return std::string(column_->string_at(row));
+  } else if constexpr (kind == RowValue::kReal) {
+    if (column_->type.is_floating()) return column_->double_values()[index];
+    return static_cast<double>(column_->int_values()[index]);
+  } else if constexpr (kind == RowValue::kInteger) {
+    return column_->int_values()[index];
+  } else {
+    const auto start = integer_at(column_->children[0], row);
+    const auto end = integer_at(column_->children[1], row);
+    if (!start || !end) return std::nullopt;
+    return std::pair{*start, *end};
+  }
 }
 
-std::optional<std::int64_t> BatchRows::integer(const core::Column* column, std::int64_t row) {
-  if (column == nullptr || !column->is_valid(row) || column->ints.empty()) return std::nullopt;
-  return column->ints[static_cast<std::size_t>(row)];
+template <RowValue kind>
+std::optional<std::string_view> ColumnHandle<kind>::view(std::int64_t row) const
+  requires(kind == RowValue::kText)
+{
+  if (column_ == nullptr || !column_->is_valid(row)) return std::nullopt;
+  return column_->string_at(row);
 }
 
-std::optional<std::pair<std::int64_t, std::int64_t>> BatchRows::window(const core::Column* column,
-                                                                       std::int64_t row) {
-  if (column == nullptr || !column->is_valid(row) || column->children.size() < 2) return std::nullopt;
-  const auto start = integer(&column->children[0], row);
-  const auto end = integer(&column->children[1], row);
-  if (!start || !end) return std::nullopt;
-  return std::pair{*start, *end};
-}
+template class ColumnHandle<RowValue::kText>;
+template class ColumnHandle<RowValue::kReal>;
+template class ColumnHandle<RowValue::kInteger>;
+template class ColumnHandle<RowValue::kWindow>;
 
 nlohmann::json BatchRows::json(const core::Column& column, std::int64_t row) {
   if (!column.is_valid(row)) return nullptr;

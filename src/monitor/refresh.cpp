@@ -597,30 +597,35 @@ void read_scan(delta::Scan& scan, GroupReader& reader, const std::function<bool(
 // windows starting in `span` when given); a group already in `state` merges them into its profile.
 void add_state_rows(const core::RecordBatch& batch, const std::string& table, bool baseline,
                     std::optional<std::pair<std::int64_t, std::int64_t>> span, StateMap& state) {
-  const auto text = delta::BatchRows::text;
+  using delta::RowValue;
   const delta::BatchRows rows(batch, table);
-  const auto &log_type = rows.require("log_type"), &start = rows.require("window_start"),
-             &end = rows.require("window_end"), &slice_key = rows.require("slice_key"),
-             &slice_value = rows.require("slice_value"), &model = rows.require("model_id"),
-             &model_null = rows.require("model_id_is_null"), &profile = rows.require("profile"),
-             &quality = rows.require("quality");
+  const auto log_type = rows.required<RowValue::kText>("log_type");
+  const auto start = rows.required<RowValue::kInteger>("window_start");
+  const auto end = rows.required<RowValue::kInteger>("window_end");
+  const auto slice_key = rows.required<RowValue::kText>("slice_key");
+  const auto slice_value = rows.required<RowValue::kText>("slice_value");
+  const auto model = rows.required<RowValue::kText>("model_id");
+  const auto model_null = rows.required<RowValue::kInteger>("model_id_is_null");
+  const auto profile = rows.required<RowValue::kText>("profile");
+  const auto quality = rows.required<RowValue::kText>("quality");
   const auto context = fmt::format("{}: state row", table);
   for (std::int64_t row = 0; row < batch.num_rows; ++row) {
-    const bool is_baseline = log_type.string_at(row) == "BASELINE";
+    const bool is_baseline = log_type.view(row).value_or("") == "BASELINE";
     if (is_baseline != baseline) continue;
     GroupKey key;
     if (!baseline) {
-      key.window_start = start.ints[static_cast<std::size_t>(row)];
+      key.window_start = start.at(row).value_or(0);
       if (span && (key.window_start < span->first || key.window_start >= span->second)) continue;
     }
-    key.slice_key = text(&slice_key, row);
-    key.slice_value = text(&slice_value, row);
-    key.model = text(&model, row);
-    if (model_null.ints[static_cast<std::size_t>(row)] != 0) key.model.reset();
+    key.slice_key = slice_key.at(row);
+    key.slice_value = slice_value.at(row);
+    key.model = model.at(row);
+    if (model_null.at(row).value_or(0) != 0) key.model.reset();
     GroupState group;
-    group.window_end = baseline ? 0 : end.ints[static_cast<std::size_t>(row)];
-    group.profile = stats::DatasetProfile::from_json(nlohmann::json::parse(profile.string_at(row)), context);
-    if (const auto q = text(&quality, row)) {
+    group.window_end = baseline ? 0 : end.at(row).value_or(0);
+    group.profile =
+        stats::DatasetProfile::from_json(nlohmann::json::parse(profile.view(row).value_or("")), context);
+    if (const auto q = quality.view(row)) {
       group.quality = stats::ModelQuality::from_json(nlohmann::json::parse(*q), context, stats::InvalidRows::kSkip);
     }
     const auto [found, inserted] = state.try_emplace(std::move(key));
@@ -1370,32 +1375,37 @@ std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Stor
   delta::Scan scan(snapshot, options);
   std::map<std::string, std::size_t> by_id;
   while (auto batch = scan.next()) {
+    using delta::RowValue;
     const delta::BatchRows rows(*batch, table);
-    const auto text = [&](const char* name, std::int64_t row) {
-      return delta::BatchRows::text(&rows.require(name), row).value_or("");
-    };
-    const auto integer = [&](const char* name, std::int64_t row) {
-      return delta::BatchRows::integer(&rows.require(name), row);
-    };
+    const auto text = [&](const char* name) { return rows.required<RowValue::kText>(name); };
+    const auto integer = [&](const char* name) { return rows.required<RowValue::kInteger>(name); };
+    const auto monitor_name = text("monitor_name"), refresh_id = text("refresh_id"), target = text("target"),
+               state = text("state"), trigger = text("trigger"), message = text("message"),
+               config_hash = text("config_hash");
+    const auto full_refresh = integer("full_refresh"), start_time = integer("start_time"),
+               end_time = integer("end_time"), version_from = integer("table_version_from"),
+               version_to = integer("table_version_to"), rows_read = integer("rows_read"),
+               windows_touched = integer("windows_touched"), null_timestamp_rows = integer("null_timestamp_rows"),
+               monitor_version = integer("monitor_version");
     for (std::int64_t row = 0; row < batch->num_rows; ++row) {
-      if (text("monitor_name", row) != monitor.name) continue;
+      if (monitor_name.view(row).value_or("") != monitor.name) continue;
       RefreshRecord record;
-      record.refresh_id = text("refresh_id", row);
+      record.refresh_id = refresh_id.at(row).value_or("");
       record.monitor = monitor.name;
-      record.target = text("target", row);
-      record.state = text("state", row);
-      record.trigger = text("trigger", row);
-      record.message = text("message", row);
-      record.config_hash = text("config_hash", row);
-      record.full = integer("full_refresh", row).value_or(0) != 0;
-      record.start_time_us = integer("start_time", row).value_or(0);
-      record.end_time_us = integer("end_time", row);
-      record.version_from = integer("table_version_from", row);
-      record.version_to = integer("table_version_to", row);
-      record.rows_read = integer("rows_read", row).value_or(0);
-      record.windows_touched = integer("windows_touched", row).value_or(0);
-      record.null_timestamp_rows = integer("null_timestamp_rows", row).value_or(0);
-      record.monitor_version = integer("monitor_version", row).value_or(1);
+      record.target = target.at(row).value_or("");
+      record.state = state.at(row).value_or("");
+      record.trigger = trigger.at(row).value_or("");
+      record.message = message.at(row).value_or("");
+      record.config_hash = config_hash.at(row).value_or("");
+      record.full = full_refresh.at(row).value_or(0) != 0;
+      record.start_time_us = start_time.at(row).value_or(0);
+      record.end_time_us = end_time.at(row);
+      record.version_from = version_from.at(row);
+      record.version_to = version_to.at(row);
+      record.rows_read = rows_read.at(row).value_or(0);
+      record.windows_touched = windows_touched.at(row).value_or(0);
+      record.null_timestamp_rows = null_timestamp_rows.at(row).value_or(0);
+      record.monitor_version = monitor_version.at(row).value_or(1);
       const auto found = by_id.find(record.refresh_id);
       if (found == by_id.end()) {
         by_id.emplace(record.refresh_id, records.size());
@@ -1412,10 +1422,57 @@ std::vector<RefreshRecord> read_refreshes(const MonitorConfig& monitor, io::Stor
 
 namespace {
 
-// A refresh: reading the table (or taking `external`, the state of its rows read elsewhere), then profiles,
-// drift, breaches, writes and the refresh's records.
+// Where a refresh's rows come from: the monitored table, read by this process, or the merged state of every row
+// of one version computed elsewhere (the Spark path). The one place where the two kinds of refresh differ.
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  // The version of the monitored table the refresh goes to.
+  virtual delta::TimeTravel version() const = 0;
+  // The rows are the whole table at that version and nothing else: the refresh is full, and runs even when the
+  // state table has processed that version already.
+  virtual bool whole_version_only() const = 0;
+  // The state of every row of `source` (a full refresh), with what was read.
+  virtual void read_all(const delta::Snapshot& source, const Plan& plan, const std::string& source_name,
+                        StateMap& state, Counters& counters) const = 0;
+};
+
+// The table itself, at its latest version; a refresh may be incremental.
+class TableRows final : public RowSource {
+ public:
+  delta::TimeTravel version() const override { return {}; }
+  bool whole_version_only() const override { return false; }
+  void read_all(const delta::Snapshot& source, const Plan& plan, const std::string& source_name, StateMap& state,
+                Counters& counters) const override {
+    delta::ScanOptions scan_options;
+    scan_options.columns = plan.scan_columns;
+    delta::Scan scan(source, scan_options);
+    GroupReader reader(plan, scan.schema(), false);
+    read_scan(scan, reader, [](std::int64_t) { return true; }, state, counters, source_name);
+  }
+};
+
+// A state computed elsewhere from every row of `state.version`.
+class ExternalRows final : public RowSource {
+ public:
+  explicit ExternalRows(const TableState& state) : state_(state) {}
+  delta::TimeTravel version() const override { return {state_.version, std::nullopt}; }
+  bool whole_version_only() const override { return true; }
+  void read_all(const delta::Snapshot& source, const Plan&, const std::string&, StateMap& state,
+                Counters& counters) const override {
+    for (const auto& rows : state_.rows) add_state_rows(rows, "partial state", false, std::nullopt, state);
+    // Every live file of the version was read by the tasks.
+    counters = Counters{state_.rows_read, state_.null_timestamp_rows,
+                        static_cast<std::int64_t>(source.files().size())};
+  }
+
+ private:
+  const TableState& state_;
+};
+
+// A refresh: reading its rows, then profiles, drift, breaches, writes and the refresh's records.
 RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options,
-                       const TableState* external) {
+                       const RowSource& row_source) {
   auto& storage = options.storage ? *options.storage : io::local_storage();
   const auto clock_start = std::chrono::steady_clock::now();
   const auto now_us = options.now_us.value_or(system_now_us());
@@ -1472,9 +1529,7 @@ RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const
     }
   }
 
-  const auto source = delta::Snapshot::load(
-      monitor.table,
-      external ? delta::TimeTravel{external->version, std::nullopt} : delta::TimeTravel{}, storage);
+  const auto source = delta::Snapshot::load(monitor.table, row_source.version(), storage);
   const auto plan = make_plan(config, monitor, source.schema().schema);
   const auto state_location = state_table(monitor);
   std::optional<delta::Snapshot> state_snapshot;
@@ -1484,8 +1539,9 @@ RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const
   summary.version_from = processed;
   summary.version_to = source.version();
   const bool snapshot_monitor = is_snapshot(monitor);
-  bool full = options.full || external || !processed || snapshot_monitor;
-  if (!options.full && !external && processed && *processed == source.version()) {
+  const bool full_asked = options.full || row_source.whole_version_only();
+  bool full = full_asked || !processed || snapshot_monitor;
+  if (!full_asked && processed && *processed == source.version()) {
     summary.state = "UP_TO_DATE";
     summary.telemetry = nlohmann::json::object();  // no telemetry document: nothing was written
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
@@ -1550,16 +1606,7 @@ RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const
     scan_options.columns = plan.scan_columns;
     const auto& zone = monitor.zone();
     if (full) {
-      if (external) {
-        for (const auto& rows : external->rows) add_state_rows(rows, "partial state", false, std::nullopt, state);
-        // Every live file of the version was read by the tasks.
-        counters = Counters{external->rows_read, external->null_timestamp_rows,
-                            static_cast<std::int64_t>(source.files().size())};
-      } else {
-        delta::Scan scan(source, scan_options);
-        GroupReader reader(plan, scan.schema(), false);
-        read_scan(scan, reader, [](std::int64_t) { return true; }, state, counters, source_name);
-      }
+      row_source.read_all(source, plan, source_name, state, counters);
       if (snapshot_monitor) {
         // One window per table version: [commit time, commit time].
         StateMap keyed;
@@ -1913,12 +1960,12 @@ RefreshSummary refresh(const Config& config, const MonitorConfig& monitor, const
 }  // namespace
 
 RefreshSummary refresh_monitor(const Config& config, const MonitorConfig& monitor, const RefreshOptions& options) {
-  return refresh(config, monitor, options, nullptr);
+  return refresh(config, monitor, options, TableRows{});
 }
 
 RefreshSummary refresh_monitor_from_state(const Config& config, const MonitorConfig& monitor, const TableState& state,
                                           const RefreshOptions& options) {
-  return refresh(config, monitor, options, &state);
+  return refresh(config, monitor, options, ExternalRows{state});
 }
 
 TableScan refresh_table_scan(const Config& config, const MonitorConfig& monitor, io::Storage& storage) {

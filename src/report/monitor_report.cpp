@@ -21,6 +21,8 @@ constexpr int kQuantileCount = 21;  // the profile metrics' quantiles: 0, 0.05, 
 constexpr int kHistogramBins = 20;
 
 using Rows = delta::BatchRows;
+using delta::RowValue;
+using Text = delta::TextColumn;
 
 std::string slice_label(const std::optional<std::string>& key, const std::optional<std::string>& value) {
   if (!key) return "";
@@ -195,11 +197,21 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
   const auto in_range = [&](std::int64_t start) {
     return (!options.from_us || start >= *options.from_us) && (!options.to_us || start < *options.to_us);
   };
-  const auto group_matches = [&](std::int64_t row, const core::Column* granularity_column,
-                                 const core::Column* model_column) {
-    const auto g = Rows::text(granularity_column, row);
-    if (g.value_or("") != granularity) return false;
-    if (!m.model_id_col.empty() && Rows::text(model_column, row).value_or("") != options.model_id) return false;
+  // The columns that say which group and window a row of the metric and breach tables is about.
+  struct GroupColumns {
+    delta::WindowColumn window;
+    Text granularity, model, slice_key, slice_value, column_name;
+    std::string slice(std::int64_t row) const { return slice_label(slice_key.at(row), slice_value.at(row)); }
+  };
+  const auto group_columns = [&](const Rows& rows) {
+    return GroupColumns{rows.column<RowValue::kWindow>("window"), rows.column<RowValue::kText>("granularity"),
+                        m.model_id_col.empty() ? Text() : rows.column<RowValue::kText>(m.model_id_col),
+                        rows.column<RowValue::kText>("slice_key"), rows.column<RowValue::kText>("slice_value"),
+                        rows.column<RowValue::kText>("column_name")};
+  };
+  const auto group_matches = [&](std::int64_t row, const GroupColumns& group) {
+    if (group.granularity.view(row).value_or("") != granularity) return false;
+    if (!m.model_id_col.empty() && group.model.view(row).value_or("") != options.model_id) return false;
     return true;
   };
   std::vector<DriftRow> drift_rows;
@@ -221,36 +233,42 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
     delta::Scan scan(snapshot, {});
     while (auto batch = scan.next()) {
       const Rows rows(*batch, drift_table);
-      const auto* window = rows.find("window");
-      const auto* granularity_column = rows.find("granularity");
-      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.find(m.model_id_col);
-      const auto *slice_key = rows.find("slice_key"), *slice_value = rows.find("slice_value");
-      const auto *column_name = rows.find("column_name"), *drift_type = rows.find("drift_type");
-      const auto* metric = rows.find(options.metric);
+      const auto group = group_columns(rows);
+      const auto drift_type = rows.column<RowValue::kText>("drift_type");
+      const auto data_type = rows.column<RowValue::kText>("data_type");
+      const auto test = rows.column<RowValue::kText>("drift_test");
+      const auto level = rows.column<RowValue::kText>("drift_level");
+      const auto reason = rows.column<RowValue::kText>("drift_reason");
+      const auto metric = rows.column<RowValue::kReal>(options.metric);
+      const auto psi = rows.column<RowValue::kReal>("population_stability_index");
+      const auto statistic = rows.column<RowValue::kReal>("drift_statistic");
+      const auto pvalue = rows.column<RowValue::kReal>("pvalue_adjusted");
+      const auto null_delta = rows.column<RowValue::kReal>("percent_null_delta");
+      const auto share = rows.column<RowValue::kReal>("share_of_drifted_columns");
+      const auto drifted = rows.column<RowValue::kInteger>("drifted");
+      const auto dataset_drift = rows.column<RowValue::kInteger>("dataset_drift");
       for (std::int64_t row = 0; row < batch->num_rows; ++row) {
-        if (!group_matches(row, granularity_column, model_column)) continue;
-        const auto w = Rows::window(window, row);
+        if (!group_matches(row, group)) continue;
+        const auto w = group.window.at(row);
         if (!w || !in_range(w->first)) continue;
         DriftRow r;
         r.start = w->first;
         r.end = w->second;
-        r.drift_type = Rows::text(drift_type, row).value_or("");
-        r.slice = slice_label(Rows::text(slice_key, row), Rows::text(slice_value, row));
-        r.column = Rows::text(column_name, row).value_or("");
-        r.data_type = Rows::text(rows.find("data_type"), row).value_or("");
-        r.test = Rows::text(rows.find("drift_test"), row).value_or("");
-        r.level = Rows::text(rows.find("drift_level"), row).value_or("");
-        r.reason = Rows::text(rows.find("drift_reason"), row).value_or("");
-        r.value = Rows::real(metric, row);
-        r.psi = Rows::real(rows.find("population_stability_index"), row);
-        r.statistic = Rows::real(rows.find("drift_statistic"), row);
-        r.pvalue = Rows::real(rows.find("pvalue_adjusted"), row);
-        r.null_delta = Rows::real(rows.find("percent_null_delta"), row);
-        r.share = Rows::real(rows.find("share_of_drifted_columns"), row);
-        const auto drifted = Rows::integer(rows.find("drifted"), row);
-        if (drifted) r.drifted = *drifted != 0;
-        const auto dataset = Rows::integer(rows.find("dataset_drift"), row);
-        if (dataset) r.dataset_drift = *dataset != 0;
+        r.drift_type = drift_type.at(row).value_or("");
+        r.slice = group.slice(row);
+        r.column = group.column_name.at(row).value_or("");
+        r.data_type = data_type.at(row).value_or("");
+        r.test = test.at(row).value_or("");
+        r.level = level.at(row).value_or("");
+        r.reason = reason.at(row).value_or("");
+        r.value = metric.at(row);
+        r.psi = psi.at(row);
+        r.statistic = statistic.at(row);
+        r.pvalue = pvalue.at(row);
+        r.null_delta = null_delta.at(row);
+        r.share = share.at(row);
+        if (const auto flag = drifted.at(row)) r.drifted = *flag != 0;
+        if (const auto flag = dataset_drift.at(row)) r.dataset_drift = *flag != 0;
         slices_seen.insert(r.slice);
         window_ends[r.start] = r.end;
         drift_rows.push_back(std::move(r));
@@ -381,20 +399,24 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
     delta::Scan scan(snapshot, {});
     while (auto batch = scan.next()) {
       const Rows rows(*batch, breach_table);
-      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.find(m.model_id_col);
+      const auto group = group_columns(rows);
+      const auto rule = rows.column<RowValue::kText>("rule");
+      const auto metric = rows.column<RowValue::kText>("metric");
+      const auto drift_type = rows.column<RowValue::kText>("drift_type");
+      const auto value = rows.column<RowValue::kReal>("value");
       for (std::int64_t row = 0; row < batch->num_rows; ++row) {
-        if (Rows::text(rows.find("granularity"), row).value_or("") != granularity) continue;
-        const auto w = Rows::window(rows.find("window"), row);
+        if (group.granularity.view(row).value_or("") != granularity) continue;
+        const auto w = group.window.at(row);
         if (!w || !in_range(w->first)) continue;
         BreachRow b;
         b.window = w->first;
-        b.rule = Rows::text(rows.find("rule"), row).value_or("");
-        b.metric = Rows::text(rows.find("metric"), row).value_or("");
-        b.drift_type = Rows::text(rows.find("drift_type"), row).value_or("");
-        b.slice = slice_label(Rows::text(rows.find("slice_key"), row), Rows::text(rows.find("slice_value"), row));
-        b.model_id = Rows::text(model_column, row).value_or("");
-        b.column = Rows::text(rows.find("column_name"), row).value_or("");
-        b.value = Rows::real(rows.find("value"), row);
+        b.rule = rule.at(row).value_or("");
+        b.metric = metric.at(row).value_or("");
+        b.drift_type = drift_type.at(row).value_or("");
+        b.slice = group.slice(row);
+        b.model_id = group.model.at(row).value_or("");
+        b.column = group.column_name.at(row).value_or("");
+        b.value = value.at(row);
         data.breaches.push_back(std::move(b));
       }
     }
@@ -423,21 +445,37 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
     delta::Scan scan(snapshot, {});
     while (auto batch = scan.next()) {
       const Rows rows(*batch, profile_table);
-      const auto* model_column = m.model_id_col.empty() ? nullptr : rows.find(m.model_id_col);
+      const auto group = group_columns(rows);
       const auto* quantiles = rows.find("quantiles");
       const auto* items = rows.find("frequent_items");
+      // The frequent items' entries (value, count): the children of the list's struct, the same for every row.
+      const auto* entries =
+          items != nullptr && items->type.id == core::TypeId::kList ? &items->children.at(0) : nullptr;
+      const auto item_value = entries != nullptr
+                                  ? Text::resolve(&entries->children.at(0), profile_table, "frequent_items.value")
+                                  : Text();
+      const auto item_count =
+          entries != nullptr
+              ? delta::IntegerColumn::resolve(&entries->children.at(1), profile_table, "frequent_items.count")
+              : delta::IntegerColumn();
+      const auto log_type_column = rows.column<RowValue::kText>("log_type");
+      const auto data_type = rows.column<RowValue::kText>("data_type");
+      const auto count = rows.column<RowValue::kInteger>("count");
+      const auto num_nulls = rows.column<RowValue::kInteger>("num_nulls");
+      const auto distinct_count = rows.column<RowValue::kInteger>("distinct_count");
+      const auto quality_column =
+          labelled ? rows.column<RowValue::kReal>(data.quality.metric) : delta::RealColumn();
       for (std::int64_t row = 0; row < batch->num_rows; ++row) {
-        const auto log_type = Rows::text(rows.find("log_type"), row).value_or("");
-        const auto slice = slice_label(Rows::text(rows.find("slice_key"), row),
-                                       Rows::text(rows.find("slice_value"), row));
-        const auto column = Rows::text(rows.find("column_name"), row).value_or("");
-        const auto model = Rows::text(model_column, row);
+        const auto log_type = log_type_column.at(row).value_or("");
+        const auto slice = group.slice(row);
+        const auto column = group.column_name.at(row).value_or("");
+        const auto model = group.model.at(row);
         ProfileRow p;
-        p.data_type = Rows::text(rows.find("data_type"), row).value_or("");
-        p.count = Rows::integer(rows.find("count"), row).value_or(0);
-        p.nulls = Rows::integer(rows.find("num_nulls"), row).value_or(0);
-        p.distinct = Rows::integer(rows.find("distinct_count"), row);
-        if (labelled) p.quality = Rows::real(rows.find(data.quality.metric), row);
+        p.data_type = data_type.at(row).value_or("");
+        p.count = count.at(row).value_or(0);
+        p.nulls = num_nulls.at(row).value_or(0);
+        p.distinct = distinct_count.at(row);
+        p.quality = quality_column.at(row);
         if (quantiles != nullptr && quantiles->is_valid(row)) {
           const auto from = quantiles->offsets[static_cast<std::size_t>(row)];
           const auto to = quantiles->offsets[static_cast<std::size_t>(row) + 1];
@@ -449,10 +487,8 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
         if (items != nullptr && items->is_valid(row)) {
           const auto from = items->offsets[static_cast<std::size_t>(row)];
           const auto to = items->offsets[static_cast<std::size_t>(row) + 1];
-          const auto& entries = items->children.at(0);
           for (auto i = from; i < to; ++i) {
-            p.items.emplace_back(Rows::text(&entries.children.at(0), i).value_or("NULL"),
-                                 Rows::integer(&entries.children.at(1), i).value_or(0));
+            p.items.emplace_back(item_value.at(i).value_or("NULL"), item_count.at(i).value_or(0));
           }
         }
         if (log_type == "BASELINE") {
@@ -462,8 +498,8 @@ ReportData monitor_report(const monitor::MonitorConfig& m, const MonitorReportOp
           }
           continue;
         }
-        if (slice != data.slice || Rows::text(rows.find("granularity"), row).value_or("") != granularity) continue;
-        const auto w = Rows::window(rows.find("window"), row);
+        if (slice != data.slice || group.granularity.view(row).value_or("") != granularity) continue;
+        const auto w = group.window.at(row);
         if (!w || !in_range(w->first)) continue;
         p.start = w->first;
         if (column == ":table") {

@@ -15,11 +15,9 @@
 
 #include "driftgov/core/error.hpp"
 #include "driftgov/stats/sorting.hpp"
+#include "stats/batch_survey.hpp"
 #include "stats/json_numbers.hpp"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace driftgov::stats {
 
@@ -224,6 +222,7 @@ void Profiler::start(const core::Schema& schema) {
       column.categorical->cap = options_.category_cap;
       column.categorical->exact_counts.emplace();
     }
+    nan_as_null_.push_back(field.type.is_floating() && options_.nan_as_null.contains(field.name) ? 1 : 0);
     profile_.columns.push_back(std::move(column));
   }
   started_ = true;
@@ -256,12 +255,13 @@ void Profiler::consume_rows(const core::RecordBatch& batch, const std::span<cons
       for (const auto row : *rows) nulls += column.validity[static_cast<std::size_t>(row)] == 0;
       profile.null_count += nulls;
     }
+    const bool nan_as_null = nan_as_null_[i] != 0 && column.type.is_floating();
     if (profile.kind == ColumnKind::kNumeric) {
       // A CSV column can widen from int64 to double between batches; both are numeric.
       if (profile.type.id != column.type.id && column.type.is_numeric()) profile.type = column.type;
-      consume_numeric(profile, column, rows);
+      consume_numeric(profile, column, rows, nan_as_null);
     } else {
-      consume_categorical(profile, column, rows);
+      consume_categorical(profile, column, rows, nan_as_null);
     }
   }
   profile_.row_count += selected;
@@ -340,65 +340,6 @@ void gather_doubles(const core::Column& column, std::vector<double>& out, const 
     }
   });
 }
-
-// What one pass over a batch's values finds: how many are not NaN, zeros, infinities, and min/max.
-struct BatchFacts {
-  std::size_t kept = 0;
-  std::int64_t zeros = 0;
-  std::int64_t infinities = 0;
-  double low = std::numeric_limits<double>::infinity();
-  double high = -std::numeric_limits<double>::infinity();
-};
-
-#if defined(__SSE2__)
-// The facts of a batch that holds no NaN (most do: pandas and Arrow mark missing values as nulls), four values at
-// a time in two independent pairs of lanes, with no store; nullopt when some value is NaN. Where zeros may carry
-// either sign (`signed_zeros`), a zero bound goes back to the one-by-one loop, which keeps the sign of the first
-// zero it meets, as lanes would not.
-std::optional<BatchFacts> survey_without_nan(std::span<const double> values, bool signed_zeros) {
-  const __m128d infinity = _mm_set1_pd(std::numeric_limits<double>::infinity());
-  const __m128d sign = _mm_set1_pd(-0.0);
-  const __m128d one = _mm_set1_pd(1.0);
-  const __m128d zero = _mm_setzero_pd();
-  __m128d low[2] = {infinity, infinity};
-  __m128d high[2] = {_mm_xor_pd(infinity, sign), _mm_xor_pd(infinity, sign)};
-  __m128d zeros[2] = {zero, zero};
-  __m128d infinities[2] = {zero, zero};
-  __m128d nan = zero;
-  const std::size_t whole = values.size() - values.size() % 4;
-  for (std::size_t at = 0; at < whole; at += 4) {
-    for (int pair = 0; pair < 2; ++pair) {
-      const __m128d v = _mm_loadu_pd(values.data() + at + 2 * pair);
-      nan = _mm_or_pd(nan, _mm_cmpunord_pd(v, v));
-      low[pair] = _mm_min_pd(v, low[pair]);
-      high[pair] = _mm_max_pd(v, high[pair]);
-      zeros[pair] = _mm_add_pd(zeros[pair], _mm_and_pd(_mm_cmpeq_pd(v, zero), one));
-      infinities[pair] = _mm_add_pd(infinities[pair], _mm_and_pd(_mm_cmpeq_pd(_mm_andnot_pd(sign, v), infinity), one));
-    }
-  }
-  if (_mm_movemask_pd(nan) != 0) return std::nullopt;
-  double lanes[4][2];
-  _mm_storeu_pd(lanes[0], _mm_min_pd(low[0], low[1]));
-  _mm_storeu_pd(lanes[1], _mm_max_pd(high[0], high[1]));
-  _mm_storeu_pd(lanes[2], _mm_add_pd(zeros[0], zeros[1]));
-  _mm_storeu_pd(lanes[3], _mm_add_pd(infinities[0], infinities[1]));
-  BatchFacts facts{values.size(), static_cast<std::int64_t>(lanes[2][0] + lanes[2][1]),
-                   static_cast<std::int64_t>(lanes[3][0] + lanes[3][1]), std::min(lanes[0][0], lanes[0][1]),
-                   std::max(lanes[1][0], lanes[1][1])};
-  for (std::size_t at = whole; at < values.size(); ++at) {
-    const double v = values[at];
-    if (std::isnan(v)) return std::nullopt;
-    facts.zeros += v == 0.0;
-    facts.infinities += std::isinf(v);
-    facts.low = v < facts.low ? v : facts.low;
-    facts.high = v > facts.high ? v : facts.high;
-  }
-  if (signed_zeros && (facts.low == 0.0 || facts.high == 0.0)) return std::nullopt;
-  return facts;
-}
-#else
-std::optional<BatchFacts> survey_without_nan(std::span<const double>, bool) { return std::nullopt; }
-#endif
 
 // Splits NaN out (counted, excluded from every distribution statistic) by moving the other values to the front.
 // The loops run in functions of their own, returning by value, so that their running bounds stay in registers
@@ -555,7 +496,7 @@ std::string value_as_category(const core::Column& column, std::size_t row) {
 }  // namespace
 
 void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& column,
-                               const std::span<const std::int64_t>* rows) {
+                               const std::span<const std::int64_t>* rows, bool nan_as_null) {
   auto& summary = *profile.numeric;
   const auto length = rows ? rows->size() : static_cast<std::size_t>(column.length);
   const bool first_values = summary.empty();
@@ -582,7 +523,7 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   const std::int64_t infinities = facts.infinities;
   const double low = facts.low;
   const double high = facts.high;
-  summary.nan_count += static_cast<std::int64_t>(gathered.size() - kept);
+  (nan_as_null ? profile.null_count : summary.nan_count) += static_cast<std::int64_t>(gathered.size() - kept);
   summary.zero_count += zeros;
   summary.infinite_count += infinities;
   target.resize(start + kept);
@@ -649,7 +590,7 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
 }
 
 void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& column,
-                                   const std::span<const std::int64_t>* rows) {
+                                   const std::span<const std::int64_t>* rows, bool nan_as_null) {
   auto& summary = *profile.categorical;
   if (column.type.id == TypeId::kNull) return;
   const bool all_valid = column.validity.empty();
@@ -673,6 +614,10 @@ void Profiler::consume_categorical(ColumnProfile& profile, const core::Column& c
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t row = row_of(i);
         if (!all_valid && !column.validity[row]) continue;
+        if (nan_as_null && std::isnan(column.double_values()[row])) {
+          ++profile.null_count;
+          continue;
+        }
         summary.add(value_as_category(column, row));
       }
       return;

@@ -220,6 +220,102 @@ def test_pandas_index_is_not_profiled(tables):
     assert list(result) == list(reference.columns)
 
 
+def test_pandas_float_nan_is_a_null_as_in_pandas_parquet(tmp_path):
+    """NaN in a pandas float column is pandas' missing value. driftgov hands the column over as it is and counts its
+    NaN as nulls, where pyarrow's conversion (and so the Parquet file pandas writes) turns them into nulls first: the
+    profile and the comparison equal the CLI's of that Parquet file, and the counts equal numpy's. NaN in an Arrow
+    float column stays a NaN value."""
+    rng = np.random.default_rng(11)
+
+    def frame(rows, shift):
+        wide = rng.normal(10 + shift, 2, rows)
+        wide[rng.random(rows) < 0.1] = np.nan
+        narrow = rng.normal(shift, 1, rows).astype(np.float32)
+        narrow[::7] = np.nan
+        code = rng.integers(0, 4, rows).astype(np.float64)
+        code[rng.random(rows) < 0.2] = np.nan
+        return pd.DataFrame({"wide": wide, "label": rng.choice(["a", "b"], rows), "narrow": narrow, "code": code,
+                             7: rng.integers(0, 9, rows)})
+
+    reference, current = frame(4000, 0), frame(3000, 1)
+    kinds = {"code": "categorical"}
+    paths = []
+    for name, side in (("reference", reference), ("current", current)):
+        paths.append(tmp_path / f"{name}.parquet")
+        side.to_parquet(paths[-1], index=False)
+    output = tmp_path / "cli.json"
+    run_driftgov("compare", *paths, "--kind", "code=categorical", "--json", output, "-q")
+    result = driftgov.compare(reference, current, kind=kinds)
+    assert_documents_equal(without_sources(result.to_dict()), without_sources(json.loads(output.read_text())))
+
+    profile = json.loads(driftgov.profile(reference, kind=kinds).to_bytes())
+    columns = {column["name"]: column for column in profile["columns"]}
+    assert list(columns) == ["wide", "label", "narrow", "code", "7"]
+    for name in ("wide", "narrow"):
+        assert columns[name]["null_count"] == int(reference[name].isna().sum()) > 0
+        assert columns[name]["numeric"]["nan_count"] == 0
+        assert columns[name]["numeric"]["min"] == pytest.approx(float(np.nanmin(reference[name])))
+    assert columns["code"]["null_count"] == int(reference["code"].isna().sum()) > 0
+    expected = {str(value): count for value, count in reference["code"].dropna().map(lambda v: f"{v:g}")
+                .value_counts().items()}
+    assert dict(map(tuple, columns["code"]["categorical"]["counts"])) == expected
+
+    arrow = json.loads(driftgov.profile(pa.table({"wide": reference["wide"].to_numpy()})).to_bytes())["columns"][0]
+    assert arrow["null_count"] == 0
+    assert arrow["numeric"]["nan_count"] == int(reference["wide"].isna().sum())
+
+
+def test_pandas_frames_of_one_block_and_repeated_names():
+    """A frame made from one 2-D array (its columns strided views of one block) profiles column by column; a frame
+    with a repeated column name is refused naming it, as pyarrow's conversion refuses it."""
+    values = np.arange(30, dtype=np.float64).reshape(10, 3)
+    values[2, 1] = np.nan
+    block = pd.DataFrame(values, columns=["a", "b", "c"])
+    profile = json.loads(driftgov.profile(block).to_bytes())
+    assert [column["numeric"]["max"] for column in profile["columns"]] == [27.0, 28.0, 29.0]
+    assert [column["null_count"] for column in profile["columns"]] == [0, 1, 0]
+    with pytest.raises(ValueError, match=r"Duplicate column names.*'a', 'a'"):
+        driftgov.profile(pd.DataFrame(values, columns=["a", "a", "c"]))
+
+
+def test_pandas_object_strings_equal_pyarrows_conversion():
+    """pandas object columns of strings are read from the str objects by driftgov itself; the profile equals that of
+    pyarrow's conversion of the same frame, for missing values of every kind pandas uses (None, NaN, pandas.NA),
+    UTF-8 beyond ASCII, empty strings, str subclasses and a frame made of one 2-D object block (strided columns).
+    Columns that are not all strings (or not strings at all) take pyarrow's conversion: its types and its errors."""
+    words = np.array(["north", "", "süd", "東", "🙂", "west", "x" * 40], dtype=object)
+    rng = np.random.default_rng(5)
+    picked = words[rng.integers(0, len(words), 3000)]
+    missing = rng.random(3000)
+    picked[missing < 0.05] = None
+    picked[(missing >= 0.05) & (missing < 0.08)] = np.nan
+    picked[(missing >= 0.08) & (missing < 0.1)] = pd.NA
+    frame = pd.DataFrame({"text": picked, "sub": np.array([np.str_(w) for w in words[rng.integers(0, 7, 3000)]],
+                                                          dtype=object),
+                          "numbers": pd.Series(rng.integers(0, 5, 3000), dtype=object),
+                          "empty": pd.Series([None] * 3000, dtype=object)})
+    block = pd.DataFrame(np.array([picked, picked[::-1]], dtype=object).T, columns=["first", "second"])
+    for data in (frame, block):
+        ours = json.loads(driftgov.profile(data).to_bytes())
+        theirs = json.loads(driftgov.profile(pa.Table.from_pandas(data, preserve_index=False)).to_bytes())
+        assert ours["columns"] == theirs["columns"]
+    def own_conversion(values):
+        return driftgov._core._strings_from_objects(values.__array_interface__, len(values), "c", pd.NA)
+
+    assert own_conversion(frame["text"].to_numpy()) is not None and own_conversion(block["second"].to_numpy())
+    assert own_conversion(frame["numbers"].to_numpy()) is None and own_conversion(frame["empty"].to_numpy()) is None
+    columns = {column["name"]: column for column in json.loads(driftgov.profile(frame).to_bytes())["columns"]}
+    assert columns["text"]["null_count"] == int(frame["text"].isna().sum()) > 0
+    expected = frame["text"].dropna().value_counts()
+    assert dict(map(tuple, columns["text"]["categorical"]["counts"])) == {key: int(value) for key, value in
+                                                                        expected.items()}
+    assert columns["numbers"]["type"] != "string" and columns["empty"]["null_count"] == 3000
+    with pytest.raises(pa.ArrowTypeError, match="column mixed"):
+        driftgov.profile(pd.DataFrame({"mixed": np.array(["a", 1.5, "b"], dtype=object)}))
+    with pytest.raises(Exception, match="surrogate"):
+        driftgov.profile(pd.DataFrame({"bad": np.array(["a", "\ud800"], dtype=object)}))
+
+
 def test_dictionary_large_and_view_strings_equal_plain_strings(tmp_path):
     rng = np.random.default_rng(3)
     words = rng.choice(["alpha", "beta", "gamma", "a string longer than twelve bytes"], 3000)

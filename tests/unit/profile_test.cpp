@@ -752,5 +752,40 @@ TEST(ProfileSelection, RefusesARowOutsideTheBatch) {
   EXPECT_THROW(profiler.consume(batch, rows), core::InternalError);
 }
 
+// A column whose NaN are missing values (pandas' float columns) profiles as the same column with those rows null,
+// numeric or categorical, for every row or selected ones; other columns keep their NaN as values.
+TEST(NanAsNull, CountsNanAsNullsAsIfTheRowsWereNull) {
+  std::mt19937_64 rng(41);
+  const auto data = random_data(rng, 3000, 6);
+  Data as_nulls = data;
+  for (auto& v : as_nulls.numbers) {
+    if (v && std::isnan(*v)) v.reset();
+  }
+  const std::int64_t nan_rows =
+      std::count_if(data.numbers.begin(), data.numbers.end(), [](const auto& v) { return v && std::isnan(*v); });
+  ASSERT_GT(nan_rows, 0);
+  std::vector<std::int64_t> selected;
+  for (std::int64_t row = 0; row < 3000; row += 3) selected.push_back(row);
+  for (const bool categorical : {false, true}) {
+    for (const bool select : {false, true}) {
+      ProfileOptions options;
+      options.exact_value_limit = 1000;
+      if (categorical) options.kind_overrides["x"] = ColumnKind::kCategorical;
+      const auto run = [&](const Data& part, bool flagged) {
+        ProfileOptions chosen = options;
+        if (flagged) chosen.nan_as_null = {"x", "label", "absent"};
+        Profiler profiler(chosen);
+        const auto batch = make_batch(part.numbers, part.labels);
+        if (select) profiler.consume(batch, selected);
+        else profiler.consume(batch);
+        return profiler.finish("test").to_json();
+      };
+      const auto flagged = run(data, true);
+      EXPECT_EQ(flagged, run(as_nulls, false)) << "categorical " << categorical << ", selected rows " << select;
+      EXPECT_NE(flagged, run(data, false));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace driftgov::stats

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -140,6 +141,10 @@ struct ProfileOptions {
   // Keep every numeric value in memory for exact comparisons, up to this many values per column (0 = never).
   std::int64_t exact_value_limit = 0;
   std::map<std::string, ColumnKind> kind_overrides;
+  // Floating-point columns whose NaN values are missing values, counted as nulls (null_count, not nan_count) and
+  // never as a category: pandas' convention for float columns, whose frames driftgov.profile hands over as they
+  // are instead of building a validity bitmap first. Names the data does not have are ignored.
+  std::set<std::string> nan_as_null;
 
   // Throws core::InputError naming the offending field (core::OptionName). The Profiler calls it first.
   void validate() const;
@@ -175,13 +180,16 @@ class Profiler {
   void start(const core::Schema& schema);
   // `rows`: the selected rows, or nullptr for every row of the column.
   void consume_rows(const core::RecordBatch& batch, const std::span<const std::int64_t>* rows);
-  void consume_numeric(ColumnProfile& profile, const core::Column& column, const std::span<const std::int64_t>* rows);
+  // `nan_as_null`: the column's NaN values count as nulls (ProfileOptions::nan_as_null).
+  void consume_numeric(ColumnProfile& profile, const core::Column& column, const std::span<const std::int64_t>* rows,
+                       bool nan_as_null);
   void consume_categorical(ColumnProfile& profile, const core::Column& column,
-                           const std::span<const std::int64_t>* rows);
+                           const std::span<const std::int64_t>* rows, bool nan_as_null);
 
   ProfileOptions options_;
   DatasetProfile profile_;
   bool started_ = false;
+  std::vector<char> nan_as_null_;  // per column: options_.nan_as_null names it
   std::vector<double> scratch_;
 };
 
