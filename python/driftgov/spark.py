@@ -15,9 +15,10 @@ of indexes), repartitions the partials by bucket and group, and a second ``mapIn
 partials in index order into one whose index is the bucket's; the driver merges the at most ``fanout`` partials a
 group has left. Either way the partials are merged in partition order, so counts, nulls, NaN, zeros, min, max and
 exact category counts equal the single-process profile's exactly; mean and M2 up to floating-point rounding;
-quantile sketches, frequent items and distinct counts within their stated bounds. Only pyspark's public DataFrame
-API is used (no RDDs), so it runs on Spark Connect too. The executors need the driftgov package installed
-(docs/python.md, cluster use).
+quantile sketches, frequent items and distinct counts within their stated bounds. The work uses only pyspark's
+public DataFrame API (no RDDs), so it runs on Spark Connect too; only the tree's planning reads a classic session's
+physical plan for the partition count, and counts partitions with a job where it cannot (Connect). The executors
+need the driftgov package installed (docs/python.md, cluster use).
 """
 from __future__ import annotations
 
@@ -43,11 +44,13 @@ _NULL_TIMESTAMP_COLUMN = "__driftgov_null_timestamp_rows"
 # The bucket a tree level repartitions a partial by (index // fanout).
 _BUCKET_COLUMN = "__driftgov_bucket"
 _MERGE_CHOICES = ("auto", "driver", "tree")
-# merge="auto" merges in a tree when partitions x profiled columns exceeds this. The driver reads and merges a
-# partial in about 85 us per column of the benchmark frame (docs/benchmarks-python.md, merge cost), so this is
-# about 0.9 s of driver time, what a tree level's extra stage costs (measured there): 500 partitions of 20 columns,
-# 100 of 100.
+# merge="auto" merges in a tree when partitions x profiled columns exceeds this and Spark's default parallelism
+# (the cluster's cores) is at least _AUTO_TREE_CORES. The driver reads and merges a partial in about 85 us per
+# column of the benchmark frame (docs/benchmarks-python.md, merge cost), so this is about 0.9 s of driver time (500
+# partitions of 20 columns, 100 of 100). A tree level (shuffle, tasks, reading and writing the partials) cost about
+# ten times the driver's merge in core time there, so the tree pays only spread over well above ten cores.
 _AUTO_TREE_PARTITION_COLUMNS = 10_000
+_AUTO_TREE_CORES = 16
 # One canonical NaN, so that group keys holding NaN are equal dictionary keys (Spark groups NaN with NaN).
 _NAN = float("nan")
 
@@ -177,6 +180,13 @@ def _partition_count(df, count: bool) -> Optional[int]:
     return 0 if highest is None else highest + 1
 
 
+def _auto_takes_tree(df, partitions: int, columns: int) -> bool:
+    """merge="auto"'s choice where the partition count is known (a classic session, whose context tells its cores)."""
+    if partitions * columns <= _AUTO_TREE_PARTITION_COLUMNS:
+        return False
+    return df.sparkSession.sparkContext.defaultParallelism >= _AUTO_TREE_CORES
+
+
 def _tree_buckets(partitions: int, fanout: int) -> list:
     """The buckets of each tree level: levels until at most `fanout` partials per group remain."""
     buckets = []
@@ -221,8 +231,9 @@ def profile(df: Any, by: Union[str, Sequence[str], None] = None, *, columns: Opt
     ``merge`` says where the partial profiles (one per partition and group) are merged: ``"driver"`` collects them
     all and merges them there; ``"tree"`` merges them on the executors first, ``fanout`` (at least 2) partials per
     task and level, in levels until at most ``fanout`` per group remain for the driver; ``"auto"`` (the default)
-    is "tree" when the partitions times the profiled columns exceed 10,000 (the driver's merge then costs more than
-    an extra stage) and the partition count is known without running a job (not on Spark Connect), else "driver".
+    is "tree" when the partitions times the profiled columns exceed 10,000 (about a second of the driver's merge),
+    Spark's default parallelism is at least 16 cores (over fewer the extra stage costs more than it saves) and the
+    partition count is known without running a job (not on Spark Connect), else "driver".
     The exact fields are the same either way (partials merge in partition order).
     """
     from pyspark.sql.types import BinaryType, IntegerType, StructField, StructType
@@ -248,7 +259,7 @@ def profile(df: Any, by: Union[str, Sequence[str], None] = None, *, columns: Opt
     partials_frame = selected.mapInArrow(task, output)
     if merge != "driver":
         partitions = _partition_count(selected, count=merge == "tree")
-        if partitions is not None and (merge == "tree" or partitions * len(profiled) > _AUTO_TREE_PARTITION_COLUMNS):
+        if partitions is not None and (merge == "tree" or _auto_takes_tree(selected, partitions, len(profiled))):
             for buckets in _tree_buckets(partitions, fanout):
                 partials_frame = _tree_level(partials_frame, by_list, fanout, buckets, output)
     partials: Dict[tuple, list] = {}
@@ -273,11 +284,12 @@ def _merge_in_order(partials: list) -> Profile:
 def compare(reference: Any, current: Any, **options: Any):
     """Compares two Spark DataFrames (or a :class:`driftgov.Profile` on either side) as :func:`driftgov.compare`
     compares profiles: each DataFrame is profiled with :func:`profile` (``columns``, ``sketch_k``,
-    ``category_cap``, ``kind``, ``threads``, ``merge``, ``fanout``), and the other options are :func:`driftgov.compare`'s. Quantile-based
-    statistics are then sketch-based with stated bounds, as for any stored profile. Returns a DriftResult.
+    ``category_cap``, ``kind``, ``threads``, ``merge``, ``fanout``), and the other options are
+    :func:`driftgov.compare`'s. Quantile-based statistics are then sketch-based with stated bounds, as for any stored
+    profile. Returns a DriftResult.
     """
-    profile_options = {name: options.pop(name)
-                       for name in ("sketch_k", "category_cap", "kind", "threads", "merge", "fanout") if name in options}
+    profiled_options = ("sketch_k", "category_cap", "kind", "threads", "merge", "fanout")
+    profile_options = {name: options.pop(name) for name in profiled_options if name in options}
     if "columns" in options:
         profile_options["columns"] = options["columns"]  # also compare's: the columns compared
     sides = [side if isinstance(side, Profile) else profile(side, **profile_options) for side in (reference, current)]

@@ -8,7 +8,8 @@ import pytest
 
 from delta_oracles import spark_connect_session, spark_session
 from python_package import driftgov
-from test_spark_profiles import ARROW_SCHEMA, CATEGORY_CAP, SPARK_SCHEMA, assert_profile_equals_single_process, make_rows
+from test_spark_profiles import (ARROW_SCHEMA, CATEGORY_CAP, SPARK_SCHEMA, assert_profile_equals_single_process,
+                                 make_rows)
 
 import driftgov.spark  # noqa: E402,F401
 
@@ -92,13 +93,17 @@ def test_tree_merge_of_an_empty_dataframe(data, levels):
     assert driftgov.spark.profile(empty, by="team", merge="tree", fanout=2) == {}
 
 
-def test_auto_merges_in_a_tree_above_its_threshold(data, levels, monkeypatch):
+def test_auto_merges_in_a_tree_above_its_thresholds(data, levels, monkeypatch):
     df, table = data
     spread = df.repartition(8)
     # 8 partitions x 9 profiled columns = 72: below the threshold, the driver merges.
-    driftgov.spark.profile(spread, columns=["amount"], by="team")
+    driftgov.spark.profile(spread, by="team", fanout=3)
     assert levels == []
     monkeypatch.setattr(driftgov.spark, "_AUTO_TREE_PARTITION_COLUMNS", 71)
+    # Above it, but the session's default parallelism (1) is below the cores the tree needs.
+    driftgov.spark.profile(spread, by="team", fanout=3)
+    assert levels == []
+    monkeypatch.setattr(driftgov.spark, "_AUTO_TREE_CORES", spread.sparkSession.sparkContext.defaultParallelism)
     profile = driftgov.spark.profile(spread, category_cap=CATEGORY_CAP, fanout=3)
     assert levels == [3]
     assert_profile_equals_single_process(profile, driftgov.profile(table, category_cap=CATEGORY_CAP), table)
