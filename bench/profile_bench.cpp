@@ -3,6 +3,7 @@
 // items_per_second is values per second on one thread. Figures and commands: docs/benchmarks.md.
 
 #include <benchmark/benchmark.h>
+#include <hwy/targets.h>
 
 #include <algorithm>
 #include <array>
@@ -84,10 +85,9 @@ std::vector<double> values_with_nan(std::size_t count, std::int64_t nan_per_mill
   return values;
 }
 
-// One batch of float64 values with NaN (range(1) per thousand): the survey that also moves the values that are not
-// NaN to the front, in place, so the batch is copied back (timer paused) before each run.
-void BM_SurveyDroppingNan(benchmark::State& state) {
-  const auto values = values_with_nan(static_cast<std::size_t>(state.range(0)), state.range(1), 22);
+// survey_dropping_nan moves the values that are not NaN to the front of the batch, in place, so the batch is copied
+// back (timer paused) before each run.
+void survey_dropping_nan_runs(benchmark::State& state, const std::vector<double>& values) {
   std::vector<double> batch(values.size());
   for (auto _ : state) {
     state.PauseTiming();
@@ -96,9 +96,29 @@ void BM_SurveyDroppingNan(benchmark::State& state) {
     auto facts = driftgov::stats::survey_dropping_nan(batch);
     benchmark::DoNotOptimize(facts);
   }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(values.size()));
+}
+
+// One batch of float64 values with NaN (range(1) per thousand) on the SIMD target dispatch chooses.
+void BM_SurveyDroppingNan(benchmark::State& state) {
+  survey_dropping_nan_runs(state, values_with_nan(static_cast<std::size_t>(state.range(0)), state.range(1), 22));
 }
 BENCHMARK(BM_SurveyDroppingNan)->Args({kBatchRows, 10})->Args({kBatchRows, 0})->Args({kBatchRows, 500});
+
+// 65536 values, 1% NaN, on each SIMD target compiled in and supported here (range(0): its index), dispatch forced.
+void BM_SurveyDroppingNanOnTarget(benchmark::State& state) {
+  const auto targets = hwy::SupportedAndGeneratedTargets();
+  const auto index = static_cast<std::size_t>(state.range(0));
+  if (index >= targets.size()) {
+    state.SkipWithError("no such target on this processor");
+    return;
+  }
+  state.SetLabel(hwy::TargetName(targets[index]));
+  hwy::SetSupportedTargetsForTest(targets[index]);
+  survey_dropping_nan_runs(state, values_with_nan(kBatchRows, 10, 22));
+  hwy::SetSupportedTargetsForTest(0);
+}
+BENCHMARK(BM_SurveyDroppingNanOnTarget)->DenseRange(0, 4);
 
 // ---------------------------------------------------------------- quantile sketch
 
