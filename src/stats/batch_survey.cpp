@@ -16,25 +16,18 @@ HWY_BEFORE_NAMESPACE();
 namespace driftgov::stats::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Moves the lanes of `v`, loaded from values[at .. at + lanes), that are not NaN to values[kept ...], in order, and
-// returns the new `kept` (at most `at`: every position written has been read).
-template <class D, class V, class M>
-HWY_INLINE std::size_t StoreNumbers(D d, V v, M nan, double* values, std::size_t at, std::size_t kept) {
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  (void)at;
-  return kept + hn::CompressStore(v, hn::Not(nan), d, values + kept);
-#else
-  // Without AVX-512's compressing store, Highway 1.0.3 compresses through index tables that are local arrays, which
-  // GCC copies to the stack at every call: slower than moving the lanes one by one (whose NaN is overwritten).
-  (void)v;
-  (void)nan;
-  for (std::size_t i = 0; i < hn::Lanes(d); ++i) {
-    const double lane = values[at + i];
-    values[kept] = lane;
-    kept += std::isnan(lane) ? 0 : 1;
+// Moves the values of values[at .. at + lanes) that are not NaN to values[kept ...], in order, and returns the new
+// `kept`. Each position is written after it was read; a NaN written is overwritten by the next value kept.
+// One by one rather than with Highway's Compress: in Highway 1.0.3 that goes through index tables held in local
+// arrays, which GCC copies to the stack at every call (slower than this), and AVX-512's compressing store, the
+// other way, is slow on some processors (AMD Zen 4). Only vectors that hold a NaN come here.
+HWY_INLINE std::size_t MoveNumbers(double* values, std::size_t at, std::size_t lanes, std::size_t kept) {
+  for (std::size_t i = 0; i < lanes; ++i) {
+    const double value = values[at + i];
+    values[kept] = value;
+    kept += std::isnan(value) ? 0 : 1;
   }
   return kept;
-#endif
 }
 
 // The facts of values[0 .. count) into *facts. Two vectors at a time in independent accumulators, counts kept as
@@ -94,8 +87,7 @@ bool Survey(Value* values, std::size_t count, BatchFacts* facts) {
       low1 = hn::Min(low1, hn::IfThenElse(nan1, infinity, v1));
       high0 = hn::Max(high0, hn::IfThenElse(nan0, minus_infinity, v0));
       high1 = hn::Max(high1, hn::IfThenElse(nan1, minus_infinity, v1));
-      kept = StoreNumbers(d, v0, nan0, values, at, kept);
-      kept = StoreNumbers(d, v1, nan1, values, at + lanes, kept);
+      kept = MoveNumbers(values, at, 2 * lanes, kept);
     } else {
       return false;
     }
