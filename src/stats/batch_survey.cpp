@@ -17,10 +17,11 @@ namespace driftgov::stats::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // Moves the values of values[at .. at + lanes) that are not NaN to values[kept ...], in order, and returns the new
-// `kept`. Each position is written after it was read; a NaN written is overwritten by the next value kept.
+// `kept`. Each position is written after it was read; a NaN written is overwritten by the next value kept, or left
+// past the kept ones.
 // One by one rather than with Highway's Compress: in Highway 1.0.3 that goes through index tables held in local
 // arrays, which GCC copies to the stack at every call (slower than this), and AVX-512's compressing store, the
-// other way, is slow on some processors (AMD Zen 4). Only vectors that hold a NaN come here.
+// other way, is slow on some processors (AMD Zen 4). Only vector pairs that hold a NaN come here.
 HWY_INLINE std::size_t MoveNumbers(double* values, std::size_t at, std::size_t lanes, std::size_t kept) {
   for (std::size_t i = 0; i < lanes; ++i) {
     const double value = values[at + i];
