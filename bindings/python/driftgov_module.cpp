@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -148,6 +151,56 @@ nb::capsule owned_stream_capsule(std::unique_ptr<ArrowArrayStream> stream) {
     if (owned->release != nullptr) owned->release(owned);
     delete owned;
   });
+}
+
+// The items of a NumPy object array (a pandas object column), given by its __array_interface__, as an Arrow C stream
+// of one string column named `name`: each str's UTF-8 bytes, and a null for each missing value as pandas and
+// pyarrow's conversion take them (None, a float NaN, `missing` = pandas.NA). None when some item is anything else,
+// when no item is a str, or when the bytes outgrow 32-bit offsets: the caller then takes pyarrow's conversion, with
+// its types and messages. The same strings as pyarrow's conversion, without its per-item checks.
+nb::object strings_from_objects(const nb::dict& interface, std::int64_t length, const std::string& name,
+                                nb::handle missing) {
+  if (nb::cast<std::string>(interface["typestr"]) != "|O") return nb::none();
+  const auto data = nb::cast<nb::tuple>(interface["data"]);
+  const auto* base = reinterpret_cast<const char*>(nb::cast<std::uintptr_t>(data[0]));
+  std::int64_t stride = static_cast<std::int64_t>(sizeof(PyObject*));
+  if (interface.contains("strides") && !interface["strides"].is_none()) {
+    stride = nb::cast<std::int64_t>(nb::cast<nb::tuple>(interface["strides"])[0]);
+  }
+  core::Column column(core::DataType::string());
+  column.reserve(length);
+  bool any_text = false;
+  for (std::int64_t row = 0; row < length; ++row) {
+    PyObject* item = *reinterpret_cast<PyObject* const*>(base + row * stride);
+    if (PyUnicode_Check(item)) {
+      Py_ssize_t size = 0;
+      const char* text = PyUnicode_AsUTF8AndSize(item, &size);
+      if (text == nullptr) {  // not encodable (a lone surrogate): pyarrow says so
+        PyErr_Clear();
+        return nb::none();
+      }
+      column.append_string(std::string_view(text, static_cast<std::size_t>(size)));
+      any_text = true;
+    } else if (item == Py_None || item == missing.ptr() ||
+               (PyFloat_CheckExact(item) && std::isnan(PyFloat_AS_DOUBLE(item)))) {
+      column.append_null();
+    } else {
+      return nb::none();
+    }
+  }
+  if (!any_text || column.bytes.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+    return nb::none();
+  }
+  core::RecordBatch batch;
+  batch.schema.fields.push_back(core::Field{name, core::DataType::string(), true, std::nullopt});
+  batch.num_rows = length;
+  batch.columns.push_back(std::move(column));
+  auto stream = std::make_unique<ArrowArrayStream>();
+  auto schema = batch.schema;
+  std::vector<core::RecordBatch> batches;
+  batches.push_back(std::move(batch));
+  core::export_arrow_stream(std::move(schema), std::move(batches), stream.get());
+  return owned_stream_capsule(std::move(stream));
 }
 
 // Reads a CSV, Parquet or Delta source whole, with the readers of `driftgov cat`, into an Arrow C stream capsule.
@@ -366,6 +419,8 @@ NB_MODULE(_core, module) {
              "category_cap"_a, "kind"_a, "exact_limit"_a, "threads"_a, "nan_as_null"_a = std::vector<std::string>{},
              "Profiles an Arrow C stream capsule (driftgov.profile converts its data to one); NaN in the floating "
              "columns `nan_as_null` names counts as null.");
+  module.def("_strings_from_objects", &python::strings_from_objects, "interface"_a, "length"_a, "name"_a, "missing"_a,
+             "The str items of a NumPy object array as an Arrow C stream of one string column, or None.");
   module.def("_read", &python::read_source, "path"_a, "version"_a, "timestamp"_a, "columns"_a,
              "Reads a CSV, Parquet or Delta source into an Arrow C stream capsule (driftgov.read wraps it).");
   module.def("_run_monitor", &python::run_monitor, "config"_a, "name"_a, "target"_a, "variables"_a, "full"_a,

@@ -65,23 +65,33 @@ def _pandas_stream(frame: Any):
     import pyarrow as pa
 
     names = list(frame.columns)
-    floating = [i for i, dtype in enumerate(frame.dtypes)
-                if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize in (4, 8)]
-    if not floating or len(set(names)) != len(names):
+    if len(set(names)) != len(names):
         return pa.Table.from_pandas(frame, preserve_index=False, nthreads=1).__arrow_c_stream__(), []
-    chosen = set(floating)
-    others = [name for i, name in enumerate(names) if i not in chosen]
+    own = {}  # column position: its Arrow array, for the columns not left to pyarrow's conversion
+    floating = []
+    for i, dtype in enumerate(frame.dtypes):
+        if not isinstance(dtype, np.dtype):
+            continue
+        if dtype.kind == "f" and dtype.itemsize in (4, 8):
+            values = frame.iloc[:, i].to_numpy()
+            own[i] = pa.array(values, type=pa.from_numpy_dtype(values.dtype))
+            floating.append(str(names[i]))
+        elif dtype.kind == "O":
+            # Strings are read from the str objects in one pass, without pyarrow's per-item checks; a column
+            # holding anything else goes to pyarrow's conversion, which types it or refuses it naming it.
+            values = frame.iloc[:, i].to_numpy()
+            capsule = _core._strings_from_objects(values.__array_interface__, len(values), str(names[i]),
+                                                  sys.modules["pandas"].NA)
+            if capsule is not None:
+                own[i] = pa.RecordBatchReader.from_stream(_ArrowStream(capsule)).read_all().column(0)
+    if not own:
+        return pa.Table.from_pandas(frame, preserve_index=False, nthreads=1).__arrow_c_stream__(), []
+    others = [name for i, name in enumerate(names) if i not in own]
     converted = iter(pa.Table.from_pandas(frame, columns=others, preserve_index=False, nthreads=1).columns
                      if others else ())
-    arrays = []
-    for i in range(len(names)):
-        if i in chosen:
-            values = frame.iloc[:, i].to_numpy()
-            arrays.append(pa.array(values, type=pa.from_numpy_dtype(values.dtype)))
-        else:
-            arrays.append(next(converted))
+    arrays = [own[i] if i in own else next(converted) for i in range(len(names))]
     table = pa.Table.from_arrays(arrays, names=[str(name) for name in names])
-    return table.__arrow_c_stream__(), [str(names[i]) for i in floating]
+    return table.__arrow_c_stream__(), floating
 
 
 def _describe(data: Any) -> str:

@@ -278,6 +278,44 @@ def test_pandas_frames_of_one_block_and_repeated_names():
         driftgov.profile(pd.DataFrame(values, columns=["a", "a", "c"]))
 
 
+def test_pandas_object_strings_equal_pyarrows_conversion():
+    """pandas object columns of strings are read from the str objects by driftgov itself; the profile equals that of
+    pyarrow's conversion of the same frame, for missing values of every kind pandas uses (None, NaN, pandas.NA),
+    UTF-8 beyond ASCII, empty strings, str subclasses and a frame made of one 2-D object block (strided columns).
+    Columns that are not all strings (or not strings at all) take pyarrow's conversion: its types and its errors."""
+    words = np.array(["north", "", "süd", "東", "🙂", "west", "x" * 40], dtype=object)
+    rng = np.random.default_rng(5)
+    picked = words[rng.integers(0, len(words), 3000)]
+    missing = rng.random(3000)
+    picked[missing < 0.05] = None
+    picked[(missing >= 0.05) & (missing < 0.08)] = np.nan
+    picked[(missing >= 0.08) & (missing < 0.1)] = pd.NA
+    frame = pd.DataFrame({"text": picked, "sub": np.array([np.str_(w) for w in words[rng.integers(0, 7, 3000)]],
+                                                          dtype=object),
+                          "numbers": pd.Series(rng.integers(0, 5, 3000), dtype=object),
+                          "empty": pd.Series([None] * 3000, dtype=object)})
+    block = pd.DataFrame(np.array([picked, picked[::-1]], dtype=object).T, columns=["first", "second"])
+    for data in (frame, block):
+        ours = json.loads(driftgov.profile(data).to_bytes())
+        theirs = json.loads(driftgov.profile(pa.Table.from_pandas(data, preserve_index=False)).to_bytes())
+        assert ours["columns"] == theirs["columns"]
+    def own_conversion(values):
+        return driftgov._core._strings_from_objects(values.__array_interface__, len(values), "c", pd.NA)
+
+    assert own_conversion(frame["text"].to_numpy()) is not None and own_conversion(block["second"].to_numpy())
+    assert own_conversion(frame["numbers"].to_numpy()) is None and own_conversion(frame["empty"].to_numpy()) is None
+    columns = {column["name"]: column for column in json.loads(driftgov.profile(frame).to_bytes())["columns"]}
+    assert columns["text"]["null_count"] == int(frame["text"].isna().sum()) > 0
+    expected = frame["text"].dropna().value_counts()
+    assert dict(map(tuple, columns["text"]["categorical"]["counts"])) == {key: int(value) for key, value in
+                                                                        expected.items()}
+    assert columns["numbers"]["type"] != "string" and columns["empty"]["null_count"] == 3000
+    with pytest.raises(pa.ArrowTypeError, match="column mixed"):
+        driftgov.profile(pd.DataFrame({"mixed": np.array(["a", 1.5, "b"], dtype=object)}))
+    with pytest.raises(Exception, match="surrogate"):
+        driftgov.profile(pd.DataFrame({"bad": np.array(["a", "\ud800"], dtype=object)}))
+
+
 def test_dictionary_large_and_view_strings_equal_plain_strings(tmp_path):
     rng = np.random.default_rng(3)
     words = rng.choice(["alpha", "beta", "gamma", "a string longer than twelve bytes"], 3000)
