@@ -3,10 +3,13 @@
 // items_per_second is values per second on one thread. Figures and commands: docs/benchmarks.md.
 
 #include <benchmark/benchmark.h>
+#include <hwy/targets.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <string_view>
@@ -69,6 +72,53 @@ void BM_SurveyWithoutNan(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_SurveyWithoutNan)->Arg(kBatchRows)->Arg(1000);
+
+// Money-like values, `nan_per_mille` in a thousand of them NaN at random positions: a pandas float column whose
+// missing values are NaN.
+std::vector<double> values_with_nan(std::size_t count, std::int64_t nan_per_mille, std::uint64_t seed) {
+  auto values = lognormal_values(count, seed);
+  std::mt19937_64 generator(seed + 1);
+  std::bernoulli_distribution is_nan(static_cast<double>(nan_per_mille) / 1000.0);
+  for (auto& v : values) {
+    if (is_nan(generator)) v = std::numeric_limits<double>::quiet_NaN();
+  }
+  return values;
+}
+
+// survey_dropping_nan moves the values that are not NaN to the front of the batch, in place, so the batch is copied
+// back (timer paused) before each run.
+void survey_dropping_nan_runs(benchmark::State& state, const std::vector<double>& values) {
+  std::vector<double> batch(values.size());
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::copy(values.begin(), values.end(), batch.begin());
+    state.ResumeTiming();
+    auto facts = driftgov::stats::survey_dropping_nan(batch);
+    benchmark::DoNotOptimize(facts);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(values.size()));
+}
+
+// One batch of float64 values with NaN (range(1) per thousand) on the SIMD target dispatch chooses.
+void BM_SurveyDroppingNan(benchmark::State& state) {
+  survey_dropping_nan_runs(state, values_with_nan(static_cast<std::size_t>(state.range(0)), state.range(1), 22));
+}
+BENCHMARK(BM_SurveyDroppingNan)->Args({kBatchRows, 10})->Args({kBatchRows, 0})->Args({kBatchRows, 500});
+
+// 65536 values, 1% NaN, on each SIMD target compiled in and supported here (range(0): its index), dispatch forced.
+void BM_SurveyDroppingNanOnTarget(benchmark::State& state) {
+  const auto targets = hwy::SupportedAndGeneratedTargets();
+  const auto index = static_cast<std::size_t>(state.range(0));
+  if (index >= targets.size()) {
+    state.SkipWithError("no such target on this processor");
+    return;
+  }
+  state.SetLabel(hwy::TargetName(targets[index]));
+  hwy::SetSupportedTargetsForTest(targets[index]);
+  survey_dropping_nan_runs(state, values_with_nan(kBatchRows, 10, 22));
+  hwy::SetSupportedTargetsForTest(0);
+}
+BENCHMARK(BM_SurveyDroppingNanOnTarget)->DenseRange(0, 4);
 
 // ---------------------------------------------------------------- quantile sketch
 
@@ -291,6 +341,32 @@ BENCHMARK(BM_ProfilerConsumeNumeric)->Unit(benchmark::kMillisecond);
 // The 5 categorical columns alone.
 void BM_ProfilerConsumeCategorical(benchmark::State& state) { consume_column_range(state, 15, 5); }
 BENCHMARK(BM_ProfilerConsumeCategorical)->Unit(benchmark::kMillisecond);
+
+// Float columns as pandas hands them over: 1% of their values NaN, counted as nulls (ProfileOptions::nan_as_null).
+void BM_ProfilerConsumeNanAsNull(benchmark::State& state) {
+  constexpr std::size_t kColumns = 8;
+  RecordBatch batch;
+  batch.num_rows = kBatchRows;
+  driftgov::stats::ProfileOptions options;
+  for (std::size_t c = 0; c < kColumns; ++c) {
+    Column column(DataType::float64());
+    column.reserve(kBatchRows);
+    for (const double v : values_with_nan(kBatchRows, 10, 30 + c)) column.append_double(v);
+    std::string name(1, 'f');
+    name += std::to_string(c);
+    batch.schema.fields.push_back(field(name, column.type));
+    batch.columns.push_back(std::move(column));
+    options.nan_as_null.insert(name);
+  }
+  for (auto _ : state) {
+    Profiler profiler(options);
+    for (int i = 0; i < 16; ++i) profiler.consume(batch);
+    auto profile = profiler.finish("memory");
+    benchmark::DoNotOptimize(profile.row_count);
+  }
+  state.SetItemsProcessed(state.iterations() * 16 * kBatchRows * static_cast<std::int64_t>(kColumns));
+}
+BENCHMARK(BM_ProfilerConsumeNanAsNull)->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------- comparing
 

@@ -341,27 +341,6 @@ void gather_doubles(const core::Column& column, std::vector<double>& out, const 
   });
 }
 
-// Splits NaN out (counted, excluded from every distribution statistic) by moving the other values to the front.
-// The loops run in functions of their own, returning by value, so that their running bounds stay in registers
-// (taken by reference in the caller, they were stored and reloaded at every value).
-[[gnu::noinline]] BatchFacts survey_floating(std::span<double> values) {
-  if (const auto facts = survey_without_nan(values, true)) return *facts;
-  std::size_t kept = 0;
-  std::int64_t zeros = 0;
-  std::int64_t infinities = 0;
-  double low = std::numeric_limits<double>::infinity();
-  double high = -std::numeric_limits<double>::infinity();
-  for (const double v : values) {
-    if (std::isnan(v)) continue;
-    zeros += v == 0.0;
-    infinities += std::isinf(v);
-    low = v < low ? v : low;
-    high = v > high ? v : high;
-    values[kept++] = v;
-  }
-  return {kept, zeros, infinities, low, high};
-}
-
 // Integer columns can hold neither NaN nor infinities.
 [[gnu::noinline]] BatchFacts survey_integers(std::span<const double> values) {
   if (const auto facts = survey_without_nan(values, false)) return *facts;
@@ -517,7 +496,8 @@ void Profiler::consume_numeric(ColumnProfile& profile, const core::Column& colum
   const std::size_t start = target.size();
   gather_doubles(column, target, rows);
   const std::span<double> gathered(target.data() + start, target.size() - start);
-  const BatchFacts facts = column.type.is_floating() ? survey_floating(gathered) : survey_integers(gathered);
+  // NaN are split out (counted, excluded from every distribution statistic) by moving the other values to the front.
+  const BatchFacts facts = column.type.is_floating() ? survey_dropping_nan(gathered) : survey_integers(gathered);
   const std::size_t kept = facts.kept;
   const std::int64_t zeros = facts.zeros;
   const std::int64_t infinities = facts.infinities;

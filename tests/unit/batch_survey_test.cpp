@@ -1,14 +1,17 @@
-// survey_without_nan (SIMD, dispatched at run time) against a plain one-value-at-a-time computation: every length
-// across the vector widths and their unrolled pairs, NaN at every position, zeros of both signs, infinities and
-// denormals; on every SIMD target this processor runs, not only the one dispatch would choose.
+// survey_without_nan and survey_dropping_nan (SIMD, dispatched at run time) against a plain one-value-at-a-time
+// computation: every length across the vector widths and their unrolled pairs, NaN at every position and at many
+// densities (of either sign, any payload), zeros of both signs, infinities and denormals; on every SIMD target this
+// processor runs, not only the one dispatch would choose.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <hwy/targets.h>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "stats/batch_survey.hpp"
@@ -210,6 +213,160 @@ TEST(BatchSurvey, InfinitiesAreCountedAndBound) {
       EXPECT_EQ(facts->infinities, 2) << n;
       EXPECT_EQ(facts->low, -kInfinity) << n;
       EXPECT_EQ(facts->high, kInfinity) << n;
+    }
+  });
+}
+
+// ---------------------------------------------------------------- survey_dropping_nan
+
+// What the profiler's one-by-one loop found: NaN skipped, bounds replaced only by a value strictly beyond them
+// (so a zero bound is the first zero met, with its sign), each value kept appended in arrival order.
+struct Dropped {
+  std::vector<double> kept;
+  BatchFacts facts;
+};
+
+Dropped dropped_one_by_one(const std::vector<double>& values) {
+  Dropped result;
+  for (const double v : values) {
+    if (std::isnan(v)) continue;
+    result.facts.zeros += v == 0.0 ? 1 : 0;
+    result.facts.infinities += std::isinf(v) ? 1 : 0;
+    if (v < result.facts.low) result.facts.low = v;
+    if (v > result.facts.high) result.facts.high = v;
+    result.kept.push_back(v);
+  }
+  result.facts.kept = result.kept.size();
+  return result;
+}
+
+std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
+
+void expect_dropped(const std::vector<double>& values, const std::string& what) {
+  SCOPED_TRACE(what + ", " + std::to_string(values.size()) + " values");
+  const Dropped expected = dropped_one_by_one(values);
+  auto batch = values;
+  const BatchFacts facts = survey_dropping_nan(batch);
+  ASSERT_EQ(facts.kept, expected.facts.kept);
+  EXPECT_EQ(facts.zeros, expected.facts.zeros);
+  EXPECT_EQ(facts.infinities, expected.facts.infinities);
+  // Bit for bit: the sign of a zero bound too.
+  EXPECT_EQ(bits(facts.low), bits(expected.facts.low)) << facts.low << " " << expected.facts.low;
+  EXPECT_EQ(bits(facts.high), bits(expected.facts.high)) << facts.high << " " << expected.facts.high;
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < expected.kept.size(); ++i) {
+    if (bits(batch[i]) != bits(expected.kept[i]) && differing++ < 3) {
+      ADD_FAILURE() << "kept value " << i << ": " << batch[i] << ", expected " << expected.kept[i];
+    }
+  }
+  EXPECT_EQ(differing, 0u);
+}
+
+// A NaN of either sign and a random payload (quiet or signalling).
+double random_nan(std::mt19937_64& rng) {
+  const std::uint64_t sign = rng() & (std::uint64_t{1} << 63);
+  std::uint64_t mantissa = rng() & ((std::uint64_t{1} << 52) - 1);
+  if (mantissa == 0) mantissa = 1;
+  return std::bit_cast<double>(sign | (std::uint64_t{0x7ff} << 52) | mantissa);
+}
+
+// random_values with NaN at random positions, each value NaN with probability `density`; `non_negative` folds the
+// values onto [0, inf], so that the low bound is often a zero.
+std::vector<double> values_with_nan(std::mt19937_64& rng, std::size_t n, double density, bool non_negative) {
+  auto values = random_values(rng, n, true);
+  std::bernoulli_distribution is_nan(density);
+  for (auto& v : values) {
+    if (non_negative && v < 0.0) v = -v;
+    if (is_nan(rng)) v = random_nan(rng);
+  }
+  return values;
+}
+
+std::vector<std::size_t> lengths_with_nan() {
+  std::vector<std::size_t> all;
+  for (std::size_t n = 0; n <= 67; ++n) all.push_back(n);
+  for (const std::size_t n : {127, 128, 129, 4099, 65539}) all.push_back(n);
+  return all;
+}
+
+TEST(BatchSurvey, DroppingNanMatchesOneByOne) {
+  for_each_target([] {
+    std::mt19937_64 rng(20261203);
+    for (const std::size_t n : lengths_with_nan()) {
+      const int rounds = n > 1000 ? 1 : 6;
+      for (const double density : {0.0, 0.01, 0.5, 0.99, 1.0}) {
+        for (int round = 0; round < rounds; ++round) {
+          const std::string what = "NaN density " + std::to_string(density);
+          expect_dropped(values_with_nan(rng, n, density, false), what);
+          expect_dropped(values_with_nan(rng, n, density, true), what + ", non-negative");
+        }
+      }
+    }
+  });
+}
+
+TEST(BatchSurvey, DroppingNanAtEveryPosition) {
+  for_each_target([] {
+    std::mt19937_64 rng(11);
+    for (std::size_t n = 1; n <= 67; ++n) {
+      const auto base = random_values(rng, n, true);
+      for (std::size_t at = 0; at < n; ++at) {
+        auto values = base;
+        values[at] = random_nan(rng);
+        expect_dropped(values, "one NaN at " + std::to_string(at));
+        // Every value NaN but one.
+        std::vector<double> lone(n, kNaN);
+        lone[at] = base[at];
+        expect_dropped(lone, "one number at " + std::to_string(at));
+      }
+    }
+  });
+}
+
+TEST(BatchSurvey, DroppingNanZeroBoundIsTheFirstZeroMet) {
+  for_each_target([] {
+    // Hand-derived: only the first zero's sign counts, NaN before it or not.
+    for (const std::size_t n : lengths_with_nan()) {
+      if (n < 4) continue;
+      for (const double first : {0.0, -0.0}) {
+        // n values: NaN, then 2.5, the first zero at n / 2, the other sign's zero last.
+        std::vector<double> values(n, 2.5);
+        values[0] = kNaN;
+        values[n / 2] = first;
+        values[n - 1] = -first;
+        auto batch = values;
+        const BatchFacts facts = survey_dropping_nan(batch);
+        EXPECT_EQ(facts.kept, n - 1) << n;
+        EXPECT_EQ(facts.zeros, 2) << n;
+        EXPECT_EQ(facts.low, 0.0) << n;
+        EXPECT_EQ(std::signbit(facts.low), std::signbit(first)) << n << " values, first zero " << first;
+        EXPECT_EQ(facts.high, 2.5) << n;
+        // All zeros: both bounds are the first.
+        std::vector<double> zeros(n, -first);
+        zeros[0] = first;
+        zeros[1] = kNaN;
+        const BatchFacts all_zero = survey_dropping_nan(zeros);
+        EXPECT_EQ(all_zero.kept, n - 1) << n;
+        EXPECT_EQ(all_zero.zeros, static_cast<std::int64_t>(n - 1)) << n;
+        EXPECT_EQ(std::signbit(all_zero.low), std::signbit(first)) << n;
+        EXPECT_EQ(std::signbit(all_zero.high), std::signbit(first)) << n;
+        EXPECT_EQ(all_zero.low, 0.0) << n;
+        EXPECT_EQ(all_zero.high, 0.0) << n;
+      }
+    }
+  });
+}
+
+TEST(BatchSurvey, DroppingNanOfAnEmptyOrAllNanBatch) {
+  for_each_target([] {
+    for (const std::size_t n : lengths_with_nan()) {
+      std::vector<double> values(n, -kNaN);
+      const BatchFacts facts = survey_dropping_nan(values);
+      EXPECT_EQ(facts.kept, 0u) << n;
+      EXPECT_EQ(facts.zeros, 0) << n;
+      EXPECT_EQ(facts.infinities, 0) << n;
+      EXPECT_EQ(facts.low, kInfinity) << n;
+      EXPECT_EQ(facts.high, -kInfinity) << n;
     }
   });
 }
