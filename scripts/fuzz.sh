@@ -6,7 +6,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 seconds="${1:-20}"
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz >/dev/null
+build_log="$(mktemp)"
+# The build's output is shown only when it fails (a compiler error must not vanish with it).
+cmake --build --preset fuzz >"$build_log" 2>&1 || { grep -E "error|Error" "$build_log" | head -40; rm -f "$build_log"; echo "fuzz: build FAILED"; exit 1; }
+rm -f "$build_log"
 for binary in build/fuzz/fuzz/*_fuzz; do
   name="$(basename "$binary")"
   seeds="fuzz/corpus/$name"

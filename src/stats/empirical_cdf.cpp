@@ -251,7 +251,10 @@ CdfGaps empirical_cdf_gaps(std::span<const double> sorted_a, std::span<const dou
   // Side by side while every range has values of both samples left (in local variables, which the compiler keeps
   // in registers, where the array's members went through memory at every step); then each on its own.
   if (count == kSegments) {
-    auto [r0, r1, r2, r3] = ranges;
+    SortedRange r0 = ranges[0];
+    SortedRange r1 = ranges[1];
+    SortedRange r2 = ranges[2];
+    SortedRange r3 = ranges[3];
     const auto all_left = [&] { return r0.both_left() && r1.both_left() && r2.both_left() && r3.both_left(); };
     if (all_left()) {
       r0.step();
